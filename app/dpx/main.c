@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpx: EAL start-up, config, ports, worker lcores, signals, shutdown.
+ * The main lcore is the control plane; it never touches packets.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+
+#include "dpx_core.h"
+#include "dpx_net.h"
+#include "dpx_version.h"
+#include "stats.h"
+
+/* Idle back-off: spin, then pause, then sleep with a growing period. */
+#define IDLE_SPIN_POLLS 64
+#define IDLE_PAUSE_POLLS 512
+#define IDLE_SLEEP_MIN_US 8
+#define IDLE_SLEEP_MAX_US 256
+
+struct app_worker {
+	struct dpx_worker w;
+	atomic_bool *stop;
+};
+
+struct app {
+	struct dpx_config cfg;
+	struct dpx_net net;
+	struct app_worker workers[DPX_MAX_WORKERS];
+	unsigned int n_workers;
+	const char *config_file;
+	const char *ready_file;
+	const char *log_level;
+	struct dpx_stats_src stats;
+	atomic_bool stop;
+};
+
+/* Only the signal handler needs a global: it sets the stop flag. */
+static atomic_bool *signal_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (signal_stop != NULL)
+		atomic_store(signal_stop, true);
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: dpx [EAL options] -- --config FILE [--log-level LEVEL]"
+		" [--ready-file PATH]\n"
+		"       dpx --check-config FILE\n"
+		"       dpx --help | --version\n\n"
+		"  --config FILE      JSON configuration (docs/config.md)\n"
+		"  --log-level LEVEL  error, warning, info or debug; overrides"
+		" the config\n"
+		"  --ready-file PATH  created once ports run and workers poll\n"
+		"  --check-config F   validate F and exit: 0 valid, 1 not\n");
+}
+
+static int
+check_config(const char *file)
+{
+	struct dpx_config *cfg = calloc(1, sizeof(*cfg));
+	char err[DPX_ERR_LEN];
+	int rc;
+
+	if (cfg == NULL)
+		return 1;
+	rc = dpx_config_load(file, cfg, err, sizeof(err));
+	if (rc == 0)
+		printf("%s: ok\n", file);
+	else
+		fprintf(stderr, "%s\n", err);
+	free(cfg);
+	return rc == 0 ? 0 : 1;
+}
+
+/* Parses dpx's own options (after "--"); returns 0, or 1 to exit(2). */
+static int
+parse_app_args(struct app *app, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': app->config_file = optarg; break;
+		case 'l': app->log_level = optarg; break;
+		case 'r': app->ready_file = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dpx: unexpected argument \"%s\"\n", argv[optind]);
+		return 1;
+	}
+	if (app->config_file == NULL) {
+		fprintf(stderr, "dpx: --config FILE is required (after \"--\")\n");
+		usage(stderr);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+load_config(struct app *app)
+{
+	char err[DPX_ERR_LEN];
+	enum dpx_log_level level;
+
+	if (dpx_config_load(app->config_file, &app->cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	level = app->cfg.log_level;
+	if (app->log_level && dpx_log_level_parse(app->log_level, &level)) {
+		fprintf(stderr, "dpx: --log-level: \"%s\" is not one of error, "
+			"warning, info, debug\n", app->log_level);
+		return -1;
+	}
+	dpx_log_set_level(level);
+	return 0;
+}
+
+static int
+pick_lcores(struct app *app)
+{
+	const struct dpx_config *cfg = &app->cfg;
+	unsigned int lcore, n = 0;
+
+	if (cfg->lcores_explicit) {
+		for (n = 0; n < cfg->n_workers; n++) {
+			lcore = cfg->lcore_ids[n];
+			if (!rte_lcore_is_enabled(lcore) ||
+			    lcore == rte_get_main_lcore()) {
+				DPX_ERR("workers: lcore %u is not a worker lcore "
+					"given to EAL (-l)", lcore);
+				return -1;
+			}
+			app->workers[n].w.lcore_id = lcore;
+		}
+	} else {
+		RTE_LCORE_FOREACH_WORKER(lcore) {
+			if (n == cfg->n_workers)
+				break;
+			app->workers[n++].w.lcore_id = lcore;
+		}
+		if (n < cfg->n_workers) {
+			DPX_ERR("workers: %u requested but EAL has %u worker "
+				"lcores; give more with -l (the first is the "
+				"main lcore)", cfg->n_workers, n);
+			return -1;
+		}
+	}
+	app->n_workers = cfg->n_workers;
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		app->workers[i].w.index = i;
+		app->workers[i].w.cfg = cfg;
+		app->workers[i].stop = &app->stop;
+	}
+	return 0;
+}
+
+static void
+idle_backoff(unsigned int *empty)
+{
+	unsigned int n = ++*empty;
+	struct timespec ts = { 0, 0 };
+
+	if (n < IDLE_SPIN_POLLS)
+		return;
+	if (n < IDLE_PAUSE_POLLS) {
+		rte_pause();
+		return;
+	}
+	/* Sleep grows with the idle time: quick to wake after a short gap,
+	 * nearly free when the port stays quiet. */
+	ts.tv_nsec = 1000L * RTE_MIN(IDLE_SLEEP_MAX_US,
+				    IDLE_SLEEP_MIN_US << RTE_MIN((n - IDLE_PAUSE_POLLS) / 64, 8u));
+	nanosleep(&ts, NULL);
+}
+
+static int
+worker_main(void *arg)
+{
+	struct app_worker *aw = arg;
+	struct dpx_worker *w = &aw->w;
+	bool adaptive = w->cfg->idle == DPX_IDLE_ADAPTIVE;
+	unsigned int empty = 0;
+
+	if (w->index == 0)
+		dpx_net_announce(w);
+	while (!atomic_load_explicit(aw->stop, memory_order_relaxed)) {
+		if (dpx_net_worker_poll(w) != 0)
+			empty = 0;
+		else if (adaptive)
+			idle_backoff(&empty);
+	}
+	dpx_net_flush(w);
+	return 0;
+}
+
+static int
+start(struct app *app)
+{
+	int sockets[DPX_MAX_WORKERS];
+	int rc;
+
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		sockets[i] = (int)rte_lcore_to_socket_id(
+				app->workers[i].w.lcore_id);
+	rc = dpx_net_init(&app->net, &app->cfg, app->n_workers, sockets);
+	for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
+		rc = dpx_net_worker_init(&app->workers[i].w, &app->net);
+		if (rc != 0)
+			DPX_ERR("worker %u: cannot allocate its state: %s", i,
+				strerror(-rc));
+	}
+	app->stats.net = &app->net;
+	app->stats.n_workers = app->n_workers;
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		app->stats.workers[i] = &app->workers[i].w;
+	if (rc == 0)
+		rc = dpx_stats_register(&app->stats);
+	for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++)
+		rc = rte_eal_remote_launch(worker_main, &app->workers[i],
+					   app->workers[i].w.lcore_id);
+	return rc;
+}
+
+static void
+write_ready_file(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		DPX_WARN("cannot create ready file %s: %s", path,
+			 strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+static void
+wait_for_signal(struct app *app)
+{
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+	while (!atomic_load(&app->stop))
+		nanosleep(&tick, NULL);
+	DPX_INFO("stopping");
+}
+
+static void
+shutdown_all(struct app *app)
+{
+	atomic_store(&app->stop, true);
+	rte_eal_mp_wait_lcore();
+	if (app->stats.n_workers && app->workers[0].w.net)
+		dpx_stats_log(&app->stats);
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		dpx_net_worker_fini(&app->workers[i].w);
+	dpx_net_fini(&app->net);
+}
+
+static void
+install_signals(struct app *app)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	signal_stop = &app->stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Handles the options that need no EAL; returns -1 when none matched. */
+static int
+early_options(int argc, char **argv)
+{
+	if (argc < 2)
+		return -1;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("dpx %s\n", DPX_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--check-config")) {
+		if (argc != 3) {
+			fprintf(stderr, "dpx: usage: dpx --check-config FILE\n");
+			return 2;
+		}
+		return check_config(argv[2]);
+	}
+	return -1;
+}
+
+static int
+split_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			return i;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct app app; /* large: keep it off the stack */
+	int sep, rc;
+
+	rc = early_options(argc, argv);
+	if (rc >= 0)
+		return rc;
+	sep = split_args(argc, argv);
+	if (sep < 0) {
+		fprintf(stderr, "dpx: missing \"--\" before dpx's options\n");
+		usage(stderr);
+		return 2;
+	}
+	if (parse_app_args(&app, argc - sep, argv + sep) != 0)
+		return 2;
+	if (load_config(&app) != 0)
+		return 1;
+	install_signals(&app);
+	if (rte_eal_init(sep, argv) < 0) {
+		DPX_ERR("EAL init failed: %s", rte_strerror(rte_errno));
+		return 1;
+	}
+	rc = pick_lcores(&app);
+	if (rc == 0)
+		rc = start(&app);
+	if (rc == 0) {
+		DPX_INFO("dpx %s running: %u worker(s), %u port(s)",
+			 DPX_VERSION, app.n_workers, app.net.n_ports);
+		if (app.ready_file)
+			write_ready_file(app.ready_file);
+		wait_for_signal(&app);
+	}
+	shutdown_all(&app);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

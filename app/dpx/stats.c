@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "stats.h"
+
+/* Telemetry callbacks take no user pointer: the registered source. */
+static const struct dpx_stats_src *stats_src;
+
+static void
+stats_add(struct dpx_port_stats *sum, const struct dpx_port_stats *s)
+{
+	const uint64_t *a = (const uint64_t *)s;
+	uint64_t *t = (uint64_t *)sum;
+
+	/* The struct holds only uint64_t counters. */
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		t[i] += a[i];
+}
+
+static void
+stats_sum(const struct dpx_stats_src *src, int worker,
+	  struct dpx_port_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int w = 0; w < src->n_workers; w++) {
+		if (worker >= 0 && (unsigned int)worker != w)
+			continue;
+		for (unsigned int p = 0; p < src->net->n_ports; p++)
+			stats_add(sum, dpx_net_worker_stats(src->workers[w], p));
+	}
+}
+
+static void
+stats_to_dict(struct rte_tel_data *d, const struct dpx_port_stats *s)
+{
+	char key[64];
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "rx_packets", s->rx_packets);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", s->rx_bytes);
+	rte_tel_data_add_dict_u64(d, "tx_packets", s->tx_packets);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", s->tx_bytes);
+	rte_tel_data_add_dict_u64(d, "arp_requests_sent", s->arp_requests_sent);
+	rte_tel_data_add_dict_u64(d, "arp_replies_sent", s->arp_replies_sent);
+	rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s->icmp_echo_replies);
+	rte_tel_data_add_dict_u64(d, "fault_duplicated", s->fault_duplicated);
+	rte_tel_data_add_dict_u64(d, "fault_reordered", s->fault_reordered);
+	rte_tel_data_add_dict_u64(d, "fault_delayed", s->fault_delayed);
+	for (int i = 0; i < DPX_DROP_MAX; i++) {
+		snprintf(key, sizeof(key), "drop_%s", dpx_drop_names[i]);
+		rte_tel_data_add_dict_u64(d, key, s->drops[i]);
+	}
+}
+
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpx_port_stats sum;
+
+	(void)cmd;
+	(void)params;
+	stats_sum(stats_src, -1, &sum);
+	stats_to_dict(d, &sum);
+	return 0;
+}
+
+static int
+tel_worker_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpx_port_stats sum;
+	char *end;
+	long w;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -1;
+	w = strtol(params, &end, 10);
+	if (*end != '\0' || w < 0 || w >= (long)stats_src->n_workers)
+		return -1;
+	stats_sum(stats_src, (int)w, &sum);
+	stats_to_dict(d, &sum);
+	return 0;
+}
+
+int
+dpx_stats_register(const struct dpx_stats_src *src)
+{
+	stats_src = src;
+	if (rte_telemetry_register_cmd("/dpx/stats", tel_stats,
+			"Counters summed over workers and ports.") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/worker_stats", tel_worker_stats,
+			"Counters of one worker. Parameters: int worker") != 0) {
+		DPX_WARN("telemetry commands not registered");
+	}
+	return 0;
+}
+
+void
+dpx_stats_log(const struct dpx_stats_src *src)
+{
+	struct dpx_port_stats s;
+
+	for (unsigned int w = 0; w < src->n_workers; w++) {
+		uint64_t drops = 0;
+
+		stats_sum(src, (int)w, &s);
+		for (int i = 0; i < DPX_DROP_MAX; i++)
+			drops += s.drops[i];
+		DPX_INFO("worker %u: rx %lu pkts %lu bytes, tx %lu pkts %lu "
+			 "bytes, dropped %lu", w, s.rx_packets, s.rx_bytes,
+			 s.tx_packets, s.tx_bytes, drops);
+	}
+}

@@ -1,0 +1,1040 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration loading and validation (schema: docs/config.md).
+ *
+ * The file is parsed with Jansson (duplicate keys rejected); then the tree
+ * is walked while a key path is kept in a small stack. The first problem
+ * stops the walk: its position is found by re-scanning the original text
+ * along that path (json_locate.c) and one line is written into err:
+ * "FILE:LINE:COL: key.path: message". The path of an unknown key includes
+ * the key and the position is that of the key; for every other error it is
+ * the position of the offending value (of the object for a missing key).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "dpx_core.h"
+#include "json_locate.h"
+
+#define MAX_FILE_SIZE (16u << 20)
+#define MAX_LCORE_ID 127
+#define PATH_DEPTH 8
+#define QUOTE_MAX 96      /* bytes of a string value quoted in a message */
+
+struct ctx {
+	const char *name;
+	const char *text;
+	size_t len;
+	struct dpx_json_step path[PATH_DEPTH];
+	size_t depth;
+	char *err;
+	size_t errlen;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Message helpers                                                          */
+
+struct sbuf {
+	char *buf;
+	size_t size;
+	size_t used;
+};
+
+static void sb_putc(struct sbuf *b, char c)
+{
+	if (b->used + 1 < b->size) {
+		b->buf[b->used++] = c;
+		b->buf[b->used] = '\0';
+	}
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->used + 1 >= b->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->buf + b->used, b->size - b->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->used += (size_t)n < b->size - b->used ?
+			   (size_t)n : b->size - b->used - 1;
+}
+
+/* Append s with control characters, '"' and '\\' escaped; long strings are
+ * cut (at a character boundary) and marked with "...". */
+static void sb_escaped(struct sbuf *b, const char *s, size_t max)
+{
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= max && (c & 0xC0) != 0x80) {
+			sb_printf(b, "...");
+			return;
+		}
+		if (c == '"' || c == '\\')
+			sb_printf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7F)
+			sb_printf(b, "\\u%04x", c);
+		else
+			sb_putc(b, (char)c);
+	}
+}
+
+/* s as a double-quoted, escaped string in buf. */
+static const char *quote(char *buf, size_t size, const char *s)
+{
+	struct sbuf b = { buf, size, 0 };
+
+	buf[0] = '\0';
+	sb_putc(&b, '"');
+	sb_escaped(&b, s, QUOTE_MAX);
+	sb_putc(&b, '"');
+	return buf;
+}
+
+static void format_path(const struct ctx *c, char *buf, size_t size)
+{
+	struct sbuf b = { buf, size, 0 };
+	size_t n = c->depth < PATH_DEPTH ? c->depth : PATH_DEPTH;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (c->path[i].key == NULL) {
+			sb_printf(&b, "[%zu]", c->path[i].index);
+			continue;
+		}
+		if (i > 0)
+			sb_putc(&b, '.');
+		sb_escaped(&b, c->path[i].key, QUOTE_MAX);
+	}
+}
+
+/* Write the error for the current path; always returns -1. */
+static int fail(struct ctx *c, bool at_key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *c, bool at_key, const char *fmt, ...)
+{
+	char path[384], msg[DPX_ERR_LEN];
+	size_t n = c->depth < PATH_DEPTH ? c->depth : PATH_DEPTH;
+	unsigned int line, col;
+	va_list ap;
+
+	if (c->err == NULL || c->errlen == 0)
+		return -1;
+	dpx_json_locate(c->text, c->len, c->path, n, at_key, &line, &col);
+	format_path(c, path, sizeof(path));
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (path[0] != '\0')
+		snprintf(c->err, c->errlen, "%s:%u:%u: %s: %s",
+			 c->name, line, col, path, msg);
+	else
+		snprintf(c->err, c->errlen, "%s:%u:%u: %s",
+			 c->name, line, col, msg);
+	return -1;
+}
+
+static void push_key(struct ctx *c, const char *key)
+{
+	if (c->depth < PATH_DEPTH)
+		c->path[c->depth] = (struct dpx_json_step){ .key = key };
+	c->depth++;
+}
+
+static void push_index(struct ctx *c, size_t index)
+{
+	if (c->depth < PATH_DEPTH)
+		c->path[c->depth] = (struct dpx_json_step){ .index = index };
+	c->depth++;
+}
+
+static void pop(struct ctx *c)
+{
+	c->depth--;
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "real number";
+	case JSON_TRUE: return "boolean";
+	case JSON_FALSE: return "boolean";
+	case JSON_NULL: return "null";
+	}
+	return "unknown";
+}
+
+static int type_error(struct ctx *c, const json_t *v, const char *expected)
+{
+	return fail(c, false, "expected %s, got %s", expected, type_name(v));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Generic checks; each runs at the current path (the value's own).         */
+
+static bool in_list(const char *key, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(key, *list) == 0)
+			return true;
+	return false;
+}
+
+static int check_keys(struct ctx *c, json_t *obj, const char *const *allowed)
+{
+	char q[QUOTE_MAX + 8];
+
+	for (void *it = json_object_iter(obj); it != NULL;
+	     it = json_object_iter_next(obj, it)) {
+		const char *key = json_object_iter_key(it);
+
+		if (!in_list(key, allowed)) {
+			push_key(c, key);
+			return fail(c, true, "unknown key %s",
+				    quote(q, sizeof(q), key));
+		}
+	}
+	return 0;
+}
+
+static int check_object(struct ctx *c, json_t *v, const char *what,
+			const char *const *allowed)
+{
+	if (!json_is_object(v))
+		return type_error(c, v, what);
+	return check_keys(c, v, allowed);
+}
+
+static json_t *required(struct ctx *c, json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		fail(c, false, "missing required key \"%s\"", key);
+	return v;
+}
+
+static int want_int(struct ctx *c, const json_t *v, long long lo,
+		    long long hi, long long *out)
+{
+	long long x;
+
+	if (!json_is_integer(v))
+		return type_error(c, v, "an integer");
+	x = json_integer_value(v);
+	if (x < lo && hi == LLONG_MAX)
+		return fail(c, false, "%lld is out of range (must be >= %lld)",
+			    x, lo);
+	if (x < lo || x > hi)
+		return fail(c, false, "%lld is out of range %lld..%lld",
+			    x, lo, hi);
+	*out = x;
+	return 0;
+}
+
+/* Optional integer member; *out keeps its default when absent. */
+static int opt_int(struct ctx *c, json_t *obj, const char *key, long long lo,
+		   long long hi, bool pow2, long long *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	push_key(c, key);
+	if (want_int(c, v, lo, hi, out) != 0)
+		return -1;
+	if (pow2 && (*out & (*out - 1)) != 0)
+		return fail(c, false, "%lld is not a power of two", *out);
+	pop(c);
+	return 0;
+}
+
+static int opt_u32(struct ctx *c, json_t *obj, const char *key, long long lo,
+		   long long hi, bool pow2, uint32_t *out)
+{
+	long long x = *out;
+
+	if (opt_int(c, obj, key, lo, hi, pow2, &x) != 0)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int opt_u16(struct ctx *c, json_t *obj, const char *key, long long lo,
+		   long long hi, bool pow2, uint16_t *out)
+{
+	long long x = *out;
+
+	if (opt_int(c, obj, key, lo, hi, pow2, &x) != 0)
+		return -1;
+	*out = (uint16_t)x;
+	return 0;
+}
+
+/* A string of 1..max bytes (0..max when may_be_empty). */
+static int want_string(struct ctx *c, const json_t *v, size_t max,
+		       bool may_be_empty, const char **out)
+{
+	size_t n;
+
+	if (!json_is_string(v))
+		return type_error(c, v, "a string");
+	n = json_string_length(v);
+	if (n == 0 && !may_be_empty)
+		return fail(c, false, "must not be empty");
+	if (n > max)
+		return fail(c, false, "is %zu bytes long, at most %zu allowed",
+			    n, max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* IPv4 parsing                                                             */
+
+/* 1..3 decimal digits, no leading zero, value <= max. */
+static int parse_dec(const char **s, unsigned int max, unsigned int *out)
+{
+	const char *p = *s;
+	unsigned int v = 0;
+	int n = 0;
+
+	while (*p >= '0' && *p <= '9') {
+		if (n == 3)
+			return -1;
+		v = v * 10 + (unsigned int)(*p - '0');
+		p++;
+		n++;
+	}
+	if (n == 0 || v > max || (n > 1 && **s == '0'))
+		return -1;
+	*s = p;
+	*out = v;
+	return 0;
+}
+
+static int parse_quad(const char **s, uint32_t *out)
+{
+	uint32_t a = 0;
+	unsigned int part;
+
+	for (int i = 0; i < 4; i++) {
+		if (i > 0) {
+			if (**s != '.')
+				return -1;
+			(*s)++;
+		}
+		if (parse_dec(s, 255, &part) != 0)
+			return -1;
+		a = a << 8 | part;
+	}
+	*out = a;
+	return 0;
+}
+
+int dpx_parse_ipv4(const char *s, uint32_t *out)
+{
+	uint32_t a;
+
+	if (s == NULL || out == NULL || parse_quad(&s, &a) != 0 || *s != '\0')
+		return -1;
+	*out = a;
+	return 0;
+}
+
+int dpx_parse_ipv4_prefix(const char *s, struct dpx_ipv4_prefix *out)
+{
+	uint32_t a;
+	unsigned int len;
+
+	if (s == NULL || out == NULL || parse_quad(&s, &a) != 0 || *s != '/')
+		return -1;
+	s++;
+	if (parse_dec(&s, 32, &len) != 0 || len < 1 || *s != '\0')
+		return -1;
+	out->addr = a;
+	out->len = (uint8_t)len;
+	return 0;
+}
+
+const char *dpx_ipv4_str(uint32_t addr, char *buf, size_t len)
+{
+	if (buf == NULL || len == 0)
+		return "";
+	snprintf(buf, len, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xFF,
+		 (addr >> 8) & 0xFF, addr & 0xFF);
+	return buf;
+}
+
+static uint32_t prefix_mask(unsigned int len)
+{
+	return len == 0 ? 0 : 0xFFFFFFFFu << (32 - len);
+}
+
+static bool same_net(uint32_t a, uint32_t b, unsigned int len)
+{
+	return ((a ^ b) & prefix_mask(len)) == 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ports                                                                    */
+
+static const char *const port_keys[] = {
+	"device", "name", "devargs", "addresses", "gateway", "mtu",
+	"rx_desc", "tx_desc", "fault", NULL
+};
+static const char *const fault_keys[] = {
+	"seed", "delay_us", "rx", "tx", NULL
+};
+static const char *const fault_dir_keys[] = {
+	"drop", "duplicate", "reorder", "delay", NULL
+};
+
+static int opt_prob(struct ctx *c, json_t *obj, const char *key, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	double x;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, key);
+	if (!json_is_number(v))
+		return type_error(c, v, "a number in [0, 1]");
+	x = json_number_value(v);
+	if (!(x >= 0.0 && x <= 1.0))
+		return fail(c, false, "%.10g is out of range 0..1", x);
+	*out = x;
+	pop(c);
+	return 0;
+}
+
+static int parse_fault_dir(struct ctx *c, json_t *fault, const char *key,
+			   struct dpx_fault_dir *d)
+{
+	json_t *v = json_object_get(fault, key);
+	double sum;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, key);
+	if (check_object(c, v, "an object", fault_dir_keys) != 0 ||
+	    opt_prob(c, v, "drop", &d->drop) != 0 ||
+	    opt_prob(c, v, "duplicate", &d->duplicate) != 0 ||
+	    opt_prob(c, v, "reorder", &d->reorder) != 0 ||
+	    opt_prob(c, v, "delay", &d->delay) != 0)
+		return -1;
+	sum = d->drop + d->duplicate + d->reorder + d->delay;
+	if (sum > 1.0 + 1e-9)
+		return fail(c, false, "probabilities add up to %.10g, "
+			    "at most 1 allowed", sum);
+	pop(c);
+	return 0;
+}
+
+static int parse_fault(struct ctx *c, json_t *port, struct dpx_fault_conf *f)
+{
+	json_t *v = json_object_get(port, "fault");
+	long long seed = 1;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "fault");
+	f->enabled = true;
+	f->delay_us = 1000;
+	if (check_object(c, v, "an object", fault_keys) != 0 ||
+	    opt_int(c, v, "seed", 0, LLONG_MAX, false, &seed) != 0 ||
+	    opt_u32(c, v, "delay_us", 1, 1000000, false, &f->delay_us) != 0 ||
+	    parse_fault_dir(c, v, "rx", &f->rx) != 0 ||
+	    parse_fault_dir(c, v, "tx", &f->tx) != 0)
+		return -1;
+	f->seed = (uint64_t)seed;
+	pop(c);
+	return 0;
+}
+
+static int parse_device(struct ctx *c, json_t *port,
+			const struct dpx_config *cfg, struct dpx_port_conf *p,
+			size_t idx)
+{
+	json_t *v = required(c, port, "device");
+	char q[QUOTE_MAX + 8];
+	const char *s;
+
+	if (v == NULL)
+		return -1;
+	push_key(c, "device");
+	if (want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0)
+		return -1;
+	for (size_t i = 0; i < idx; i++)
+		if (strcmp(cfg->ports[i].device, s) == 0)
+			return fail(c, false,
+				    "duplicate device %s (also ports[%zu])",
+				    quote(q, sizeof(q), s), i);
+	snprintf(p->device, sizeof(p->device), "%s", s);
+	pop(c);
+	return 0;
+}
+
+static int check_name_chars(struct ctx *c, const char *s)
+{
+	char q[QUOTE_MAX + 8];
+
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
+			continue;
+		return fail(c, false, "%s may only contain letters, digits, "
+			    "'_' and '-'", quote(q, sizeof(q), s));
+	}
+	return 0;
+}
+
+/* The name, defaulting to the device; runs after parse_device. */
+static int parse_name(struct ctx *c, json_t *port,
+		      const struct dpx_config *cfg, struct dpx_port_conf *p,
+		      size_t idx)
+{
+	json_t *v = json_object_get(port, "name");
+	char q[QUOTE_MAX + 8];
+	const char *s = p->device;
+
+	push_key(c, v != NULL ? "name" : "device");
+	if (v != NULL && (want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0 ||
+			  check_name_chars(c, s) != 0))
+		return -1;
+	for (size_t i = 0; i < idx; i++)
+		if (strcmp(cfg->ports[i].name, s) == 0)
+			return fail(c, false, "duplicate port name %s "
+				    "(also ports[%zu])%s",
+				    quote(q, sizeof(q), s), i, v != NULL ? "" :
+				    "; the name defaults to the device");
+	snprintf(p->name, sizeof(p->name), "%s", s);
+	pop(c);
+	return 0;
+}
+
+static int parse_devargs(struct ctx *c, json_t *port, struct dpx_port_conf *p)
+{
+	json_t *v = json_object_get(port, "devargs");
+	const char *s;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "devargs");
+	if (want_string(c, v, DPX_DEVARGS_LEN - 1, true, &s) != 0)
+		return -1;
+	snprintf(p->devargs, sizeof(p->devargs), "%s", s);
+	pop(c);
+	return 0;
+}
+
+/* Reject addresses that cannot be a host's interface address. */
+static int check_usable(struct ctx *c, const char *s,
+			const struct dpx_ipv4_prefix *pf)
+{
+	uint32_t a = pf->addr, host = ~prefix_mask(pf->len);
+	char q[QUOTE_MAX + 8], net[16];
+
+	quote(q, sizeof(q), s);
+	if (a == 0)
+		return fail(c, false, "%s: the unspecified address 0.0.0.0 "
+			    "cannot be an interface address", q);
+	if (a == 0xFFFFFFFFu)
+		return fail(c, false, "%s: the limited broadcast address "
+			    "cannot be an interface address", q);
+	if ((a >> 28) == 0xE)
+		return fail(c, false, "%s: a multicast address (224.0.0.0/4) "
+			    "cannot be an interface address", q);
+	if ((a >> 24) == 127)
+		return fail(c, false, "%s: a loopback address (127.0.0.0/8) "
+			    "cannot be an interface address", q);
+	if (pf->len > 30)
+		return 0;
+	dpx_ipv4_str(a & ~host, net, sizeof(net));
+	if ((a & host) == 0)
+		return fail(c, false, "%s is the network address of %s/%u, "
+			    "not a host address", q, net, pf->len);
+	if ((a & host) == host)
+		return fail(c, false, "%s is the broadcast address of %s/%u, "
+			    "not a host address", q, net, pf->len);
+	return 0;
+}
+
+/* The same address or overlapping prefixes on an earlier port. */
+static int check_other_ports(struct ctx *c, const struct dpx_config *cfg,
+			     size_t idx, const struct dpx_ipv4_prefix *pf,
+			     const char *s)
+{
+	char q[QUOTE_MAX + 8], other[16];
+
+	quote(q, sizeof(q), s);
+	for (size_t i = 0; i < idx; i++) {
+		const struct dpx_port_conf *o = &cfg->ports[i];
+
+		for (size_t j = 0; j < o->n_addrs; j++) {
+			const struct dpx_ipv4_prefix *x = &o->addrs[j];
+			unsigned int len = x->len < pf->len ? x->len : pf->len;
+
+			dpx_ipv4_str(x->addr, other, sizeof(other));
+			if (x->addr == pf->addr)
+				return fail(c, false, "%s: address already "
+					    "used by port \"%s\" "
+					    "(ports[%zu].addresses[%zu])",
+					    q, o->name, i, j);
+			if (same_net(x->addr, pf->addr, len))
+				return fail(c, false, "%s overlaps %s/%u of "
+					    "port \"%s\" (ports[%zu]."
+					    "addresses[%zu])", q, other,
+					    x->len, o->name, i, j);
+		}
+	}
+	return 0;
+}
+
+static int parse_address(struct ctx *c, json_t *v,
+			 const struct dpx_config *cfg, size_t idx,
+			 struct dpx_port_conf *p, size_t n)
+{
+	struct dpx_ipv4_prefix pf;
+	char q[QUOTE_MAX + 8];
+	const char *s;
+
+	if (!json_is_string(v))
+		return type_error(c, v, "a string \"a.b.c.d/len\"");
+	s = json_string_value(v);
+	if (dpx_parse_ipv4_prefix(s, &pf) != 0)
+		return fail(c, false, "%s is not an IPv4 prefix",
+			    quote(q, sizeof(q), s));
+	if (check_usable(c, s, &pf) != 0)
+		return -1;
+	for (size_t j = 0; j < n; j++)
+		if (p->addrs[j].addr == pf.addr)
+			return fail(c, false, "%s: duplicate address "
+				    "(also addresses[%zu])",
+				    quote(q, sizeof(q), s), j);
+	if (check_other_ports(c, cfg, idx, &pf, s) != 0)
+		return -1;
+	p->addrs[n] = pf;
+	return 0;
+}
+
+static int parse_addresses(struct ctx *c, json_t *port,
+			   const struct dpx_config *cfg,
+			   struct dpx_port_conf *p, size_t idx)
+{
+	json_t *v = required(c, port, "addresses");
+	size_t n;
+
+	if (v == NULL)
+		return -1;
+	push_key(c, "addresses");
+	if (!json_is_array(v))
+		return type_error(c, v, "an array of \"a.b.c.d/len\" strings");
+	n = json_array_size(v);
+	if (n < 1 || n > DPX_MAX_ADDRS)
+		return fail(c, false, "expected 1..%d addresses, got %zu",
+			    DPX_MAX_ADDRS, n);
+	for (size_t i = 0; i < n; i++) {
+		push_index(c, i);
+		if (parse_address(c, json_array_get(v, i), cfg, idx, p, i) != 0)
+			return -1;
+		pop(c);
+	}
+	p->n_addrs = (unsigned int)n;
+	pop(c);
+	return 0;
+}
+
+/* The gateway must be an on-link host of one of the port's prefixes. */
+static int parse_gateway(struct ctx *c, json_t *port, struct dpx_port_conf *p)
+{
+	json_t *v = json_object_get(port, "gateway");
+	char q[QUOTE_MAX + 8];
+	const char *s;
+	uint32_t gw;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "gateway");
+	if (!json_is_string(v))
+		return type_error(c, v, "a string \"a.b.c.d\"");
+	s = json_string_value(v);
+	quote(q, sizeof(q), s);
+	if (dpx_parse_ipv4(s, &gw) != 0)
+		return fail(c, false, "%s is not an IPv4 address", q);
+	for (size_t i = 0; i < p->n_addrs; i++) {
+		const struct dpx_ipv4_prefix *a = &p->addrs[i];
+		uint32_t host = ~prefix_mask(a->len);
+
+		if (gw == a->addr)
+			return fail(c, false, "%s is this port's own address "
+				    "(addresses[%zu])", q, i);
+		if (!same_net(gw, a->addr, a->len))
+			continue;
+		if (a->len <= 30 && ((gw & host) == 0 || (gw & host) == host))
+			return fail(c, false, "%s is the network or broadcast "
+				    "address of addresses[%zu]", q, i);
+		p->gateway = gw;
+		pop(c);
+		return 0;
+	}
+	return fail(c, false, "%s is not inside any of this port's prefixes",
+		    q);
+}
+
+static int parse_port(struct ctx *c, json_t *port, struct dpx_config *cfg,
+		      size_t idx)
+{
+	struct dpx_port_conf *p = &cfg->ports[idx];
+
+	p->mtu = 1500;
+	p->rx_desc = 1024;
+	p->tx_desc = 1024;
+	if (check_object(c, port, "a port object", port_keys) != 0 ||
+	    parse_device(c, port, cfg, p, idx) != 0 ||
+	    parse_name(c, port, cfg, p, idx) != 0 ||
+	    parse_devargs(c, port, p) != 0 ||
+	    parse_addresses(c, port, cfg, p, idx) != 0 ||
+	    parse_gateway(c, port, p) != 0 ||
+	    opt_u16(c, port, "mtu", 68, 9000, false, &p->mtu) != 0 ||
+	    opt_u16(c, port, "rx_desc", 64, 4096, true, &p->rx_desc) != 0 ||
+	    opt_u16(c, port, "tx_desc", 64, 4096, true, &p->tx_desc) != 0 ||
+	    parse_fault(c, port, &p->fault) != 0)
+		return -1;
+	return 0;
+}
+
+static int parse_ports(struct ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	json_t *v = required(c, root, "ports");
+	size_t n;
+
+	if (v == NULL)
+		return -1;
+	push_key(c, "ports");
+	if (!json_is_array(v))
+		return type_error(c, v, "an array of port objects");
+	n = json_array_size(v);
+	if (n < 1 || n > DPX_MAX_PORTS)
+		return fail(c, false, "expected 1..%d ports, got %zu",
+			    DPX_MAX_PORTS, n);
+	for (size_t i = 0; i < n; i++) {
+		push_index(c, i);
+		if (parse_port(c, json_array_get(v, i), cfg, i) != 0)
+			return -1;
+		pop(c);
+	}
+	cfg->n_ports = (unsigned int)n;
+	pop(c);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Top level                                                                */
+
+static int parse_lcore(struct ctx *c, json_t *v, struct dpx_config *cfg,
+		       size_t i)
+{
+	long long id;
+
+	if (json_is_integer(v) && json_integer_value(v) == 0)
+		return fail(c, false, "lcore 0 is the main (control) lcore "
+			    "and cannot run a worker");
+	if (want_int(c, v, 1, MAX_LCORE_ID, &id) != 0)
+		return -1;
+	for (size_t j = 0; j < i; j++)
+		if (cfg->lcore_ids[j] == (unsigned int)id)
+			return fail(c, false, "lcore %lld is listed twice "
+				    "(also workers[%zu])", id, j);
+	cfg->lcore_ids[i] = (unsigned int)id;
+	return 0;
+}
+
+static int parse_workers(struct ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	json_t *v = json_object_get(root, "workers");
+	long long n;
+	size_t len;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "workers");
+	if (json_is_integer(v)) {
+		if (want_int(c, v, 1, DPX_MAX_WORKERS, &n) != 0)
+			return -1;
+		cfg->n_workers = (unsigned int)n;
+		pop(c);
+		return 0;
+	}
+	if (!json_is_array(v))
+		return type_error(c, v, "an integer or an array of lcore ids");
+	len = json_array_size(v);
+	if (len == 0)
+		return fail(c, false, "the lcore list must not be empty");
+	if (len > DPX_MAX_WORKERS)
+		return fail(c, false, "at most %d lcores allowed, got %zu",
+			    DPX_MAX_WORKERS, len);
+	for (size_t i = 0; i < len; i++) {
+		push_index(c, i);
+		if (parse_lcore(c, json_array_get(v, i), cfg, i) != 0)
+			return -1;
+		pop(c);
+	}
+	cfg->n_workers = (unsigned int)len;
+	cfg->lcores_explicit = true;
+	pop(c);
+	return 0;
+}
+
+static int parse_idle(struct ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	json_t *v = json_object_get(root, "idle");
+	char q[QUOTE_MAX + 8];
+	const char *s;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "idle");
+	if (!json_is_string(v))
+		return type_error(c, v, "a string");
+	s = json_string_value(v);
+	if (strcmp(s, "poll") == 0)
+		cfg->idle = DPX_IDLE_POLL;
+	else if (strcmp(s, "adaptive") == 0)
+		cfg->idle = DPX_IDLE_ADAPTIVE;
+	else
+		return fail(c, false, "%s is not one of poll, adaptive",
+			    quote(q, sizeof(q), s));
+	pop(c);
+	return 0;
+}
+
+static int parse_log_level(struct ctx *c, json_t *root,
+			   struct dpx_config *cfg)
+{
+	json_t *v = json_object_get(root, "log_level");
+	char q[QUOTE_MAX + 8];
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "log_level");
+	if (!json_is_string(v))
+		return type_error(c, v, "a string");
+	if (dpx_log_level_parse(json_string_value(v), &cfg->log_level) != 0)
+		return fail(c, false, "%s is not one of error, warning, info, "
+			    "debug", quote(q, sizeof(q), json_string_value(v)));
+	pop(c);
+	return 0;
+}
+
+static const char *const arp_keys[] = {
+	"max_entries", "timeout_ms", "retry_ms", "retries", "max_pending", NULL
+};
+
+static int parse_arp(struct ctx *c, json_t *root, struct dpx_arp_conf *a)
+{
+	json_t *v = json_object_get(root, "arp");
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "arp");
+	if (check_object(c, v, "an object", arp_keys) != 0 ||
+	    opt_u32(c, v, "max_entries", 16, 65536, true,
+		    &a->max_entries) != 0 ||
+	    opt_u32(c, v, "timeout_ms", 1000, 3600000, false,
+		    &a->timeout_ms) != 0 ||
+	    opt_u32(c, v, "retry_ms", 10, 60000, false, &a->retry_ms) != 0 ||
+	    opt_u32(c, v, "retries", 1, 10, false, &a->retries) != 0 ||
+	    opt_u32(c, v, "max_pending", 1, 64, false, &a->max_pending) != 0)
+		return -1;
+	pop(c);
+	return 0;
+}
+
+/* "listeners" and "pools": accepted only as empty arrays for now. */
+static int parse_reserved(struct ctx *c, json_t *root, const char *key)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (v == NULL)
+		return 0;
+	push_key(c, key);
+	if (!json_is_array(v))
+		return type_error(c, v, "an array");
+	if (json_array_size(v) > 0)
+		return fail(c, false, "%s are not supported yet", key);
+	pop(c);
+	return 0;
+}
+
+static const char *const top_keys[] = {
+	"ports", "workers", "idle", "log_level", "arp", "mbufs_per_worker",
+	"listeners", "pools", NULL
+};
+
+static int parse_root(struct ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	if (!json_is_object(root))
+		return fail(c, false, "the top level must be an object, got %s",
+			    type_name(root));
+	if (check_keys(c, root, top_keys) != 0 ||
+	    parse_ports(c, root, cfg) != 0 ||
+	    parse_workers(c, root, cfg) != 0 ||
+	    parse_idle(c, root, cfg) != 0 ||
+	    parse_log_level(c, root, cfg) != 0 ||
+	    parse_arp(c, root, &cfg->arp) != 0 ||
+	    opt_u32(c, root, "mbufs_per_worker", 1024, 1048576, false,
+		    &cfg->mbufs_per_worker) != 0 ||
+	    parse_reserved(c, root, "listeners") != 0 ||
+	    parse_reserved(c, root, "pools") != 0)
+		return -1;
+	return 0;
+}
+
+static void set_defaults(struct dpx_config *cfg, const char *name)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	cfg->n_workers = 1;
+	cfg->idle = DPX_IDLE_ADAPTIVE;
+	cfg->log_level = DPX_LOG_INFO;
+	cfg->arp.max_entries = 1024;
+	cfg->arp.timeout_ms = 60000;
+	cfg->arp.retry_ms = 1000;
+	cfg->arp.retries = 3;
+	cfg->arp.max_pending = 8;
+	cfg->mbufs_per_worker = 0;
+}
+
+/* Jansson's message, kept on one line. */
+static void json_syntax_error(const char *name, const json_error_t *je,
+			      char *err, size_t errlen)
+{
+	char text[sizeof(je->text)];
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof(text) && je->text[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)je->text[i];
+
+		text[i] = ch < 0x20 || ch == 0x7F ? '?' : (char)ch;
+	}
+	text[i] = '\0';
+	snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", name,
+		 je->line > 0 ? je->line : 1, je->column > 0 ? je->column : 1,
+		 text);
+}
+
+int dpx_config_load_buffer(const char *name, const char *text, size_t len,
+			   struct dpx_config *cfg, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root;
+	struct ctx c;
+	int rc;
+
+	if (name == NULL)
+		name = "<config>";
+	if (text == NULL)
+		text = "";
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		if (err != NULL && errlen > 0)
+			json_syntax_error(name, &je, err, errlen);
+		return -1;
+	}
+	set_defaults(cfg, name);
+	c = (struct ctx){ .name = name, .text = text, .len = len,
+			  .err = err, .errlen = errlen };
+	rc = parse_root(&c, root, cfg);
+	json_decref(root);
+	return rc;
+}
+
+static int read_error(const char *file, const char *why, char *err,
+		      size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s: cannot read: %s", file, why);
+	return -1;
+}
+
+/* Whole file into a malloc'd buffer. */
+static int read_file(const char *file, char **out, size_t *out_len,
+		     char *err, size_t errlen)
+{
+	FILE *f = fopen(file, "rb");
+	size_t len = 0, cap = 0, got;
+	char *buf = NULL, *nb;
+	int e;
+
+	if (f == NULL)
+		return read_error(file, strerror(errno), err, errlen);
+	do {
+		if (len == cap) {
+			if (cap >= MAX_FILE_SIZE) {
+				free(buf);
+				fclose(f);
+				return read_error(file, "file too large",
+						  err, errlen);
+			}
+			cap = cap == 0 ? 4096 : cap * 2;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return read_error(file, strerror(ENOMEM),
+						  err, errlen);
+			}
+			buf = nb;
+		}
+		errno = 0;
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+	} while (got > 0);
+	e = errno != 0 ? errno : EIO;
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return read_error(file, strerror(e), err, errlen);
+	}
+	fclose(f);
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+int dpx_config_load(const char *file, struct dpx_config *cfg,
+		    char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (file == NULL)
+		return read_error("(null)", strerror(EINVAL), err, errlen);
+	if (read_file(file, &text, &len, err, errlen) != 0)
+		return -1;
+	rc = dpx_config_load_buffer(file, text, len, cfg, err, errlen);
+	free(text);
+	return rc;
+}

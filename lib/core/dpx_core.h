@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpx core: the validated configuration (loaded from one JSON file with
+ * Jansson, every error reported as file:line:column plus key path), and
+ * logging. Nothing here depends on DPDK, so `dpx --check-config` and the
+ * unit tests run without EAL. The config is built once by the control plane
+ * and is read-only afterwards.
+ */
+#ifndef DPX_CORE_H
+#define DPX_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DPX_MAX_PORTS 8
+#define DPX_MAX_ADDRS 8   /* IPv4 addresses per port */
+#define DPX_MAX_WORKERS 64
+#define DPX_NAME_LEN 64
+#define DPX_DEVARGS_LEN 256
+#define DPX_ERR_LEN 512
+
+enum dpx_log_level {
+	DPX_LOG_ERR = 0,
+	DPX_LOG_WARN,
+	DPX_LOG_INFO,
+	DPX_LOG_DEBUG,
+};
+
+enum dpx_idle_mode {
+	DPX_IDLE_ADAPTIVE = 0, /* back off after empty polls: leaves CPU to peers */
+	DPX_IDLE_POLL,         /* busy poll: lowest latency, one full core each */
+};
+
+/* An IPv4 interface address; all addresses are in host byte order. */
+struct dpx_ipv4_prefix {
+	uint32_t addr;
+	uint8_t len;
+};
+
+/* Per-direction fault probabilities, each in [0, 1]. */
+struct dpx_fault_dir {
+	double drop;
+	double duplicate;
+	double reorder;
+	double delay;
+};
+
+/* Test-only fault injection on one port; off unless "fault" is present. */
+struct dpx_fault_conf {
+	bool enabled;
+	uint64_t seed;
+	uint32_t delay_us;      /* how long a delayed packet is held */
+	struct dpx_fault_dir rx;
+	struct dpx_fault_dir tx;
+};
+
+struct dpx_port_conf {
+	char name[DPX_NAME_LEN];        /* for logs and stats; defaults to device */
+	char device[DPX_NAME_LEN];      /* DPDK device name or PCI address */
+	char devargs[DPX_DEVARGS_LEN];  /* optional: vdev arguments for hot-plug */
+	struct dpx_ipv4_prefix addrs[DPX_MAX_ADDRS];
+	unsigned int n_addrs;
+	uint32_t gateway;               /* 0 when none */
+	uint16_t mtu;
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	struct dpx_fault_conf fault;
+};
+
+struct dpx_arp_conf {
+	uint32_t max_entries;       /* per worker, power of two */
+	uint32_t timeout_ms;        /* a resolved entry is refreshed after this */
+	uint32_t retry_ms;          /* request retransmit interval */
+	uint32_t retries;           /* requests before giving up on a neighbour */
+	uint32_t max_pending;       /* packets queued per unresolved neighbour */
+};
+
+struct dpx_config {
+	char path[1024];
+	struct dpx_port_conf ports[DPX_MAX_PORTS];
+	unsigned int n_ports;
+	/* Worker lcores; with "workers": N they are the first N lcores after
+	 * the main lcore, resolved at start (lcore_ids stays empty). */
+	unsigned int n_workers;
+	unsigned int lcore_ids[DPX_MAX_WORKERS];
+	bool lcores_explicit;
+	enum dpx_idle_mode idle;
+	enum dpx_log_level log_level;
+	struct dpx_arp_conf arp;
+	uint32_t mbufs_per_worker;  /* 0: computed from descriptor counts */
+};
+
+struct dpx_net_worker;
+
+/*
+ * Per-worker (per-lcore) context, passed explicitly down every call on the
+ * data path. Each layer keeps its own state behind its pointer; a worker
+ * never touches another worker's state.
+ */
+struct dpx_worker {
+	unsigned int index;        /* 0 .. n_workers-1, also the queue id */
+	unsigned int lcore_id;
+	const struct dpx_config *cfg;
+	struct dpx_net_worker *net; /* lib/net: ports, ARP cache, counters */
+};
+
+/*
+ * Load and validate FILE into *cfg. On failure returns -1 and writes one
+ * line into err ("FILE:LINE:COL: key.path: message").
+ */
+int dpx_config_load(const char *file, struct dpx_config *cfg,
+		    char *err, size_t errlen);
+
+/* Same, from a buffer; name is used in messages. Used by tests and fuzzing. */
+int dpx_config_load_buffer(const char *name, const char *text, size_t len,
+			   struct dpx_config *cfg, char *err, size_t errlen);
+
+/* "198.18.0.1/24" -> prefix; returns 0 or -1. Exposed for unit tests. */
+int dpx_parse_ipv4_prefix(const char *s, struct dpx_ipv4_prefix *out);
+/* Dotted quad -> host-order address; returns 0 or -1. */
+int dpx_parse_ipv4(const char *s, uint32_t *out);
+/* Host-order address -> dotted quad in buf (at least 16 bytes). */
+const char *dpx_ipv4_str(uint32_t addr, char *buf, size_t len);
+
+int dpx_log_level_parse(const char *s, enum dpx_log_level *out);
+void dpx_log_set_level(enum dpx_log_level level);
+enum dpx_log_level dpx_log_get_level(void);
+void dpx_log(enum dpx_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define DPX_ERR(...)   dpx_log(DPX_LOG_ERR, __VA_ARGS__)
+#define DPX_WARN(...)  dpx_log(DPX_LOG_WARN, __VA_ARGS__)
+#define DPX_INFO(...)  dpx_log(DPX_LOG_INFO, __VA_ARGS__)
+#define DPX_DEBUG(...) dpx_log(DPX_LOG_DEBUG, __VA_ARGS__)
+
+#endif /* DPX_CORE_H */

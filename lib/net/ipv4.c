@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 (RFC 791, RFC 1122 host requirements): header validation, local
+ * delivery to ICMP or a registered L4 handler, routing over connected
+ * prefixes and per-port gateways, and output. dpx is an end host here: it
+ * neither forwards nor reassembles; fragments are counted and dropped.
+ */
+#include <errno.h>
+
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+
+#include "net_priv.h"
+
+#define IPV4_DEFAULT_TTL 64
+
+bool
+ipv4_is_local(const struct dpx_port *p, uint32_t ip)
+{
+	for (unsigned int i = 0; i < p->conf->n_addrs; i++)
+		if (p->conf->addrs[i].addr == ip)
+			return true;
+	return false;
+}
+
+static bool
+ipv4_is_martian_source(uint32_t ip)
+{
+	return ip == 0 || ip == UINT32_MAX || (ip >> 28) == 0xe ||
+	       (ip >> 24) == 127;
+}
+
+int
+ipv4_route(const struct dpx_net *net, uint32_t dst, unsigned int *port,
+	   uint32_t *nexthop, uint32_t *src)
+{
+	const struct dpx_port *gw_port = NULL;
+	uint8_t best_len = 0;
+	bool found = false;
+
+	/* Longest connected prefix wins; else the first port's gateway. */
+	for (unsigned int p = 0; p < net->n_ports; p++) {
+		const struct dpx_port *pp = &net->ports[p];
+
+		for (unsigned int i = 0; i < pp->conf->n_addrs; i++) {
+			const struct dpx_ipv4_prefix *a = &pp->conf->addrs[i];
+
+			if (((a->addr ^ dst) & pp->masks[i]) != 0 ||
+			    (found && a->len <= best_len))
+				continue;
+			found = true;
+			best_len = a->len;
+			*port = p;
+			*nexthop = dst;
+			*src = a->addr;
+		}
+		if (gw_port == NULL && pp->conf->gateway != 0)
+			gw_port = pp;
+	}
+	if (found)
+		return 0;
+	if (gw_port == NULL)
+		return -1;
+	*port = gw_port->index;
+	*nexthop = gw_port->conf->gateway;
+	*src = gw_port->conf->addrs[0].addr;
+	return 0;
+}
+
+static int
+ipv4_validate(const struct rte_mbuf *m, enum dpx_drop_reason *why)
+{
+	const struct rte_ipv4_hdr *ip;
+	uint16_t hlen, total;
+
+	if (m->data_len < sizeof(*ip)) {
+		*why = DPX_DROP_IP_TRUNCATED;
+		return -1;
+	}
+	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	hlen = rte_ipv4_hdr_len(ip);
+	total = rte_be_to_cpu_16(ip->total_length);
+	if ((ip->version_ihl >> 4) != 4 || hlen < sizeof(*ip) ||
+	    total < hlen) {
+		*why = DPX_DROP_IP_HEADER;
+		return -1;
+	}
+	if (m->data_len < hlen || m->pkt_len < total) {
+		*why = DPX_DROP_IP_TRUNCATED;
+		return -1;
+	}
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) ==
+	    RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
+	     RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_raw_cksum(ip, hlen) != 0xffff)) {
+		*why = DPX_DROP_IP_CHECKSUM;
+		return -1;
+	}
+	if (ipv4_is_martian_source(rte_be_to_cpu_32(ip->src_addr))) {
+		*why = DPX_DROP_IP_HEADER;
+		return -1;
+	}
+	if (ip->fragment_offset &
+	    RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		*why = DPX_DROP_IP_FRAGMENT;
+		return -1;
+	}
+	return 0;
+}
+
+void
+ipv4_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
+{
+	struct dpx_net_worker *nw = w->net;
+	const struct rte_ipv4_hdr *ip;
+	enum dpx_drop_reason why;
+	uint16_t total;
+
+	if (ipv4_validate(m, &why) != 0) {
+		net_drop(nw, port, m, why);
+		return;
+	}
+	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	if (!ipv4_is_local(net_port(w, port), rte_be_to_cpu_32(ip->dst_addr))) {
+		net_drop(nw, port, m, DPX_DROP_IP_NOT_LOCAL);
+		return;
+	}
+	/* Ethernet pads short frames: the IP length is the truth. */
+	total = rte_be_to_cpu_16(ip->total_length);
+	if (m->pkt_len > total)
+		rte_pktmbuf_trim(m, m->pkt_len - total);
+	m->l3_len = rte_ipv4_hdr_len(ip);
+	if (ip->next_proto_id == IPPROTO_ICMP) {
+		icmp_input(w, port, m);
+		return;
+	}
+	if (nw->l4[ip->next_proto_id] == NULL) {
+		net_drop(nw, port, m, DPX_DROP_IP_PROTO);
+		return;
+	}
+	rte_pktmbuf_adj(m, m->l3_len);
+	nw->l4[ip->next_proto_id](w, port, m);
+}
+
+static void
+ipv4_set_checksum(const struct dpx_port *p, struct rte_mbuf *m,
+		  struct rte_ipv4_hdr *ip)
+{
+	ip->hdr_checksum = 0;
+	m->l3_len = rte_ipv4_hdr_len(ip);
+	m->l2_len = sizeof(struct rte_ether_hdr);
+	if (p->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	else
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+void
+ipv4_xmit(struct dpx_worker *w, struct rte_mbuf *m, unsigned int port,
+	  uint32_t nexthop)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	const struct dpx_port *p = net_port(w, port);
+	struct rte_ether_hdr *eth;
+
+	if (rte_be_to_cpu_16(ip->total_length) > p->mtu) {
+		net_drop(w->net, port, m, DPX_DROP_TOO_BIG);
+		return;
+	}
+	ipv4_set_checksum(p, m, ip);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL) {
+		net_drop(w->net, port, m, DPX_DROP_NO_MBUF);
+		return;
+	}
+	rte_ether_addr_copy(&p->mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	arp_resolve_and_send(w, port, nexthop, m);
+}
+
+int
+dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m, uint32_t src,
+		uint32_t dst, uint8_t proto)
+{
+	struct dpx_net_worker *nw = w->net;
+	unsigned int port = 0;
+	uint32_t nexthop, route_src;
+	struct rte_ipv4_hdr *ip;
+
+	if (ipv4_route(nw->net, dst, &port, &nexthop, &route_src) != 0) {
+		net_drop(nw, 0, m, DPX_DROP_NO_ROUTE);
+		return -EHOSTUNREACH;
+	}
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+	if (ip == NULL) {
+		net_drop(nw, port, m, DPX_DROP_NO_MBUF);
+		return -ENOBUFS;
+	}
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(m->pkt_len);
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = IPV4_DEFAULT_TTL;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(src ? src : route_src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ipv4_xmit(w, m, port, nexthop);
+	return 0;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internal to lib/net: per-worker state and the helpers its files share. */
+#ifndef DPX_NET_PRIV_H
+#define DPX_NET_PRIV_H
+
+#include <stdbool.h>
+
+#include <rte_ip.h>
+#include <rte_ring.h>
+
+#include "dpx_net.h"
+
+#define DPX_FAULT_DELAY_SLOTS 1024
+#define DPX_TIMER_PERIOD_MS 100
+
+enum dpx_arp_state {
+	DPX_ARP_FREE = 0,
+	DPX_ARP_INCOMPLETE,
+	DPX_ARP_REACHABLE,
+};
+
+struct dpx_arp_entry {
+	uint32_t ip;              /* host order */
+	uint8_t state;
+	uint8_t port;
+	uint8_t retries;
+	uint8_t n_pending;
+	struct rte_ether_addr mac;
+	uint32_t next;            /* bucket chain / free list, UINT32_MAX ends */
+	uint64_t deadline;        /* REACHABLE: expiry; INCOMPLETE: next retry */
+};
+
+/* Message a worker posts to its peers when it learns a neighbour. */
+struct dpx_arp_note {
+	uint32_t ip;
+	uint8_t port;
+	uint8_t pad;
+	struct rte_ether_addr mac;
+};
+
+/* Chained hash over a fixed pool of max entries: no allocation after
+ * start, a hard bound on memory, O(1) delete. */
+struct dpx_arp_table {
+	struct dpx_arp_entry *entries; /* max */
+	uint32_t *buckets;             /* max heads, UINT32_MAX: empty */
+	uint32_t mask;                 /* max - 1 */
+	uint32_t free_head;
+	uint32_t count;
+	uint32_t max;
+	uint32_t max_pending;
+	struct rte_mbuf **pending;     /* max * max_pending, by entry index */
+};
+
+struct dpx_fault_held {
+	struct rte_mbuf *m;
+	uint64_t release;
+};
+
+/* Fault injection state for one port and direction. */
+struct dpx_fault_state {
+	const struct dpx_fault_dir *p;
+	uint64_t rng;
+	uint64_t delay_tsc;       /* how long delayed/reordered packets wait */
+	struct rte_mbuf *reorder_held;
+	uint64_t reorder_since;
+	struct dpx_fault_held delay[DPX_FAULT_DELAY_SLOTS]; /* FIFO */
+	uint32_t delay_head;
+	uint32_t delay_count;
+};
+
+struct dpx_tx_buffer {
+	uint16_t count;
+	struct rte_mbuf *pkts[DPX_TX_BUF];
+};
+
+struct dpx_net_worker {
+	struct dpx_net *net;
+	struct rte_mempool *pool;
+	struct rte_ring *inbox;      /* this worker's dpx_arp_note inbox */
+	uint64_t tsc_hz;
+	uint64_t next_timer;
+	struct dpx_arp_table arp;
+	dpx_l4_handler_t l4[256];
+	struct dpx_tx_buffer tx[DPX_MAX_PORTS];
+	struct dpx_port_stats stats[DPX_MAX_PORTS];
+	struct dpx_fault_state *fault_rx[DPX_MAX_PORTS]; /* NULL: no faults */
+	struct dpx_fault_state *fault_tx[DPX_MAX_PORTS];
+};
+
+static inline void
+net_drop(struct dpx_net_worker *nw, unsigned int port, struct rte_mbuf *m,
+	 enum dpx_drop_reason why)
+{
+	nw->stats[port].drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline const struct dpx_port *
+net_port(const struct dpx_worker *w, unsigned int port)
+{
+	return &w->net->net->ports[port];
+}
+
+/* Queue a complete frame for TX on port; flushes when the buffer fills. */
+void net_tx_enqueue(struct dpx_worker *w, unsigned int port,
+		    struct rte_mbuf *m);
+
+/* arp.c */
+int arp_table_init(struct dpx_arp_table *t, const struct dpx_arp_conf *c,
+		   int socket);
+void arp_table_fini(struct dpx_arp_table *t);
+void arp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
+void arp_resolve_and_send(struct dpx_worker *w, unsigned int port,
+			  uint32_t nexthop, struct rte_mbuf *m);
+void arp_timer(struct dpx_worker *w, uint64_t now);
+void arp_inbox_drain(struct dpx_worker *w);
+void arp_send_gratuitous(struct dpx_worker *w, unsigned int port,
+			 uint32_t ip);
+
+/* ipv4.c */
+void ipv4_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
+/* True when ip is one of port's addresses. */
+bool ipv4_is_local(const struct dpx_port *p, uint32_t ip);
+/* Route dst: picks port, next hop and source; returns 0 or -1. */
+int ipv4_route(const struct dpx_net *net, uint32_t dst, unsigned int *port,
+	       uint32_t *nexthop, uint32_t *src);
+/* m starts at a complete IPv4 header (checksum not yet set) routed to
+ * port/nexthop: fills the checksum (or offload flags), resolves, queues. */
+void ipv4_xmit(struct dpx_worker *w, struct rte_mbuf *m, unsigned int port,
+	       uint32_t nexthop);
+
+/* icmp.c */
+void icmp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
+
+/* fault.c */
+struct dpx_fault_state *fault_state_new(const struct dpx_fault_dir *p,
+					uint64_t seed, uint64_t delay_tsc,
+					int socket);
+void fault_state_free(struct dpx_fault_state *st);
+/* Applies faults to in[0..n): survivors, copies and released packets go to
+ * out (capacity cap >= 2 * n + 1); returns how many. */
+unsigned int fault_apply(struct dpx_fault_state *st, struct rte_mempool *mp,
+			 struct dpx_port_stats *stats, uint64_t now,
+			 struct rte_mbuf **in,
+			 unsigned int n, struct rte_mbuf **out,
+			 unsigned int cap);
+/* Releases packets whose delay has passed; returns how many. */
+unsigned int fault_release(struct dpx_fault_state *st, uint64_t now,
+			   struct rte_mbuf **out,
+			   unsigned int cap);
+void fault_state_drain(struct dpx_fault_state *st);
+
+#endif /* DPX_NET_PRIV_H */

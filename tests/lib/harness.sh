@@ -1,0 +1,328 @@
+# shellcheck shell=bash disable=SC2034 # variables are read by the sourcing test
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Harness for dpx network tests; source it from tests/net/test_*.sh.
+#
+#   cli netns  <--tap/veth-->  dut netns (dpx)  <--tap/veth-->  srv netns
+#   198.18.0.2/24              198.18.0.1 | 198.18.1.1          198.18.1.2/24
+#
+# Knobs (environment, set before h_start_dpx):
+#   H_TOPO=move|bridge  move: dpx's TAP interfaces are moved into cli/srv.
+#                       bridge: TAPs stay in dut, each bridged to a veth whose
+#                       peer is in cli/srv (fallback if TAPs can't be moved).
+#   H_DPX               dpx binary (default build/app/dpx/dpx)
+#   H_DPX_WRAP          command prefix for dpx, e.g. "valgrind -q"
+#   H_VDEV_CLI/H_VDEV_SRV  full --vdev strings; they must still create kernel
+#                       interfaces named $H_IF_CLI / $H_IF_SRV in dut
+#   H_VDEV_EXTRA        appended to both default tap vdev strings
+#   H_LOG_LEVEL         passed to dpx --log-level when set
+#   H_READY_TIMEOUT     seconds to wait for dpx's ready file (default 20)
+#   H_KEEP=1            keep the temp dir (logs) after the test
+#   H_PY                python3 with scapy (default /usr/bin/python3)
+# After h_start_dpx, tests use $H_NS_CLI/$H_NS_SRV/$H_NS_DUT, $H_CLI_IF and
+# $H_SRV_IF (the addressed interface in cli/srv), $H_TMP, $H_DPX_LOG (this
+# start's dpx output).
+
+H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+H_ROOT=$(cd "$H_LIB_DIR/../.." && pwd)
+H_DPX=${H_DPX:-$H_ROOT/build/app/dpx/dpx}
+H_TOPO=${H_TOPO:-move}
+H_READY_TIMEOUT=${H_READY_TIMEOUT:-20}
+# Debian's python3 has python3-scapy; a python3 earlier on PATH may not.
+if [[ -z ${H_PY:-} ]]; then
+	if [[ -x /usr/bin/python3 ]]; then H_PY=/usr/bin/python3; else H_PY=python3; fi
+fi
+
+H_CLI_ADDR=198.18.0.2 H_CLI_GW=198.18.0.1 H_CLI_NET=198.18.0.0/24
+H_SRV_ADDR=198.18.1.2 H_SRV_GW=198.18.1.1 H_SRV_NET=198.18.1.0/24
+
+H_PASSED=0 H_FAILED=0 H_SUMMARY_DONE=0 H_DPX_PID=
+
+h_log() { printf '[%s] %s\n' "${H_NAME:-test}" "$*"; }
+
+h_pass() {
+	H_PASSED=$((H_PASSED + 1))
+	printf 'PASS %s\n' "$1"
+}
+
+h_fail() {
+	H_FAILED=$((H_FAILED + 1))
+	printf 'FAIL %s: %s\n' "$1" "${2:-}"
+}
+
+# h_check NAME CMD...: pass if CMD exits 0; on failure show its output.
+h_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		h_pass "$name"
+	else
+		h_fail "$name" "command failed: $*"
+		[[ -n $out ]] && printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
+	fi
+	return 0
+}
+
+# Prints the closing line run_all.sh counts; stops dpx first so the clean
+# shutdown check is part of the count.
+h_summary() {
+	h_stop_dpx
+	H_SUMMARY_DONE=1
+	printf '%d passed, %d failed\n' "$H_PASSED" "$H_FAILED"
+	((H_FAILED == 0))
+}
+
+h_init() {
+	H_NAME=${1:?h_init NAME}
+	H_ID=$$
+	H_NS_CLI=dpx-cli-$H_ID H_NS_DUT=dpx-dut-$H_ID H_NS_SRV=dpx-srv-$H_ID
+	# Linux interface names are at most 15 characters; a PID is at most 7.
+	H_IF_CLI=dxc$H_ID H_IF_SRV=dxs$H_ID
+	H_PREFIX=dpx-$H_ID
+	H_TMP=$(mktemp -d "/tmp/dpx-$H_NAME.XXXXXX")
+	trap _h_exit_trap EXIT
+	# A signal just exits; the EXIT trap then cleans up exactly once.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# True while PID exists and is not a zombie.
+_h_alive() {
+	local state
+	[[ -n ${1:-} && -r /proc/$1/stat ]] || return 1
+	state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z ]]
+}
+
+_h_netns_setup() {
+	local ns
+	for ns in "$H_NS_CLI" "$H_NS_DUT" "$H_NS_SRV"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up || return 1
+		# No IPv6 chatter (RS, MLD, DAD) on the test links: keeps dpx's
+		# counters predictable. "default" covers interfaces created later.
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 || return 1
+	done
+}
+
+# _h_attach SIDE_NS TAP ADDR NET_TO_ROUTE GW: give SIDE_NS an interface
+# facing TAP (moved TAP itself, or veth bridged to it); sets _h_if.
+_h_attach() {
+	local ns=$1 tap=$2 addr=$3 net=$4 gw=$5 dut=$H_NS_DUT mac
+	# The TAP PMD gives the kernel interface the DPDK port's own MAC. A
+	# bridge would then keep frames for dpx to itself, and in move mode both
+	# link ends would share one MAC; so give the kernel side its own
+	# (locally administered: 02:d0:<c|s>:<pid>).
+	printf -v mac '02:d0:%02x:%02x:%02x:%02x' "'${tap:2:1}" $((H_ID >> 16 & 255)) \
+		$((H_ID >> 8 & 255)) $((H_ID & 255))
+	ip -n "$dut" link set "$tap" address "$mac" || return 1
+	if [[ $H_TOPO == move ]]; then
+		ip -n "$dut" link set "$tap" netns "$ns" || return 1
+		_h_if=$tap
+	elif [[ $H_TOPO == bridge ]]; then
+		# dxc123 -> bridge dxbc123, veth dxvc123 (dut) <-> dxec123 (side)
+		local br=dxb${tap#dx} veth=dxv${tap#dx}
+		_h_if=dxe${tap#dx}
+		# If br_netfilter is loaded it would drop the malformed IPv4
+		# that tests send on purpose; these sysctls are per namespace.
+		if [[ -e /proc/sys/net/bridge ]]; then
+			ip netns exec "$dut" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+				net.bridge.bridge-nf-call-ip6tables=0 \
+				net.bridge.bridge-nf-call-arptables=0 || return 1
+		fi
+		ip -n "$dut" link add "$br" type bridge || return 1
+		ip -n "$dut" link add "$veth" type veth peer name "$_h_if" netns "$ns" || return 1
+		ip -n "$dut" link set "$tap" master "$br" || return 1
+		ip -n "$dut" link set "$veth" master "$br" || return 1
+		ip -n "$dut" link set "$veth" up || return 1
+		ip -n "$dut" link set "$br" up || return 1
+		ip -n "$dut" link set "$tap" up || return 1
+	else
+		echo "H_TOPO must be move or bridge, not '$H_TOPO'" >&2
+		return 1
+	fi
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$_h_if.disable_ipv6=1" || return 1
+	ip -n "$ns" link set "$_h_if" up || return 1
+	ip -n "$ns" addr add "$addr/24" dev "$_h_if" || return 1
+	ip -n "$ns" route add "$net" via "$gw" || return 1
+}
+
+# _h_expand_list 0-2,5: one number per line.
+_h_expand_list() {
+	local p
+	for p in ${1//,/ }; do
+		if [[ $p == *-* ]]; then seq "${p%-*}" "${p#*-}"; else echo "$p"; fi
+	done
+}
+
+# _h_lcore_map LIST: EAL --lcores value placing lcores LIST (e.g. 0-2) on the
+# CPUs we may use, round robin, so tests may ask for more lcores than the
+# machine has CPUs (with idle "adaptive" that is fine).
+_h_lcore_map() {
+	local -a ids=() cpus=()
+	local allowed i map=
+	mapfile -t ids < <(_h_expand_list "$1")
+	allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+	mapfile -t cpus < <(_h_expand_list "${allowed:-0}")
+	for ((i = 0; i < ${#ids[@]}; i++)); do
+		map+=${map:+,}${ids[i]}@${cpus[i % ${#cpus[@]}]}
+	done
+	echo "$map"
+}
+
+# h_start_dpx CONFIG [LCORES] [EAL ARGS...]: start dpx in dut and wire up
+# cli/srv. Records a FAIL and returns 1 if anything goes wrong.
+h_start_dpx() {
+	local config=${1:?h_start_dpx CONFIG}
+	local lcores=${2:-0-1}
+	shift $(($# < 2 ? $# : 2))
+	local ready=$H_TMP/ready i
+	local vcli=${H_VDEV_CLI:-net_tap0,iface=$H_IF_CLI${H_VDEV_EXTRA:-}}
+	local vsrv=${H_VDEV_SRV:-net_tap1,iface=$H_IF_SRV${H_VDEV_EXTRA:-}}
+	local -a dpx_args=(--config "$config" --ready-file "$ready")
+	[[ -n ${H_LOG_LEVEL:-} ]] && dpx_args+=(--log-level "$H_LOG_LEVEL")
+	local -a wrap=()
+	[[ -n ${H_DPX_WRAP:-} ]] && read -ra wrap <<<"$H_DPX_WRAP"
+
+	if [[ ! -x $H_DPX ]]; then
+		h_fail "start dpx" "$H_DPX not built"
+		return 1
+	fi
+	# Names carry our PID, so anything already using them is a leftover
+	# of a killed earlier run.
+	_h_teardown
+	if ! _h_netns_setup; then
+		h_fail "start dpx" "could not create namespaces"
+		_h_teardown
+		return 1
+	fi
+	rm -f "$ready"
+	H_STARTS=$((${H_STARTS:-0} + 1))
+	H_DPX_LOG=$H_TMP/dpx-$H_STARTS.log
+	h_log "starting dpx (lcores $lcores, topo $H_TOPO, log $H_DPX_LOG)"
+	ip netns exec "$H_NS_DUT" "${wrap[@]}" "$H_DPX" --lcores "$(_h_lcore_map "$lcores")" \
+		--no-pci --no-huge \
+		-m 512 --file-prefix "$H_PREFIX" --vdev "$vcli" --vdev "$vsrv" "$@" \
+		-- "${dpx_args[@]}" >>"$H_DPX_LOG" 2>&1 &
+	H_DPX_PID=$!
+	# Bounded wait: 10 polls per second.
+	for ((i = 0; i < H_READY_TIMEOUT * 10; i++)); do
+		[[ -e $ready ]] && break
+		_h_alive "$H_DPX_PID" || break
+		sleep 0.1
+	done
+	if [[ ! -e $ready ]]; then
+		if _h_alive "$H_DPX_PID"; then
+			h_fail "start dpx" "not ready after ${H_READY_TIMEOUT}s"
+		else
+			local rc=0
+			wait "$H_DPX_PID" || rc=$?
+			h_fail "start dpx" "dpx exited with status $rc before ready"
+			H_DPX_PID=
+		fi
+		_h_show_log
+		h_stop_dpx
+		return 1
+	fi
+	if ! _h_attach "$H_NS_CLI" "$H_IF_CLI" "$H_CLI_ADDR" "$H_SRV_NET" "$H_CLI_GW"; then
+		h_fail "start dpx" "could not attach client side ($H_TOPO)"
+		h_stop_dpx
+		return 1
+	fi
+	H_CLI_IF=$_h_if
+	if ! _h_attach "$H_NS_SRV" "$H_IF_SRV" "$H_SRV_ADDR" "$H_CLI_NET" "$H_SRV_GW"; then
+		h_fail "start dpx" "could not attach server side ($H_TOPO)"
+		h_stop_dpx
+		return 1
+	fi
+	H_SRV_IF=$_h_if
+	h_log "dpx ready (pid $H_DPX_PID)"
+}
+
+_h_show_log() {
+	echo "---- dpx log (last 40 lines of $H_DPX_LOG) ----"
+	tail -n 40 "$H_DPX_LOG" 2>/dev/null
+	echo "----"
+}
+
+# h_dpx_stat KEY [WORKER]: print one dpx counter (all workers, or one).
+h_dpx_stat() {
+	local cmd=/dpx/stats
+	[[ -n ${2:-} ]] && cmd=/dpx/worker_stats,$2
+	"$H_PY" "$H_LIB_DIR/dpx_telemetry.py" "$H_PREFIX" "$cmd" "$1"
+}
+
+# h_stop_dpx: SIGTERM dpx and record whether it shut down cleanly (exit 0
+# within 10 s); then tear down the namespaces so h_start_dpx can run again.
+h_stop_dpx() {
+	local i rc=0 pid=$H_DPX_PID
+	if [[ -n $pid ]]; then
+		H_DPX_PID=
+		if ! _h_alive "$pid"; then
+			wait "$pid" || rc=$?
+			h_fail "dpx clean shutdown" "dpx had already exited (status $rc)"
+			_h_show_log
+		else
+			kill -TERM "$pid" 2>/dev/null || true
+			for ((i = 0; i < 100; i++)); do
+				_h_alive "$pid" || break
+				sleep 0.1
+			done
+			if _h_alive "$pid"; then
+				kill -KILL "$pid" 2>/dev/null || true
+				wait "$pid" 2>/dev/null || true
+				h_fail "dpx clean shutdown" "still running 10 s after SIGTERM; killed"
+				_h_show_log
+			else
+				wait "$pid" || rc=$?
+				if ((rc == 0)); then
+					h_pass "dpx clean shutdown"
+				else
+					h_fail "dpx clean shutdown" "exit status $rc after SIGTERM"
+					_h_show_log
+				fi
+			fi
+		fi
+	fi
+	_h_teardown
+}
+
+_h_teardown() {
+	local ns pid
+	[[ -n ${H_ID:-} ]] || return 0
+	for ns in "$H_NS_CLI" "$H_NS_DUT" "$H_NS_SRV"; do
+		[[ -e /run/netns/$ns ]] || continue
+		# Anything still running in our own namespaces was started by
+		# this test (e.g. a backgrounded ping).
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "/var/run/dpdk/$H_PREFIX"
+}
+
+# h_cleanup: stop dpx (recording the shutdown check), delete namespaces,
+# DPDK runtime files and the temp dir. Safe to call more than once.
+h_cleanup() {
+	h_stop_dpx
+	if [[ -n ${H_TMP:-} && -d $H_TMP && ${H_KEEP:-0} != 1 ]]; then
+		rm -rf "$H_TMP"
+	fi
+}
+
+# EXIT trap: a test that ends early (error, signal, forgotten h_summary)
+# still prints its counts, with one extra failure saying so.
+_h_exit_trap() {
+	local rc=$?
+	trap - EXIT
+	set +e # the test's own "set -e" must not cut cleanup short
+	if ((H_SUMMARY_DONE == 0)); then
+		h_fail "$H_NAME" "script ended before h_summary (status $rc)"
+		h_summary
+		rc=1
+	fi
+	h_cleanup
+	exit "$rc"
+}
