@@ -51,8 +51,9 @@ port_find(const struct dpx_port_conf *pc, uint16_t *port_id)
 	rc = rte_dev_probe(spec);
 	if (rc == 0 && rte_eth_dev_get_port_by_name(pc->device, port_id) == 0)
 		return 0;
-	DPX_ERR("port %s: cannot create virtual device \"%s\": %s", pc->name,
-		spec, rte_strerror(-rc));
+	DPX_ERR("port %s: cannot create virtual device \"%s\" (%s): check the "
+		"driver name (net_tap, net_af_xdp, net_memif, net_ring...) and "
+		"devargs", pc->name, spec, rte_strerror(-rc));
 	return rc ? rc : -ENODEV;
 }
 
