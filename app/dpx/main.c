@@ -20,6 +20,8 @@
 
 #include "dpx_core.h"
 #include "dpx_net.h"
+#include "dpx_svc.h"
+#include "dpx_tcp.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -214,7 +216,11 @@ worker_main(void *arg)
 	if (w->index == 0)
 		dpx_net_announce(w);
 	while (!atomic_load_explicit(aw->stop, memory_order_relaxed)) {
-		if (dpx_net_worker_poll(w) != 0)
+		unsigned int n = dpx_net_worker_poll(w);
+
+		dpx_tcp_worker_poll(w);
+		dpx_net_flush(w);
+		if (n != 0)
 			empty = 0;
 		else if (adaptive)
 			idle_backoff(&empty);
@@ -234,10 +240,15 @@ start(struct app *app)
 				app->workers[i].w.lcore_id);
 	rc = dpx_net_init(&app->net, &app->cfg, app->n_workers, sockets);
 	for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
-		rc = dpx_net_worker_init(&app->workers[i].w, &app->net);
+		struct dpx_worker *w = &app->workers[i].w;
+
+		rc = dpx_net_worker_init(w, &app->net);
+		if (rc == 0)
+			rc = dpx_tcp_worker_init(w);
+		if (rc == 0)
+			rc = dpx_svc_worker_start(w);
 		if (rc != 0)
-			DPX_ERR("worker %u: cannot allocate its state: %s", i,
-				strerror(-rc));
+			DPX_ERR("worker %u: cannot set up: %s", i, strerror(-rc));
 	}
 	app->stats.net = &app->net;
 	app->stats.n_workers = app->n_workers;
@@ -282,8 +293,13 @@ shutdown_all(struct app *app)
 	rte_eal_mp_wait_lcore();
 	if (app->stats.n_workers && app->workers[0].w.net)
 		dpx_stats_log(&app->stats);
-	for (unsigned int i = 0; i < app->n_workers; i++)
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		/* Top down: connections release service state and mbufs
+		 * before the pools go. */
+		dpx_tcp_worker_fini(&app->workers[i].w);
+		dpx_svc_worker_fini(&app->workers[i].w);
 		dpx_net_worker_fini(&app->workers[i].w);
+	}
 	dpx_net_fini(&app->net);
 }
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_telemetry.h>
 
+#include "dpx_tcp.h"
 #include "stats.h"
 
 /* Telemetry callbacks take no user pointer: the registered source. */
@@ -50,6 +52,8 @@ stats_to_dict(struct rte_tel_data *d, const struct dpx_port_stats *s)
 	rte_tel_data_add_dict_u64(d, "fault_duplicated", s->fault_duplicated);
 	rte_tel_data_add_dict_u64(d, "fault_reordered", s->fault_reordered);
 	rte_tel_data_add_dict_u64(d, "fault_delayed", s->fault_delayed);
+	rte_tel_data_add_dict_u64(d, "dispatched_out", s->dispatched_out);
+	rte_tel_data_add_dict_u64(d, "dispatched_in", s->dispatched_in);
 	for (int i = 0; i < DPX_DROP_MAX; i++) {
 		snprintf(key, sizeof(key), "drop_%s", dpx_drop_names[i]);
 		rte_tel_data_add_dict_u64(d, key, s->drops[i]);
@@ -86,6 +90,55 @@ tel_worker_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+#define TCP_STAT(name) { #name, offsetof(struct dpx_tcp_stats, name) }
+static const struct {
+	const char *name;
+	size_t off;
+} tcp_stat_fields[] = {
+	TCP_STAT(segs_in), TCP_STAT(segs_out), TCP_STAT(retransmits),
+	TCP_STAT(fast_retransmits), TCP_STAT(rto_expired), TCP_STAT(ooo_segs),
+	TCP_STAT(dup_segs), TCP_STAT(challenge_acks), TCP_STAT(rst_sent),
+	TCP_STAT(rst_received), TCP_STAT(accepted), TCP_STAT(syn_cookies_sent),
+	TCP_STAT(syn_cookies_ok), TCP_STAT(drop_checksum),
+	TCP_STAT(drop_malformed), TCP_STAT(drop_no_listener),
+	TCP_STAT(drop_backlog), TCP_STAT(drop_no_tcb),
+	TCP_STAT(drop_out_of_window), TCP_STAT(drop_paws),
+	TCP_STAT(drop_ooo_full), TCP_STAT(drop_no_mbuf),
+	TCP_STAT(conns_active), TCP_STAT(conns_syn_rcvd),
+	TCP_STAT(conns_time_wait),
+};
+
+/* /dpx/tcp_stats[,worker]: TCP counters, summed unless a worker is named. */
+static int
+tel_tcp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	long only = -1;
+	char *end;
+
+	(void)cmd;
+	if (params != NULL && *params != '\0') {
+		only = strtol(params, &end, 10);
+		if (*end != '\0' || only < 0 ||
+		    only >= (long)stats_src->n_workers)
+			return -1;
+	}
+	rte_tel_data_start_dict(d);
+	for (size_t f = 0; f < RTE_DIM(tcp_stat_fields); f++) {
+		uint64_t sum = 0;
+
+		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+			const struct dpx_worker *wk = stats_src->workers[w];
+
+			if ((only >= 0 && (long)w != only) || wk->tcp == NULL)
+				continue;
+			sum += *(const uint64_t *)((const char *)
+				dpx_tcp_worker_stats(wk) + tcp_stat_fields[f].off);
+		}
+		rte_tel_data_add_dict_u64(d, tcp_stat_fields[f].name, sum);
+	}
+	return 0;
+}
+
 int
 dpx_stats_register(const struct dpx_stats_src *src)
 {
@@ -93,7 +146,9 @@ dpx_stats_register(const struct dpx_stats_src *src)
 	if (rte_telemetry_register_cmd("/dpx/stats", tel_stats,
 			"Counters summed over workers and ports.") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/worker_stats", tel_worker_stats,
-			"Counters of one worker. Parameters: int worker") != 0) {
+			"Counters of one worker. Parameters: int worker") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/tcp_stats", tel_tcp_stats,
+			"TCP counters, all workers or one. Parameters: [int worker]") != 0) {
 		DPX_WARN("telemetry commands not registered");
 	}
 	return 0;

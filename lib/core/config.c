@@ -307,6 +307,67 @@ static int want_string(struct ctx *c, const json_t *v, size_t max,
 	return 0;
 }
 
+/* names (NULL-terminated) joined with ", " into buf. */
+static const char *join_names(char *buf, size_t size,
+			      const char *const *names)
+{
+	struct sbuf b = { buf, size, 0 };
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i] != NULL; i++)
+		sb_printf(&b, "%s%s", i > 0 ? ", " : "", names[i]);
+	return buf;
+}
+
+/* A string that must be one of names; *out is its index. */
+static int want_choice(struct ctx *c, const json_t *v,
+		       const char *const *names, int *out)
+{
+	char q[QUOTE_MAX + 8], list[256];
+	const char *s;
+
+	if (!json_is_string(v))
+		return type_error(c, v, "a string");
+	s = json_string_value(v);
+	for (int i = 0; names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return fail(c, false, "%s is not one of %s", quote(q, sizeof(q), s),
+		    join_names(list, sizeof(list), names));
+}
+
+/* Optional choice member; *out keeps its default when absent. */
+static int opt_choice(struct ctx *c, json_t *obj, const char *key,
+		      const char *const *names, int *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	push_key(c, key);
+	if (want_choice(c, v, names, out) != 0)
+		return -1;
+	pop(c);
+	return 0;
+}
+
+static int opt_bool(struct ctx *c, json_t *obj, const char *key, bool *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return 0;
+	push_key(c, key);
+	if (!json_is_boolean(v))
+		return type_error(c, v, "a boolean");
+	*out = json_is_true(v);
+	pop(c);
+	return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* IPv4 parsing                                                             */
 
@@ -869,7 +930,349 @@ static int parse_arp(struct ctx *c, json_t *root, struct dpx_arp_conf *a)
 	return 0;
 }
 
-/* "listeners" and "pools": accepted only as empty arrays for now. */
+/* ---------------------------------------------------------------------- */
+/* Listeners                                                                */
+
+static const char *const listener_keys[] = {
+	"name", "address", "port", "mode", "backlog", NULL
+};
+/* Indexed by enum dpx_listener_mode. */
+static const char *const listener_modes[] = { "echo", "static", NULL };
+/* Modes that later versions add: rejected with their own message. */
+static const char *const listener_modes_later[] = { "http", "tcp", NULL };
+
+/* A required integer member. */
+static int req_int(struct ctx *c, json_t *obj, const char *key, long long lo,
+		   long long hi, long long *out)
+{
+	json_t *v = required(c, obj, key);
+
+	if (v == NULL)
+		return -1;
+	push_key(c, key);
+	if (want_int(c, v, lo, hi, out) != 0)
+		return -1;
+	pop(c);
+	return 0;
+}
+
+static bool is_port_address(const struct dpx_config *cfg, uint32_t a)
+{
+	for (size_t i = 0; i < cfg->n_ports; i++)
+		for (size_t j = 0; j < cfg->ports[i].n_addrs; j++)
+			if (cfg->ports[i].addrs[j].addr == a)
+				return true;
+	return false;
+}
+
+/* The name, defaulting to "listener<index>"; unique among listeners. */
+static int parse_listener_name(struct ctx *c, json_t *l,
+			       struct dpx_config *cfg, size_t idx)
+{
+	json_t *v = json_object_get(l, "name");
+	char q[QUOTE_MAX + 8], def[DPX_NAME_LEN];
+	const char *s = def;
+
+	snprintf(def, sizeof(def), "listener%zu", idx);
+	if (v != NULL) {
+		push_key(c, "name");
+		if (want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0 ||
+		    check_name_chars(c, s) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < idx; i++)
+		if (strcmp(cfg->listeners[i].name, s) == 0)
+			return fail(c, false, "duplicate listener name %s "
+				    "(also listeners[%zu])%s",
+				    quote(q, sizeof(q), s), i, v != NULL ? "" :
+				    "; the name defaults to \"listener<index>\"");
+	snprintf(cfg->listeners[idx].name, DPX_NAME_LEN, "%s", s);
+	if (v != NULL)
+		pop(c);
+	return 0;
+}
+
+/* One of the ports' addresses, or 0.0.0.0 for all of them. */
+static int parse_listener_address(struct ctx *c, json_t *l,
+				  const struct dpx_config *cfg,
+				  struct dpx_listener_conf *ls)
+{
+	json_t *v = required(c, l, "address");
+	char q[QUOTE_MAX + 8];
+	const char *s;
+	uint32_t a;
+
+	if (v == NULL)
+		return -1;
+	push_key(c, "address");
+	if (!json_is_string(v))
+		return type_error(c, v, "a string \"a.b.c.d\"");
+	s = json_string_value(v);
+	quote(q, sizeof(q), s);
+	if (dpx_parse_ipv4(s, &a) != 0)
+		return fail(c, false, "%s is not an IPv4 address", q);
+	if (a != 0 && !is_port_address(cfg, a))
+		return fail(c, false, "%s is not an address of any port "
+			    "(use a port's address, or \"0.0.0.0\" for all)",
+			    q);
+	ls->addr = a;
+	pop(c);
+	return 0;
+}
+
+static int parse_listener_mode(struct ctx *c, json_t *l,
+			       struct dpx_listener_conf *ls)
+{
+	json_t *v = required(c, l, "mode");
+	char q[QUOTE_MAX + 8], list[64];
+	int mode;
+
+	if (v == NULL)
+		return -1;
+	push_key(c, "mode");
+	if (json_is_string(v) &&
+	    in_list(json_string_value(v), listener_modes_later))
+		return fail(c, false, "mode %s is not supported yet "
+			    "(supported: %s)",
+			    quote(q, sizeof(q), json_string_value(v)),
+			    join_names(list, sizeof(list), listener_modes));
+	if (want_choice(c, v, listener_modes, &mode) != 0)
+		return -1;
+	ls->mode = (enum dpx_listener_mode)mode;
+	pop(c);
+	return 0;
+}
+
+/* Same (address, port) as an earlier listener; 0.0.0.0 covers them all.
+ * Runs at the path of the later listener's port. */
+static int check_listener_conflict(struct ctx *c,
+				   const struct dpx_config *cfg, size_t idx)
+{
+	const struct dpx_listener_conf *ls = &cfg->listeners[idx];
+	char a[16], b[16];
+
+	dpx_ipv4_str(ls->addr, a, sizeof(a));
+	for (size_t i = 0; i < idx; i++) {
+		const struct dpx_listener_conf *o = &cfg->listeners[i];
+
+		if (o->port != ls->port)
+			continue;
+		dpx_ipv4_str(o->addr, b, sizeof(b));
+		if (o->addr == ls->addr)
+			return fail(c, false, "%s:%u is already used by "
+				    "listener \"%s\" (listeners[%zu])",
+				    a, ls->port, o->name, i);
+		if (o->addr == 0 || ls->addr == 0)
+			return fail(c, false, "%s:%u conflicts with %s:%u of "
+				    "listener \"%s\" (listeners[%zu]); "
+				    "0.0.0.0 covers every address",
+				    a, ls->port, b, o->port, o->name, i);
+	}
+	return 0;
+}
+
+static int parse_listener(struct ctx *c, json_t *l, struct dpx_config *cfg,
+			  size_t idx)
+{
+	struct dpx_listener_conf *ls = &cfg->listeners[idx];
+	long long port;
+
+	ls->backlog = 1024;
+	if (check_object(c, l, "a listener object", listener_keys) != 0 ||
+	    parse_listener_name(c, l, cfg, idx) != 0 ||
+	    parse_listener_address(c, l, cfg, ls) != 0 ||
+	    req_int(c, l, "port", 1, 65535, &port) != 0 ||
+	    parse_listener_mode(c, l, ls) != 0 ||
+	    opt_u32(c, l, "backlog", 1, 65535, false, &ls->backlog) != 0)
+		return -1;
+	ls->port = (uint16_t)port;
+	push_key(c, "port");
+	if (check_listener_conflict(c, cfg, idx) != 0)
+		return -1;
+	pop(c);
+	return 0;
+}
+
+static int parse_listeners(struct ctx *c, json_t *root,
+			   struct dpx_config *cfg)
+{
+	json_t *v = json_object_get(root, "listeners");
+	size_t n;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "listeners");
+	if (!json_is_array(v))
+		return type_error(c, v, "an array of listener objects");
+	n = json_array_size(v);
+	if (n > DPX_MAX_LISTENERS)
+		return fail(c, false, "at most %d listeners allowed, got %zu",
+			    DPX_MAX_LISTENERS, n);
+	for (size_t i = 0; i < n; i++) {
+		push_index(c, i);
+		if (parse_listener(c, json_array_get(v, i), cfg, i) != 0)
+			return -1;
+		pop(c);
+	}
+	cfg->n_listeners = (unsigned int)n;
+	pop(c);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* TCP                                                                      */
+
+static const char *const tcp_keys[] = {
+	"congestion", "rcvbuf", "sndbuf", "max_connections", "syn_cookies",
+	"time_wait_ms", "max_time_wait", "rto_min_ms", "rto_max_ms",
+	"rto_initial_ms", "delayed_ack_ms", "keepalive", "ooo_max_segments",
+	"sack", "timestamps", "window_scaling", "mss_clamp", NULL
+};
+static const char *const keepalive_keys[] = {
+	"enabled", "idle_ms", "interval_ms", "probes", NULL
+};
+/* Indexed by enum dpx_cc_algo and enum dpx_syn_cookies. */
+static const char *const cc_names[] = { "newreno", "cubic", NULL };
+static const char *const syn_cookie_names[] = {
+	"auto", "always", "never", NULL
+};
+
+#define MSS_MIN 536
+#define MSS_MAX 9000
+#define TCPIP_HEADERS 40   /* IPv4 + TCP headers without options */
+
+static int parse_tcp_limits(struct ctx *c, json_t *tcp,
+			    struct dpx_tcp_conf *t)
+{
+	if (opt_u32(c, tcp, "rcvbuf", 4096, 67108864, false,
+		    &t->rcvbuf) != 0 ||
+	    opt_u32(c, tcp, "sndbuf", 4096, 67108864, false,
+		    &t->sndbuf) != 0 ||
+	    opt_u32(c, tcp, "max_connections", 1, 4194304, false,
+		    &t->max_connections) != 0 ||
+	    opt_u32(c, tcp, "max_time_wait", 0, 4194304, false,
+		    &t->max_time_wait) != 0 ||
+	    opt_u32(c, tcp, "ooo_max_segments", 0, 65536, false,
+		    &t->ooo_max_segments) != 0)
+		return -1;
+	return 0;
+}
+
+static int parse_tcp_timers(struct ctx *c, json_t *tcp,
+			    struct dpx_tcp_conf *t)
+{
+	if (opt_u32(c, tcp, "time_wait_ms", 0, 240000, false,
+		    &t->time_wait_ms) != 0 ||
+	    opt_u32(c, tcp, "rto_min_ms", 1, 60000, false,
+		    &t->rto_min_ms) != 0 ||
+	    opt_u32(c, tcp, "rto_max_ms", 1, 600000, false,
+		    &t->rto_max_ms) != 0 ||
+	    opt_u32(c, tcp, "rto_initial_ms", 1, 60000, false,
+		    &t->rto_initial_ms) != 0 ||
+	    opt_u32(c, tcp, "delayed_ack_ms", 0, 500, false,
+		    &t->delayed_ack_ms) != 0)
+		return -1;
+	if (t->rto_max_ms >= t->rto_min_ms)
+		return 0;
+	/* rto_min_ms is at most 60000 < the default rto_max_ms: an explicit
+	 * rto_max_ms is what makes this fail. */
+	push_key(c, "rto_max_ms");
+	return fail(c, false, "%u is less than rto_min_ms (%u)",
+		    t->rto_max_ms, t->rto_min_ms);
+}
+
+static int parse_keepalive(struct ctx *c, json_t *tcp,
+			   struct dpx_tcp_conf *t)
+{
+	json_t *v = json_object_get(tcp, "keepalive");
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "keepalive");
+	if (check_object(c, v, "an object", keepalive_keys) != 0 ||
+	    opt_bool(c, v, "enabled", &t->keepalive) != 0 ||
+	    opt_u32(c, v, "idle_ms", 1000, 86400000, false,
+		    &t->keepalive_idle_ms) != 0 ||
+	    opt_u32(c, v, "interval_ms", 1000, 3600000, false,
+		    &t->keepalive_interval_ms) != 0 ||
+	    opt_u32(c, v, "probes", 1, 100, false,
+		    &t->keepalive_probes) != 0)
+		return -1;
+	pop(c);
+	return 0;
+}
+
+static int parse_tcp_options(struct ctx *c, json_t *tcp,
+			     struct dpx_tcp_conf *t)
+{
+	if (opt_bool(c, tcp, "sack", &t->sack) != 0 ||
+	    opt_bool(c, tcp, "timestamps", &t->timestamps) != 0 ||
+	    opt_bool(c, tcp, "window_scaling", &t->window_scaling) != 0)
+		return -1;
+	return 0;
+}
+
+/* 0, or MSS_MIN..MSS_MAX and at most the smallest port MTU - 40; runs
+ * after the ports are parsed. */
+static int parse_mss_clamp(struct ctx *c, json_t *tcp,
+			   const struct dpx_config *cfg,
+			   struct dpx_tcp_conf *t)
+{
+	json_t *v = json_object_get(tcp, "mss_clamp");
+	const struct dpx_port_conf *low = &cfg->ports[0];
+	long long x;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "mss_clamp");
+	if (!json_is_integer(v))
+		return type_error(c, v, "an integer");
+	x = json_integer_value(v);
+	if (x != 0 && (x < MSS_MIN || x > MSS_MAX))
+		return fail(c, false, "%lld is out of range %d..%d "
+			    "(or 0: derive from the port MTU)",
+			    x, MSS_MIN, MSS_MAX);
+	for (size_t i = 1; i < cfg->n_ports; i++)
+		if (cfg->ports[i].mtu < low->mtu)
+			low = &cfg->ports[i];
+	if (x > (long long)low->mtu - TCPIP_HEADERS)
+		return fail(c, false, "%lld is more than the smallest port MTU "
+			    "minus %d (%d: port \"%s\" has MTU %d)", x,
+			    TCPIP_HEADERS, low->mtu - TCPIP_HEADERS,
+			    low->name, low->mtu);
+	t->mss_clamp = (uint16_t)x;
+	pop(c);
+	return 0;
+}
+
+static int parse_tcp(struct ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	json_t *v = json_object_get(root, "tcp");
+	struct dpx_tcp_conf *t = &cfg->tcp;
+	int cc = (int)t->congestion, sc = (int)t->syn_cookies;
+
+	if (v == NULL)
+		return 0;
+	push_key(c, "tcp");
+	if (check_object(c, v, "an object", tcp_keys) != 0 ||
+	    opt_choice(c, v, "congestion", cc_names, &cc) != 0 ||
+	    opt_choice(c, v, "syn_cookies", syn_cookie_names, &sc) != 0 ||
+	    parse_tcp_limits(c, v, t) != 0 ||
+	    parse_tcp_timers(c, v, t) != 0 ||
+	    parse_keepalive(c, v, t) != 0 ||
+	    parse_tcp_options(c, v, t) != 0 ||
+	    parse_mss_clamp(c, v, cfg, t) != 0)
+		return -1;
+	t->congestion = (enum dpx_cc_algo)cc;
+	t->syn_cookies = (enum dpx_syn_cookies)sc;
+	pop(c);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Root                                                                     */
+
+/* "pools": accepted only as an empty array for now. */
 static int parse_reserved(struct ctx *c, json_t *root, const char *key)
 {
 	json_t *v = json_object_get(root, key);
@@ -887,7 +1290,7 @@ static int parse_reserved(struct ctx *c, json_t *root, const char *key)
 
 static const char *const top_keys[] = {
 	"ports", "workers", "idle", "log_level", "arp", "mbufs_per_worker",
-	"listeners", "pools", NULL
+	"tcp", "listeners", "pools", NULL
 };
 
 static int parse_root(struct ctx *c, json_t *root, struct dpx_config *cfg)
@@ -903,10 +1306,35 @@ static int parse_root(struct ctx *c, json_t *root, struct dpx_config *cfg)
 	    parse_arp(c, root, &cfg->arp) != 0 ||
 	    opt_u32(c, root, "mbufs_per_worker", 1024, 1048576, false,
 		    &cfg->mbufs_per_worker) != 0 ||
-	    parse_reserved(c, root, "listeners") != 0 ||
+	    parse_tcp(c, root, cfg) != 0 ||
+	    parse_listeners(c, root, cfg) != 0 ||
 	    parse_reserved(c, root, "pools") != 0)
 		return -1;
 	return 0;
+}
+
+static void tcp_defaults(struct dpx_tcp_conf *t)
+{
+	t->congestion = DPX_CC_CUBIC;
+	t->rcvbuf = 262144;
+	t->sndbuf = 262144;
+	t->max_connections = 65536;
+	t->syn_cookies = DPX_SYNCOOKIE_AUTO;
+	t->time_wait_ms = 60000;
+	t->max_time_wait = 16384;
+	t->rto_min_ms = 200;
+	t->rto_max_ms = 120000;
+	t->rto_initial_ms = 1000;
+	t->delayed_ack_ms = 40;
+	t->keepalive = false;
+	t->keepalive_idle_ms = 7200000;
+	t->keepalive_interval_ms = 75000;
+	t->keepalive_probes = 9;
+	t->ooo_max_segments = 1024;
+	t->sack = true;
+	t->timestamps = true;
+	t->window_scaling = true;
+	t->mss_clamp = 0;
 }
 
 static void set_defaults(struct dpx_config *cfg, const char *name)
@@ -922,6 +1350,7 @@ static void set_defaults(struct dpx_config *cfg, const char *name)
 	cfg->arp.retries = 3;
 	cfg->arp.max_pending = 8;
 	cfg->mbufs_per_worker = 0;
+	tcp_defaults(&cfg->tcp);
 }
 
 /* Jansson's message, kept on one line. */

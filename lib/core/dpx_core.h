@@ -16,6 +16,7 @@
 #define DPX_MAX_PORTS 8
 #define DPX_MAX_ADDRS 8   /* IPv4 addresses per port */
 #define DPX_MAX_WORKERS 64
+#define DPX_MAX_LISTENERS 32
 #define DPX_NAME_LEN 64
 #define DPX_DEVARGS_LEN 256
 #define DPX_ERR_LEN 512
@@ -76,6 +77,55 @@ struct dpx_arp_conf {
 	uint32_t max_pending;       /* packets queued per unresolved neighbour */
 };
 
+/* What a listener serves; values index the names in config.c. */
+enum dpx_listener_mode {
+	DPX_LISTEN_ECHO = 0,    /* TCP echo service */
+	DPX_LISTEN_STATIC = 1,  /* built-in HTTP/1.1 responder (tests, benchmarks) */
+};
+
+struct dpx_listener_conf {
+	char name[DPX_NAME_LEN];    /* defaults to "listener<index>" */
+	uint32_t addr;              /* host order; 0 = every address of every port */
+	uint16_t port;              /* host order, 1..65535 */
+	enum dpx_listener_mode mode;
+	uint32_t backlog;           /* SYN backlog bound per worker */
+};
+
+enum dpx_cc_algo {
+	DPX_CC_NEWRENO = 0,
+	DPX_CC_CUBIC = 1,
+};
+
+enum dpx_syn_cookies {
+	DPX_SYNCOOKIE_AUTO = 0,   /* only when the SYN backlog is full */
+	DPX_SYNCOOKIE_ALWAYS = 1,
+	DPX_SYNCOOKIE_NEVER = 2,
+};
+
+/* TCP stack settings; "per worker" limits apply to each worker lcore. */
+struct dpx_tcp_conf {
+	enum dpx_cc_algo congestion;
+	uint32_t rcvbuf;            /* bytes, receive buffer limit per connection */
+	uint32_t sndbuf;            /* bytes, send buffer limit per connection */
+	uint32_t max_connections;   /* per worker */
+	enum dpx_syn_cookies syn_cookies;
+	uint32_t time_wait_ms;      /* 0: no TIME_WAIT (tests only) */
+	uint32_t max_time_wait;     /* per worker; oldest reused beyond it */
+	uint32_t rto_min_ms;
+	uint32_t rto_max_ms;        /* >= rto_min_ms */
+	uint32_t rto_initial_ms;
+	uint32_t delayed_ack_ms;    /* 0: delayed ACK disabled */
+	bool keepalive;             /* keepalive.enabled */
+	uint32_t keepalive_idle_ms;
+	uint32_t keepalive_interval_ms;
+	uint32_t keepalive_probes;
+	uint32_t ooo_max_segments;  /* out-of-order queue bound per connection */
+	bool sack;
+	bool timestamps;
+	bool window_scaling;
+	uint16_t mss_clamp;         /* 0: derive from each port's MTU (MTU - 40) */
+};
+
 struct dpx_config {
 	char path[1024];
 	struct dpx_port_conf ports[DPX_MAX_PORTS];
@@ -89,9 +139,14 @@ struct dpx_config {
 	enum dpx_log_level log_level;
 	struct dpx_arp_conf arp;
 	uint32_t mbufs_per_worker;  /* 0: computed from descriptor counts */
+	struct dpx_listener_conf listeners[DPX_MAX_LISTENERS];
+	unsigned int n_listeners;
+	struct dpx_tcp_conf tcp;    /* defaults filled even without "tcp" */
 };
 
 struct dpx_net_worker;
+struct dpx_tcp_worker;
+struct dpx_svc_worker;
 
 /*
  * Per-worker (per-lcore) context, passed explicitly down every call on the
@@ -103,6 +158,8 @@ struct dpx_worker {
 	unsigned int lcore_id;
 	const struct dpx_config *cfg;
 	struct dpx_net_worker *net; /* lib/net: ports, ARP cache, counters */
+	struct dpx_tcp_worker *tcp; /* lib/tcp: connections, timers */
+	struct dpx_svc_worker *svc; /* lib/svc: built-in test services */
 };
 
 /*

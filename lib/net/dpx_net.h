@@ -14,6 +14,13 @@
  *
  * Upper layers (TCP, UDP) hook in with dpx_net_set_l4_handler() and send
  * with dpx_ipv4_output().
+ *
+ * Flow affinity: every TCP/UDP flow has one owner worker,
+ * dpx_net_flow_owner(): the NIC's symmetric RSS (same key, RETA read back
+ * into struct dpx_port) on ports where software can reproduce the NIC's
+ * choice, otherwise a software dispatcher that hands packets received by
+ * another worker to the owner over a lock-free ring. Active opens pick
+ * their local port with dpx_net_pick_local_port() so replies come home.
  */
 #ifndef DPX_NET_H
 #define DPX_NET_H
@@ -29,6 +36,8 @@
 
 #define DPX_RX_BURST 32
 #define DPX_TX_BUF 64
+/* Largest RSS redirection table mirrored in software (ice PF: 2048). */
+#define DPX_RETA_MAX 2048
 
 /* Why a packet was dropped; names in dpx_drop_names[] (stats keys). */
 enum dpx_drop_reason {
@@ -51,6 +60,7 @@ enum dpx_drop_reason {
 	DPX_DROP_NO_MBUF,
 	DPX_DROP_TX_FULL,
 	DPX_DROP_FAULT,
+	DPX_DROP_DISPATCH_FULL,
 	DPX_DROP_MAX
 };
 
@@ -67,6 +77,8 @@ struct dpx_port_stats {
 	uint64_t fault_duplicated;
 	uint64_t fault_reordered;
 	uint64_t fault_delayed;
+	uint64_t dispatched_out;  /* handed to the flow's owner worker */
+	uint64_t dispatched_in;   /* received from another worker */
 	uint64_t drops[DPX_DROP_MAX];
 };
 
@@ -84,6 +96,14 @@ struct dpx_port {
 	uint64_t rx_offloads;
 	bool started;                  /* needs stop + close at exit */
 	bool rss;                      /* the device spreads flows by RSS */
+	/* The device's hash is the Toeplitz hash of the IPv4 TCP and UDP
+	 * 4-tuple under our key: m->hash.rss is worth trusting. */
+	bool rss_l4;
+	/* Copy of the device's redirection table (hash -> queue); 0 when
+	 * software cannot predict the device's queue choice, in which case
+	 * the software dispatcher moves packets to their owner. */
+	uint16_t reta_size;
+	uint8_t reta[DPX_RETA_MAX];
 };
 
 struct dpx_net {
@@ -94,6 +114,7 @@ struct dpx_net {
 	unsigned int n_workers;
 	int worker_socket[DPX_MAX_WORKERS];
 	struct rte_ring *arp_inbox[DPX_MAX_WORKERS]; /* learned neighbours */
+	struct rte_ring *handoff[DPX_MAX_WORKERS];   /* dispatched mbufs */
 };
 
 /*
@@ -111,13 +132,18 @@ void dpx_net_fini(struct dpx_net *net);
 int dpx_net_worker_init(struct dpx_worker *w, struct dpx_net *net);
 void dpx_net_worker_fini(struct dpx_worker *w);
 
-/* One pass of the worker loop: RX bursts on every port, protocol
- * processing, timers, TX flush. Returns the number of packets received
- * (0 lets the caller back off). */
+/* One pass of the worker loop: packets dispatched by peers, RX bursts on
+ * every port, protocol processing, timers, TX flush. Returns the number of
+ * packets received from ports and peers (0 lets the caller back off). */
 unsigned int dpx_net_worker_poll(struct dpx_worker *w);
 
 /* Sends a gratuitous ARP for every address of every port. */
 void dpx_net_announce(struct dpx_worker *w);
+
+/* Port p as the data path sees it, and the worker's mbuf pool. */
+const struct dpx_port *dpx_net_port(const struct dpx_worker *w,
+				    unsigned int port);
+struct rte_mempool *dpx_net_pool(const struct dpx_worker *w);
 
 /* Per-worker counters of port p (for the control plane's sums). */
 const struct dpx_port_stats *dpx_net_worker_stats(const struct dpx_worker *w,
@@ -149,5 +175,31 @@ void dpx_net_set_l4_handler(struct dpx_worker *w, uint8_t proto,
  */
 int dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m,
 		    uint32_t src, uint32_t dst, uint8_t proto);
+
+/* An IPv4 TCP or UDP flow as this host sees it, in host byte order. */
+struct dpx_flow4 {
+	uint32_t remote_ip, local_ip;
+	uint16_t remote_port, local_port;
+};
+
+/*
+ * The worker that owns flow f on port p: the same answer the NIC's RSS gives
+ * for packets of this flow, or, on a device without RSS, the software
+ * dispatcher's. Both directions of a flow have the same owner.
+ */
+unsigned int dpx_net_flow_owner(const struct dpx_net *net, unsigned int port,
+				const struct dpx_flow4 *f);
+
+/*
+ * For active opens: a local port in [lo, hi], searched from start (wrapping
+ * to lo), whose flow to remote_ip:remote_port on port is owned by worker w.
+ * Returns 0 and *out, or -1 if no port of the range fits. The caller checks
+ * its own table for conflicts and calls again from *out + 1.
+ */
+int dpx_net_pick_local_port(const struct dpx_net *net, unsigned int port,
+			    unsigned int w, uint32_t local_ip,
+			    uint32_t remote_ip, uint16_t remote_port,
+			    uint16_t lo, uint16_t hi, uint16_t start,
+			    uint16_t *out);
 
 #endif /* DPX_NET_H */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IPv4 (RFC 791, RFC 1122 host requirements): header validation, local
- * delivery to ICMP or a registered L4 handler, routing over connected
- * prefixes and per-port gateways, and output. dpx is an end host here: it
- * neither forwards nor reassembles; fragments are counted and dropped.
+ * delivery to ICMP or a registered L4 handler (on the worker that owns the
+ * flow, see flow.c), routing over connected prefixes and per-port
+ * gateways, and output. dpx is an end host here: it neither forwards nor
+ * reassembles; fragments are counted and dropped.
  */
 #include <errno.h>
 
@@ -109,6 +110,27 @@ ipv4_validate(const struct rte_mbuf *m, enum dpx_drop_reason *why)
 	return 0;
 }
 
+/* True when m went to the worker that owns its flow (software dispatch). */
+static inline bool
+ipv4_dispatched(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m,
+		uint8_t proto)
+{
+	/* Flows have owners; ICMP and protocols nobody handles do not. */
+	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
+	    w->net->l4[proto] == NULL)
+		return false;
+	/*
+	 * Where software mirrors the device's RETA (and with one worker) the
+	 * packet is already on its owner's queue: same key, same 4-tuple,
+	 * same table. Verifying would cost a hash per packet to catch a
+	 * device that ignores its own configuration, so the fast path
+	 * trusts it and hashes nothing.
+	 */
+	if (!net_port_dispatches(w->net->net, net_port(w, port)))
+		return false;
+	return net_flow_handoff(w, port, m);
+}
+
 void
 ipv4_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 {
@@ -135,12 +157,24 @@ ipv4_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 		icmp_input(w, port, m);
 		return;
 	}
-	if (nw->l4[ip->next_proto_id] == NULL) {
-		net_drop(nw, port, m, DPX_DROP_IP_PROTO);
+	if (ipv4_dispatched(w, port, m, ip->next_proto_id))
+		return;
+	ipv4_deliver(w, port, m);
+}
+
+void
+ipv4_deliver(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	dpx_l4_handler_t fn = w->net->l4[ip->next_proto_id];
+
+	if (fn == NULL) {
+		net_drop(w->net, port, m, DPX_DROP_IP_PROTO);
 		return;
 	}
 	rte_pktmbuf_adj(m, m->l3_len);
-	nw->l4[ip->next_proto_id](w, port, m);
+	fn(w, port, m);
 }
 
 static void

@@ -12,6 +12,12 @@
 
 #define DPX_FAULT_DELAY_SLOTS 1024
 #define DPX_TIMER_PERIOD_MS 100
+/* The RSS key every port is configured with, and the least of it the
+ * IPv4 4-tuple hash reads (12 bytes of input + 4). */
+#define DPX_RSS_KEY_LEN 52
+#define DPX_RSS_KEY_MIN 16
+/* Mbufs a worker takes from its handoff ring per poll. */
+#define DPX_HANDOFF_BURST 64
 
 enum dpx_arp_state {
 	DPX_ARP_FREE = 0,
@@ -77,6 +83,7 @@ struct dpx_net_worker {
 	struct dpx_net *net;
 	struct rte_mempool *pool;
 	struct rte_ring *inbox;      /* this worker's dpx_arp_note inbox */
+	struct rte_ring *handoff;    /* mbufs other workers dispatched here */
 	uint64_t tsc_hz;
 	uint64_t next_timer;
 	struct dpx_arp_table arp;
@@ -99,6 +106,15 @@ static inline const struct dpx_port *
 net_port(const struct dpx_worker *w, unsigned int port)
 {
 	return &w->net->net->ports[port];
+}
+
+/* True when packets on p may reach a worker that does not own their flow
+ * (no RSS, or RSS software cannot reproduce): the software dispatcher
+ * moves them. */
+static inline bool
+net_port_dispatches(const struct dpx_net *net, const struct dpx_port *p)
+{
+	return net->n_workers > 1 && p->reta_size == 0;
 }
 
 /* Queue a complete frame for TX on port; flushes when the buffer fills. */
@@ -128,6 +144,31 @@ int ipv4_route(const struct dpx_net *net, uint32_t dst, unsigned int *port,
  * port/nexthop: fills the checksum (or offload flags), resolves, queues. */
 void ipv4_xmit(struct dpx_worker *w, struct rte_mbuf *m, unsigned int port,
 	       uint32_t nexthop);
+
+/* Hands m (data at its IPv4 header, l3_len set) to the L4 handler of its
+ * protocol, or drops it when there is none. */
+void ipv4_deliver(struct dpx_worker *w, unsigned int port,
+		  struct rte_mbuf *m);
+
+/* flow.c */
+extern uint8_t net_rss_key[DPX_RSS_KEY_LEN];
+/* Toeplitz hash of f as the NIC computes it for a received packet (source
+ * = remote), under key_be: an RSS key of at least DPX_RSS_KEY_MIN bytes
+ * converted by rte_convert_rss_key(). */
+uint32_t net_flow_toeplitz(const uint32_t *key_be, const struct dpx_flow4 *f);
+/* The same under net_rss_key, the key of every port. */
+uint32_t net_flow_hash(const struct dpx_flow4 *f);
+/* Software dispatch of a TCP/UDP packet (data at the IPv4 header, l3_len
+ * set) received by w on a port where net_port_dispatches(): returns true
+ * when m went to (or was dropped on the way to) another worker's handoff
+ * ring, false when w owns it. */
+bool net_flow_handoff(struct dpx_worker *w, unsigned int port,
+		      struct rte_mbuf *m);
+/* Delivers up to DPX_HANDOFF_BURST mbufs from w's handoff ring to their L4
+ * handlers; returns how many. */
+unsigned int net_handoff_drain(struct dpx_worker *w);
+/* Frees whatever is left in a handoff ring (shutdown). */
+void net_handoff_purge(struct rte_ring *r);
 
 /* icmp.c */
 void icmp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);

@@ -15,21 +15,13 @@
 
 #define MBUF_CACHE 256
 #define ARP_INBOX_SIZE 1024
+/* Mbufs in flight from other workers to one worker (software dispatch). */
+#define HANDOFF_RING_SIZE 1024
 /* Per worker, beyond the descriptor rings: TX buffers, ARP queues, fault
  * delay lines and packets in flight inside one poll. */
 #define MBUF_WORKER_SLACK 4096
-
-/*
- * A symmetric RSS key (a repeated 16-bit pattern) makes both directions of
- * a flow hash alike, so one worker sees a whole connection.
- */
-static uint8_t rss_sym_key[52] = {
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a,
-};
+/* Hash types whose input is the 4-tuple software hashes for TCP and UDP. */
+#define RSS_HF_L4 (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP)
 
 static int
 port_find(const struct dpx_port_conf *pc, uint16_t *port_id)
@@ -68,14 +60,18 @@ max_frame_mtu(const struct dpx_config *cfg)
 }
 
 static unsigned int
-mbufs_per_worker(const struct dpx_config *cfg)
+mbufs_per_worker(const struct dpx_net *net)
 {
+	const struct dpx_config *cfg = net->cfg;
 	unsigned int n = MBUF_WORKER_SLACK;
 
 	if (cfg->mbufs_per_worker)
 		return cfg->mbufs_per_worker;
 	for (unsigned int i = 0; i < cfg->n_ports; i++)
 		n += cfg->ports[i].rx_desc + cfg->ports[i].tx_desc + DPX_TX_BUF;
+	/* A worker's handoff ring can hold packets its peers received. */
+	if (net->n_workers > 1)
+		n += HANDOFF_RING_SIZE;
 	return n;
 }
 
@@ -92,7 +88,7 @@ pools_create(struct dpx_net *net)
 	char name[RTE_MEMPOOL_NAMESIZE];
 
 	for (unsigned int w = 0; w < net->n_workers; w++)
-		per_socket[net->worker_socket[w]] += mbufs_per_worker(cfg);
+		per_socket[net->worker_socket[w]] += mbufs_per_worker(net);
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		if (per_socket[s] == 0)
 			continue;
@@ -119,12 +115,14 @@ port_conf_build(struct dpx_net *net, struct dpx_port *p,
 	conf->rxmode.mtu = p->mtu;
 	if (net->n_workers > 1 && info->flow_type_rss_offloads != 0) {
 		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf->rx_adv_conf.rss_conf.rss_key = rss_sym_key;
+		conf->rx_adv_conf.rss_conf.rss_key = net_rss_key;
 		conf->rx_adv_conf.rss_conf.rss_key_len =
-			RTE_MIN(info->hash_key_size, sizeof(rss_sym_key));
+			RTE_MIN(info->hash_key_size, sizeof(net_rss_key));
 		conf->rx_adv_conf.rss_conf.rss_hf = info->flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 		p->rss = conf->rx_adv_conf.rss_conf.rss_hf != 0;
+		p->rss_l4 = (conf->rx_adv_conf.rss_conf.rss_hf & RSS_HF_L4) ==
+			    RSS_HF_L4 && info->hash_key_size >= DPX_RSS_KEY_MIN;
 	}
 	p->tx_offloads = info->tx_offload_capa &
 			 (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
@@ -177,6 +175,112 @@ port_queues_setup(struct dpx_net *net, struct dpx_port *p)
 	return rc;
 }
 
+/* Programs the device's redirection table with entries i % n_workers
+ * and, on success, keeps the copy. */
+static int
+reta_write(const struct dpx_net *net, struct dpx_port *p, uint16_t size)
+{
+	struct rte_eth_rss_reta_entry64 conf[DPX_RETA_MAX /
+					     RTE_ETH_RETA_GROUP_SIZE];
+	int rc;
+
+	memset(conf, 0, sizeof(conf));
+	for (uint16_t i = 0; i < size; i++) {
+		struct rte_eth_rss_reta_entry64 *g =
+			&conf[i / RTE_ETH_RETA_GROUP_SIZE];
+
+		g->mask |= UINT64_C(1) << (i % RTE_ETH_RETA_GROUP_SIZE);
+		g->reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % net->n_workers;
+	}
+	rc = rte_eth_dev_rss_reta_update(p->port_id, conf, size);
+	if (rc != 0)
+		return rc;
+	for (uint16_t i = 0; i < size; i++)
+		p->reta[i] = (uint8_t)(i % net->n_workers);
+	return 0;
+}
+
+/* Reads the device's redirection table into the copy. */
+static int
+reta_read(const struct dpx_net *net, struct dpx_port *p, uint16_t size)
+{
+	struct rte_eth_rss_reta_entry64 conf[DPX_RETA_MAX /
+					     RTE_ETH_RETA_GROUP_SIZE];
+	int rc;
+
+	memset(conf, 0, sizeof(conf));
+	for (uint16_t i = 0; i < size; i += RTE_ETH_RETA_GROUP_SIZE)
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask = UINT64_MAX;
+	rc = rte_eth_dev_rss_reta_query(p->port_id, conf, size);
+	if (rc != 0)
+		return rc;
+	for (uint16_t i = 0; i < size; i++)
+		if (conf[i / RTE_ETH_RETA_GROUP_SIZE]
+			    .reta[i % RTE_ETH_RETA_GROUP_SIZE] >= net->n_workers)
+			return -ERANGE;
+	for (uint16_t i = 0; i < size; i++)
+		p->reta[i] = (uint8_t)conf[i / RTE_ETH_RETA_GROUP_SIZE]
+				     .reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	return 0;
+}
+
+/* False when the device reports a key or hash types other than those we
+ * configured (some ignore the key); a device that cannot tell is taken at
+ * its word, since configure accepted them. */
+static bool
+rss_conf_is_ours(const struct dpx_port *p,
+		 const struct rte_eth_dev_info *info)
+{
+	uint8_t key[DPX_RSS_KEY_LEN];
+	struct rte_eth_rss_conf rc = {
+		.rss_key = key,
+		.rss_key_len = RTE_MIN(info->hash_key_size, sizeof(key)),
+	};
+
+	if (rte_eth_dev_rss_hash_conf_get(p->port_id, &rc) != 0)
+		return true;
+	return memcmp(key, net_rss_key, rc.rss_key_len) == 0 &&
+	       (rc.rss_hf & RSS_HF_L4) == RSS_HF_L4;
+}
+
+/*
+ * Mirrors the device's queue choice in software (p->reta) when it can be
+ * reproduced exactly: RSS over the IPv4 4-tuple with our key and a table
+ * we can set or read. Otherwise p->reta_size stays 0 and the software
+ * dispatcher enforces flow ownership on this port.
+ */
+static void
+port_rss_mirror(const struct dpx_net *net, struct dpx_port *p,
+		const struct rte_eth_dev_info *info)
+{
+	uint16_t size = info->reta_size;
+	int wrc;
+
+	p->reta_size = 0;
+	if (net->n_workers < 2 || !p->rss)
+		return;
+	if (!p->rss_l4 || !rss_conf_is_ours(p, info)) {
+		p->rss_l4 = false;
+		DPX_INFO("port %s: RSS does not hash the TCP/UDP 4-tuple with "
+			 "our key", p->conf->name);
+		return;
+	}
+	if (size == 0 || size > DPX_RETA_MAX || !rte_is_power_of_2(size)) {
+		DPX_INFO("port %s: RSS table of %u entries cannot be "
+			 "mirrored (none, too large or not a power of two)",
+			 p->conf->name, size);
+		return;
+	}
+	/* The device's own word is final: read back even after a write. */
+	wrc = reta_write(net, p, size);
+	if (reta_read(net, p, size) != 0 && wrc != 0) {
+		DPX_INFO("port %s: RSS table can be neither set (%s) nor read",
+			 p->conf->name, rte_strerror(-wrc));
+		return;
+	}
+	p->reta_size = size;
+}
+
 static int
 port_start(struct dpx_net *net, struct dpx_port *p)
 {
@@ -212,22 +316,28 @@ port_start(struct dpx_net *net, struct dpx_port *p)
 		return rc;
 	}
 	p->started = true;
+	port_rss_mirror(net, p, &info);
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
 	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
 		rte_eth_link_to_str(link_str, sizeof(link_str), &link);
 	else
 		snprintf(link_str, sizeof(link_str), "unknown");
-	DPX_INFO("port %s (%s, %s): %s, %u queue pairs, RSS %s, "
+	DPX_INFO("port %s (%s, %s): %s, %u queue pairs, RSS %s%s, "
 		 "IPv4 checksum offload rx %s tx %s, %s", p->conf->name,
 		 p->conf->device, info.driver_name, mac, net->n_workers,
-		 p->rss ? "on" : "off", p->rx_offloads ? "on" : "off",
+		 p->rss ? "on" : "off",
+		 net_port_dispatches(net, p) ? ", software dispatch" : "",
+		 p->rx_offloads ? "on" : "off",
 		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) ? "on" : "off",
 		 link_str);
 	return 0;
 }
 
+/* Per worker, with several workers: the ARP inbox and the handoff ring
+ * of the software dispatcher (whether a port needs it is known only once
+ * ports run). Both are multi-producer, single-consumer. */
 static int
-arp_inboxes_create(struct dpx_net *net)
+worker_rings_create(struct dpx_net *net)
 {
 	char name[RTE_RING_NAMESIZE];
 
@@ -238,8 +348,13 @@ arp_inboxes_create(struct dpx_net *net)
 		net->arp_inbox[w] = rte_ring_create_elem(name,
 				sizeof(struct dpx_arp_note), ARP_INBOX_SIZE,
 				net->worker_socket[w], RING_F_SC_DEQ);
-		if (net->arp_inbox[w] == NULL) {
-			DPX_ERR("cannot create ARP inbox: %s",
+		snprintf(name, sizeof(name), "dpx_handoff%u", w);
+		if (net->arp_inbox[w] != NULL)
+			net->handoff[w] = rte_ring_create(name,
+					HANDOFF_RING_SIZE,
+					net->worker_socket[w], RING_F_SC_DEQ);
+		if (net->handoff[w] == NULL) {
+			DPX_ERR("cannot create worker rings: %s",
 				rte_strerror(rte_errno));
 			return -rte_errno;
 		}
@@ -261,7 +376,7 @@ dpx_net_init(struct dpx_net *net, const struct dpx_config *cfg,
 					worker_sockets[w];
 	rc = pools_create(net);
 	if (rc == 0)
-		rc = arp_inboxes_create(net);
+		rc = worker_rings_create(net);
 	for (unsigned int i = 0; rc == 0 && i < cfg->n_ports; i++) {
 		struct dpx_port *p = &net->ports[i];
 
@@ -295,6 +410,10 @@ dpx_net_fini(struct dpx_net *net)
 	for (unsigned int w = 0; w < DPX_MAX_WORKERS; w++) {
 		rte_ring_free(net->arp_inbox[w]);
 		net->arp_inbox[w] = NULL;
+		/* Workers have stopped: what they did not take goes back. */
+		net_handoff_purge(net->handoff[w]);
+		rte_ring_free(net->handoff[w]);
+		net->handoff[w] = NULL;
 	}
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		rte_mempool_free(net->pools[s]);

@@ -29,6 +29,7 @@ const char *const dpx_drop_names[DPX_DROP_MAX] = {
 	[DPX_DROP_NO_MBUF] = "no_mbuf",
 	[DPX_DROP_TX_FULL] = "tx_full",
 	[DPX_DROP_FAULT] = "fault_injected",
+	[DPX_DROP_DISPATCH_FULL] = "dispatch_full",
 };
 
 static int
@@ -71,6 +72,7 @@ dpx_net_worker_init(struct dpx_worker *w, struct dpx_net *net)
 	nw->net = net;
 	nw->pool = net->pools[socket];
 	nw->inbox = net->arp_inbox[w->index];
+	nw->handoff = net->handoff[w->index];
 	nw->tsc_hz = rte_get_tsc_hz();
 	nw->next_timer = rte_get_tsc_cycles();
 	rc = arp_table_init(&nw->arp, &w->cfg->arp, socket);
@@ -97,6 +99,18 @@ dpx_net_worker_fini(struct dpx_worker *w)
 	arp_table_fini(&nw->arp);
 	rte_free(nw);
 	w->net = NULL;
+}
+
+const struct dpx_port *
+dpx_net_port(const struct dpx_worker *w, unsigned int port)
+{
+	return net_port(w, port);
+}
+
+struct rte_mempool *
+dpx_net_pool(const struct dpx_worker *w)
+{
+	return w->net->pool;
 }
 
 const struct dpx_port_stats *
@@ -249,6 +263,8 @@ dpx_net_worker_poll(struct dpx_worker *w)
 	unsigned int total = 0;
 
 	arp_inbox_drain(w);
+	/* Before new RX: these packets have already waited on a peer. */
+	total += net_handoff_drain(w);
 	for (unsigned int p = 0; p < nw->net->n_ports; p++)
 		total += rx_port(w, p, now);
 	if (now >= nw->next_timer) {

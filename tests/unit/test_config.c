@@ -280,6 +280,31 @@ static void test_locate_malformed(void)
 
 /* ---------------------------------------------------------------------- */
 
+/* Every TCP default, whether "tcp" is absent or empty. */
+static void check_tcp_defaults(void)
+{
+	CHECK_EQ(cfg.tcp.congestion, DPX_CC_CUBIC);
+	CHECK_EQ(cfg.tcp.rcvbuf, 262144);
+	CHECK_EQ(cfg.tcp.sndbuf, 262144);
+	CHECK_EQ(cfg.tcp.max_connections, 65536);
+	CHECK_EQ(cfg.tcp.syn_cookies, DPX_SYNCOOKIE_AUTO);
+	CHECK_EQ(cfg.tcp.time_wait_ms, 60000);
+	CHECK_EQ(cfg.tcp.max_time_wait, 16384);
+	CHECK_EQ(cfg.tcp.rto_min_ms, 200);
+	CHECK_EQ(cfg.tcp.rto_max_ms, 120000);
+	CHECK_EQ(cfg.tcp.rto_initial_ms, 1000);
+	CHECK_EQ(cfg.tcp.delayed_ack_ms, 40);
+	CHECK(!cfg.tcp.keepalive);
+	CHECK_EQ(cfg.tcp.keepalive_idle_ms, 7200000);
+	CHECK_EQ(cfg.tcp.keepalive_interval_ms, 75000);
+	CHECK_EQ(cfg.tcp.keepalive_probes, 9);
+	CHECK_EQ(cfg.tcp.ooo_max_segments, 1024);
+	CHECK(cfg.tcp.sack);
+	CHECK(cfg.tcp.timestamps);
+	CHECK(cfg.tcp.window_scaling);
+	CHECK_EQ(cfg.tcp.mss_clamp, 0);
+}
+
 static void test_defaults(void)
 {
 	EXPECT_OK("{\"ports\":[" PORT0 "]}");
@@ -306,6 +331,8 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.arp.retries, 3);
 	CHECK_EQ(cfg.arp.max_pending, 8);
 	CHECK_EQ(cfg.mbufs_per_worker, 0);
+	CHECK_EQ(cfg.n_listeners, 0);
+	check_tcp_defaults();
 }
 
 static void test_full(void)
@@ -503,14 +530,14 @@ static void test_mbufs_and_reserved(void)
 		   "mbufs_per_worker: 0 is out of range 1024..1048576", "");
 	EXPECT_ERR("{\"ports\":[" PORT0 "], \"mbufs_per_worker\": 1048577}",
 		   "mbufs_per_worker: 1048577 is out of range", "");
-	EXPECT_ERR_AT("{\"ports\":[" PORT0 "], \"listeners\": [{}]}", "[{}]", 0,
-		      "listeners: listeners are not supported yet", "");
+	EXPECT_OK("{\"ports\":[" PORT0 "], \"listeners\": [], \"pools\": []}");
+	CHECK_EQ(cfg.n_listeners, 0);
 	EXPECT_ERR("{\"ports\":[" PORT0 "], \"pools\": [1]}",
 		   "pools: pools are not supported yet", "");
 	EXPECT_ERR("{\"ports\":[" PORT0 "], \"pools\": {}}",
 		   "pools: expected an array, got object", "");
-	EXPECT_ERR("{\"ports\":[" PORT0 "], \"listeners\": null}",
-		   "listeners: expected an array, got null", "");
+	EXPECT_ERR_AT("{\"ports\":[" PORT0 "], \"pools\": [{}]}", "[{}]", 0,
+		      "pools: pools are not supported yet", "");
 }
 
 static void test_port_object(void)
@@ -781,6 +808,437 @@ static void test_cross_port(void)
 	CHECK(strcmp(cfg.ports[1].name, "net_tap1") == 0);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Listeners and TCP                                                        */
+
+/* Two ports (198.18.0.1/24 and 198.18.1.1/24) and the given listeners. */
+static const char *with_listeners(const char *list)
+{
+	return fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"listeners\": [%s]}",
+		   list);
+}
+
+/* Two ports and the given "tcp" value. */
+static const char *with_tcp(const char *tcp)
+{
+	return fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"tcp\": %s}", tcp);
+}
+
+/* One port with the given MTU and "tcp" value. */
+static const char *one_port_tcp(int mtu, const char *tcp)
+{
+	return fmt("{\"ports\":[{\"device\":\"net_tap0\",\"mtu\":%d,"
+		   "\"addresses\":[\"198.18.0.1/24\"]}],\n\"tcp\": %s}",
+		   mtu, tcp);
+}
+
+#define ECHO7 "{\"address\": \"198.18.0.1\", \"port\": 7, \"mode\": \"echo\"}"
+
+static void test_listeners_ok(void)
+{
+	EXPECT_OK(with_listeners(ECHO7 ", {\"name\": \"web\", \"address\": "
+				 "\"198.18.1.1\", \"port\": 80, \"mode\": "
+				 "\"static\", \"backlog\": 65535}, "
+				 "{\"address\": \"0.0.0.0\", \"port\": 65535, "
+				 "\"mode\": \"static\", \"backlog\": 1}, "
+				 "{\"address\": \"198.18.1.1\", \"port\": 7, "
+				 "\"mode\": \"echo\"}"));
+	CHECK_EQ(cfg.n_listeners, 4);
+	CHECK(strcmp(cfg.listeners[0].name, "listener0") == 0);
+	CHECK_EQ(cfg.listeners[0].addr, 0xC6120001u);
+	CHECK_EQ(cfg.listeners[0].port, 7);
+	CHECK_EQ(cfg.listeners[0].mode, DPX_LISTEN_ECHO);
+	CHECK_EQ(cfg.listeners[0].backlog, 1024);
+	CHECK(strcmp(cfg.listeners[1].name, "web") == 0);
+	CHECK_EQ(cfg.listeners[1].addr, 0xC6120101u);
+	CHECK_EQ(cfg.listeners[1].mode, DPX_LISTEN_STATIC);
+	CHECK_EQ(cfg.listeners[1].backlog, 65535);
+	CHECK(strcmp(cfg.listeners[2].name, "listener2") == 0);
+	CHECK_EQ(cfg.listeners[2].addr, 0);
+	CHECK_EQ(cfg.listeners[2].port, 65535);
+	CHECK_EQ(cfg.listeners[2].backlog, 1);
+	CHECK_EQ(cfg.listeners[3].port, 7);
+	/* a second address of a port is fine too */
+	EXPECT_OK("{\"ports\":[{\"device\":\"d\",\"addresses\":[\"10.0.0.1/8\","
+		  "\"198.18.0.1/24\"]}], \"listeners\": [" ECHO7 "]}");
+	CHECK_EQ(cfg.listeners[0].addr, 0xC6120001u);
+}
+
+/* 32 listeners are fine, 33 are not. */
+static void test_listeners_max(void)
+{
+	char list[4096] = "";
+	size_t len32 = 0;
+
+	for (int i = 0; i < 33; i++) {
+		if (i == 32)
+			len32 = strlen(list);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s{\"address\":\"0.0.0.0\",\"port\":%d,"
+			 "\"mode\":\"echo\"}", i > 0 ? "," : "", 100 + i);
+	}
+	EXPECT_ERR_AT(with_listeners(list), "[{\"address", 0,
+		      "listeners: at most 32 listeners allowed, got 33", "");
+	list[len32] = '\0';
+	EXPECT_OK(with_listeners(list));
+	CHECK_EQ(cfg.n_listeners, 32);
+	CHECK_EQ(cfg.listeners[31].port, 131);
+	CHECK(strcmp(cfg.listeners[31].name, "listener31") == 0);
+}
+
+static void test_listener_fields(void)
+{
+	const char *t;
+
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
+			   "\"mode\": \"ftp\"}");
+	EXPECT_ERR_AT(t, "\"ftp\"", 0, "listeners[0].mode: \"ftp\" is not "
+		      "one of echo, static", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
+			   "\"mode\": \"http\"}");
+	EXPECT_ERR_AT(t, "\"http\"", 0, "listeners[0].mode: mode \"http\" is "
+		      "not supported yet (supported: echo, static)", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
+			   "\"mode\": \"tcp\"}");
+	EXPECT_ERR_AT(t, "\"tcp\"", 0, "listeners[0].mode: mode \"tcp\" is "
+		      "not supported yet", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
+			   "\"mode\": 1}");
+	EXPECT_ERR_AT(t, "1}", 0, "listeners[0].mode: expected a string, "
+		      "got integer", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 0, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "0,", 0, "listeners[0].port: 0 is out of range "
+		      "1..65535", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 70000, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "70000", 0, "listeners[0].port: 70000 is out of "
+		      "range 1..65535", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": \"80\", "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "\"80\"", 0, "listeners[0].port: expected an "
+		      "integer, got string", "");
+	t = with_listeners(ECHO7 ", {\"address\": \"198.18.0.1\", \"port\": 8,"
+			   " \"mode\": \"echo\", \"backlog\": 0}");
+	EXPECT_ERR_AT(t, "0}", 0, "listeners[1].backlog: 0 is out of range "
+		      "1..65535", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 8,"
+			   " \"mode\": \"echo\", \"backlog\": 65536}");
+	EXPECT_ERR_AT(t, "65536", 0, "listeners[0].backlog: 65536 is out of "
+		      "range 1..65535", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 8,"
+			   " \"mode\": \"echo\", \"proto\": \"tcp\"}");
+	EXPECT_ERR_AT(t, "\"proto\"", 0, "listeners[0].proto: unknown key "
+		      "\"proto\"", "");
+}
+
+static void test_listener_required(void)
+{
+	const char *t;
+
+	t = with_listeners("{\"port\": 80, \"mode\": \"static\"}");
+	EXPECT_ERR_AT(t, "{\"port\"", 0, "listeners[0]: missing required key "
+		      "\"address\"", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "{\"address", 0, "listeners[0]: missing required "
+		      "key \"port\"", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7}");
+	EXPECT_ERR_AT(t, "{\"address", 0, "listeners[0]: missing required "
+		      "key \"mode\"", "");
+	t = with_listeners("\"198.18.0.1:80\"");
+	EXPECT_ERR_AT(t, "\"198.18.0.1:80\"", 0, "listeners[0]: expected a "
+		      "listener object, got string", "");
+	t = "{\"ports\":[" PORT0 "], \"listeners\": {}}";
+	EXPECT_ERR_AT(t, "{}", 0, "listeners: expected an array of listener "
+		      "objects, got object", "");
+	EXPECT_ERR("{\"ports\":[" PORT0 "], \"listeners\": null}",
+		   "listeners: expected an array of listener objects, got null",
+		   "");
+}
+
+static void test_listener_address(void)
+{
+	const char *t;
+
+	t = with_listeners("{\"address\": \"198.18.2.1\", \"port\": 7, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "\"198.18.2.1\"", 0, "listeners[0].address: "
+		      "\"198.18.2.1\" is not an address of any port", "");
+	/* inside a port's prefix is not enough */
+	t = with_listeners("{\"address\": \"198.18.0.2\", \"port\": 7, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "\"198.18.0.2\"", 0, "listeners[0].address: ",
+		      "is not an address of any port");
+	t = with_listeners("{\"address\": \"198.18.0.1/24\", \"port\": 7, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "\"198.18.0.1/24\"", 1, "listeners[0].address: "
+		      "\"198.18.0.1/24\" is not an IPv4 address", "");
+	t = with_listeners("{\"address\": \"0.0.0.00\", \"port\": 7, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR(t, "listeners[0].address: \"0.0.0.00\" is not an IPv4 "
+		   "address", "");
+	t = with_listeners("{\"address\": 3323068417, \"port\": 7, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "3323068417", 0, "listeners[0].address: expected a "
+		      "string \"a.b.c.d\", got integer", "");
+}
+
+static void test_listener_conflicts(void)
+{
+	const char *t;
+
+	t = with_listeners("{\"name\": \"a\", \"address\": \"198.18.0.1\", "
+			   "\"port\": 80, \"mode\": \"static\"},\n"
+			   "{\"address\": \"198.18.1.1\", \"port\": 80, "
+			   "\"mode\": \"static\"},\n"
+			   "{\"address\": \"198.18.0.1\", \"port\": 80, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "80", 2, "listeners[2].port: 198.18.0.1:80 is "
+		      "already used by listener \"a\" (listeners[0])", "");
+	t = with_listeners("{\"name\": \"web\", \"address\": \"198.18.1.1\", "
+			   "\"port\": 80, \"mode\": \"static\"},\n"
+			   "{\"address\": \"0.0.0.0\", \"port\": 80, "
+			   "\"mode\": \"static\"}");
+	EXPECT_ERR_AT(t, "80", 1, "listeners[1].port: 0.0.0.0:80 conflicts "
+		      "with 198.18.1.1:80 of listener \"web\" (listeners[0]); "
+		      "0.0.0.0 covers every address", "");
+	t = with_listeners("{\"address\": \"0.0.0.0\", \"port\": 80, "
+			   "\"mode\": \"static\"},\n"
+			   "{\"address\": \"198.18.1.1\", \"port\": 80, "
+			   "\"mode\": \"static\"}");
+	EXPECT_ERR_AT(t, "80", 1, "listeners[1].port: 198.18.1.1:80 conflicts "
+		      "with 0.0.0.0:80 of listener \"listener0\"", "");
+	t = with_listeners("{\"address\": \"0.0.0.0\", \"port\": 80, "
+			   "\"mode\": \"static\"},\n"
+			   "{\"address\": \"0.0.0.0\", \"port\": 80, "
+			   "\"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "80", 1, "listeners[1].port: 0.0.0.0:80 is already "
+		      "used by listener \"listener0\" (listeners[0])", "");
+}
+
+static void test_listener_names(void)
+{
+	const char *t;
+	char longname[80];
+
+	t = with_listeners("{\"name\": \"svc\", \"address\": \"198.18.0.1\", "
+			   "\"port\": 7, \"mode\": \"echo\"},\n"
+			   "{\"name\": \"svc\", \"address\": \"198.18.0.1\", "
+			   "\"port\": 80, \"mode\": \"static\"}");
+	EXPECT_ERR_AT(t, "\"svc\"", 1, "listeners[1].name: duplicate listener "
+		      "name \"svc\" (also listeners[0])", "");
+	t = with_listeners("{\"name\": \"listener1\", \"address\": "
+			   "\"198.18.0.1\", \"port\": 7, \"mode\": \"echo\"},\n"
+			   "{\"address\": \"198.18.0.1\", \"port\": 80, "
+			   "\"mode\": \"static\"}");
+	EXPECT_ERR_AT(t, "{\"address", 0, "listeners[1]: duplicate listener "
+		      "name \"listener1\" (also listeners[0]); the name "
+		      "defaults to \"listener<index>\"", "");
+	t = with_listeners("{\"name\": \"echo service\", \"address\": "
+			   "\"198.18.0.1\", \"port\": 7, \"mode\": \"echo\"}");
+	EXPECT_ERR_AT(t, "\"echo service\"", 0, "listeners[0].name: \"echo "
+		      "service\" may only contain letters, digits, '_' and '-'",
+		      "");
+	t = with_listeners("{\"name\": \"\", \"address\": \"198.18.0.1\", "
+			   "\"port\": 7, \"mode\": \"echo\"}");
+	EXPECT_ERR(t, "listeners[0].name: must not be empty", "");
+	memset(longname, 'n', 64);
+	longname[64] = '\0';
+	EXPECT_ERR(fmt("{\"ports\":[" PORT0 "], \"listeners\": [{\"name\": "
+		       "\"%s\", \"address\": \"0.0.0.0\", \"port\": 7, "
+		       "\"mode\": \"echo\"}]}", longname),
+		   "listeners[0].name: is 64 bytes long, at most 63 allowed", "");
+	longname[63] = '\0';
+	EXPECT_OK(fmt("{\"ports\":[" PORT0 "], \"listeners\": [{\"name\": "
+		      "\"%s\", \"address\": \"0.0.0.0\", \"port\": 7, "
+		      "\"mode\": \"echo\"}]}", longname));
+	CHECK(strcmp(cfg.listeners[0].name, longname) == 0);
+}
+
+static void test_tcp_ok(void)
+{
+	EXPECT_OK(with_tcp("{}"));
+	check_tcp_defaults();
+	EXPECT_OK(with_tcp("{\"keepalive\": {}}"));
+	check_tcp_defaults();
+	EXPECT_OK(with_tcp("{\"congestion\": \"newreno\", \"rcvbuf\": 4096,"
+			   " \"sndbuf\": 67108864, \"max_connections\": 1,"
+			   " \"syn_cookies\": \"never\", \"time_wait_ms\": 0,"
+			   " \"max_time_wait\": 4194304, \"rto_min_ms\": 60000,"
+			   " \"rto_max_ms\": 60000, \"rto_initial_ms\": 1,"
+			   " \"delayed_ack_ms\": 500, \"keepalive\": "
+			   "{\"enabled\": true, \"idle_ms\": 86400000,"
+			   " \"interval_ms\": 1000, \"probes\": 1},"
+			   " \"ooo_max_segments\": 65536, \"sack\": false,"
+			   " \"timestamps\": false, \"window_scaling\": false,"
+			   " \"mss_clamp\": 1460}"));
+	CHECK_EQ(cfg.tcp.congestion, DPX_CC_NEWRENO);
+	CHECK_EQ(cfg.tcp.rcvbuf, 4096);
+	CHECK_EQ(cfg.tcp.sndbuf, 67108864);
+	CHECK_EQ(cfg.tcp.max_connections, 1);
+	CHECK_EQ(cfg.tcp.syn_cookies, DPX_SYNCOOKIE_NEVER);
+	CHECK_EQ(cfg.tcp.time_wait_ms, 0);
+	CHECK_EQ(cfg.tcp.max_time_wait, 4194304);
+	CHECK_EQ(cfg.tcp.rto_min_ms, 60000);
+	CHECK_EQ(cfg.tcp.rto_max_ms, 60000);
+	CHECK_EQ(cfg.tcp.rto_initial_ms, 1);
+	CHECK_EQ(cfg.tcp.delayed_ack_ms, 500);
+	CHECK(cfg.tcp.keepalive);
+	CHECK_EQ(cfg.tcp.keepalive_idle_ms, 86400000);
+	CHECK_EQ(cfg.tcp.keepalive_interval_ms, 1000);
+	CHECK_EQ(cfg.tcp.keepalive_probes, 1);
+	CHECK_EQ(cfg.tcp.ooo_max_segments, 65536);
+	CHECK(!cfg.tcp.sack);
+	CHECK(!cfg.tcp.timestamps);
+	CHECK(!cfg.tcp.window_scaling);
+	CHECK_EQ(cfg.tcp.mss_clamp, 1460);
+	EXPECT_OK(with_tcp("{\"syn_cookies\": \"always\", \"congestion\": "
+			   "\"cubic\", \"mss_clamp\": 0}"));
+	CHECK_EQ(cfg.tcp.syn_cookies, DPX_SYNCOOKIE_ALWAYS);
+	CHECK_EQ(cfg.tcp.congestion, DPX_CC_CUBIC);
+	CHECK_EQ(cfg.tcp.mss_clamp, 0);
+}
+
+static void test_tcp_errors(void)
+{
+	const char *t;
+
+	t = with_tcp("{\"congestion\": \"bbr\"}");
+	EXPECT_ERR_AT(t, "\"bbr\"", 0, "tcp.congestion: \"bbr\" is not one of "
+		      "newreno, cubic", "");
+	t = with_tcp("{\"syn_cookies\": \"sometimes\"}");
+	EXPECT_ERR_AT(t, "\"sometimes\"", 0, "tcp.syn_cookies: \"sometimes\" is "
+		      "not one of auto, always, never", "");
+	t = with_tcp("{\"syn_cookies\": true}");
+	EXPECT_ERR_AT(t, "true", 0, "tcp.syn_cookies: expected a string, got "
+		      "boolean", "");
+	t = with_tcp("{\"rto_min_ms\": 500, \"rto_max_ms\": 400}");
+	EXPECT_ERR_AT(t, "400", 0, "tcp.rto_max_ms: 400 is less than "
+		      "rto_min_ms (500)", "");
+	t = with_tcp("{\"rto_max_ms\": 100}");
+	EXPECT_ERR_AT(t, "100", 0, "tcp.rto_max_ms: 100 is less than "
+		      "rto_min_ms (200)", "");
+	t = with_tcp("{\"rto_max_ms\": 600001}");
+	EXPECT_ERR_AT(t, "600001", 0, "tcp.rto_max_ms: 600001 is out of range "
+		      "1..600000", "");
+	t = with_tcp("{\"nagle\": false}");
+	EXPECT_ERR_AT(t, "\"nagle\"", 0, "tcp.nagle: unknown key \"nagle\"",
+		      "");
+	t = with_tcp("[]");
+	EXPECT_ERR_AT(t, "[]", 0, "tcp: expected an object, got array", "");
+	t = with_tcp("{\"sack\": \"yes\"}");
+	EXPECT_ERR_AT(t, "\"yes\"", 0, "tcp.sack: expected a boolean, got "
+		      "string", "");
+	EXPECT_ERR(with_tcp("{\"timestamps\": 1}"), "tcp.timestamps: expected "
+		   "a boolean, got integer", "");
+	EXPECT_ERR(with_tcp("{\"window_scaling\": null}"), "tcp.window_scaling: "
+		   "expected a boolean, got null", "");
+}
+
+/* Each numeric key just past both ends of its range. */
+static void test_tcp_ranges(void)
+{
+	static const struct { const char *key; long long lo, hi; } r[] = {
+		{ "rcvbuf", 4096, 67108864 }, { "sndbuf", 4096, 67108864 },
+		{ "max_connections", 1, 4194304 },
+		{ "time_wait_ms", 0, 240000 }, { "max_time_wait", 0, 4194304 },
+		{ "rto_min_ms", 1, 60000 }, { "rto_initial_ms", 1, 60000 },
+		{ "delayed_ack_ms", 0, 500 }, { "ooo_max_segments", 0, 65536 },
+	};
+	char want[128], val[32], at[40];
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		long long bad[2] = { r[i].lo - 1, r[i].hi + 1 };
+
+		for (int j = 0; j < 2; j++) {
+			char tcp[128];
+
+			snprintf(val, sizeof(val), "%lld", bad[j]);
+			snprintf(tcp, sizeof(tcp), "{\"%s\": %s}", r[i].key, val);
+			snprintf(want, sizeof(want), "tcp.%s: %s is out of "
+				 "range %lld..%lld", r[i].key, val, r[i].lo,
+				 r[i].hi);
+			snprintf(at, sizeof(at), "%s}", val);
+			EXPECT_ERR_AT(with_tcp(tcp), at, 0, want, "");
+		}
+	}
+	EXPECT_ERR(with_tcp("{\"rcvbuf\": 65536.0}"), "tcp.rcvbuf: expected "
+		   "an integer, got real number", "");
+}
+
+static void test_tcp_keepalive(void)
+{
+	const char *t;
+
+	t = with_tcp("{\"keepalive\": {\"enabled\": true, \"count\": 5}}");
+	EXPECT_ERR_AT(t, "\"count\"", 0, "tcp.keepalive.count: unknown key "
+		      "\"count\"", "");
+	t = with_tcp("{\"keepalive\": true}");
+	EXPECT_ERR_AT(t, "true", 0, "tcp.keepalive: expected an object, got "
+		      "boolean", "");
+	t = with_tcp("{\"keepalive\": {\"enabled\": 1}}");
+	EXPECT_ERR_AT(t, "1}", 0, "tcp.keepalive.enabled: expected a boolean, "
+		      "got integer", "");
+	t = with_tcp("{\"keepalive\": {\"idle_ms\": 999}}");
+	EXPECT_ERR_AT(t, "999", 0, "tcp.keepalive.idle_ms: 999 is out of "
+		      "range 1000..86400000", "");
+	EXPECT_ERR(with_tcp("{\"keepalive\": {\"idle_ms\": 86400001}}"),
+		   "tcp.keepalive.idle_ms: 86400001 is out of range", "");
+	t = with_tcp("{\"keepalive\": {\"interval_ms\": 3600001}}");
+	EXPECT_ERR_AT(t, "3600001", 0, "tcp.keepalive.interval_ms: 3600001 is "
+		      "out of range 1000..3600000", "");
+	EXPECT_ERR(with_tcp("{\"keepalive\": {\"interval_ms\": 999}}"),
+		   "tcp.keepalive.interval_ms: 999 is out of range", "");
+	t = with_tcp("{\"keepalive\": {\"probes\": 0}}");
+	EXPECT_ERR_AT(t, "0}", 0, "tcp.keepalive.probes: 0 is out of range "
+		      "1..100", "");
+	EXPECT_ERR(with_tcp("{\"keepalive\": {\"probes\": 101}}"),
+		   "tcp.keepalive.probes: 101 is out of range 1..100", "");
+	/* the object alone does not enable keepalive */
+	EXPECT_OK(with_tcp("{\"keepalive\": {\"probes\": 3}}"));
+	CHECK(!cfg.tcp.keepalive);
+	CHECK_EQ(cfg.tcp.keepalive_probes, 3);
+}
+
+static void test_tcp_mss_clamp(void)
+{
+	const char *t;
+
+	t = "{\"ports\":[{\"device\":\"a\",\"addresses\":[\"10.0.0.1/8\"],"
+	    "\"mtu\":9000}, {\"name\":\"small\",\"device\":\"b\","
+	    "\"addresses\":[\"11.0.0.1/8\"],\"mtu\":1400}],\n"
+	    "\"tcp\": {\"mss_clamp\": 1361}}";
+	EXPECT_ERR_AT(t, "1361", 0, "tcp.mss_clamp: 1361 is more than the "
+		      "smallest port MTU minus 40 (1360: port \"small\" has "
+		      "MTU 1400)", "");
+	t = "{\"ports\":[{\"device\":\"a\",\"addresses\":[\"10.0.0.1/8\"],"
+	    "\"mtu\":9000}, {\"name\":\"small\",\"device\":\"b\","
+	    "\"addresses\":[\"11.0.0.1/8\"],\"mtu\":1400}],\n"
+	    "\"tcp\": {\"mss_clamp\": 1360}}";
+	EXPECT_OK(t);
+	CHECK_EQ(cfg.tcp.mss_clamp, 1360);
+	EXPECT_OK(one_port_tcp(9000, "{\"mss_clamp\": 8960}"));
+	CHECK_EQ(cfg.tcp.mss_clamp, 8960);
+	EXPECT_ERR(with_tcp("{\"mss_clamp\": 1461}"), "tcp.mss_clamp: 1461 is "
+		   "more than the smallest port MTU minus 40 (1460", "");
+	EXPECT_OK(with_tcp("{\"mss_clamp\": 536}"));
+	CHECK_EQ(cfg.tcp.mss_clamp, 536);
+	t = with_tcp("{\"mss_clamp\": 535}");
+	EXPECT_ERR_AT(t, "535", 0, "tcp.mss_clamp: 535 is out of range "
+		      "536..9000 (or 0: derive from the port MTU)", "");
+	EXPECT_ERR(with_tcp("{\"mss_clamp\": 9001}"), "tcp.mss_clamp: 9001 is "
+		   "out of range 536..9000", "");
+	EXPECT_ERR(with_tcp("{\"mss_clamp\": -1}"), "tcp.mss_clamp: -1 is out "
+		   "of range 536..9000", "");
+	EXPECT_ERR(with_tcp("{\"mss_clamp\": \"auto\"}"), "tcp.mss_clamp: "
+		   "expected an integer, got string", "");
+	/* a small MTU leaves no valid clamp; 0 still works */
+	EXPECT_ERR(one_port_tcp(575, "{\"mss_clamp\": 536}"),
+		   "tcp.mss_clamp: 536 is more than the smallest port MTU minus "
+		   "40 (535: port \"net_tap0\" has MTU 575)", "");
+	EXPECT_OK(one_port_tcp(68, "{\"mss_clamp\": 0}"));
+}
+
 /* Positions: multi-line input, escaped keys, non-ASCII characters. */
 static void test_positions(void)
 {
@@ -888,6 +1346,18 @@ int main(void)
 	RUN_TEST(test_port_numbers);
 	RUN_TEST(test_fault);
 	RUN_TEST(test_cross_port);
+	RUN_TEST(test_listeners_ok);
+	RUN_TEST(test_listeners_max);
+	RUN_TEST(test_listener_fields);
+	RUN_TEST(test_listener_required);
+	RUN_TEST(test_listener_address);
+	RUN_TEST(test_listener_conflicts);
+	RUN_TEST(test_listener_names);
+	RUN_TEST(test_tcp_ok);
+	RUN_TEST(test_tcp_errors);
+	RUN_TEST(test_tcp_ranges);
+	RUN_TEST(test_tcp_keepalive);
+	RUN_TEST(test_tcp_mss_clamp);
 	RUN_TEST(test_positions);
 	RUN_TEST(test_load_file);
 	RUN_TEST(test_err_buffer);

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The application API of dpx_tcp.h and the per-worker set-up. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "tcp_priv.h"
+
+int
+dpx_tcp_listen(struct dpx_worker *w, uint32_t addr, uint16_t port,
+	       uint32_t backlog, const struct dpx_tcp_callbacks *cb, void *arg)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	struct tcp_listener *l;
+
+	if (tw->n_listeners == TCP_MAX_LISTENERS)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < tw->n_listeners; i++)
+		if (tw->listeners[i].port == port &&
+		    (tw->listeners[i].addr == addr ||
+		     tw->listeners[i].addr == 0 || addr == 0))
+			return -EADDRINUSE;
+	l = &tw->listeners[tw->n_listeners++];
+	memset(l, 0, sizeof(*l));
+	l->addr = addr;
+	l->port = port;
+	l->backlog = backlog;
+	l->cb = cb;
+	l->arg = arg;
+	return 0;
+}
+
+static bool
+tcp_can_queue(const struct dpx_tcb *c)
+{
+	return (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) &&
+	       !c->fin_queued;
+}
+
+uint32_t
+dpx_tcp_send_space(const struct dpx_tcb *c)
+{
+	if (!tcp_can_queue(c) || c->sndq_bytes >= c->sndbuf)
+		return 0;
+	return c->sndbuf - c->sndq_bytes;
+}
+
+/* Appends m's segments to the send queue, one queue entry each. */
+static void
+sndq_append(struct dpx_tcb *c, struct rte_mbuf *m)
+{
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+		if (m->data_len == 0) {
+			rte_pktmbuf_free_seg(m);
+		} else {
+			c->sndq_bytes += m->data_len;
+			if (c->sndq_tail)
+				c->sndq_tail->next = m;
+			else
+				c->sndq_head = m;
+			c->sndq_tail = m;
+		}
+		m = next;
+	}
+}
+
+int
+dpx_tcp_send(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
+{
+	if (!tcp_can_queue(c))
+		return -EPIPE;
+	if (m->pkt_len > dpx_tcp_send_space(c))
+		return -EAGAIN;
+	sndq_append(c, m);
+	tcp_output(w, c);
+	return 0;
+}
+
+void
+dpx_tcp_recv_done(struct dpx_worker *w, struct dpx_tcb *c, uint32_t n)
+{
+	uint32_t now_adv, open;
+
+	c->rcv_held -= RTE_MIN(n, c->rcv_held);
+	if (c->state == TCP_CLOSED || c->state == TCP_TIME_WAIT)
+		return;
+	/* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): a window update only
+	 * when the window we announced has nearly closed (the sender may be
+	 * stalled) and has reopened by a useful amount; otherwise the next
+	 * ACK carries the new window anyway. */
+	now_adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	open = tcp_rcv_window(c);
+	if (now_adv <= c->rcvbuf / 8 && open >= 2 * now_adv &&
+	    open - now_adv >= c->mss)
+		tcp_send_ack(w, c);
+}
+
+void
+dpx_tcp_close(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	if (c->fin_queued || c->state == TCP_CLOSED)
+		return;
+	if (c->state == TCP_ESTABLISHED)
+		tcb_set_state(w, c, TCP_FIN_WAIT_1);
+	else if (c->state == TCP_CLOSE_WAIT)
+		tcb_set_state(w, c, TCP_LAST_ACK);
+	else
+		return;
+	c->fin_queued = true;
+	tcp_output(w, c);
+}
+
+void
+dpx_tcp_abort(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+
+	if (c->state == TCP_CLOSED)
+		return;
+	if (c->state != TCP_TIME_WAIT)
+		tcp_send_rst(w, &c->key, c->port, c->snd_nxt, c->rcv_nxt, true);
+	/* The caller may be inside one of our callbacks, with the TCB still
+	 * in use below it: free it from the timer wheel instead. */
+	c->closing_reported = true;
+	tcb_set_state(w, c, TCP_CLOSED);
+	dpx_timer_cancel(&tw->wheel, &c->delack_timer);
+	dpx_timer_cancel(&tw->wheel, &c->life_timer);
+	dpx_timer_arm(&tw->wheel, &c->rtx_timer, tw->now);
+}
+
+void
+dpx_tcp_set_user(struct dpx_tcb *c, void *user)
+{
+	c->user = user;
+}
+
+void *
+dpx_tcp_user(const struct dpx_tcb *c)
+{
+	return c->user;
+}
+
+struct rte_mempool *
+dpx_tcp_pool(const struct dpx_worker *w)
+{
+	return w->tcp->pool;
+}
+
+const struct dpx_tcp_stats *
+dpx_tcp_worker_stats(const struct dpx_worker *w)
+{
+	return &w->tcp->stats;
+}
+
+static uint64_t
+tcp_ticks(const struct dpx_tcp_worker *tw)
+{
+	return rte_get_tsc_cycles() / tw->tsc_per_tick;
+}
+
+void
+dpx_tcp_worker_poll(struct dpx_worker *w)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+
+	tw->now = tcp_ticks(tw);
+	dpx_timer_advance(&tw->wheel, tw->now);
+}
+
+static int
+tcp_tables_create(struct dpx_worker *w, struct dpx_tcp_worker *tw, int socket)
+{
+	uint32_t n = RTE_MAX(tw->conf->max_connections, 64u);
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.entries = n,
+		.key_len = sizeof(struct tcp_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = socket,
+		.name = name,
+	};
+
+	snprintf(name, sizeof(name), "dpx_tcp_%u", w->index);
+	tw->table = rte_hash_create(&hp);
+	snprintf(name, sizeof(name), "dpx_tcb_%u", w->index);
+	tw->tcb_pool = rte_mempool_create(name, n, sizeof(struct dpx_tcb), 0, 0,
+					  NULL, NULL, NULL, NULL, socket,
+					  RTE_MEMPOOL_F_SP_PUT |
+					  RTE_MEMPOOL_F_SC_GET);
+	if (tw->table == NULL || tw->tcb_pool == NULL) {
+		DPX_ERR("worker %u: cannot allocate a TCP table for %u "
+			"connections (tcp.max_connections): %s", w->index, n,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+dpx_tcp_worker_init(struct dpx_worker *w)
+{
+	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	struct dpx_tcp_worker *tw;
+
+	if (socket < 0)
+		socket = SOCKET_ID_ANY;
+	tw = rte_zmalloc_socket("dpx_tcp", sizeof(*tw), RTE_CACHE_LINE_SIZE,
+				socket);
+	if (tw == NULL)
+		return -ENOMEM;
+	w->tcp = tw;
+	tw->conf = &w->cfg->tcp;
+	tw->pool = dpx_net_pool(w);
+	tw->tsc_per_tick = RTE_MAX(rte_get_tsc_hz() / 1000 * TCP_TICK_MS, 1ul);
+	tw->now = tcp_ticks(tw);
+	tw->ts_offset = (uint32_t)rte_rand();
+	for (unsigned int i = 0; i < RTE_DIM(tw->isn_secret); i++)
+		tw->isn_secret[i] = (uint32_t)rte_rand();
+	if (dpx_timer_wheel_init(&tw->wheel, tw->now) != 0 ||
+	    tcp_tables_create(w, tw, socket) != 0) {
+		dpx_tcp_worker_fini(w);
+		return -ENOMEM;
+	}
+	dpx_net_set_l4_handler(w, IPPROTO_TCP, tcp_input);
+	return 0;
+}
+
+void
+dpx_tcp_worker_fini(struct dpx_worker *w)
+{
+	struct dpx_tcp_worker *tw = w->tcp;
+	const void *key;
+	uint32_t iter = 0;
+	void *data;
+
+	if (tw == NULL)
+		return;
+	while (tw->table != NULL &&
+	       rte_hash_iterate(tw->table, &key, &data, &iter) >= 0) {
+		/* The application hears of it and releases its state. */
+		tcb_destroy(w, data, -ECONNABORTED);
+		iter = 0;                       /* the table changed */
+	}
+	rte_hash_free(tw->table);
+	rte_mempool_free(tw->tcb_pool);
+	rte_free(tw);
+	w->tcp = NULL;
+}

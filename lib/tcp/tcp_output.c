@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Segment building and the send policy: what may go out now given the peer's
+ * window and the congestion window (RFC 5681), with the options negotiated
+ * at connection set-up.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+
+#include "tcp_priv.h"
+
+struct tcp_pseudo {
+	rte_be32_t src;
+	rte_be32_t dst;
+	uint8_t zero;
+	uint8_t proto;
+	rte_be16_t len;
+} __rte_packed;
+
+uint32_t
+tcp_ts_now(const struct dpx_tcp_worker *tw)
+{
+	return (uint32_t)tw->now + tw->ts_offset;
+}
+
+uint32_t
+tcp_rcv_window(const struct dpx_tcb *c)
+{
+	uint32_t used = c->rcv_held + c->ooo_bytes;
+
+	return used >= c->rcvbuf ? 0 : c->rcvbuf - used;
+}
+
+/* The window field for a segment; never shrinks the advertised right edge
+ * (RFC 9293 3.8.6.2.2). */
+static uint16_t
+tcp_window_field(struct dpx_tcb *c, bool syn)
+{
+	uint32_t win = tcp_rcv_window(c), field, edge;
+	uint8_t shift = syn ? 0 : c->rcv_wscale;
+
+	if (seq_lt(c->rcv_nxt + win, c->rcv_adv))
+		win = c->rcv_adv - c->rcv_nxt;
+	field = RTE_MIN(win >> shift, 65535u);
+	edge = c->rcv_nxt + (field << shift);
+	if (seq_gt(edge, c->rcv_adv))
+		c->rcv_adv = edge;
+	return (uint16_t)field;
+}
+
+static uint16_t
+tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
+{
+	struct tcp_pseudo ph = {
+		.src = rte_cpu_to_be_32(k->laddr),
+		.dst = rte_cpu_to_be_32(k->raddr),
+		.proto = IPPROTO_TCP,
+		.len = rte_cpu_to_be_16((uint16_t)m->pkt_len),
+	};
+	uint16_t data = 0;
+	uint32_t sum;
+
+	rte_raw_cksum_mbuf(m, 0, m->pkt_len, &data);
+	sum = (uint32_t)rte_raw_cksum(&ph, sizeof(ph)) + data;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Zero copy: chains indirect mbufs that reference len queued bytes
+ * starting off bytes after snd_una onto m. Returns 0 or -ENOBUFS. */
+static int
+sndq_attach(const struct dpx_tcb *c, struct rte_mempool *mp,
+	    struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	struct rte_mbuf *seg = c->sndq_head;
+
+	off += c->sndq_head_off;
+	while (seg != NULL && off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+	}
+	while (seg != NULL && len > 0) {
+		uint32_t n = RTE_MIN(len, (uint32_t)seg->data_len - off);
+		struct rte_mbuf *mi = rte_pktmbuf_alloc(mp);
+
+		if (mi == NULL)
+			return -ENOBUFS;
+		rte_pktmbuf_attach(mi, seg);
+		/* attach copied the queue link too: this is a lone segment */
+		mi->next = NULL;
+		mi->nb_segs = 1;
+		mi->data_off += off;
+		mi->data_len = (uint16_t)n;
+		mi->pkt_len = n;
+		if (rte_pktmbuf_chain(m, mi) != 0) {
+			rte_pktmbuf_free(mi);
+			return -ENOBUFS;
+		}
+		len -= n;
+		off = 0;
+		seg = seg->next;
+	}
+	return 0;
+}
+
+/* Copies len queued bytes starting off bytes after snd_una into dst. */
+static void
+sndq_copy(const struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	const struct rte_mbuf *m = c->sndq_head;
+
+	off += c->sndq_head_off;
+	while (m != NULL && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	while (m != NULL && len > 0) {
+		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
+
+		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
+		dst += n;
+		len -= n;
+		off = 0;
+		m = m->next;
+	}
+}
+
+static int
+tcp_build_options(struct dpx_worker *w, const struct dpx_tcb *c, bool syn,
+		  uint8_t *buf)
+{
+	const struct dpx_tcp_conf *conf = tcp_w(w)->conf;
+	struct dpx_tcp_opts o;
+	const struct rte_mbuf *m;
+
+	memset(&o, 0, sizeof(o));
+	if (syn) {
+		o.present |= DPX_TCPOPT_MSS;
+		o.mss = c->adv_mss;
+		if (c->ws_ok || (c->state == TCP_SYN_SENT &&
+				 conf->window_scaling)) {
+			o.present |= DPX_TCPOPT_WSCALE;
+			o.wscale = c->rcv_wscale;
+		}
+		if (c->sack_ok || (c->state == TCP_SYN_SENT && conf->sack))
+			o.present |= DPX_TCPOPT_SACK_PERM;
+	}
+	if (c->ts_ok || (syn && c->state == TCP_SYN_SENT && conf->timestamps)) {
+		o.present |= DPX_TCPOPT_TS;
+		o.ts_val = c->cookie_ts ? c->cookie_ts : tcp_ts_now(tcp_w(w));
+		o.ts_ecr = c->ts_recent;
+	}
+	/* SACK blocks: the out-of-order runs we hold, lowest first. */
+	for (m = c->ooo_head; !syn && c->sack_ok && m != NULL &&
+	     o.n_sack < (c->ts_ok ? 3 : 4); m = m->next) {
+		uint32_t start = m->hash.usr, end = start + m->data_len;
+
+		if (o.n_sack && o.sack[o.n_sack - 1].end == start) {
+			o.sack[o.n_sack - 1].end = end;
+			continue;
+		}
+		o.sack[o.n_sack].start = start;
+		o.sack[o.n_sack].end = end;
+		o.n_sack++;
+	}
+	if (o.n_sack)
+		o.present |= DPX_TCPOPT_SACK;
+	return dpx_tcp_opts_build(&o, syn, buf, 40);
+}
+
+/*
+ * Builds and sends one segment of connection c: seq, flags, and len
+ * payload bytes copied from the send queue at off bytes after snd_una.
+ */
+static int
+tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
+	 uint8_t flags, uint32_t off, uint32_t len)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	bool syn = flags & RTE_TCP_SYN_FLAG;
+	uint8_t opts[40];
+	int optlen = tcp_build_options(w, c, syn, opts);
+	/* Payload by reference when the device sends mbuf chains. */
+	bool zero_copy = len > 0 && (dpx_net_port(w, c->port)->tx_offloads &
+				     RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m;
+
+	if (optlen < 0)
+		optlen = 0;
+	m = rte_pktmbuf_alloc(tw->pool);
+	if (m == NULL) {
+		tw->stats.drop_no_mbuf++;
+		return -ENOBUFS;
+	}
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, sizeof(*th) + optlen +
+						      (zero_copy ? 0 : len));
+	if (th == NULL) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	th->src_port = rte_cpu_to_be_16(c->key.lport);
+	th->dst_port = rte_cpu_to_be_16(c->key.rport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
+	th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(tcp_window_field(c, syn));
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	memcpy(th + 1, opts, optlen);
+	if (len && zero_copy && sndq_attach(c, tw->pool, m, off, len) != 0) {
+		tw->stats.drop_no_mbuf++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	if (len && !zero_copy)
+		sndq_copy(c, off, (uint8_t *)(th + 1) + optlen, len);
+	th->cksum = tcp_checksum(&c->key, m);
+	if (flags & RTE_TCP_ACK_FLAG) {
+		c->last_ack_sent = c->rcv_nxt;
+		c->unacked_segs = 0;
+		dpx_timer_cancel(&tw->wheel, &c->delack_timer);
+	}
+	tw->stats.segs_out++;
+	return dpx_ipv4_output(w, m, c->key.laddr, c->key.raddr, IPPROTO_TCP);
+}
+
+void
+tcp_send_ack(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	tcp_emit(w, c, c->snd_nxt, RTE_TCP_ACK_FLAG, 0, 0);
+}
+
+void
+tcp_send_syn(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	uint8_t flags = RTE_TCP_SYN_FLAG;
+
+	if (c->state == TCP_SYN_RCVD)
+		flags |= RTE_TCP_ACK_FLAG;
+	tcp_emit(w, c, c->iss, flags, 0, 0);
+	c->snd_nxt = c->iss + 1;
+	if (seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+}
+
+void
+tcp_send_rst(struct dpx_worker *w, const struct tcp_key *k, unsigned int port,
+	     uint32_t seq, uint32_t ack, bool with_ack)
+{
+	struct dpx_tcb tmp;
+
+	/* A throw-away TCB carries the addresses: no options, no window. */
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.key = *k;
+	tmp.port = port;
+	tmp.rcv_nxt = ack;
+	tcp_w(w)->stats.rst_sent++;
+	tcp_emit(w, &tmp, seq, RTE_TCP_RST_FLAG |
+		 (with_ack ? RTE_TCP_ACK_FLAG : 0), 0, 0);
+}
+
+/* One segment at snd_una again: fast retransmit, or a window probe. */
+void
+tcp_retransmit_head(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	uint32_t len = RTE_MIN((uint32_t)c->mss, c->sndq_bytes);
+	uint8_t flags = RTE_TCP_ACK_FLAG;
+
+	if (c->snd_wnd == 0 && tcp_inflight(c) == 0) {
+		/* Zero-window probe: an old sequence number makes the peer
+		 * answer with its current window. */
+		tcp_emit(w, c, c->snd_una - 1, RTE_TCP_ACK_FLAG, 0, 0);
+		return;
+	}
+	if (c->fin_queued && c->snd_una + len == tcp_data_end(c) &&
+	    seq_gt(c->snd_max, tcp_data_end(c)))
+		flags |= RTE_TCP_FIN_FLAG;
+	tcp_w(w)->stats.retransmits++;
+	tcp_emit(w, c, c->snd_una, flags, 0, len);
+}
+
+static bool
+tcp_can_send_data(const struct dpx_tcb *c)
+{
+	return c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+	       c->state == TCP_FIN_WAIT_1 || c->state == TCP_CLOSING ||
+	       c->state == TCP_LAST_ACK;
+}
+
+void
+tcp_output(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	uint32_t win = RTE_MIN(c->cwnd, c->snd_wnd);
+
+	if (!tcp_can_send_data(c))
+		return;
+	for (;;) {
+		uint32_t inflight = tcp_inflight(c);
+		uint32_t avail = win > inflight ? win - inflight : 0;
+		uint32_t len = RTE_MIN(RTE_MIN(tcp_unsent(c), (uint32_t)c->mss),
+				       avail);
+		bool fin = c->fin_queued && c->snd_nxt + len == tcp_data_end(c);
+		uint8_t flags = RTE_TCP_ACK_FLAG;
+
+		if (len == 0 && !fin)
+			break;
+		if (fin)
+			flags |= RTE_TCP_FIN_FLAG;
+		if (len && len == tcp_unsent(c))
+			flags |= RTE_TCP_PSH_FLAG;
+		if (seq_lt(c->snd_nxt, c->snd_max))
+			tw->stats.retransmits++;
+		else if (!c->ts_ok && !c->rtt_timing) {
+			c->rtt_timing = true;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start = (uint32_t)tw->now;
+		}
+		if (tcp_emit(w, c, c->snd_nxt, flags, c->snd_nxt - c->snd_una,
+			     len) == -ENOBUFS)
+			break;
+		c->snd_nxt += len + (fin ? 1 : 0);
+		if (seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (!dpx_timer_pending(&c->rtx_timer))
+			tcp_arm_rtx(w, c);
+		if (fin)
+			break;
+	}
+	/* Data waits behind a zero window: the persist timer probes. */
+	if (tcp_unsent(c) && tcp_inflight(c) == 0 &&
+	    !dpx_timer_pending(&c->rtx_timer))
+		tcp_arm_rtx(w, c);
+}

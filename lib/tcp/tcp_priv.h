@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internal to lib/tcp: the TCB, the per-worker TCP state, shared helpers. */
+#ifndef DPX_TCP_PRIV_H
+#define DPX_TCP_PRIV_H
+
+#include <stdbool.h>
+
+#include <rte_hash.h>
+#include <rte_tcp.h>
+
+#include "dpx_tcp.h"
+#include "dpx_timer.h"
+#include "tcp_options.h"
+
+#define TCP_MAX_LISTENERS 64
+#define TCP_MSS_DEFAULT 536          /* RFC 9293 3.7.1: when none is given */
+#define TCP_MAX_WSCALE 14
+#define TCP_HDR_ROOM 128             /* eth + ip + tcp + options */
+#define TCP_INIT_CWND_SEGS 10        /* RFC 6928 */
+#define TCP_DUPACK_THRESH 3
+#define TCP_SYN_RETRIES 5
+#define TCP_DATA_RETRIES 15
+#define TCP_TICK_MS 1
+
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_SYN_SENT,
+	TCP_SYN_RCVD,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+};
+
+/* Hash key: the connection as seen from this host. */
+struct tcp_key {
+	uint32_t raddr;
+	uint32_t laddr;
+	uint16_t rport;
+	uint16_t lport;
+};
+
+struct tcp_listener {
+	uint32_t addr;      /* 0: any local address */
+	uint16_t port;
+	uint32_t backlog;
+	uint32_t n_syn_rcvd;
+	uint64_t last_cookie;     /* when we last answered with a SYN cookie */
+	bool cookies_sent;
+	const struct dpx_tcp_callbacks *cb;
+	void *arg;
+};
+
+/* Sequence arithmetic modulo 2^32 (RFC 9293 3.4). */
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+struct dpx_tcb {
+	struct tcp_key key;
+	uint8_t state;
+	uint8_t port;               /* net port the connection lives on */
+	uint8_t snd_wscale;         /* peer's shift: applied to its windows */
+	uint8_t rcv_wscale;         /* ours */
+	bool ts_ok, sack_ok, ws_ok;
+	bool fin_queued;            /* the application closed: FIN after data */
+	bool fin_acked;
+	bool notify_sendable;       /* send space freed: tell the application */
+	bool peer_fin;
+	bool in_recovery;
+	bool accepted;              /* reported to the application */
+	bool closing_reported;
+	uint8_t dupacks;
+	uint8_t backoff;
+	uint8_t retries;
+	uint16_t mss;               /* payload per segment we send */
+	uint16_t adv_mss;           /* the MSS option we announce */
+	uint16_t unacked_segs;      /* received since our last ACK */
+
+	/* send side */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint32_t cwnd, ssthresh, recover;
+	uint32_t sndbuf;
+	uint32_t sndq_bytes;        /* queued data: acked bytes leave at once */
+	uint32_t sndq_head_off;     /* bytes of sndq_head already acked */
+	struct rte_mbuf *sndq_head, *sndq_tail; /* single segs, linked by next */
+
+	/* receive side */
+	uint32_t irs, rcv_nxt, rcv_adv;
+	uint32_t rcvbuf;
+	uint32_t rcv_held;          /* delivered, not yet dpx_tcp_recv_done */
+	uint32_t ooo_bytes;
+	uint32_t ooo_count;
+	struct rte_mbuf *ooo_head;  /* sorted; seq in hash.usr, linked by next */
+	uint32_t ts_recent, last_ack_sent;
+	uint32_t cookie_ts;         /* non-zero: our TS value in a cookie SYN-ACK */
+
+	/* round-trip time, in ms (RFC 6298), scaled like BSD: srtt << 3 */
+	uint32_t srtt8, rttvar4, rto;
+	uint32_t rtt_seq, rtt_start; /* Karn timing when no timestamps */
+	bool rtt_timing;
+
+	struct dpx_timer rtx_timer;   /* RTO, SYN-ACK retransmit, persist */
+	struct dpx_timer delack_timer;
+	struct dpx_timer life_timer;  /* TIME_WAIT, keepalive */
+	struct dpx_worker *w;
+
+	struct tcp_listener *listener;
+	const struct dpx_tcp_callbacks *cb;
+	void *user;
+};
+
+struct dpx_tcp_worker {
+	struct rte_hash *table;       /* tcp_key -> struct dpx_tcb * */
+	struct rte_mempool *tcb_pool;
+	struct rte_mempool *pool;     /* data and header mbufs */
+	struct dpx_timer_wheel wheel;
+	uint64_t tsc_per_tick;
+	uint64_t now;                 /* ms ticks */
+	uint32_t ts_offset;
+	uint32_t isn_secret[4];
+	struct tcp_listener listeners[TCP_MAX_LISTENERS];
+	unsigned int n_listeners;
+	struct dpx_tcp_stats stats;
+	const struct dpx_tcp_conf *conf;
+};
+
+static inline struct dpx_tcp_worker *
+tcp_w(struct dpx_worker *w)
+{
+	return w->tcp;
+}
+
+/* tcp_table.c */
+struct dpx_tcb *tcb_lookup(struct dpx_tcp_worker *tw, const struct tcp_key *k);
+struct dpx_tcb *tcb_new(struct dpx_worker *w, const struct tcp_key *k,
+			unsigned int port);
+void tcb_free(struct dpx_worker *w, struct dpx_tcb *c);
+/* Ends the connection: tells the application (once) and frees it. */
+void tcb_destroy(struct dpx_worker *w, struct dpx_tcb *c, int err);
+void tcb_set_state(struct dpx_worker *w, struct dpx_tcb *c, uint8_t state);
+
+/* tcp_output.c */
+void tcp_output(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_send_ack(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_send_syn(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_send_rst(struct dpx_worker *w, const struct tcp_key *k,
+		  unsigned int port, uint32_t seq, uint32_t ack, bool with_ack);
+void tcp_retransmit_head(struct dpx_worker *w, struct dpx_tcb *c);
+uint32_t tcp_rcv_window(const struct dpx_tcb *c);
+uint32_t tcp_ts_now(const struct dpx_tcp_worker *tw);
+
+/* tcp_input.c */
+void tcp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
+
+/* tcp_syncookie.c */
+uint32_t tcp_syncookie_isn(const struct dpx_tcp_worker *tw,
+			   const struct tcp_key *k, uint16_t mss);
+int tcp_syncookie_check(const struct dpx_tcp_worker *tw,
+			const struct tcp_key *k, uint32_t isn, uint16_t *mss);
+uint32_t tcp_syncookie_ts(const struct dpx_tcp_worker *tw, int wscale,
+			  bool sack);
+void tcp_syncookie_ts_decode(uint32_t ts_ecr, int *wscale, bool *sack);
+
+/* tcp_timer.c */
+void tcp_timers_init(struct dpx_tcb *c);
+void tcp_timers_stop(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_arm_rtx(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_arm_delack(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_enter_time_wait(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_rtt_sample(struct dpx_tcb *c, uint32_t rtt_ms,
+		    const struct dpx_tcp_conf *conf);
+
+/* Sequence number just after the last queued data byte: where FIN goes. */
+static inline uint32_t
+tcp_data_end(const struct dpx_tcb *c)
+{
+	return c->snd_una + c->sndq_bytes;
+}
+
+/* Queued data bytes not yet sent (FIN excluded). */
+static inline uint32_t
+tcp_unsent(const struct dpx_tcb *c)
+{
+	uint32_t end = tcp_data_end(c);
+
+	return seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+}
+
+static inline uint32_t
+tcp_inflight(const struct dpx_tcb *c)
+{
+	return c->snd_nxt - c->snd_una;
+}
+
+#endif /* DPX_TCP_PRIV_H */

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP timers on the worker's wheel (1 tick = 1 ms): retransmission
+ * (RFC 6298, exponential backoff), zero-window persist, delayed ACK and
+ * TIME_WAIT.
+ */
+#include <errno.h>
+
+#include "tcp_priv.h"
+
+void
+tcp_rtt_sample(struct dpx_tcb *c, uint32_t rtt, const struct dpx_tcp_conf *conf)
+{
+	int32_t delta;
+
+	if (rtt == 0)
+		rtt = 1;
+	if (c->srtt8 == 0) {
+		c->srtt8 = rtt << 3;
+		c->rttvar4 = rtt << 1; /* rttvar = rtt / 2 */
+	} else {
+		delta = (int32_t)rtt - (int32_t)(c->srtt8 >> 3);
+		c->srtt8 += delta;                       /* alpha = 1/8 */
+		if (delta < 0)
+			delta = -delta;
+		c->rttvar4 += delta - (int32_t)(c->rttvar4 >> 2); /* beta = 1/4 */
+	}
+	c->rto = (c->srtt8 >> 3) + RTE_MAX(1u, c->rttvar4);
+	c->rto = RTE_MAX(c->rto, conf->rto_min_ms);
+	c->rto = RTE_MIN(c->rto, conf->rto_max_ms);
+}
+
+static void
+tcp_on_rtx(struct dpx_timer *t, void *arg)
+{
+	struct dpx_tcb *c = arg;
+	struct dpx_worker *w = c->w;
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	unsigned int limit;
+
+	(void)t;
+	if (c->state == TCP_CLOSED) {           /* deferred free after abort */
+		tcb_destroy(w, c, -ECONNABORTED);
+		return;
+	}
+	limit = c->state == TCP_SYN_RCVD || c->state == TCP_SYN_SENT ?
+		TCP_SYN_RETRIES : TCP_DATA_RETRIES;
+	if (++c->retries > limit) {
+		tcp_send_rst(w, &c->key, c->port, c->snd_nxt, c->rcv_nxt, true);
+		tcb_destroy(w, c, -ETIMEDOUT);
+		return;
+	}
+	tw->stats.rto_expired++;
+	c->backoff = RTE_MIN(c->backoff + 1, 16);
+	if (c->snd_wnd == 0 && c->state >= TCP_ESTABLISHED &&
+	    tcp_inflight(c) == 0) {
+		c->retries = 0;                 /* persist: probe forever */
+		tcp_retransmit_head(w, c);
+		tcp_arm_rtx(w, c);
+		return;
+	}
+	/* RFC 5681 3.1: loss window; RFC 6582: leave fast recovery. */
+	c->ssthresh = RTE_MAX(tcp_inflight(c) / 2, 2u * c->mss);
+	c->cwnd = c->mss;
+	c->in_recovery = false;
+	c->dupacks = 0;
+	c->rtt_timing = false;                  /* Karn */
+	c->recover = c->snd_max;
+	c->snd_nxt = c->snd_una;
+	if (c->state == TCP_SYN_RCVD)
+		tcp_send_syn(w, c);
+	else
+		tcp_output(w, c);
+	tcp_arm_rtx(w, c);
+}
+
+static void
+tcp_on_delack(struct dpx_timer *t, void *arg)
+{
+	struct dpx_tcb *c = arg;
+
+	(void)t;
+	if (c->unacked_segs)
+		tcp_send_ack(c->w, c);
+}
+
+static void
+tcp_on_life(struct dpx_timer *t, void *arg)
+{
+	struct dpx_tcb *c = arg;
+
+	(void)t;
+	if (c->state == TCP_TIME_WAIT)
+		tcb_destroy(c->w, c, 0);
+}
+
+void
+tcp_timers_init(struct dpx_tcb *c)
+{
+	dpx_timer_init(&c->rtx_timer, tcp_on_rtx, c);
+	dpx_timer_init(&c->delack_timer, tcp_on_delack, c);
+	dpx_timer_init(&c->life_timer, tcp_on_life, c);
+}
+
+void
+tcp_timers_stop(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_timer_wheel *wh = &tcp_w(w)->wheel;
+
+	dpx_timer_cancel(wh, &c->rtx_timer);
+	dpx_timer_cancel(wh, &c->delack_timer);
+	dpx_timer_cancel(wh, &c->life_timer);
+}
+
+void
+tcp_arm_rtx(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	uint64_t rto = (uint64_t)c->rto << c->backoff;
+
+	rto = RTE_MIN(rto, (uint64_t)tw->conf->rto_max_ms);
+	dpx_timer_arm(&tw->wheel, &c->rtx_timer, tw->now + rto);
+}
+
+void
+tcp_arm_delack(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+
+	if (!dpx_timer_pending(&c->delack_timer))
+		dpx_timer_arm(&tw->wheel, &c->delack_timer,
+			      tw->now + tw->conf->delayed_ack_ms);
+}
+
+void
+tcp_enter_time_wait(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+
+	tcb_set_state(w, c, TCP_TIME_WAIT);
+	dpx_timer_cancel(&tw->wheel, &c->rtx_timer);
+	dpx_timer_cancel(&tw->wheel, &c->delack_timer);
+	dpx_timer_arm(&tw->wheel, &c->life_timer,
+		      tw->now + tw->conf->time_wait_ms);
+	if (c->accepted && !c->closing_reported && c->cb && c->cb->closed) {
+		c->closing_reported = true;
+		c->cb->closed(w, c, 0);
+	}
+}
