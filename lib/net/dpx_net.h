@@ -140,6 +140,13 @@ unsigned int dpx_net_worker_poll(struct dpx_worker *w);
 /* Sends a gratuitous ARP for every address of every port. */
 void dpx_net_announce(struct dpx_worker *w);
 
+/* Route to dst: the port and the local source address to use.
+ * Returns 0, or -1 when no connected prefix or gateway reaches it. */
+int dpx_net_route(const struct dpx_worker *w, uint32_t dst,
+		  unsigned int *port, uint32_t *src);
+/* The control-plane view of ports shared by every worker. */
+const struct dpx_net *dpx_net_shared(const struct dpx_worker *w);
+
 /* Port p as the data path sees it, and the worker's mbuf pool. */
 const struct dpx_port *dpx_net_port(const struct dpx_worker *w,
 				    unsigned int port);

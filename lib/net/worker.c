@@ -101,6 +101,21 @@ dpx_net_worker_fini(struct dpx_worker *w)
 	w->net = NULL;
 }
 
+int
+dpx_net_route(const struct dpx_worker *w, uint32_t dst, unsigned int *port,
+	      uint32_t *src)
+{
+	uint32_t nexthop;
+
+	return ipv4_route(w->net->net, dst, port, &nexthop, src);
+}
+
+const struct dpx_net *
+dpx_net_shared(const struct dpx_worker *w)
+{
+	return w->net->net;
+}
+
 const struct dpx_port *
 dpx_net_port(const struct dpx_worker *w, unsigned int port)
 {

@@ -10,6 +10,10 @@
  *
  *  - dpx_tcp_listen() registers a listener; each new connection is
  *    reported by cb->accepted once the handshake completes.
+ *  - dpx_tcp_connect() opens a connection (for backends); cb->accepted
+ *    reports it established, cb->closed with -ECONNREFUSED or -ETIMEDOUT
+ *    that it failed. Its local port is chosen so that the replies hash to
+ *    this worker (see dpx_net_pick_local_port()).
  *  - Received in-order data arrives as an mbuf chain in cb->data; the
  *    callee owns the chain. Those bytes count against the receive window
  *    until the application calls dpx_tcp_recv_done(), so an application
@@ -59,6 +63,10 @@ struct dpx_tcp_stats {
 	uint64_t rst_sent;
 	uint64_t rst_received;
 	uint64_t accepted;
+	uint64_t connected;          /* active opens established */
+	uint64_t connect_failed;
+	uint64_t keepalive_probes;
+	uint64_t time_wait_recycled;
 	uint64_t syn_cookies_sent;
 	uint64_t syn_cookies_ok;
 	uint64_t drop_checksum;
@@ -85,6 +93,14 @@ const struct dpx_tcp_stats *dpx_tcp_worker_stats(const struct dpx_worker *w);
 int dpx_tcp_listen(struct dpx_worker *w, uint32_t addr, uint16_t port,
 		   uint32_t backlog, const struct dpx_tcp_callbacks *cb,
 		   void *arg);
+
+/* Opens a connection to raddr:rport from this worker; laddr 0 takes the
+ * route's source address. Returns the connection or NULL with *err set
+ * (-EHOSTUNREACH, -EADDRNOTAVAIL when no local port is free, -ENOMEM). */
+struct dpx_tcb *dpx_tcp_connect(struct dpx_worker *w, uint32_t laddr,
+				uint32_t raddr, uint16_t rport,
+				const struct dpx_tcp_callbacks *cb, void *arg,
+				int *err);
 
 int dpx_tcp_send(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m);
 uint32_t dpx_tcp_send_space(const struct dpx_tcb *c);

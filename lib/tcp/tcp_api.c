@@ -38,6 +38,76 @@ dpx_tcp_listen(struct dpx_worker *w, uint32_t addr, uint16_t port,
 	return 0;
 }
 
+#define TCP_EPHEMERAL_LO 32768
+#define TCP_EPHEMERAL_HI 60999
+#define TCP_CONNECT_TRIES 64
+
+/* A free local port whose replies this worker owns. */
+static int
+tcp_pick_port(struct dpx_worker *w, unsigned int port, struct tcp_key *k)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	uint16_t start = tw->next_port, p;
+
+	for (int i = 0; i < TCP_CONNECT_TRIES; i++) {
+		if (dpx_net_pick_local_port(dpx_net_shared(w), port, w->index,
+					    k->laddr, k->raddr, k->rport,
+					    TCP_EPHEMERAL_LO, TCP_EPHEMERAL_HI,
+					    start, &p) != 0)
+			return -EADDRNOTAVAIL;
+		k->lport = p;
+		start = p == TCP_EPHEMERAL_HI ? TCP_EPHEMERAL_LO : p + 1;
+		if (tcb_lookup(tw, k) == NULL) {
+			tw->next_port = start;
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+struct dpx_tcb *
+dpx_tcp_connect(struct dpx_worker *w, uint32_t laddr, uint32_t raddr,
+		uint16_t rport, const struct dpx_tcp_callbacks *cb, void *arg,
+		int *err)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	struct tcp_key k = { .raddr = raddr, .rport = rport };
+	unsigned int port;
+	uint32_t src;
+	struct dpx_tcb *c;
+
+	if (dpx_net_route(w, raddr, &port, &src) != 0) {
+		*err = -EHOSTUNREACH;
+		return NULL;
+	}
+	k.laddr = laddr ? laddr : src;
+	*err = tcp_pick_port(w, port, &k);
+	if (*err != 0)
+		return NULL;
+	c = tcb_new(w, &k, port);
+	if (c == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	c->cb = cb;
+	c->open_arg = arg;
+	c->accepted = true;             /* the caller knows it: report close */
+	c->iss = tcp_isn(tw, &k);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss;
+	c->snd_max = c->iss;
+	c->recover = c->iss;
+	c->adv_mss = tcp_local_mss(w, port);
+	c->mss = c->adv_mss;
+	c->ssthresh = UINT32_MAX / 2;
+	if (tw->conf->window_scaling)
+		c->rcv_wscale = tcp_pick_wscale(c->rcvbuf);
+	tcb_set_state(w, c, TCP_SYN_SENT);
+	tcp_send_syn(w, c);
+	tcp_arm_rtx(w, c);
+	return c;
+}
+
 static bool
 tcp_can_queue(const struct dpx_tcb *c)
 {
@@ -225,10 +295,13 @@ dpx_tcp_worker_init(struct dpx_worker *w)
 	tw->conf = &w->cfg->tcp;
 	tw->pool = dpx_net_pool(w);
 	tw->tsc_per_tick = RTE_MAX(rte_get_tsc_hz() / 1000 * TCP_TICK_MS, 1ul);
+	tw->next_port = TCP_EPHEMERAL_LO +
+			(uint16_t)(rte_rand() % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO));
 	tw->now = tcp_ticks(tw);
 	tw->ts_offset = (uint32_t)rte_rand();
 	for (unsigned int i = 0; i < RTE_DIM(tw->isn_secret); i++)
 		tw->isn_secret[i] = (uint32_t)rte_rand();
+	TAILQ_INIT(&tw->time_wait);
 	if (dpx_timer_wheel_init(&tw->wheel, tw->now) != 0 ||
 	    tcp_tables_create(w, tw, socket) != 0) {
 		dpx_tcp_worker_fini(w);

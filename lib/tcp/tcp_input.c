@@ -106,7 +106,7 @@ tcp_find_listener(struct dpx_tcp_worker *tw, const struct tcp_key *k)
 }
 
 /* RFC 6528: a keyed hash of the 4-tuple plus a 4 µs clock. */
-static uint32_t
+uint32_t
 tcp_isn(const struct dpx_tcp_worker *tw, const struct tcp_key *k)
 {
 	uint32_t h = rte_jhash_3words(k->raddr, k->laddr,
@@ -117,7 +117,7 @@ tcp_isn(const struct dpx_tcp_worker *tw, const struct tcp_key *k)
 			      (rte_get_tsc_hz() / 250000));
 }
 
-static uint8_t
+uint8_t
 tcp_pick_wscale(uint32_t rcvbuf)
 {
 	uint8_t s = 0;
@@ -127,7 +127,7 @@ tcp_pick_wscale(uint32_t rcvbuf)
 	return s;
 }
 
-static uint16_t
+uint16_t
 tcp_local_mss(struct dpx_worker *w, unsigned int port)
 {
 	const struct dpx_tcp_conf *conf = tcp_w(w)->conf;
@@ -405,6 +405,8 @@ tcp_established(struct dpx_worker *w, struct dpx_tcb *c,
 		 const struct tcp_seg *seg)
 {
 	struct tcp_listener *l = c->listener;
+	const struct dpx_tcp_callbacks *cb = l ? l->cb : c->cb;
+	void *arg = l ? l->arg : c->open_arg;
 
 	c->snd_una = seg->ack;
 	c->snd_wnd = seg->wnd << c->snd_wscale;
@@ -416,11 +418,15 @@ tcp_established(struct dpx_worker *w, struct dpx_tcb *c,
 	c->retries = 0;
 	dpx_timer_cancel(&tcp_w(w)->wheel, &c->rtx_timer);
 	tcb_set_state(w, c, TCP_ESTABLISHED);
-	tcp_w(w)->stats.accepted++;
-	c->cb = l->cb;
+	tcp_keepalive_start(w, c);
+	if (l != NULL)
+		tcp_w(w)->stats.accepted++;
+	else
+		tcp_w(w)->stats.connected++;
+	c->cb = cb;
 	c->accepted = true;
-	if (l->cb->accepted)
-		l->cb->accepted(w, c, l->arg);
+	if (cb->accepted)
+		cb->accepted(w, c, arg);
 }
 
 /* Returns false when the segment must not be processed further. */
@@ -555,6 +561,7 @@ ooo_insert(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m,
 		rte_pktmbuf_free(next);
 	}
 	m->hash.usr = seq;
+	c->last_ooo_seq = seq;
 	m->next = *link;
 	*link = m;
 	c->ooo_bytes += m->data_len;
@@ -726,6 +733,8 @@ tcp_process(struct dpx_worker *w, struct dpx_tcb *c, struct tcp_seg *seg,
 	uint64_t segs_before;
 	bool fin, ack_now;
 
+	c->last_rx = tcp_w(w)->now;
+	c->ka_probes = 0;
 	if (!tcp_precheck(w, c, seg, m) || !tcp_process_ack(w, c, seg)) {
 		rte_pktmbuf_free(m);
 		return;
@@ -759,6 +768,41 @@ tcp_process(struct dpx_worker *w, struct dpx_tcb *c, struct tcp_seg *seg,
 		tcp_send_ack(w, c);
 	else if (c->last_ack_sent != c->rcv_nxt)
 		tcp_arm_delack(w, c);
+}
+
+/* Our SYN is out (RFC 9293 3.10.7.3). */
+static void
+tcp_syn_sent(struct dpx_worker *w, struct dpx_tcb *c, const struct tcp_seg *seg)
+{
+	bool ack = seg->flags & RTE_TCP_ACK_FLAG;
+
+	if (ack && (seq_leq(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_max))) {
+		if (!(seg->flags & RTE_TCP_RST_FLAG))
+			tcp_send_rst(w, &c->key, c->port, seg->ack, 0, false);
+		return;
+	}
+	if (seg->flags & RTE_TCP_RST_FLAG) {
+		if (ack) {
+			tcp_w(w)->stats.rst_received++;
+			tcb_destroy(w, c, -ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(seg->flags & RTE_TCP_SYN_FLAG))
+		return;
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	tcp_negotiate(w, c, seg);
+	c->cwnd = TCP_INIT_CWND_SEGS * c->mss;
+	if (!ack) {                     /* simultaneous open */
+		tcb_set_state(w, c, TCP_SYN_RCVD);
+		tcp_send_syn(w, c);
+		return;
+	}
+	tcp_established(w, c, seg);
+	if (c->state == TCP_ESTABLISHED)
+		tcp_send_ack(w, c);
 }
 
 /* An ACK for no connection may complete a SYN-cookie handshake. */
@@ -841,8 +885,11 @@ tcp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (c->state == TCP_TIME_WAIT) {
-		tcp_time_wait_segment(w, port, c, &k, &seg);
+	if (c->state == TCP_TIME_WAIT || c->state == TCP_SYN_SENT) {
+		if (c->state == TCP_TIME_WAIT)
+			tcp_time_wait_segment(w, port, c, &k, &seg);
+		else
+			tcp_syn_sent(w, c, &seg);
 		rte_pktmbuf_free(m);
 		return;
 	}

@@ -129,13 +129,42 @@ sndq_copy(const struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
 	}
 }
 
+/* SACK blocks (RFC 2018): the runs we hold, merged; the one with the
+ * newest arrival first, then the rest in sequence order. */
+static void
+tcp_sack_blocks(const struct dpx_tcb *c, struct dpx_tcp_opts *o)
+{
+	struct dpx_tcp_sack_block runs[DPX_TCP_MAX_SACK * 2];
+	unsigned int n = 0, max = c->ts_ok ? 3 : 4, first = 0;
+
+	for (const struct rte_mbuf *m = c->ooo_head; m != NULL; m = m->next) {
+		uint32_t start = m->hash.usr, end = start + m->data_len;
+
+		if (n && runs[n - 1].end == start) {
+			runs[n - 1].end = end;
+			continue;
+		}
+		if (n == RTE_DIM(runs))
+			break;
+		runs[n].start = start;
+		runs[n++].end = end;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (seq_geq(c->last_ooo_seq, runs[i].start) &&
+		    seq_lt(c->last_ooo_seq, runs[i].end))
+			first = i;
+	o->sack[o->n_sack++] = runs[first];
+	for (unsigned int i = 0; i < n && o->n_sack < max; i++)
+		if (i != first)
+			o->sack[o->n_sack++] = runs[i];
+}
+
 static int
 tcp_build_options(struct dpx_worker *w, const struct dpx_tcb *c, bool syn,
 		  uint8_t *buf)
 {
 	const struct dpx_tcp_conf *conf = tcp_w(w)->conf;
 	struct dpx_tcp_opts o;
-	const struct rte_mbuf *m;
 
 	memset(&o, 0, sizeof(o));
 	if (syn) {
@@ -154,19 +183,8 @@ tcp_build_options(struct dpx_worker *w, const struct dpx_tcb *c, bool syn,
 		o.ts_val = c->cookie_ts ? c->cookie_ts : tcp_ts_now(tcp_w(w));
 		o.ts_ecr = c->ts_recent;
 	}
-	/* SACK blocks: the out-of-order runs we hold, lowest first. */
-	for (m = c->ooo_head; !syn && c->sack_ok && m != NULL &&
-	     o.n_sack < (c->ts_ok ? 3 : 4); m = m->next) {
-		uint32_t start = m->hash.usr, end = start + m->data_len;
-
-		if (o.n_sack && o.sack[o.n_sack - 1].end == start) {
-			o.sack[o.n_sack - 1].end = end;
-			continue;
-		}
-		o.sack[o.n_sack].start = start;
-		o.sack[o.n_sack].end = end;
-		o.n_sack++;
-	}
+	if (!syn && c->sack_ok && c->ooo_head != NULL)
+		tcp_sack_blocks(c, &o);
 	if (o.n_sack)
 		o.present |= DPX_TCPOPT_SACK;
 	return dpx_tcp_opts_build(&o, syn, buf, 40);

@@ -4,6 +4,7 @@
 #define DPX_TCP_PRIV_H
 
 #include <stdbool.h>
+#include <sys/queue.h>
 
 #include <rte_hash.h>
 #include <rte_tcp.h>
@@ -108,10 +109,15 @@ struct dpx_tcb {
 	struct dpx_timer rtx_timer;   /* RTO, SYN-ACK retransmit, persist */
 	struct dpx_timer delack_timer;
 	struct dpx_timer life_timer;  /* TIME_WAIT, keepalive */
+	uint64_t last_rx;             /* tick of the last segment received */
+	uint8_t ka_probes;            /* keepalive probes unanswered */
+	uint32_t last_ooo_seq;        /* newest out-of-order arrival: SACK 1st */
+	TAILQ_ENTRY(dpx_tcb) tw_link; /* TIME_WAIT age order */
 	struct dpx_worker *w;
 
-	struct tcp_listener *listener;
+	struct tcp_listener *listener;  /* passive opens */
 	const struct dpx_tcp_callbacks *cb;
+	void *open_arg;                 /* active opens: cb->accepted's arg */
 	void *user;
 };
 
@@ -126,6 +132,8 @@ struct dpx_tcp_worker {
 	uint32_t isn_secret[4];
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	unsigned int n_listeners;
+	uint16_t next_port;           /* where the next active open searches */
+	TAILQ_HEAD(, dpx_tcb) time_wait; /* oldest first */
 	struct dpx_tcp_stats stats;
 	const struct dpx_tcp_conf *conf;
 };
@@ -157,6 +165,9 @@ uint32_t tcp_ts_now(const struct dpx_tcp_worker *tw);
 
 /* tcp_input.c */
 void tcp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
+uint32_t tcp_isn(const struct dpx_tcp_worker *tw, const struct tcp_key *k);
+uint8_t tcp_pick_wscale(uint32_t rcvbuf);
+uint16_t tcp_local_mss(struct dpx_worker *w, unsigned int port);
 
 /* tcp_syncookie.c */
 uint32_t tcp_syncookie_isn(const struct dpx_tcp_worker *tw,
@@ -173,6 +184,7 @@ void tcp_timers_stop(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_arm_rtx(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_arm_delack(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_enter_time_wait(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_keepalive_start(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_rtt_sample(struct dpx_tcb *c, uint32_t rtt_ms,
 		    const struct dpx_tcp_conf *conf);
 

@@ -77,7 +77,13 @@ gauge_move(struct dpx_tcp_stats *st, uint8_t from, uint8_t to)
 void
 tcb_set_state(struct dpx_worker *w, struct dpx_tcb *c, uint8_t state)
 {
-	gauge_move(&tcp_w(w)->stats, c->state, state);
+	struct dpx_tcp_worker *tw = tcp_w(w);
+
+	gauge_move(&tw->stats, c->state, state);
+	if (c->state == TCP_TIME_WAIT)
+		TAILQ_REMOVE(&tw->time_wait, c, tw_link);
+	if (state == TCP_TIME_WAIT)
+		TAILQ_INSERT_TAIL(&tw->time_wait, c, tw_link);
 	if (c->state == TCP_SYN_RCVD && c->listener != NULL)
 		c->listener->n_syn_rcvd--;
 	if (state == TCP_SYN_RCVD && c->listener != NULL)

@@ -46,7 +46,11 @@ tcp_on_rtx(struct dpx_timer *t, void *arg)
 	limit = c->state == TCP_SYN_RCVD || c->state == TCP_SYN_SENT ?
 		TCP_SYN_RETRIES : TCP_DATA_RETRIES;
 	if (++c->retries > limit) {
-		tcp_send_rst(w, &c->key, c->port, c->snd_nxt, c->rcv_nxt, true);
+		if (c->state == TCP_SYN_SENT)
+			tw->stats.connect_failed++;
+		else
+			tcp_send_rst(w, &c->key, c->port, c->snd_nxt,
+				     c->rcv_nxt, true);
 		tcb_destroy(w, c, -ETIMEDOUT);
 		return;
 	}
@@ -67,7 +71,7 @@ tcp_on_rtx(struct dpx_timer *t, void *arg)
 	c->rtt_timing = false;                  /* Karn */
 	c->recover = c->snd_max;
 	c->snd_nxt = c->snd_una;
-	if (c->state == TCP_SYN_RCVD)
+	if (c->state == TCP_SYN_RCVD || c->state == TCP_SYN_SENT)
 		tcp_send_syn(w, c);
 	else
 		tcp_output(w, c);
@@ -84,6 +88,34 @@ tcp_on_delack(struct dpx_timer *t, void *arg)
 		tcp_send_ack(c->w, c);
 }
 
+/* Keepalive (RFC 1122 4.2.3.6): after idle_ms without a segment, probe
+ * every interval_ms; give up after `probes` unanswered ones. */
+static void
+tcp_keepalive(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	const struct dpx_tcp_conf *conf = tw->conf;
+	uint64_t idle_end = c->last_rx + conf->keepalive_idle_ms;
+
+	if (c->ka_probes == 0 && tw->now < idle_end) {
+		dpx_timer_arm(&tw->wheel, &c->life_timer, idle_end);
+		return;
+	}
+	if (c->ka_probes >= conf->keepalive_probes) {
+		tcp_send_rst(w, &c->key, c->port, c->snd_nxt, c->rcv_nxt, true);
+		tcb_destroy(w, c, -ETIMEDOUT);
+		return;
+	}
+	c->ka_probes++;
+	tw->stats.keepalive_probes++;
+	/* An old sequence number makes the peer answer with an ACK. */
+	c->snd_nxt--;
+	tcp_send_ack(w, c);
+	c->snd_nxt++;
+	dpx_timer_arm(&tw->wheel, &c->life_timer,
+		      tw->now + conf->keepalive_interval_ms);
+}
+
 static void
 tcp_on_life(struct dpx_timer *t, void *arg)
 {
@@ -92,6 +124,20 @@ tcp_on_life(struct dpx_timer *t, void *arg)
 	(void)t;
 	if (c->state == TCP_TIME_WAIT)
 		tcb_destroy(c->w, c, 0);
+	else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+		 c->state == TCP_FIN_WAIT_2)
+		tcp_keepalive(c->w, c);
+}
+
+void
+tcp_keepalive_start(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+
+	c->last_rx = tw->now;
+	if (tw->conf->keepalive)
+		dpx_timer_arm(&tw->wheel, &c->life_timer,
+			      tw->now + tw->conf->keepalive_idle_ms);
 }
 
 void
@@ -137,13 +183,25 @@ tcp_enter_time_wait(struct dpx_worker *w, struct dpx_tcb *c)
 {
 	struct dpx_tcp_worker *tw = tcp_w(w);
 
+	struct dpx_tcb *oldest;
+
+	if (c->accepted && !c->closing_reported && c->cb && c->cb->closed) {
+		c->closing_reported = true;
+		c->cb->closed(w, c, 0);
+	}
+	if (tw->conf->time_wait_ms == 0 || tw->conf->max_time_wait == 0) {
+		tcb_free(w, c);
+		return;
+	}
+	/* Bounded: beyond max_time_wait the oldest entry makes room. */
+	if (tw->stats.conns_time_wait >= tw->conf->max_time_wait &&
+	    (oldest = TAILQ_FIRST(&tw->time_wait)) != NULL) {
+		tw->stats.time_wait_recycled++;
+		tcb_free(w, oldest);
+	}
 	tcb_set_state(w, c, TCP_TIME_WAIT);
 	dpx_timer_cancel(&tw->wheel, &c->rtx_timer);
 	dpx_timer_cancel(&tw->wheel, &c->delack_timer);
 	dpx_timer_arm(&tw->wheel, &c->life_timer,
 		      tw->now + tw->conf->time_wait_ms);
-	if (c->accepted && !c->closing_reported && c->cb && c->cb->closed) {
-		c->closing_reported = true;
-		c->cb->closed(w, c, 0);
-	}
 }

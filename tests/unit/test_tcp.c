@@ -760,6 +760,174 @@ test_syn_cookies_when_backlog_full(void)
 	worker_teardown(&w);
 }
 
+/* Active open: SYN with our options, SYN-ACK, ACK, established. */
+static void
+test_active_open(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	struct dpx_tcp_opts o;
+	struct dpx_tcb *c;
+	int err = 0;
+
+	worker_setup(&w);
+	c = dpx_tcp_connect(&w, 0, PEER_IP, 8080, &app_cb, NULL, &err);
+	CHECK(c != NULL);
+	CHECK_EQ(err, 0);
+	if (c == NULL)
+		goto out;
+	CHECK(c->key.lport >= 32768 && c->key.lport <= 60999);
+	CHECK_EQ(c->key.laddr, OUR_IP);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.flags, RTE_TCP_SYN_FLAG);
+	CHECK_EQ(s.opts.present, DPX_TCPOPT_MSS | DPX_TCPOPT_WSCALE |
+		 DPX_TCPOPT_SACK_PERM | DPX_TCPOPT_TS);
+	/* The peer answers from 8080 to our port. */
+	src_port = 8080;
+	dst_port = c->key.lport;
+	memset(&o, 0, sizeof(o));
+	o.present = DPX_TCPOPT_MSS | DPX_TCPOPT_TS;
+	o.mss = 1400;
+	o.ts_val = PEER_TS;
+	o.ts_ecr = s.opts.ts_val;
+	peer_send(&w, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, PEER_ISN, s.seq + 1,
+		  65535, &o, NULL, 0);
+	CHECK_EQ(app.accepted, 1);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.flags, RTE_TCP_ACK_FLAG);
+	CHECK_EQ(s.ack, PEER_ISN + 1);
+	CHECK_EQ(c->state, TCP_ESTABLISHED);
+	CHECK_EQ(c->mss, 1400 - 12);
+	CHECK(!c->ws_ok);                        /* the peer did not offer it */
+	CHECK_EQ(tw_of(&w)->stats.connected, 1);
+out:
+	src_port = PEER_PORT;
+	dst_port = OUR_PORT;
+	worker_teardown(&w);
+}
+
+static void
+test_active_open_refused_and_timeout(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	struct dpx_tcb *c;
+	int err = 0;
+
+	worker_setup(&w);
+	c = dpx_tcp_connect(&w, 0, PEER_IP, 8080, &app_cb, NULL, &err);
+	CHECK(c != NULL && pop_seg(&w, &s));
+	src_port = 8080;
+	dst_port = c ? c->key.lport : 0;
+	peer_send(&w, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0, s.seq + 1, 0,
+		  NULL, NULL, 0);
+	CHECK_EQ(app.closed, 1);
+	CHECK_EQ(app.closed_err, -ECONNREFUSED);
+	/* No answer at all: SYN retries with backoff, then -ETIMEDOUT. */
+	c = dpx_tcp_connect(&w, 0, PEER_IP, 8080, &app_cb, NULL, &err);
+	CHECK(c != NULL);
+	for (int i = 0; i < 8 && app.closed < 2; i++) {
+		while (pop_seg(&w, &s))
+			CHECK_EQ(s.flags, RTE_TCP_SYN_FLAG);
+		advance_ms(&w, 130000);
+	}
+	CHECK_EQ(app.closed, 2);
+	CHECK_EQ(app.closed_err, -ETIMEDOUT);
+	CHECK_EQ(tw_of(&w)->stats.connect_failed, 1);
+	CHECK_EQ(tw_of(&w)->stats.conns_active, 0);
+	CHECK_EQ(dpx_tcp_connect(&w, 0, 0xc613ff01u, 80, &app_cb, NULL, &err) ==
+		 NULL, 1);
+	CHECK_EQ(err, -EHOSTUNREACH);
+	src_port = PEER_PORT;
+	dst_port = OUR_PORT;
+	worker_teardown(&w);
+}
+
+static void
+test_keepalive(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	uint32_t ts, iss;
+
+	cfg.tcp.keepalive = true;
+	worker_setup(&w);
+	iss = handshake(&w, &ts);
+	advance_ms(&w, cfg.tcp.keepalive_idle_ms - 1);
+	CHECK_EQ(tx_count(&w), 0);               /* not idle long enough */
+	advance_ms(&w, 1);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.flags, RTE_TCP_ACK_FLAG);
+	CHECK_EQ(s.seq, iss);                    /* snd_nxt - 1 */
+	/* An answer resets the count; silence then ends the connection. */
+	send_data(&w, SEQ0, iss, ts, NULL, 0, 0);
+	CHECK_EQ(app.c->ka_probes, 0);
+	for (uint32_t i = 0; i <= cfg.tcp.keepalive_probes + 1 && !app.closed;
+	     i++) {
+		while (pop_seg(&w, &s))
+			;
+		advance_ms(&w, cfg.tcp.keepalive_idle_ms);
+	}
+	CHECK_EQ(app.closed, 1);
+	CHECK_EQ(app.closed_err, -ETIMEDOUT);
+	CHECK_EQ(tw_of(&w)->stats.keepalive_probes,
+		 1 + cfg.tcp.keepalive_probes);
+	cfg.tcp.keepalive = false;
+	worker_teardown(&w);
+}
+
+/* Two connections close actively; with room for one TIME_WAIT entry the
+ * older is recycled. */
+static void
+test_time_wait_bound(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	uint32_t ts, iss;
+
+	cfg.tcp.max_time_wait = 1;
+	worker_setup(&w);
+	for (int i = 0; i < 2; i++) {
+		src_port = (uint16_t)(PEER_PORT + i);
+		app.accepted = 0;
+		iss = handshake(&w, &ts);
+		dpx_tcp_close(&w, app.c);
+		send_data(&w, SEQ0, iss + 1, ts, NULL, 0, RTE_TCP_FIN_FLAG);
+		while (pop_seg(&w, &s))
+			;
+		CHECK_EQ(tw_of(&w)->stats.conns_time_wait, 1);
+	}
+	CHECK_EQ(tw_of(&w)->stats.time_wait_recycled, 1);
+	src_port = PEER_PORT;
+	cfg.tcp.max_time_wait = 64;
+	worker_teardown(&w);
+}
+
+/* RFC 2018: the block holding the newest arrival comes first. */
+static void
+test_sack_block_order(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	uint32_t ts, iss;
+	char buf[100];
+
+	memset(buf, 's', sizeof(buf));
+	worker_setup(&w);
+	iss = handshake(&w, &ts);
+	send_data(&w, SEQ0 + 200, iss, ts, buf, 100, 0);
+	send_data(&w, SEQ0 + 600, iss, ts, buf, 100, 0);
+	send_data(&w, SEQ0 + 400, iss, ts, buf, 100, 0);
+	while (tx_count(&w) > 1)
+		pop_seg(&w, &s);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.opts.n_sack, 3);
+	CHECK_EQ(s.opts.sack[0].start, SEQ0 + 400);
+	CHECK_EQ(s.opts.sack[1].start, SEQ0 + 200);
+	CHECK_EQ(s.opts.sack[2].start, SEQ0 + 600);
+	worker_teardown(&w);
+}
+
 static void
 config_setup(void)
 {
@@ -775,7 +943,8 @@ config_setup(void)
 		.max_time_wait = 64, .rto_min_ms = 200, .rto_max_ms = 120000,
 		.rto_initial_ms = 1000, .delayed_ack_ms = 40,
 		.ooo_max_segments = 64, .sack = true, .timestamps = true,
-		.window_scaling = true };
+		.window_scaling = true, .keepalive_idle_ms = 7200000,
+		.keepalive_interval_ms = 75000, .keepalive_probes = 9 };
 	snprintf(pc->name, sizeof(pc->name), "test");
 	pc->addrs[0] = (struct dpx_ipv4_prefix){ OUR_IP, 24 };
 	pc->n_addrs = 1;
@@ -816,6 +985,11 @@ main(void)
 	RUN_TEST(test_synack_retransmit);
 	RUN_TEST(test_syn_cookies);
 	RUN_TEST(test_syn_cookies_when_backlog_full);
+	RUN_TEST(test_active_open);
+	RUN_TEST(test_active_open_refused_and_timeout);
+	RUN_TEST(test_keepalive);
+	RUN_TEST(test_time_wait_bound);
+	RUN_TEST(test_sack_block_order);
 	rte_mempool_free(pool);
 	test_eal_cleanup();
 	return TEST_SUMMARY();
