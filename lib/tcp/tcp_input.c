@@ -309,15 +309,6 @@ sndq_drop(struct dpx_tcb *c, uint32_t n)
 }
 
 static void
-tcp_cwnd_on_ack(struct dpx_tcb *c, uint32_t acked)
-{
-	if (c->cwnd < c->ssthresh)      /* slow start, RFC 3465 L = 2 */
-		c->cwnd += RTE_MIN(acked, 2u * c->mss);
-	else                            /* congestion avoidance */
-		c->cwnd += RTE_MAX(1u, (uint32_t)c->mss * c->mss / c->cwnd);
-}
-
-static void
 tcp_ack_rtt(struct dpx_worker *w, struct dpx_tcb *c, const struct tcp_seg *seg)
 {
 	struct dpx_tcp_worker *tw = tcp_w(w);
@@ -359,7 +350,7 @@ tcp_ack_advance(struct dpx_worker *w, struct dpx_tcb *c,
 				  c->mss;
 		}
 	} else {
-		tcp_cwnd_on_ack(c, acked);
+		tcp_cc_on_ack(tcp_w(w), c, acked);
 	}
 	c->dupacks = 0;
 	if (tcp_inflight(c) == 0)
@@ -379,7 +370,7 @@ tcp_dupack(struct dpx_worker *w, struct dpx_tcb *c)
 	}
 	if (++c->dupacks != TCP_DUPACK_THRESH || seq_lt(c->snd_una, c->recover))
 		return;
-	c->ssthresh = RTE_MAX(tcp_inflight(c) / 2, 2u * c->mss);
+	c->ssthresh = tcp_cc_on_loss(tcp_w(w), c);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->rtt_timing = false;

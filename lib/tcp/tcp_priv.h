@@ -86,6 +86,9 @@ struct dpx_tcb {
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
 	uint32_t cwnd, ssthresh, recover;
+	uint32_t ca_acked;          /* NewReno: bytes acked toward +1 MSS */
+	uint64_t cubic_epoch;       /* tick the current CUBIC epoch began */
+	double cubic_wmax, cubic_k, cubic_origin, cubic_west; /* segments */
 	uint32_t sndbuf;
 	uint32_t sndq_bytes;        /* queued data: acked bytes leave at once */
 	uint32_t sndq_head_off;     /* bytes of sndq_head already acked */
@@ -168,6 +171,12 @@ void tcp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
 uint32_t tcp_isn(const struct dpx_tcp_worker *tw, const struct tcp_key *k);
 uint8_t tcp_pick_wscale(uint32_t rcvbuf);
 uint16_t tcp_local_mss(struct dpx_worker *w, unsigned int port);
+
+/* tcp_cc.c */
+void tcp_cc_on_ack(struct dpx_tcp_worker *tw, struct dpx_tcb *c,
+		   uint32_t acked);
+/* A loss: updates the algorithm's state, returns the new ssthresh. */
+uint32_t tcp_cc_on_loss(struct dpx_tcp_worker *tw, struct dpx_tcb *c);
 
 /* tcp_syncookie.c */
 uint32_t tcp_syncookie_isn(const struct dpx_tcp_worker *tw,

@@ -64,7 +64,7 @@ tcp_on_rtx(struct dpx_timer *t, void *arg)
 		return;
 	}
 	/* RFC 5681 3.1: loss window; RFC 6582: leave fast recovery. */
-	c->ssthresh = RTE_MAX(tcp_inflight(c) / 2, 2u * c->mss);
+	c->ssthresh = tcp_cc_on_loss(tw, c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
 	c->dupacks = 0;

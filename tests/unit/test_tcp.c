@@ -5,6 +5,7 @@
  * are parsed and checked field by field. Time is driven by hand.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include <rte_arp.h>
@@ -928,6 +929,55 @@ test_sack_block_order(void)
 	worker_teardown(&w);
 }
 
+/* CUBIC: beta 0.7 on loss, back to W_max after K seconds, concave below
+ * and convex above it; NewReno halves and grows one MSS per RTT. */
+static void
+test_congestion_control(void)
+{
+	struct dpx_worker w;
+	struct dpx_tcp_worker *tw;
+	struct dpx_tcb *c;
+	uint32_t ts, mss, wmax, at_k;
+	double k;
+
+	cfg.tcp.congestion = DPX_CC_CUBIC;
+	worker_setup(&w);
+	handshake(&w, &ts);
+	tw = tw_of(&w);
+	c = app.c;
+	mss = c->mss;
+	c->srtt8 = 100 << 3;                   /* 100 ms: CUBIC's own region */
+	c->cwnd = 100 * mss;
+	c->ssthresh = c->cwnd;
+	c->ssthresh = tcp_cc_on_loss(tw, c);
+	CHECK_EQ(c->ssthresh, (uint32_t)(100 * mss * 0.7));
+	wmax = 100 * mss;
+	c->cwnd = c->ssthresh;
+	k = cbrt(100 * 0.3 / 0.4);             /* seconds to W_max */
+	/* A window of ACKs per 100 ms round trip, up to K. */
+	for (double t = 0; t < k; t += 0.1) {
+		tw->now += 100;
+		for (uint32_t i = 0, n = c->cwnd / mss; i < n; i++)
+			tcp_cc_on_ack(tw, c, mss);
+	}
+	at_k = c->cwnd;
+	CHECK(at_k > wmax * 0.95 && at_k < wmax * 1.05);
+	for (int r = 0; r < 20; r++) {
+		tw->now += 100;
+		for (uint32_t i = 0, n = c->cwnd / mss; i < n; i++)
+			tcp_cc_on_ack(tw, c, mss);
+	}
+	CHECK(c->cwnd > at_k + 2 * mss);       /* probing beyond W_max */
+	/* NewReno: half the flight, then +1 MSS per window of ACKs. */
+	cfg.tcp.congestion = DPX_CC_NEWRENO;
+	c->cwnd = 100 * mss;
+	c->ssthresh = 50 * mss;
+	for (int i = 0; i < 100; i++)
+		tcp_cc_on_ack(tw, c, mss);
+	CHECK_EQ(c->cwnd, 101 * mss);
+	worker_teardown(&w);
+}
+
 static void
 config_setup(void)
 {
@@ -990,6 +1040,7 @@ main(void)
 	RUN_TEST(test_keepalive);
 	RUN_TEST(test_time_wait_bound);
 	RUN_TEST(test_sack_block_order);
+	RUN_TEST(test_congestion_control);
 	rte_mempool_free(pool);
 	test_eal_cleanup();
 	return TEST_SUMMARY();
