@@ -96,7 +96,8 @@ static const struct {
 	size_t off;
 } tcp_stat_fields[] = {
 	TCP_STAT(segs_in), TCP_STAT(segs_out), TCP_STAT(retransmits),
-	TCP_STAT(fast_retransmits), TCP_STAT(rto_expired), TCP_STAT(ooo_segs),
+	TCP_STAT(fast_retransmits), TCP_STAT(rto_expired),
+	TCP_STAT(tail_loss_probes), TCP_STAT(ooo_segs),
 	TCP_STAT(dup_segs), TCP_STAT(challenge_acks), TCP_STAT(rst_sent),
 	TCP_STAT(rst_received), TCP_STAT(accepted), TCP_STAT(connected),
 	TCP_STAT(connect_failed), TCP_STAT(keepalive_probes),

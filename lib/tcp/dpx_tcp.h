@@ -57,6 +57,7 @@ struct dpx_tcp_stats {
 	uint64_t retransmits;
 	uint64_t fast_retransmits;
 	uint64_t rto_expired;
+	uint64_t tail_loss_probes;
 	uint64_t ooo_segs;
 	uint64_t dup_segs;
 	uint64_t challenge_acks;

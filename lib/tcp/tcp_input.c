@@ -343,6 +343,11 @@ tcp_ack_advance(struct dpx_worker *w, struct dpx_tcb *c,
 		if (seq_geq(seg->ack, c->recover)) {
 			c->in_recovery = false;     /* full ACK */
 			c->cwnd = c->ssthresh;
+		} else if (c->sack_ok && c->n_sacked) {
+			tcp_sack_prune(c);
+			tcp_sack_retransmit(w, c, 2);
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss :
+				  c->mss;
 		} else {
 			/* Partial ACK (RFC 6582 3.2): the next hole. */
 			tcp_retransmit_head(w, c);
@@ -361,21 +366,46 @@ tcp_ack_advance(struct dpx_worker *w, struct dpx_tcb *c,
 		c->notify_sendable = true;
 }
 
+/*
+ * Is the segment at snd_una lost? Three duplicate ACKs (RFC 5681); more
+ * than three segments' worth SACKed above it (RFC 6675 IsLost); or, when
+ * nothing new is left to send and so no more duplicates will come, any
+ * SACK above it (early retransmit, RFC 5827).
+ */
+static bool
+tcp_loss_detected(const struct dpx_tcb *c)
+{
+	uint32_t sacked = tcp_sack_bytes(c);
+
+	if (c->dupacks >= TCP_DUPACK_THRESH ||
+	    sacked > TCP_DUPACK_THRESH * (uint32_t)c->mss)
+		return true;
+	return sacked > 0 && (tcp_unsent(c) == 0 ||
+			      tcp_inflight(c) >= RTE_MIN(c->cwnd, c->snd_wnd));
+}
+
 static void
 tcp_dupack(struct dpx_worker *w, struct dpx_tcb *c)
 {
 	if (c->in_recovery) {
 		c->cwnd += c->mss;              /* inflate: a segment left */
+		if (c->sack_ok)
+			tcp_sack_retransmit(w, c, 1);
 		return;
 	}
-	if (++c->dupacks != TCP_DUPACK_THRESH || seq_lt(c->snd_una, c->recover))
+	++c->dupacks;
+	if (!tcp_loss_detected(c) || seq_lt(c->snd_una, c->recover))
 		return;
 	c->ssthresh = tcp_cc_on_loss(tcp_w(w), c);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->rtt_timing = false;
 	tcp_w(w)->stats.fast_retransmits++;
-	tcp_retransmit_head(w, c);
+	c->high_rxt = c->snd_una;
+	if (c->sack_ok && c->n_sacked)
+		tcp_sack_retransmit(w, c, 1);
+	else
+		tcp_retransmit_head(w, c);
 	c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * c->mss;
 }
 
@@ -425,6 +455,8 @@ static bool
 tcp_process_ack(struct dpx_worker *w, struct dpx_tcb *c,
 		const struct tcp_seg *seg)
 {
+	uint32_t sacked_before;
+
 	if (c->state == TCP_SYN_RCVD) {
 		if (seq_leq(seg->ack, c->snd_una) || seq_gt(seg->ack, c->snd_nxt)) {
 			tcp_send_rst(w, &c->key, c->port, seg->ack, 0, false);
@@ -441,12 +473,21 @@ tcp_process_ack(struct dpx_worker *w, struct dpx_tcb *c,
 		tcp_challenge_ack(w, c);        /* RFC 5961 5.2 */
 		return false;
 	}
-	if (seq_gt(seg->ack, c->snd_una))
+	sacked_before = tcp_sack_bytes(c);
+	if (c->sack_ok && seg->opts.n_sack)
+		tcp_sack_update(c, &seg->opts);
+	if (seq_gt(seg->ack, c->snd_una)) {
 		tcp_ack_advance(w, c, seg);
-	else if (seg->ack == c->snd_una && seg->len == 0 &&
-		 !(seg->flags & RTE_TCP_FIN_FLAG) && tcp_inflight(c) > 0 &&
-		 (seg->wnd << c->snd_wscale) == c->snd_wnd)
+		tcp_sack_prune(c);
+	} else if (seg->ack == c->snd_una && tcp_inflight(c) > 0 &&
+		   (tcp_sack_bytes(c) > sacked_before ||
+		    (seg->len == 0 && !(seg->flags & RTE_TCP_FIN_FLAG) &&
+		     (seg->wnd << c->snd_wscale) == c->snd_wnd))) {
+		/* A duplicate ACK (RFC 5681), or one with news in its SACK
+		 * blocks even if it carries data (RFC 6675): the peer holds
+		 * something beyond a hole. */
 		tcp_dupack(w, c);
+	}
 	tcp_window_update(c, seg);
 	if (!c->fin_acked)
 		return true;

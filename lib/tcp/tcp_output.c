@@ -129,6 +129,37 @@ sndq_copy(const struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
 	}
 }
 
+/* How many SACK blocks the next segment carries. */
+static unsigned int
+tcp_sack_count(const struct dpx_tcb *c)
+{
+	unsigned int n = 0, max = c->ts_ok ? 3 : 4;
+	uint32_t end = 0;
+
+	if (!c->sack_ok)
+		return 0;
+	for (const struct rte_mbuf *m = c->ooo_head; m != NULL && n < max;
+	     m = m->next) {
+		if (n == 0 || m->hash.usr != end)
+			n++;
+		end = m->hash.usr + m->data_len;
+	}
+	return n;
+}
+
+/*
+ * Payload that fits one segment now: the MSS less the SACK option that
+ * rides along while we hold out-of-order data (c->mss already leaves room
+ * for timestamps). Without this, full segments would outgrow the MTU.
+ */
+uint32_t
+tcp_seg_payload(const struct dpx_tcb *c)
+{
+	unsigned int n = tcp_sack_count(c);
+
+	return c->mss - (n ? 4 + 8 * n : 0);
+}
+
 /* SACK blocks (RFC 2018): the runs we hold, merged; the one with the
  * newest arrival first, then the rest in sequence order. */
 static void
@@ -287,7 +318,7 @@ tcp_send_rst(struct dpx_worker *w, const struct tcp_key *k, unsigned int port,
 void
 tcp_retransmit_head(struct dpx_worker *w, struct dpx_tcb *c)
 {
-	uint32_t len = RTE_MIN((uint32_t)c->mss, c->sndq_bytes);
+	uint32_t len = RTE_MIN(tcp_seg_payload(c), c->sndq_bytes);
 	uint8_t flags = RTE_TCP_ACK_FLAG;
 
 	if (c->snd_wnd == 0 && tcp_inflight(c) == 0) {
@@ -301,6 +332,19 @@ tcp_retransmit_head(struct dpx_worker *w, struct dpx_tcb *c)
 		flags |= RTE_TCP_FIN_FLAG;
 	tcp_w(w)->stats.retransmits++;
 	tcp_emit(w, c, c->snd_una, flags, 0, len);
+}
+
+void
+tcp_retransmit_at(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
+		  uint32_t len)
+{
+	uint8_t flags = RTE_TCP_ACK_FLAG;
+
+	if (c->fin_queued && seq + len == tcp_data_end(c) &&
+	    seq_gt(c->snd_max, tcp_data_end(c)))
+		flags |= RTE_TCP_FIN_FLAG;
+	tcp_w(w)->stats.retransmits++;
+	tcp_emit(w, c, seq, flags, seq - c->snd_una, len);
 }
 
 static bool
@@ -322,7 +366,7 @@ tcp_output(struct dpx_worker *w, struct dpx_tcb *c)
 	for (;;) {
 		uint32_t inflight = tcp_inflight(c);
 		uint32_t avail = win > inflight ? win - inflight : 0;
-		uint32_t len = RTE_MIN(RTE_MIN(tcp_unsent(c), (uint32_t)c->mss),
+		uint32_t len = RTE_MIN(RTE_MIN(tcp_unsent(c), tcp_seg_payload(c)),
 				       avail);
 		bool fin = c->fin_queued && c->snd_nxt + len == tcp_data_end(c);
 		uint8_t flags = RTE_TCP_ACK_FLAG;

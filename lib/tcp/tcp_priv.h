@@ -22,6 +22,7 @@
 #define TCP_SYN_RETRIES 5
 #define TCP_DATA_RETRIES 15
 #define TCP_TICK_MS 1
+#define TCP_SACK_SCORE 8             /* SACKed ranges remembered */
 
 enum tcp_state {
 	TCP_CLOSED = 0,
@@ -87,6 +88,9 @@ struct dpx_tcb {
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
 	uint32_t cwnd, ssthresh, recover;
 	uint32_t ca_acked;          /* NewReno: bytes acked toward +1 MSS */
+	uint32_t high_rxt;          /* SACK recovery: retransmitted up to */
+	uint8_t n_sacked;
+	struct dpx_tcp_sack_block sacked[TCP_SACK_SCORE]; /* sorted, > snd_una */
 	uint64_t cubic_epoch;       /* tick the current CUBIC epoch began */
 	double cubic_wmax, cubic_k, cubic_origin, cubic_west; /* segments */
 	uint32_t sndbuf;
@@ -108,6 +112,7 @@ struct dpx_tcb {
 	uint32_t srtt8, rttvar4, rto;
 	uint32_t rtt_seq, rtt_start; /* Karn timing when no timestamps */
 	bool rtt_timing;
+	bool tlp_armed;             /* rtx_timer is a tail loss probe */
 
 	struct dpx_timer rtx_timer;   /* RTO, SYN-ACK retransmit, persist */
 	struct dpx_timer delack_timer;
@@ -163,7 +168,11 @@ void tcp_send_syn(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_send_rst(struct dpx_worker *w, const struct tcp_key *k,
 		  unsigned int port, uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_retransmit_head(struct dpx_worker *w, struct dpx_tcb *c);
+/* Resends len bytes at seq (seq within the unacknowledged data). */
+void tcp_retransmit_at(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
+		       uint32_t len);
 uint32_t tcp_rcv_window(const struct dpx_tcb *c);
+uint32_t tcp_seg_payload(const struct dpx_tcb *c);
 uint32_t tcp_ts_now(const struct dpx_tcp_worker *tw);
 
 /* tcp_input.c */
@@ -171,6 +180,12 @@ void tcp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
 uint32_t tcp_isn(const struct dpx_tcp_worker *tw, const struct tcp_key *k);
 uint8_t tcp_pick_wscale(uint32_t rcvbuf);
 uint16_t tcp_local_mss(struct dpx_worker *w, unsigned int port);
+
+/* tcp_sack.c */
+void tcp_sack_update(struct dpx_tcb *c, const struct dpx_tcp_opts *o);
+void tcp_sack_prune(struct dpx_tcb *c);
+uint32_t tcp_sack_bytes(const struct dpx_tcb *c);
+void tcp_sack_retransmit(struct dpx_worker *w, struct dpx_tcb *c, int budget);
 
 /* tcp_cc.c */
 void tcp_cc_on_ack(struct dpx_tcp_worker *tw, struct dpx_tcb *c,
@@ -191,6 +206,7 @@ void tcp_syncookie_ts_decode(uint32_t ts_ecr, int *wscale, bool *sack);
 void tcp_timers_init(struct dpx_tcb *c);
 void tcp_timers_stop(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_arm_rtx(struct dpx_worker *w, struct dpx_tcb *c);
+void tcp_arm_rto(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_arm_delack(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_enter_time_wait(struct dpx_worker *w, struct dpx_tcb *c);
 void tcp_keepalive_start(struct dpx_worker *w, struct dpx_tcb *c);

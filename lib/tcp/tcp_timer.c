@@ -30,6 +30,8 @@ tcp_rtt_sample(struct dpx_tcb *c, uint32_t rtt, const struct dpx_tcp_conf *conf)
 	c->rto = RTE_MIN(c->rto, conf->rto_max_ms);
 }
 
+static void tcp_tail_loss_probe(struct dpx_worker *w, struct dpx_tcb *c);
+
 static void
 tcp_on_rtx(struct dpx_timer *t, void *arg)
 {
@@ -41,6 +43,10 @@ tcp_on_rtx(struct dpx_timer *t, void *arg)
 	(void)t;
 	if (c->state == TCP_CLOSED) {           /* deferred free after abort */
 		tcb_destroy(w, c, -ECONNABORTED);
+		return;
+	}
+	if (c->tlp_armed) {
+		tcp_tail_loss_probe(w, c);
 		return;
 	}
 	limit = c->state == TCP_SYN_RCVD || c->state == TCP_SYN_SENT ?
@@ -55,12 +61,19 @@ tcp_on_rtx(struct dpx_timer *t, void *arg)
 		return;
 	}
 	tw->stats.rto_expired++;
+	if (dpx_log_get_level() >= DPX_LOG_DEBUG)
+		DPX_DEBUG("tcp rto: state %u una %u nxt +%u max +%u wnd %u "
+			  "cwnd %u sacked %u/%u rec %d hrxt +%d rto %u<<%u",
+			  c->state, c->snd_una, c->snd_nxt - c->snd_una,
+			  c->snd_max - c->snd_una, c->snd_wnd, c->cwnd,
+			  c->n_sacked, tcp_sack_bytes(c), c->in_recovery,
+			  (int)(c->high_rxt - c->snd_una), c->rto, c->backoff);
 	c->backoff = RTE_MIN(c->backoff + 1, 16);
 	if (c->snd_wnd == 0 && c->state >= TCP_ESTABLISHED &&
 	    tcp_inflight(c) == 0) {
 		c->retries = 0;                 /* persist: probe forever */
 		tcp_retransmit_head(w, c);
-		tcp_arm_rtx(w, c);
+		tcp_arm_rto(w, c);
 		return;
 	}
 	/* RFC 5681 3.1: loss window; RFC 6582: leave fast recovery. */
@@ -70,12 +83,42 @@ tcp_on_rtx(struct dpx_timer *t, void *arg)
 	c->dupacks = 0;
 	c->rtt_timing = false;                  /* Karn */
 	c->recover = c->snd_max;
+	c->n_sacked = 0;                /* go back N: resend it all */
 	c->snd_nxt = c->snd_una;
 	if (c->state == TCP_SYN_RCVD || c->state == TCP_SYN_SENT)
 		tcp_send_syn(w, c);
 	else
 		tcp_output(w, c);
-	tcp_arm_rtx(w, c);
+	tcp_arm_rto(w, c);
+}
+
+/*
+ * Tail loss probe (RFC 8985 7): when the last segments of a flight are
+ * lost no duplicate ACK will ever come; resending the last segment after
+ * about two round trips makes the peer SACK it and reveals the hole, which
+ * fast recovery then repairs instead of a much later RTO.
+ */
+static void
+tcp_tail_loss_probe(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	uint32_t len = RTE_MIN(tcp_seg_payload(c), tcp_inflight(c));
+	uint32_t data_end = tcp_data_end(c);
+	uint32_t seq;
+
+	c->tlp_armed = false;
+	tcp_w(w)->stats.tail_loss_probes++;
+	if (tcp_unsent(c) > 0 && c->snd_wnd > tcp_inflight(c)) {
+		tcp_output(w, c);               /* new data probes as well */
+	} else if (len > 0) {
+		/* The last data segment (FIN rides along if it is there). */
+		seq = seq_lt(c->snd_max, data_end) ? c->snd_max : data_end;
+		len = RTE_MIN(len, seq - c->snd_una);
+		if (len > 0)
+			tcp_retransmit_at(w, c, seq - len, len);
+		else
+			tcp_retransmit_head(w, c);
+	}
+	tcp_arm_rto(w, c);
 }
 
 static void
@@ -159,13 +202,39 @@ tcp_timers_stop(struct dpx_worker *w, struct dpx_tcb *c)
 }
 
 void
-tcp_arm_rtx(struct dpx_worker *w, struct dpx_tcb *c)
+tcp_arm_rto(struct dpx_worker *w, struct dpx_tcb *c)
 {
 	struct dpx_tcp_worker *tw = tcp_w(w);
 	uint64_t rto = (uint64_t)c->rto << c->backoff;
 
+	c->tlp_armed = false;
 	rto = RTE_MIN(rto, (uint64_t)tw->conf->rto_max_ms);
 	dpx_timer_arm(&tw->wheel, &c->rtx_timer, tw->now + rto);
+}
+
+/* The retransmission timer: a tail loss probe first when one can help
+ * (an RTT estimate, data in flight, no recovery or backoff under way). */
+void
+tcp_arm_rtx(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	uint64_t pto;
+
+	if (c->srtt8 == 0 || c->in_recovery || c->backoff ||
+	    c->state != TCP_ESTABLISHED || tcp_inflight(c) == 0) {
+		tcp_arm_rto(w, c);
+		return;
+	}
+	/* PTO = 2 SRTT (+ a delayed ACK's worth with one segment out). */
+	pto = 2 * (c->srtt8 >> 3) + (tcp_inflight(c) <= c->mss ?
+				     tw->conf->delayed_ack_ms : 0);
+	pto = RTE_MAX(pto, 10u);
+	if (pto >= (uint64_t)c->rto) {
+		tcp_arm_rto(w, c);
+		return;
+	}
+	c->tlp_armed = true;
+	dpx_timer_arm(&tw->wheel, &c->rtx_timer, tw->now + pto);
 }
 
 void

@@ -616,12 +616,19 @@ test_rto_and_fast_retransmit(void)
 	CHECK_EQ(s.seq, iss + 1);
 	CHECK_EQ(s.len, mss);
 	CHECK_EQ(tw_of(&w)->stats.fast_retransmits, 1);
-	/* Full ACK, then new data goes unacknowledged: RTO resends it. */
+	/* Full ACK, then new data goes unacknowledged: first a tail loss
+	 * probe after about two round trips (RFC 8985), then the RTO. */
 	send_data(&w, SEQ0, iss + 5 * mss, ts, NULL, 0, 0);
 	CHECK_EQ(dpx_tcp_send(&w, app.c, app_mbuf("b", 100)), 0);
 	CHECK(pop_seg(&w, &s));
 	CHECK_EQ(s.len, 100);
 	CHECK_EQ(tx_count(&w), 0);
+	advance_ms(&w, 2 * (app.c->srtt8 >> 3) + cfg.tcp.delayed_ack_ms + 10);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.seq, iss + 1 + 5 * mss);
+	CHECK_EQ(s.len, 100);
+	CHECK_EQ(tw_of(&w)->stats.tail_loss_probes, 1);
+	CHECK_EQ(tw_of(&w)->stats.rto_expired, 0);
 	advance_ms(&w, app.c->rto);
 	CHECK(pop_seg(&w, &s));
 	CHECK_EQ(s.seq, iss + 1 + 5 * mss);
@@ -694,7 +701,7 @@ test_zero_copy_retransmit(void)
 	net.ports[0].tx_offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	zero_copy_frames = 0;
 	test_rto_and_fast_retransmit();
-	CHECK_EQ(zero_copy_frames, 5 + 1 + 1 + 1);
+	CHECK_EQ(zero_copy_frames, 5 + 1 + 1 + 1 + 1);
 	net.ports[0].tx_offloads &= ~RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 }
 
@@ -978,6 +985,78 @@ test_congestion_control(void)
 	worker_teardown(&w);
 }
 
+/* Segments 0..5 out; the peer holds 1 and 3..5: the first hole goes
+ * again at once, the next duplicate sends the second. */
+static void
+test_sack_recovery(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	struct dpx_tcp_opts o;
+	uint32_t ts, iss, mss, base;
+
+	worker_setup(&w);
+	iss = handshake(&w, &ts);
+	mss = app.c->mss;
+	base = iss + 1;
+	CHECK_EQ(dpx_tcp_send(&w, app.c, app_mbuf("q", 6 * mss)), 0);
+	while (pop_seg(&w, &s))
+		;
+	o = peer_opts(PEER_TS + 3, ts);
+	o.present |= DPX_TCPOPT_SACK;
+	o.n_sack = 2;
+	o.sack[0] = (struct dpx_tcp_sack_block){ base + 3 * mss, base + 6 * mss };
+	o.sack[1] = (struct dpx_tcp_sack_block){ base + mss, base + 2 * mss };
+	/* Four segments SACKed above snd_una: loss is certain at once
+	 * (RFC 6675 IsLost), no need to wait for three duplicates. */
+	peer_send(&w, RTE_TCP_ACK_FLAG, SEQ0, base, 512, &o, NULL, 0);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.seq, base);
+	CHECK_EQ(s.len, mss);
+	CHECK_EQ(app.c->n_sacked, 2);
+	CHECK_EQ(tx_count(&w), 0);
+	peer_send(&w, RTE_TCP_ACK_FLAG, SEQ0, base, 512, &o, NULL, 0);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.seq, base + 2 * mss);
+	/* Nothing left to repair below the highest SACKed byte. */
+	peer_send(&w, RTE_TCP_ACK_FLAG, SEQ0, base, 512, &o, NULL, 0);
+	CHECK_EQ(tx_count(&w), 0);
+	/* Both holes filled: one cumulative ACK ends recovery. */
+	peer_send(&w, RTE_TCP_ACK_FLAG, SEQ0, base + 6 * mss, 512,
+		  (struct dpx_tcp_opts[]){ peer_opts(PEER_TS + 4, ts) }, NULL, 0);
+	CHECK(!app.c->in_recovery);
+	CHECK_EQ(app.c->n_sacked, 0);
+	worker_teardown(&w);
+}
+
+/* While out-of-order data is held, every segment carries SACK blocks:
+ * full-size data segments must shrink to stay within the MTU. */
+static void
+test_sack_segments_fit_mtu(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	uint32_t ts, iss, sent = 0;
+	char buf[100];
+
+	memset(buf, 'o', sizeof(buf));
+	worker_setup(&w);
+	iss = handshake(&w, &ts);
+	for (int i = 0; i < 3; i++)            /* three SACK blocks */
+		send_data(&w, SEQ0 + 200 + 200 * i, iss, ts, buf, 100, 0);
+	while (pop_seg(&w, &s))
+		;
+	CHECK_EQ(dpx_tcp_send(&w, app.c, app_mbuf("m", 4 * 1448)), 0);
+	while (pop_seg(&w, &s)) {
+		CHECK_EQ(s.opts.n_sack, 3);
+		CHECK(20 + 20 + 12 + 4 + 8 * 3 + s.len <= 1500);
+		sent += s.len;
+	}
+	CHECK_EQ(sent, 4 * 1448);
+	CHECK_EQ(w.net->stats[0].drops[DPX_DROP_TOO_BIG], 0);
+	worker_teardown(&w);
+}
+
 static void
 config_setup(void)
 {
@@ -1041,6 +1120,8 @@ main(void)
 	RUN_TEST(test_time_wait_bound);
 	RUN_TEST(test_sack_block_order);
 	RUN_TEST(test_congestion_control);
+	RUN_TEST(test_sack_recovery);
+	RUN_TEST(test_sack_segments_fit_mtu);
 	rte_mempool_free(pool);
 	test_eal_cleanup();
 	return TEST_SUMMARY();
