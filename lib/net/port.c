@@ -124,9 +124,11 @@ port_conf_build(struct dpx_net *net, struct dpx_port *p,
 		p->rss_l4 = (conf->rx_adv_conf.rss_conf.rss_hf & RSS_HF_L4) ==
 			    RSS_HF_L4 && info->hash_key_size >= DPX_RSS_KEY_MIN;
 	}
+	/* Chains let TCP send payload by reference (zero copy); that rules
+	 * out MBUF_FAST_FREE, which assumes direct mbufs with refcnt 1. */
 	p->tx_offloads = info->tx_offload_capa &
 			 (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
-			  RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE);
+			  RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	p->rx_offloads = info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	conf->txmode.offloads = p->tx_offloads;
 	conf->rxmode.offloads = p->rx_offloads;
@@ -323,12 +325,14 @@ port_start(struct dpx_net *net, struct dpx_port *p)
 	else
 		snprintf(link_str, sizeof(link_str), "unknown");
 	DPX_INFO("port %s (%s, %s): %s, %u queue pairs, RSS %s%s, "
-		 "IPv4 checksum offload rx %s tx %s, %s", p->conf->name,
+		 "IPv4 checksum offload rx %s tx %s, zero-copy TX %s, %s",
+		 p->conf->name,
 		 p->conf->device, info.driver_name, mac, net->n_workers,
 		 p->rss ? "on" : "off",
 		 net_port_dispatches(net, p) ? ", software dispatch" : "",
 		 p->rx_offloads ? "on" : "off",
 		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) ? "on" : "off",
+		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ? "on" : "off",
 		 link_str);
 	return 0;
 }

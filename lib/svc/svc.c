@@ -170,7 +170,7 @@ svc_peer_closed(struct dpx_worker *w, struct dpx_tcb *c)
 
 static int
 svc_send_bytes(struct dpx_worker *w, struct dpx_tcb *c, const char *p,
-	       uint32_t len)
+	       uint32_t len, bool more)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dpx_tcp_pool(w));
 	char *dst;
@@ -183,7 +183,7 @@ svc_send_bytes(struct dpx_worker *w, struct dpx_tcb *c, const char *p,
 		return -ENOBUFS;
 	}
 	memcpy(dst, p, len);
-	if (dpx_tcp_send(w, c, m) != 0) {
+	if ((more ? dpx_tcp_send_more(w, c, m) : dpx_tcp_send(w, c, m)) != 0) {
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
@@ -209,7 +209,8 @@ static_body(struct dpx_worker *w, struct dpx_tcb *c, struct svc_conn *s)
 		}
 		for (uint32_t i = 0; i < n; i++)
 			dst[i] = dpx_svc_pattern_byte(s->body_off + i);
-		if (dpx_tcp_send(w, c, m) != 0) {
+		if ((n < s->body_left ? dpx_tcp_send_more(w, c, m) :
+		     dpx_tcp_send(w, c, m)) != 0) {
 			rte_pktmbuf_free(m);
 			return false;
 		}
@@ -270,9 +271,11 @@ static_respond(struct dpx_worker *w, struct dpx_tcb *c, struct svc_conn *s,
 		     small ? "text/plain" : "application/octet-stream",
 		     status == 200 ? body_len : 0,
 		     s->close_after ? "Connection: close\r\n" : "");
-	svc_send_bytes(w, c, hdr, (uint32_t)n);
-	if (status == 200 && small && !head)
-		svc_send_bytes(w, c, svc_small_body, (uint32_t)body_len);
+	bool body = status == 200 && !head && body_len > 0;
+
+	svc_send_bytes(w, c, hdr, (uint32_t)n, body);
+	if (body && small)
+		svc_send_bytes(w, c, svc_small_body, (uint32_t)body_len, false);
 	s->body_off = 0;
 	s->body_left = status == 200 && !small && !head ? body_len : 0;
 	memmove(s->req, s->req + head_len, s->req_len - head_len);
@@ -301,7 +304,8 @@ svc_static_run(struct dpx_worker *w, struct dpx_tcb *c, struct svc_conn *s)
 					"Large\r\nContent-Length: 0\r\n"
 					"Connection: close\r\n\r\n";
 
-				svc_send_bytes(w, c, too_big, sizeof(too_big) - 1);
+				svc_send_bytes(w, c, too_big, sizeof(too_big) - 1,
+					       false);
 				dpx_tcp_close(w, c);
 			} else if (s->peer_closed) {
 				dpx_tcp_close(w, c);

@@ -104,6 +104,10 @@ struct dpx_tcb *dpx_tcp_connect(struct dpx_worker *w, uint32_t laddr,
 				int *err);
 
 int dpx_tcp_send(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m);
+/* Like dpx_tcp_send(), but more data follows at once: only full segments
+ * go out now (no trailing runt), like MSG_MORE. */
+int dpx_tcp_send_more(struct dpx_worker *w, struct dpx_tcb *c,
+		      struct rte_mbuf *m);
 uint32_t dpx_tcp_send_space(const struct dpx_tcb *c);
 void dpx_tcp_recv_done(struct dpx_worker *w, struct dpx_tcb *c, uint32_t n);
 void dpx_tcp_close(struct dpx_worker *w, struct dpx_tcb *c);

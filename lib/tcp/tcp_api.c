@@ -147,16 +147,30 @@ sndq_append(struct dpx_tcb *c, struct rte_mbuf *m)
 	}
 }
 
-int
-dpx_tcp_send(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
+static int
+tcp_queue(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m,
+	  bool more)
 {
 	if (!tcp_can_queue(c))
 		return -EPIPE;
 	if (m->pkt_len > dpx_tcp_send_space(c))
 		return -EAGAIN;
 	sndq_append(c, m);
+	c->more = more;
 	tcp_output(w, c);
 	return 0;
+}
+
+int
+dpx_tcp_send(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
+{
+	return tcp_queue(w, c, m, false);
+}
+
+int
+dpx_tcp_send_more(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
+{
+	return tcp_queue(w, c, m, true);
 }
 
 void

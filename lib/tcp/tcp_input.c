@@ -794,6 +794,7 @@ tcp_process(struct dpx_worker *w, struct dpx_tcb *c, struct tcp_seg *seg,
 			return;
 	}
 	segs_before = tcp_w(w)->stats.segs_out;
+	c->more = false;                /* an ACK came: send what we have */
 	tcp_output(w, c);
 	/* Data that went out carried the ACK; otherwise send or delay one. */
 	if (ack_now && tcp_w(w)->stats.segs_out == segs_before)

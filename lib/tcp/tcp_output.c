@@ -51,6 +51,29 @@ tcp_window_field(struct dpx_tcb *c, bool syn)
 	return (uint16_t)field;
 }
 
+/*
+ * One's complement sum over an mbuf chain. Not rte_raw_cksum_mbuf(): in
+ * DPDK 22.11 it byte-swaps a segment's unfolded 32-bit sum truncated to 16
+ * bits when the segment starts at an odd offset, losing the carries, so
+ * zero-copy chains (payload pieces of odd length) got bad checksums.
+ */
+static uint16_t
+cksum_chain(const struct rte_mbuf *m)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL; m = m->next) {
+		uint16_t part = rte_raw_cksum(rte_pktmbuf_mtod(m, const void *),
+					      m->data_len);
+
+		sum += done & 1 ? rte_bswap16(part) : part;
+		done += m->data_len;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 static uint16_t
 tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
 {
@@ -60,11 +83,9 @@ tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
 		.proto = IPPROTO_TCP,
 		.len = rte_cpu_to_be_16((uint16_t)m->pkt_len),
 	};
-	uint16_t data = 0;
 	uint32_t sum;
 
-	rte_raw_cksum_mbuf(m, 0, m->pkt_len, &data);
-	sum = (uint32_t)rte_raw_cksum(&ph, sizeof(ph)) + data;
+	sum = (uint32_t)rte_raw_cksum(&ph, sizeof(ph)) + cksum_chain(m);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
@@ -372,6 +393,11 @@ tcp_output(struct dpx_worker *w, struct dpx_tcb *c)
 		uint8_t flags = RTE_TCP_ACK_FLAG;
 
 		if (len == 0 && !fin)
+			break;
+		/* A runt while the application is still writing waits for
+		 * the rest (or for the next ACK, which sends it anyway). */
+		if (c->more && len == tcp_unsent(c) && len < tcp_seg_payload(c) &&
+		    tcp_inflight(c) > 0)
 			break;
 		if (fin)
 			flags |= RTE_TCP_FIN_FLAG;

@@ -113,6 +113,7 @@ struct dpx_tcb {
 	uint32_t rtt_seq, rtt_start; /* Karn timing when no timestamps */
 	bool rtt_timing;
 	bool tlp_armed;             /* rtx_timer is a tail loss probe */
+	bool more;                  /* the application is still writing */
 
 	struct dpx_timer rtx_timer;   /* RTO, SYN-ACK retransmit, persist */
 	struct dpx_timer delack_timer;
