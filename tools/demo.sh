@@ -3,7 +3,8 @@
 #
 # dpx demo: installs what is missing, builds, starts dpx on two TAP devices
 # inside throw-away network namespaces and talks to it from a client
-# namespace with the Linux stack (ping, arping), then shows dpx's counters.
+# namespace with the Linux stack (ping, arping, curl to dpx's built-in
+# HTTP service, a TCP echo), then shows dpx's counters.
 # Nothing outside those namespaces is touched; all is removed at exit.
 #
 #   client netns 198.18.0.2 --tap-- dpx 198.18.0.1 | 198.18.1.1 --tap-- server netns 198.18.1.2
@@ -26,11 +27,12 @@ build/app/dpx/dpx --version
 source tests/lib/harness.sh
 h_init demo
 
-say "checking config/demo.json"
-h_check "config/demo.json is valid" build/app/dpx/dpx --check-config config/demo.json
+CONFIG=config/echo-static.json
+say "checking $CONFIG"
+h_check "$CONFIG is valid" build/app/dpx/dpx --check-config "$CONFIG"
 
 say "starting dpx (2 ports, 1 worker, virtual TAP devices, no hugepages)"
-h_start_dpx config/demo.json 0-1 || exit 1
+h_start_dpx "$CONFIG" 0-1 || exit 1
 grep -E "port|running" "$H_DPX_LOG" | sed 's/^/  /'
 
 in_cli() { ip netns exec "$H_NS_CLI" "$@"; }
@@ -43,6 +45,30 @@ h_check "all 10 pings answered" bash -c \
 say "client: arping -c 3 198.18.0.1"
 in_cli arping -c 3 -w 5 -I "$H_CLI_IF" 198.18.0.1 | tail -n 4
 h_check "arping answered" in_cli arping -q -c 3 -w 5 -I "$H_CLI_IF" 198.18.0.1
+
+say "client: curl http://198.18.0.1/ (dpx's own TCP stack and static service)"
+in_cli curl -sS -m 5 -i http://198.18.0.1/
+h_check "curl got the static page" bash -c \
+	"ip netns exec $H_NS_CLI curl -sf -m 5 http://198.18.0.1/ | grep -q 'dpx static service'"
+
+say "client: 10 MB from /bytes/10000000, sha256 checked against the pattern"
+want=$("$H_PY" -c 'import hashlib
+p = bytes(((i % 4093) * 131 + 17) & 0xff for i in range(4093))
+n = 10000000
+print(hashlib.sha256((p * (n // 4093 + 1))[:n]).hexdigest())')
+got=$(in_cli curl -sS -m 30 http://198.18.0.1/bytes/10000000 | sha256sum | cut -d' ' -f1)
+echo "  expected $want"
+echo "  received $got"
+h_check "10 MB body intact" test "$want" = "$got"
+
+say "client: 16 MB through the TCP echo service on port 7"
+if in_cli "$H_PY" tests/lib/tcp_echo_client.py 198.18.0.1 7 16777216 \
+	--time-limit 60 >"$H_TMP/echo.out" 2>&1; then
+	h_pass "echo returned every byte"
+else
+	h_fail "echo returned every byte" "$(tail -n 3 "$H_TMP/echo.out")"
+fi
+sed 's/^/  /' "$H_TMP/echo.out" | tail -n 3
 
 say "dpx counters (telemetry /dpx/stats, non-zero only)"
 "$H_PY" tests/lib/dpx_telemetry.py "$H_PREFIX" /dpx/stats |

@@ -48,6 +48,7 @@ stats_to_dict(struct rte_tel_data *d, const struct dpx_port_stats *s)
 	rte_tel_data_add_dict_u64(d, "tx_bytes", s->tx_bytes);
 	rte_tel_data_add_dict_u64(d, "arp_requests_sent", s->arp_requests_sent);
 	rte_tel_data_add_dict_u64(d, "arp_replies_sent", s->arp_replies_sent);
+	rte_tel_data_add_dict_u64(d, "arp_evicted", s->arp_evicted);
 	rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s->icmp_echo_replies);
 	rte_tel_data_add_dict_u64(d, "fault_duplicated", s->fault_duplicated);
 	rte_tel_data_add_dict_u64(d, "fault_reordered", s->fault_reordered);

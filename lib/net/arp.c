@@ -69,14 +69,38 @@ arp_lookup(struct dpx_arp_table *t, uint32_t ip)
 	return NULL;
 }
 
-static struct dpx_arp_entry *
-arp_insert(struct dpx_arp_table *t, uint32_t ip, unsigned int port)
+static void arp_delete(struct dpx_net_worker *nw, struct dpx_arp_entry *e);
+
+/* A full table gives up an unresolved entry rather than refuse a new
+ * neighbour: spoofed sources (a SYN flood) must not lock real peers out. */
+static bool
+arp_evict_incomplete(struct dpx_net_worker *nw)
 {
-	uint32_t h = arp_hash(t, ip), i = t->free_head;
+	struct dpx_arp_table *t = &nw->arp;
+
+	for (uint32_t n = 0; n < RTE_MIN(t->max, 64u); n++) {
+		struct dpx_arp_entry *e = &t->entries[t->evict_cursor];
+
+		t->evict_cursor = (t->evict_cursor + 1) & t->mask;
+		if (e->state == DPX_ARP_INCOMPLETE) {
+			nw->stats[e->port].arp_evicted++;
+			arp_delete(nw, e);
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct dpx_arp_entry *
+arp_insert(struct dpx_net_worker *nw, uint32_t ip, unsigned int port)
+{
+	struct dpx_arp_table *t = &nw->arp;
+	uint32_t h = arp_hash(t, ip), i;
 	struct dpx_arp_entry *e;
 
-	if (i == ARP_NONE)
+	if (t->free_head == ARP_NONE && !arp_evict_incomplete(nw))
 		return NULL;
+	i = t->free_head;
 	e = &t->entries[i];
 	t->free_head = e->next;
 	memset(e, 0, sizeof(*e));
@@ -148,7 +172,7 @@ arp_learn(struct dpx_worker *w, unsigned int port, uint32_t ip,
 	bool news;
 
 	if (e == NULL && create)
-		e = arp_insert(&nw->arp, ip, port);
+		e = arp_insert(nw, ip, port);
 	if (e == NULL)
 		return false;
 	news = e->state != DPX_ARP_REACHABLE || e->port != port ||
@@ -156,6 +180,7 @@ arp_learn(struct dpx_worker *w, unsigned int port, uint32_t ip,
 	rte_ether_addr_copy(mac, &e->mac);
 	e->port = port;
 	e->state = DPX_ARP_REACHABLE;
+	e->retries = 0;
 	e->deadline = rte_get_tsc_cycles() +
 		      nw->tsc_hz / 1000 * w->cfg->arp.timeout_ms;
 	arp_send_pending(w, e);
@@ -278,7 +303,7 @@ arp_resolve_and_send(struct dpx_worker *w, unsigned int port,
 	if (e != NULL && e->port != port)
 		arp_delete(nw, e); /* the neighbour moved to another port */
 	if (e == NULL || e->state == DPX_ARP_FREE) {
-		e = arp_insert(&nw->arp, nexthop, port);
+		e = arp_insert(nw, nexthop, port);
 		if (e == NULL) {
 			net_drop(nw, port, m, DPX_DROP_ARP_UNRESOLVED);
 			return;
@@ -303,8 +328,11 @@ arp_timer(struct dpx_worker *w, uint64_t now)
 
 		if (e->state == DPX_ARP_FREE || now < e->deadline)
 			continue;
-		if (e->state == DPX_ARP_INCOMPLETE &&
-		    ++e->retries < w->cfg->arp.retries)
+		/* An unresolved neighbour gets `retries` requests in all; an
+		 * expired one stays usable while we ask again (like Linux's
+		 * STALE), so traffic does not stop for a refresh. */
+		if (e->retries++ < w->cfg->arp.retries -
+				   (e->state == DPX_ARP_INCOMPLETE))
 			arp_ask(w, e);
 		else
 			arp_delete(nw, e);

@@ -73,6 +73,7 @@ struct dpx_port_stats {
 	uint64_t tx_bytes;
 	uint64_t arp_requests_sent;
 	uint64_t arp_replies_sent;
+	uint64_t arp_evicted;      /* unresolved entries given up for new ones */
 	uint64_t icmp_echo_replies;
 	uint64_t fault_duplicated;
 	uint64_t fault_reordered;

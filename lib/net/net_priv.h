@@ -54,6 +54,7 @@ struct dpx_arp_table {
 	uint32_t count;
 	uint32_t max;
 	uint32_t max_pending;
+	uint32_t evict_cursor;
 	struct rte_mbuf **pending;     /* max * max_pending, by entry index */
 };
 

@@ -177,6 +177,7 @@ tcp_send_cookie_synack(struct dpx_worker *w, unsigned int port,
 	tmp.port = port;
 	tmp.state = TCP_SYN_RCVD;
 	tmp.rcvbuf = tw->conf->rcvbuf;
+	tmp.rcv_space = RTE_MIN(tmp.rcvbuf, (uint32_t)TCP_RCV_SPACE_INIT);
 	tmp.rcv_nxt = seg->seq + 1;
 	tmp.rcv_adv = tmp.rcv_nxt;
 	tcp_negotiate(w, &tmp, seg);
@@ -440,6 +441,8 @@ tcp_established(struct dpx_worker *w, struct dpx_tcb *c,
 	dpx_timer_cancel(&tcp_w(w)->wheel, &c->rtx_timer);
 	tcb_set_state(w, c, TCP_ESTABLISHED);
 	tcp_keepalive_start(w, c);
+	c->rcv_space_seq = c->rcv_nxt;
+	c->rcv_space_time = tcp_w(w)->now;
 	if (l != NULL)
 		tcp_w(w)->stats.accepted++;
 	else
@@ -512,6 +515,7 @@ tcp_deliver(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
 
 	c->rcv_nxt += len;
 	c->rcv_held += len;
+	tcp_rcv_space_adjust(tcp_w(w), c);
 	if (c->cb && c->cb->data && !c->peer_fin)
 		c->cb->data(w, c, m);
 	else

@@ -30,8 +30,28 @@ uint32_t
 tcp_rcv_window(const struct dpx_tcb *c)
 {
 	uint32_t used = c->rcv_held + c->ooo_bytes;
+	uint32_t cap = RTE_MIN(c->rcv_space, c->rcvbuf);
 
-	return used >= c->rcvbuf ? 0 : c->rcvbuf - used;
+	return used >= cap ? 0 : cap - used;
+}
+
+/*
+ * Receive window autotuning (like Linux's dynamic right-sizing): start
+ * small and double the window whenever the sender filled more than half
+ * of it within one round trip, up to tcp.rcvbuf. Memory then follows what
+ * a connection really needs instead of the maximum for every one.
+ */
+void
+tcp_rcv_space_adjust(struct dpx_tcp_worker *tw, struct dpx_tcb *c)
+{
+	uint64_t rtt = RTE_MAX((uint64_t)(c->srtt8 >> 3), 1ul);
+
+	if (c->rcv_space >= c->rcvbuf || tw->now - c->rcv_space_time < rtt)
+		return;
+	if (c->rcv_nxt - c->rcv_space_seq > c->rcv_space / 2)
+		c->rcv_space = RTE_MIN(2 * c->rcv_space, c->rcvbuf);
+	c->rcv_space_seq = c->rcv_nxt;
+	c->rcv_space_time = tw->now;
 }
 
 /* The window field for a segment; never shrinks the advertised right edge

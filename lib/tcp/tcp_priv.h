@@ -23,6 +23,7 @@
 #define TCP_DATA_RETRIES 15
 #define TCP_TICK_MS 1
 #define TCP_SACK_SCORE 8             /* SACKed ranges remembered */
+#define TCP_RCV_SPACE_INIT 65536     /* autotuning starts here */
 
 enum tcp_state {
 	TCP_CLOSED = 0,
@@ -101,6 +102,9 @@ struct dpx_tcb {
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t rcvbuf;
+	uint32_t rcv_space;         /* autotuned window cap, <= rcvbuf */
+	uint32_t rcv_space_seq;     /* rcv_nxt when this measurement began */
+	uint64_t rcv_space_time;
 	uint32_t rcv_held;          /* delivered, not yet dpx_tcp_recv_done */
 	uint32_t ooo_bytes;
 	uint32_t ooo_count;
@@ -174,6 +178,7 @@ void tcp_retransmit_at(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 		       uint32_t len);
 uint32_t tcp_rcv_window(const struct dpx_tcb *c);
 uint32_t tcp_seg_payload(const struct dpx_tcb *c);
+void tcp_rcv_space_adjust(struct dpx_tcp_worker *tw, struct dpx_tcb *c);
 uint32_t tcp_ts_now(const struct dpx_tcp_worker *tw);
 
 /* tcp_input.c */

@@ -35,6 +35,8 @@ tcb_new(struct dpx_worker *w, const struct tcp_key *k, unsigned int port)
 	c->state = TCP_CLOSED;
 	c->sndbuf = tw->conf->sndbuf;
 	c->rcvbuf = tw->conf->rcvbuf;
+	c->rcv_space = RTE_MIN(c->rcvbuf, (uint32_t)TCP_RCV_SPACE_INIT);
+	c->rcv_space_time = tw->now;
 	c->rto = tw->conf->rto_initial_ms;
 	c->mss = TCP_MSS_DEFAULT;
 	tcp_timers_init(c);

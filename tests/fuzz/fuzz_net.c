@@ -16,6 +16,7 @@
 
 #include "net_priv.h"
 #include "test_eal.h"
+#include "test_net_fixture.h"
 
 static struct dpx_config cfg;
 static struct dpx_net net;
@@ -25,8 +26,6 @@ static struct rte_mempool *pool;
 static void
 setup(void)
 {
-	struct dpx_port_conf *pc = &cfg.ports[0];
-
 	if (test_eal_init("fuzz-net") != 0)
 		abort();
 	/* libFuzzer ends with exit(): remove the EAL runtime dir then. */
@@ -35,22 +34,8 @@ setup(void)
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (pool == NULL)
 		abort();
-	cfg.n_ports = 1;
-	cfg.n_workers = 1;
-	cfg.arp = (struct dpx_arp_conf){ .max_entries = 16, .timeout_ms = 60000,
-		.retry_ms = 1000, .retries = 3, .max_pending = 4 };
-	pc->addrs[0] = (struct dpx_ipv4_prefix){ 0xc6120001u, 24 };
-	pc->n_addrs = 1;
-	pc->gateway = 0xc61200feu;
-	pc->mtu = 1500;
-	net.cfg = &cfg;
-	net.n_ports = 1;
-	net.n_workers = 1;
-	net.pools[0] = pool;
-	net.ports[0].conf = pc;
-	net.ports[0].mac = (struct rte_ether_addr){{ 0x02, 0, 0, 0, 0, 1 }};
-	net.ports[0].masks[0] = 0xffffff00u;
-	net.ports[0].mtu = 1500;
+	test_net_one_port(&cfg, &net, pool, 0xc6120001u, 0xc61200feu,
+			  &(struct rte_ether_addr){{ 0x02, 0, 0, 0, 0, 1 }});
 	worker.cfg = &cfg;
 	if (dpx_net_worker_init(&worker, &net) != 0)
 		abort();

@@ -18,6 +18,7 @@
 
 #include "dpx_test.h"
 #include "test_eal.h"
+#include "test_net_fixture.h"
 #include "net_priv.h"
 
 #define OUR_IP  0xc6120001u /* 198.18.0.1 */
@@ -588,23 +589,7 @@ test_dispatch_without_rings(void)
 static void
 config_setup(void)
 {
-	struct dpx_port_conf *pc = &cfg.ports[0];
-	struct dpx_port *p = &net.ports[0];
-
-	cfg.n_ports = 1;
-	cfg.arp = (struct dpx_arp_conf){ .max_entries = 16, .timeout_ms = 60000,
-		.retry_ms = 1000, .retries = 3, .max_pending = 4 };
-	snprintf(pc->name, sizeof(pc->name), "test");
-	pc->addrs[0] = (struct dpx_ipv4_prefix){ OUR_IP, 24 };
-	pc->n_addrs = 1;
-	pc->mtu = 1500;
-	net.cfg = &cfg;
-	net.n_ports = 1;
-	net.pools[0] = pool;
-	p->conf = pc;
-	p->mac = our_mac;
-	p->masks[0] = 0xffffff00u;
-	p->mtu = 1500;
+	test_net_one_port(&cfg, &net, pool, OUR_IP, 0, &our_mac);
 	net_shape(1, 0);
 }
 

@@ -14,6 +14,7 @@
 
 #include "dpx_test.h"
 #include "test_eal.h"
+#include "test_net_fixture.h"
 #include "net_priv.h"
 
 #define OUR_IP   0xc6120001u /* 198.18.0.1 */
@@ -314,6 +315,47 @@ test_arp_table_full(void)
 	worker_teardown(&w);
 }
 
+/* An expired neighbour is still used while it is asked again; a full
+ * table of unresolved entries gives one up for a neighbour that talks. */
+static void
+test_arp_stale_and_eviction(void)
+{
+	struct dpx_worker w;
+	struct rte_arp_hdr *a;
+	uint64_t later;
+
+	worker_setup(&w);
+	learn_peer(&w);
+	later = rte_get_tsc_cycles() +
+		rte_get_tsc_hz() / 1000 * (cfg.arp.timeout_ms + 1);
+	arp_timer(&w, later);
+	CHECK_EQ(txq(&w)->count, 1);             /* a refresh request */
+	if (txq(&w)->count == 1) {
+		a = rte_pktmbuf_mtod_offset(txq(&w)->pkts[0],
+					    struct rte_arp_hdr *, 14);
+		CHECK_EQ(rte_be_to_cpu_32(a->arp_data.arp_tip), PEER_IP);
+	}
+	rte_pktmbuf_free_bulk(txq(&w)->pkts, txq(&w)->count);
+	txq(&w)->count = 0;
+	dpx_net_input(&w, 0, echo_frame(PEER_IP, OUR_IP, 8));
+	CHECK_EQ(txq(&w)->count, 1);             /* answered at once */
+	if (txq(&w)->count == 1)
+		check_echo_reply(txq(&w)->pkts[0], &peer_mac, PEER_IP, 8);
+	rte_pktmbuf_free_bulk(txq(&w)->pkts, txq(&w)->count);
+	txq(&w)->count = 0;
+	/* Fill the table with unresolved sources (a spoofed flood). */
+	for (uint32_t h = 10; h < 10 + cfg.arp.max_entries - 1; h++)
+		dpx_net_input(&w, 0, echo_frame(0xc6120000u | h, OUR_IP, 0));
+	rte_pktmbuf_free_bulk(txq(&w)->pkts, txq(&w)->count);
+	txq(&w)->count = 0;
+	CHECK_EQ(w.net->arp.count, cfg.arp.max_entries);
+	dpx_net_input(&w, 0, arp_frame(RTE_ARP_OP_REQUEST, &peer_mac,
+				       OTHER_IP, OUR_IP));
+	CHECK_EQ(w.net->stats[0].arp_evicted, 1);
+	CHECK_EQ(txq(&w)->count, 1);             /* and its reply */
+	worker_teardown(&w);
+}
+
 static void
 expect_drop(struct rte_mbuf *m, enum dpx_drop_reason why)
 {
@@ -511,26 +553,7 @@ test_fault_injection(void)
 static void
 config_setup(void)
 {
-	struct dpx_port_conf *pc = &cfg.ports[0];
-	struct dpx_port *p = &net.ports[0];
-
-	cfg.n_ports = 1;
-	cfg.n_workers = 1;
-	cfg.arp = (struct dpx_arp_conf){ .max_entries = 16, .timeout_ms = 60000,
-		.retry_ms = 1000, .retries = 3, .max_pending = 4 };
-	snprintf(pc->name, sizeof(pc->name), "test");
-	pc->addrs[0] = (struct dpx_ipv4_prefix){ OUR_IP, 24 };
-	pc->n_addrs = 1;
-	pc->gateway = GW_IP;
-	pc->mtu = 1500;
-	net.cfg = &cfg;
-	net.n_ports = 1;
-	net.n_workers = 1;
-	net.pools[0] = pool;
-	p->conf = pc;
-	p->mac = our_mac;
-	p->masks[0] = 0xffffff00u;
-	p->mtu = 1500;
+	test_net_one_port(&cfg, &net, pool, OUR_IP, GW_IP, &our_mac);
 }
 
 int
@@ -552,6 +575,7 @@ main(void)
 	RUN_TEST(test_echo_waits_for_arp);
 	RUN_TEST(test_arp_pending_bounded_and_expires);
 	RUN_TEST(test_arp_table_full);
+	RUN_TEST(test_arp_stale_and_eviction);
 	RUN_TEST(test_ip_drops);
 	RUN_TEST(test_eth_and_icmp_drops);
 	RUN_TEST(test_route_and_output);

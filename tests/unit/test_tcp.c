@@ -17,6 +17,7 @@
 #include "net_priv.h"
 #include "tcp_priv.h"
 #include "test_eal.h"
+#include "test_net_fixture.h"
 
 #define OUR_IP  0xc6120001u /* 198.18.0.1 */
 #define PEER_IP 0xc6120002u /* 198.18.0.2 */
@@ -724,6 +725,7 @@ test_syn_cookies(void)
 	CHECK(pop_seg(&w, &s));
 	CHECK_EQ(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 	CHECK_EQ(s.ack, PEER_ISN + 1);
+	CHECK_EQ(s.win, 65535);                  /* an open window, unscaled */
 	CHECK(s.opts.present & DPX_TCPOPT_WSCALE);
 	CHECK_EQ(tw_of(&w)->stats.syn_cookies_sent, 1);
 	CHECK_EQ(tw_of(&w)->stats.conns_syn_rcvd, 0);   /* no state kept */
@@ -1110,16 +1112,43 @@ test_zero_copy_stream(void)
 	worker_teardown(&w);
 }
 
+/* The window starts at 64 KB and doubles while the sender fills more
+ * than half of it per round trip, never beyond tcp.rcvbuf. */
+static void
+test_receive_window_autotuning(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	uint32_t ts, iss, seq = SEQ0, last_win = 0;
+	static char buf[1400];
+
+	worker_setup(&w);
+	iss = handshake(&w, &ts);
+	CHECK_EQ(tcp_rcv_window(app.c), 65536);
+	for (int rtt = 0; rtt < 6; rtt++) {
+		uint32_t win = tcp_rcv_window(app.c);
+
+		for (uint32_t sent = 0; sent < win * 3 / 4; sent += sizeof(buf)) {
+			send_data(&w, seq, iss, ts, buf, sizeof(buf), 0);
+			seq += sizeof(buf);
+			while (pop_seg(&w, &s))  /* the TX buffer has no device */
+				last_win = s.win << app.c->rcv_wscale;
+		}
+		advance_ms(&w, (app.c->srtt8 >> 3) + 1);
+		send_data(&w, seq, iss, ts, buf, sizeof(buf), 0);
+		seq += sizeof(buf);
+		while (pop_seg(&w, &s))
+			last_win = s.win << app.c->rcv_wscale;
+	}
+	CHECK_EQ(tcp_rcv_window(app.c), cfg.tcp.rcvbuf);
+	CHECK(last_win > 65536);
+	worker_teardown(&w);
+}
+
 static void
 config_setup(void)
 {
-	struct dpx_port_conf *pc = &cfg.ports[0];
-	struct dpx_port *p = &net.ports[0];
-
-	cfg.n_ports = 1;
-	cfg.n_workers = 1;
-	cfg.arp = (struct dpx_arp_conf){ .max_entries = 16, .timeout_ms = 60000,
-		.retry_ms = 1000, .retries = 3, .max_pending = 4 };
+	test_net_one_port(&cfg, &net, pool, OUR_IP, 0, &our_mac);
 	cfg.tcp = (struct dpx_tcp_conf){ .rcvbuf = 262144, .sndbuf = 262144,
 		.max_connections = 64, .time_wait_ms = 60000,
 		.max_time_wait = 64, .rto_min_ms = 200, .rto_max_ms = 120000,
@@ -1127,18 +1156,6 @@ config_setup(void)
 		.ooo_max_segments = 64, .sack = true, .timestamps = true,
 		.window_scaling = true, .keepalive_idle_ms = 7200000,
 		.keepalive_interval_ms = 75000, .keepalive_probes = 9 };
-	snprintf(pc->name, sizeof(pc->name), "test");
-	pc->addrs[0] = (struct dpx_ipv4_prefix){ OUR_IP, 24 };
-	pc->n_addrs = 1;
-	pc->mtu = 1500;
-	net.cfg = &cfg;
-	net.n_ports = 1;
-	net.n_workers = 1;
-	net.pools[0] = pool;
-	p->conf = pc;
-	p->mac = our_mac;
-	p->masks[0] = 0xffffff00u;
-	p->mtu = 1500;
 }
 
 int
@@ -1176,6 +1193,7 @@ main(void)
 	RUN_TEST(test_sack_recovery);
 	RUN_TEST(test_sack_segments_fit_mtu);
 	RUN_TEST(test_zero_copy_stream);
+	RUN_TEST(test_receive_window_autotuning);
 	rte_mempool_free(pool);
 	test_eal_cleanup();
 	return TEST_SUMMARY();

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A dpx_net with one port and no device, for tests and fuzzers that feed
+ * frames to dpx_net_input() and read the worker's TX buffer instead of a
+ * NIC: address addr/24, MAC mac, MTU 1500, small ARP limits.
+ */
+#ifndef DPX_TEST_NET_FIXTURE_H
+#define DPX_TEST_NET_FIXTURE_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dpx_net.h"
+
+static inline void
+test_net_one_port(struct dpx_config *cfg, struct dpx_net *net,
+		  struct rte_mempool *pool, uint32_t addr, uint32_t gateway,
+		  const struct rte_ether_addr *mac)
+{
+	struct dpx_port_conf *pc = &cfg->ports[0];
+	struct dpx_port *p = &net->ports[0];
+
+	cfg->n_ports = 1;
+	cfg->n_workers = 1;
+	cfg->arp = (struct dpx_arp_conf){ .max_entries = 16,
+		.timeout_ms = 60000, .retry_ms = 1000, .retries = 3,
+		.max_pending = 4 };
+	snprintf(pc->name, sizeof(pc->name), "test");
+	pc->addrs[0] = (struct dpx_ipv4_prefix){ addr, 24 };
+	pc->n_addrs = 1;
+	pc->gateway = gateway;
+	pc->mtu = 1500;
+	net->cfg = cfg;
+	net->n_ports = 1;
+	net->n_workers = 1;
+	net->pools[0] = pool;
+	p->conf = pc;
+	p->mac = *mac;
+	p->masks[0] = 0xffffff00u;
+	p->mtu = 1500;
+}
+
+#endif /* DPX_TEST_NET_FIXTURE_H */
