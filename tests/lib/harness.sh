@@ -84,6 +84,9 @@ h_init() {
 	# A signal just exits; the EXIT trap then cleans up exactly once.
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	# Piped into head, or its terminal gone: still clean up.
+	trap 'exit 141' PIPE
+	trap 'exit 129' HUP
 }
 
 # True while PID exists and is not a zombie.
@@ -183,7 +186,8 @@ h_start_dpx() {
 	local -a dpx_args=(--config "$config" --ready-file "$ready")
 	[[ -n ${H_LOG_LEVEL:-} ]] && dpx_args+=(--log-level "$H_LOG_LEVEL")
 	local -a wrap=()
-	[[ -n ${H_DPX_WRAP:-} ]] && read -ra wrap <<<"$H_DPX_WRAP"
+	# Newlines in H_DPX_WRAP are word separators too (read stops at one).
+	[[ -n ${H_DPX_WRAP:-} ]] && read -ra wrap <<<"${H_DPX_WRAP//$'\n'/ }"
 
 	if [[ ! -x $H_DPX ]]; then
 		h_fail "start dpx" "$H_DPX not built"
