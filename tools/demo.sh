@@ -70,12 +70,18 @@ else
 fi
 sed 's/^/  /' "$H_TMP/echo.out" | tail -n 3
 
+# show_counters COMMAND: the non-zero counters of a telemetry command.
+show_counters() {
+	"$H_PY" tests/lib/dpx_telemetry.py "$H_PREFIX" "$1" |
+		"$H_PY" -c 'import json, sys
+for k, v in json.load(sys.stdin)[sys.argv[1]].items():
+    if v: print(f"  {k:24} {v}")' "$1"
+}
+
 say "dpx counters (telemetry /dpx/stats, non-zero only)"
-"$H_PY" tests/lib/dpx_telemetry.py "$H_PREFIX" /dpx/stats |
-	"$H_PY" -c 'import json,sys
-d = json.load(sys.stdin)["/dpx/stats"]
-for k, v in d.items():
-    if v: print(f"  {k:24} {v}")'
+show_counters /dpx/stats
+say "TCP counters (telemetry /dpx/tcp_stats, non-zero only)"
+show_counters /dpx/tcp_stats
 
 say "stopping dpx"
 h_summary
