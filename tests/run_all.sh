@@ -186,6 +186,7 @@ if ((!QUICK)) && CC=clang build build-fuzz; then
 	run_fuzz fuzz_net -max_len=1600
 	run_fuzz fuzz_timer
 	run_fuzz fuzz_tcp_options -max_len=80
+	run_fuzz fuzz_http -max_len=4096
 fi
 
 if selected config/check_config; then
