@@ -111,19 +111,29 @@ tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
 	return (uint16_t)~sum;
 }
 
+/* The send-queue segment holding the byte off bytes after snd_una;
+ * *off becomes the offset inside it. */
+static struct rte_mbuf *
+sndq_seek(const struct dpx_tcb *c, uint32_t *off)
+{
+	struct rte_mbuf *seg = c->sndq_head;
+
+	*off += c->sndq_head_off;
+	while (seg != NULL && *off >= seg->data_len) {
+		*off -= seg->data_len;
+		seg = seg->next;
+	}
+	return seg;
+}
+
 /* Zero copy: chains indirect mbufs that reference len queued bytes
  * starting off bytes after snd_una onto m. Returns 0 or -ENOBUFS. */
 static int
 sndq_attach(const struct dpx_tcb *c, struct rte_mempool *mp,
 	    struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
-	struct rte_mbuf *seg = c->sndq_head;
+	struct rte_mbuf *seg = sndq_seek(c, &off);
 
-	off += c->sndq_head_off;
-	while (seg != NULL && off >= seg->data_len) {
-		off -= seg->data_len;
-		seg = seg->next;
-	}
 	while (seg != NULL && len > 0) {
 		uint32_t n = RTE_MIN(len, (uint32_t)seg->data_len - off);
 		struct rte_mbuf *mi = rte_pktmbuf_alloc(mp);
@@ -152,13 +162,8 @@ sndq_attach(const struct dpx_tcb *c, struct rte_mempool *mp,
 static void
 sndq_copy(const struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
 {
-	const struct rte_mbuf *m = c->sndq_head;
+	const struct rte_mbuf *m = sndq_seek(c, &off);
 
-	off += c->sndq_head_off;
-	while (m != NULL && off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
 	while (m != NULL && len > 0) {
 		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
 
@@ -359,20 +364,14 @@ tcp_send_rst(struct dpx_worker *w, const struct tcp_key *k, unsigned int port,
 void
 tcp_retransmit_head(struct dpx_worker *w, struct dpx_tcb *c)
 {
-	uint32_t len = RTE_MIN(tcp_seg_payload(c), c->sndq_bytes);
-	uint8_t flags = RTE_TCP_ACK_FLAG;
-
 	if (c->snd_wnd == 0 && tcp_inflight(c) == 0) {
 		/* Zero-window probe: an old sequence number makes the peer
 		 * answer with its current window. */
 		tcp_emit(w, c, c->snd_una - 1, RTE_TCP_ACK_FLAG, 0, 0);
 		return;
 	}
-	if (c->fin_queued && c->snd_una + len == tcp_data_end(c) &&
-	    seq_gt(c->snd_max, tcp_data_end(c)))
-		flags |= RTE_TCP_FIN_FLAG;
-	tcp_w(w)->stats.retransmits++;
-	tcp_emit(w, c, c->snd_una, flags, 0, len);
+	tcp_retransmit_at(w, c, c->snd_una,
+			  RTE_MIN(tcp_seg_payload(c), c->sndq_bytes));
 }
 
 void
