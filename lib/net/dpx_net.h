@@ -134,8 +134,10 @@ int dpx_net_worker_init(struct dpx_worker *w, struct dpx_net *net);
 void dpx_net_worker_fini(struct dpx_worker *w);
 
 /* One pass of the worker loop: packets dispatched by peers, RX bursts on
- * every port, protocol processing, timers, TX flush. Returns the number of
- * packets received from ports and peers (0 lets the caller back off). */
+ * every port, protocol processing, ARP timers. Returns the number of
+ * packets received from ports and peers (0 lets the caller back off).
+ * What it queued for TX waits for dpx_net_flush(), which the caller runs
+ * once per pass, after its own work (TCP timers), not twice. */
 unsigned int dpx_net_worker_poll(struct dpx_worker *w);
 
 /* Sends a gratuitous ARP for every address of every port. */

@@ -286,7 +286,6 @@ dpx_net_worker_poll(struct dpx_worker *w)
 		arp_timer(w, now);
 		nw->next_timer = now + nw->tsc_hz / 1000 * DPX_TIMER_PERIOD_MS;
 	}
-	dpx_net_flush(w);
 	return total;
 }
 
