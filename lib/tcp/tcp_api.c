@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -325,22 +326,41 @@ dpx_tcp_worker_init(struct dpx_worker *w)
 	return 0;
 }
 
-void
-dpx_tcp_worker_fini(struct dpx_worker *w)
+/* Ends every connection; the application hears of each and releases its
+ * state. Collected first: deleting while iterating would restart the scan
+ * after each connection, quadratic with many of them. */
+static void
+tcp_destroy_all(struct dpx_worker *w, struct dpx_tcp_worker *tw)
 {
-	struct dpx_tcp_worker *tw = w->tcp;
+	int32_t n = rte_hash_count(tw->table), k = 0;
+	struct dpx_tcb **all = n > 0 ? malloc(sizeof(*all) * n) : NULL;
 	const void *key;
 	uint32_t iter = 0;
 	void *data;
 
+	if (all == NULL) {              /* slow but needs no memory */
+		while (rte_hash_iterate(tw->table, &key, &data, &iter) >= 0) {
+			tcb_destroy(w, data, -ECONNABORTED);
+			iter = 0;
+		}
+		return;
+	}
+	while (k < n && rte_hash_iterate(tw->table, &key, &data, &iter) >= 0)
+		all[k++] = data;
+	for (int32_t i = 0; i < k; i++)
+		tcb_destroy(w, all[i], -ECONNABORTED);
+	free(all);
+}
+
+void
+dpx_tcp_worker_fini(struct dpx_worker *w)
+{
+	struct dpx_tcp_worker *tw = w->tcp;
+
 	if (tw == NULL)
 		return;
-	while (tw->table != NULL &&
-	       rte_hash_iterate(tw->table, &key, &data, &iter) >= 0) {
-		/* The application hears of it and releases its state. */
-		tcb_destroy(w, data, -ECONNABORTED);
-		iter = 0;                       /* the table changed */
-	}
+	if (tw->table != NULL)
+		tcp_destroy_all(w, tw);
 	rte_hash_free(tw->table);
 	rte_mempool_free(tw->tcb_pool);
 	rte_free(tw);
