@@ -73,18 +73,30 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-static int
-tel_worker_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+/* A telemetry parameter naming a worker: its index, -1 when absent, or
+ * -2 when it is not a valid worker index. */
+static long
+worker_param(const char *params)
 {
-	struct dpx_port_stats sum;
 	char *end;
 	long w;
 
-	(void)cmd;
 	if (params == NULL || *params == '\0')
 		return -1;
 	w = strtol(params, &end, 10);
 	if (*end != '\0' || w < 0 || w >= (long)stats_src->n_workers)
+		return -2;
+	return w;
+}
+
+static int
+tel_worker_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpx_port_stats sum;
+	long w = worker_param(params);
+
+	(void)cmd;
+	if (w < 0)                      /* a worker is required here */
 		return -1;
 	stats_sum(stats_src, (int)w, &sum);
 	stats_to_dict(d, &sum);
@@ -116,16 +128,11 @@ static const struct {
 static int
 tel_tcp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	long only = -1;
-	char *end;
+	long only = worker_param(params); /* -1: all workers */
 
 	(void)cmd;
-	if (params != NULL && *params != '\0') {
-		only = strtol(params, &end, 10);
-		if (*end != '\0' || only < 0 ||
-		    only >= (long)stats_src->n_workers)
-			return -1;
-	}
+	if (only == -2)
+		return -1;
 	rte_tel_data_start_dict(d);
 	for (size_t f = 0; f < RTE_DIM(tcp_stat_fields); f++) {
 		uint64_t sum = 0;
