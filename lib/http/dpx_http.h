@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/http: strict HTTP/1.1 request-head parsing (RFC 9112) for the reverse
- * proxy. Plain C, no DPDK: it owns only the parse of a request line and its
- * header fields into spans of the caller's buffer, and the framing decision
- * (no body / Content-Length / chunked) with the checks that close
- * request-smuggling doors. It allocates nothing and keeps no state between
- * calls.
+ * lib/http: strict HTTP/1.1 message handling (RFC 9112) for the reverse
+ * proxy. Plain C, no DPDK. It owns:
+ *  - the parse of request and response heads into spans of the caller's
+ *    buffer, and the framing decision (none / Content-Length / chunked /
+ *    until close) with the checks that close request-smuggling doors;
+ *  - an incremental scanner that finds the end of a chunked body in
+ *    arbitrary fragments, so that the body can be passed through unchanged;
+ *  - the writers of the heads dpx sends on (hop-by-hop fields removed,
+ *    Forwarded/X-Forwarded-*, Via, Server and route header edits applied)
+ *    and of its own small error responses.
+ * It allocates nothing; only the chunked scanner keeps state, in a struct
+ * the caller owns.
  */
 #ifndef DPX_HTTP_H
 #define DPX_HTTP_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "dpx_core.h"	/* dpx_hdr_edits, dpx_forwarded, dpx_server_header */
 
 #define DPX_HTTP_MAX_HEADERS 100	/* hard cap of dpx_http_request */
 
@@ -40,6 +48,7 @@ enum dpx_http_body {
 	DPX_HTTP_BODY_NONE,
 	DPX_HTTP_BODY_LENGTH,	/* content_length bytes follow the head */
 	DPX_HTTP_BODY_CHUNKED,
+	DPX_HTTP_BODY_CLOSE,	/* responses only: delimited by connection close */
 };
 
 struct dpx_http_request {
@@ -59,7 +68,24 @@ struct dpx_http_request {
 	uint32_t head_len;		/* bytes of the head incl. CRLFCRLF */
 };
 
-/* Error numbers; dpx_http_parse_request() returns their negation. */
+struct dpx_http_response {
+	uint16_t status;		/* 100..599 */
+	uint8_t version_minor;		/* 0 or 1 */
+	struct dpx_http_str reason;	/* may be empty */
+	struct dpx_http_header headers[DPX_HTTP_MAX_HEADERS];
+	uint32_t n_headers;
+	enum dpx_http_body body;	/* NONE, LENGTH, CHUNKED or CLOSE */
+	uint64_t content_length;	/* valid if body == DPX_HTTP_BODY_LENGTH */
+	/* The server keeps the connection open after this response: false
+	 * for Connection: close, HTTP/1.0 without Connection: keep-alive,
+	 * BODY_CLOSE and 101. After another 1xx the final response follows
+	 * on the same connection. */
+	bool keep_alive;
+	bool upgrade;			/* 101 Switching Protocols */
+	uint32_t head_len;		/* bytes of the head incl. CRLFCRLF */
+};
+
+/* Error numbers; the parsers return their negation. */
 enum {
 	DPX_HTTP_E_BAD = 1,		/* 400 */
 	DPX_HTTP_E_URI_TOO_LONG,	/* 414: request line over max_line */
@@ -84,5 +110,127 @@ int dpx_http_parse_request(const char *buf, uint32_t len,
 
 /* HTTP status code for a negative return of dpx_http_parse_request(). */
 int dpx_http_error_status(int err);
+
+/*
+ * Parse the response head at the start of buf[0, len), with the same return
+ * convention as dpx_http_parse_request(). Any negative return means the
+ * server's response is unusable (the proxy answers 502): bad syntax, a
+ * status outside 100..599, a version other than HTTP/1.0 and 1.1, line or
+ * head over lim (max_body is not used), Content-Length malformed or
+ * repeated, Content-Length with Transfer-Encoding, "chunked" twice, or
+ * Transfer-Encoding in HTTP/1.0. request_was_head: the request was HEAD, so
+ * the response has no body whatever its fields say. lim NULL: defaults.
+ */
+int dpx_http_parse_response(const char *buf, uint32_t len,
+			    const struct dpx_http_limits *lim,
+			    bool request_was_head,
+			    struct dpx_http_response *rsp);
+
+/*
+ * Incremental scanner of a chunked body (RFC 9112 7.1) for pass-through:
+ * it finds where the body ends and checks its framing, without copying and
+ * across any fragmentation of the bytes. Chunk extensions and trailer
+ * fields are checked for allowed bytes and forwarded as they are. Strict:
+ * every line ends in CRLF, the size is bare hex digits (no "0x", sign or
+ * whitespace) below 2^63, and the data is followed by CRLF.
+ */
+struct dpx_http_chunked {
+	uint64_t remaining;	/* chunk data left to skip, or size being read */
+	uint64_t body_bytes;	/* chunk data seen so far */
+	uint32_t line_len;	/* bytes of the current size or trailer line */
+	uint32_t trailer_bytes;
+	uint32_t max_line;
+	uint32_t max_trailer_bytes;
+	uint8_t state;
+};
+
+/*
+ * max_line bounds each chunk-size line (size and extensions) and each
+ * trailer field line, without CRLF; max_trailer_bytes bounds the trailer
+ * field lines together, with their CRLFs (0: no trailer field allowed).
+ */
+void dpx_http_chunked_init(struct dpx_http_chunked *st, uint32_t max_line,
+			   uint32_t max_trailer_bytes);
+
+/*
+ * Scan buf[0, len), the next bytes of the body. Returns 1 when the body
+ * (last chunk, trailers and final CRLF) ended inside buf, with *used the
+ * bytes up to and including that CRLF (any later bytes belong to the next
+ * message); 0 when all len bytes belong to the body and more are needed
+ * (*used = len); -DPX_HTTP_E_BAD on invalid framing (*used = offset of the
+ * offending byte). After 1 or an error the state is final: further calls
+ * return the same with *used = 0.
+ */
+int dpx_http_chunked_scan(struct dpx_http_chunked *st, const char *buf,
+			  uint32_t len, uint32_t *used);
+
+/* Decoded payload bytes so far (for access logs and limits). */
+uint64_t dpx_http_chunked_body_bytes(const struct dpx_http_chunked *st);
+
+/* How dpx_http_write_request() rewrites a request head for the server. */
+struct dpx_http_req_rewrite {
+	const char *client_addr;	/* the client, e.g. "198.18.0.1" */
+	const char *proto;		/* "http" */
+	enum dpx_forwarded forwarded;
+	bool via;			/* append "1.x dpx" to Via */
+	const struct dpx_hdr_edits *edits;	/* route's edits, may be NULL */
+};
+
+/*
+ * Write the head to forward req to a server into out[0, cap):
+ * "METHOD TARGET HTTP/1.1" (HTTP/1.0 for a 1.0 request, so that the
+ * server frames its response for a 1.0 client), then Host if there is one
+ * (first; the value is req->host, as RFC 9112 3.2.2 wants for
+ * absolute-form, or a route's set Host), the
+ * received fields in order less the hop-by-hop ones (Connection, Keep-Alive,
+ * Proxy-Connection, TE, Trailer, Upgrade unless req->upgrade, and each field
+ * Connection names except Host, Content-Length and Transfer-Encoding),
+ * "Connection: upgrade" for an upgrade, then per rw->forwarded
+ * X-Forwarded-For (received values, then the client), X-Forwarded-Proto and
+ * X-Forwarded-Host (received ones dropped) and/or Forwarded (received
+ * values, then "for=..;proto=..;host=.."), Via (received values, then
+ * "1.x dpx"), and the route's set fields; the route's remove and set names
+ * drop received and generated fields alike. Content-Length and
+ * Transfer-Encoding pass untouched, and route edits of framing or
+ * hop-by-hop fields (or with bytes not allowed in a field) are ignored.
+ * Returns the head length, or -1 if it does not fit in cap (out[0, cap)
+ * may then hold a partial head; nothing is written past cap).
+ */
+int dpx_http_write_request(char *out, uint32_t cap,
+			   const struct dpx_http_request *req,
+			   const struct dpx_http_req_rewrite *rw);
+
+/* How dpx_http_write_response() rewrites a response head for the client. */
+struct dpx_http_rsp_rewrite {
+	enum dpx_server_header server_header;
+	const char *server_value;	/* for REPLACE; NULL or "": as HIDE */
+	bool via;
+	const struct dpx_hdr_edits *edits;	/* route's edits, may be NULL */
+	bool close;	/* client connection closes after it: Connection: close */
+	bool client_http10_keepalive;	/* else: Connection: keep-alive */
+};
+
+/*
+ * Write the head to forward rsp to the client into out[0, cap):
+ * "HTTP/1.1 STATUS REASON", Server per rw->server_header (REPLACE puts it
+ * first; HIDE also drops X-Powered-By), the received fields in order less
+ * the hop-by-hop ones (as for requests; for a 101 Upgrade is kept and
+ * "Connection: upgrade" written), then "Connection: close" or
+ * "Connection: keep-alive" as rw asks (not for a 101), Via, and the route's
+ * edits. Content-Length and Transfer-Encoding pass untouched. Returns the
+ * head length, or -1 if it does not fit in cap.
+ */
+int dpx_http_write_response(char *out, uint32_t cap,
+			    const struct dpx_http_response *rsp,
+			    const struct dpx_http_rsp_rewrite *rw);
+
+/*
+ * Write a complete error response by dpx itself, e.g. "HTTP/1.1 502 Bad
+ * Gateway", Content-Type: text/plain, Content-Length, "Connection: close"
+ * if close, and the body "502 Bad Gateway\n". status is one of 400 403 404 405
+ * 408 413 414 421 429 431 500 501 502 503 504 505. Returns the length, or
+ * -1 for another status or if cap is too small.
+ */
+int dpx_http_write_error(char *out, uint32_t cap, int status, bool close);
 
 #endif /* DPX_HTTP_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Strict HTTP/1.1 request-head parser (RFC 9112, RFC 9110). Lines are found
- * with memchr(LF); bytes are then checked with table lookups. Anything that
- * two parsers could frame differently is rejected rather than repaired:
+ * Strict HTTP/1.1 request- and response-head parser (RFC 9112, RFC 9110).
+ * Lines are found with memchr(LF); bytes are then checked with table
+ * lookups. Anything that two parsers could frame differently is rejected
+ * rather than repaired:
  *
  *  - every line must end in CRLF: a bare LF, or a CR anywhere else, is 400;
  *  - a field line starting with SP/HTAB (obs-fold) is 400, and so is any
@@ -19,13 +20,20 @@
  *  - HTTP/1.1 needs exactly one Host field, HTTP/1.0 at most one; an empty
  *    Host or one with bytes outside an authority is 400;
  *  - Connection must be a token list (else 400).
+ *
+ * Responses share the field-line rules, the Content-Length rules and the
+ * ban on Content-Length with Transfer-Encoding. Their framing follows RFC
+ * 9112 6.3: no body after HEAD, 1xx, 204 and 304; chunked when it is the
+ * final coding, else read until close; Transfer-Encoding in an HTTP/1.0
+ * response is an error (6.1 calls such framing faulty).
  */
 #include <string.h>
 
 #include "dpx_http.h"
+#include "http_internal.h"
 
 /* tchar (RFC 9110 5.6.2): method and field names, list elements */
-static const uint8_t tok_tab[256] = {
+const uint8_t dpx_http_tok_tab[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
@@ -45,7 +53,7 @@ static const uint8_t tok_tab[256] = {
 };
 
 /* field-value bytes: HTAB, SP, VCHAR, obs-text; no other CTL, no DEL */
-static const uint8_t val_tab[256] = {
+const uint8_t dpx_http_val_tab[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -110,54 +118,38 @@ const struct dpx_http_limits dpx_http_default_limits = {
 
 #define ERR(e) (-DPX_HTTP_E_##e)
 
-static inline unsigned char lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-static inline bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* Case-insensitive compare with a lower-case literal. */
 static bool ieq(const char *p, uint32_t n, const char *lit, uint32_t litlen)
 {
 	if (n != litlen)
 		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (lower((unsigned char)p[i]) != (unsigned char)lit[i])
+		if (dpx_http_lower((unsigned char)p[i]) !=
+		    (unsigned char)lit[i])
 			return false;
 	return true;
 }
 
 #define IEQ(p, n, lit) ieq((p), (n), lit, sizeof(lit) - 1)
 
-/* Strict token list: token *( OWS "," OWS token ), no empty elements. */
-struct list_it {
-	const char *p, *end;
-	bool first;
-};
-
-/* 1: *tok set; 0: end of list; -1: malformed. */
-static int list_next(struct list_it *it, struct dpx_http_str *tok)
+int dpx_http_list_next(struct dpx_http_list_it *it, struct dpx_http_str *tok)
 {
 	const char *p = it->p, *end = it->end, *s;
 
 	if (!it->first) {
 		if (p == end)
 			return 0;
-		while (p < end && is_ows(*p))
+		while (p < end && dpx_http_is_ows(*p))
 			p++;
 		if (p == end || *p != ',')
 			return -1;
 		p++;
-		while (p < end && is_ows(*p))
+		while (p < end && dpx_http_is_ows(*p))
 			p++;
 	}
 	it->first = false;
 	s = p;
-	while (p < end && tok_tab[(unsigned char)*p])
+	while (p < end && dpx_http_tok_tab[(unsigned char)*p])
 		p++;
 	if (p == s)
 		return -1;
@@ -200,7 +192,7 @@ static int parse_request_line(const char *line, uint32_t n,
 	const char *t;
 	uint32_t i = 0, s, j, v, tn;
 
-	while (i < n && tok_tab[(unsigned char)line[i]])
+	while (i < n && dpx_http_tok_tab[(unsigned char)line[i]])
 		i++;
 	if (i == 0 || i == n || line[i] != ' ')
 		return ERR(BAD);
@@ -290,7 +282,7 @@ static int classify_field(const struct dpx_http_header *h,
 {
 	const char *np = h->name.p, *vp = h->value.p;
 	uint32_t nl = h->name.len, vl = h->value.len;
-	struct list_it it = { vp, vp + vl, true };
+	struct dpx_http_list_it it = { vp, vp + vl, true };
 	struct dpx_http_str tok;
 	int r;
 
@@ -312,7 +304,7 @@ static int classify_field(const struct dpx_http_header *h,
 	case 10:
 		if (!IEQ(np, nl, "connection"))
 			break;
-		while ((r = list_next(&it, &tok)) > 0) {
+		while ((r = dpx_http_list_next(&it, &tok)) > 0) {
 			if (IEQ(tok.p, tok.len, "close"))
 				fs->conn_close = true;
 			else if (IEQ(tok.p, tok.len, "keep-alive"))
@@ -333,7 +325,7 @@ static int classify_field(const struct dpx_http_header *h,
 		if (!IEQ(np, nl, "transfer-encoding"))
 			break;
 		fs->n_te++;
-		while ((r = list_next(&it, &tok)) > 0) {
+		while ((r = dpx_http_list_next(&it, &tok)) > 0) {
 			fs->te_last_chunked = IEQ(tok.p, tok.len, "chunked");
 			if (fs->te_last_chunked)
 				fs->te_chunked++;
@@ -419,18 +411,84 @@ static uint32_t find_lf(const char *buf, uint32_t len, uint32_t ls,
 	return UINT32_MAX;
 }
 
+static uint32_t header_cap(const struct dpx_http_limits *lim)
+{
+	return lim->max_headers < DPX_HTTP_MAX_HEADERS ?
+	       lim->max_headers : DPX_HTTP_MAX_HEADERS;
+}
+
+/*
+ * Parse the field lines from buf[*pos] up to and including the empty line
+ * ending the head, into hdr[0, *n_hdr) and fs. Returns 1 with *pos just past
+ * the head, 0 when more bytes are needed, or a negative error.
+ */
+static int parse_fields(const char *buf, uint32_t len, uint32_t *pos,
+			const struct dpx_http_limits *lim,
+			struct dpx_http_header *hdr, uint32_t *n_hdr,
+			struct field_state *fs)
+{
+	uint32_t max_hdrs = header_cap(lim), p = *pos, le;
+	int why, r;
+
+	memset(fs, 0, sizeof(*fs));
+	*n_hdr = 0;
+	for (;;) {
+		const char *line = buf + p;
+		struct dpx_http_header *h;
+		uint32_t n, i, v, e;
+
+		if (p >= lim->max_head)
+			return ERR(HEADERS_TOO_LARGE);
+		le = find_lf(buf, len, p, lim->max_line, lim->max_head, &why);
+		if (le == UINT32_MAX)
+			return why == 0 ? 0 : ERR(HEADERS_TOO_LARGE);
+		if (le == p || buf[le - 1] != '\r')
+			return ERR(BAD);
+		n = le - 1 - p;
+		p = le + 1;
+		if (n == 0)
+			break;
+		if (dpx_http_is_ows(line[0]))		/* obs-fold */
+			return ERR(BAD);
+		i = 0;
+		while (i < n && dpx_http_tok_tab[(unsigned char)line[i]])
+			i++;
+		if (i == 0 || i == n || line[i] != ':')
+			return ERR(BAD);
+		v = i + 1;
+		while (v < n && dpx_http_is_ows(line[v]))
+			v++;
+		e = n;
+		while (e > v && dpx_http_is_ows(line[e - 1]))
+			e--;
+		for (uint32_t k = v; k < e; k++)
+			if (!dpx_http_val_tab[(unsigned char)line[k]])
+				return ERR(BAD);
+		if (*n_hdr >= max_hdrs)
+			return ERR(HEADERS_TOO_LARGE);
+		h = &hdr[(*n_hdr)++];
+		h->name.p = line;
+		h->name.len = i;
+		h->value.p = line + v;
+		h->value.len = e - v;
+		r = classify_field(h, fs);
+		if (r < 0)
+			return r;
+	}
+	*pos = p;
+	return 1;
+}
+
 int dpx_http_parse_request(const char *buf, uint32_t len,
 			   const struct dpx_http_limits *lim,
 			   struct dpx_http_request *req)
 {
 	struct field_state fs;
-	uint32_t max_hdrs, pos = 0, le;
+	uint32_t pos = 0, le;
 	int why, r;
 
 	if (lim == NULL)
 		lim = &dpx_http_default_limits;
-	max_hdrs = lim->max_headers < DPX_HTTP_MAX_HEADERS ?
-		   lim->max_headers : DPX_HTTP_MAX_HEADERS;
 
 	/* RFC 9112 2.2: empty lines before the request line are ignored. */
 	while (len - pos >= 2 && buf[pos] == '\r' && buf[pos + 1] == '\n')
@@ -449,56 +507,117 @@ int dpx_http_parse_request(const char *buf, uint32_t len,
 		return r;
 	pos = le + 1;
 
-	memset(&fs, 0, sizeof(fs));
-	req->n_headers = 0;
-	for (;;) {
-		const char *line = buf + pos;
-		struct dpx_http_header *h;
-		uint32_t n, i, v, e;
-
-		if (pos >= lim->max_head)
-			return ERR(HEADERS_TOO_LARGE);
-		le = find_lf(buf, len, pos, lim->max_line, lim->max_head, &why);
-		if (le == UINT32_MAX)
-			return why == 0 ? 0 : ERR(HEADERS_TOO_LARGE);
-		if (le == pos || buf[le - 1] != '\r')
-			return ERR(BAD);
-		n = le - 1 - pos;
-		pos = le + 1;
-		if (n == 0)
-			break;
-		if (is_ows(line[0]))		/* obs-fold */
-			return ERR(BAD);
-		i = 0;
-		while (i < n && tok_tab[(unsigned char)line[i]])
-			i++;
-		if (i == 0 || i == n || line[i] != ':')
-			return ERR(BAD);
-		v = i + 1;
-		while (v < n && is_ows(line[v]))
-			v++;
-		e = n;
-		while (e > v && is_ows(line[e - 1]))
-			e--;
-		for (uint32_t k = v; k < e; k++)
-			if (!val_tab[(unsigned char)line[k]])
-				return ERR(BAD);
-		if (req->n_headers >= max_hdrs)
-			return ERR(HEADERS_TOO_LARGE);
-		h = &req->headers[req->n_headers++];
-		h->name.p = line;
-		h->name.len = i;
-		h->value.p = line + v;
-		h->value.len = e - v;
-		r = classify_field(h, &fs);
-		if (r < 0)
-			return r;
-	}
-
+	r = parse_fields(buf, len, &pos, lim, req->headers, &req->n_headers,
+			 &fs);
+	if (r <= 0)
+		return r;
 	r = finish(req, &fs, lim);
 	if (r < 0)
 		return r;
 	req->head_len = pos;
+	return 1;
+}
+
+/*
+ * status-line = HTTP-version SP status-code SP [ reason-phrase ]. The SP
+ * after the code is also accepted missing when the reason is empty, as
+ * widely deployed servers send "HTTP/1.1 200\r\n"; that cannot change how
+ * anything is framed.
+ */
+static int parse_status_line(const char *line, uint32_t n,
+			     struct dpx_http_response *rsp)
+{
+	uint32_t code = 0;
+
+	if (n < 12 || memcmp(line, "HTTP/", 5) != 0 ||
+	    line[5] < '0' || line[5] > '9' || line[6] != '.' ||
+	    line[7] < '0' || line[7] > '9' || line[8] != ' ')
+		return ERR(BAD);
+	for (uint32_t i = 9; i < 12; i++) {
+		if (line[i] < '0' || line[i] > '9')
+			return ERR(BAD);
+		code = code * 10 + (uint32_t)(line[i] - '0');
+	}
+	if (code < 100 || code > 599)
+		return ERR(BAD);
+	if (n > 12 && line[12] != ' ')
+		return ERR(BAD);
+	for (uint32_t i = 13; i < n; i++)
+		if (!dpx_http_val_tab[(unsigned char)line[i]])
+			return ERR(BAD);
+	if (line[5] != '1' || line[7] > '1')
+		return ERR(VERSION);
+	rsp->version_minor = (uint8_t)(line[7] - '0');
+	rsp->status = (uint16_t)code;
+	rsp->reason.p = line + (n > 12 ? 13 : 12);
+	rsp->reason.len = n > 12 ? n - 13 : 0;
+	return 0;
+}
+
+/* Message body length of a response: RFC 9112 6.3, strictly. */
+static int finish_response(struct dpx_http_response *rsp,
+			   const struct field_state *fs, bool request_was_head)
+{
+	bool v11 = rsp->version_minor == 1;
+	uint16_t st = rsp->status;
+
+	if (fs->n_te > 0) {
+		/* RFC 9112 6.1: TE in HTTP/1.0 means faulty framing */
+		if (!v11 || fs->n_cl > 0 || fs->te_chunked > 1)
+			return ERR(BAD);
+	}
+	rsp->content_length = 0;
+	if (request_was_head || st < 200 || st == 204 || st == 304)
+		rsp->body = DPX_HTTP_BODY_NONE;
+	else if (fs->n_te > 0)
+		rsp->body = fs->te_last_chunked ? DPX_HTTP_BODY_CHUNKED :
+						  DPX_HTTP_BODY_CLOSE;
+	else if (fs->n_cl == 1)
+		rsp->body = DPX_HTTP_BODY_LENGTH;
+	else
+		rsp->body = DPX_HTTP_BODY_CLOSE;
+	if (rsp->body == DPX_HTTP_BODY_LENGTH)
+		rsp->content_length = fs->cl;
+
+	rsp->upgrade = st == 101;
+	if (v11)
+		rsp->keep_alive = !fs->conn_close;
+	else
+		rsp->keep_alive = fs->conn_keep_alive && !fs->conn_close;
+	if (rsp->body == DPX_HTTP_BODY_CLOSE || rsp->upgrade)
+		rsp->keep_alive = false;
+	return 0;
+}
+
+int dpx_http_parse_response(const char *buf, uint32_t len,
+			    const struct dpx_http_limits *lim,
+			    bool request_was_head,
+			    struct dpx_http_response *rsp)
+{
+	struct field_state fs;
+	uint32_t pos = 0, le;
+	int why, r;
+
+	if (lim == NULL)
+		lim = &dpx_http_default_limits;
+	le = find_lf(buf, len, 0, lim->max_line, lim->max_head, &why);
+	if (le == UINT32_MAX)
+		return why == 0 ? 0 : ERR(HEADERS_TOO_LARGE);
+	if (le == 0 || buf[le - 1] != '\r')
+		return ERR(BAD);
+	r = parse_status_line(buf, le - 1, rsp);
+	if (r < 0)
+		return r;
+	pos = le + 1;
+
+	r = parse_fields(buf, len, &pos, lim, rsp->headers, &rsp->n_headers,
+			 &fs);
+	if (r <= 0)
+		return r;
+	r = finish_response(rsp, &fs, request_was_head);
+	if (r < 0)
+		return r;
+	rsp->head_len = pos;
 	return 1;
 }
 

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer target for the HTTP/1.1 request-head parser. The first two
- * bytes pick small limits (so that the 414/431 paths are reached); the rest
- * is the received data, copied to an exact-size heap buffer so that ASan
- * sees any overread. Checks: a known status for every error, spans inside
- * the head, a head ending in CRLFCRLF, and the same answer when only the
- * head, or one byte less, is passed again.
+ * libFuzzer target for lib/http. The first byte picks the mode:
+ *  0 request head, 1 response head: the next two bytes pick small limits
+ *    (so that the 414/431 paths are reached) and the rewrite options; the
+ *    rest is the received data, copied to an exact-size heap buffer so that
+ *    ASan sees any overread. Checks: a known status for every error, spans
+ *    inside the head, a head ending in CRLFCRLF, the same answer when only
+ *    the head, or one byte less, is passed again; then the head writer's
+ *    output must parse again with the same framing, and must be refused,
+ *    not overflowed, with one byte less of room.
+ *  2 chunked body: five bytes pick the limits, a split point and a
+ *    fragment size; the outcome (result, bytes used, payload bytes) must be
+ *    the same in one call, in two calls split there, and in fragments.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +22,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct dpx_http_request req, req2;
+static struct dpx_http_response rsp, rsp2;
+static struct dpx_hdr_edits edits;
 
 static void check_span(struct dpx_http_str s, const char *buf, uint32_t head)
 {
@@ -25,26 +33,130 @@ static void check_span(struct dpx_http_str s, const char *buf, uint32_t head)
 		abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check_head(const char *buf, uint32_t len, uint32_t h,
+		       const struct dpx_http_limits *lim,
+		       const struct dpx_http_header *hdr, uint32_t n_hdr)
 {
-	struct dpx_http_limits lim = dpx_http_default_limits;
-	uint32_t len;
-	char *buf;
+	if (h < 4 || h > len || h > lim->max_head ||
+	    memcmp(buf + h - 4, "\r\n\r\n", 4) != 0)
+		abort();
+	if (n_hdr > DPX_HTTP_MAX_HEADERS || n_hdr > lim->max_headers)
+		abort();
+	for (uint32_t i = 0; i < n_hdr; i++) {
+		check_span(hdr[i].name, buf, h);
+		check_span(hdr[i].value, buf, h);
+	}
+}
+
+static void set_limits(const uint8_t *d, struct dpx_http_limits *lim)
+{
+	*lim = dpx_http_default_limits;
+	if (d[0] & 1) {
+		lim->max_line = 16 + d[1] % 64;
+		lim->max_headers = d[0] >> 4;
+		lim->max_head = 64 + (uint32_t)d[1] * 2;
+		lim->max_body = d[0] & 2 ? 1000 : 0;
+	}
+}
+
+static void init_edits(uint8_t sel)
+{
+	memset(&edits, 0, sizeof(edits));
+	strcpy(edits.set[edits.n_set].name, "X-Set");
+	strcpy(edits.set[edits.n_set++].value, "v");
+	if (sel & 1) {
+		strcpy(edits.set[edits.n_set].name, "Host");
+		strcpy(edits.set[edits.n_set++].value, "backend.example:81");
+	}
+	/* reserved for dpx: must be ignored */
+	strcpy(edits.set[edits.n_set].name, "Content-Length");
+	strcpy(edits.set[edits.n_set++].value, "1");
+	strcpy(edits.remove[edits.n_remove++], "cookie");
+	strcpy(edits.remove[edits.n_remove++], "transfer-encoding");
+	if (sel & 2)
+		strcpy(edits.remove[edits.n_remove++], "x-forwarded-for");
+}
+
+typedef int (*write_fn)(char *out, uint32_t cap, const void *msg,
+			const void *rw);
+
+static int write_req(char *out, uint32_t cap, const void *m, const void *rw)
+{
+	return dpx_http_write_request(out, cap, m, rw);
+}
+
+static int write_rsp(char *out, uint32_t cap, const void *m, const void *rw)
+{
+	return dpx_http_write_response(out, cap, m, rw);
+}
+
+/*
+ * Write with room to spare, then again with exactly the room needed and
+ * one byte less (exact-size buffers): same bytes, then -1. Returns the
+ * output (caller frees) and its length in *n.
+ */
+static char *write_checked(write_fn wr, const void *msg, const void *rw,
+			   uint32_t len, int *n)
+{
+	uint32_t cap = 2 * len + 4096;
+	char *out = malloc(cap), *b;
+	int m;
+
+	*n = wr(out, cap, msg, rw);
+	if (*n <= 0)
+		abort();
+	b = malloc((size_t)*n);
+	m = wr(b, (uint32_t)*n, msg, rw);
+	if (m != *n || memcmp(b, out, (size_t)m) != 0)
+		abort();
+	free(b);
+	b = malloc((size_t)*n - 1 ? (size_t)*n - 1 : 1);
+	if (wr(b, (uint32_t)*n - 1, msg, rw) != -1)
+		abort();
+	free(b);
+	return out;
+}
+
+static void rewrite_request(uint8_t sel, uint32_t len)
+{
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.1", .proto = "http",
+		.forwarded = (enum dpx_forwarded)(sel % 4),
+		.via = sel & 4, .edits = sel & 8 ? &edits : NULL,
+	};
+	struct dpx_http_limits lim;
+	char *out;
+	int n, r;
+
+	init_edits(sel >> 4);
+	out = write_checked(write_req, &req, &rw, len, &n);
+	lim.max_line = (uint32_t)n;
+	lim.max_headers = DPX_HTTP_MAX_HEADERS;
+	lim.max_head = (uint32_t)n;
+	lim.max_body = 0;
+	r = dpx_http_parse_request(out, (uint32_t)n, &lim, &req2);
+	if (req.host.len == 0) {
+		/* "Host: " with an empty value: the proxy's parser says 400 */
+	} else if (r == -DPX_HTTP_E_HEADERS_TOO_LARGE) {
+		if (req.n_headers < DPX_HTTP_MAX_HEADERS - 8)
+			abort();
+	} else if (r != 1 || req2.head_len != (uint32_t)n ||
+		   req2.body != req.body ||
+		   req2.content_length != req.content_length ||
+		   req2.upgrade != req.upgrade ||
+		   req2.target.len != req.target.len ||
+		   memcmp(req2.target.p, req.target.p, req.target.len) != 0) {
+		abort();
+	}
+	free(out);
+}
+
+static void fuzz_request(const uint8_t *d, const char *buf, uint32_t len)
+{
+	struct dpx_http_limits lim;
 	int r, r2;
 
-	if (size < 2 || size > 200000)
-		return 0;
-	if (data[0] & 1) {
-		lim.max_line = 16 + data[1] % 64;
-		lim.max_headers = data[0] >> 4;
-		lim.max_head = 64 + (uint32_t)data[1] * 2;
-		lim.max_body = data[0] & 2 ? 1000 : 0;
-	}
-	data += 2;
-	len = (uint32_t)(size - 2);
-	buf = malloc(len ? len : 1);
-	memcpy(buf, data, len);
-
+	set_limits(d, &lim);
 	r = dpx_http_parse_request(buf, len, &lim, &req);
 	if (r < 0) {
 		int st = dpx_http_error_status(r);
@@ -55,22 +167,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (r == 1) {
 		uint32_t h = req.head_len;
 
-		if (h < 4 || h > len || h > lim.max_head ||
-		    memcmp(buf + h - 4, "\r\n\r\n", 4) != 0)
-			abort();
-		if (req.version_minor > 1 || req.n_headers > DPX_HTTP_MAX_HEADERS ||
-		    req.n_headers > lim.max_headers)
+		check_head(buf, len, h, &lim, req.headers, req.n_headers);
+		if (req.version_minor > 1)
 			abort();
 		if (req.method.len == 0 || req.target.len == 0)
 			abort();
 		check_span(req.method, buf, h);
 		check_span(req.target, buf, h);
 		check_span(req.host, buf, h);
-		for (uint32_t i = 0; i < req.n_headers; i++) {
-			check_span(req.headers[i].name, buf, h);
-			check_span(req.headers[i].value, buf, h);
-		}
 		if (req.body == DPX_HTTP_BODY_CHUNKED && req.version_minor != 1)
+			abort();
+		if (req.body == DPX_HTTP_BODY_CLOSE)
 			abort();
 		/* only the head: same result */
 		r2 = dpx_http_parse_request(buf, h, &lim, &req2);
@@ -83,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r2 = dpx_http_parse_request(buf, h - 1, &lim, &req2);
 		if (r2 == 1)
 			abort();
+		rewrite_request(d[2], len);
 	} else if (r != 0) {
 		abort();
 	}
@@ -90,6 +198,181 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* a prefix of an incomplete head is incomplete too */
 		if (dpx_http_parse_request(buf, len - 1, &lim, &req2) != 0)
 			abort();
+	}
+}
+
+static void rewrite_response(uint8_t sel, bool head, uint32_t len)
+{
+	struct dpx_http_rsp_rewrite rw = {
+		.server_header = (enum dpx_server_header)(sel % 3),
+		.server_value = sel & 4 ? "dpx/1" : NULL,
+		.via = sel & 8, .edits = sel & 16 ? &edits : NULL,
+		.close = sel & 32, .client_http10_keepalive = sel & 64,
+	};
+	struct dpx_http_limits lim;
+	char *out;
+	int n, r;
+
+	init_edits(sel >> 6);
+	out = write_checked(write_rsp, &rsp, &rw, len, &n);
+	lim.max_line = (uint32_t)n;
+	lim.max_headers = DPX_HTTP_MAX_HEADERS;
+	lim.max_head = (uint32_t)n;
+	lim.max_body = 0;
+	r = dpx_http_parse_response(out, (uint32_t)n, &lim, head, &rsp2);
+	if (r == -DPX_HTTP_E_HEADERS_TOO_LARGE) {
+		if (rsp.n_headers < DPX_HTTP_MAX_HEADERS - 8)
+			abort();
+	} else if (r != 1 || rsp2.head_len != (uint32_t)n ||
+		   rsp2.status != rsp.status || rsp2.body != rsp.body ||
+		   rsp2.content_length != rsp.content_length ||
+		   rsp2.upgrade != rsp.upgrade) {
+		abort();
+	}
+	free(out);
+}
+
+static void fuzz_response(const uint8_t *d, const char *buf, uint32_t len)
+{
+	struct dpx_http_limits lim;
+	bool head = d[0] & 4;
+	int r, r2;
+
+	set_limits(d, &lim);
+	r = dpx_http_parse_response(buf, len, &lim, head, &rsp);
+	if (r < 0) {
+		if (r != -DPX_HTTP_E_BAD && r != -DPX_HTTP_E_VERSION &&
+		    r != -DPX_HTTP_E_HEADERS_TOO_LARGE)
+			abort();
+	} else if (r == 1) {
+		uint32_t h = rsp.head_len;
+
+		check_head(buf, len, h, &lim, rsp.headers, rsp.n_headers);
+		check_span(rsp.reason, buf, h);
+		if (rsp.version_minor > 1 || rsp.status < 100 ||
+		    rsp.status > 599)
+			abort();
+		if (rsp.upgrade != (rsp.status == 101))
+			abort();
+		if ((head || rsp.status < 200 || rsp.status == 204 ||
+		     rsp.status == 304) && rsp.body != DPX_HTTP_BODY_NONE)
+			abort();
+		if (rsp.body == DPX_HTTP_BODY_CLOSE && rsp.keep_alive)
+			abort();
+		if (rsp.body != DPX_HTTP_BODY_LENGTH && rsp.content_length)
+			abort();
+		r2 = dpx_http_parse_response(buf, h, &lim, head, &rsp2);
+		if (r2 != 1 || rsp2.head_len != h || rsp2.body != rsp.body ||
+		    rsp2.content_length != rsp.content_length ||
+		    rsp2.n_headers != rsp.n_headers ||
+		    rsp2.keep_alive != rsp.keep_alive)
+			abort();
+		if (dpx_http_parse_response(buf, h - 1, &lim, head, &rsp2) == 1)
+			abort();
+		rewrite_response(d[3], head, len);
+	} else if (r != 0) {
+		abort();
+	}
+	if (r == 0 && len > 0 &&
+	    dpx_http_parse_response(buf, len - 1, &lim, head, &rsp2) != 0)
+		abort();
+}
+
+struct scan_result {
+	int r;
+	uint32_t used;		/* bytes used, or offset of the error */
+	uint64_t payload;
+};
+
+/* Scan s[0, len) in fragments of at most frag bytes, from a fresh state. */
+static struct scan_result scan(const char *s, uint32_t len, uint32_t frag,
+			       uint32_t max_line, uint32_t max_trl)
+{
+	struct dpx_http_chunked st;
+	struct scan_result res = { 0, 0, 0 };
+	uint32_t off = 0;
+
+	dpx_http_chunked_init(&st, max_line, max_trl);
+	do {
+		uint32_t n = len - off < frag ? len - off : frag, used = 0;
+
+		res.r = dpx_http_chunked_scan(&st, s + off, n, &used);
+		if (used > n || (res.r == 0 && used != n))
+			abort();
+		off += used;
+	} while (res.r == 0 && off < len);
+	res.used = off;
+	res.payload = dpx_http_chunked_body_bytes(&st);
+	return res;
+}
+
+static void fuzz_chunked(const uint8_t *d, const char *buf, uint32_t len)
+{
+	uint32_t max_line = d[0], max_trl = (uint32_t)d[1] * 4;
+	uint32_t k = ((uint32_t)d[2] | (uint32_t)d[3] << 8) % (len + 1);
+	uint32_t frag = d[4] % 16 + 1, u1 = 0, u2 = 0;
+	struct scan_result whole, frags;
+	struct dpx_http_chunked st;
+	char *a, *b;
+	int r1, r2 = 0;
+
+	whole = scan(buf, len, len ? len : 1, max_line, max_trl);
+	if (whole.r != 1 && whole.r != 0 && whole.r != -DPX_HTTP_E_BAD)
+		abort();
+	if (whole.r == 1 && (whole.used < 5 || whole.used > len ||
+			     memcmp(buf + whole.used - 2, "\r\n", 2) != 0))
+		abort();
+	if (whole.payload > len)
+		abort();
+
+	/* two halves, each in its own exact-size buffer */
+	a = malloc(k ? k : 1);
+	b = malloc(len - k ? len - k : 1);
+	memcpy(a, buf, k);
+	memcpy(b, buf + k, len - k);
+	dpx_http_chunked_init(&st, max_line, max_trl);
+	r1 = dpx_http_chunked_scan(&st, a, k, &u1);
+	if (r1 == 0) {
+		if (u1 != k)
+			abort();
+		r2 = dpx_http_chunked_scan(&st, b, len - k, &u2);
+		u1 += u2;
+		r1 = r2;
+	}
+	if (r1 != whole.r || u1 != whole.used)
+		abort();
+	if (r1 >= 0 && dpx_http_chunked_body_bytes(&st) != whole.payload)
+		abort();
+	free(a);
+	free(b);
+
+	frags = scan(buf, len, frag, max_line, max_trl);
+	if (frags.r != whole.r || frags.used != whole.used ||
+	    (whole.r >= 0 && frags.payload != whole.payload))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const size_t hdr = 6;	/* mode byte, then five parameter bytes */
+	uint32_t len;
+	char *buf;
+
+	if (size < hdr || size > 200000)
+		return 0;
+	len = (uint32_t)(size - hdr);
+	buf = malloc(len ? len : 1);
+	memcpy(buf, data + hdr, len);
+	switch (data[0] % 3) {
+	case 0:
+		fuzz_request(data + 1, buf, len);
+		break;
+	case 1:
+		fuzz_response(data + 1, buf, len);
+		break;
+	default:
+		fuzz_chunked(data + 1, buf, len);
+		break;
 	}
 	free(buf);
 	return 0;

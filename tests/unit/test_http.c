@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests for lib/http: valid request heads, incremental feeding, and a
- * request-smuggling corpus where each case must fail with an exact status.
+ * request-smuggling corpus where each case must fail with an exact status;
+ * response framing; the chunked scanner under every fragmentation and on
+ * invalid framings; exact bytes of the head writers and their behaviour
+ * with too small buffers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -330,6 +333,752 @@ static void test_limits(void)
 	CHECK_EQ(dpx_http_error_status(-DPX_HTTP_E_VERSION), 505);
 }
 
+/* ---- responses ---- */
+
+static struct dpx_http_response rsp;
+
+static int parse_rsp(const char *s, bool head)
+{
+	return dpx_http_parse_response(s, (uint32_t)strlen(s), NULL, head, &rsp);
+}
+
+struct rsp_case {
+	const char *rsp;
+	bool head;		/* request was HEAD */
+	int ret;		/* 1, 0 or -DPX_HTTP_E_* */
+	enum dpx_http_body body;
+	uint64_t cl;
+	bool keep_alive;
+};
+
+#define OK200 "HTTP/1.1 200 OK\r\n"
+static const struct rsp_case rsp_cases[] = {
+	{ OK200 "Content-Length: 5\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 5, true },
+	{ OK200 "Content-Length: 0\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 0, true },
+	{ OK200 "Content-Length: 5\r\n\r\n", true, 1, DPX_HTTP_BODY_NONE, 0, true },
+	{ OK200 "Transfer-Encoding: chunked\r\n\r\n", true, 1, DPX_HTTP_BODY_NONE, 0, true },
+	{ "HTTP/1.1 100 Continue\r\n\r\n", false, 1, DPX_HTTP_BODY_NONE, 0, true },
+	{ "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", false, 1, DPX_HTTP_BODY_NONE, 0, true },
+	{ "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", false, 1, DPX_HTTP_BODY_NONE, 0, true },
+	{ "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", false, 1, DPX_HTTP_BODY_NONE, 0, true },
+	{ "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n", false, 1, DPX_HTTP_BODY_NONE, 0, true },
+	{ OK200 "Transfer-Encoding: chunked\r\n\r\n", false, 1, DPX_HTTP_BODY_CHUNKED, 0, true },
+	{ OK200 "Transfer-Encoding: gzip, Chunked\r\n\r\n", false, 1, DPX_HTTP_BODY_CHUNKED, 0, true },
+	{ OK200 "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", false, 1, DPX_HTTP_BODY_CHUNKED, 0, true },
+	{ OK200 "Transfer-Encoding: gzip\r\n\r\n", false, 1, DPX_HTTP_BODY_CLOSE, 0, false },
+	{ OK200 "Transfer-Encoding: chunked, gzip\r\n\r\n", false, 1, DPX_HTTP_BODY_CLOSE, 0, false },
+	{ OK200 "\r\n", false, 1, DPX_HTTP_BODY_CLOSE, 0, false },
+	{ OK200 "Connection: close\r\nContent-Length: 3\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 3, false },
+	{ "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 3, false },
+	{ "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 3\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 3, true },
+	{ "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n", false, 1, DPX_HTTP_BODY_CLOSE, 0, false },
+	{ "HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 3\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 3, false },
+	{ "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", false, 1, DPX_HTTP_BODY_NONE, 0, false },
+	{ "HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 1, true },
+	{ "HTTP/1.1 599 \r\nContent-Length: 1\r\n\r\n", false, 1, DPX_HTTP_BODY_LENGTH, 1, true },
+	/* incomplete */
+	{ "", false, 0, 0, 0, false },
+	{ "HTTP/1.1 200 OK\r\n", false, 0, 0, 0, false },
+	{ OK200 "Content-Length: 5\r\n\r", false, 0, 0, 0, false },
+	/* framing errors */
+	{ OK200 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Transfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Content-Length: 5\r\nContent-Length: 6\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Content-Length: 5\r\nContent-Length: 5\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Content-Length: 5, 5\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Content-Length: -1\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Content-Length: 18446744073709551616\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Transfer-Encoding: chunked, chunked\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Transfer-Encoding: chunked;x=1\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	/* status line */
+	{ "HTTP/1.1 99 OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1 099 OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1 600 OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1 2000 OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1 20x OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1 200OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1  200 OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1 200 O\x01K\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "http/1.1 200 OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/1.1\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "\r\nHTTP/1.1 200 OK\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ "HTTP/2.0 200 OK\r\n\r\n", false, -DPX_HTTP_E_VERSION, 0, 0, false },
+	{ "HTTP/1.2 200 OK\r\n\r\n", false, -DPX_HTTP_E_VERSION, 0, 0, false },
+	/* field syntax, as strict as for requests */
+	{ "HTTP/1.1 200 OK\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Content-Length: 5\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "X: a\r\n b\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Content-Length : 5\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "X: a\rb\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "X\x7f: 1\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+	{ OK200 "Connection: close,,\r\n\r\n", false, -DPX_HTTP_E_BAD, 0, 0, false },
+};
+#undef OK200
+
+static void test_response_framing(void)
+{
+	for (size_t i = 0; i < sizeof(rsp_cases) / sizeof(rsp_cases[0]); i++) {
+		const struct rsp_case *c = &rsp_cases[i];
+		int r = parse_rsp(c->rsp, c->head);
+		bool ok = r == c->ret;
+
+		if (ok && r == 1)
+			ok = rsp.body == c->body && rsp.content_length == c->cl &&
+			     rsp.keep_alive == c->keep_alive &&
+			     rsp.head_len == strlen(c->rsp);
+		if (!ok)
+			fprintf(stderr, "response case %zu: got %d body %d "
+				"cl %llu ka %d: %s\n", i, r, (int)rsp.body,
+				(unsigned long long)rsp.content_length,
+				rsp.keep_alive, c->rsp);
+		CHECK(ok);
+	}
+}
+
+static void test_response_fields(void)
+{
+	static const char s[] = "HTTP/1.1 404 Not  Found \r\nServer: x\r\n"
+				"Content-Length: 2\r\n\r\nhiHTTP/1.1";
+	uint32_t head = (uint32_t)sizeof(s) - 1 - 10;
+
+	CHECK_EQ(parse_rsp(s, false), 1);
+	CHECK_EQ(rsp.status, 404);
+	CHECK_EQ(rsp.version_minor, 1);
+	CHECK(str_is(rsp.reason, "Not  Found "));
+	CHECK_EQ(rsp.n_headers, 2);
+	CHECK(str_is(rsp.headers[0].name, "Server"));
+	CHECK(str_is(rsp.headers[0].value, "x"));
+	CHECK_EQ(rsp.head_len, head);
+	CHECK(!rsp.upgrade);
+	/* every prefix is incomplete, each read from an exact-size copy */
+	for (uint32_t n = 0; n < head; n++) {
+		char *b = malloc(n ? n : 1);
+
+		memcpy(b, s, n);
+		CHECK_EQ(dpx_http_parse_response(b, n, NULL, false, &rsp), 0);
+		free(b);
+	}
+	CHECK_EQ(parse_rsp("HTTP/1.1 101 Switching Protocols\r\n"
+			   "Upgrade: h2c\r\nConnection: Upgrade\r\n\r\n", false), 1);
+	CHECK(rsp.upgrade);
+	CHECK_EQ(rsp.status, 101);
+	CHECK_EQ(parse_rsp("HTTP/1.1 200\r\n\r\n", false), 1);
+	CHECK_EQ(rsp.reason.len, 0);
+	CHECK_EQ(rsp.n_headers, 0);
+}
+
+static void test_response_limits(void)
+{
+	struct dpx_http_limits lim = {
+		.max_line = 24, .max_headers = 2, .max_head = 80,
+	};
+	const char *s;
+
+	s = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\n";
+	CHECK_EQ(dpx_http_parse_response(s, (uint32_t)strlen(s), &lim, false,
+					 &rsp), 1);
+	s = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+	CHECK_EQ(dpx_http_parse_response(s, (uint32_t)strlen(s), &lim, false,
+					 &rsp), -DPX_HTTP_E_HEADERS_TOO_LARGE);
+	s = "HTTP/1.1 200 A very long reason phrase\r\n\r\n";
+	CHECK_EQ(dpx_http_parse_response(s, (uint32_t)strlen(s), &lim, false,
+					 &rsp), -DPX_HTTP_E_HEADERS_TOO_LARGE);
+	s = "HTTP/1.1 200 OK\r\nX: 0123456789012345678901\r\n\r\n";
+	CHECK_EQ(dpx_http_parse_response(s, (uint32_t)strlen(s), &lim, false,
+					 &rsp), -DPX_HTTP_E_HEADERS_TOO_LARGE);
+}
+
+/* ---- chunked scanner ---- */
+
+#define NEXT_MSG "GET /next HTTP/1.1\r\nHost: a\r\n\r\n"
+
+struct chunked_case {
+	const char *body;
+	uint64_t payload;
+};
+
+static const struct chunked_case good_chunked[] = {
+	{ "5\r\nhello\r\n0\r\n\r\n", 5 },
+	{ "0\r\n\r\n", 0 },
+	{ "000\r\n\r\n", 0 },
+	{ "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Trailer: v\r\n\r\n", 15 },
+	{ "1F;a=\"q s\"\r\n0123456789abcdef0123456789abcde\r\n"
+	  "0;last\r\nA: b\r\nC:\r\n\r\n", 31 },
+	{ "1\r\n\r\r\n2\r\n\n\n\r\n00000\r\n\r\n", 3 },
+	{ "a\r\n0\r\n\r\n0\r\n\r\n\r\n0\r\n\r\n", 10 },
+};
+
+static uint32_t rng_state = 12345;
+
+static uint32_t rng(void)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return rng_state >> 8;
+}
+
+/*
+ * Feed s[0, len) in fragments of the sizes cuts[] gives (each copied to an
+ * exact-size heap buffer so that ASan sees any overread) until the scanner
+ * ends; returns its result and the total bytes used in *total.
+ */
+static int scan_frags(const char *s, uint32_t len, const uint32_t *cuts,
+		      uint32_t n_cuts, uint32_t max_line, uint32_t max_trl,
+		      uint32_t *total, uint64_t *payload)
+{
+	struct dpx_http_chunked st;
+	uint32_t off = 0, used = 0;
+	int r = 0;
+
+	dpx_http_chunked_init(&st, max_line, max_trl);
+	for (uint32_t i = 0; off < len; i++) {
+		uint32_t n = i < n_cuts ? cuts[i] : len - off;
+		char *b;
+
+		if (n > len - off)
+			n = len - off;
+		b = malloc(n ? n : 1);
+		memcpy(b, s + off, n);
+		r = dpx_http_chunked_scan(&st, b, n, &used);
+		free(b);
+		if (r < 0) {
+			*total = off + used;
+			return r;
+		}
+		if (used > n || (r == 0 && used != n))
+			return -100;	/* contract broken */
+		off += used;
+		if (r == 1)
+			break;
+	}
+	*total = off;
+	*payload = dpx_http_chunked_body_bytes(&st);
+	return r;
+}
+
+static void test_chunked_splits(void)
+{
+	static uint32_t cuts[512];
+
+	for (size_t c = 0; c < sizeof(good_chunked) / sizeof(good_chunked[0]);
+	     c++) {
+		char buf[256];
+		uint32_t blen = (uint32_t)strlen(good_chunked[c].body);
+		uint32_t len, total;
+		uint64_t payload;
+		int r;
+
+		snprintf(buf, sizeof(buf), "%s%s", good_chunked[c].body,
+			 NEXT_MSG);
+		len = (uint32_t)strlen(buf);
+
+		/* one call: the exact end, the next message untouched */
+		r = scan_frags(buf, len, NULL, 0, 64, 64, &total, &payload);
+		CHECK_EQ(r, 1);
+		CHECK_EQ(total, blen);
+		CHECK_EQ(payload, good_chunked[c].payload);
+
+		/* byte by byte */
+		for (uint32_t i = 0; i < len; i++)
+			cuts[i] = 1;
+		r = scan_frags(buf, len, cuts, len, 64, 64, &total, &payload);
+		CHECK_EQ(r, 1);
+		CHECK_EQ(total, blen);
+		CHECK_EQ(payload, good_chunked[c].payload);
+
+		/* every two-way split */
+		for (uint32_t k = 0; k <= blen; k++) {
+			cuts[0] = k;
+			r = scan_frags(buf, len, cuts, 1, 64, 64, &total,
+				       &payload);
+			CHECK_EQ(r, 1);
+			CHECK_EQ(total, blen);
+			CHECK_EQ(payload, good_chunked[c].payload);
+		}
+
+		/* random splits, empty fragments included */
+		for (int round = 0; round < 200; round++) {
+			for (uint32_t i = 0; i < len; i++)
+				cuts[i] = rng() % 7;
+			r = scan_frags(buf, len, cuts, len, 64, 64, &total,
+				       &payload);
+			CHECK_EQ(r, 1);
+			CHECK_EQ(total, blen);
+			CHECK_EQ(payload, good_chunked[c].payload);
+		}
+
+		/* a strict prefix is all body and incomplete */
+		for (uint32_t k = 0; k < blen; k++) {
+			struct dpx_http_chunked st;
+			uint32_t used = 12345;
+
+			dpx_http_chunked_init(&st, 64, 64);
+			CHECK_EQ(dpx_http_chunked_scan(&st, buf, k, &used), 0);
+			CHECK_EQ(used, k);
+		}
+	}
+}
+
+static void test_chunked_state(void)
+{
+	struct dpx_http_chunked st;
+	static char big[1 << 20];
+	uint32_t used = 0;
+	const char *s;
+
+	/* the largest size allowed, then data skipped in bulk */
+	dpx_http_chunked_init(&st, 64, 0);
+	s = "7fffffffffffffff\r\n";
+	CHECK_EQ(dpx_http_chunked_scan(&st, s, (uint32_t)strlen(s), &used), 0);
+	CHECK_EQ(used, strlen(s));
+	memset(big, '\n', sizeof(big));
+	CHECK_EQ(dpx_http_chunked_scan(&st, big, sizeof(big), &used), 0);
+	CHECK_EQ(used, sizeof(big));
+	CHECK_EQ(dpx_http_chunked_body_bytes(&st), sizeof(big));
+	CHECK_EQ(st.remaining, 0x7fffffffffffffffull - sizeof(big));
+
+	/* after the end: 1 and nothing used, whatever follows */
+	dpx_http_chunked_init(&st, 64, 0);
+	s = "0\r\n\r\nXYZ";
+	CHECK_EQ(dpx_http_chunked_scan(&st, s, (uint32_t)strlen(s), &used), 1);
+	CHECK_EQ(used, 5);
+	CHECK_EQ(dpx_http_chunked_scan(&st, "garbage", 7, &used), 1);
+	CHECK_EQ(used, 0);
+	CHECK_EQ(dpx_http_chunked_scan(&st, NULL, 0, &used), 1);
+
+	/* an error sticks, and points at the offending byte */
+	dpx_http_chunked_init(&st, 64, 0);
+	s = "5\r\nhelloX\r\n";
+	CHECK_EQ(dpx_http_chunked_scan(&st, s, (uint32_t)strlen(s), &used),
+		 -DPX_HTTP_E_BAD);
+	CHECK_EQ(used, 8);
+	CHECK_EQ(dpx_http_chunked_scan(&st, "\r\n0\r\n\r\n", 7, &used),
+		 -DPX_HTTP_E_BAD);
+	CHECK_EQ(used, 0);
+
+	/* empty input on a fresh state: need more */
+	dpx_http_chunked_init(&st, 64, 0);
+	used = 99;
+	CHECK_EQ(dpx_http_chunked_scan(&st, "", 0, &used), 0);
+	CHECK_EQ(used, 0);
+
+	/* max_line counts size and extension, without CRLF */
+	dpx_http_chunked_init(&st, 8, 0);
+	s = "1;abcdef\r\nx\r\n0\r\n\r\n";
+	CHECK_EQ(dpx_http_chunked_scan(&st, s, (uint32_t)strlen(s), &used), 1);
+	CHECK_EQ(dpx_http_chunked_body_bytes(&st), 1);
+	dpx_http_chunked_init(&st, 8, 0);
+	s = "1;abcdefg";
+	CHECK_EQ(dpx_http_chunked_scan(&st, s, (uint32_t)strlen(s), &used),
+		 -DPX_HTTP_E_BAD);
+	CHECK_EQ(used, 8);
+
+	/* trailer bytes count field lines with their CRLFs */
+	dpx_http_chunked_init(&st, 64, 6);
+	s = "0\r\nA: b\r\n\r\n";
+	CHECK_EQ(dpx_http_chunked_scan(&st, s, (uint32_t)strlen(s), &used), 1);
+	dpx_http_chunked_init(&st, 64, 5);
+	CHECK_EQ(dpx_http_chunked_scan(&st, s, (uint32_t)strlen(s), &used),
+		 -DPX_HTTP_E_BAD);
+}
+
+struct bad_chunked {
+	const char *body;
+	uint32_t max_line, max_trailers;
+};
+
+static const struct bad_chunked bad_chunked[] = {
+	{ "0x10\r\n0123456789abcdef\r\n0\r\n\r\n", 64, 64 },
+	{ " 5\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5 \r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5 ;a\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "\t5\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "-1\r\nx\r\n0\r\n\r\n", 64, 64 },
+	{ "+1\r\nx\r\n0\r\n\r\n", 64, 64 },
+	{ "g\r\n", 64, 64 },
+	{ "fffffffffffffffff\r\n", 64, 64 },
+	{ "8000000000000000\r\n", 64, 64 },
+	{ "10000000000000000\r\n", 64, 64 },
+	{ "\r\n5\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ ";a\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "\r\n\r\n", 64, 64 },
+	{ ";a\r\n\r\n", 64, 64 },
+	{ "5\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5\rhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5\r\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5;a\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5\r\nhello0\r\n\r\n", 64, 64 },
+	{ "5\r\nhelloXX\r\n0\r\n\r\n", 64, 64 },
+	{ "5\r\nhello\n0\r\n\r\n", 64, 64 },
+	{ "5\r\nhello\r0\r\n\r\n", 64, 64 },
+	{ "5;a\x01\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5;a\x7f\r\nhello\r\n0\r\n\r\n", 64, 64 },
+	{ "5;0123456789\r\nhello\r\n0\r\n\r\n", 8, 64 },
+	{ "000000000\r\n\r\n", 8, 64 },
+	{ "0\r\n\n", 64, 64 },
+	{ "0\r\n\rX", 64, 64 },
+	{ "0\n\r\n", 64, 64 },
+	{ "0\r\nX: y\n\r\n", 64, 64 },
+	{ "0\r\nX: y\r\r\n\r\n", 64, 64 },
+	{ "0\r\nX: y\rZZ: 1\r\n\r\n", 64, 64 },
+	{ "0\r\n X: y\r\n\r\n", 64, 64 },
+	{ "0\r\nX: y\r\n\tz\r\n\r\n", 64, 64 },
+	{ "0\r\nNoColon\r\n\r\n", 64, 64 },
+	{ "0\r\nX y: 1\r\n\r\n", 64, 64 },
+	{ "0\r\n: v\r\n\r\n", 64, 64 },
+	{ "0\r\nX: \x01\r\n\r\n", 64, 64 },
+	{ "0\r\nX: 0123456789\r\n\r\n", 8, 64 },
+	{ "0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 64, 12 },
+	{ "0\r\nA: 1\r\n\r\n", 64, 0 },
+};
+
+static void test_chunked_invalid(void)
+{
+	static uint32_t ones[128];
+
+	for (uint32_t i = 0; i < 128; i++)
+		ones[i] = 1;
+	for (size_t c = 0; c < sizeof(bad_chunked) / sizeof(bad_chunked[0]);
+	     c++) {
+		const struct bad_chunked *b = &bad_chunked[c];
+		uint32_t len = (uint32_t)strlen(b->body), t1 = 0, t2 = 0;
+		uint64_t p;
+		int r1 = scan_frags(b->body, len, NULL, 0, b->max_line,
+				    b->max_trailers, &t1, &p);
+		int r2 = scan_frags(b->body, len, ones, len, b->max_line,
+				    b->max_trailers, &t2, &p);
+
+		if (r1 != -DPX_HTTP_E_BAD || r2 != r1 || t1 != t2)
+			fprintf(stderr, "bad chunked case %zu: %d/%d at %u/%u\n",
+				c, r1, r2, t1, t2);
+		CHECK_EQ(r1, -DPX_HTTP_E_BAD);
+		CHECK_EQ(r2, r1);
+		CHECK_EQ(t1, t2);
+	}
+	CHECK(sizeof(bad_chunked) / sizeof(bad_chunked[0]) >= 15);
+}
+
+/* ---- writers ---- */
+
+static char wbuf[4096];
+
+/*
+ * The writer's output must be exactly want, and every smaller cap must give
+ * -1 without writing past it (exact-size heap buffers: ASan checks).
+ */
+static bool check_write_caps(int (*write)(char *, uint32_t, const void *,
+					  const void *),
+			     const void *msg, const void *rw, const char *want)
+{
+	uint32_t wl = (uint32_t)strlen(want);
+	int n = write(wbuf, sizeof(wbuf), msg, rw);
+	bool ok = n == (int)wl && memcmp(wbuf, want, wl) == 0;
+
+	if (!ok)
+		fprintf(stderr, "writer: got %d bytes:\n%.*s\nwant %u:\n%s\n",
+			n, n > 0 ? n : 0, wbuf, wl, want);
+	for (uint32_t cap = 0; cap <= wl && ok; cap++) {
+		char *b = malloc(cap ? cap : 1);
+
+		n = write(b, cap, msg, rw);
+		if (cap < wl)
+			ok = n == -1;
+		else
+			ok = n == (int)wl && memcmp(b, want, wl) == 0;
+		if (!ok)
+			fprintf(stderr, "writer: cap %u gave %d\n", cap, n);
+		free(b);
+	}
+	return ok;
+}
+
+static int write_req(char *out, uint32_t cap, const void *m, const void *rw)
+{
+	return dpx_http_write_request(out, cap, m, rw);
+}
+
+static int write_rsp(char *out, uint32_t cap, const void *m, const void *rw)
+{
+	return dpx_http_write_response(out, cap, m, rw);
+}
+
+static void edit_set(struct dpx_hdr_edits *e, const char *n, const char *v)
+{
+	snprintf(e->set[e->n_set].name, DPX_NAME_LEN, "%s", n);
+	snprintf(e->set[e->n_set].value, DPX_HDR_VALUE_LEN, "%s", v);
+	e->n_set++;
+}
+
+static void edit_remove(struct dpx_hdr_edits *e, const char *n)
+{
+	snprintf(e->remove[e->n_remove++], DPX_NAME_LEN, "%s", n);
+}
+
+/* Rewrite request s and check the exact result; the result must parse. */
+static bool rewrite_req(const char *s, const struct dpx_http_req_rewrite *rw,
+			const char *want)
+{
+	static struct dpx_http_request again;
+	bool ok;
+
+	if (parse(s) != 1)
+		return false;
+	ok = check_write_caps(write_req, &req, rw, want);
+	if (ok && req.host.len > 0)
+		ok = dpx_http_parse_request(want, (uint32_t)strlen(want), NULL,
+					    &again) == 1 &&
+		     again.body == req.body &&
+		     again.content_length == req.content_length;
+	return ok;
+}
+
+static void test_write_request(void)
+{
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.9", .proto = "http",
+		.forwarded = DPX_FWD_XFF, .via = true,
+	};
+	struct dpx_hdr_edits ed;
+
+	/* XFF and Via appended, hop-by-hop and Connection-named fields gone,
+	 * a received X-Forwarded-Proto replaced */
+	CHECK(rewrite_req("GET /p?q=1 HTTP/1.1\r\nUser-Agent: t\r\n"
+		"Host: example.com\r\nConnection: keep-alive, X-Secret\r\n"
+		"X-Secret: s\r\nKeep-Alive: timeout=5\r\n"
+		"X-Forwarded-For: 10.0.0.1\r\nVia: 1.0 fred\r\nTE: trailers\r\n"
+		"X-Forwarded-Proto: https\r\nProxy-Connection: x\r\n"
+		"Trailer: X\r\nUpgrade: h2c\r\nx-forwarded-for: 10.0.0.2\r\n"
+		"Accept: */*\r\n\r\n", &rw,
+		"GET /p?q=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n"
+		"Accept: */*\r\n"
+		"X-Forwarded-For: 10.0.0.1, 10.0.0.2, 198.18.0.9\r\n"
+		"X-Forwarded-Proto: http\r\nX-Forwarded-Host: example.com\r\n"
+		"Via: 1.0 fred, 1.1 dpx\r\n\r\n"));
+
+	/* RFC 7239: appended to a received Forwarded, host quoted for ':';
+	 * X-Forwarded-For and Via untouched in this mode */
+	rw.forwarded = DPX_FWD_RFC7239;
+	rw.via = false;
+	CHECK(rewrite_req("POST /up HTTP/1.1\r\nHost: example.com:8080\r\n"
+		"Forwarded: for=192.0.2.60;proto=https\r\nContent-Length: 3\r\n"
+		"Via: 1.1 a\r\nX-Forwarded-For: 1.1.1.1\r\n\r\n", &rw,
+		"POST /up HTTP/1.1\r\nHost: example.com:8080\r\n"
+		"Content-Length: 3\r\nVia: 1.1 a\r\nX-Forwarded-For: 1.1.1.1\r\n"
+		"Forwarded: for=192.0.2.60;proto=https, for=198.18.0.9;"
+		"proto=http;host=\"example.com:8080\"\r\n\r\n"));
+
+	/* both modes, HTTP/1.0 client, route edits; Connection cannot drop
+	 * Content-Length and edits of framing fields are ignored */
+	memset(&ed, 0, sizeof(ed));
+	edit_set(&ed, "X-Replace", "new");
+	edit_set(&ed, "X-Added", "1");
+	edit_set(&ed, "Content-Length", "99");
+	edit_remove(&ed, "x-drop");
+	edit_remove(&ed, "Transfer-Encoding");
+	edit_remove(&ed, "content-length");
+	rw.forwarded = DPX_FWD_BOTH;
+	rw.via = true;
+	rw.edits = &ed;
+	CHECK(rewrite_req("PUT /x HTTP/1.0\r\nHost: h\r\n"
+		"Connection: Content-Length, Cookie\r\nCookie: a=b\r\n"
+		"Content-Length: 2\r\nX-Drop: 1\r\nx-replace: old\r\n"
+		"X-Keep: k\r\n\r\n", &rw,
+		"PUT /x HTTP/1.0\r\nHost: h\r\nContent-Length: 2\r\n"
+		"X-Keep: k\r\nX-Forwarded-For: 198.18.0.9\r\n"
+		"X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+		"Forwarded: for=198.18.0.9;proto=http;host=h\r\n"
+		"Via: 1.0 dpx\r\nX-Replace: new\r\nX-Added: 1\r\n\r\n"));
+
+	/* edits may remove what dpx adds, but never Host */
+	memset(&ed, 0, sizeof(ed));
+	edit_remove(&ed, "X-Forwarded-Host");
+	edit_remove(&ed, "via");
+	edit_remove(&ed, "Host");
+	edit_set(&ed, "X-Forwarded-Proto", "https");
+	rw.forwarded = DPX_FWD_XFF;
+	CHECK(rewrite_req("GET / HTTP/1.1\r\nHost: h\r\nVia: 1.1 x\r\n\r\n",
+		&rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 198.18.0.9\r\n"
+		"X-Forwarded-Proto: https\r\n\r\n"));
+
+	/* upgrade: Upgrade kept, Connection rewritten; a route's Host wins */
+	memset(&ed, 0, sizeof(ed));
+	edit_set(&ed, "host", "backend.local");
+	rw.forwarded = DPX_FWD_NONE;
+	rw.via = false;
+	CHECK(rewrite_req("GET /ws HTTP/1.1\r\nHost: public.example\r\n"
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Key: k\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n", &rw,
+		"GET /ws HTTP/1.1\r\nHost: backend.local\r\n"
+		"Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n"
+		"X-Forwarded-For: 1.2.3.4\r\nConnection: upgrade\r\n\r\n"));
+
+	/* Forwarded quoting escapes '"' and '\\' */
+	memset(&ed, 0, sizeof(ed));
+	edit_set(&ed, "Host", "a\"b\\c");
+	rw.forwarded = DPX_FWD_RFC7239;
+	rw.client_addr = NULL;
+	rw.proto = NULL;
+	CHECK(check_write_caps(write_req, &req, &rw,
+		"GET /ws HTTP/1.1\r\nHost: a\"b\\c\r\nUpgrade: websocket\r\n"
+		"Sec-WebSocket-Key: k\r\nX-Forwarded-For: 1.2.3.4\r\n"
+		"Connection: upgrade\r\n"
+		"Forwarded: for=unknown;proto=http;host=\"a\\\"b\\\\c\"\r\n\r\n"));
+	rw.client_addr = "198.18.0.9";
+	rw.proto = "http";
+
+	/* absolute-form: Host comes from the target (RFC 9112 3.2.2) */
+	rw.edits = NULL;
+	rw.forwarded = DPX_FWD_NONE;
+	CHECK(rewrite_req("GET http://a.example/x HTTP/1.1\r\nHost: other\r\n"
+		"\r\n", &rw,
+		"GET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n"));
+
+	/* HTTP/1.0 without Host: forwarded as HTTP/1.0, still without */
+	rw.forwarded = DPX_FWD_BOTH;
+	CHECK(rewrite_req("GET / HTTP/1.0\r\n\r\n", &rw,
+		"GET / HTTP/1.0\r\nX-Forwarded-For: 198.18.0.9\r\n"
+		"X-Forwarded-Proto: http\r\n"
+		"Forwarded: for=198.18.0.9;proto=http\r\n\r\n"));
+
+	/* chunked request: Transfer-Encoding kept even if Connection names it */
+	rw.forwarded = DPX_FWD_NONE;
+	CHECK(rewrite_req("POST / HTTP/1.1\r\nHost: h\r\n"
+		"Connection: transfer-encoding, host\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n", &rw,
+		"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+		"\r\n"));
+}
+
+static bool rewrite_rsp(const char *s, const struct dpx_http_rsp_rewrite *rw,
+			const char *want)
+{
+	static struct dpx_http_response again;
+	bool ok;
+
+	if (parse_rsp(s, false) != 1)
+		return false;
+	ok = check_write_caps(write_rsp, &rsp, rw, want);
+	if (ok)
+		ok = dpx_http_parse_response(want, (uint32_t)strlen(want), NULL,
+					     false, &again) == 1 &&
+		     again.body == rsp.body &&
+		     again.content_length == rsp.content_length &&
+		     again.status == rsp.status;
+	return ok;
+}
+
+static void test_write_response(void)
+{
+	struct dpx_http_rsp_rewrite rw = {
+		.server_header = DPX_SRVHDR_HIDE, .via = true, .close = true,
+	};
+	struct dpx_hdr_edits ed;
+
+	/* hide Server and X-Powered-By, append Via, close */
+	CHECK(rewrite_rsp("HTTP/1.1 200 OK\r\nServer: Apache/2.4\r\n"
+		"X-Powered-By: PHP\r\nContent-Length: 5\r\n"
+		"Connection: keep-alive, X-Internal\r\nX-Internal: 1\r\n"
+		"Keep-Alive: timeout=5\r\nVia: 1.1 cache\r\n"
+		"Set-Cookie: a=b\r\n\r\n", &rw,
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: a=b\r\n"
+		"Connection: close\r\nVia: 1.1 cache, 1.1 dpx\r\n\r\n"));
+
+	/* replace Server, HTTP/1.0 client kept alive, route edits */
+	memset(&ed, 0, sizeof(ed));
+	edit_remove(&ed, "X-Debug");
+	edit_set(&ed, "Cache-Control", "no-store");
+	edit_set(&ed, "Connection", "close");	/* reserved: ignored */
+	rw.server_header = DPX_SRVHDR_REPLACE;
+	rw.server_value = "dpx";
+	rw.via = false;
+	rw.close = false;
+	rw.client_http10_keepalive = true;
+	rw.edits = &ed;
+	CHECK(rewrite_rsp("HTTP/1.0 404 Not Found\r\nserver: nginx\r\n"
+		"X-Powered-By: x\r\nContent-Length: 0\r\n"
+		"Connection: keep-alive\r\nX-Debug: 1\r\nCache-Control: max-age=9"
+		"\r\n\r\n", &rw,
+		"HTTP/1.1 404 Not Found\r\nServer: dpx\r\nX-Powered-By: x\r\n"
+		"Content-Length: 0\r\nConnection: keep-alive\r\n"
+		"Cache-Control: no-store\r\n\r\n"));
+
+	/* REPLACE without a value hides */
+	rw.server_value = "";
+	rw.edits = NULL;
+	rw.client_http10_keepalive = false;
+	CHECK(check_write_caps(write_rsp, &rsp, &rw,
+		"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+		"X-Debug: 1\r\nCache-Control: max-age=9\r\n\r\n"));
+
+	/* pass Server; a 101 keeps Upgrade and says Connection: upgrade */
+	rw.server_header = DPX_SRVHDR_PASS;
+	rw.via = true;
+	rw.close = true;
+	CHECK(rewrite_rsp("HTTP/1.1 101 Switching Protocols\r\n"
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Accept: x\r\nServer: s\r\n\r\n", &rw,
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		"Sec-WebSocket-Accept: x\r\nServer: s\r\n"
+		"Connection: upgrade\r\nVia: 1.1 dpx\r\n\r\n"));
+
+	/* chunked framing kept; empty reason filled in; Trailer dropped */
+	rw.server_header = DPX_SRVHDR_HIDE;
+	rw.via = false;
+	rw.close = false;
+	CHECK(rewrite_rsp("HTTP/1.1 200\r\nTransfer-Encoding: chunked\r\n"
+		"Trailer: X\r\nConnection: Transfer-Encoding\r\n\r\n", &rw,
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+	CHECK(rewrite_rsp("HTTP/1.1 299 \r\nContent-Length: 0\r\n\r\n", &rw,
+		"HTTP/1.1 299 \r\nContent-Length: 0\r\n\r\n"));
+}
+
+static void test_write_error(void)
+{
+	static const int statuses[] = {
+		400, 403, 404, 408, 413, 414, 421, 429, 431,
+		500, 501, 502, 503, 504, 505,
+	};
+	const char *want = "HTTP/1.1 502 Bad Gateway\r\n"
+			   "Content-Type: text/plain\r\nContent-Length: 16\r\n"
+			   "Connection: close\r\n\r\n502 Bad Gateway\n";
+	uint32_t wl = (uint32_t)strlen(want);
+
+	CHECK_EQ(dpx_http_write_error(wbuf, sizeof(wbuf), 502, true), wl);
+	CHECK(memcmp(wbuf, want, wl) == 0);
+	for (uint32_t cap = 0; cap < wl; cap++) {
+		char *b = malloc(cap ? cap : 1);
+
+		CHECK_EQ(dpx_http_write_error(b, cap, 502, true), -1);
+		free(b);
+	}
+	want = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+	       "Content-Type: text/plain\r\nContent-Length: 36\r\n\r\n"
+	       "431 Request Header Fields Too Large\n";
+	CHECK_EQ(dpx_http_write_error(wbuf, sizeof(wbuf), 431, false),
+		 strlen(want));
+	CHECK(memcmp(wbuf, want, strlen(want)) == 0);
+	CHECK_EQ(dpx_http_write_error(wbuf, sizeof(wbuf), 200, true), -1);
+	CHECK_EQ(dpx_http_write_error(wbuf, sizeof(wbuf), 418, true), -1);
+	CHECK_EQ(dpx_http_write_error(wbuf, sizeof(wbuf), -502, true), -1);
+
+	/* each one is a valid response whose body is Content-Length long */
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		int n = dpx_http_write_error(wbuf, sizeof(wbuf), statuses[i],
+					     true);
+
+		CHECK(n > 0);
+		CHECK_EQ(dpx_http_parse_response(wbuf, (uint32_t)n, NULL,
+						 false, &rsp), 1);
+		CHECK_EQ(rsp.status, statuses[i]);
+		CHECK_EQ(rsp.body, DPX_HTTP_BODY_LENGTH);
+		CHECK_EQ(rsp.head_len + rsp.content_length, n);
+		CHECK(!rsp.keep_alive);
+		CHECK(wbuf[n - 1] == '\n');
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_simple_get);
@@ -340,5 +1089,14 @@ int main(void)
 	RUN_TEST(test_incremental);
 	RUN_TEST(test_smuggling_corpus);
 	RUN_TEST(test_limits);
+	RUN_TEST(test_response_framing);
+	RUN_TEST(test_response_fields);
+	RUN_TEST(test_response_limits);
+	RUN_TEST(test_chunked_splits);
+	RUN_TEST(test_chunked_state);
+	RUN_TEST(test_chunked_invalid);
+	RUN_TEST(test_write_request);
+	RUN_TEST(test_write_response);
+	RUN_TEST(test_write_error);
 	return TEST_SUMMARY();
 }
