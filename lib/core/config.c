@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Configuration loading and validation (schema: docs/config.md).
+ * Configuration loading and validation (schema: docs/config.md). This file
+ * has the walk's helpers (config_priv.h) and the document, ports, workers,
+ * arp, listeners and tcp; pools, routes and the proxy settings of listeners
+ * are in config_proxy.c.
  *
  * The file is parsed with Jansson (duplicate keys rejected); then the tree
  * is walked while a key path is kept in a small stack. The first problem
  * stops the walk: its position is found by re-scanning the original text
  * along that path (json_locate.c) and one line is written into err:
  * "FILE:LINE:COL: key.path: message". The path of an unknown key includes
- * the key and the position is that of the key; for every other error it is
- * the position of the offending value (of the object for a missing key).
+ * the key and the position is that of the key (so for a key that the
+ * object's other settings rule out); for every other error it is the
+ * position of the offending value (of the object for a missing key).
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,23 +23,10 @@
 
 #include <jansson.h>
 
-#include "dpx_core.h"
-#include "json_locate.h"
+#include "config_priv.h"
 
 #define MAX_FILE_SIZE (16u << 20)
 #define MAX_LCORE_ID 127
-#define PATH_DEPTH 8
-#define QUOTE_MAX 96      /* bytes of a string value quoted in a message */
-
-struct ctx {
-	const char *name;
-	const char *text;
-	size_t len;
-	struct dpx_json_step path[PATH_DEPTH];
-	size_t depth;
-	char *err;
-	size_t errlen;
-};
 
 /* ---------------------------------------------------------------------- */
 /* Message helpers                                                          */
@@ -93,7 +84,7 @@ static void sb_escaped(struct sbuf *b, const char *s, size_t max)
 }
 
 /* s as a double-quoted, escaped string in buf. */
-static const char *quote(char *buf, size_t size, const char *s)
+const char *cfg_quote(char *buf, size_t size, const char *s)
 {
 	struct sbuf b = { buf, size, 0 };
 
@@ -104,7 +95,7 @@ static const char *quote(char *buf, size_t size, const char *s)
 	return buf;
 }
 
-static void format_path(const struct ctx *c, char *buf, size_t size)
+static void format_path(const struct cfg_ctx *c, char *buf, size_t size)
 {
 	struct sbuf b = { buf, size, 0 };
 	size_t n = c->depth < PATH_DEPTH ? c->depth : PATH_DEPTH;
@@ -122,10 +113,7 @@ static void format_path(const struct ctx *c, char *buf, size_t size)
 }
 
 /* Write the error for the current path; always returns -1. */
-static int fail(struct ctx *c, bool at_key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct ctx *c, bool at_key, const char *fmt, ...)
+int cfg_fail(struct cfg_ctx *c, bool at_key, const char *fmt, ...)
 {
 	char path[384], msg[DPX_ERR_LEN];
 	size_t n = c->depth < PATH_DEPTH ? c->depth : PATH_DEPTH;
@@ -148,21 +136,21 @@ static int fail(struct ctx *c, bool at_key, const char *fmt, ...)
 	return -1;
 }
 
-static void push_key(struct ctx *c, const char *key)
+void cfg_push_key(struct cfg_ctx *c, const char *key)
 {
 	if (c->depth < PATH_DEPTH)
 		c->path[c->depth] = (struct dpx_json_step){ .key = key };
 	c->depth++;
 }
 
-static void push_index(struct ctx *c, size_t index)
+void cfg_push_index(struct cfg_ctx *c, size_t index)
 {
 	if (c->depth < PATH_DEPTH)
 		c->path[c->depth] = (struct dpx_json_step){ .index = index };
 	c->depth++;
 }
 
-static void pop(struct ctx *c)
+void cfg_pop(struct cfg_ctx *c)
 {
 	c->depth--;
 }
@@ -182,15 +170,16 @@ static const char *type_name(const json_t *v)
 	return "unknown";
 }
 
-static int type_error(struct ctx *c, const json_t *v, const char *expected)
+int cfg_type_error(struct cfg_ctx *c, const json_t *v, const char *expected)
 {
-	return fail(c, false, "expected %s, got %s", expected, type_name(v));
+	return cfg_fail(c, false, "expected %s, got %s", expected,
+			type_name(v));
 }
 
 /* ---------------------------------------------------------------------- */
 /* Generic checks; each runs at the current path (the value's own).         */
 
-static bool in_list(const char *key, const char *const *list)
+bool cfg_in_list(const char *key, const char *const *list)
 {
 	for (; *list != NULL; list++)
 		if (strcmp(key, *list) == 0)
@@ -198,118 +187,120 @@ static bool in_list(const char *key, const char *const *list)
 	return false;
 }
 
-static int check_keys(struct ctx *c, json_t *obj, const char *const *allowed)
+int cfg_check_keys(struct cfg_ctx *c, json_t *obj, const char *const *allowed)
 {
-	char q[QUOTE_MAX + 8];
+	char q[QUOTE_LEN];
 
 	for (void *it = json_object_iter(obj); it != NULL;
 	     it = json_object_iter_next(obj, it)) {
 		const char *key = json_object_iter_key(it);
 
-		if (!in_list(key, allowed)) {
-			push_key(c, key);
-			return fail(c, true, "unknown key %s",
-				    quote(q, sizeof(q), key));
+		if (!cfg_in_list(key, allowed)) {
+			cfg_push_key(c, key);
+			return cfg_fail(c, true, "unknown key %s",
+					cfg_quote(q, sizeof(q), key));
 		}
 	}
 	return 0;
 }
 
-static int check_object(struct ctx *c, json_t *v, const char *what,
-			const char *const *allowed)
+int cfg_check_object(struct cfg_ctx *c, json_t *v, const char *what,
+		     const char *const *allowed)
 {
 	if (!json_is_object(v))
-		return type_error(c, v, what);
-	return check_keys(c, v, allowed);
+		return cfg_type_error(c, v, what);
+	return cfg_check_keys(c, v, allowed);
 }
 
-static json_t *required(struct ctx *c, json_t *obj, const char *key)
+json_t *cfg_required(struct cfg_ctx *c, json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
-		fail(c, false, "missing required key \"%s\"", key);
+		cfg_fail(c, false, "missing required key \"%s\"", key);
 	return v;
 }
 
-static int want_int(struct ctx *c, const json_t *v, long long lo,
-		    long long hi, long long *out)
+int cfg_want_int(struct cfg_ctx *c, const json_t *v, long long lo,
+		 long long hi, long long *out)
 {
 	long long x;
 
 	if (!json_is_integer(v))
-		return type_error(c, v, "an integer");
+		return cfg_type_error(c, v, "an integer");
 	x = json_integer_value(v);
 	if (x < lo && hi == LLONG_MAX)
-		return fail(c, false, "%lld is out of range (must be >= %lld)",
-			    x, lo);
+		return cfg_fail(c, false,
+				"%lld is out of range (must be >= %lld)",
+				x, lo);
 	if (x < lo || x > hi)
-		return fail(c, false, "%lld is out of range %lld..%lld",
-			    x, lo, hi);
+		return cfg_fail(c, false, "%lld is out of range %lld..%lld",
+				x, lo, hi);
 	*out = x;
 	return 0;
 }
 
 /* Optional integer member; *out keeps its default when absent. */
-static int opt_int(struct ctx *c, json_t *obj, const char *key, long long lo,
-		   long long hi, bool pow2, long long *out)
+int cfg_opt_int(struct cfg_ctx *c, json_t *obj, const char *key, long long lo,
+		long long hi, bool pow2, long long *out)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
 		return 0;
-	push_key(c, key);
-	if (want_int(c, v, lo, hi, out) != 0)
+	cfg_push_key(c, key);
+	if (cfg_want_int(c, v, lo, hi, out) != 0)
 		return -1;
 	if (pow2 && (*out & (*out - 1)) != 0)
-		return fail(c, false, "%lld is not a power of two", *out);
-	pop(c);
+		return cfg_fail(c, false, "%lld is not a power of two", *out);
+	cfg_pop(c);
 	return 0;
 }
 
-static int opt_u32(struct ctx *c, json_t *obj, const char *key, long long lo,
-		   long long hi, bool pow2, uint32_t *out)
+int cfg_opt_u32(struct cfg_ctx *c, json_t *obj, const char *key, long long lo,
+		long long hi, bool pow2, uint32_t *out)
 {
 	long long x = *out;
 
-	if (opt_int(c, obj, key, lo, hi, pow2, &x) != 0)
+	if (cfg_opt_int(c, obj, key, lo, hi, pow2, &x) != 0)
 		return -1;
 	*out = (uint32_t)x;
 	return 0;
 }
 
-static int opt_u16(struct ctx *c, json_t *obj, const char *key, long long lo,
-		   long long hi, bool pow2, uint16_t *out)
+int cfg_opt_u16(struct cfg_ctx *c, json_t *obj, const char *key, long long lo,
+		long long hi, bool pow2, uint16_t *out)
 {
 	long long x = *out;
 
-	if (opt_int(c, obj, key, lo, hi, pow2, &x) != 0)
+	if (cfg_opt_int(c, obj, key, lo, hi, pow2, &x) != 0)
 		return -1;
 	*out = (uint16_t)x;
 	return 0;
 }
 
 /* A string of 1..max bytes (0..max when may_be_empty). */
-static int want_string(struct ctx *c, const json_t *v, size_t max,
-		       bool may_be_empty, const char **out)
+int cfg_want_string(struct cfg_ctx *c, const json_t *v, size_t max,
+		    bool may_be_empty, const char **out)
 {
 	size_t n;
 
 	if (!json_is_string(v))
-		return type_error(c, v, "a string");
+		return cfg_type_error(c, v, "a string");
 	n = json_string_length(v);
 	if (n == 0 && !may_be_empty)
-		return fail(c, false, "must not be empty");
+		return cfg_fail(c, false, "must not be empty");
 	if (n > max)
-		return fail(c, false, "is %zu bytes long, at most %zu allowed",
-			    n, max);
+		return cfg_fail(c, false,
+				"is %zu bytes long, at most %zu allowed",
+				n, max);
 	*out = json_string_value(v);
 	return 0;
 }
 
 /* names (NULL-terminated) joined with ", " into buf. */
-static const char *join_names(char *buf, size_t size,
-			      const char *const *names)
+const char *cfg_join_names(char *buf, size_t size,
+			   const char *const *names)
 {
 	struct sbuf b = { buf, size, 0 };
 
@@ -320,14 +311,14 @@ static const char *join_names(char *buf, size_t size,
 }
 
 /* A string that must be one of names; *out is its index. */
-static int want_choice(struct ctx *c, const json_t *v,
-		       const char *const *names, int *out)
+int cfg_want_choice(struct cfg_ctx *c, const json_t *v,
+		    const char *const *names, int *out)
 {
-	char q[QUOTE_MAX + 8], list[256];
+	char q[QUOTE_LEN], list[256];
 	const char *s;
 
 	if (!json_is_string(v))
-		return type_error(c, v, "a string");
+		return cfg_type_error(c, v, "a string");
 	s = json_string_value(v);
 	for (int i = 0; names[i] != NULL; i++) {
 		if (strcmp(s, names[i]) == 0) {
@@ -335,36 +326,67 @@ static int want_choice(struct ctx *c, const json_t *v,
 			return 0;
 		}
 	}
-	return fail(c, false, "%s is not one of %s", quote(q, sizeof(q), s),
-		    join_names(list, sizeof(list), names));
+	return cfg_fail(c, false, "%s is not one of %s",
+			cfg_quote(q, sizeof(q), s),
+			cfg_join_names(list, sizeof(list), names));
 }
 
 /* Optional choice member; *out keeps its default when absent. */
-static int opt_choice(struct ctx *c, json_t *obj, const char *key,
-		      const char *const *names, int *out)
+int cfg_opt_choice(struct cfg_ctx *c, json_t *obj, const char *key,
+		   const char *const *names, int *out)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
 		return 0;
-	push_key(c, key);
-	if (want_choice(c, v, names, out) != 0)
+	cfg_push_key(c, key);
+	if (cfg_want_choice(c, v, names, out) != 0)
 		return -1;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int opt_bool(struct ctx *c, json_t *obj, const char *key, bool *out)
+int cfg_opt_bool(struct cfg_ctx *c, json_t *obj, const char *key, bool *out)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
 		return 0;
-	push_key(c, key);
+	cfg_push_key(c, key);
 	if (!json_is_boolean(v))
-		return type_error(c, v, "a boolean");
+		return cfg_type_error(c, v, "a boolean");
 	*out = json_is_true(v);
-	pop(c);
+	cfg_pop(c);
+	return 0;
+}
+
+/* A required integer member. */
+int cfg_req_int(struct cfg_ctx *c, json_t *obj, const char *key, long long lo,
+		long long hi, long long *out)
+{
+	json_t *v = cfg_required(c, obj, key);
+
+	if (v == NULL)
+		return -1;
+	cfg_push_key(c, key);
+	if (cfg_want_int(c, v, lo, hi, out) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
+int cfg_check_name_chars(struct cfg_ctx *c, const char *s)
+{
+	char q[QUOTE_LEN];
+
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
+			continue;
+		return cfg_fail(c, false, "%s may only contain letters, "
+				"digits, '_' and '-'",
+				cfg_quote(q, sizeof(q), s));
+	}
 	return 0;
 }
 
@@ -469,25 +491,26 @@ static const char *const fault_dir_keys[] = {
 	"drop", "duplicate", "reorder", "delay", NULL
 };
 
-static int opt_prob(struct ctx *c, json_t *obj, const char *key, double *out)
+static int opt_prob(struct cfg_ctx *c, json_t *obj, const char *key,
+		    double *out)
 {
 	json_t *v = json_object_get(obj, key);
 	double x;
 
 	if (v == NULL)
 		return 0;
-	push_key(c, key);
+	cfg_push_key(c, key);
 	if (!json_is_number(v))
-		return type_error(c, v, "a number in [0, 1]");
+		return cfg_type_error(c, v, "a number in [0, 1]");
 	x = json_number_value(v);
 	if (!(x >= 0.0 && x <= 1.0))
-		return fail(c, false, "%.10g is out of range 0..1", x);
+		return cfg_fail(c, false, "%.10g is out of range 0..1", x);
 	*out = x;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_fault_dir(struct ctx *c, json_t *fault, const char *key,
+static int parse_fault_dir(struct cfg_ctx *c, json_t *fault, const char *key,
 			   struct dpx_fault_dir *d)
 {
 	json_t *v = json_object_get(fault, key);
@@ -495,8 +518,8 @@ static int parse_fault_dir(struct ctx *c, json_t *fault, const char *key,
 
 	if (v == NULL)
 		return 0;
-	push_key(c, key);
-	if (check_object(c, v, "an object", fault_dir_keys) != 0 ||
+	cfg_push_key(c, key);
+	if (cfg_check_object(c, v, "an object", fault_dir_keys) != 0 ||
 	    opt_prob(c, v, "drop", &d->drop) != 0 ||
 	    opt_prob(c, v, "duplicate", &d->duplicate) != 0 ||
 	    opt_prob(c, v, "reorder", &d->reorder) != 0 ||
@@ -504,149 +527,142 @@ static int parse_fault_dir(struct ctx *c, json_t *fault, const char *key,
 		return -1;
 	sum = d->drop + d->duplicate + d->reorder + d->delay;
 	if (sum > 1.0 + 1e-9)
-		return fail(c, false, "probabilities add up to %.10g, "
-			    "at most 1 allowed", sum);
-	pop(c);
+		return cfg_fail(c, false, "probabilities add up to %.10g, "
+				"at most 1 allowed", sum);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_fault(struct ctx *c, json_t *port, struct dpx_fault_conf *f)
+static int parse_fault(struct cfg_ctx *c, json_t *port,
+		       struct dpx_fault_conf *f)
 {
 	json_t *v = json_object_get(port, "fault");
 	long long seed = 1;
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "fault");
+	cfg_push_key(c, "fault");
 	f->enabled = true;
 	f->delay_us = 1000;
-	if (check_object(c, v, "an object", fault_keys) != 0 ||
-	    opt_int(c, v, "seed", 0, LLONG_MAX, false, &seed) != 0 ||
-	    opt_u32(c, v, "delay_us", 1, 1000000, false, &f->delay_us) != 0 ||
+	if (cfg_check_object(c, v, "an object", fault_keys) != 0 ||
+	    cfg_opt_int(c, v, "seed", 0, LLONG_MAX, false, &seed) != 0 ||
+	    cfg_opt_u32(c, v, "delay_us", 1, 1000000, false,
+			&f->delay_us) != 0 ||
 	    parse_fault_dir(c, v, "rx", &f->rx) != 0 ||
 	    parse_fault_dir(c, v, "tx", &f->tx) != 0)
 		return -1;
 	f->seed = (uint64_t)seed;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_device(struct ctx *c, json_t *port,
+static int parse_device(struct cfg_ctx *c, json_t *port,
 			const struct dpx_config *cfg, struct dpx_port_conf *p,
 			size_t idx)
 {
-	json_t *v = required(c, port, "device");
-	char q[QUOTE_MAX + 8];
+	json_t *v = cfg_required(c, port, "device");
+	char q[QUOTE_LEN];
 	const char *s;
 
 	if (v == NULL)
 		return -1;
-	push_key(c, "device");
-	if (want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0)
+	cfg_push_key(c, "device");
+	if (cfg_want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0)
 		return -1;
 	for (size_t i = 0; i < idx; i++)
 		if (strcmp(cfg->ports[i].device, s) == 0)
-			return fail(c, false,
-				    "duplicate device %s (also ports[%zu])",
-				    quote(q, sizeof(q), s), i);
+			return cfg_fail(c, false,
+					"duplicate device %s (also ports[%zu])",
+					cfg_quote(q, sizeof(q), s), i);
 	snprintf(p->device, sizeof(p->device), "%s", s);
-	pop(c);
-	return 0;
-}
-
-static int check_name_chars(struct ctx *c, const char *s)
-{
-	char q[QUOTE_MAX + 8];
-
-	for (const char *p = s; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
-			continue;
-		return fail(c, false, "%s may only contain letters, digits, "
-			    "'_' and '-'", quote(q, sizeof(q), s));
-	}
+	cfg_pop(c);
 	return 0;
 }
 
 /* The name, defaulting to the device; runs after parse_device. */
-static int parse_name(struct ctx *c, json_t *port,
+static int parse_name(struct cfg_ctx *c, json_t *port,
 		      const struct dpx_config *cfg, struct dpx_port_conf *p,
 		      size_t idx)
 {
 	json_t *v = json_object_get(port, "name");
-	char q[QUOTE_MAX + 8];
+	char q[QUOTE_LEN];
 	const char *s = p->device;
 
-	push_key(c, v != NULL ? "name" : "device");
-	if (v != NULL && (want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0 ||
-			  check_name_chars(c, s) != 0))
+	cfg_push_key(c, v != NULL ? "name" : "device");
+	if (v != NULL &&
+	    (cfg_want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0 ||
+	     cfg_check_name_chars(c, s) != 0))
 		return -1;
 	for (size_t i = 0; i < idx; i++)
 		if (strcmp(cfg->ports[i].name, s) == 0)
-			return fail(c, false, "duplicate port name %s "
-				    "(also ports[%zu])%s",
-				    quote(q, sizeof(q), s), i, v != NULL ? "" :
-				    "; the name defaults to the device");
+			return cfg_fail(c, false, "duplicate port name %s "
+					"(also ports[%zu])%s",
+					cfg_quote(q, sizeof(q), s), i,
+					v != NULL ? "" : "; the name "
+					"defaults to the device");
 	snprintf(p->name, sizeof(p->name), "%s", s);
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_devargs(struct ctx *c, json_t *port, struct dpx_port_conf *p)
+static int parse_devargs(struct cfg_ctx *c, json_t *port,
+			 struct dpx_port_conf *p)
 {
 	json_t *v = json_object_get(port, "devargs");
 	const char *s;
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "devargs");
-	if (want_string(c, v, DPX_DEVARGS_LEN - 1, true, &s) != 0)
+	cfg_push_key(c, "devargs");
+	if (cfg_want_string(c, v, DPX_DEVARGS_LEN - 1, true, &s) != 0)
 		return -1;
 	snprintf(p->devargs, sizeof(p->devargs), "%s", s);
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
 /* Reject addresses that cannot be a host's interface address. */
-static int check_usable(struct ctx *c, const char *s,
+static int check_usable(struct cfg_ctx *c, const char *s,
 			const struct dpx_ipv4_prefix *pf)
 {
 	uint32_t a = pf->addr, host = ~prefix_mask(pf->len);
-	char q[QUOTE_MAX + 8], net[16];
+	char q[QUOTE_LEN], net[16];
 
-	quote(q, sizeof(q), s);
+	cfg_quote(q, sizeof(q), s);
 	if (a == 0)
-		return fail(c, false, "%s: the unspecified address 0.0.0.0 "
-			    "cannot be an interface address", q);
+		return cfg_fail(c, false, "%s: the unspecified address 0.0.0.0 "
+				"cannot be an interface address", q);
 	if (a == 0xFFFFFFFFu)
-		return fail(c, false, "%s: the limited broadcast address "
-			    "cannot be an interface address", q);
+		return cfg_fail(c, false, "%s: the limited broadcast address "
+				"cannot be an interface address", q);
 	if ((a >> 28) == 0xE)
-		return fail(c, false, "%s: a multicast address (224.0.0.0/4) "
-			    "cannot be an interface address", q);
+		return cfg_fail(c, false, "%s: a multicast address "
+				"(224.0.0.0/4) cannot be an interface "
+				"address", q);
 	if ((a >> 24) == 127)
-		return fail(c, false, "%s: a loopback address (127.0.0.0/8) "
-			    "cannot be an interface address", q);
+		return cfg_fail(c, false, "%s: a loopback address "
+				"(127.0.0.0/8) cannot be an interface "
+				"address", q);
 	if (pf->len > 30)
 		return 0;
 	dpx_ipv4_str(a & ~host, net, sizeof(net));
 	if ((a & host) == 0)
-		return fail(c, false, "%s is the network address of %s/%u, "
-			    "not a host address", q, net, pf->len);
+		return cfg_fail(c, false, "%s is the network address of %s/%u, "
+				"not a host address", q, net, pf->len);
 	if ((a & host) == host)
-		return fail(c, false, "%s is the broadcast address of %s/%u, "
-			    "not a host address", q, net, pf->len);
+		return cfg_fail(c, false, "%s is the broadcast address of "
+				"%s/%u, not a host address", q, net, pf->len);
 	return 0;
 }
 
 /* The same address or overlapping prefixes on an earlier port. */
-static int check_other_ports(struct ctx *c, const struct dpx_config *cfg,
+static int check_other_ports(struct cfg_ctx *c, const struct dpx_config *cfg,
 			     size_t idx, const struct dpx_ipv4_prefix *pf,
 			     const char *s)
 {
-	char q[QUOTE_MAX + 8], other[16];
+	char q[QUOTE_LEN], other[16];
 
-	quote(q, sizeof(q), s);
+	cfg_quote(q, sizeof(q), s);
 	for (size_t i = 0; i < idx; i++) {
 		const struct dpx_port_conf *o = &cfg->ports[i];
 
@@ -656,112 +672,116 @@ static int check_other_ports(struct ctx *c, const struct dpx_config *cfg,
 
 			dpx_ipv4_str(x->addr, other, sizeof(other));
 			if (x->addr == pf->addr)
-				return fail(c, false, "%s: address already "
-					    "used by port \"%s\" "
-					    "(ports[%zu].addresses[%zu])",
-					    q, o->name, i, j);
+				return cfg_fail(c, false, "%s: address already "
+						"used by port \"%s\" "
+						"(ports[%zu].addresses[%zu])",
+						q, o->name, i, j);
 			if (same_net(x->addr, pf->addr, len))
-				return fail(c, false, "%s overlaps %s/%u of "
-					    "port \"%s\" (ports[%zu]."
-					    "addresses[%zu])", q, other,
-					    x->len, o->name, i, j);
+				return cfg_fail(c, false, "%s overlaps "
+						"%s/%u of port \"%s\" "
+						"(ports[%zu].addresses[%zu])",
+						q, other, x->len, o->name,
+						i, j);
 		}
 	}
 	return 0;
 }
 
-static int parse_address(struct ctx *c, json_t *v,
+static int parse_address(struct cfg_ctx *c, json_t *v,
 			 const struct dpx_config *cfg, size_t idx,
 			 struct dpx_port_conf *p, size_t n)
 {
 	struct dpx_ipv4_prefix pf;
-	char q[QUOTE_MAX + 8];
+	char q[QUOTE_LEN];
 	const char *s;
 
 	if (!json_is_string(v))
-		return type_error(c, v, "a string \"a.b.c.d/len\"");
+		return cfg_type_error(c, v, "a string \"a.b.c.d/len\"");
 	s = json_string_value(v);
 	if (dpx_parse_ipv4_prefix(s, &pf) != 0)
-		return fail(c, false, "%s is not an IPv4 prefix",
-			    quote(q, sizeof(q), s));
+		return cfg_fail(c, false, "%s is not an IPv4 prefix",
+				cfg_quote(q, sizeof(q), s));
 	if (check_usable(c, s, &pf) != 0)
 		return -1;
 	for (size_t j = 0; j < n; j++)
 		if (p->addrs[j].addr == pf.addr)
-			return fail(c, false, "%s: duplicate address "
-				    "(also addresses[%zu])",
-				    quote(q, sizeof(q), s), j);
+			return cfg_fail(c, false, "%s: duplicate address "
+					"(also addresses[%zu])",
+					cfg_quote(q, sizeof(q), s), j);
 	if (check_other_ports(c, cfg, idx, &pf, s) != 0)
 		return -1;
 	p->addrs[n] = pf;
 	return 0;
 }
 
-static int parse_addresses(struct ctx *c, json_t *port,
+static int parse_addresses(struct cfg_ctx *c, json_t *port,
 			   const struct dpx_config *cfg,
 			   struct dpx_port_conf *p, size_t idx)
 {
-	json_t *v = required(c, port, "addresses");
+	json_t *v = cfg_required(c, port, "addresses");
 	size_t n;
 
 	if (v == NULL)
 		return -1;
-	push_key(c, "addresses");
+	cfg_push_key(c, "addresses");
 	if (!json_is_array(v))
-		return type_error(c, v, "an array of \"a.b.c.d/len\" strings");
+		return cfg_type_error(c, v,
+				      "an array of \"a.b.c.d/len\" strings");
 	n = json_array_size(v);
 	if (n < 1 || n > DPX_MAX_ADDRS)
-		return fail(c, false, "expected 1..%d addresses, got %zu",
-			    DPX_MAX_ADDRS, n);
+		return cfg_fail(c, false, "expected 1..%d addresses, got %zu",
+				DPX_MAX_ADDRS, n);
 	for (size_t i = 0; i < n; i++) {
-		push_index(c, i);
+		cfg_push_index(c, i);
 		if (parse_address(c, json_array_get(v, i), cfg, idx, p, i) != 0)
 			return -1;
-		pop(c);
+		cfg_pop(c);
 	}
 	p->n_addrs = (unsigned int)n;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
 /* The gateway must be an on-link host of one of the port's prefixes. */
-static int parse_gateway(struct ctx *c, json_t *port, struct dpx_port_conf *p)
+static int parse_gateway(struct cfg_ctx *c, json_t *port,
+			 struct dpx_port_conf *p)
 {
 	json_t *v = json_object_get(port, "gateway");
-	char q[QUOTE_MAX + 8];
+	char q[QUOTE_LEN];
 	const char *s;
 	uint32_t gw;
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "gateway");
+	cfg_push_key(c, "gateway");
 	if (!json_is_string(v))
-		return type_error(c, v, "a string \"a.b.c.d\"");
+		return cfg_type_error(c, v, "a string \"a.b.c.d\"");
 	s = json_string_value(v);
-	quote(q, sizeof(q), s);
+	cfg_quote(q, sizeof(q), s);
 	if (dpx_parse_ipv4(s, &gw) != 0)
-		return fail(c, false, "%s is not an IPv4 address", q);
+		return cfg_fail(c, false, "%s is not an IPv4 address", q);
 	for (size_t i = 0; i < p->n_addrs; i++) {
 		const struct dpx_ipv4_prefix *a = &p->addrs[i];
 		uint32_t host = ~prefix_mask(a->len);
 
 		if (gw == a->addr)
-			return fail(c, false, "%s is this port's own address "
-				    "(addresses[%zu])", q, i);
+			return cfg_fail(c, false, "%s is this port's own "
+					"address (addresses[%zu])", q, i);
 		if (!same_net(gw, a->addr, a->len))
 			continue;
 		if (a->len <= 30 && ((gw & host) == 0 || (gw & host) == host))
-			return fail(c, false, "%s is the network or broadcast "
-				    "address of addresses[%zu]", q, i);
+			return cfg_fail(c, false, "%s is the network or "
+					"broadcast address of addresses[%zu]",
+					q, i);
 		p->gateway = gw;
-		pop(c);
+		cfg_pop(c);
 		return 0;
 	}
-	return fail(c, false, "%s is not inside any of this port's prefixes",
-		    q);
+	return cfg_fail(c, false,
+			"%s is not inside any of this port's prefixes", q);
 }
 
-static int parse_port(struct ctx *c, json_t *port, struct dpx_config *cfg,
+static int parse_port(struct cfg_ctx *c, json_t *port, struct dpx_config *cfg,
 		      size_t idx)
 {
 	struct dpx_port_conf *p = &cfg->ports[idx];
@@ -769,67 +789,68 @@ static int parse_port(struct ctx *c, json_t *port, struct dpx_config *cfg,
 	p->mtu = 1500;
 	p->rx_desc = 1024;
 	p->tx_desc = 1024;
-	if (check_object(c, port, "a port object", port_keys) != 0 ||
+	if (cfg_check_object(c, port, "a port object", port_keys) != 0 ||
 	    parse_device(c, port, cfg, p, idx) != 0 ||
 	    parse_name(c, port, cfg, p, idx) != 0 ||
 	    parse_devargs(c, port, p) != 0 ||
 	    parse_addresses(c, port, cfg, p, idx) != 0 ||
 	    parse_gateway(c, port, p) != 0 ||
-	    opt_u16(c, port, "mtu", 68, 9000, false, &p->mtu) != 0 ||
-	    opt_u16(c, port, "rx_desc", 64, 4096, true, &p->rx_desc) != 0 ||
-	    opt_u16(c, port, "tx_desc", 64, 4096, true, &p->tx_desc) != 0 ||
+	    cfg_opt_u16(c, port, "mtu", 68, 9000, false, &p->mtu) != 0 ||
+	    cfg_opt_u16(c, port, "rx_desc", 64, 4096, true, &p->rx_desc) != 0 ||
+	    cfg_opt_u16(c, port, "tx_desc", 64, 4096, true, &p->tx_desc) != 0 ||
 	    parse_fault(c, port, &p->fault) != 0)
 		return -1;
 	return 0;
 }
 
-static int parse_ports(struct ctx *c, json_t *root, struct dpx_config *cfg)
+static int parse_ports(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
-	json_t *v = required(c, root, "ports");
+	json_t *v = cfg_required(c, root, "ports");
 	size_t n;
 
 	if (v == NULL)
 		return -1;
-	push_key(c, "ports");
+	cfg_push_key(c, "ports");
 	if (!json_is_array(v))
-		return type_error(c, v, "an array of port objects");
+		return cfg_type_error(c, v, "an array of port objects");
 	n = json_array_size(v);
 	if (n < 1 || n > DPX_MAX_PORTS)
-		return fail(c, false, "expected 1..%d ports, got %zu",
-			    DPX_MAX_PORTS, n);
+		return cfg_fail(c, false, "expected 1..%d ports, got %zu",
+				DPX_MAX_PORTS, n);
 	for (size_t i = 0; i < n; i++) {
-		push_index(c, i);
+		cfg_push_index(c, i);
 		if (parse_port(c, json_array_get(v, i), cfg, i) != 0)
 			return -1;
-		pop(c);
+		cfg_pop(c);
 	}
 	cfg->n_ports = (unsigned int)n;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Top level                                                                */
 
-static int parse_lcore(struct ctx *c, json_t *v, struct dpx_config *cfg,
+static int parse_lcore(struct cfg_ctx *c, json_t *v, struct dpx_config *cfg,
 		       size_t i)
 {
 	long long id;
 
 	if (json_is_integer(v) && json_integer_value(v) == 0)
-		return fail(c, false, "lcore 0 is the main (control) lcore "
-			    "and cannot run a worker");
-	if (want_int(c, v, 1, MAX_LCORE_ID, &id) != 0)
+		return cfg_fail(c, false, "lcore 0 is the main (control) lcore "
+				"and cannot run a worker");
+	if (cfg_want_int(c, v, 1, MAX_LCORE_ID, &id) != 0)
 		return -1;
 	for (size_t j = 0; j < i; j++)
 		if (cfg->lcore_ids[j] == (unsigned int)id)
-			return fail(c, false, "lcore %lld is listed twice "
-				    "(also workers[%zu])", id, j);
+			return cfg_fail(c, false, "lcore %lld is listed twice "
+					"(also workers[%zu])", id, j);
 	cfg->lcore_ids[i] = (unsigned int)id;
 	return 0;
 }
 
-static int parse_workers(struct ctx *c, json_t *root, struct dpx_config *cfg)
+static int parse_workers(struct cfg_ctx *c, json_t *root,
+			 struct dpx_config *cfg)
 {
 	json_t *v = json_object_get(root, "workers");
 	long long n;
@@ -837,72 +858,74 @@ static int parse_workers(struct ctx *c, json_t *root, struct dpx_config *cfg)
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "workers");
+	cfg_push_key(c, "workers");
 	if (json_is_integer(v)) {
-		if (want_int(c, v, 1, DPX_MAX_WORKERS, &n) != 0)
+		if (cfg_want_int(c, v, 1, DPX_MAX_WORKERS, &n) != 0)
 			return -1;
 		cfg->n_workers = (unsigned int)n;
-		pop(c);
+		cfg_pop(c);
 		return 0;
 	}
 	if (!json_is_array(v))
-		return type_error(c, v, "an integer or an array of lcore ids");
+		return cfg_type_error(c, v,
+				      "an integer or an array of lcore ids");
 	len = json_array_size(v);
 	if (len == 0)
-		return fail(c, false, "the lcore list must not be empty");
+		return cfg_fail(c, false, "the lcore list must not be empty");
 	if (len > DPX_MAX_WORKERS)
-		return fail(c, false, "at most %d lcores allowed, got %zu",
-			    DPX_MAX_WORKERS, len);
+		return cfg_fail(c, false, "at most %d lcores allowed, got %zu",
+				DPX_MAX_WORKERS, len);
 	for (size_t i = 0; i < len; i++) {
-		push_index(c, i);
+		cfg_push_index(c, i);
 		if (parse_lcore(c, json_array_get(v, i), cfg, i) != 0)
 			return -1;
-		pop(c);
+		cfg_pop(c);
 	}
 	cfg->n_workers = (unsigned int)len;
 	cfg->lcores_explicit = true;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_idle(struct ctx *c, json_t *root, struct dpx_config *cfg)
+static int parse_idle(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
 	json_t *v = json_object_get(root, "idle");
-	char q[QUOTE_MAX + 8];
+	char q[QUOTE_LEN];
 	const char *s;
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "idle");
+	cfg_push_key(c, "idle");
 	if (!json_is_string(v))
-		return type_error(c, v, "a string");
+		return cfg_type_error(c, v, "a string");
 	s = json_string_value(v);
 	if (strcmp(s, "poll") == 0)
 		cfg->idle = DPX_IDLE_POLL;
 	else if (strcmp(s, "adaptive") == 0)
 		cfg->idle = DPX_IDLE_ADAPTIVE;
 	else
-		return fail(c, false, "%s is not one of poll, adaptive",
-			    quote(q, sizeof(q), s));
-	pop(c);
+		return cfg_fail(c, false, "%s is not one of poll, adaptive",
+				cfg_quote(q, sizeof(q), s));
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_log_level(struct ctx *c, json_t *root,
+static int parse_log_level(struct cfg_ctx *c, json_t *root,
 			   struct dpx_config *cfg)
 {
 	json_t *v = json_object_get(root, "log_level");
-	char q[QUOTE_MAX + 8];
+	char q[QUOTE_LEN];
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "log_level");
+	cfg_push_key(c, "log_level");
 	if (!json_is_string(v))
-		return type_error(c, v, "a string");
+		return cfg_type_error(c, v, "a string");
 	if (dpx_log_level_parse(json_string_value(v), &cfg->log_level) != 0)
-		return fail(c, false, "%s is not one of error, warning, info, "
-			    "debug", quote(q, sizeof(q), json_string_value(v)));
-	pop(c);
+		return cfg_fail(c, false, "%s is not one of error, warning, "
+				"info, debug", cfg_quote(q, sizeof(q),
+				json_string_value(v)));
+	cfg_pop(c);
 	return 0;
 }
 
@@ -910,51 +933,42 @@ static const char *const arp_keys[] = {
 	"max_entries", "timeout_ms", "retry_ms", "retries", "max_pending", NULL
 };
 
-static int parse_arp(struct ctx *c, json_t *root, struct dpx_arp_conf *a)
+static int parse_arp(struct cfg_ctx *c, json_t *root, struct dpx_arp_conf *a)
 {
 	json_t *v = json_object_get(root, "arp");
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "arp");
-	if (check_object(c, v, "an object", arp_keys) != 0 ||
-	    opt_u32(c, v, "max_entries", 16, 65536, true,
-		    &a->max_entries) != 0 ||
-	    opt_u32(c, v, "timeout_ms", 1000, 3600000, false,
-		    &a->timeout_ms) != 0 ||
-	    opt_u32(c, v, "retry_ms", 10, 60000, false, &a->retry_ms) != 0 ||
-	    opt_u32(c, v, "retries", 1, 10, false, &a->retries) != 0 ||
-	    opt_u32(c, v, "max_pending", 1, 64, false, &a->max_pending) != 0)
+	cfg_push_key(c, "arp");
+	if (cfg_check_object(c, v, "an object", arp_keys) != 0 ||
+	    cfg_opt_u32(c, v, "max_entries", 16, 65536, true,
+			&a->max_entries) != 0 ||
+	    cfg_opt_u32(c, v, "timeout_ms", 1000, 3600000, false,
+			&a->timeout_ms) != 0 ||
+	    cfg_opt_u32(c, v, "retry_ms", 10, 60000, false,
+			&a->retry_ms) != 0 ||
+	    cfg_opt_u32(c, v, "retries", 1, 10, false, &a->retries) != 0 ||
+	    cfg_opt_u32(c, v, "max_pending", 1, 64, false,
+			&a->max_pending) != 0)
 		return -1;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Listeners                                                                */
 
+/* The proxy keys (from "pool" on) are checked against the mode by
+ * cfg_parse_listener_proxy(). */
 static const char *const listener_keys[] = {
-	"name", "address", "port", "mode", "backlog", NULL
+	"name", "address", "port", "mode", "backlog",
+	"pool", "routes", "max_connections", "max_connections_per_ip",
+	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", NULL
 };
 /* Indexed by enum dpx_listener_mode. */
-static const char *const listener_modes[] = { "echo", "static", NULL };
-/* Modes that later versions add: rejected with their own message. */
-static const char *const listener_modes_later[] = { "http", "tcp", NULL };
-
-/* A required integer member. */
-static int req_int(struct ctx *c, json_t *obj, const char *key, long long lo,
-		   long long hi, long long *out)
-{
-	json_t *v = required(c, obj, key);
-
-	if (v == NULL)
-		return -1;
-	push_key(c, key);
-	if (want_int(c, v, lo, hi, out) != 0)
-		return -1;
-	pop(c);
-	return 0;
-}
+const char *const cfg_listener_modes[] = {
+	"echo", "static", "http", "tcp", NULL
+};
 
 static bool is_port_address(const struct dpx_config *cfg, uint32_t a)
 {
@@ -966,86 +980,80 @@ static bool is_port_address(const struct dpx_config *cfg, uint32_t a)
 }
 
 /* The name, defaulting to "listener<index>"; unique among listeners. */
-static int parse_listener_name(struct ctx *c, json_t *l,
+static int parse_listener_name(struct cfg_ctx *c, json_t *l,
 			       struct dpx_config *cfg, size_t idx)
 {
 	json_t *v = json_object_get(l, "name");
-	char q[QUOTE_MAX + 8], def[DPX_NAME_LEN];
+	char q[QUOTE_LEN], def[DPX_NAME_LEN];
 	const char *s = def;
 
 	snprintf(def, sizeof(def), "listener%zu", idx);
 	if (v != NULL) {
-		push_key(c, "name");
-		if (want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0 ||
-		    check_name_chars(c, s) != 0)
+		cfg_push_key(c, "name");
+		if (cfg_want_string(c, v, DPX_NAME_LEN - 1, false, &s) != 0 ||
+		    cfg_check_name_chars(c, s) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < idx; i++)
 		if (strcmp(cfg->listeners[i].name, s) == 0)
-			return fail(c, false, "duplicate listener name %s "
-				    "(also listeners[%zu])%s",
-				    quote(q, sizeof(q), s), i, v != NULL ? "" :
-				    "; the name defaults to \"listener<index>\"");
+			return cfg_fail(c, false, "duplicate listener name %s "
+					"(also listeners[%zu])%s",
+					cfg_quote(q, sizeof(q), s), i,
+					v != NULL ? "" : "; the name "
+					"defaults to \"listener<index>\"");
 	snprintf(cfg->listeners[idx].name, DPX_NAME_LEN, "%s", s);
 	if (v != NULL)
-		pop(c);
+		cfg_pop(c);
 	return 0;
 }
 
 /* One of the ports' addresses, or 0.0.0.0 for all of them. */
-static int parse_listener_address(struct ctx *c, json_t *l,
+static int parse_listener_address(struct cfg_ctx *c, json_t *l,
 				  const struct dpx_config *cfg,
 				  struct dpx_listener_conf *ls)
 {
-	json_t *v = required(c, l, "address");
-	char q[QUOTE_MAX + 8];
+	json_t *v = cfg_required(c, l, "address");
+	char q[QUOTE_LEN];
 	const char *s;
 	uint32_t a;
 
 	if (v == NULL)
 		return -1;
-	push_key(c, "address");
+	cfg_push_key(c, "address");
 	if (!json_is_string(v))
-		return type_error(c, v, "a string \"a.b.c.d\"");
+		return cfg_type_error(c, v, "a string \"a.b.c.d\"");
 	s = json_string_value(v);
-	quote(q, sizeof(q), s);
+	cfg_quote(q, sizeof(q), s);
 	if (dpx_parse_ipv4(s, &a) != 0)
-		return fail(c, false, "%s is not an IPv4 address", q);
+		return cfg_fail(c, false, "%s is not an IPv4 address", q);
 	if (a != 0 && !is_port_address(cfg, a))
-		return fail(c, false, "%s is not an address of any port "
-			    "(use a port's address, or \"0.0.0.0\" for all)",
-			    q);
+		return cfg_fail(c, false, "%s is not an address of any port "
+				"(use a port's address, or \"0.0.0.0\" for "
+				"all)", q);
 	ls->addr = a;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_listener_mode(struct ctx *c, json_t *l,
+static int parse_listener_mode(struct cfg_ctx *c, json_t *l,
 			       struct dpx_listener_conf *ls)
 {
-	json_t *v = required(c, l, "mode");
-	char q[QUOTE_MAX + 8], list[64];
+	json_t *v = cfg_required(c, l, "mode");
 	int mode;
 
 	if (v == NULL)
 		return -1;
-	push_key(c, "mode");
-	if (json_is_string(v) &&
-	    in_list(json_string_value(v), listener_modes_later))
-		return fail(c, false, "mode %s is not supported yet "
-			    "(supported: %s)",
-			    quote(q, sizeof(q), json_string_value(v)),
-			    join_names(list, sizeof(list), listener_modes));
-	if (want_choice(c, v, listener_modes, &mode) != 0)
+	cfg_push_key(c, "mode");
+	if (cfg_want_choice(c, v, cfg_listener_modes, &mode) != 0)
 		return -1;
 	ls->mode = (enum dpx_listener_mode)mode;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
 /* Same (address, port) as an earlier listener; 0.0.0.0 covers them all.
  * Runs at the path of the later listener's port. */
-static int check_listener_conflict(struct ctx *c,
+static int check_listener_conflict(struct cfg_ctx *c,
 				   const struct dpx_config *cfg, size_t idx)
 {
 	const struct dpx_listener_conf *ls = &cfg->listeners[idx];
@@ -1059,41 +1067,42 @@ static int check_listener_conflict(struct ctx *c,
 			continue;
 		dpx_ipv4_str(o->addr, b, sizeof(b));
 		if (o->addr == ls->addr)
-			return fail(c, false, "%s:%u is already used by "
-				    "listener \"%s\" (listeners[%zu])",
-				    a, ls->port, o->name, i);
+			return cfg_fail(c, false, "%s:%u is already used by "
+					"listener \"%s\" (listeners[%zu])",
+					a, ls->port, o->name, i);
 		if (o->addr == 0 || ls->addr == 0)
-			return fail(c, false, "%s:%u conflicts with %s:%u of "
-				    "listener \"%s\" (listeners[%zu]); "
-				    "0.0.0.0 covers every address",
-				    a, ls->port, b, o->port, o->name, i);
+			return cfg_fail(c, false, "%s:%u conflicts with "
+					"%s:%u of listener \"%s\" "
+					"(listeners[%zu]); "
+					"0.0.0.0 covers every address",
+					a, ls->port, b, o->port, o->name, i);
 	}
 	return 0;
 }
 
-static int parse_listener(struct ctx *c, json_t *l, struct dpx_config *cfg,
+static int parse_listener(struct cfg_ctx *c, json_t *l, struct dpx_config *cfg,
 			  size_t idx)
 {
 	struct dpx_listener_conf *ls = &cfg->listeners[idx];
 	long long port;
 
 	ls->backlog = 1024;
-	if (check_object(c, l, "a listener object", listener_keys) != 0 ||
+	if (cfg_check_object(c, l, "a listener object", listener_keys) != 0 ||
 	    parse_listener_name(c, l, cfg, idx) != 0 ||
 	    parse_listener_address(c, l, cfg, ls) != 0 ||
-	    req_int(c, l, "port", 1, 65535, &port) != 0 ||
+	    cfg_req_int(c, l, "port", 1, 65535, &port) != 0 ||
 	    parse_listener_mode(c, l, ls) != 0 ||
-	    opt_u32(c, l, "backlog", 1, 65535, false, &ls->backlog) != 0)
+	    cfg_opt_u32(c, l, "backlog", 1, 65535, false, &ls->backlog) != 0)
 		return -1;
 	ls->port = (uint16_t)port;
-	push_key(c, "port");
+	cfg_push_key(c, "port");
 	if (check_listener_conflict(c, cfg, idx) != 0)
 		return -1;
-	pop(c);
-	return 0;
+	cfg_pop(c);
+	return cfg_parse_listener_proxy(c, l, cfg, idx);
 }
 
-static int parse_listeners(struct ctx *c, json_t *root,
+static int parse_listeners(struct cfg_ctx *c, json_t *root,
 			   struct dpx_config *cfg)
 {
 	json_t *v = json_object_get(root, "listeners");
@@ -1101,21 +1110,22 @@ static int parse_listeners(struct ctx *c, json_t *root,
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "listeners");
+	cfg_push_key(c, "listeners");
 	if (!json_is_array(v))
-		return type_error(c, v, "an array of listener objects");
+		return cfg_type_error(c, v, "an array of listener objects");
 	n = json_array_size(v);
 	if (n > DPX_MAX_LISTENERS)
-		return fail(c, false, "at most %d listeners allowed, got %zu",
-			    DPX_MAX_LISTENERS, n);
+		return cfg_fail(c, false,
+				"at most %d listeners allowed, got %zu",
+				DPX_MAX_LISTENERS, n);
 	for (size_t i = 0; i < n; i++) {
-		push_index(c, i);
+		cfg_push_index(c, i);
 		if (parse_listener(c, json_array_get(v, i), cfg, i) != 0)
 			return -1;
-		pop(c);
+		cfg_pop(c);
 	}
 	cfg->n_listeners = (unsigned int)n;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
@@ -1141,80 +1151,80 @@ static const char *const syn_cookie_names[] = {
 #define MSS_MAX 9000
 #define TCPIP_HEADERS 40   /* IPv4 + TCP headers without options */
 
-static int parse_tcp_limits(struct ctx *c, json_t *tcp,
+static int parse_tcp_limits(struct cfg_ctx *c, json_t *tcp,
 			    struct dpx_tcp_conf *t)
 {
-	if (opt_u32(c, tcp, "rcvbuf", 4096, 67108864, false,
-		    &t->rcvbuf) != 0 ||
-	    opt_u32(c, tcp, "sndbuf", 4096, 67108864, false,
-		    &t->sndbuf) != 0 ||
-	    opt_u32(c, tcp, "max_connections", 1, 4194304, false,
-		    &t->max_connections) != 0 ||
-	    opt_u32(c, tcp, "max_time_wait", 0, 4194304, false,
-		    &t->max_time_wait) != 0 ||
-	    opt_u32(c, tcp, "ooo_max_segments", 0, 65536, false,
-		    &t->ooo_max_segments) != 0)
+	if (cfg_opt_u32(c, tcp, "rcvbuf", 4096, 67108864, false,
+			&t->rcvbuf) != 0 ||
+	    cfg_opt_u32(c, tcp, "sndbuf", 4096, 67108864, false,
+			&t->sndbuf) != 0 ||
+	    cfg_opt_u32(c, tcp, "max_connections", 1, 4194304, false,
+			&t->max_connections) != 0 ||
+	    cfg_opt_u32(c, tcp, "max_time_wait", 0, 4194304, false,
+			&t->max_time_wait) != 0 ||
+	    cfg_opt_u32(c, tcp, "ooo_max_segments", 0, 65536, false,
+			&t->ooo_max_segments) != 0)
 		return -1;
 	return 0;
 }
 
-static int parse_tcp_timers(struct ctx *c, json_t *tcp,
+static int parse_tcp_timers(struct cfg_ctx *c, json_t *tcp,
 			    struct dpx_tcp_conf *t)
 {
-	if (opt_u32(c, tcp, "time_wait_ms", 0, 240000, false,
-		    &t->time_wait_ms) != 0 ||
-	    opt_u32(c, tcp, "rto_min_ms", 1, 60000, false,
-		    &t->rto_min_ms) != 0 ||
-	    opt_u32(c, tcp, "rto_max_ms", 1, 600000, false,
-		    &t->rto_max_ms) != 0 ||
-	    opt_u32(c, tcp, "rto_initial_ms", 1, 60000, false,
-		    &t->rto_initial_ms) != 0 ||
-	    opt_u32(c, tcp, "delayed_ack_ms", 0, 500, false,
-		    &t->delayed_ack_ms) != 0)
+	if (cfg_opt_u32(c, tcp, "time_wait_ms", 0, 240000, false,
+			&t->time_wait_ms) != 0 ||
+	    cfg_opt_u32(c, tcp, "rto_min_ms", 1, 60000, false,
+			&t->rto_min_ms) != 0 ||
+	    cfg_opt_u32(c, tcp, "rto_max_ms", 1, 600000, false,
+			&t->rto_max_ms) != 0 ||
+	    cfg_opt_u32(c, tcp, "rto_initial_ms", 1, 60000, false,
+			&t->rto_initial_ms) != 0 ||
+	    cfg_opt_u32(c, tcp, "delayed_ack_ms", 0, 500, false,
+			&t->delayed_ack_ms) != 0)
 		return -1;
 	if (t->rto_max_ms >= t->rto_min_ms)
 		return 0;
 	/* rto_min_ms is at most 60000 < the default rto_max_ms: an explicit
 	 * rto_max_ms is what makes this fail. */
-	push_key(c, "rto_max_ms");
-	return fail(c, false, "%u is less than rto_min_ms (%u)",
-		    t->rto_max_ms, t->rto_min_ms);
+	cfg_push_key(c, "rto_max_ms");
+	return cfg_fail(c, false, "%u is less than rto_min_ms (%u)",
+			t->rto_max_ms, t->rto_min_ms);
 }
 
-static int parse_keepalive(struct ctx *c, json_t *tcp,
+static int parse_keepalive(struct cfg_ctx *c, json_t *tcp,
 			   struct dpx_tcp_conf *t)
 {
 	json_t *v = json_object_get(tcp, "keepalive");
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "keepalive");
-	if (check_object(c, v, "an object", keepalive_keys) != 0 ||
-	    opt_bool(c, v, "enabled", &t->keepalive) != 0 ||
-	    opt_u32(c, v, "idle_ms", 1000, 86400000, false,
-		    &t->keepalive_idle_ms) != 0 ||
-	    opt_u32(c, v, "interval_ms", 1000, 3600000, false,
-		    &t->keepalive_interval_ms) != 0 ||
-	    opt_u32(c, v, "probes", 1, 100, false,
-		    &t->keepalive_probes) != 0)
+	cfg_push_key(c, "keepalive");
+	if (cfg_check_object(c, v, "an object", keepalive_keys) != 0 ||
+	    cfg_opt_bool(c, v, "enabled", &t->keepalive) != 0 ||
+	    cfg_opt_u32(c, v, "idle_ms", 1000, 86400000, false,
+			&t->keepalive_idle_ms) != 0 ||
+	    cfg_opt_u32(c, v, "interval_ms", 1000, 3600000, false,
+			&t->keepalive_interval_ms) != 0 ||
+	    cfg_opt_u32(c, v, "probes", 1, 100, false,
+			&t->keepalive_probes) != 0)
 		return -1;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_tcp_options(struct ctx *c, json_t *tcp,
+static int parse_tcp_options(struct cfg_ctx *c, json_t *tcp,
 			     struct dpx_tcp_conf *t)
 {
-	if (opt_bool(c, tcp, "sack", &t->sack) != 0 ||
-	    opt_bool(c, tcp, "timestamps", &t->timestamps) != 0 ||
-	    opt_bool(c, tcp, "window_scaling", &t->window_scaling) != 0)
+	if (cfg_opt_bool(c, tcp, "sack", &t->sack) != 0 ||
+	    cfg_opt_bool(c, tcp, "timestamps", &t->timestamps) != 0 ||
+	    cfg_opt_bool(c, tcp, "window_scaling", &t->window_scaling) != 0)
 		return -1;
 	return 0;
 }
 
 /* 0, or MSS_MIN..MSS_MAX and at most the smallest port MTU - 40; runs
  * after the ports are parsed. */
-static int parse_mss_clamp(struct ctx *c, json_t *tcp,
+static int parse_mss_clamp(struct cfg_ctx *c, json_t *tcp,
 			   const struct dpx_config *cfg,
 			   struct dpx_tcp_conf *t)
 {
@@ -1224,28 +1234,29 @@ static int parse_mss_clamp(struct ctx *c, json_t *tcp,
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "mss_clamp");
+	cfg_push_key(c, "mss_clamp");
 	if (!json_is_integer(v))
-		return type_error(c, v, "an integer");
+		return cfg_type_error(c, v, "an integer");
 	x = json_integer_value(v);
 	if (x != 0 && (x < MSS_MIN || x > MSS_MAX))
-		return fail(c, false, "%lld is out of range %d..%d "
-			    "(or 0: derive from the port MTU)",
-			    x, MSS_MIN, MSS_MAX);
+		return cfg_fail(c, false, "%lld is out of range %d..%d "
+				"(or 0: derive from the port MTU)",
+				x, MSS_MIN, MSS_MAX);
 	for (size_t i = 1; i < cfg->n_ports; i++)
 		if (cfg->ports[i].mtu < low->mtu)
 			low = &cfg->ports[i];
 	if (x > (long long)low->mtu - TCPIP_HEADERS)
-		return fail(c, false, "%lld is more than the smallest port MTU "
-			    "minus %d (%d: port \"%s\" has MTU %d)", x,
-			    TCPIP_HEADERS, low->mtu - TCPIP_HEADERS,
-			    low->name, low->mtu);
+		return cfg_fail(c, false, "%lld is more than the smallest "
+				"port MTU minus %d (%d: port \"%s\" has "
+				"MTU %d)", x,
+				TCPIP_HEADERS, low->mtu - TCPIP_HEADERS,
+				low->name, low->mtu);
 	t->mss_clamp = (uint16_t)x;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
-static int parse_tcp(struct ctx *c, json_t *root, struct dpx_config *cfg)
+static int parse_tcp(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
 	json_t *v = json_object_get(root, "tcp");
 	struct dpx_tcp_conf *t = &cfg->tcp;
@@ -1253,10 +1264,10 @@ static int parse_tcp(struct ctx *c, json_t *root, struct dpx_config *cfg)
 
 	if (v == NULL)
 		return 0;
-	push_key(c, "tcp");
-	if (check_object(c, v, "an object", tcp_keys) != 0 ||
-	    opt_choice(c, v, "congestion", cc_names, &cc) != 0 ||
-	    opt_choice(c, v, "syn_cookies", syn_cookie_names, &sc) != 0 ||
+	cfg_push_key(c, "tcp");
+	if (cfg_check_object(c, v, "an object", tcp_keys) != 0 ||
+	    cfg_opt_choice(c, v, "congestion", cc_names, &cc) != 0 ||
+	    cfg_opt_choice(c, v, "syn_cookies", syn_cookie_names, &sc) != 0 ||
 	    parse_tcp_limits(c, v, t) != 0 ||
 	    parse_tcp_timers(c, v, t) != 0 ||
 	    parse_keepalive(c, v, t) != 0 ||
@@ -1265,50 +1276,36 @@ static int parse_tcp(struct ctx *c, json_t *root, struct dpx_config *cfg)
 		return -1;
 	t->congestion = (enum dpx_cc_algo)cc;
 	t->syn_cookies = (enum dpx_syn_cookies)sc;
-	pop(c);
+	cfg_pop(c);
 	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Root                                                                     */
 
-/* "pools": accepted only as an empty array for now. */
-static int parse_reserved(struct ctx *c, json_t *root, const char *key)
-{
-	json_t *v = json_object_get(root, key);
-
-	if (v == NULL)
-		return 0;
-	push_key(c, key);
-	if (!json_is_array(v))
-		return type_error(c, v, "an array");
-	if (json_array_size(v) > 0)
-		return fail(c, false, "%s are not supported yet", key);
-	pop(c);
-	return 0;
-}
-
 static const char *const top_keys[] = {
 	"ports", "workers", "idle", "log_level", "arp", "mbufs_per_worker",
-	"tcp", "listeners", "pools", NULL
+	"tcp", "pools", "listeners", "access_log", NULL
 };
 
-static int parse_root(struct ctx *c, json_t *root, struct dpx_config *cfg)
+static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
 	if (!json_is_object(root))
-		return fail(c, false, "the top level must be an object, got %s",
-			    type_name(root));
-	if (check_keys(c, root, top_keys) != 0 ||
+		return cfg_fail(c, false,
+				"the top level must be an object, got %s",
+				type_name(root));
+	if (cfg_check_keys(c, root, top_keys) != 0 ||
 	    parse_ports(c, root, cfg) != 0 ||
 	    parse_workers(c, root, cfg) != 0 ||
 	    parse_idle(c, root, cfg) != 0 ||
 	    parse_log_level(c, root, cfg) != 0 ||
 	    parse_arp(c, root, &cfg->arp) != 0 ||
-	    opt_u32(c, root, "mbufs_per_worker", 1024, 1048576, false,
-		    &cfg->mbufs_per_worker) != 0 ||
+	    cfg_opt_u32(c, root, "mbufs_per_worker", 1024, 1048576, false,
+			&cfg->mbufs_per_worker) != 0 ||
 	    parse_tcp(c, root, cfg) != 0 ||
+	    cfg_parse_pools(c, root, cfg) != 0 ||
 	    parse_listeners(c, root, cfg) != 0 ||
-	    parse_reserved(c, root, "pools") != 0)
+	    cfg_parse_access_log(c, root, cfg) != 0)
 		return -1;
 	return 0;
 }
@@ -1376,7 +1373,7 @@ int dpx_config_load_buffer(const char *name, const char *text, size_t len,
 {
 	json_error_t je;
 	json_t *root;
-	struct ctx c;
+	struct cfg_ctx c;
 	int rc;
 
 	if (name == NULL)
@@ -1392,7 +1389,7 @@ int dpx_config_load_buffer(const char *name, const char *text, size_t len,
 		return -1;
 	}
 	set_defaults(cfg, name);
-	c = (struct ctx){ .name = name, .text = text, .len = len,
+	c = (struct cfg_ctx){ .name = name, .text = text, .len = len,
 			  .err = err, .errlen = errlen };
 	rc = parse_root(&c, root, cfg);
 	json_decref(root);

@@ -20,6 +20,13 @@
 #define DPX_NAME_LEN 64
 #define DPX_DEVARGS_LEN 256
 #define DPX_ERR_LEN 512
+#define DPX_MAX_POOLS 16
+#define DPX_MAX_SERVERS 64      /* per pool */
+#define DPX_MAX_ROUTES 128      /* all listeners together */
+#define DPX_MAX_HDR_EDITS 4     /* per route and list (set/remove, req/resp) */
+#define DPX_HOST_LEN 256        /* route host patterns, health-check Host */
+#define DPX_PATH_LEN 256        /* route path prefixes, health-check path */
+#define DPX_HDR_VALUE_LEN 256
 
 enum dpx_log_level {
 	DPX_LOG_ERR = 0,
@@ -81,6 +88,65 @@ struct dpx_arp_conf {
 enum dpx_listener_mode {
 	DPX_LISTEN_ECHO = 0,    /* TCP echo service */
 	DPX_LISTEN_STATIC = 1,  /* built-in HTTP/1.1 responder (tests, benchmarks) */
+	DPX_LISTEN_HTTP = 2,    /* HTTP/1.1 reverse proxy to pools */
+	DPX_LISTEN_TCP = 3,     /* L4 proxy: each connection spliced to a server */
+};
+
+/* How the client address is passed to servers ("forwarded" option). */
+enum dpx_forwarded {
+	DPX_FWD_XFF = 0,        /* X-Forwarded-For/-Proto/-Host (default) */
+	DPX_FWD_RFC7239 = 1,    /* Forwarded: for=..;proto=..;host=.. */
+	DPX_FWD_BOTH = 2,
+	DPX_FWD_NONE = 3,
+};
+
+/* What happens to the Server header of responses ("server_header"). */
+enum dpx_server_header {
+	DPX_SRVHDR_HIDE = 0,    /* removed (default); X-Powered-By too */
+	DPX_SRVHDR_PASS = 1,    /* passed as the server sent it */
+	DPX_SRVHDR_REPLACE = 2, /* replaced by server_header_value */
+};
+
+/* HTTP settings of a "mode": "http" listener (its "http" object). */
+struct dpx_http_conf {
+	uint32_t max_line;          /* request line / header line, bytes */
+	uint32_t max_headers;       /* header fields, <= 100 */
+	uint32_t max_head;          /* whole request head, bytes */
+	uint64_t max_body;          /* request body bytes; 0 = unlimited */
+	enum dpx_forwarded forwarded;
+	bool via;                   /* add "Via: 1.1 dpx" both ways */
+	enum dpx_server_header server_header;
+	char server_header_value[DPX_HDR_VALUE_LEN];
+};
+
+/* One header set (replace or add) by a route. */
+struct dpx_hdr_set {
+	char name[DPX_NAME_LEN];
+	char value[DPX_HDR_VALUE_LEN];
+};
+
+/* Header edits of a route, applied after dpx's own header handling. */
+struct dpx_hdr_edits {
+	struct dpx_hdr_set set[DPX_MAX_HDR_EDITS];
+	unsigned int n_set;
+	char remove[DPX_MAX_HDR_EDITS][DPX_NAME_LEN];
+	unsigned int n_remove;
+};
+
+/*
+ * One routing rule of an HTTP listener. Rules are tried in order; the first
+ * whose host and path match picks the pool. host "" matches any Host;
+ * "*.example.com" matches any name ending in ".example.com" (not the bare
+ * "example.com"); otherwise the match is exact (case-insensitive, a port
+ * in the Host value is ignored). path_prefix "" matches every path.
+ * The loader stores host in lower case.
+ */
+struct dpx_route_conf {
+	char host[DPX_HOST_LEN];
+	char path_prefix[DPX_PATH_LEN];
+	unsigned int pool;          /* index into dpx_config.pools */
+	struct dpx_hdr_edits request;
+	struct dpx_hdr_edits response;
 };
 
 struct dpx_listener_conf {
@@ -89,6 +155,82 @@ struct dpx_listener_conf {
 	uint16_t port;              /* host order, 1..65535 */
 	enum dpx_listener_mode mode;
 	uint32_t backlog;           /* SYN backlog bound per worker */
+	/* Proxy modes (http, tcp) only: */
+	int pool;                   /* default pool index; -1: none (http: 503) */
+	unsigned int first_route;   /* routes[first_route .. +n_routes) (http) */
+	unsigned int n_routes;
+	uint32_t max_connections;   /* whole listener, all workers; 0 = none */
+	uint32_t max_connections_per_ip; /* per client address; 0 = none */
+	uint32_t client_timeout_ms; /* head (slowloris) / body stall / tcp idle */
+	uint32_t idle_timeout_ms;   /* keep-alive wait for the next request */
+	bool access_log;            /* one line per request/connection */
+	struct dpx_http_conf http;  /* mode http only; defaults otherwise */
+};
+
+/* Load-balancing algorithm of a pool ("balance"). */
+enum dpx_lb_algo {
+	DPX_LB_ROUNDROBIN = 0,  /* smooth weighted round robin */
+	DPX_LB_LEASTCONN = 1,   /* fewest active connections / weight */
+	DPX_LB_RANDOM = 2,      /* power of two random choices, by load */
+	DPX_LB_HASH = 3,        /* consistent hashing (Maglev) on hash_key */
+};
+
+enum dpx_hash_key {
+	DPX_HASH_SOURCE = 0,    /* client IPv4 address */
+	DPX_HASH_URI = 1,       /* request target (path and query) */
+	DPX_HASH_HEADER = 2,    /* value of header hash_name */
+	DPX_HASH_COOKIE = 3,    /* value of cookie hash_name */
+};
+
+enum dpx_health_type {
+	DPX_HEALTH_NONE = 0,    /* no active checks: servers count as up */
+	DPX_HEALTH_TCP = 1,     /* a TCP connect that completes is a pass */
+	DPX_HEALTH_HTTP = 2,    /* GET path; expect_status (and expect_body) */
+};
+
+struct dpx_health_conf {
+	enum dpx_health_type type;
+	uint32_t interval_ms;
+	uint32_t timeout_ms;        /* < interval_ms */
+	uint32_t rise;              /* consecutive passes to mark up */
+	uint32_t fall;              /* consecutive failures to mark down */
+	char path[DPX_PATH_LEN];    /* http: request target, default "/" */
+	char host[DPX_HOST_LEN];    /* http: Host header, default server addr */
+	uint16_t expect_status;     /* http: 0 = any 2xx or 3xx */
+	char expect_body[DPX_HDR_VALUE_LEN]; /* http: substring of the body */
+};
+
+struct dpx_server_conf {
+	char name[DPX_NAME_LEN];    /* defaults to "ADDR:PORT" */
+	uint32_t addr;              /* host order */
+	uint16_t port;
+	uint32_t weight;            /* 1..256, default 1 */
+	uint32_t max_connections;   /* whole process; 0 = no limit */
+};
+
+struct dpx_pool_conf {
+	char name[DPX_NAME_LEN];
+	enum dpx_lb_algo balance;
+	enum dpx_hash_key hash_key;
+	char hash_name[DPX_NAME_LEN]; /* header or cookie name */
+	struct dpx_server_conf servers[DPX_MAX_SERVERS];
+	unsigned int n_servers;
+	struct dpx_health_conf health;
+	uint32_t slow_start_ms;     /* weight ramps up after recovery; 0 off */
+	uint32_t max_fails;         /* passive: consecutive failures eject; 0 off */
+	uint32_t eject_ms;          /* passive: how long an ejected server rests */
+	uint32_t keepalive_max_idle; /* idle server conns kept per worker+server */
+	uint32_t keepalive_idle_ms; /* an idle server conn is closed after this */
+	uint32_t queue_max;         /* requests waiting for a max_connections slot */
+	uint32_t queue_timeout_ms;  /* then 503 */
+	uint32_t retries;           /* extra connect attempts on other servers */
+	uint32_t connect_timeout_ms;
+	uint32_t response_timeout_ms; /* server silent this long: 504 */
+};
+
+/* "access_log": where per-request lines go (written by the main lcore). */
+struct dpx_access_log_conf {
+	char path[1024];            /* "" = standard output */
 };
 
 enum dpx_cc_algo {
@@ -142,11 +284,17 @@ struct dpx_config {
 	struct dpx_listener_conf listeners[DPX_MAX_LISTENERS];
 	unsigned int n_listeners;
 	struct dpx_tcp_conf tcp;    /* defaults filled even without "tcp" */
+	struct dpx_pool_conf pools[DPX_MAX_POOLS];
+	unsigned int n_pools;
+	struct dpx_route_conf routes[DPX_MAX_ROUTES];
+	unsigned int n_routes;
+	struct dpx_access_log_conf access_log;
 };
 
 struct dpx_net_worker;
 struct dpx_tcp_worker;
 struct dpx_svc_worker;
+struct dpx_proxy_worker;
 
 /*
  * Per-worker (per-lcore) context, passed explicitly down every call on the
@@ -160,6 +308,7 @@ struct dpx_worker {
 	struct dpx_net_worker *net; /* lib/net: ports, ARP cache, counters */
 	struct dpx_tcp_worker *tcp; /* lib/tcp: connections, timers */
 	struct dpx_svc_worker *svc; /* lib/svc: built-in test services */
+	struct dpx_proxy_worker *proxy; /* lib/proxy: sessions, servers */
 };
 
 /*

@@ -332,6 +332,9 @@ static void test_defaults(void)
 	CHECK_EQ(cfg.arp.max_pending, 8);
 	CHECK_EQ(cfg.mbufs_per_worker, 0);
 	CHECK_EQ(cfg.n_listeners, 0);
+	CHECK_EQ(cfg.n_pools, 0);
+	CHECK_EQ(cfg.n_routes, 0);
+	CHECK(strcmp(cfg.access_log.path, "") == 0);
 	check_tcp_defaults();
 }
 
@@ -522,7 +525,7 @@ static void test_arp(void)
 		   "arp: expected an object, got array", "");
 }
 
-static void test_mbufs_and_reserved(void)
+static void test_mbufs_and_empty_lists(void)
 {
 	EXPECT_OK("{\"ports\":[" PORT0 "], \"mbufs_per_worker\": 1024}");
 	CHECK_EQ(cfg.mbufs_per_worker, 1024);
@@ -532,12 +535,13 @@ static void test_mbufs_and_reserved(void)
 		   "mbufs_per_worker: 1048577 is out of range", "");
 	EXPECT_OK("{\"ports\":[" PORT0 "], \"listeners\": [], \"pools\": []}");
 	CHECK_EQ(cfg.n_listeners, 0);
-	EXPECT_ERR("{\"ports\":[" PORT0 "], \"pools\": [1]}",
-		   "pools: pools are not supported yet", "");
+	CHECK_EQ(cfg.n_pools, 0);
+	EXPECT_ERR_AT("{\"ports\":[" PORT0 "], \"pools\": [1]}", "1]", 0,
+		      "pools[0]: expected a pool object, got integer", "");
 	EXPECT_ERR("{\"ports\":[" PORT0 "], \"pools\": {}}",
-		   "pools: expected an array, got object", "");
-	EXPECT_ERR_AT("{\"ports\":[" PORT0 "], \"pools\": [{}]}", "[{}]", 0,
-		      "pools: pools are not supported yet", "");
+		   "pools: expected an array of pool objects, got object", "");
+	EXPECT_ERR_AT("{\"ports\":[" PORT0 "], \"pools\": [{}]}", "{}", 0,
+		      "pools[0]: missing required key \"name\"", "");
 }
 
 static void test_port_object(void)
@@ -893,15 +897,17 @@ static void test_listener_fields(void)
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"ftp\"}");
 	EXPECT_ERR_AT(t, "\"ftp\"", 0, "listeners[0].mode: \"ftp\" is not "
-		      "one of echo, static", "");
+		      "one of echo, static, http, tcp", "");
+	/* the proxy modes need a pool (or routes): see test_proxy_listener */
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"http\"}");
-	EXPECT_ERR_AT(t, "\"http\"", 0, "listeners[0].mode: mode \"http\" is "
-		      "not supported yet (supported: echo, static)", "");
+	EXPECT_ERR_AT(t, "{\"address", 0, "listeners[0]: mode http needs a "
+		      "\"pool\", \"routes\", or both", "");
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"tcp\"}");
-	EXPECT_ERR_AT(t, "\"tcp\"", 0, "listeners[0].mode: mode \"tcp\" is "
-		      "not supported yet", "");
+	EXPECT_ERR_AT(t, "{\"address", 0, "listeners[0]: missing required key "
+		      "\"pool\" (a tcp listener forwards every connection to "
+		      "it)", "");
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": 1}");
 	EXPECT_ERR_AT(t, "1}", 0, "listeners[0].mode: expected a string, "
@@ -1239,6 +1245,976 @@ static void test_tcp_mss_clamp(void)
 	EXPECT_OK(one_port_tcp(68, "{\"mss_clamp\": 0}"));
 }
 
+/* ---------------------------------------------------------------------- */
+/* Pools, routes, proxy listeners                                           */
+
+#define WEB_POOL "{\"name\": \"web\", \"servers\": [{\"address\": " \
+		 "\"198.18.1.2\", \"port\": 8080}]}"
+#define HTTP80 "{\"address\": \"198.18.0.1\", \"port\": 80, " \
+	       "\"mode\": \"http\", \"pool\": \"web\"}"
+
+/* Two ports (198.18.0.1/24, 198.18.1.1/24), the pools and listeners. */
+static const char *with_proxy(const char *pools, const char *listeners)
+{
+	return fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": [%s],\n"
+		   "\"listeners\": [%s]}", pools, listeners);
+}
+
+/* One pool with extra members appended to {"name": "web", "servers"...}. */
+static const char *pool_with(const char *extra)
+{
+	return fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": [{\"name\": "
+		   "\"web\", \"servers\": [{\"address\": \"198.18.1.2\", "
+		   "\"port\": 8080}], %s}]}", extra);
+}
+
+/* The web pool and one http listener with the given routes. */
+static const char *with_routes(const char *routes)
+{
+	return fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": [" WEB_POOL
+		   ", {\"name\": \"api\", \"servers\": [{\"address\": "
+		   "\"198.18.1.3\", \"port\": 80}]}],\n\"listeners\": "
+		   "[{\"address\": \"198.18.0.1\", \"port\": 80, \"mode\": "
+		   "\"http\", \"routes\": [%s]}]}", routes);
+}
+
+/* The web pool and one http listener with the given "http" object. */
+static const char *with_http(const char *http)
+{
+	return fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": [" WEB_POOL
+		   "],\n\"listeners\": [{\"address\": \"198.18.0.1\", "
+		   "\"port\": 80, \"mode\": \"http\", \"pool\": \"web\", "
+		   "\"http\": %s}]}", http);
+}
+
+/* Proxy settings every listener gets when it has none of its own. */
+static void check_listener_proxy_defaults(const struct dpx_listener_conf *l)
+{
+	CHECK_EQ(l->n_routes, 0);
+	CHECK_EQ(l->max_connections, 0);
+	CHECK_EQ(l->max_connections_per_ip, 0);
+	CHECK_EQ(l->client_timeout_ms, 10000);
+	CHECK_EQ(l->idle_timeout_ms, 60000);
+	CHECK(!l->access_log);
+	CHECK_EQ(l->http.max_line, 8192);
+	CHECK_EQ(l->http.max_headers, 100);
+	CHECK_EQ(l->http.max_head, 65536);
+	CHECK_EQ(l->http.max_body, 0);
+	CHECK_EQ(l->http.forwarded, DPX_FWD_XFF);
+	CHECK(l->http.via);
+	CHECK_EQ(l->http.server_header, DPX_SRVHDR_HIDE);
+	CHECK(strcmp(l->http.server_header_value, "") == 0);
+}
+
+static void check_pool_defaults(const struct dpx_pool_conf *p)
+{
+	CHECK_EQ(p->balance, DPX_LB_ROUNDROBIN);
+	CHECK_EQ(p->hash_key, DPX_HASH_SOURCE);
+	CHECK(strcmp(p->hash_name, "") == 0);
+	CHECK_EQ(p->health.type, DPX_HEALTH_NONE);
+	CHECK_EQ(p->health.interval_ms, 2000);
+	CHECK_EQ(p->health.timeout_ms, 1000);
+	CHECK_EQ(p->health.rise, 2);
+	CHECK_EQ(p->health.fall, 3);
+	CHECK(strcmp(p->health.path, "/") == 0);
+	CHECK(strcmp(p->health.host, "") == 0);
+	CHECK_EQ(p->health.expect_status, 0);
+	CHECK(strcmp(p->health.expect_body, "") == 0);
+	CHECK_EQ(p->slow_start_ms, 0);
+	CHECK_EQ(p->max_fails, 3);
+	CHECK_EQ(p->eject_ms, 10000);
+	CHECK_EQ(p->keepalive_max_idle, 32);
+	CHECK_EQ(p->keepalive_idle_ms, 15000);
+	CHECK_EQ(p->queue_max, 128);
+	CHECK_EQ(p->queue_timeout_ms, 2000);
+	CHECK_EQ(p->retries, 1);
+	CHECK_EQ(p->connect_timeout_ms, 2000);
+	CHECK_EQ(p->response_timeout_ms, 30000);
+}
+
+static void test_proxy_defaults(void)
+{
+	const struct dpx_server_conf *s;
+
+	EXPECT_OK(with_proxy(WEB_POOL, HTTP80 ", " ECHO7 ", {\"address\": "
+			     "\"198.18.0.1\", \"port\": 9000, \"mode\": "
+			     "\"tcp\", \"pool\": \"web\"}"));
+	CHECK_EQ(cfg.n_pools, 1);
+	CHECK(strcmp(cfg.pools[0].name, "web") == 0);
+	check_pool_defaults(&cfg.pools[0]);
+	CHECK_EQ(cfg.pools[0].n_servers, 1);
+	s = &cfg.pools[0].servers[0];
+	CHECK(strcmp(s->name, "198.18.1.2:8080") == 0);
+	CHECK_EQ(s->addr, 0xC6120102u);
+	CHECK_EQ(s->port, 8080);
+	CHECK_EQ(s->weight, 1);
+	CHECK_EQ(s->max_connections, 0);
+	CHECK_EQ(cfg.n_listeners, 3);
+	CHECK_EQ(cfg.listeners[0].mode, DPX_LISTEN_HTTP);
+	CHECK_EQ(cfg.listeners[0].pool, 0);
+	CHECK_EQ(cfg.listeners[0].first_route, 0);
+	check_listener_proxy_defaults(&cfg.listeners[0]);
+	/* not a proxy: no pool, but the defaults all the same */
+	CHECK_EQ(cfg.listeners[1].mode, DPX_LISTEN_ECHO);
+	CHECK_EQ(cfg.listeners[1].pool, -1);
+	check_listener_proxy_defaults(&cfg.listeners[1]);
+	CHECK_EQ(cfg.listeners[2].mode, DPX_LISTEN_TCP);
+	CHECK_EQ(cfg.listeners[2].pool, 0);
+	check_listener_proxy_defaults(&cfg.listeners[2]);
+	CHECK_EQ(cfg.n_routes, 0);
+	CHECK(strcmp(cfg.access_log.path, "") == 0);
+	/* static listeners without pools get them too */
+	EXPECT_OK(with_listeners("{\"address\": \"0.0.0.0\", \"port\": 80, "
+				 "\"mode\": \"static\"}"));
+	CHECK_EQ(cfg.listeners[0].pool, -1);
+	check_listener_proxy_defaults(&cfg.listeners[0]);
+	/* empty objects change nothing */
+	EXPECT_OK(pool_with("\"health\": {}, \"keepalive\": {}, \"queue\": {}"));
+	check_pool_defaults(&cfg.pools[0]);
+	EXPECT_OK(with_http("{}"));
+	check_listener_proxy_defaults(&cfg.listeners[0]);
+}
+
+static const char full_proxy[] =
+	"{\"ports\": [" PORT0 ", " PORT1 "],\n"
+	"\"pools\": [\n"
+	" {\"name\": \"web\", \"balance\": \"leastconn\", \"servers\": [\n"
+	"   {\"name\": \"s1\", \"address\": \"198.18.1.2\", \"port\": 8081,"
+	" \"weight\": 256, \"max_connections\": 7},\n"
+	"   {\"address\": \"198.18.1.3\", \"port\": 8082}],\n"
+	"  \"health\": {\"type\": \"http\", \"interval_ms\": 100,"
+	" \"timeout_ms\": 99, \"rise\": 1, \"fall\": 100, \"path\": \"/h?x=1\","
+	" \"host\": \"h.example:8080\", \"expect_status\": 204,"
+	" \"expect_body\": \"all good\"},\n"
+	"  \"slow_start_ms\": 3600000, \"max_fails\": 0, \"eject_ms\": 100,\n"
+	"  \"keepalive\": {\"max_idle\": 0, \"idle_timeout_ms\": 100},\n"
+	"  \"queue\": {\"max\": 65536, \"timeout_ms\": 10},\n"
+	"  \"retries\": 10, \"connect_timeout_ms\": 600000,"
+	" \"response_timeout_ms\": 10},\n"
+	" {\"name\": \"api\", \"balance\": \"hash\","
+	" \"hash_key\": \"header:X-User-Id\","
+	" \"servers\": [{\"address\": \"198.18.1.4\", \"port\": 80}]},\n"
+	" {\"name\": \"sticky\", \"balance\": \"hash\","
+	" \"hash_key\": \"cookie:sid\","
+	" \"servers\": [{\"address\": \"198.18.1.4\", \"port\": 81}]},\n"
+	" {\"name\": \"uri\", \"balance\": \"hash\", \"hash_key\": \"uri\","
+	" \"servers\": [{\"address\": \"198.18.1.4\", \"port\": 82}]},\n"
+	" {\"name\": \"db\", \"balance\": \"random\","
+	" \"health\": {\"type\": \"tcp\"},"
+	" \"servers\": [{\"address\": \"198.18.1.5\", \"port\": 5432}]}\n"
+	"],\n"
+	"\"listeners\": [\n"
+	" {\"address\": \"198.18.0.1\", \"port\": 80, \"mode\": \"http\","
+	" \"pool\": \"web\", \"routes\": [\n"
+	"   {\"host\": \"*.Example.COM\", \"path\": \"/api\", \"pool\": \"api\",\n"
+	"    \"request_headers\": {\"set\": {\"X-A\": \"v\", \"X-B\": \"w \\tw\"},"
+	" \"remove\": [\"X-C\"]},\n"
+	"    \"response_headers\": {\"set\": {\"Cache-Control\": \"\"},"
+	" \"remove\": [\"Server\", \"X-Powered-By\"]}},\n"
+	"   {\"host\": \"\", \"path\": \"\", \"pool\": \"uri\"}],\n"
+	"  \"max_connections\": 16777216, \"max_connections_per_ip\": 1,\n"
+	"  \"client_timeout_ms\": 100, \"idle_timeout_ms\": 3600000,"
+	" \"access_log\": true,\n"
+	"  \"http\": {\"max_line\": 256, \"max_headers\": 1, \"max_head\": 1024,"
+	" \"max_body\": 9007199254740993, \"forwarded\": \"both\","
+	" \"via\": false, \"server_header\": \"dpx/1.0 (test)\"}},\n"
+	" " ECHO7 ",\n"
+	" {\"address\": \"198.18.0.1\", \"port\": 81, \"mode\": \"http\","
+	" \"routes\": [{\"host\": \"a.b\", \"path\": \"/x\", \"pool\": \"web\"},"
+	" {\"host\": \"a.b\", \"pool\": \"sticky\"},"
+	" {\"path\": \"/\", \"pool\": \"api\"}],\n"
+	"  \"http\": {\"server_header\": \"pass\", \"forwarded\": \"none\"}},\n"
+	" {\"address\": \"0.0.0.0\", \"port\": 9000, \"mode\": \"tcp\","
+	" \"pool\": \"db\", \"access_log\": true}\n"
+	"],\n"
+	"\"access_log\": {\"path\": \"/var/log/dpx/access.log\"}}\n";
+
+static void test_proxy_full_pools(void)
+{
+	const struct dpx_pool_conf *p = &cfg.pools[0];
+
+	EXPECT_OK(full_proxy);
+	CHECK_EQ(cfg.n_pools, 5);
+	CHECK_EQ(p->balance, DPX_LB_LEASTCONN);
+	CHECK_EQ(p->n_servers, 2);
+	CHECK(strcmp(p->servers[0].name, "s1") == 0);
+	CHECK_EQ(p->servers[0].weight, 256);
+	CHECK_EQ(p->servers[0].max_connections, 7);
+	CHECK(strcmp(p->servers[1].name, "198.18.1.3:8082") == 0);
+	CHECK_EQ(p->servers[1].addr, 0xC6120103u);
+	CHECK_EQ(p->servers[1].port, 8082);
+	CHECK_EQ(p->health.type, DPX_HEALTH_HTTP);
+	CHECK_EQ(p->health.interval_ms, 100);
+	CHECK_EQ(p->health.timeout_ms, 99);
+	CHECK_EQ(p->health.rise, 1);
+	CHECK_EQ(p->health.fall, 100);
+	CHECK(strcmp(p->health.path, "/h?x=1") == 0);
+	CHECK(strcmp(p->health.host, "h.example:8080") == 0);
+	CHECK_EQ(p->health.expect_status, 204);
+	CHECK(strcmp(p->health.expect_body, "all good") == 0);
+	CHECK_EQ(p->slow_start_ms, 3600000);
+	CHECK_EQ(p->max_fails, 0);
+	CHECK_EQ(p->eject_ms, 100);
+	CHECK_EQ(p->keepalive_max_idle, 0);
+	CHECK_EQ(p->keepalive_idle_ms, 100);
+	CHECK_EQ(p->queue_max, 65536);
+	CHECK_EQ(p->queue_timeout_ms, 10);
+	CHECK_EQ(p->retries, 10);
+	CHECK_EQ(p->connect_timeout_ms, 600000);
+	CHECK_EQ(p->response_timeout_ms, 10);
+	/* hash_key "header:NAME" / "cookie:NAME" split into key and name */
+	CHECK_EQ(cfg.pools[1].balance, DPX_LB_HASH);
+	CHECK_EQ(cfg.pools[1].hash_key, DPX_HASH_HEADER);
+	CHECK(strcmp(cfg.pools[1].hash_name, "X-User-Id") == 0);
+	CHECK_EQ(cfg.pools[2].hash_key, DPX_HASH_COOKIE);
+	CHECK(strcmp(cfg.pools[2].hash_name, "sid") == 0);
+	CHECK_EQ(cfg.pools[3].hash_key, DPX_HASH_URI);
+	CHECK(strcmp(cfg.pools[3].hash_name, "") == 0);
+	CHECK_EQ(cfg.pools[4].balance, DPX_LB_RANDOM);
+	CHECK_EQ(cfg.pools[4].health.type, DPX_HEALTH_TCP);
+	CHECK(strcmp(cfg.pools[4].name, "db") == 0);
+	CHECK(strcmp(cfg.access_log.path, "/var/log/dpx/access.log") == 0);
+}
+
+static void test_proxy_full_listeners(void)
+{
+	const struct dpx_listener_conf *l = &cfg.listeners[0];
+
+	EXPECT_OK(full_proxy);
+	CHECK_EQ(cfg.n_listeners, 4);
+	CHECK_EQ(l->pool, 0);
+	CHECK_EQ(l->max_connections, 16777216);
+	CHECK_EQ(l->max_connections_per_ip, 1);
+	CHECK_EQ(l->client_timeout_ms, 100);
+	CHECK_EQ(l->idle_timeout_ms, 3600000);
+	CHECK(l->access_log);
+	CHECK_EQ(l->http.max_line, 256);
+	CHECK_EQ(l->http.max_headers, 1);
+	CHECK_EQ(l->http.max_head, 1024);
+	CHECK(l->http.max_body == 9007199254740993ull);
+	CHECK_EQ(l->http.forwarded, DPX_FWD_BOTH);
+	CHECK(!l->http.via);
+	CHECK_EQ(l->http.server_header, DPX_SRVHDR_REPLACE);
+	CHECK(strcmp(l->http.server_header_value, "dpx/1.0 (test)") == 0);
+	CHECK_EQ(cfg.listeners[1].pool, -1);
+	check_listener_proxy_defaults(&cfg.listeners[1]);
+	/* routes only: no default pool */
+	l = &cfg.listeners[2];
+	CHECK_EQ(l->pool, -1);
+	CHECK_EQ(l->http.server_header, DPX_SRVHDR_PASS);
+	CHECK_EQ(l->http.forwarded, DPX_FWD_NONE);
+	CHECK(l->http.via);
+	l = &cfg.listeners[3];
+	CHECK_EQ(l->mode, DPX_LISTEN_TCP);
+	CHECK_EQ(l->pool, 4);
+	CHECK(l->access_log);
+}
+
+static void test_proxy_full_routes(void)
+{
+	const struct dpx_route_conf *r = &cfg.routes[0];
+
+	EXPECT_OK(full_proxy);
+	/* each listener owns a contiguous run of cfg.routes */
+	CHECK_EQ(cfg.n_routes, 5);
+	CHECK_EQ(cfg.listeners[0].first_route, 0);
+	CHECK_EQ(cfg.listeners[0].n_routes, 2);
+	CHECK_EQ(cfg.listeners[1].first_route, 2);
+	CHECK_EQ(cfg.listeners[1].n_routes, 0);
+	CHECK_EQ(cfg.listeners[2].first_route, 2);
+	CHECK_EQ(cfg.listeners[2].n_routes, 3);
+	CHECK_EQ(cfg.listeners[3].first_route, 5);
+	CHECK_EQ(cfg.listeners[3].n_routes, 0);
+	/* hosts are kept in lower case */
+	CHECK(strcmp(r->host, "*.example.com") == 0);
+	CHECK(strcmp(r->path_prefix, "/api") == 0);
+	CHECK_EQ(r->pool, 1);
+	CHECK_EQ(r->request.n_set, 2);
+	CHECK(strcmp(r->request.set[0].name, "X-A") == 0);
+	CHECK(strcmp(r->request.set[0].value, "v") == 0);
+	CHECK(strcmp(r->request.set[1].name, "X-B") == 0);
+	CHECK(strcmp(r->request.set[1].value, "w \tw") == 0);
+	CHECK_EQ(r->request.n_remove, 1);
+	CHECK(strcmp(r->request.remove[0], "X-C") == 0);
+	CHECK_EQ(r->response.n_set, 1);
+	CHECK(strcmp(r->response.set[0].name, "Cache-Control") == 0);
+	CHECK(strcmp(r->response.set[0].value, "") == 0);
+	CHECK_EQ(r->response.n_remove, 2);
+	CHECK(strcmp(r->response.remove[1], "X-Powered-By") == 0);
+	r = &cfg.routes[1];
+	CHECK(strcmp(r->host, "") == 0);
+	CHECK(strcmp(r->path_prefix, "") == 0);
+	CHECK_EQ(r->pool, 3);
+	CHECK_EQ(r->request.n_set + r->request.n_remove, 0);
+	CHECK_EQ(r->response.n_set + r->response.n_remove, 0);
+	CHECK(strcmp(cfg.routes[2].host, "a.b") == 0);
+	CHECK(strcmp(cfg.routes[2].path_prefix, "/x") == 0);
+	CHECK_EQ(cfg.routes[2].pool, 0);
+	CHECK(strcmp(cfg.routes[3].host, "a.b") == 0);
+	CHECK(strcmp(cfg.routes[3].path_prefix, "") == 0);
+	CHECK_EQ(cfg.routes[3].pool, 2);
+	CHECK(strcmp(cfg.routes[4].path_prefix, "/") == 0);
+	CHECK_EQ(cfg.routes[4].pool, 1);
+}
+
+/* Append formatted text to buf (size bytes), cut when full. */
+static void append(char *buf, size_t size, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *f, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf + len, size - len, f, ap);
+	va_end(ap);
+}
+
+static void test_proxy_limits(void)
+{
+	char list[8192] = "";
+
+	/* 16 pools, 17 */
+	for (int i = 0; i < 16; i++)
+		append(list, sizeof(list), "%s{\"name\": \"p%d\", \"servers\": "
+		       "[{\"address\": \"198.18.1.2\", \"port\": %d}]}",
+		       i ? ", " : "", i, 1000 + i);
+	EXPECT_OK(with_proxy(list, ""));
+	CHECK_EQ(cfg.n_pools, 16);
+	CHECK(strcmp(cfg.pools[15].name, "p15") == 0);
+	CHECK_EQ(cfg.pools[15].servers[0].port, 1015);
+	append(list, sizeof(list), ", " WEB_POOL);
+	EXPECT_ERR_AT(with_proxy(list, ""), "[{\"name\"", 0,
+		      "pools: at most 16 pools allowed, got 17", "");
+	/* 64 servers, 65 */
+	list[0] = '\0';
+	for (int i = 0; i < 64; i++)
+		append(list, sizeof(list), "%s{\"address\": \"198.18.1.%d\", "
+		       "\"port\": 80}", i ? ", " : "", 2 + i);
+	EXPECT_OK(fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": "
+		      "[{\"name\": \"big\", \"servers\": [%s]}]}", list));
+	CHECK_EQ(cfg.pools[0].n_servers, 64);
+	CHECK(strcmp(cfg.pools[0].servers[63].name, "198.18.1.65:80") == 0);
+	append(list, sizeof(list), ", {\"address\": \"198.18.1.2\", "
+	       "\"port\": 81}");
+	EXPECT_ERR(fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": "
+		       "[{\"name\": \"big\", \"servers\": [%s]}]}", list),
+		   "pools[0].servers: expected 1..64 servers, got 65", "");
+}
+
+/* 128 routes over all listeners, 129 */
+static void test_route_limit(void)
+{
+	char a[4096] = "", b[4096] = "";
+	const char *t;
+
+	for (int i = 0; i < 64; i++) {
+		append(a, sizeof(a), "%s{\"path\": \"/a%d\", \"pool\": "
+		       "\"web\"}", i ? "," : "", i);
+		append(b, sizeof(b), "%s{\"path\": \"/b%d\", \"pool\": "
+		       "\"web\"}", i ? "," : "", i);
+	}
+	t = fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": [" WEB_POOL
+		"],\n\"listeners\": [{\"address\": \"198.18.0.1\", \"port\": "
+		"80, \"mode\": \"http\", \"routes\": [%s]},\n{\"address\": "
+		"\"198.18.0.1\", \"port\": 81, \"mode\": \"http\", \"routes\": "
+		"[%s]}]}", a, b);
+	EXPECT_OK(t);
+	CHECK_EQ(cfg.n_routes, 128);
+	CHECK_EQ(cfg.listeners[1].first_route, 64);
+	CHECK_EQ(cfg.listeners[1].n_routes, 64);
+	CHECK(strcmp(cfg.routes[127].path_prefix, "/b63") == 0);
+	append(b, sizeof(b), ",{\"path\": \"/b64\", \"pool\": \"web\"}");
+	t = fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": [" WEB_POOL
+		"],\n\"listeners\": [{\"address\": \"198.18.0.1\", \"port\": "
+		"80, \"mode\": \"http\", \"routes\": [%s]},\n{\"address\": "
+		"\"198.18.0.1\", \"port\": 81, \"mode\": \"http\", \"routes\": "
+		"[%s]}]}", a, b);
+	EXPECT_ERR_AT(t, "[{\"path\": \"/b0\"", 0, "listeners[1].routes: too "
+		      "many routes: 65 here and 64 in earlier listeners, at "
+		      "most 128 in all", "");
+}
+
+static void test_pool_errors(void)
+{
+	const char *t;
+
+	t = with_proxy(WEB_POOL ", {\"name\": \"web\", \"servers\": "
+		       "[{\"address\": \"198.18.1.3\", \"port\": 80}]}", "");
+	EXPECT_ERR_AT(t, "\"web\"", 1, "pools[1].name: duplicate pool name "
+		      "\"web\" (also pools[0])", "");
+	t = with_proxy("{\"name\": \"a.b\", \"servers\": []}", "");
+	EXPECT_ERR_AT(t, "\"a.b\"", 0, "pools[0].name: \"a.b\" may only "
+		      "contain letters, digits, '_' and '-'", "");
+	t = with_proxy("{\"name\": \"web\"}", "");
+	EXPECT_ERR_AT(t, "{\"name\"", 0, "pools[0]: missing required key "
+		      "\"servers\"", "");
+	t = pool_with("\"weights\": [1]");
+	EXPECT_ERR_AT(t, "\"weights\"", 0, "pools[0].weights: unknown key "
+		      "\"weights\"", "");
+	t = pool_with("\"balance\": \"rr\"");
+	EXPECT_ERR_AT(t, "\"rr\"", 0, "pools[0].balance: \"rr\" is not one of "
+		      "roundrobin, leastconn, random, hash", "");
+	/* hash_key: only with balance hash, reported at the key */
+	t = pool_with("\"hash_key\": \"source\"");
+	EXPECT_ERR_AT(t, "\"hash_key\"", 0, "pools[0].hash_key: only with "
+		      "\"balance\": \"hash\"", "");
+	t = pool_with("\"balance\": \"hash\", \"hash_key\": \"Header:X\"");
+	EXPECT_ERR_AT(t, "\"Header:X\"", 0, "pools[0].hash_key: \"Header:X\" "
+		      "is not one of source, uri, header:NAME, cookie:NAME", "");
+	t = pool_with("\"balance\": \"hash\", \"hash_key\": \"cookie:\"");
+	EXPECT_ERR_AT(t, "\"cookie:\"", 0, "pools[0].hash_key: the cookie "
+		      "name must not be empty", "");
+	t = pool_with("\"balance\": \"hash\", \"hash_key\": \"header:a b\"");
+	EXPECT_ERR_AT(t, "\"header:a b\"", 0, "pools[0].hash_key: \"a b\" is "
+		      "not a valid header name", "");
+	t = pool_with("\"balance\": \"hash\", \"hash_key\": 1");
+	EXPECT_ERR_AT(t, "1}", 0, "pools[0].hash_key: expected a string, got "
+		      "integer", "");
+	EXPECT_OK(pool_with("\"balance\": \"hash\", \"hash_key\": "
+			    "\"header:!#$%&'*+-.^_`|~09azAZ\""));
+	CHECK(strcmp(cfg.pools[0].hash_name, "!#$%&'*+-.^_`|~09azAZ") == 0);
+	EXPECT_OK(pool_with("\"balance\": \"hash\"")); /* source by default */
+	CHECK_EQ(cfg.pools[0].hash_key, DPX_HASH_SOURCE);
+	t = pool_with("\"retries\": 11");
+	EXPECT_ERR_AT(t, "11", 0, "pools[0].retries: 11 is out of range 0..10",
+		      "");
+	t = pool_with("\"eject_ms\": 99");
+	EXPECT_ERR(t, "pools[0].eject_ms: 99 is out of range 100..3600000", "");
+	t = pool_with("\"max_fails\": 101");
+	EXPECT_ERR(t, "pools[0].max_fails: 101 is out of range 0..100", "");
+	t = pool_with("\"connect_timeout_ms\": 600001");
+	EXPECT_ERR(t, "pools[0].connect_timeout_ms: 600001 is out of range "
+		   "10..600000", "");
+	t = pool_with("\"keepalive\": {\"max_idle\": 4097}");
+	EXPECT_ERR_AT(t, "4097", 0, "pools[0].keepalive.max_idle: 4097 is out "
+		      "of range 0..4096", "");
+	t = pool_with("\"keepalive\": true");
+	EXPECT_ERR(t, "pools[0].keepalive: expected an object, got boolean", "");
+	t = pool_with("\"queue\": {\"timeout_ms\": 0}");
+	EXPECT_ERR_AT(t, "0}}", 0, "pools[0].queue.timeout_ms: 0 is out of "
+		      "range 10..3600000", "");
+	t = pool_with("\"queue\": {\"size\": 1}");
+	EXPECT_ERR_AT(t, "\"size\"", 0, "pools[0].queue.size: unknown key", "");
+}
+
+static void test_server_errors(void)
+{
+	const char *t;
+
+	t = with_proxy("{\"name\": \"web\", \"servers\": {}}", "");
+	EXPECT_ERR(t, "pools[0].servers: expected an array of server objects, "
+		   "got object", "");
+	t = with_proxy("{\"name\": \"web\", \"servers\": [\"198.18.1.2\"]}", "");
+	EXPECT_ERR(t, "pools[0].servers[0]: expected a server object, got "
+		   "string", "");
+	t = with_proxy("{\"name\": \"web\", \"servers\": [{\"port\": 80}]}", "");
+	EXPECT_ERR_AT(t, "{\"port\"", 0, "pools[0].servers[0]: missing "
+		      "required key \"address\"", "");
+	t = with_proxy("{\"name\": \"web\", \"servers\": [{\"address\": "
+		       "\"198.18.1.2\", \"port\": 0}]}", "");
+	EXPECT_ERR_AT(t, "0}", 0, "pools[0].servers[0].port: 0 is out of range "
+		      "1..65535", "");
+	/* addresses that cannot be a server */
+	static const char *const bad[][2] = {
+		{ "0.1.2.3", "is not a unicast host address" },
+		{ "224.0.0.1", "is not a unicast host address" },
+		{ "240.0.0.1", "is not a unicast host address" },
+		{ "255.255.255.255", "is not a unicast host address" },
+		{ "127.0.0.1", "is not a unicast host address" },
+		{ "198.18.0.1", "is an address of port \"net_tap0\" (dpx "
+		  "itself)" },
+		{ "198.18.1.0", "is the network or broadcast address of "
+		  "198.18.1.0/24 (port \"net_tap1\")" },
+		{ "198.18.1.255", "is the network or broadcast address" },
+		{ "10.0.0.1", "is not reachable: it is outside every port's "
+		  "prefixes and no port has a gateway" },
+		{ "198.18.1.02", "is not an IPv4 address" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char pools[256], want[128], at[32];
+
+		snprintf(pools, sizeof(pools), "{\"name\": \"web\", "
+			 "\"servers\": [{\"address\": \"%s\", \"port\": 80}]}",
+			 bad[i][0]);
+		snprintf(want, sizeof(want), "pools[0].servers[0].address: "
+			 "\"%s\" ", bad[i][0]);
+		snprintf(at, sizeof(at), "\"%s\"", bad[i][0]);
+		t = with_proxy(pools, "");
+		EXPECT_ERR_AT(t, at, 0, want, bad[i][1]);
+	}
+	t = with_proxy("{\"name\": \"web\", \"servers\": [{\"address\": 1, "
+		       "\"port\": 80}]}", "");
+	EXPECT_ERR(t, "pools[0].servers[0].address: expected a string "
+		   "\"a.b.c.d\", got integer", "");
+	/* behind a gateway any unicast address is fine */
+	t = "{\"ports\":[{\"device\":\"d\",\"addresses\":[\"198.18.0.1/24\"],"
+	    "\"gateway\":\"198.18.0.254\"}], \"pools\": [{\"name\": \"w\", "
+	    "\"servers\": [{\"address\": \"10.0.0.1\", \"port\": 80}]}]}";
+	EXPECT_OK(t);
+	CHECK_EQ(cfg.pools[0].servers[0].addr, 0x0A000001u);
+	/* /31 has no network or broadcast address */
+	t = "{\"ports\":[{\"device\":\"d\",\"addresses\":[\"10.0.0.0/31\"]}],"
+	    " \"pools\": [{\"name\": \"w\", \"servers\": [{\"address\": "
+	    "\"10.0.0.1\", \"port\": 80}]}]}";
+	EXPECT_OK(t);
+}
+
+static void test_server_names(void)
+{
+	const char *t;
+
+	t = with_proxy("{\"name\": \"web\", \"servers\": [\n"
+		       "{\"name\": \"a\", \"address\": \"198.18.1.2\", "
+		       "\"port\": 80},\n{\"name\": \"b\", \"address\": "
+		       "\"198.18.1.2\", \"port\": 80}]}", "");
+	EXPECT_ERR_AT(t, "80", 1, "pools[0].servers[1].port: 198.18.1.2:80 is "
+		      "already in this pool as servers[0] (\"a\")", "");
+	/* the same address on another port, or in another pool, is fine */
+	EXPECT_OK(with_proxy("{\"name\": \"web\", \"servers\": [\n"
+			     "{\"address\": \"198.18.1.2\", \"port\": 80},\n"
+			     "{\"address\": \"198.18.1.2\", \"port\": 81}]},\n"
+			     "{\"name\": \"web2\", \"servers\": [\n"
+			     "{\"address\": \"198.18.1.2\", \"port\": 80}]}",
+			     ""));
+	CHECK(strcmp(cfg.pools[0].servers[1].name, "198.18.1.2:81") == 0);
+	CHECK(strcmp(cfg.pools[1].servers[0].name, "198.18.1.2:80") == 0);
+	t = with_proxy("{\"name\": \"web\", \"servers\": [\n"
+		       "{\"name\": \"s\", \"address\": \"198.18.1.2\", "
+		       "\"port\": 80},\n{\"name\": \"s\", \"address\": "
+		       "\"198.18.1.3\", \"port\": 80}]}", "");
+	EXPECT_ERR_AT(t, "\"s\"", 1, "pools[0].servers[1].name: duplicate "
+		      "server name \"s\" (also servers[0])", "");
+	t = with_proxy("{\"name\": \"web\", \"servers\": [\n"
+		       "{\"name\": \"198.18.1.3:80\", \"address\": "
+		       "\"198.18.1.2\", \"port\": 80},\n{\"address\": "
+		       "\"198.18.1.3\", \"port\": 80}]}", "");
+	EXPECT_ERR_AT(t, "{\"address\": \"198.18.1.3\"", 0,
+		      "pools[0].servers[1]: duplicate server name "
+		      "\"198.18.1.3:80\" (also servers[0]); the name defaults "
+		      "to \"ADDR:PORT\"", "");
+	t = with_proxy("{\"name\": \"web\", \"servers\": [{\"name\": \"a b\", "
+		       "\"address\": \"198.18.1.2\", \"port\": 80}]}", "");
+	EXPECT_ERR_AT(t, "\"a b\"", 0, "pools[0].servers[0].name: \"a b\" may "
+		      "only contain letters, digits, '_', '-', '.' and ':'", "");
+	t = with_proxy("{\"name\": \"web\", \"servers\": [{\"address\": "
+		       "\"198.18.1.2\", \"port\": 80, \"weight\": 0}]}", "");
+	EXPECT_ERR_AT(t, "0}", 0, "pools[0].servers[0].weight: 0 is out of "
+		      "range 1..256", "");
+	t = with_proxy("{\"name\": \"web\", \"servers\": [{\"address\": "
+		       "\"198.18.1.2\", \"port\": 80, \"max_connections\": "
+		       "16777217}]}", "");
+	EXPECT_ERR(t, "pools[0].servers[0].max_connections: 16777217 is out "
+		   "of range 0..16777216", "");
+}
+
+static void test_health_errors(void)
+{
+	const char *t;
+
+	t = pool_with("\"health\": {\"type\": \"udp\"}");
+	EXPECT_ERR_AT(t, "\"udp\"", 0, "pools[0].health.type: \"udp\" is not "
+		      "one of none, tcp, http", "");
+	/* http-only keys, at the key, also with the default type none */
+	t = pool_with("\"health\": {\"type\": \"tcp\", \"expect_status\": 200}");
+	EXPECT_ERR_AT(t, "\"expect_status\"", 0, "pools[0].health."
+		      "expect_status: only with \"type\": \"http\"", "");
+	t = pool_with("\"health\": {\"host\": \"a\"}");
+	EXPECT_ERR_AT(t, "\"host\"", 0, "pools[0].health.host: only with "
+		      "\"type\": \"http\"", "");
+	t = pool_with("\"health\": {\"type\": \"tcp\", \"timeout_ms\": 2000}");
+	EXPECT_ERR_AT(t, "2000", 0, "pools[0].health.timeout_ms: 2000 is not "
+		      "less than interval_ms (2000)", "");
+	t = pool_with("\"health\": {\"interval_ms\": 1000}");
+	EXPECT_ERR_AT(t, "1000", 0, "pools[0].health.interval_ms: 1000 is not "
+		      "more than timeout_ms (1000)", "");
+	t = pool_with("\"health\": {\"interval_ms\": 500, \"timeout_ms\": 600}");
+	EXPECT_ERR_AT(t, "600", 0, "pools[0].health.timeout_ms: 600 is not "
+		      "less than interval_ms (500)", "");
+	t = pool_with("\"health\": {\"interval_ms\": 99}");
+	EXPECT_ERR(t, "pools[0].health.interval_ms: 99 is out of range "
+		   "100..3600000", "");
+	t = pool_with("\"health\": {\"fall\": 101}");
+	EXPECT_ERR(t, "pools[0].health.fall: 101 is out of range 1..100", "");
+	t = pool_with("\"health\": {\"type\": \"http\", \"path\": \"\"}");
+	EXPECT_ERR(t, "pools[0].health.path: must not be empty", "");
+	t = pool_with("\"health\": {\"type\": \"http\", \"path\": \"x/\"}");
+	EXPECT_ERR_AT(t, "\"x/\"", 0, "pools[0].health.path: \"x/\" must start "
+		      "with '/'", "");
+	t = pool_with("\"health\": {\"type\": \"http\", \"path\": \"/\\u00e9\"}");
+	EXPECT_ERR(t, "pools[0].health.path: ", "may only contain visible "
+		   "ASCII characters (no spaces)");
+	t = pool_with("\"health\": {\"type\": \"http\", \"host\": \"a b\"}");
+	EXPECT_ERR(t, "pools[0].health.host: \"a b\" may only contain visible "
+		   "ASCII characters (no spaces)", "");
+	t = pool_with("\"health\": {\"type\": \"http\", \"expect_status\": 600}");
+	EXPECT_ERR_AT(t, "600", 0, "pools[0].health.expect_status: 600 is out "
+		      "of range 100..599 (or 0: any 2xx or 3xx)", "");
+	t = pool_with("\"health\": {\"type\": \"http\", \"expect_status\": 1}");
+	EXPECT_ERR_AT(t, "1}", 0, "pools[0].health.expect_status: 1 is out of "
+		      "range 100..599 (or 0: any 2xx or 3xx)", "");
+	t = pool_with("\"health\": {\"type\": \"http\", \"expect_body\": "
+		      "\"a\\u0000\"}");
+	EXPECT_ERR(t, "invalid JSON", "");
+	t = pool_with("\"health\": {\"type\": \"http\", \"expect_body\": "
+		      "\"a\\nb\"}");
+	EXPECT_ERR(t, "pools[0].health.expect_body: \"a\\u000ab\" contains a "
+		   "control character (CR, LF, ...)", "");
+	EXPECT_OK(pool_with("\"health\": {\"type\": \"http\", \"expect_status\""
+			    ": 100, \"expect_body\": \"caf\\u00e9\\tok\"}"));
+	CHECK_EQ(cfg.pools[0].health.expect_status, 100);
+	CHECK(strcmp(cfg.pools[0].health.expect_body, "caf\xc3\xa9\tok") == 0);
+}
+
+static void test_proxy_listener(void)
+{
+	const char *t;
+
+	/* proxy keys on echo and static listeners, at the key */
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 7, "
+		       "\"mode\": \"echo\", \"pool\": \"web\"}");
+	EXPECT_ERR_AT(t, "\"pool\"", 0, "listeners[0].pool: only for mode http "
+		      "or tcp (this listener is mode echo)", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 7, "
+		       "\"mode\": \"static\", \"access_log\": false}");
+	EXPECT_ERR_AT(t, "\"access_log\"", 0, "listeners[0].access_log: only "
+		      "for mode http or tcp (this listener is mode static)", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 7, "
+		       "\"mode\": \"echo\", \"max_connections\": 1}");
+	EXPECT_ERR(t, "listeners[0].max_connections: only for mode http or "
+		   "tcp", "");
+	/* what only http listeners have */
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 9, "
+		       "\"mode\": \"tcp\", \"pool\": \"web\", \"routes\": []}");
+	EXPECT_ERR_AT(t, "\"routes\"", 0, "listeners[0].routes: only for mode "
+		      "http (this listener is mode tcp)", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 9, "
+		       "\"mode\": \"tcp\", \"http\": {}, \"pool\": \"web\"}");
+	EXPECT_ERR_AT(t, "\"http\"", 0, "listeners[0].http: only for mode "
+		      "http", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 9, "
+		       "\"mode\": \"tcp\", \"pool\": \"web\", "
+		       "\"idle_timeout_ms\": 1000}");
+	EXPECT_ERR(t, "listeners[0].idle_timeout_ms: only for mode http", "");
+	/* unknown pools: the message lists the defined ones */
+	t = with_proxy(WEB_POOL ", {\"name\": \"api\", \"servers\": "
+		       "[{\"address\": \"198.18.1.3\", \"port\": 80}]}",
+		       "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"tcp\", \"pool\": \"Web\"}");
+	EXPECT_ERR_AT(t, "\"Web\"", 0, "listeners[0].pool: no pool named "
+		      "\"Web\" (pools: web, api)", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 80, "
+			   "\"mode\": \"http\", \"pool\": \"web\"}");
+	EXPECT_ERR(t, "listeners[0].pool: no pool named \"web\" (no pools are "
+		   "defined)", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"http\", \"pool\": \"\"}");
+	EXPECT_ERR(t, "listeners[0].pool: must not be empty", "");
+	/* http needs a pool or a route */
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"http\", \"routes\": []}");
+	EXPECT_ERR_AT(t, "{\"address", 1, "listeners[0]: mode http needs a "
+		      "\"pool\", \"routes\", or both", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"http\", \"pool\": \"web\", "
+		       "\"client_timeout_ms\": 99}");
+	EXPECT_ERR(t, "listeners[0].client_timeout_ms: 99 is out of range "
+		   "100..3600000", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"http\", \"pool\": \"web\", "
+		       "\"max_connections_per_ip\": -1}");
+	EXPECT_ERR(t, "listeners[0].max_connections_per_ip: -1 is out of "
+		   "range 0..16777216", "");
+	t = with_proxy(WEB_POOL, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"http\", \"pool\": \"web\", "
+		       "\"access_log\": 1}");
+	EXPECT_ERR(t, "listeners[0].access_log: expected a boolean, got "
+		   "integer", "");
+}
+
+static void test_tcp_listener_hash(void)
+{
+	const char *pools = "{\"name\": \"h\", \"balance\": \"hash\", "
+			    "\"hash_key\": \"header:X-User\", \"servers\": "
+			    "[{\"address\": \"198.18.1.2\", \"port\": 80}]}, "
+			    "{\"name\": \"c\", \"balance\": \"hash\", "
+			    "\"hash_key\": \"cookie:sid\", \"servers\": "
+			    "[{\"address\": \"198.18.1.2\", \"port\": 80}]}, "
+			    "{\"name\": \"u\", \"balance\": \"hash\", "
+			    "\"hash_key\": \"uri\", \"servers\": "
+			    "[{\"address\": \"198.18.1.2\", \"port\": 80}]}, "
+			    "{\"name\": \"s\", \"balance\": \"hash\", "
+			    "\"servers\": [{\"address\": \"198.18.1.2\", "
+			    "\"port\": 80}]}";
+	char p[1024];
+	const char *t;
+
+	snprintf(p, sizeof(p), "%s", pools);
+	/* fine for http listeners and for tcp listeners hashing on source */
+	EXPECT_OK(with_proxy(p, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+			     "\"mode\": \"http\", \"pool\": \"h\"},"
+			     "{\"address\": \"198.18.0.1\", \"port\": 81, "
+			     "\"mode\": \"tcp\", \"pool\": \"s\"}"));
+	CHECK_EQ(cfg.listeners[1].pool, 3);
+	t = with_proxy(p, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"http\", \"pool\": \"h\"},\n"
+		       "{\"address\": \"198.18.0.1\", \"port\": 81, "
+		       "\"mode\": \"tcp\", \"pool\": \"h\"}");
+	EXPECT_ERR_AT(t, "\"h\"", 2, "listeners[1].pool: pool \"h\" hashes on "
+		      "header \"X-User\": a tcp listener has no headers (use "
+		      "hash_key \"source\")", "");
+	t = with_proxy(p, "{\"address\": \"198.18.0.1\", \"port\": 81, "
+		       "\"mode\": \"tcp\", \"pool\": \"c\"}");
+	EXPECT_ERR(t, "listeners[0].pool: pool \"c\" hashes on cookie \"sid\": "
+		   "a tcp listener has no cookies (use hash_key \"source\")",
+		   "");
+	t = with_proxy(p, "{\"address\": \"198.18.0.1\", \"port\": 81, "
+		       "\"mode\": \"tcp\", \"pool\": \"u\"}");
+	EXPECT_ERR(t, "listeners[0].pool: pool \"u\" hashes on the URI: a tcp "
+		   "listener has no URI (use hash_key \"source\")", "");
+}
+
+static void test_route_errors(void)
+{
+	const char *t;
+
+	t = with_routes("{\"host\": \"a.example\"}");
+	EXPECT_ERR_AT(t, "{\"host\"", 0, "listeners[0].routes[0]: missing "
+		      "required key \"pool\"", "");
+	t = with_routes("{\"pool\": \"nope\"}");
+	EXPECT_ERR_AT(t, "\"nope\"", 0, "listeners[0].routes[0].pool: no pool "
+		      "named \"nope\" (pools: web, api)", "");
+	t = with_routes("{\"pool\": \"web\", \"prefix\": \"/\"}");
+	EXPECT_ERR_AT(t, "\"prefix\"", 0, "listeners[0].routes[0].prefix: "
+		      "unknown key \"prefix\"", "");
+	t = with_routes("\"/api\"");
+	EXPECT_ERR(t, "listeners[0].routes[0]: expected a route object, got "
+		   "string", "");
+	t = with_routes("{\"pool\": \"web\", \"path\": \"api\"}");
+	EXPECT_ERR_AT(t, "\"api\"", 1, "listeners[0].routes[0].path: \"api\" "
+		      "must start with '/'", "");
+	t = with_routes("{\"pool\": \"web\", \"path\": \"/a\\tb\"}");
+	EXPECT_ERR(t, "listeners[0].routes[0].path: \"/a\\u0009b\" may only "
+		   "contain visible ASCII characters (no spaces)", "");
+	/* host patterns */
+	static const char *const bad_hosts[] = {
+		"*", "*.", "*example.com", "a.*.b", "a..b", ".a", "a.",
+		"a b", "a:80", "a_b.c", "[::1]", "*.*.a",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		".b",
+	};
+	for (size_t i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+		char r[256];
+
+		snprintf(r, sizeof(r), "{\"pool\": \"web\", \"host\": \"%s\"}",
+			 bad_hosts[i]);
+		t = with_routes(r);
+		EXPECT_ERR(t, "listeners[0].routes[0].host: ", "is not a host "
+			   "name or \"*.domain\" pattern (labels of 1..63 "
+			   "letters, digits and '-', joined by '.'; no port)");
+	}
+	EXPECT_OK(with_routes("{\"pool\": \"web\", \"host\": \"*.a-1.B2\"}, "
+			      "{\"pool\": \"web\", \"host\": \"10.0.0.1\"}, "
+			      "{\"pool\": \"web\", \"host\": \"x\"}"));
+	CHECK(strcmp(cfg.routes[0].host, "*.a-1.b2") == 0);
+	CHECK(strcmp(cfg.routes[1].host, "10.0.0.1") == 0);
+	CHECK_EQ(cfg.listeners[0].pool, -1);
+	/* routes that can never match */
+	t = with_routes("{\"pool\": \"web\", \"host\": \"a.b\", \"path\": "
+			"\"/x\"},\n{\"pool\": \"api\", \"host\": \"A.B\", "
+			"\"path\": \"/x\"}");
+	EXPECT_ERR_AT(t, "{\"pool\": \"api\"", 0, "listeners[0].routes[1]: "
+		      "this route is never used: routes[0] (host \"a.b\", "
+		      "path \"/x\") matches every request it would", "");
+	t = with_routes("{\"pool\": \"web\", \"path\": \"/x\"},\n{\"pool\": "
+			"\"api\", \"host\": \"a.b\", \"path\": \"/x\"}");
+	EXPECT_ERR(t, "listeners[0].routes[1]: this route is never used: "
+		   "routes[0] (host \"\", path \"/x\")", "");
+	/* a longer path or another host after a shorter one is fine */
+	EXPECT_OK(with_routes("{\"pool\": \"web\", \"path\": \"/x\"},"
+			      "{\"pool\": \"api\", \"path\": \"/x/y\"},"
+			      "{\"pool\": \"api\", \"host\": \"a.b\"},"
+			      "{\"pool\": \"api\"}"));
+	CHECK_EQ(cfg.n_routes, 4);
+	t = fmt("{\"ports\":[" PORT0 "," PORT1 "],\n\"pools\": [" WEB_POOL
+		"],\n\"listeners\": [{\"address\": \"198.18.0.1\", \"port\": "
+		"80, \"mode\": \"http\", \"routes\": {}}]}");
+	EXPECT_ERR(t, "listeners[0].routes: expected an array of route "
+		   "objects, got object", "");
+}
+
+static void test_header_edits(void)
+{
+	const char *t;
+
+	EXPECT_OK(with_routes("{\"pool\": \"web\", \"request_headers\": "
+			      "{\"set\": {\"A\": \"1\", \"B\": \"2\", \"C\": "
+			      "\"3\", \"D\": \"4\"}, \"remove\": [\"E\", \"F\", "
+			      "\"G\", \"H\"]}, \"response_headers\": {}}"));
+	CHECK_EQ(cfg.routes[0].request.n_set, 4);
+	CHECK(strcmp(cfg.routes[0].request.set[3].value, "4") == 0);
+	CHECK_EQ(cfg.routes[0].request.n_remove, 4);
+	CHECK(strcmp(cfg.routes[0].request.remove[3], "H") == 0);
+	CHECK_EQ(cfg.routes[0].response.n_set, 0);
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"A\": \"1\", \"B\": \"2\", \"C\": \"3\", \"D\": "
+			"\"4\", \"E\": \"5\"}}}");
+	EXPECT_ERR(t, "listeners[0].routes[0].request_headers.set: at most 4 "
+		   "headers to set, got 5", "");
+	t = with_routes("{\"pool\": \"web\", \"response_headers\": {\"remove\":"
+			" [\"A\", \"B\", \"C\", \"D\", \"E\"]}}");
+	EXPECT_ERR(t, "listeners[0].routes[0].response_headers.remove: at "
+		   "most 4 headers to remove, got 5", "");
+	/* hop-by-hop and framing headers, in any case */
+	static const char *const managed[] = {
+		"Connection", "keep-alive", "Proxy-Connection",
+		"TRANSFER-ENCODING", "TE", "Trailer", "Upgrade",
+		"Content-Length", "host", "Proxy-Authenticate",
+		"Proxy-Authorization",
+	};
+	for (size_t i = 0; i < sizeof(managed) / sizeof(managed[0]); i++) {
+		char r[256], want[192], at[32];
+
+		snprintf(r, sizeof(r), "{\"pool\": \"web\", "
+			 "\"request_headers\": {\"set\": {\"%s\": \"x\"}}}",
+			 managed[i]);
+		snprintf(want, sizeof(want), "listeners[0].routes[0]."
+			 "request_headers.set.%s: \"%s\" is managed by dpx "
+			 "(hop-by-hop or message framing) and cannot be set "
+			 "or removed", managed[i], managed[i]);
+		snprintf(at, sizeof(at), "\"%s\"", managed[i]);
+		t = with_routes(r);
+		EXPECT_ERR_AT(t, at, 0, want, "");
+		snprintf(r, sizeof(r), "{\"pool\": \"web\", "
+			 "\"response_headers\": {\"remove\": [\"%s\"]}}",
+			 managed[i]);
+		snprintf(want, sizeof(want), "listeners[0].routes[0]."
+			 "response_headers.remove[0]: \"%s\" is managed by dpx",
+			 managed[i]);
+		t = with_routes(r);
+		EXPECT_ERR(t, want, "");
+	}
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"X(A)\": \"1\"}}}");
+	EXPECT_ERR_AT(t, "\"X(A)\"", 0, "listeners[0].routes[0]."
+		      "request_headers.set.X(A): \"X(A)\" is not a valid header "
+		      "name (letters, digits and !#$%&'*+-.^_`|~ only)", "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"\": \"1\"}}}");
+	EXPECT_ERR(t, "request_headers.set.: the header name must not be "
+		   "empty", "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"remove\": "
+			"[\"X-A\", 1]}}");
+	EXPECT_ERR(t, "request_headers.remove[1]: expected a header name, got "
+		   "integer", "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"X-A\": \"a\\r\\nb\"}}}");
+	EXPECT_ERR_AT(t, "\"a\\r", 0, "request_headers.set.X-A: "
+		      "\"a\\u000d\\u000ab\" contains a control character", "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"X-A\": \"a\\u007f\"}}}");
+	EXPECT_ERR(t, "request_headers.set.X-A: \"a\\u007f\" contains a "
+		   "control character", "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"X-A\": \"a \"}}}");
+	EXPECT_ERR(t, "request_headers.set.X-A: \"a \" starts or ends with a "
+		   "blank", "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"X-A\": null}}}");
+	EXPECT_ERR(t, "request_headers.set.X-A: expected a string, got null",
+		   "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"set\": "
+			"{\"X-A\": \"1\", \"x-A\": \"2\"}}}");
+	EXPECT_ERR_AT(t, "\"x-A\"", 0, "request_headers.set.x-A: \"x-A\" is "
+		      "set twice (header names ignore case)", "");
+	t = with_routes("{\"pool\": \"web\", \"request_headers\": {\"remove\": "
+			"[\"X-A\", \"X-B\", \"x-b\"]}}");
+	EXPECT_ERR_AT(t, "\"x-b\"", 0, "request_headers.remove[2]: \"x-b\" is "
+		      "listed twice (also remove[1]; header names ignore "
+		      "case)", "");
+	t = with_routes("{\"pool\": \"web\", \"response_headers\": {\"set\": "
+			"{\"X-A\": \"1\"}, \"remove\": [\"X-a\"]}}");
+	EXPECT_ERR(t, "listeners[0].routes[0].response_headers.remove[0]: "
+		   "\"X-a\" is both set and removed", "");
+	t = with_routes("{\"pool\": \"web\", \"response_headers\": {\"add\": "
+			"{}}}");
+	EXPECT_ERR(t, "response_headers.add: unknown key \"add\"", "");
+	t = with_routes("{\"pool\": \"web\", \"response_headers\": []}");
+	EXPECT_ERR(t, "response_headers: expected an object, got array", "");
+	t = with_routes("{\"pool\": \"web\", \"response_headers\": {\"set\": "
+			"[\"X-A\"]}}");
+	EXPECT_ERR(t, "response_headers.set: expected an object of header "
+		   "names and values, got array", "");
+}
+
+static void test_http_settings(void)
+{
+	const char *t;
+
+	t = with_http("{\"max_headers\": 101}");
+	EXPECT_ERR_AT(t, "101", 0, "listeners[0].http.max_headers: 101 is out "
+		      "of range 1..100", "");
+	t = with_http("{\"max_line\": 255}");
+	EXPECT_ERR(t, "listeners[0].http.max_line: 255 is out of range "
+		   "256..65536", "");
+	t = with_http("{\"max_head\": 1048577}");
+	EXPECT_ERR(t, "listeners[0].http.max_head: 1048577 is out of range "
+		   "1024..1048576", "");
+	t = with_http("{\"max_head\": 4096}");
+	EXPECT_ERR_AT(t, "4096", 0, "listeners[0].http.max_head: 4096 is less "
+		      "than max_line (8192)", "");
+	EXPECT_OK(with_http("{\"max_head\": 8192, \"max_line\": 8192}"));
+	t = with_http("{\"max_body\": 1.5}");
+	EXPECT_ERR(t, "listeners[0].http.max_body: expected an integer, got "
+		   "real number", "");
+	t = with_http("{\"forwarded\": \"X-Forwarded-For\"}");
+	EXPECT_ERR(t, "listeners[0].http.forwarded: \"X-Forwarded-For\" is not "
+		   "one of x-forwarded-for, forwarded, both, none", "");
+	t = with_http("{\"via\": \"yes\"}");
+	EXPECT_ERR(t, "listeners[0].http.via: expected a boolean, got string",
+		   "");
+	t = with_http("{\"server_header\": \"\"}");
+	EXPECT_ERR(t, "listeners[0].http.server_header: must not be empty", "");
+	t = with_http("{\"server_header\": \"a\\r\\nSet-Cookie: x\"}");
+	EXPECT_ERR(t, "listeners[0].http.server_header: ", "contains a control "
+		   "character");
+	t = with_http("{\"server_header\": false}");
+	EXPECT_ERR(t, "listeners[0].http.server_header: expected a string, got "
+		   "boolean", "");
+	t = with_http("{\"server_header\": \"hidden\", \"x\": 1}");
+	EXPECT_ERR_AT(t, "\"x\"", 0, "listeners[0].http.x: unknown key", "");
+	t = with_http("[]");
+	EXPECT_ERR(t, "listeners[0].http: expected an object, got array", "");
+	EXPECT_OK(with_http("{\"server_header\": \"hide\", \"forwarded\": "
+			    "\"x-forwarded-for\", \"via\": true}"));
+	CHECK_EQ(cfg.listeners[0].http.server_header, DPX_SRVHDR_HIDE);
+	EXPECT_OK(with_http("{\"server_header\": \"Hide\"}"));
+	CHECK_EQ(cfg.listeners[0].http.server_header, DPX_SRVHDR_REPLACE);
+	CHECK(strcmp(cfg.listeners[0].http.server_header_value, "Hide") == 0);
+	EXPECT_OK(with_http("{\"forwarded\": \"forwarded\"}"));
+	CHECK_EQ(cfg.listeners[0].http.forwarded, DPX_FWD_RFC7239);
+}
+
+#define WITH_LOG(v) "{\"ports\":[" PORT0 "], \"access_log\": " v "}"
+
+static void test_access_log(void)
+{
+	EXPECT_OK(WITH_LOG("{\"path\": \"/tmp/a.log\"}"));
+	CHECK(strcmp(cfg.access_log.path, "/tmp/a.log") == 0);
+	EXPECT_OK(WITH_LOG("{\"path\": \"\"}"));
+	CHECK(strcmp(cfg.access_log.path, "") == 0);
+	EXPECT_OK(WITH_LOG("{}"));
+	CHECK(strcmp(cfg.access_log.path, "") == 0);
+	EXPECT_ERR_AT(WITH_LOG("\"/tmp/a.log\""), "\"/tmp", 0, "access_log: "
+		      "expected an object, got string", "");
+	EXPECT_ERR_AT(WITH_LOG("{\"file\": \"a\"}"), "\"file\"", 0,
+		      "access_log.file: unknown key \"file\"", "");
+	EXPECT_ERR(WITH_LOG("{\"path\": \"a\\nb\"}"), "access_log.path: "
+		   "\"a\\u000ab\" contains a control character", "");
+	EXPECT_ERR(WITH_LOG("{\"path\": false}"), "access_log.path: expected "
+		   "a string, got boolean", "");
+}
+
 /* Positions: multi-line input, escaped keys, non-ASCII characters. */
 static void test_positions(void)
 {
@@ -1338,7 +2314,7 @@ int main(void)
 	RUN_TEST(test_workers);
 	RUN_TEST(test_idle_and_log_level);
 	RUN_TEST(test_arp);
-	RUN_TEST(test_mbufs_and_reserved);
+	RUN_TEST(test_mbufs_and_empty_lists);
 	RUN_TEST(test_port_object);
 	RUN_TEST(test_port_strings);
 	RUN_TEST(test_addresses);
@@ -1358,6 +2334,22 @@ int main(void)
 	RUN_TEST(test_tcp_ranges);
 	RUN_TEST(test_tcp_keepalive);
 	RUN_TEST(test_tcp_mss_clamp);
+	RUN_TEST(test_proxy_defaults);
+	RUN_TEST(test_proxy_full_pools);
+	RUN_TEST(test_proxy_full_listeners);
+	RUN_TEST(test_proxy_full_routes);
+	RUN_TEST(test_proxy_limits);
+	RUN_TEST(test_route_limit);
+	RUN_TEST(test_pool_errors);
+	RUN_TEST(test_server_errors);
+	RUN_TEST(test_server_names);
+	RUN_TEST(test_health_errors);
+	RUN_TEST(test_proxy_listener);
+	RUN_TEST(test_tcp_listener_hash);
+	RUN_TEST(test_route_errors);
+	RUN_TEST(test_header_edits);
+	RUN_TEST(test_http_settings);
+	RUN_TEST(test_access_log);
 	RUN_TEST(test_positions);
 	RUN_TEST(test_load_file);
 	RUN_TEST(test_err_buffer);
