@@ -171,8 +171,15 @@ run_fuzz() {
 	section "fuzz/$name (${seconds}s)"
 	corpus=$LOGS/corpus-$name
 	mkdir -p "$corpus"
+	# libFuzzer writes new inputs into the first corpus directory: the
+	# scratch one goes first, seed directories (read only) after it.
+	local flags=() seeds=()
+	for a in "$@"; do
+		if [[ $a == -* ]]; then flags+=("$a"); else seeds+=("$a"); fi
+	done
 	if (cd "$LOGS" && timeout -k 10 $((seconds + 60)) "$ROOT/build-fuzz/tests/fuzz/$name" \
-		-max_total_time="$seconds" "$@" "$corpus" </dev/null >"$LOGS/fuzz-$name.log" 2>&1); then
+		-max_total_time="$seconds" "${flags[@]}" "$corpus" "${seeds[@]}" \
+		</dev/null >"$LOGS/fuzz-$name.log" 2>&1); then
 		tail -n 1 "$LOGS/fuzz-$name.log"
 		record fuzz 1 0
 	else

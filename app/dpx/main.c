@@ -20,6 +20,7 @@
 
 #include "dpx_core.h"
 #include "dpx_net.h"
+#include "dpx_proxy.h"
 #include "dpx_svc.h"
 #include "dpx_tcp.h"
 #include "dpx_version.h"
@@ -45,6 +46,7 @@ struct app {
 	const char *ready_file;
 	const char *log_level;
 	struct dpx_stats_src stats;
+	struct dpx_proxy_shared *proxy;  /* NULL without proxy listeners */
 	atomic_bool stop;
 };
 
@@ -220,11 +222,13 @@ worker_main(void *arg)
 
 		dpx_tcp_worker_poll(w);
 		dpx_net_flush(w);
+		dpx_proxy_worker_quiescent(w);
 		if (n != 0)
 			empty = 0;
 		else if (adaptive)
 			idle_backoff(&empty);
 	}
+	dpx_proxy_worker_stop(w);
 	dpx_net_flush(w);
 	return 0;
 }
@@ -239,6 +243,13 @@ start(struct app *app)
 		sockets[i] = (int)rte_lcore_to_socket_id(
 				app->workers[i].w.lcore_id);
 	rc = dpx_net_init(&app->net, &app->cfg, app->n_workers, sockets);
+	if (rc == 0) {
+		app->proxy = dpx_proxy_shared_create(&app->cfg, app->n_workers);
+		if (app->proxy != NULL)
+			dpx_proxy_open_log(app->proxy);
+		else if (app->cfg.n_pools > 0)
+			rc = -ENOMEM;
+	}
 	for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
 		struct dpx_worker *w = &app->workers[i].w;
 
@@ -247,10 +258,13 @@ start(struct app *app)
 			rc = dpx_tcp_worker_init(w);
 		if (rc == 0)
 			rc = dpx_svc_worker_start(w);
+		if (rc == 0)
+			rc = dpx_proxy_worker_start(w, app->proxy);
 		if (rc != 0)
 			DPX_ERR("worker %u: cannot set up: %s", i, strerror(-rc));
 	}
 	app->stats.net = &app->net;
+	app->stats.proxy = app->proxy;
 	app->stats.n_workers = app->n_workers;
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		app->stats.workers[i] = &app->workers[i].w;
@@ -276,13 +290,26 @@ write_ready_file(const char *path)
 	fclose(f);
 }
 
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The control plane's loop: health, snapshots and logs every 10 ms. */
 static void
 wait_for_signal(struct app *app)
 {
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
 
-	while (!atomic_load(&app->stop))
+	while (!atomic_load(&app->stop)) {
 		nanosleep(&tick, NULL);
+		if (app->proxy != NULL)
+			dpx_proxy_control_tick(app->proxy, monotonic_ms());
+	}
 	DPX_INFO("stopping");
 }
 
@@ -297,9 +324,14 @@ shutdown_all(struct app *app)
 		/* Top down: connections release service state and mbufs
 		 * before the pools go. */
 		dpx_tcp_worker_fini(&app->workers[i].w);
+		dpx_proxy_worker_fini(&app->workers[i].w);
 		dpx_svc_worker_fini(&app->workers[i].w);
 		dpx_net_worker_fini(&app->workers[i].w);
 	}
+	if (app->proxy != NULL)
+		dpx_proxy_control_tick(app->proxy, monotonic_ms()); /* logs */
+	dpx_proxy_shared_free(app->proxy);
+	app->proxy = NULL;
 	dpx_net_fini(&app->net);
 }
 

@@ -6,6 +6,7 @@
 
 #include <rte_telemetry.h>
 
+#include "dpx_proxy.h"
 #include "dpx_tcp.h"
 #include "stats.h"
 
@@ -150,6 +151,105 @@ tel_tcp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+#define PROXY_STAT(name) { #name, offsetof(struct dpx_proxy_stats, name) }
+static const struct {
+	const char *name;
+	size_t off;
+} proxy_stat_fields[] = {
+	PROXY_STAT(sessions), PROXY_STAT(sessions_active),
+	PROXY_STAT(requests), PROXY_STAT(responses), PROXY_STAT(errors_4xx),
+	PROXY_STAT(errors_5xx), PROXY_STAT(server_connects),
+	PROXY_STAT(server_connect_failed), PROXY_STAT(server_reused),
+	PROXY_STAT(retries), PROXY_STAT(queued), PROXY_STAT(queue_timeouts),
+	PROXY_STAT(no_server), PROXY_STAT(timeouts_client),
+	PROXY_STAT(timeouts_server), PROXY_STAT(limit_rejected),
+	PROXY_STAT(bytes_in), PROXY_STAT(bytes_out), PROXY_STAT(probes),
+	PROXY_STAT(probes_failed), PROXY_STAT(events_dropped),
+	PROXY_STAT(no_memory),
+};
+
+/* /dpx/proxy_stats[,worker]: proxy counters, summed over workers. */
+static int
+tel_proxy_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	long only = worker_param(params);
+
+	(void)cmd;
+	if (only == -2 || stats_src->proxy == NULL)
+		return -1;
+	rte_tel_data_start_dict(d);
+	for (size_t f = 0; f < RTE_DIM(proxy_stat_fields); f++) {
+		uint64_t sum = 0;
+
+		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+			const struct dpx_proxy_stats *ps =
+				dpx_proxy_worker_stats(stats_src->workers[w]);
+
+			if ((only >= 0 && (long)w != only) || ps == NULL)
+				continue;
+			sum += *(const uint64_t *)((const char *)ps +
+						   proxy_stat_fields[f].off);
+		}
+		rte_tel_data_add_dict_u64(d, proxy_stat_fields[f].name, sum);
+	}
+	return 0;
+}
+
+/* /dpx/pool_stats,NAME: per server "NAME.state" (up/down/ejected) and
+ * requests, failures, active, idle summed over workers. */
+static int
+tel_pool_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dpx_config *cfg = stats_src->workers[0]->cfg;
+	const struct dpx_pool_conf *pc = NULL;
+	unsigned int p;
+
+	(void)cmd;
+	if (stats_src->proxy == NULL || params == NULL)
+		return -1;
+	for (p = 0; p < cfg->n_pools; p++)
+		if (strcmp(cfg->pools[p].name, params) == 0) {
+			pc = &cfg->pools[p];
+			break;
+		}
+	if (pc == NULL)
+		return -1;
+	rte_tel_data_start_dict(d);
+	for (unsigned int s = 0; s < pc->n_servers; s++) {
+		struct dpx_proxy_server_stats sum = { 0, 0, 0, 0 };
+		char key[32];
+
+		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+			const struct dpx_proxy_server_stats *ss =
+				dpx_proxy_worker_server_stats(
+					stats_src->workers[w], p, s);
+
+			if (ss == NULL)
+				continue;
+			sum.requests += ss->requests;
+			sum.failures += ss->failures;
+			sum.active += ss->active;
+			sum.idle += ss->idle;
+		}
+		/* Telemetry keys allow only [A-Za-z0-9_-]: servers appear by
+		 * index, with their configured name as a value. */
+		snprintf(key, sizeof(key), "s%u_name", s);
+		rte_tel_data_add_dict_string(d, key, pc->servers[s].name);
+		snprintf(key, sizeof(key), "s%u_state", s);
+		rte_tel_data_add_dict_string(d, key,
+			dpx_proxy_server_state(stats_src->proxy, p, s));
+		snprintf(key, sizeof(key), "s%u_requests", s);
+		rte_tel_data_add_dict_u64(d, key, sum.requests);
+		snprintf(key, sizeof(key), "s%u_failures", s);
+		rte_tel_data_add_dict_u64(d, key, sum.failures);
+		snprintf(key, sizeof(key), "s%u_active", s);
+		rte_tel_data_add_dict_u64(d, key, sum.active);
+		snprintf(key, sizeof(key), "s%u_idle", s);
+		rte_tel_data_add_dict_u64(d, key, sum.idle);
+	}
+	return 0;
+}
+
 int
 dpx_stats_register(const struct dpx_stats_src *src)
 {
@@ -159,7 +259,11 @@ dpx_stats_register(const struct dpx_stats_src *src)
 	    rte_telemetry_register_cmd("/dpx/worker_stats", tel_worker_stats,
 			"Counters of one worker. Parameters: int worker") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tcp_stats", tel_tcp_stats,
-			"TCP counters, all workers or one. Parameters: [int worker]") != 0) {
+			"TCP counters, all workers or one. Parameters: [int worker]") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/proxy_stats", tel_proxy_stats,
+			"Proxy counters, all workers or one. Parameters: [int worker]") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/pool_stats", tel_pool_stats,
+			"Server states and counters of a pool. Parameters: string pool") != 0) {
 		DPX_WARN("telemetry commands not registered");
 	}
 	return 0;

@@ -10,8 +10,11 @@
 #include "dpx_core.h"
 #include "dpx_net.h"
 
+struct dpx_proxy_shared;
+
 struct dpx_stats_src {
 	const struct dpx_net *net;
+	struct dpx_proxy_shared *proxy;   /* NULL without proxy listeners */
 	const struct dpx_worker *workers[DPX_MAX_WORKERS];
 	unsigned int n_workers;
 };

@@ -348,7 +348,11 @@ dpx_svc_worker_start(struct dpx_worker *w)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
 		const struct dpx_listener_conf *l = &cfg->listeners[i];
-		int rc = dpx_tcp_listen(w, l->addr, l->port, l->backlog,
+		int rc;
+
+		if (l->mode != DPX_LISTEN_ECHO && l->mode != DPX_LISTEN_STATIC)
+			continue;   /* proxy listeners belong to lib/proxy */
+		rc = dpx_tcp_listen(w, l->addr, l->port, l->backlog,
 					&svc_callbacks,
 					(void *)(uintptr_t)l->mode);
 

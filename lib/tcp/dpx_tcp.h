@@ -118,4 +118,15 @@ void *dpx_tcp_user(const struct dpx_tcb *c);
 /* The mempool to allocate data mbufs from on this worker. */
 struct rte_mempool *dpx_tcp_pool(const struct dpx_worker *w);
 
+/* The remote and local ends of c, host byte order. */
+void dpx_tcp_endpoints(const struct dpx_tcb *c, uint32_t *raddr,
+		       uint16_t *rport, uint32_t *laddr, uint16_t *lport);
+
+struct dpx_timer_wheel;
+/* The worker's timer wheel (millisecond ticks) that TCP advances in
+ * dpx_tcp_worker_poll(); upper layers arm their own timers on it. */
+struct dpx_timer_wheel *dpx_tcp_wheel(struct dpx_worker *w);
+/* The wheel's current time in milliseconds. */
+uint64_t dpx_tcp_now_ms(const struct dpx_worker *w);
+
 #endif /* DPX_TCP_H */

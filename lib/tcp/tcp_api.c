@@ -244,6 +244,32 @@ dpx_tcp_pool(const struct dpx_worker *w)
 	return w->tcp->pool;
 }
 
+void
+dpx_tcp_endpoints(const struct dpx_tcb *c, uint32_t *raddr, uint16_t *rport,
+		  uint32_t *laddr, uint16_t *lport)
+{
+	if (raddr)
+		*raddr = c->key.raddr;
+	if (rport)
+		*rport = c->key.rport;
+	if (laddr)
+		*laddr = c->key.laddr;
+	if (lport)
+		*lport = c->key.lport;
+}
+
+struct dpx_timer_wheel *
+dpx_tcp_wheel(struct dpx_worker *w)
+{
+	return &w->tcp->wheel;
+}
+
+uint64_t
+dpx_tcp_now_ms(const struct dpx_worker *w)
+{
+	return w->tcp->now;
+}
+
 const struct dpx_tcp_stats *
 dpx_tcp_worker_stats(const struct dpx_worker *w)
 {

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/proxy: the reverse-proxy sessions of "mode": "http" and "mode": "tcp"
+ * listeners, and everything they share with the control plane.
+ *
+ * Per worker (no sharing): client sessions, server connections (connect,
+ * keep-alive pool, per-server limits and queue), health probes of the
+ * servers this worker is responsible for, counters.
+ *
+ * Shared, read-mostly (struct dpx_proxy_shared): the balancing snapshot
+ * (struct dpx_lb_view of each pool, rebuilt from health) that the control
+ * plane publishes with an atomic pointer swap and frees once every worker
+ * has passed a quiescent point (rte_rcu QSBR); per-worker event rings
+ * (probe results and passive failures, worker -> control plane); per-worker
+ * access-log rings; the connection counters of listener and client-address
+ * limits (atomics, the only shared writes on the data path).
+ *
+ * The control plane calls dpx_proxy_control_tick() periodically: it
+ * drains the events, runs rise/fall and outlier ejection, ramps slow
+ * start, publishes a new snapshot when anything changed, and writes the
+ * access log.
+ */
+#ifndef DPX_PROXY_H
+#define DPX_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dpx_core.h"
+
+struct dpx_proxy_shared;
+
+/* Counters of one worker; the control plane sums them on read. */
+struct dpx_proxy_stats {
+	uint64_t sessions;          /* client connections accepted */
+	uint64_t sessions_active;   /* gauge */
+	uint64_t requests;          /* HTTP requests forwarded */
+	uint64_t responses;         /* responses passed to clients */
+	uint64_t errors_4xx;        /* error responses dpx generated */
+	uint64_t errors_5xx;
+	uint64_t server_connects;
+	uint64_t server_connect_failed;
+	uint64_t server_reused;     /* requests sent on a kept-alive conn */
+	uint64_t retries;
+	uint64_t queued;
+	uint64_t queue_timeouts;
+	uint64_t no_server;         /* no eligible server: 503 / close */
+	uint64_t timeouts_client;
+	uint64_t timeouts_server;
+	uint64_t limit_rejected;    /* listener or per-IP connection limits */
+	uint64_t bytes_in;          /* client -> server payload */
+	uint64_t bytes_out;         /* server -> client payload */
+	uint64_t probes;
+	uint64_t probes_failed;
+	uint64_t events_dropped;    /* event or log ring full */
+	uint64_t no_memory;
+};
+
+/* Per-server counters of one worker. */
+struct dpx_proxy_server_stats {
+	uint64_t requests;          /* requests (http) or connections (tcp) */
+	uint64_t failures;          /* connect failures, bad responses, 5xx */
+	uint64_t active;            /* gauge: connections in use */
+	uint64_t idle;              /* gauge: kept-alive connections */
+};
+
+/* Control plane: built once before the workers start. */
+struct dpx_proxy_shared *dpx_proxy_shared_create(const struct dpx_config *cfg,
+						 unsigned int n_workers);
+void dpx_proxy_shared_free(struct dpx_proxy_shared *sh);
+/* Opens the access log (cfg->access_log.path); returns 0 or -errno. */
+int dpx_proxy_open_log(struct dpx_proxy_shared *sh);
+/* Runs health state, publishes snapshots, writes logs; now in ms. */
+void dpx_proxy_control_tick(struct dpx_proxy_shared *sh, uint64_t now_ms);
+
+/* Worker side. start() listens on the proxy listeners of the config. */
+int dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh);
+/* Once per loop pass: reports a quiescent state for snapshot reclaim. */
+void dpx_proxy_worker_quiescent(struct dpx_worker *w);
+/* The worker left its loop: the control plane no longer waits for it. */
+void dpx_proxy_worker_stop(struct dpx_worker *w);
+void dpx_proxy_worker_fini(struct dpx_worker *w);
+
+const struct dpx_proxy_stats *dpx_proxy_worker_stats(const struct dpx_worker *w);
+const struct dpx_proxy_server_stats *
+dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
+			      unsigned int server);
+
+/* Health as last published: "up", "down", "ejected" (passive). */
+const char *dpx_proxy_server_state(struct dpx_proxy_shared *sh,
+				   unsigned int pool, unsigned int server);
+
+#endif /* DPX_PROXY_H */

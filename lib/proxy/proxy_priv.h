@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lib/proxy internals: sessions, server connections, shared state. */
+#ifndef DPX_PROXY_PRIV_H
+#define DPX_PROXY_PRIV_H
+
+#include <stdatomic.h>
+#include <sys/queue.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dpx_http.h"
+#include "dpx_lb.h"
+#include "dpx_proxy.h"
+#include "dpx_tcp.h"
+#include "dpx_timer.h"
+
+#define PX_IP_SLOTS 65536          /* per-client-address counters (hashed) */
+#define PX_EVENT_RING 4096
+#define PX_LOG_RING 4096
+#define PX_HBUF_COUNT 256          /* heads being received at once, per worker */
+#define PX_PROBE_BUF 4096          /* health-check response bytes examined */
+#define PX_STAGE_MAX (64u * 1024)  /* bytes staged towards one side */
+#define PX_LOG_PATH 160
+
+/* Server state in a snapshot. */
+enum { PX_SRV_UP = 0, PX_SRV_DOWN, PX_SRV_EJECTED };
+
+/* Worker -> control plane events (encoded in a ring pointer). */
+enum {
+	PX_EV_PROBE_PASS = 0,
+	PX_EV_PROBE_FAIL,
+	PX_EV_PASSIVE_OK,
+	PX_EV_PASSIVE_FAIL,
+};
+
+static inline uintptr_t
+px_event(unsigned int type, unsigned int pool, unsigned int server)
+{
+	return (uintptr_t)((type << 16) | (pool << 8) | server);
+}
+
+/* What workers read: immutable once published. */
+struct px_snapshot {
+	struct dpx_lb_view *view[DPX_MAX_POOLS];
+	uint8_t state[DPX_MAX_POOLS][DPX_MAX_SERVERS];
+};
+
+/* Control-plane bookkeeping of one server. */
+struct px_server_health {
+	struct dpx_health_state active;
+	uint32_t passive_fails;
+	uint64_t ejected_until;     /* ms; 0: not ejected */
+	uint64_t up_since;          /* ms; for slow start */
+	uint32_t last_weight;       /* weight in the published view */
+};
+
+/* One access-log record, copied into a ring and formatted by the main
+ * lcore. */
+struct px_log_rec {
+	uint32_t caddr;
+	uint16_t cport;
+	uint16_t status;
+	uint8_t listener;
+	int8_t pool;
+	int8_t server;
+	uint8_t pad;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint32_t t_total_ms;
+	uint32_t t_server_ms;        /* request sent -> response head */
+	char method[16];
+	char path[PX_LOG_PATH];
+};
+
+struct dpx_proxy_shared {
+	const struct dpx_config *cfg;
+	unsigned int n_workers;
+	struct rte_rcu_qsbr *qsbr;
+	_Atomic(struct px_snapshot *) snap;
+	struct rte_ring *events[DPX_MAX_WORKERS];
+	struct rte_ring *logs[DPX_MAX_WORKERS];
+	atomic_uint listener_conns[DPX_MAX_LISTENERS];
+	atomic_uint *ip_conns;      /* PX_IP_SLOTS */
+	/* Control plane only: */
+	struct px_server_health health[DPX_MAX_POOLS][DPX_MAX_SERVERS];
+	uint64_t last_publish;
+	bool dirty;                 /* health changed: publish now */
+	bool ramping;               /* slow start running: publish often */
+	FILE *log;
+	bool log_owned;
+};
+
+struct px_session;
+
+/* Bytes in flight inside dpx: a list of single-segment mbufs. */
+struct px_chain {
+	struct rte_mbuf *head;
+	struct rte_mbuf *tail;
+	uint32_t len;
+};
+
+/* A connection to a server; outlives sessions while kept alive. */
+struct px_srv {
+	struct dpx_worker *w;       /* owner, for timer callbacks */
+	struct dpx_tcb *tcb;
+	struct px_session *s;       /* NULL while idle or closing */
+	uint8_t pool;
+	uint8_t server;
+	bool connected;
+	bool peer_closed;
+	bool idle;
+	bool counted;               /* holds an "active" slot */
+	struct px_chain in;         /* received, not yet classified */
+	struct dpx_timer timer;     /* idle timeout */
+	TAILQ_ENTRY(px_srv) link;   /* idle list */
+};
+TAILQ_HEAD(px_srv_list, px_srv);
+
+enum px_req_state { REQ_HEAD = 0, REQ_BODY, REQ_DONE, REQ_TUNNEL };
+enum px_rsp_state { RSP_IDLE = 0, RSP_HEAD, RSP_BODY, RSP_TUNNEL };
+
+struct px_session {
+	struct dpx_worker *w;       /* owner, for timer callbacks */
+	const struct dpx_listener_conf *ls;
+	uint8_t li;                 /* listener index */
+	bool http;
+	bool cli_peer_closed;
+	bool srv_fin_sent;          /* tcp: FIN passed to the server */
+	bool cli_fin_sent;
+	bool close_after;           /* close the client after this response */
+	bool queued;
+	bool counted;               /* holds listener / per-IP slots */
+	bool req_head_method;       /* request is HEAD */
+	bool req_idempotent;
+	bool req_keepalive;
+	bool req_upgrade;
+	bool rsp_started;           /* bytes of a response went to the client */
+	bool client_http10;
+	bool rsp_keepalive;         /* the server keeps its connection */
+	struct dpx_tcb *cli;
+	struct px_srv *srv;
+	uint32_t caddr;
+	uint16_t cport;
+	int pool;                   /* -1 until routed */
+	int server;
+	uint64_t tried;             /* servers tried for this request */
+	uint64_t hash;              /* balancing key (hash pools) */
+	bool draining;              /* ending: flushing to_cli, then close */
+	unsigned int attempts;
+	const struct dpx_route_conf *route;
+	struct px_chain cin;        /* client bytes not yet classified */
+	struct px_chain to_srv;     /* staged for the server */
+	struct px_chain to_cli;     /* staged for the client */
+	struct px_chain req_copy;   /* the sent head again, for a retry */
+	bool reused;                /* server conn came from the idle pool */
+	enum px_req_state req_state;
+	enum px_rsp_state rsp_state;
+	char *hbuf;                 /* head being received (either side) */
+	uint32_t hlen;
+	uint64_t req_left;          /* body bytes (LENGTH) */
+	uint64_t rsp_left;
+	enum dpx_http_body req_body;
+	enum dpx_http_body rsp_body;
+	struct dpx_http_chunked req_chunked;
+	struct dpx_http_chunked rsp_chunked;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t t_start;
+	uint64_t t_sent;
+	uint32_t t_server;
+	uint16_t status;
+	char method[16];
+	char path[PX_LOG_PATH];
+	struct dpx_timer timer;
+	TAILQ_ENTRY(px_session) qlink;
+};
+TAILQ_HEAD(px_session_list, px_session);
+
+/* Per worker, per pool: balancing state, idle conns, queue. */
+struct px_pool_worker {
+	struct dpx_lb_state lb;
+	struct px_srv_list idle[DPX_MAX_SERVERS];
+	uint32_t n_idle[DPX_MAX_SERVERS];
+	uint32_t limit;             /* per-server connection limit here */
+	uint32_t queue_max;
+	uint32_t n_queued;
+	struct px_session_list queue;
+};
+
+/* A health probe this worker runs for one server. */
+struct px_probe {
+	struct dpx_worker *w;
+	uint8_t pool;
+	uint8_t server;
+	bool busy;
+	struct dpx_tcb *tcb;
+	struct dpx_timer timer;     /* next probe, or the running one's timeout */
+	uint32_t len;
+	char buf[PX_PROBE_BUF];
+};
+
+struct dpx_proxy_worker {
+	struct dpx_proxy_shared *sh;
+	struct rte_mempool *sessions;
+	struct rte_mempool *srvs;
+	struct rte_mempool *hbufs;
+	uint32_t hbuf_size;
+	struct px_pool_worker pools[DPX_MAX_POOLS];
+	struct px_probe *probes;
+	unsigned int n_probes;
+	struct dpx_proxy_stats stats;
+	struct dpx_proxy_server_stats srv_stats[DPX_MAX_POOLS][DPX_MAX_SERVERS];
+	struct dpx_http_request req;    /* scratch: one parse at a time */
+	struct dpx_http_response rsp;
+	char scratch[];                 /* hbuf_size + 4096: outgoing heads */
+};
+
+static inline struct dpx_proxy_worker *
+px_w(struct dpx_worker *w)
+{
+	return w->proxy;
+}
+
+/* pipe.c */
+void px_chain_add(struct px_chain *q, struct rte_mbuf *m);
+void px_chain_free(struct px_chain *q);
+struct rte_mbuf *px_chain_pop(struct px_chain *q);
+int px_chain_take(struct rte_mempool *mp, struct px_chain *from,
+		  uint32_t n, struct px_chain *to);
+void px_chain_move(struct px_chain *from, struct px_chain *to);
+uint32_t px_chain_copy(const struct px_chain *q, uint32_t off, uint32_t len,
+		       char *dst);
+int px_chain_add_bytes(struct rte_mempool *mp, struct px_chain *q,
+		       const char *p, uint32_t len);
+int px_chain_flush(struct dpx_worker *w, struct px_chain *q,
+		   struct dpx_tcb *dst);
+
+/* upstream.c: server connections */
+extern const struct dpx_tcp_callbacks px_srv_cb;
+const struct px_snapshot *px_snapshot(struct dpx_worker *w);
+int px_pick_server(struct dpx_worker *w, struct px_session *s, uint64_t hash,
+		   bool *all_full);
+struct px_srv *px_srv_get(struct dpx_worker *w, struct px_session *s,
+			  bool *reused, int *err);
+void px_srv_release(struct dpx_worker *w, struct px_session *s, bool reuse);
+void px_srv_abort(struct dpx_worker *w, struct px_srv *c);
+void px_server_event(struct dpx_worker *w, unsigned int pool,
+		     unsigned int server, unsigned int type);
+void px_queue_add(struct dpx_worker *w, struct px_session *s);
+void px_queue_del(struct dpx_worker *w, struct px_session *s);
+void px_queue_kick(struct dpx_worker *w, unsigned int pool);
+
+/* session.c: shared by both modes */
+extern const struct dpx_tcp_callbacks px_cli_cb;
+void px_session_arm(struct dpx_worker *w, struct px_session *s, uint32_t ms);
+void px_session_end(struct dpx_worker *w, struct px_session *s, bool abort);
+void px_session_log(struct dpx_worker *w, struct px_session *s);
+int px_connect_server(struct dpx_worker *w, struct px_session *s);
+char *px_hbuf_get(struct dpx_worker *w, struct px_session *s);
+void px_hbuf_put(struct dpx_worker *w, struct px_session *s);
+void px_tunnel_run(struct dpx_worker *w, struct px_session *s);
+
+/* Hooks from the server side into the session's mode. */
+void px_on_server_ready(struct dpx_worker *w, struct px_session *s);
+void px_on_server_data(struct dpx_worker *w, struct px_session *s);
+void px_on_server_sendable(struct dpx_worker *w, struct px_session *s);
+void px_on_server_fin(struct dpx_worker *w, struct px_session *s);
+void px_on_server_gone(struct dpx_worker *w, struct px_session *s, int err,
+		       bool connected);
+void px_on_queue_timeout(struct dpx_worker *w, struct px_session *s);
+
+/* http.c */
+void px_http_client_run(struct dpx_worker *w, struct px_session *s);
+void px_http_server_run(struct dpx_worker *w, struct px_session *s);
+void px_http_server_gone(struct dpx_worker *w, struct px_session *s, int err,
+			 bool connected);
+void px_http_error(struct dpx_worker *w, struct px_session *s, int status);
+void px_http_timeout(struct dpx_worker *w, struct px_session *s);
+
+/* health.c */
+int px_probes_start(struct dpx_worker *w);
+void px_probes_stop(struct dpx_worker *w);
+
+#endif /* DPX_PROXY_PRIV_H */
