@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # dpx demo: installs what is missing, builds, starts dpx on two TAP devices
-# inside throw-away network namespaces and talks to it from a client
-# namespace with the Linux stack (ping, arping, curl to dpx's built-in
-# HTTP service, a TCP echo), then shows dpx's counters.
+# inside throw-away network namespaces as a reverse proxy in front of three
+# demo backends (tests/lib/http_backend.py) in the server namespace, and
+# talks to it from a client namespace with the Linux stack: requests spread
+# over the backends, a 10 MB body checked, a backend reporting itself down
+# and skipped, then dpx's counters.
 # Nothing outside those namespaces is touched; all is removed at exit.
 #
 #   client netns 198.18.0.2 --tap-- dpx 198.18.0.1 | 198.18.1.1 --tap-- server netns 198.18.1.2
@@ -27,48 +29,72 @@ build/app/dpx/dpx --version
 source tests/lib/harness.sh
 h_init demo
 
-CONFIG=config/echo-static.json
+CONFIG=config/proxy-http.json
 say "checking $CONFIG"
 h_check "$CONFIG is valid" build/app/dpx/dpx --check-config "$CONFIG"
 
-say "starting dpx (2 ports, 1 worker, virtual TAP devices, no hugepages)"
+say "starting dpx as a reverse proxy (2 ports, 1 worker, TAP devices, no hugepages)"
 h_start_dpx "$CONFIG" 0-1 || exit 1
 grep -E "port|running" "$H_DPX_LOG" | sed 's/^/  /'
 
 in_cli() { ip netns exec "$H_NS_CLI" "$@"; }
+BACKENDS=()
+start_backend() {       # NAME PORT, in the server namespace
+	ip netns exec "$H_NS_SRV" "$H_PY" tests/lib/http_backend.py --name "$1" \
+		--addr 198.18.1.2 --port "$2" --log "$H_TMP/$1.log" \
+		--down-file "$H_TMP/$1.down" >>"$H_TMP/$1.out" 2>&1 &
+	BACKENDS+=($!)
+}
+trap 'for p in "${BACKENDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
-say "client: ping -c 10 198.18.0.1 (answered by dpx's own stack)"
-in_cli ping -n -c 10 -i 0.05 -W 1 198.18.0.1 | tail -n 3
-h_check "all 10 pings answered" bash -c \
+say "server namespace: three demo backends web1..web3 on 198.18.1.2:8081-8083"
+start_backend web1 8081
+start_backend web2 8082
+start_backend web3 8083
+# wait_up: every server passes its health check (bounded: 15 s).
+wait_up() {
+	for ((i = 0; i < 150; i++)); do
+		out=$(in_cli "$H_PY" tests/lib/http_client.py dist 198.18.0.1 80 9 --close 2>/dev/null)
+		[[ $out == *web1*web2*web3* && $out == *'"errors": 0'* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+h_check "dpx's health checks see all three backends" wait_up
+
+say "client: ping 198.18.0.1 (answered by dpx's own stack)"
+h_check "10 pings answered" bash -c \
 	"ip netns exec $H_NS_CLI ping -n -q -c 10 -i 0.02 -W 1 198.18.0.1 | grep -q ' 10 received'"
 
-say "client: arping -c 3 198.18.0.1"
-in_cli arping -c 3 -w 5 -I "$H_CLI_IF" 198.18.0.1 | tail -n 4
-h_check "arping answered" in_cli arping -q -c 3 -w 5 -I "$H_CLI_IF" 198.18.0.1
+say "client: curl -i http://198.18.0.1/id (through dpx to a backend)"
+in_cli curl -sS -m 5 -i http://198.18.0.1/id | sed 's/^/  /'
 
-say "client: curl http://198.18.0.1/ (dpx's own TCP stack and static service)"
-in_cli curl -sS -m 5 -i http://198.18.0.1/
-h_check "curl got the static page" bash -c \
-	"ip netns exec $H_NS_CLI curl -sf -m 5 http://198.18.0.1/ | grep -q 'dpx static service'"
+say "client: 9 requests, round robin over the three backends"
+for i in $(seq 1 9); do
+	printf '  request %d -> %s\n' "$i" "$(in_cli curl -sS -m 5 http://198.18.0.1/id)"
+done
+out=$(in_cli "$H_PY" tests/lib/http_client.py dist 198.18.0.1 80 3000 --keepalive --concurrency 4)
+echo "  3000 keep-alive requests: $out"
+h_check "3000 requests spread evenly, none failed" "$H_PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+sys.exit(0 if d.get("errors") == 0 and all(990 <= d.get(k, 0) <= 1010 for k in ("web1", "web2", "web3")) else 1)' "$out"
 
-say "client: 10 MB from /bytes/10000000, sha256 checked against the pattern"
-want=$("$H_PY" -c 'import hashlib
-p = bytes(((i % 4093) * 131 + 17) & 0xff for i in range(4093))
-n = 10000000
-print(hashlib.sha256((p * (n // 4093 + 1))[:n]).hexdigest())')
-got=$(in_cli curl -sS -m 30 http://198.18.0.1/bytes/10000000 | sha256sum | cut -d' ' -f1)
-echo "  expected $want"
-echo "  received $got"
-h_check "10 MB body intact" test "$want" = "$got"
+say "client: 10 MB through the proxy, sha256 checked against the pattern"
+out=$(in_cli "$H_PY" tests/lib/http_client.py get 198.18.0.1 80 /bytes/10000000 --sha256 --pattern 2>&1)
+echo "  $out"
+h_check "10 MB body intact" grep -q " 10000000" <<<"$out"
 
-say "client: 16 MB through the TCP echo service on port 7"
-if in_cli "$H_PY" tests/lib/tcp_echo_client.py 198.18.0.1 7 16777216 \
-	--time-limit 60 >"$H_TMP/echo.out" 2>&1; then
-	h_pass "echo returned every byte"
-else
-	h_fail "echo returned every byte" "$(tail -n 3 "$H_TMP/echo.out")"
-fi
-sed 's/^/  /' "$H_TMP/echo.out" | tail -n 3
+say "web2 reports itself down (/health answers 503): dpx stops sending it traffic"
+touch "$H_TMP/web2.down"
+sleep 7                 # fall 3 x interval 2 s
+out=$(in_cli "$H_PY" tests/lib/http_client.py dist 198.18.0.1 80 300 --keepalive)
+echo "  300 requests: $out"
+h_check "no request went to web2 while it was down" bash -c '[[ $1 != *web2* && $1 == *"\"errors\": 0"* ]]' _ "$out"
+rm -f "$H_TMP/web2.down"
+
+say "access log (last 3 lines; client, listener, request, status, bytes, pool, server, ms)"
+grep "\"GET " "$H_DPX_LOG" | tail -n 3 | sed 's/^/  /'
 
 # show_counters COMMAND: the non-zero counters of a telemetry command.
 show_counters() {
@@ -78,10 +104,15 @@ for k, v in json.load(sys.stdin)[sys.argv[1]].items():
     if v: print(f"  {k:24} {v}")' "$1"
 }
 
-say "dpx counters (telemetry /dpx/stats, non-zero only)"
-show_counters /dpx/stats
-say "TCP counters (telemetry /dpx/tcp_stats, non-zero only)"
-show_counters /dpx/tcp_stats
+say "proxy counters (telemetry /dpx/proxy_stats, non-zero only)"
+show_counters /dpx/proxy_stats
+say "pool web (telemetry /dpx/pool_stats,web)"
+"$H_PY" tests/lib/dpx_telemetry.py "$H_PREFIX" /dpx/pool_stats,web |
+	"$H_PY" -c 'import json, sys
+for k, v in json.load(sys.stdin)["/dpx/pool_stats"].items(): print(f"  {k:24} {v}")'
 
-say "stopping dpx"
+say "stopping dpx and the backends"
+for p in "${BACKENDS[@]}"; do kill "$p" 2>/dev/null; done
+for p in "${BACKENDS[@]}"; do wait "$p" 2>/dev/null; done
+BACKENDS=()
 h_summary
