@@ -164,7 +164,8 @@ static const struct {
 	PROXY_STAT(no_server), PROXY_STAT(timeouts_client),
 	PROXY_STAT(timeouts_server), PROXY_STAT(limit_rejected),
 	PROXY_STAT(bytes_in), PROXY_STAT(bytes_out), PROXY_STAT(probes),
-	PROXY_STAT(probes_failed), PROXY_STAT(events_dropped),
+	PROXY_STAT(probes_failed), PROXY_STAT(truncated),
+	PROXY_STAT(events_dropped),
 	PROXY_STAT(no_memory),
 };
 

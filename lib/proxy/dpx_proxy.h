@@ -53,6 +53,7 @@ struct dpx_proxy_stats {
 	uint64_t bytes_out;         /* server -> client payload */
 	uint64_t probes;
 	uint64_t probes_failed;
+	uint64_t truncated;         /* server closed inside a response body */
 	uint64_t events_dropped;    /* event or log ring full */
 	uint64_t no_memory;
 };

@@ -641,9 +641,17 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 	}
 	if (s->cli != NULL)
 		px_chain_flush(w, &s->to_cli, s->cli);
-	if (s->rsp_state == RSP_HEAD && s->srv != NULL && s->srv->peer_closed &&
-	    s->srv->in.len == 0 && s->hlen == 0)
-		px_http_server_gone(w, s, 0, true);
+	if (s->srv == NULL || !s->srv->peer_closed || s->srv->in.len > 0)
+		return;
+	if (s->rsp_state == RSP_HEAD && s->hlen == 0) {
+		px_http_server_gone(w, s, 0, true);     /* no response: retry? */
+	} else if (s->rsp_state == RSP_BODY &&
+		   s->rsp_body != DPX_HTTP_BODY_CLOSE) {
+		/* The server closed inside a framed body: the client must
+		 * not take the truncated response for a whole one. */
+		px_w(w)->stats.truncated++;
+		px_session_end(w, s, true);
+	}
 }
 
 /* The server connection went away before the exchange completed. */
@@ -688,12 +696,21 @@ px_http_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 					rte_pktmbuf_mtod(m, const char *),
 					m->data_len) != 0)
 					goto fail;
-			if (s->reused)  /* a stale idle conn: same server ok */
+			if (s->reused) {
+				/* A stale kept-alive conn: not the server's
+				 * fault, and not a try of its own. */
 				s->tried &= ~(UINT64_C(1) << s->server);
+				s->attempts--;
+			}
 		}
 		pw->stats.retries++;
-		if (px_connect_server(w, s) == 0)
+		s->t_sent = 0;
+		if (px_connect_server(w, s) == 0) {
+			/* A kept-alive connection is ready at once. */
+			if (s->srv != NULL && s->srv->connected)
+				px_http_client_run(w, s);
 			return;
+		}
 	}
 fail:
 	if (s->cli == NULL) {

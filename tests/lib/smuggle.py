@@ -291,7 +291,6 @@ def read_outcome(sock, a):
     else:
         # Another response right behind it would be the answer to a
         # request the proxy cut out of this one.
-        sock.settimeout(0.3)
         try:
             rd.dl = Deadline(0.3, 0.3)
             nxt = rd.head()

@@ -23,7 +23,8 @@ set -u
 
 DPX=198.18.0.1
 SRV=198.18.1.2
-BIG_MB=${T_PROXY_BIG_MB:-256}
+GET_MB=${T_PROXY_GET_MB:-1024}
+PUT_MB=${T_PROXY_PUT_MB:-256}
 L4_MB=${T_PROXY_L4_MB:-256}
 XFER_LIMIT=${T_XFER_LIMIT:-180}
 HC_INTERVAL=300
@@ -289,9 +290,9 @@ s.sendall(b\"GET / HTTP/1.1\r\nHost: x\r\n\")
 print(s.recv(100).split(b\"\r\n\")[0].decode())' | grep -q '^HTTP/1.1 408'"
 }
 
-case_bodies() {
-	local want bytes=$((BIG_MB * 1024 * 1024)) out
-	want=$("$PY" - "$bytes" <<-'EOF'
+# pattern_sha BYTES: "<sha256> <bytes>" of the /bytes/N pattern.
+pattern_sha() {
+	"$PY" - "$1" <<-'EOF'
 	import hashlib, sys
 	n = int(sys.argv[1]); blk = bytes(((i * 131 + 17) & 0xff) for i in range(4093))
 	big = blk * 256; h = hashlib.sha256(); left = n
@@ -300,16 +301,28 @@ case_bodies() {
 	    h.update(c); left -= len(c)
 	print(h.hexdigest(), n)
 	EOF
-	)
+}
+
+vm_kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$H_DPX_PID/status"; }
+
+case_bodies() {
+	local get=$((GET_MB * 1024 * 1024)) put=$((PUT_MB * 1024 * 1024))
+	local want out rss0 hwm
+	want=$(pattern_sha "$get")
+	rss0=$(vm_kb VmRSS)
 	for path in bytes chunked; do
-		out=$(client get "$DPX" 80 "/$path/$bytes" --sha256 --time-limit "$XFER_LIMIT" 2>/dev/null)
-		h_check "GET $BIG_MB MB ($path) sha256 equal" test "$out" = "$want"
+		out=$(client get "$DPX" 80 "/$path/$get" --sha256 --time-limit "$XFER_LIMIT" 2>/dev/null)
+		h_check "GET $GET_MB MB ($path) sha256 equal" test "$out" = "$want"
 	done
 	for mode in "" --chunked; do
-		h_check "upload $BIG_MB MB ${mode:-content-length} sha256 equal" \
-			client upload "$DPX" 80 "$bytes" $mode --time-limit "$XFER_LIMIT"
+		h_check "upload $PUT_MB MB ${mode:-content-length} sha256 equal" \
+			client upload "$DPX" 80 "$put" $mode --time-limit "$XFER_LIMIT"
 	done
-	h_check "no session left and no mbuf held after streaming" \
+	hwm=$(vm_kb VmHWM)
+	h_log "dpx resident memory: ${rss0} kB before the transfers, peak ${hwm} kB"
+	h_check "memory bounded while streaming (peak $((hwm / 1024)) MB, +$(((hwm - rss0) / 1024)) MB)" \
+		test $((hwm - rss0)) -le $((64 * 1024))
+	h_check "no session left after streaming" \
 		test "$(tel /dpx/proxy_stats sessions_active)" -le 1
 }
 
@@ -353,7 +366,10 @@ case_health() {
 	out=$(cat "$H_TMP/load.json")
 	failed=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1]).get("errors", -1))' "$out")
 	h_log "requests failed while s3 was being detected: $failed of 30000 ($out)"
-	echo "$failed" >"$H_TMP/detect_failures"
+	# Only requests in flight on s3 when it died may fail (a retry covers
+	# those without a response byte yet): at most one per connection.
+	h_check "at most 6 of 30000 requests failed while s3 was detected ($failed)" \
+		test "$failed" -ge 0 -a "$failed" -le 6
 	out=$(client dist "$DPX" 80 600 --keepalive --concurrency 4)
 	h_check "after detection: 600 requests, none failed, none to s3 ($out)" \
 		"$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("errors")==0 and d.get("s3",0)==0 and d.get("s1",0)+d.get("s2",0)==600 else 1)' "$out"
@@ -419,17 +435,13 @@ for ((try = 0; try < 60; try++)); do
 	sleep 0.25
 done
 
-case_balance
-case_hash_remap
-case_headers
-case_semantics
-case_bodies
-case_smuggling
-case_l4
-case_limits
-case_health
-h_check "access log has one line per request of the logged listener" \
-	bash -c "grep -c ' rr \"GET /id' $H_TMP/access.log | awk '{exit !(\$1 >= 3000)}'"
+CASES=${T_PROXY_CASES:-balance hash_remap headers semantics bodies smuggling l4 limits health}
+for c in $CASES; do "case_$c"; done
+h_log "proxy counters: $(tel /dpx/proxy_stats)"
+if [[ $CASES == *balance* ]]; then
+	h_check "access log has one line per request of the logged listener" \
+		bash -c "grep -c ' rr \"GET /id' $H_TMP/access.log | awk '{exit !(\$1 >= 3000)}'"
+fi
 
 h_stop_dpx
 stop_backends

@@ -1,0 +1,685 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Reverse-proxy benchmark: dpx's HTTP proxy against HAProxy and nginx, same
+# addressing, same backends, in one run. Prints numbers, not pass/fail.
+#
+#   cli netns              proxy netns (dut)               srv netns
+#   198.18.0.2  --link--  198.18.0.1 | 198.18.1.1  --link--  198.18.1.2:8081-8083
+#                         dpx, or HAProxy, or nginx            nginx backends
+#
+# dpx runs on the harness' TAP links; HAProxy and nginx run in the same
+# namespace with the same addresses on veth pairs (offloads off, like the
+# TAP link). The backends are one nginx with three server blocks on
+# 198.18.1.2:8081-8083, each answering every request with a fixed 1024-byte
+# body and "X-Server: sN". Every proxy balances round robin over the three
+# and keeps backend connections alive and shared between client connections
+# (HAProxy with "http-reuse always": its default "safe" opens a new server
+# connection for the first request of every client connection, i.e. for
+# every request of the Connection: close run; nginx with an upstream
+# keepalive pool; dpx as its proxy does).
+#
+# Per proxy, from the client namespace (wrk pinned to the first CPU):
+#   keep-alive  wrk -t1 -cC -dSs --latency http://198.18.0.1/
+#   close       the same with -H 'Connection: close' (a new client
+#               connection per request)
+# Before the runs, http_client.py sends 300 requests through the proxy and
+# checks that all three backends answered.
+#
+# Results: requests/s, p50/p99 latency (wrk --latency), CPU per request =
+# CPU time of the proxy's processes (utime+stime of all threads, from
+# /proc) / requests completed, and the same in cycles at the CPU's nominal
+# clock; busy % of each CPU during the run; ratios dpx/HAProxy and
+# dpx/nginx.
+#
+# usage: bash tools/bench_proxy.sh [--duration S] [--connections C]
+#            [--only dpx|haproxy|nginx[,...]] [--dpx-only]
+#            [--dpx-idle adaptive|poll] [--veth-offload] [--keep]
+# Needs root (network namespaces). Installs wrk, ethtool, haproxy and
+# nginx-light if missing, with a temporary policy-rc.d so that no service starts on the
+# host. If dpx does not start (e.g. its build rejects "mode": "http"), that
+# is printed and the other proxies still run.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0
+usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+	case $1 in
+	--duration) DUR=${2:-}; shift ;;
+	--connections) CONNS=${2:-}; shift ;;
+	--only) ONLY=${2:-}; shift ;;
+	--dpx-only) ONLY=dpx ;;
+	--dpx-idle) DPX_IDLE=${2:-}; shift ;;
+	--veth-offload) VETH_OFFLOAD=1 ;;
+	--keep) export H_KEEP=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "bench_proxy: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+if ! [[ $DUR =~ ^[0-9]+$ && $CONNS =~ ^[0-9]+$ ]] || ((DUR < 1 || DUR > 600 || CONNS < 1 || CONNS > 10000)); then
+	echo "bench_proxy: --duration 1..600, --connections 1..10000" >&2
+	exit 2
+fi
+if [[ ! $ONLY =~ ^(dpx|haproxy|nginx)(,(dpx|haproxy|nginx))*$ ]]; then
+	echo "bench_proxy: --only takes dpx, haproxy, nginx (comma-separated)" >&2
+	exit 2
+fi
+if [[ $DPX_IDLE != adaptive && $DPX_IDLE != poll ]]; then
+	echo "bench_proxy: --dpx-idle adaptive|poll" >&2
+	exit 2
+fi
+want() { [[ ,$ONLY, == *,$1,* ]]; }
+
+if ((EUID != 0)); then
+	echo "bench_proxy: creates network namespaces: run it as root" >&2
+	exit 1
+fi
+
+# --- dependencies -----------------------------------------------------------
+need_pkgs=()
+command -v wrk >/dev/null || need_pkgs+=(wrk)
+command -v ethtool >/dev/null || need_pkgs+=(ethtool)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_pkgs+=(nginx-light)
+if want haproxy && ! command -v haproxy >/dev/null && [[ ! -x /usr/sbin/haproxy ]]; then
+	need_pkgs+=(haproxy)
+fi
+if ((${#need_pkgs[@]})); then
+	echo "bench_proxy: installing ${need_pkgs[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# Debian starts and enables a packaged daemon on install: HAProxy and
+	# nginx must only ever run in this script's namespaces.
+	policy_rc=/usr/sbin/policy-rc.d policy_rc_ours=0
+	if [[ ! -e $policy_rc ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy_rc" && chmod +x "$policy_rc" &&
+			policy_rc_ours=1
+	fi
+	if ! timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null; then
+		timeout 900 apt-get update -q </dev/null
+		timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null ||
+			{ # nginx-light is gone from newer releases: plain nginx then
+				need_pkgs=("${need_pkgs[@]/nginx-light/nginx}")
+				timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null
+			} || install_failed=1
+	fi
+	if ((policy_rc_ours)); then rm -f "$policy_rc"; fi
+	if ((${install_failed:-0})); then
+		echo "bench_proxy: cannot install ${need_pkgs[*]}" >&2
+		exit 1
+	fi
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+DPX_BUILD_OK=1
+if want dpx && [[ ! -x build/app/dpx/dpx ]]; then
+	if ! { [[ -f build/build.ninja ]] || meson setup build >/dev/null; } ||
+		! ninja -C build >/dev/null; then
+		echo "bench_proxy: dpx build failed; dpx is left out" >&2
+		DPX_BUILD_OK=0
+	fi
+fi
+
+# shellcheck source=tests/lib/harness.sh
+source tests/lib/harness.sh
+h_init bench_proxy
+
+PRX_ADDR=198.18.0.1 SRV_ADDR=198.18.1.2 BE_PORTS=(8081 8082 8083)
+URL=http://$PRX_ADDR/
+BE_PID='' PRX_PID=''
+# Descriptors the proxies may use: what the hard limit allows.
+NOFILE=$(ulimit -Hn)
+[[ $NOFILE =~ ^[0-9]+$ ]] && ((NOFILE <= 65536)) || NOFILE=65536
+MAXCONN=$(((NOFILE - 100) / 2))   # HAProxy: two descriptors a connection
+
+# stop_pid PID: SIGTERM, bounded wait, SIGKILL.
+stop_pid() {
+	local i
+	[[ -n ${1:-} ]] || return 0
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do _h_alive "$1" || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+b_cleanup() {
+	stop_pid "$PRX_PID"
+	PRX_PID=
+	stop_pid "$BE_PID"
+	BE_PID=
+	# veth pairs live in the harness' namespaces: they go with them.
+}
+# Background jobs are started with "ip netns exec" (which execs its
+# command), never through a shell function: $! is then the server itself.
+# Our cleanup first, then the harness' (dpx, namespaces, temp dir).
+# shellcheck disable=SC2154 # _b_rc is set inside the trap
+trap '_b_rc=$?; b_cleanup; (exit $_b_rc); _h_exit_trap' EXIT
+
+say() { printf '\n== %s\n' "$*"; }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# --- CPUs, CPU accounting ---------------------------------------------------
+CLK_TCK=$(getconf CLK_TCK)
+# Nominal clock: the "@ 2.20GHz" of the model name when there is one, else
+# the current "cpu MHz".
+MHZ=$(awk -F'@' '/^model name/ && /GHz/ { v = $2; gsub(/[^0-9.]/, "", v); printf "%.0f", v * 1000; exit }' /proc/cpuinfo)
+MHZ_SRC="nominal, from the model name"
+if [[ -z $MHZ ]]; then
+	MHZ=$(awk -F: '/^cpu MHz/ {gsub(/ /, "", $2); printf "%.0f", $2; exit}' /proc/cpuinfo)
+	MHZ_SRC="\"cpu MHz\" of /proc/cpuinfo (no nominal clock in the model name)"
+fi
+MHZ=${MHZ:-0}
+mapfile -t ALLOWED < <(_h_expand_list \
+	"$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)")
+# Client (wrk) on the first CPU, the proxy alone on the second (where the
+# harness puts dpx's worker lcore), backends on the rest, or with the
+# client when there are only two.
+CLI_CPU=${ALLOWED[0]} PRX_CPU=${ALLOWED[1]:-${ALLOWED[0]}}
+if ((${#ALLOWED[@]} >= 3)); then
+	BE_CPUS=$(IFS=,; echo "${ALLOWED[*]:2}")
+else
+	BE_CPUS=$CLI_CPU
+fi
+BE_WORKERS=$(($(_h_expand_list "$BE_CPUS" | wc -l)))
+
+# ticks PID...: "utime+stime utime" of processes (all their threads), in
+# ticks.
+ticks() {
+	local p sum=0 user=0 f
+	for p in "$@"; do
+		[[ -r /proc/$p/stat ]] || continue
+		f=$(sed 's/^.*) //' "/proc/$p/stat") || continue
+		read -ra f <<<"$f"
+		# After "comm)": state is field 3, utime 14, stime 15 -> index 11, 12.
+		sum=$((sum + f[11] + f[12])) user=$((user + f[11]))
+	done
+	echo "$sum $user"
+}
+# tree PID: PID and its children (nginx: master and workers).
+# shellcheck disable=SC2046 # one PID a word
+tree() { echo "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); }
+# cpu_snap: "cpuN busy total" per CPU from /proc/stat.
+cpu_snap() { awk '$1 ~ /^cpu[0-9]+$/ { t = 0; for (i = 2; i <= 9; i++) t += $i; print $1, t - $5 - $6, t }' /proc/stat; }
+# cpu_busy BEFORE AFTER: "cpuN busy%" for our CPUs.
+cpu_busy() {
+	awk -v want=" ${ALLOWED[*]} " 'NR == FNR { b[$1] = $2; t[$1] = $3; next }
+		{ n = substr($1, 4); if (index(want, " " n " ") && $3 > t[$1])
+			printf "%scpu%s %.0f%%", (k++ ? ", " : ""), n, 100 * ($2 - b[$1]) / ($3 - t[$1]) }' "$1" "$2"
+}
+
+# to_us VALUE: wrk's "123.45us" / "1.20ms" / "1.01s" / "2.00m" in us.
+to_us() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		f = (u == "us") ? 1 : (u == "ms") ? 1e3 : (u == "s") ? 1e6 : (u == "m") ? 6e7 : -1
+		if (v == "" || f < 0) print "?"; else printf "%.0f", n * f }'
+}
+
+dpx_json() { "$H_PY" "$H_LIB_DIR/dpx_telemetry.py" "$H_PREFIX" "$1" 2>/dev/null || echo '{}'; }
+# counter_delta BEFORE AFTER: "key=delta ..." of changed dpx counters,
+# error-like ones marked with '!'.
+counter_delta() {
+	"$H_PY" - "$1" "$2" <<-'EOF'
+	import json, sys
+	def load(p):
+	    try:
+	        d = json.load(open(p))
+	    except (OSError, ValueError):
+	        return {}
+	    out = {}
+	    for v in d.values():
+	        if isinstance(v, dict):
+	            out.update(v)
+	    return out
+	a, b = load(sys.argv[1]), load(sys.argv[2])
+	bad = ("retransmit", "rto", "rst_sent", "drop", "challenge", "dup", "ooo", "cookie", "err", "fail")
+	items = []
+	for k, v in b.items():
+	    if not isinstance(v, int):
+	        continue
+	    if k.startswith("conns_"):
+	        items.append("%s=%s" % (k, v))
+	        continue
+	    d = v - a.get(k, 0)
+	    if d:
+	        items.append("%s%s=%d" % ("!" if any(x in k for x in bad) else "", k, d))
+	print(" ".join(items))
+	EOF
+}
+
+declare -A R       # results: R[proxy.kind.metric]
+declare -a CMDS    # exact command lines, in order
+ODD=()             # anything unexpected, for the summary
+PROXIES=()         # proxies measured, in order
+
+# --- backends -----------------------------------------------------------------
+backend_conf() { # DIR
+	local d=$1 i port body
+	body=$(printf '%01023d' 0 | tr 0 x)
+	mkdir -p "$d/tmp" "$d/logs"
+	{
+		cat <<-EOF
+		user root;
+		worker_processes $BE_WORKERS;
+		pid $d/nginx.pid;
+		error_log $d/logs/error.log warn;
+		worker_rlimit_nofile $NOFILE;
+		events { worker_connections $MAXCONN; }
+		http {
+		    access_log off;
+		    client_body_temp_path $d/tmp/body;
+		    proxy_temp_path $d/tmp/proxy;
+		    fastcgi_temp_path $d/tmp/fastcgi;
+		    uwsgi_temp_path $d/tmp/uwsgi;
+		    scgi_temp_path $d/tmp/scgi;
+		    keepalive_timeout 65;
+		    keepalive_requests 1000000;
+		    server_tokens off;
+		    default_type text/plain;
+		EOF
+		i=0
+		for port in "${BE_PORTS[@]}"; do
+			i=$((i + 1))
+			printf '    server {\n        listen %s:%s backlog=4096;\n' "$SRV_ADDR" "$port"
+			printf '        location / { add_header X-Server s%d always; return 200 "%s\\n"; }\n    }\n' "$i" "$body"
+		done
+		echo "}"
+	} >"$d/nginx.conf"
+}
+
+# start_backends: the backend nginx in the server namespace; waits until
+# every port answers.
+start_backends() {
+	local d=$H_TMP/backends i port ok
+	backend_conf "$d"
+	ip netns exec "$H_NS_SRV" taskset -c "$BE_CPUS" "$NGINX" -p "$d" -c "$d/nginx.conf" \
+		-g 'daemon off;' >"$d/logs/stdout.log" 2>&1 &
+	BE_PID=$!
+	for port in "${BE_PORTS[@]}"; do
+		ok=0
+		for ((i = 0; i < 50; i++)); do
+			_h_alive "$BE_PID" || break
+			if in_ns "$H_NS_SRV" "$H_PY" "$H_LIB_DIR/http_client.py" get "$SRV_ADDR" "$port" / \
+				--sha256 --timeout 1 --time-limit 2 >/dev/null 2>&1; then
+				ok=1
+				break
+			fi
+			sleep 0.1
+		done
+		if ((!ok)); then
+			ODD+=("backends: port $port did not answer: $(tail -n 3 "$d/logs/stdout.log" "$d/logs/error.log" 2>/dev/null | tr '\n' '|')")
+			return 1
+		fi
+	done
+	R[backends.config]=$(grep -v '^\s*$' "$d/nginx.conf" | sed 's/"x\{1023\}\\n"/"<1023 x>\\n"/' | tr -s ' \n\t' ' ')
+}
+
+# --- measuring ------------------------------------------------------------------
+# check_dist P: 300 requests through the proxy (keep-alive, 4 connections);
+# all three backends must answer. Also warms the proxy up.
+check_dist() {
+	local out i
+	for ((i = 0; i < 20; i++)); do
+		out=$(in_ns "$H_NS_CLI" "$H_PY" "$H_LIB_DIR/http_client.py" dist "$PRX_ADDR" 80 300 \
+			--concurrency 4 --timeout 2 --time-limit 20 2>/dev/null)
+		[[ $out == *'"s1": '*'"s2": '*'"s3": '*'"errors": 0}' ]] && break
+		sleep 0.5 # e.g. health checks still bringing servers up
+	done
+	R[$1.dist]=$out
+	printf '  distribution check (300 requests): %s\n' "${out:-no answer}"
+	[[ $out == '{"s1": 100, "s2": 100, "s3": 100, "errors": 0}' ]] ||
+		ODD+=("$1: distribution check (round robin should give 100 each): ${out:-no answer}")
+}
+
+# run_wrk P KIND [EXTRA WRK ARGS]: one wrk run; results into R.
+run_wrk() {
+	local p=$1 k=$2 out=$H_TMP/wrk-$1-$2.txt
+	shift 2
+	local -a cmd=(ip netns exec "$H_NS_CLI" taskset -c "$CLI_CPU" timeout $((DUR + 30))
+		wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$@" "$URL")
+	CMDS+=("$(printf '%q ' "${cmd[@]}")")
+	say "$p / $k: ${cmd[*]:3}"
+	local t0 t1 u0 u1 b0 b1 s0=$H_TMP/cpu0 s1=$H_TMP/cpu1 w0 w1 rc
+	[[ $p == dpx ]] && { dpx_json /dpx/tcp_stats >"$H_TMP/c0.json"; dpx_json /dpx/stats >"$H_TMP/n0.json"; }
+	# shellcheck disable=SC2046 # PID lists
+	read -r t0 u0 < <(ticks $(prx_pids))
+	# shellcheck disable=SC2046
+	read -r b0 _ < <(ticks $(tree "$BE_PID"))
+	cpu_snap >"$s0"
+	w0=$(date +%s.%N)
+	"${cmd[@]}" >"$out" 2>&1
+	rc=$?
+	w1=$(date +%s.%N)
+	cpu_snap >"$s1"
+	# shellcheck disable=SC2046
+	read -r t1 u1 < <(ticks $(prx_pids))
+	# shellcheck disable=SC2046
+	read -r b1 _ < <(ticks $(tree "$BE_PID"))
+	sed 's/^/  | /' "$out"
+	((rc == 0)) || ODD+=("$p $k: wrk exit status $rc")
+	local rps n p50 p99 sock non2xx
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+	n=$(awk '/ requests in / {print $1}' "$out")
+	p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$out")")
+	p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$out")")
+	sock=$(grep -o 'Socket errors:.*' "$out")
+	non2xx=$(awk -F: '/Non-2xx or 3xx responses/ {gsub(/ /, "", $2); print $2}' "$out")
+	[[ -n $sock ]] && ODD+=("$p $k: wrk $sock")
+	[[ -n $non2xx ]] && ODD+=("$p $k: wrk Non-2xx or 3xx responses: $non2xx")
+	R[$p.$k.rps]=${rps:-?} R[$p.$k.n]=${n:-?} R[$p.$k.p50]=$p50 R[$p.$k.p99]=$p99
+	R[$p.$k.ticks]=$((t1 - t0)) R[$p.$k.uticks]=$((u1 - u0)) R[$p.$k.bticks]=$((b1 - b0))
+	R[$p.$k.busy]=$(cpu_busy "$s0" "$s1")
+	R[$p.$k.wall]=$(awk -v a="$w0" -v b="$w1" 'BEGIN {printf "%.2f", b - a}')
+	R[$p.$k.cpu_us]='?' R[$p.$k.ucpu_us]='?' R[$p.$k.cyc]='?' R[$p.$k.bcpu_us]='?' R[$p.$k.pct]='?'
+	if [[ $n =~ ^[0-9]+$ ]] && ((n > 0)); then
+		R[$p.$k.cpu_us]=$(awk -v t="${R[$p.$k.ticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+		R[$p.$k.ucpu_us]=$(awk -v t="${R[$p.$k.uticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+		R[$p.$k.cyc]=$(awk -v us="${R[$p.$k.cpu_us]}" -v mhz="$MHZ" 'BEGIN {printf "%.0f", us * mhz}')
+		R[$p.$k.bcpu_us]=$(awk -v t="${R[$p.$k.bticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+	fi
+	R[$p.$k.pct]=$(awk -v t="${R[$p.$k.ticks]}" -v hz="$CLK_TCK" -v w="${R[$p.$k.wall]}" 'BEGIN {if (w > 0) printf "%.0f", 100 * t / hz / w; else print "?"}')
+	printf '  %s requests: %s req/s, p50 %s us, p99 %s us\n' "${n:-?}" "${rps:-?}" "$p50" "$p99"
+	printf '  proxy CPU: %s ticks (user %s) in %s s (%s%% of one CPU) = %s CPU-us/request (user %s) = %s cycles/request at %s MHz\n' \
+		"${R[$p.$k.ticks]}" "${R[$p.$k.uticks]}" "${R[$p.$k.wall]}" "${R[$p.$k.pct]}" "${R[$p.$k.cpu_us]}" \
+		"${R[$p.$k.ucpu_us]}" "${R[$p.$k.cyc]}" "$MHZ"
+	printf '  backends CPU: %s CPU-us/request; CPUs busy: %s\n' "${R[$p.$k.bcpu_us]}" "${R[$p.$k.busy]}"
+	if [[ $p == dpx ]]; then
+		dpx_json /dpx/tcp_stats >"$H_TMP/c1.json"
+		dpx_json /dpx/stats >"$H_TMP/n1.json"
+		local tcp net bad
+		tcp=$(counter_delta "$H_TMP/c0.json" "$H_TMP/c1.json")
+		net=$(counter_delta "$H_TMP/n0.json" "$H_TMP/n1.json")
+		printf '  dpx tcp_stats delta: %s\n  dpx stats delta: %s\n' "$tcp" "$net"
+		bad=$(tr ' ' '\n' <<<"$tcp $net" | grep '^!' | tr '\n' ' ')
+		[[ -n $bad ]] && ODD+=("dpx $k: counters ${bad% }")
+	fi
+}
+
+# bench_proxy P: the distribution check and both loads against the
+# running proxy P (its processes: prx_pids).
+bench_one() {
+	PROXIES+=("$1")
+	check_dist "$1"
+	run_wrk "$1" ka
+	sleep 1
+	run_wrk "$1" close -H 'Connection: close'
+	sleep 1
+}
+
+# wait_proxy P: until GET / through the proxy answers 200 (bounded).
+wait_proxy() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -n $PRX_PID ]] && ! _h_alive "$PRX_PID" && break
+		in_ns "$H_NS_CLI" "$H_PY" "$H_LIB_DIR/http_client.py" get "$PRX_ADDR" 80 / --sha256 \
+			--timeout 1 --time-limit 2 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	ODD+=("$1: did not answer GET / within 10 s")
+	return 1
+}
+
+# --- dpx ------------------------------------------------------------------------
+dpx_config() {
+	cat >"$H_TMP/dpx-proxy.json" <<-EOF
+	{"workers": 1, "idle": "$DPX_IDLE", "log_level": "info",
+	 "ports": [
+	  {"name": "client", "device": "net_tap0", "addresses": ["$PRX_ADDR/24"]},
+	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]}],
+	 "listeners": [
+	  {"name": "web", "address": "$PRX_ADDR", "port": 80, "mode": "http", "pool": "web"}],
+	 "pools": [
+	  {"name": "web", "balance": "roundrobin", "servers": [
+	   {"name": "s1", "address": "$SRV_ADDR", "port": ${BE_PORTS[0]}},
+	   {"name": "s2", "address": "$SRV_ADDR", "port": ${BE_PORTS[1]}},
+	   {"name": "s3", "address": "$SRV_ADDR", "port": ${BE_PORTS[2]}}]}]}
+	EOF
+	echo "$H_TMP/dpx-proxy.json"
+}
+
+dpx_bench() {
+	local cfg f0 why
+	cfg=$(dpx_config)
+	R[dpx.config]=$(tr -s ' \n\t' ' ' <"$cfg")
+	say "dpx, 1 worker, idle \"$DPX_IDLE\", TAP links (config: ${R[dpx.config]})"
+	if ((!DPX_BUILD_OK)); then
+		ODD+=("dpx: not built")
+		return 1
+	fi
+	f0=$H_FAILED
+	if ! h_start_dpx "$cfg" 0-1; then
+		why=$(grep -m1 -iE 'error|invalid|not supported|reject' "$H_DPX_LOG" 2>/dev/null)
+		echo "  dpx did not start with this config${why:+: $why}; going on without it"
+		ODD+=("dpx: did not start${why:+: $why}")
+		H_FAILED=$f0
+		return 1
+	fi
+	prx_pids() { echo "$H_DPX_PID"; }
+	if start_backends && wait_proxy dpx; then
+		bench_one dpx
+	fi
+	stop_pid "$BE_PID"
+	BE_PID=
+	f0=$H_FAILED
+	h_stop_dpx
+	((H_FAILED > f0)) && ODD+=("dpx: did not shut down cleanly (see above)")
+	H_FAILED=$f0
+	local n
+	n=$(grep -ciE 'error|warn|crit|alert|emerg' "$H_DPX_LOG")
+	((n)) && ODD+=("dpx: $n error/warning lines in its log, e.g.: $(grep -iE 'error|warn|crit|alert|emerg' "$H_DPX_LOG" | head -n 3 | tr '\n' '|')")
+	return 0
+}
+
+# --- HAProxy and nginx: same namespaces and addresses, veth links -----------------
+# veth_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B
+veth_link() {
+	ip -n "$1" link add "$2" type veth peer name "$5" netns "$4" &&
+		in_ns "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" &&
+		in_ns "$4" sysctl -qw "net.ipv6.conf.$5.disable_ipv6=1" &&
+		ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$4" addr add "$6/24" dev "$5" &&
+		ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up || return 1
+	# Like the TAP link: every <=1500-byte segment crosses on its own,
+	# checksums in software.
+	if ((!VETH_OFFLOAD)) && ! { in_ns "$1" ethtool -K "$2" tx off tso off gso off gro off &&
+		in_ns "$4" ethtool -K "$5" tx off tso off gso off gro off; } >/dev/null 2>&1; then
+		ODD+=("veth: could not switch offloads off (ethtool missing?)")
+	fi
+}
+
+linux_topology() {
+	_h_teardown
+	if ! _h_netns_setup ||
+		! veth_link "$H_NS_CLI" "bvc$H_ID" 198.18.0.2 "$H_NS_DUT" "bvp$H_ID" "$PRX_ADDR" ||
+		! veth_link "$H_NS_DUT" "bvq$H_ID" 198.18.1.1 "$H_NS_SRV" "bvs$H_ID" "$SRV_ADDR" ||
+		! ip -n "$H_NS_CLI" route add 198.18.1.0/24 via "$PRX_ADDR" ||
+		! ip -n "$H_NS_SRV" route add 198.18.0.0/24 via 198.18.1.1; then
+		ODD+=("could not build the namespaces for HAProxy/nginx")
+		return 1
+	fi
+	start_backends
+}
+
+haproxy_bench() {
+	local d=$H_TMP/haproxy
+	mkdir -p "$d"
+	cat >"$d/haproxy.cfg" <<-EOF
+	global
+	    nbthread 1
+	    maxconn $MAXCONN
+	    pidfile $d/haproxy.pid
+	defaults
+	    mode http
+	    timeout connect 5s
+	    timeout client 30s
+	    timeout server 30s
+	    timeout http-keep-alive 30s
+	frontend web
+	    bind $PRX_ADDR:80
+	    default_backend web
+	backend web
+	    balance roundrobin
+	    http-reuse always
+	    server s1 $SRV_ADDR:${BE_PORTS[0]}
+	    server s2 $SRV_ADDR:${BE_PORTS[1]}
+	    server s3 $SRV_ADDR:${BE_PORTS[2]}
+	EOF
+	R[haproxy.config]=$(grep -v '^\s*$' "$d/haproxy.cfg" | tr -s ' \n\t' ' ')
+	say "HAProxy, 1 thread, veth links (config: ${R[haproxy.config]})"
+	ip netns exec "$H_NS_DUT" taskset -c "$PRX_CPU" "$HAPROXY" -db -f "$d/haproxy.cfg" >"$d/out.log" 2>&1 &
+	PRX_PID=$!
+	prx_pids() { echo "$PRX_PID"; }
+	if wait_proxy haproxy; then
+		bench_one haproxy
+	else
+		ODD+=("haproxy: $(tail -n 3 "$d/out.log" | tr '\n' '|')")
+	fi
+	grep -qiE 'alert|emerg' "$d/out.log" && ODD+=("haproxy log: $(grep -iE 'alert|emerg' "$d/out.log" | head -n 3 | tr '\n' '|')")
+	stop_pid "$PRX_PID"
+	PRX_PID=
+}
+
+nginx_bench() {
+	local d=$H_TMP/nginx-proxy
+	mkdir -p "$d/tmp" "$d/logs"
+	cat >"$d/nginx.conf" <<-EOF
+	user root;
+	worker_processes 1;
+	pid $d/nginx.pid;
+	error_log $d/logs/error.log warn;
+	worker_rlimit_nofile $NOFILE;
+	events { worker_connections $MAXCONN; }
+	http {
+	    access_log off;
+	    client_body_temp_path $d/tmp/body;
+	    proxy_temp_path $d/tmp/proxy;
+	    fastcgi_temp_path $d/tmp/fastcgi;
+	    uwsgi_temp_path $d/tmp/uwsgi;
+	    scgi_temp_path $d/tmp/scgi;
+	    keepalive_timeout 65;
+	    keepalive_requests 1000000;
+	    upstream web {
+	        server $SRV_ADDR:${BE_PORTS[0]};
+	        server $SRV_ADDR:${BE_PORTS[1]};
+	        server $SRV_ADDR:${BE_PORTS[2]};
+	        keepalive 64;
+	        keepalive_requests 1000000;
+	    }
+	    server {
+	        listen $PRX_ADDR:80 backlog=4096;
+	        location / {
+	            proxy_pass http://web;
+	            proxy_http_version 1.1;
+	            proxy_set_header Connection "";
+	        }
+	    }
+	}
+	EOF
+	R[nginx.config]=$(grep -v '^\s*$' "$d/nginx.conf" | tr -s ' \n\t' ' ')
+	say "nginx, 1 worker process, upstream keepalive, veth links (config: ${R[nginx.config]})"
+	ip netns exec "$H_NS_DUT" taskset -c "$PRX_CPU" "$NGINX" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' \
+		>"$d/logs/stdout.log" 2>&1 &
+	PRX_PID=$!
+	prx_pids() { tree "$PRX_PID"; }
+	if wait_proxy nginx; then
+		bench_one nginx
+	else
+		ODD+=("nginx: $(tail -n 3 "$d/logs/stdout.log" "$d/logs/error.log" 2>/dev/null | tr '\n' '|')")
+	fi
+	[[ -s $d/logs/error.log ]] && ODD+=("nginx proxy error log: $(head -n 3 "$d/logs/error.log" | tr '\n' '|')")
+	stop_pid "$PRX_PID"
+	PRX_PID=
+}
+
+machine_load() {
+	local others
+	others=$(ps -eo pid=,pcpu=,comm= --sort=-pcpu | awk -v me=$$ '$1 != me && $2 >= 5 {
+		printf "%s%s(%s%%)", (n++ ? ", " : ""), $3, $2 }')
+	echo "load average $(cut -d' ' -f1-3 /proc/loadavg); processes at >=5% CPU (lifetime average): ${others:-none}"
+}
+steal_ticks() { awk '$1 == "cpu" {print $9 + 0}' /proc/stat; }
+
+# --- run -------------------------------------------------------------------------
+START=$(date +%s) STEAL0=$(steal_ticks)
+say "bench_proxy $(date -u '+%Y-%m-%d %H:%M:%S UTC'): $(nproc) CPUs (allowed: ${ALLOWED[*]}), $MHZ MHz ($MHZ_SRC), $(uname -r)"
+echo "  wrk: $(wrk -v 2>&1 | head -n 1 | cut -c1-60)"
+echo "  nginx: $("$NGINX" -v 2>&1)"
+want haproxy && echo "  haproxy: $("$HAPROXY" -v 2>&1 | head -n 1)"
+want dpx && echo "  dpx: $(build/app/dpx/dpx --version 2>&1 | head -n 1)"
+echo "  CPU accounting: /proc/PID/stat utime+stime (ticks of 1/$CLK_TCK s) of the proxy's processes, x $MHZ MHz for cycles"
+echo "  pinning: wrk on CPU $CLI_CPU, proxy (dpx worker lcore, HAProxy, nginx) on CPU $PRX_CPU, backends on CPU $BE_CPUS"
+echo "  machine: $(machine_load)"
+
+want dpx && dpx_bench
+if want haproxy || want nginx; then
+	if linux_topology; then
+		want haproxy && haproxy_bench
+		want nginx && nginx_bench
+	fi
+fi
+b_cleanup
+H_SUMMARY_DONE=1   # a benchmark: no pass/fail line from the harness
+
+# --- report ------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?" }'; }
+
+say "commands"
+for c in "${CMDS[@]}"; do echo "  $c"; done
+for p in dpx haproxy nginx backends; do
+	[[ -n ${R[$p.config]:-} ]] && printf '  %-9s %s\n' "$p:" "${R[$p.config]}"
+done
+
+say "results (wrk -t1 -c$CONNS -d${DUR}s --latency; latency in us; CPU = proxy process CPU time / requests; cycles at $MHZ MHz)"
+printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s  %s\n' proxy load "req/s" p50 p99 "CPU-us/rq" "user-us" "cycles/rq" "proxy%" "be-us/rq" "CPUs busy"
+for p in dpx haproxy nginx; do
+	for k in ka close; do
+		[[ -n ${R[$p.$k.rps]:-} ]] || continue
+		printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s  %s\n' "$p" "$k" "${R[$p.$k.rps]}" \
+			"${R[$p.$k.p50]}" "${R[$p.$k.p99]}" "${R[$p.$k.cpu_us]}" "${R[$p.$k.ucpu_us]}" "${R[$p.$k.cyc]}" \
+			"${R[$p.$k.pct]}" "${R[$p.$k.bcpu_us]}" "${R[$p.$k.busy]}"
+	done
+done
+for o in haproxy nginx; do
+	[[ -n ${R[dpx.ka.rps]:-} && -n ${R[$o.ka.rps]:-} ]] || continue
+	printf 'ratio dpx/%s: req/s keep-alive %s, close %s; CPU per request keep-alive %s, close %s\n' "$o" \
+		"$(ratio "${R[dpx.ka.rps]}" "${R[$o.ka.rps]}")" "$(ratio "${R[dpx.close.rps]:-}" "${R[$o.close.rps]:-}")" \
+		"$(ratio "${R[dpx.ka.cpu_us]}" "${R[$o.ka.cpu_us]}")" "$(ratio "${R[dpx.close.cpu_us]:-}" "${R[$o.close.cpu_us]:-}")"
+done
+[[ -z ${R[dpx.ka.rps]:-} ]] && want dpx && echo "ratios: none, dpx was not measured (see below)"
+cat <<EOF
+
+proxy%     the proxy's CPU time over the run as % of one CPU (dpx with idle
+           "poll" busy-polls, so ~100% whatever the load).
+CPU-us/rq  all threads/processes of the proxy: dpx's main and worker lcores;
+           HAProxy's process; nginx's master and worker. For HAProxy and nginx
+           it includes the kernel TCP/IP work done in their syscalls; the
+           receive path that runs in softirq on another CPU's account (veth
+           delivery runs in the sender's context) is not in it, just as the
+           TAP PMD's kernel side is not in dpx's. "CPUs busy" shows where the
+           rest went.
+user-us    the user-time part of CPU-us/rq: the proxy's own code (dpx: its
+           TCP/IP stack too; the rest of dpx's time is TAP read/write
+           syscalls, i.e. the test link, not proxy work).
+be-us/rq   CPU of the backend nginx per request.
+The client, the proxy, the backends and the kernel paths share $(nproc) CPUs.
+EOF
+
+say "machine at the end"
+echo "  $(machine_load)"
+echo "  CPU steal time during the run: $(($(steal_ticks) - STEAL0)) ticks (of 1/$CLK_TCK s, all CPUs)"
+
+say "anything odd"
+if ((${#ODD[@]})); then
+	for o in "${ODD[@]}"; do echo "  - $o"; done
+else
+	echo "  nothing: no wrk socket errors, no non-2xx responses, every backend answered"
+fi
+
+printf '\nBENCH proxy %s (%ss, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$CONNS" "$DUR"
+for p in "${PROXIES[@]}"; do
+	printf '%s ka=%s req/s p50=%sus p99=%sus cpu=%sus/req close=%s req/s p99=%sus cpu=%sus/req; ' "$p" \
+		"${R[$p.ka.rps]:-?}" "${R[$p.ka.p50]:-?}" "${R[$p.ka.p99]:-?}" "${R[$p.ka.cpu_us]:-?}" \
+		"${R[$p.close.rps]:-?}" "${R[$p.close.p99]:-?}" "${R[$p.close.cpu_us]:-?}"
+done
+printf 'dpx/haproxy ka=%s close=%s dpx/nginx ka=%s close=%s\n' \
+	"$(ratio "${R[dpx.ka.rps]:-}" "${R[haproxy.ka.rps]:-}")" "$(ratio "${R[dpx.close.rps]:-}" "${R[haproxy.close.rps]:-}")" \
+	"$(ratio "${R[dpx.ka.rps]:-}" "${R[nginx.ka.rps]:-}")" "$(ratio "${R[dpx.close.rps]:-}" "${R[nginx.close.rps]:-}")"
+exit 0
