@@ -18,6 +18,7 @@
 #include "proxy_priv.h"
 
 #define PX_SLOW_START_STEP_MS 100   /* re-publish period while ramping */
+#define PX_WEIGHT_SCALE 100         /* effective weight units per weight */
 
 static bool
 px_has_proxy(const struct dpx_config *cfg)
@@ -39,7 +40,9 @@ px_weight(const struct dpx_proxy_shared *sh, unsigned int p, unsigned int s,
 
 	if (!h->active.up || h->ejected_until > now)
 		return 0;
-	return dpx_lb_slow_start_weight(pc->servers[s].weight,
+	/* Scaled so that slow start can ramp even a weight of 1; every
+	 * algorithm only compares weights relative to each other. */
+	return dpx_lb_slow_start_weight(pc->servers[s].weight * PX_WEIGHT_SCALE,
 					now - h->up_since, pc->slow_start_ms);
 }
 
@@ -60,7 +63,8 @@ px_snapshot_build(struct dpx_proxy_shared *sh, uint64_t now, bool *ramping)
 
 			weights[s] = px_weight(sh, p, s, now);
 			h->last_weight = weights[s];
-			if (weights[s] != 0 && weights[s] < pc->servers[s].weight)
+			if (weights[s] != 0 &&
+			    weights[s] < pc->servers[s].weight * PX_WEIGHT_SCALE)
 				*ramping = true;
 			snap->state[p][s] = !h->active.up ? PX_SRV_DOWN :
 					    h->ejected_until > now ?

@@ -71,6 +71,12 @@ write_config() {
 	   {"address": "$SRV", "port": 8099}, {"address": "$SRV", "port": 8098}]},
 	  {"name": "slow", "response_timeout_ms": 700, "servers": [
 	   {"address": "$SRV", "port": 8081}]},
+	  {"name": "src", "balance": "hash", "servers": [$servers]},
+	  {"name": "q", "servers": [{"address": "$SRV", "port": 8081, "max_connections": 1}],
+	   "queue": {"max": 2, "timeout_ms": 5000}},
+	  {"name": "ss", "slow_start_ms": 4000, "servers": [$servers],
+	   "health": {"type": "http", "path": "/health", "interval_ms": $HC_INTERVAL,
+	              "timeout_ms": 200, "rise": 2, "fall": $HC_FALL}},
 	  {"name": "echo", "servers": [
 	   {"name": "e1", "address": "$SRV", "port": 9001},
 	   {"name": "e2", "address": "$SRV", "port": 9002},
@@ -96,7 +102,10 @@ write_config() {
 	   "max_connections_per_ip": 4},
 	  {"name": "smuggle", "address": "$DPX", "port": 89, "mode": "http", "pool": "rr",
 	   "http": {"max_body": 1048576}},
-	  {"name": "l4", "address": "$DPX", "port": 90, "mode": "tcp", "pool": "echo"}]}
+	  {"name": "l4", "address": "$DPX", "port": 90, "mode": "tcp", "pool": "echo"},
+	  {"name": "src", "address": "$DPX", "port": 91, "mode": "http", "pool": "src"},
+	  {"name": "q", "address": "$DPX", "port": 92, "mode": "http", "pool": "q"},
+	  {"name": "ss", "address": "$DPX", "port": 93, "mode": "http", "pool": "ss"}]}
 	EOF
 	echo "$H_TMP/proxy.json"
 }
@@ -185,6 +194,40 @@ case_balance() {
 		cmp "$H_TMP/hash1" "$H_TMP/hash2"
 	h_check "hash: keys spread over all 3 servers" \
 		test "$(awk '{print $2}' "$H_TMP/hash1" | sort -u | wc -l)" -eq 3
+}
+
+# Source hashing: one client address, one server; queueing at a
+# per-server connection limit; slow start after a server comes back.
+case_pools() {
+	local out
+	out=$(client dist "$DPX" 91 90 --close --concurrency 3)
+	h_check "hash on source: 90 requests from one client, one server ($out)" \
+		"$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.pop("errors")==0 and list(d.values())==[90] else 1)' "$out"
+	local t0 t1
+	t0=$(date +%s%3N)
+	out=$(client dist "$DPX" 92 3 --path /slow/400 --close --concurrency 3)
+	t1=$(date +%s%3N)
+	h_check "max_connections 1: 3 concurrent requests queue and all succeed, one at a time ($((t1 - t0)) ms, $out)" \
+		bash -c '[[ $1 == *"\"errors\": 0"* && $2 -ge 1150 ]]' _ "$out" $((t1 - t0))
+	out=$(client dist "$DPX" 92 5 --path /slow/600 --close --concurrency 5)
+	h_check "queue max 2: of 5 concurrent requests 3 succeed, 2 get 503 ($out)" \
+		bash -c '[[ $1 == *"\"s1\": 3"* && $1 == *"\"errors\": 2"* ]]' _ "$out"
+	touch "$H_TMP/s3.down"
+	wait_state ss 2 down 10 >/dev/null
+	rm -f "$H_TMP/s3.down"
+	if ! wait_state ss 2 up 10 >/dev/null; then
+		h_fail "slow start: s3 back up"
+		return
+	fi
+	out=$(client dist "$DPX" 93 300 --keepalive --concurrency 3)
+	h_check "slow start: s3 gets a small share right after recovery ($out)" \
+		"$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("errors")==0 and d.get("s3",0)<60 else 1)' "$out"
+	sleep 4.5
+	out=$(client dist "$DPX" 93 300 --keepalive --concurrency 3)
+	h_check "slow start: full share after slow_start_ms ($out)" \
+		"$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("errors")==0 and 90<=d.get("s3",0)<=110 else 1)' "$out"
+	wait_state rr 2 up 10 >/dev/null
+	wait_state hash 2 up 10 >/dev/null
 }
 
 # A server leaving a hash pool: only its keys move. Uses health (down file).
@@ -435,7 +478,7 @@ for ((try = 0; try < 60; try++)); do
 	sleep 0.25
 done
 
-CASES=${T_PROXY_CASES:-balance hash_remap headers semantics bodies smuggling l4 limits health}
+CASES=${T_PROXY_CASES:-balance pools hash_remap headers semantics bodies smuggling l4 limits health}
 for c in $CASES; do "case_$c"; done
 h_log "proxy counters: $(tel /dpx/proxy_stats)"
 if [[ $CASES == *balance* ]]; then
