@@ -13,6 +13,34 @@
 #include "dpx_core.h"
 #include "json_locate.h"
 
+/* What lib/proxy relies on without checking: indexes in range. */
+static void
+check_proxy_invariants(const struct dpx_config *cfg)
+{
+	if (cfg->n_pools > DPX_MAX_POOLS || cfg->n_routes > DPX_MAX_ROUTES)
+		abort();
+	for (unsigned int p = 0; p < cfg->n_pools; p++)
+		if (cfg->pools[p].n_servers < 1 ||
+		    cfg->pools[p].n_servers > DPX_MAX_SERVERS)
+			abort();
+	for (unsigned int i = 0; i < cfg->n_routes; i++)
+		if (cfg->routes[i].pool >= cfg->n_pools)
+			abort();
+	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
+		const struct dpx_listener_conf *l = &cfg->listeners[i];
+		bool proxy = l->mode == DPX_LISTEN_HTTP ||
+			     l->mode == DPX_LISTEN_TCP;
+
+		if (l->first_route + l->n_routes > cfg->n_routes ||
+		    l->pool >= (int)cfg->n_pools || l->pool < -1 ||
+		    (l->mode == DPX_LISTEN_TCP && l->pool < 0) ||
+		    (proxy && l->pool < 0 && l->n_routes == 0) ||
+		    (l->mode == DPX_LISTEN_HTTP &&
+		     (l->http.max_headers > 100 || l->http.max_head < 1)))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_locate(const char *text, size_t len)
@@ -56,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0 && (cfg.n_ports < 1 || cfg.n_ports > DPX_MAX_PORTS ||
 			cfg.n_workers < 1 || cfg.n_workers > DPX_MAX_WORKERS))
 		abort();
+	if (rc == 0)
+		check_proxy_invariants(&cfg);
 	fuzz_locate(text, size);
 	free(text);
 	return 0;
