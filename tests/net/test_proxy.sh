@@ -370,12 +370,15 @@ case_bodies() {
 }
 
 case_smuggling() {
+	# The reject logs show a malformed request that dpx let through.
 	local logs="$H_TMP/s1.log,$H_TMP/s2.log,$H_TMP/s3.log"
+	logs+=",$H_TMP/s1.reject,$H_TMP/s2.reject,$H_TMP/s3.reject"
 	if [[ ! -f $LIB/smuggle.py ]]; then
 		h_fail "smuggling corpus: tests/lib/smuggle.py missing"
 		return
 	fi
 	in_cli "$PY" "$LIB/smuggle.py" "$DPX" 89 --backend-logs "$logs" \
+		--max-body 1048576 \
 		>"$H_TMP/smuggle.out" 2>&1
 	local rc=$?
 	h_log "$(tail -1 "$H_TMP/smuggle.out")"
