@@ -338,6 +338,8 @@ px_stage_request_body(struct dpx_worker *w, struct px_session *s)
 	if (moved > 0) {
 		dpx_tcp_recv_done(w, s->cli, moved);
 		s->bytes_in += moved;
+		/* client_timeout_ms bounds a stall, not the whole body. */
+		px_session_arm(w, s, s->ls->client_timeout_ms);
 	}
 	return 0;
 }

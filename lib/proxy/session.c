@@ -240,6 +240,8 @@ px_tunnel_run(struct dpx_worker *w, struct px_session *s)
 	if (c != NULL)
 		px_tunnel_dir(w, &c->in, c->tcb, &s->to_cli, s->cli,
 			      &s->bytes_out);
+	else if (s->cli != NULL)
+		px_chain_flush(w, &s->to_cli, s->cli);
 	if (srv_up && s->cli_peer_closed && !s->srv_fin_sent &&
 	    s->cin.len == 0 && s->to_srv.len == 0) {
 		s->srv_fin_sent = true;
@@ -256,7 +258,10 @@ px_tunnel_run(struct dpx_worker *w, struct px_session *s)
 		px_session_free(w, s);
 		return;
 	}
-	px_session_arm(w, s, s->ls->idle_timeout_ms);
+	/* tcp: client_timeout_ms is the idle bound of a splice; an HTTP
+	 * upgrade waits like a kept-alive connection. */
+	px_session_arm(w, s, s->http ? s->ls->idle_timeout_ms :
+				       s->ls->client_timeout_ms);
 }
 
 static void

@@ -289,6 +289,10 @@ px_srv_closed(struct dpx_worker *w, struct dpx_tcb *tcb, int err)
 	px_idle_unlink(w, c);
 	s = c->s;
 	c->s = NULL;
+	/* A tunnel's last bytes may still wait here (the client was slow)
+	 * when the close completes: they belong to the client. */
+	if (s != NULL && s->rsp_state == RSP_TUNNEL)
+		px_chain_move(&c->in, &s->to_cli);
 	if (s != NULL && s->srv == c)
 		s->srv = NULL;
 	px_uncount(w, c);

@@ -2000,8 +2000,9 @@ static void test_route_errors(void)
 	static const char *const bad_hosts[] = {
 		"*", "*.", "*example.com", "a.*.b", "a..b", ".a", "a.",
 		"a b", "a:80", "a_b.c", "[::1]", "*.*.a",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		".b",
+		/* a 64-byte label (the limit is 63) */
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		 ".b"),
 	};
 	for (size_t i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
 		char r[256];
