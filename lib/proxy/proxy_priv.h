@@ -183,6 +183,7 @@ struct px_pool_worker {
 	struct dpx_lb_state lb;
 	struct px_srv_list idle[DPX_MAX_SERVERS];
 	uint32_t n_idle[DPX_MAX_SERVERS];
+	bool failing[DPX_MAX_SERVERS];  /* last passive event was a failure */
 	uint32_t limit;             /* per-server connection limit here */
 	uint32_t queue_max;
 	uint32_t n_queued;

@@ -23,7 +23,18 @@ px_server_event(struct dpx_worker *w, unsigned int pool, unsigned int server,
 		unsigned int type)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
+	bool *failing = &pw->pools[pool].failing[server];
 
+	/* Passive results matter only with outlier detection on, and a
+	 * success only after a failure: one event per request would cost a
+	 * ring operation each and flood the control plane. */
+	if (type == PX_EV_PASSIVE_OK || type == PX_EV_PASSIVE_FAIL) {
+		if (w->cfg->pools[pool].max_fails == 0)
+			return;
+		if (type == PX_EV_PASSIVE_OK && !*failing)
+			return;
+		*failing = type == PX_EV_PASSIVE_FAIL;
+	}
 	if (rte_ring_sp_enqueue(pw->sh->events[w->index],
 				(void *)px_event(type, pool, server)) != 0)
 		pw->stats.events_dropped++;

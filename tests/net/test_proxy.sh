@@ -77,6 +77,9 @@ write_config() {
 	  {"name": "ss", "slow_start_ms": 4000, "servers": [$servers],
 	   "health": {"type": "http", "path": "/health", "interval_ms": $HC_INTERVAL,
 	              "timeout_ms": 200, "rise": 2, "fall": $HC_FALL}},
+	  {"name": "pf", "max_fails": 3, "eject_ms": 5000, "servers": [
+	   {"name": "s1", "address": "$SRV", "port": 8081},
+	   {"name": "gone", "address": "$SRV", "port": 8097}]},
 	  {"name": "echo", "servers": [
 	   {"name": "e1", "address": "$SRV", "port": 9001},
 	   {"name": "e2", "address": "$SRV", "port": 9002},
@@ -105,7 +108,8 @@ write_config() {
 	  {"name": "l4", "address": "$DPX", "port": 90, "mode": "tcp", "pool": "echo"},
 	  {"name": "src", "address": "$DPX", "port": 91, "mode": "http", "pool": "src"},
 	  {"name": "q", "address": "$DPX", "port": 92, "mode": "http", "pool": "q"},
-	  {"name": "ss", "address": "$DPX", "port": 93, "mode": "http", "pool": "ss"}]}
+	  {"name": "ss", "address": "$DPX", "port": 93, "mode": "http", "pool": "ss"},
+	  {"name": "pf", "address": "$DPX", "port": 94, "mode": "http", "pool": "pf"}]}
 	EOF
 	echo "$H_TMP/proxy.json"
 }
@@ -228,6 +232,13 @@ case_pools() {
 		"$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("errors")==0 and 90<=d.get("s3",0)<=110 else 1)' "$out"
 	wait_state rr 2 up 10 >/dev/null
 	wait_state hash 2 up 10 >/dev/null
+	# Passive checks: connects to "gone" fail (retried on s1); after 3
+	# in a row it is ejected, without any active health check.
+	out=$(client dist "$DPX" 94 30 --close --concurrency 1)
+	h_check "passive: refused connects retried, no request failed ($out)" \
+		bash -c '[[ $1 == *"\"s1\": 30"* && $1 == *"\"errors\": 0"* ]]' _ "$out"
+	h_check "passive: the refusing server is ejected" \
+		test "$(pool_stat pf 1 state)" = ejected
 }
 
 # A server leaving a hash pool: only its keys move. Uses health (down file).
