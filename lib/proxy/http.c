@@ -537,6 +537,7 @@ px_read_response(struct dpx_worker *w, struct px_session *s)
 		return 1;               /* 100 Continue etc.: the final follows */
 	s->rsp_body = pw->rsp.body;
 	s->rsp_left = pw->rsp.content_length;
+	s->rsp_complete = false;
 	s->rsp_state = RSP_BODY;
 	if (s->rsp_body == DPX_HTTP_BODY_CHUNKED)
 		dpx_http_chunked_init(&s->rsp_chunked, 8192, 65536);
@@ -553,6 +554,8 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 	uint32_t moved = 0;
 	int done = 0;
 
+	if (s->rsp_complete)
+		return 1;       /* all staged; waiting for the client to take it */
 	switch (s->rsp_body) {
 	case DPX_HTTP_BODY_NONE:
 		return 1;
@@ -597,6 +600,7 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 	if (!done && s->rsp_body == DPX_HTTP_BODY_CLOSE && c->peer_closed &&
 	    c->in.len == 0)
 		done = 1;
+	s->rsp_complete = done;
 	return done;
 }
 

@@ -139,6 +139,7 @@ struct px_session {
 	bool rsp_started;           /* bytes of a response went to the client */
 	bool client_http10;
 	bool rsp_keepalive;         /* the server keeps its connection */
+	bool rsp_complete;          /* the whole body is staged for the client */
 	struct dpx_tcb *cli;
 	struct px_srv *srv;
 	uint32_t caddr;
