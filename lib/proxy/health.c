@@ -89,7 +89,7 @@ px_probe_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	const struct dpx_health_conf *hc = px_probe_conf(pr);
 	const struct dpx_server_conf *sc =
 		&w->cfg->pools[pr->pool].servers[pr->server];
-	char req[DPX_PATH_LEN + DPX_HOST_LEN + 128], host[32];
+	char req[DPX_PATH_LEN + DPX_HOST_LEN + 128], host[32], addr[16];
 	struct px_chain q = { NULL, NULL, 0 };
 	int n;
 
@@ -100,7 +100,7 @@ px_probe_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	}
 	if (hc->host[0] == '\0')
 		snprintf(host, sizeof(host), "%s:%u",
-			 dpx_ipv4_str(sc->addr, req, sizeof(req)), sc->port);
+			 dpx_ipv4_str(sc->addr, addr, sizeof(addr)), sc->port);
 	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
 		     "User-Agent: dpx-health\r\nConnection: close\r\n\r\n",
 		     hc->path, hc->host[0] ? hc->host : host);
@@ -231,7 +231,6 @@ px_probes_start(struct dpx_worker *w)
 				      dpx_tcp_now_ms(w) + 10 + (k * 7) % 100);
 		}
 	}
-	pw->n_probes = k;
 	return 0;
 }
 
@@ -244,5 +243,4 @@ px_probes_stop(struct dpx_worker *w)
 	 * it; only the memory is left to release. */
 	rte_free(pw->probes);
 	pw->probes = NULL;
-	pw->n_probes = 0;
 }

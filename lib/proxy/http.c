@@ -227,7 +227,6 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 	s->req_head_method = req->method.len == 4 &&
 			     !memcmp(req->method.p, "HEAD", 4);
 	s->req_idempotent = px_method_idempotent(&req->method);
-	s->req_keepalive = req->keep_alive;
 	s->req_upgrade = req->upgrade;
 	s->client_http10 = req->version_minor == 0;
 	s->close_after = !req->keep_alive;

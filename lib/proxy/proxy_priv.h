@@ -132,9 +132,9 @@ struct px_session {
 	bool close_after;           /* close the client after this response */
 	bool queued;
 	bool counted;               /* holds listener / per-IP slots */
+	uint16_t ip_slot;           /* its per-IP counter, when counted */
 	bool req_head_method;       /* request is HEAD */
 	bool req_idempotent;
-	bool req_keepalive;
 	bool req_upgrade;
 	bool rsp_started;           /* bytes of a response went to the client */
 	bool client_http10;
@@ -211,7 +211,6 @@ struct dpx_proxy_worker {
 	uint32_t hbuf_size;
 	struct px_pool_worker pools[DPX_MAX_POOLS];
 	struct px_probe *probes;
-	unsigned int n_probes;
 	struct dpx_proxy_stats stats;
 	struct dpx_proxy_server_stats srv_stats[DPX_MAX_POOLS][DPX_MAX_SERVERS];
 	struct dpx_http_request req;    /* scratch: one parse at a time */
@@ -266,9 +265,8 @@ void px_tunnel_run(struct dpx_worker *w, struct px_session *s);
 
 /* Hooks from the server side into the session's mode. */
 void px_on_server_ready(struct dpx_worker *w, struct px_session *s);
-void px_on_server_data(struct dpx_worker *w, struct px_session *s);
-void px_on_server_sendable(struct dpx_worker *w, struct px_session *s);
-void px_on_server_fin(struct dpx_worker *w, struct px_session *s);
+void px_run_request(struct dpx_worker *w, struct px_session *s);
+void px_run_response(struct dpx_worker *w, struct px_session *s);
 void px_on_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 		       bool connected);
 void px_on_queue_timeout(struct dpx_worker *w, struct px_session *s);

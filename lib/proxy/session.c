@@ -21,29 +21,29 @@ px_ip_slot(unsigned int li, uint32_t addr)
 	return (uint32_t)dpx_lb_hash(key, sizeof(key)) & (PX_IP_SLOTS - 1);
 }
 
-/* Takes the listener and client-address slots; false when over a limit. */
+/* Takes the listener and client-address slots; false when over a limit.
+ * Only for listeners with a limit: these are shared counters. */
 static bool
 px_limits_take(struct dpx_proxy_shared *sh, const struct dpx_listener_conf *ls,
-	       unsigned int li, uint32_t caddr)
+	       unsigned int li, uint32_t slot)
 {
 	unsigned int n = atomic_fetch_add(&sh->listener_conns[li], 1);
-	atomic_uint *ip = &sh->ip_conns[px_ip_slot(li, caddr)];
-	unsigned int m = atomic_fetch_add(ip, 1);
+	unsigned int m = atomic_fetch_add(&sh->ip_conns[slot], 1);
 
 	if ((ls->max_connections && n >= ls->max_connections) ||
 	    (ls->max_connections_per_ip && m >= ls->max_connections_per_ip)) {
 		atomic_fetch_sub(&sh->listener_conns[li], 1);
-		atomic_fetch_sub(ip, 1);
+		atomic_fetch_sub(&sh->ip_conns[slot], 1);
 		return false;
 	}
 	return true;
 }
 
 static void
-px_limits_give(struct dpx_proxy_shared *sh, unsigned int li, uint32_t caddr)
+px_limits_give(struct dpx_proxy_shared *sh, unsigned int li, uint32_t slot)
 {
 	atomic_fetch_sub(&sh->listener_conns[li], 1);
-	atomic_fetch_sub(&sh->ip_conns[px_ip_slot(li, caddr)], 1);
+	atomic_fetch_sub(&sh->ip_conns[slot], 1);
 }
 
 char *
@@ -98,7 +98,7 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 	px_chain_free(&s->req_copy);
 	px_hbuf_put(w, s);
 	if (s->counted)
-		px_limits_give(pw->sh, s->li, s->caddr);
+		px_limits_give(pw->sh, s->li, s->ip_slot);
 	pw->stats.sessions_active--;
 	rte_mempool_put(pw->sessions, s);
 }
@@ -308,17 +308,10 @@ px_on_server_ready(struct dpx_worker *w, struct px_session *s)
 	px_tunnel_run(w, s);
 }
 
+/* Moves what the client sent towards the server: after client data or
+ * FIN, and when the server connection takes more. */
 void
-px_on_server_data(struct dpx_worker *w, struct px_session *s)
-{
-	if (s->http && s->rsp_state != RSP_TUNNEL)
-		px_http_server_run(w, s);
-	else
-		px_tunnel_run(w, s);
-}
-
-void
-px_on_server_sendable(struct dpx_worker *w, struct px_session *s)
+px_run_request(struct dpx_worker *w, struct px_session *s)
 {
 	if (s->http && s->req_state != REQ_TUNNEL)
 		px_http_client_run(w, s);
@@ -326,10 +319,15 @@ px_on_server_sendable(struct dpx_worker *w, struct px_session *s)
 		px_tunnel_run(w, s);
 }
 
+/* Moves what the server sent towards the client: after server data or
+ * FIN, and when the client connection takes more. */
 void
-px_on_server_fin(struct dpx_worker *w, struct px_session *s)
+px_run_response(struct dpx_worker *w, struct px_session *s)
 {
-	px_on_server_data(w, s);
+	if (s->http && s->rsp_state != RSP_TUNNEL)
+		px_http_server_run(w, s);
+	else
+		px_tunnel_run(w, s);
 }
 
 /* tcp: try another server while connects fail; then give up. */
@@ -415,19 +413,24 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	unsigned int li = (unsigned int)(uintptr_t)arg;
 	const struct dpx_listener_conf *ls = &w->cfg->listeners[li];
 	bool http = ls->mode == DPX_LISTEN_HTTP;
+	bool limited = ls->max_connections || ls->max_connections_per_ip;
 	struct px_session *s;
-	uint32_t caddr;
+	uint32_t caddr, slot = 0;
 	uint16_t cport;
 	void *obj;
 
 	dpx_tcp_endpoints(c, &caddr, &cport, NULL, NULL);
-	if (!px_limits_take(pw->sh, ls, li, caddr)) {
-		px_reject(w, c, http);
-		return;
+	if (limited) {
+		slot = px_ip_slot(li, caddr);
+		if (!px_limits_take(pw->sh, ls, li, slot)) {
+			px_reject(w, c, http);
+			return;
+		}
 	}
 	if (rte_mempool_get(pw->sessions, &obj) != 0) {
 		pw->stats.no_memory++;
-		px_limits_give(pw->sh, li, caddr);
+		if (limited)
+			px_limits_give(pw->sh, li, slot);
 		dpx_tcp_abort(w, c);
 		return;
 	}
@@ -441,7 +444,8 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	s->caddr = caddr;
 	s->cport = cport;
 	s->pool = -1;
-	s->counted = true;
+	s->counted = limited;
+	s->ip_slot = (uint16_t)slot;
 	s->t_start = dpx_tcp_now_ms(w);
 	dpx_timer_init(&s->timer, px_session_timeout, s);
 	dpx_tcp_set_user(c, s);
@@ -476,10 +480,7 @@ px_cli_data(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
 		px_chain_free(&s->cin);
 		return;
 	}
-	if (s->http && s->req_state != REQ_TUNNEL)
-		px_http_client_run(w, s);
-	else
-		px_tunnel_run(w, s);
+	px_run_request(w, s);
 }
 
 static void
@@ -497,10 +498,7 @@ px_cli_sendable(struct dpx_worker *w, struct dpx_tcb *c)
 		}
 		return;
 	}
-	if (s->http && s->rsp_state != RSP_TUNNEL)
-		px_http_server_run(w, s);
-	else
-		px_tunnel_run(w, s);
+	px_run_response(w, s);
 }
 
 static void
@@ -515,10 +513,7 @@ px_cli_peer_closed(struct dpx_worker *w, struct dpx_tcb *c)
 	s->cli_peer_closed = true;
 	if (s->draining)
 		return;
-	if (s->http && s->req_state != REQ_TUNNEL)
-		px_http_client_run(w, s);
-	else
-		px_tunnel_run(w, s);
+	px_run_request(w, s);
 }
 
 static void

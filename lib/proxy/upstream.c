@@ -258,7 +258,7 @@ px_srv_data(struct dpx_worker *w, struct dpx_tcb *tcb, struct rte_mbuf *m)
 		return;
 	}
 	px_chain_add(&c->in, m);
-	px_on_server_data(w, c->s);
+	px_run_response(w, c->s);
 }
 
 static void
@@ -267,7 +267,7 @@ px_srv_sendable(struct dpx_worker *w, struct dpx_tcb *tcb)
 	struct px_srv *c = dpx_tcp_user(tcb);
 
 	if (c != NULL && c->s != NULL)
-		px_on_server_sendable(w, c->s);
+		px_run_request(w, c->s);
 }
 
 static void
@@ -281,7 +281,7 @@ px_srv_peer_closed(struct dpx_worker *w, struct dpx_tcb *tcb)
 	}
 	c->peer_closed = true;
 	if (c->s != NULL) {
-		px_on_server_fin(w, c->s);
+		px_run_response(w, c->s);
 		return;
 	}
 	px_idle_unlink(w, c);
