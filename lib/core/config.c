@@ -298,6 +298,26 @@ int cfg_want_string(struct cfg_ctx *c, const json_t *v, size_t max,
 	return 0;
 }
 
+/* Optional string member (may be empty) that passes check (NULL: any),
+ * copied into out (size bytes); out keeps its default when absent. */
+int cfg_opt_string(struct cfg_ctx *c, json_t *obj, const char *key,
+		   int (*check)(struct cfg_ctx *c, const char *s),
+		   char *out, size_t size)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, key);
+	if (cfg_want_string(c, v, size - 1, true, &s) != 0 ||
+	    (check != NULL && check(c, s) != 0))
+		return -1;
+	snprintf(out, size, "%s", s);
+	cfg_pop(c);
+	return 0;
+}
+
 /* names (NULL-terminated) joined with ", " into buf. */
 const char *cfg_join_names(char *buf, size_t size,
 			   const char *const *names)
@@ -605,22 +625,6 @@ static int parse_name(struct cfg_ctx *c, json_t *port,
 	return 0;
 }
 
-static int parse_devargs(struct cfg_ctx *c, json_t *port,
-			 struct dpx_port_conf *p)
-{
-	json_t *v = json_object_get(port, "devargs");
-	const char *s;
-
-	if (v == NULL)
-		return 0;
-	cfg_push_key(c, "devargs");
-	if (cfg_want_string(c, v, DPX_DEVARGS_LEN - 1, true, &s) != 0)
-		return -1;
-	snprintf(p->devargs, sizeof(p->devargs), "%s", s);
-	cfg_pop(c);
-	return 0;
-}
-
 /* Reject addresses that cannot be a host's interface address. */
 static int check_usable(struct cfg_ctx *c, const char *s,
 			const struct dpx_ipv4_prefix *pf)
@@ -792,7 +796,8 @@ static int parse_port(struct cfg_ctx *c, json_t *port, struct dpx_config *cfg,
 	if (cfg_check_object(c, port, "a port object", port_keys) != 0 ||
 	    parse_device(c, port, cfg, p, idx) != 0 ||
 	    parse_name(c, port, cfg, p, idx) != 0 ||
-	    parse_devargs(c, port, p) != 0 ||
+	    cfg_opt_string(c, port, "devargs", NULL, p->devargs,
+			   sizeof(p->devargs)) != 0 ||
 	    parse_addresses(c, port, cfg, p, idx) != 0 ||
 	    parse_gateway(c, port, p) != 0 ||
 	    cfg_opt_u16(c, port, "mtu", 68, 9000, false, &p->mtu) != 0 ||

@@ -80,6 +80,9 @@ int cfg_opt_choice(struct cfg_ctx *c, json_t *obj, const char *key,
 /* A string of 1..max bytes (0..max when may_be_empty). */
 int cfg_want_string(struct cfg_ctx *c, const json_t *v, size_t max,
 		    bool may_be_empty, const char **out);
+int cfg_opt_string(struct cfg_ctx *c, json_t *obj, const char *key,
+		   int (*check)(struct cfg_ctx *c, const char *s),
+		   char *out, size_t size);
 /* A string that must be one of names; *out is its index. */
 int cfg_want_choice(struct cfg_ctx *c, const json_t *v,
 		    const char *const *names, int *out);

@@ -106,26 +106,6 @@ static int check_header_value(struct cfg_ctx *c, const char *s)
 	return 0;
 }
 
-/* Optional string member that passes check, copied into out (size
- * bytes); out keeps its default when the key is absent. */
-static int opt_string(struct cfg_ctx *c, json_t *obj, const char *key,
-		      int (*check)(struct cfg_ctx *c, const char *s),
-		      char *out, size_t size)
-{
-	json_t *v = json_object_get(obj, key);
-	const char *s;
-
-	if (v == NULL)
-		return 0;
-	cfg_push_key(c, key);
-	if (cfg_want_string(c, v, size - 1, true, &s) != 0 ||
-	    check(c, s) != 0)
-		return -1;
-	snprintf(out, size, "%s", s);
-	cfg_pop(c);
-	return 0;
-}
-
 /* A request path: "" (when allowed) or "/..." in visible ASCII. Runs at
  * the path of the value, which is copied into out. */
 static int want_path(struct cfg_ctx *c, const json_t *v, bool may_be_empty,
@@ -525,10 +505,10 @@ static int parse_health_http(struct cfg_ctx *c, json_t *v,
 			return -1;
 		cfg_pop(c);
 	}
-	if (opt_string(c, v, "host", check_visible, h->host,
+	if (cfg_opt_string(c, v, "host", check_visible, h->host,
 		       sizeof(h->host)) != 0 ||
 	    parse_expect_status(c, v, h) != 0 ||
-	    opt_string(c, v, "expect_body", check_text, h->expect_body,
+	    cfg_opt_string(c, v, "expect_body", check_text, h->expect_body,
 		       sizeof(h->expect_body)) != 0)
 		return -1;
 	return 0;
@@ -1177,7 +1157,7 @@ int cfg_parse_access_log(struct cfg_ctx *c, json_t *root,
 		return 0;
 	cfg_push_key(c, "access_log");
 	if (cfg_check_object(c, v, "an object", access_log_keys) != 0 ||
-	    opt_string(c, v, "path", check_text, a->path,
+	    cfg_opt_string(c, v, "path", check_text, a->path,
 		       sizeof(a->path)) != 0)
 		return -1;
 	cfg_pop(c);
