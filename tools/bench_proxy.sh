@@ -87,24 +87,7 @@ if want haproxy && ! command -v haproxy >/dev/null && [[ ! -x /usr/sbin/haproxy 
 fi
 if ((${#need_pkgs[@]})); then
 	echo "bench_proxy: installing ${need_pkgs[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	# Debian starts and enables a packaged daemon on install: HAProxy and
-	# nginx must only ever run in this script's namespaces.
-	policy_rc=/usr/sbin/policy-rc.d policy_rc_ours=0
-	if [[ ! -e $policy_rc ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy_rc" && chmod +x "$policy_rc" &&
-			policy_rc_ours=1
-	fi
-	if ! timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null; then
-		timeout 900 apt-get update -q </dev/null
-		timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null ||
-			{ # nginx-light is gone from newer releases: plain nginx then
-				need_pkgs=("${need_pkgs[@]/nginx-light/nginx}")
-				timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null
-			} || install_failed=1
-	fi
-	if ((policy_rc_ours)); then rm -f "$policy_rc"; fi
-	if ((${install_failed:-0})); then
+	if ! bash tools/install-deps.sh "${need_pkgs[@]}"; then
 		echo "bench_proxy: cannot install ${need_pkgs[*]}" >&2
 		exit 1
 	fi
@@ -252,27 +235,36 @@ ODD=()             # anything unexpected, for the summary
 PROXIES=()         # proxies measured, in order
 
 # --- backends -----------------------------------------------------------------
+# nginx_head DIR WORKERS: the start of an nginx.conf whose files all live
+# in DIR (with tmp/ and logs/ made), up to and including "http {" with the
+# settings both the backends and the nginx proxy use.
+nginx_head() {
+	cat <<-EOF
+	user root;
+	worker_processes $2;
+	pid $1/nginx.pid;
+	error_log $1/logs/error.log warn;
+	worker_rlimit_nofile $NOFILE;
+	events { worker_connections $MAXCONN; }
+	http {
+	    access_log off;
+	    client_body_temp_path $1/tmp/body;
+	    proxy_temp_path $1/tmp/proxy;
+	    fastcgi_temp_path $1/tmp/fastcgi;
+	    uwsgi_temp_path $1/tmp/uwsgi;
+	    scgi_temp_path $1/tmp/scgi;
+	    keepalive_timeout 65;
+	    keepalive_requests 1000000;
+	EOF
+}
+
 backend_conf() { # DIR
 	local d=$1 i port body
 	body=$(printf '%01023d' 0 | tr 0 x)
 	mkdir -p "$d/tmp" "$d/logs"
 	{
+		nginx_head "$d" "$BE_WORKERS"
 		cat <<-EOF
-		user root;
-		worker_processes $BE_WORKERS;
-		pid $d/nginx.pid;
-		error_log $d/logs/error.log warn;
-		worker_rlimit_nofile $NOFILE;
-		events { worker_connections $MAXCONN; }
-		http {
-		    access_log off;
-		    client_body_temp_path $d/tmp/body;
-		    proxy_temp_path $d/tmp/proxy;
-		    fastcgi_temp_path $d/tmp/fastcgi;
-		    uwsgi_temp_path $d/tmp/uwsgi;
-		    scgi_temp_path $d/tmp/scgi;
-		    keepalive_timeout 65;
-		    keepalive_requests 1000000;
 		    server_tokens off;
 		    default_type text/plain;
 		EOF
@@ -540,22 +532,9 @@ haproxy_bench() {
 nginx_bench() {
 	local d=$H_TMP/nginx-proxy
 	mkdir -p "$d/tmp" "$d/logs"
-	cat >"$d/nginx.conf" <<-EOF
-	user root;
-	worker_processes 1;
-	pid $d/nginx.pid;
-	error_log $d/logs/error.log warn;
-	worker_rlimit_nofile $NOFILE;
-	events { worker_connections $MAXCONN; }
-	http {
-	    access_log off;
-	    client_body_temp_path $d/tmp/body;
-	    proxy_temp_path $d/tmp/proxy;
-	    fastcgi_temp_path $d/tmp/fastcgi;
-	    uwsgi_temp_path $d/tmp/uwsgi;
-	    scgi_temp_path $d/tmp/scgi;
-	    keepalive_timeout 65;
-	    keepalive_requests 1000000;
+	{
+	nginx_head "$d" 1
+	cat <<-EOF
 	    upstream web {
 	        server $SRV_ADDR:${BE_PORTS[0]};
 	        server $SRV_ADDR:${BE_PORTS[1]};
@@ -573,6 +552,7 @@ nginx_bench() {
 	    }
 	}
 	EOF
+	} >"$d/nginx.conf"
 	R[nginx.config]=$(grep -v '^\s*$' "$d/nginx.conf" | tr -s ' \n\t' ' ')
 	say "nginx, 1 worker process, upstream keepalive, veth links (config: ${R[nginx.config]})"
 	ip netns exec "$H_NS_DUT" taskset -c "$PRX_CPU" "$NGINX" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' \

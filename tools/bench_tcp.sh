@@ -46,26 +46,10 @@ need_pkgs=()
 command -v wrk >/dev/null || need_pkgs+=(wrk)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_pkgs+=(nginx-light)
 command -v curl >/dev/null || need_pkgs+=(curl)
+command -v ethtool >/dev/null || need_pkgs+=(ethtool)
 if ((${#need_pkgs[@]})); then
 	echo "bench_tcp: installing ${need_pkgs[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	# Debian starts and enables a packaged daemon on install: nginx must
-	# only ever run in this script's namespaces, not on the host's port 80.
-	policy_rc=/usr/sbin/policy-rc.d policy_rc_ours=0
-	if [[ ! -e $policy_rc ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy_rc" && chmod +x "$policy_rc" &&
-			policy_rc_ours=1
-	fi
-	if ! timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null; then
-		timeout 900 apt-get update -q </dev/null
-		timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null ||
-			{ # nginx-light is gone from newer releases: plain nginx then
-				need_pkgs=("${need_pkgs[@]/nginx-light/nginx}")
-				timeout 900 apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" </dev/null
-			} || install_failed=1
-	fi
-	if ((policy_rc_ours)); then rm -f "$policy_rc"; fi
-	if ((${install_failed:-0})); then
+	if ! bash tools/install-deps.sh "${need_pkgs[@]}"; then
 		echo "bench_tcp: cannot install ${need_pkgs[*]}" >&2
 		exit 1
 	fi
