@@ -26,12 +26,6 @@
 #include "dpx_version.h"
 #include "stats.h"
 
-/* Idle back-off: spin, then pause, then sleep with a growing period. */
-#define IDLE_SPIN_POLLS 64
-#define IDLE_PAUSE_POLLS 512
-#define IDLE_SLEEP_MIN_US 8
-#define IDLE_SLEEP_MAX_US 256
-
 struct app_worker {
 	struct dpx_worker w;
 	atomic_bool *stop;
@@ -188,23 +182,16 @@ pick_lcores(struct app *app)
 	return 0;
 }
 
+/* Adaptive idle: after idle_spin_us without work, sleep until a packet
+ * or the next timer; the control plane does not wait for a sleeper. */
 static void
-idle_backoff(unsigned int *empty)
+worker_idle(struct dpx_worker *w)
 {
-	unsigned int n = ++*empty;
-	struct timespec ts = { 0, 0 };
-
-	if (n < IDLE_SPIN_POLLS)
+	if (!dpx_net_idle_due(w))
 		return;
-	if (n < IDLE_PAUSE_POLLS) {
-		rte_pause();
-		return;
-	}
-	/* Sleep grows with the idle time: quick to wake after a short gap,
-	 * nearly free when the port stays quiet. */
-	ts.tv_nsec = 1000L * RTE_MIN(IDLE_SLEEP_MAX_US,
-				    IDLE_SLEEP_MIN_US << RTE_MIN((n - IDLE_PAUSE_POLLS) / 64, 8u));
-	nanosleep(&ts, NULL);
+	dpx_proxy_worker_offline(w);
+	dpx_net_sleep(w, dpx_tcp_timer_slack_us(w));
+	dpx_proxy_worker_online(w);
 }
 
 static int
@@ -213,22 +200,23 @@ worker_main(void *arg)
 	struct app_worker *aw = arg;
 	struct dpx_worker *w = &aw->w;
 	bool adaptive = w->cfg->idle == DPX_IDLE_ADAPTIVE;
-	unsigned int empty = 0;
 
+	dpx_net_loop_begin(w);
 	if (w->index == 0)
 		dpx_net_announce(w);
 	while (!atomic_load_explicit(aw->stop, memory_order_relaxed)) {
-		unsigned int n = dpx_net_worker_poll(w);
-
-		dpx_tcp_worker_poll(w);
-		dpx_net_flush(w);
+		/* One pass; the order is dpx_net.h's (stages in comments). */
+		dpx_net_worker_poll(w);         /* rx, net, tcp input */
+		dpx_tcp_deliver(w);             /* app */
+		dpx_tcp_worker_poll(w);         /* timers */
+		dpx_tcp_output(w);              /* tcp output */
+		dpx_net_flush(w);               /* tx */
 		dpx_proxy_worker_quiescent(w);
-		if (n != 0)
-			empty = 0;
-		else if (adaptive)
-			idle_backoff(&empty);
+		if (!dpx_net_pass_end(w) && adaptive)
+			worker_idle(w);
 	}
 	dpx_proxy_worker_stop(w);
+	dpx_tcp_output(w);
 	dpx_net_flush(w);
 	return 0;
 }

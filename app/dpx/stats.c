@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "dpx_proxy.h"
@@ -196,6 +197,58 @@ tel_proxy_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* /dpx/runtime[,worker]: where the workers' TSC cycles went, by stage
+ * (VPP's "show runtime"), summed unless a worker is named. busy_cycles is
+ * the sum of the stages: divided by the requests completed over the same
+ * interval it is the cost of a request. */
+static int
+tel_runtime(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	long only = worker_param(params);
+	struct dpx_runtime sum;
+	uint64_t busy = 0;
+	char key[32];
+
+	(void)cmd;
+	if (only == -2)
+		return -1;
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+		const struct dpx_runtime *rt = &stats_src->workers[w]->rt;
+
+		if (only >= 0 && (long)w != only)
+			continue;
+		for (int s = 0; s < DPX_STAGE_MAX; s++)
+			sum.cycles[s] += rt->cycles[s];
+		sum.idle_cycles += rt->idle_cycles;
+		sum.loops += rt->loops;
+		sum.busy_loops += rt->busy_loops;
+		sum.rx_packets += rt->rx_packets;
+		sum.rx_bursts += rt->rx_bursts;
+		sum.sleeps += rt->sleeps;
+		sum.wakeups_rx += rt->wakeups_rx;
+	}
+	for (int s = 0; s < DPX_STAGE_MAX; s++)
+		busy += sum.cycles[s];
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	rte_tel_data_add_dict_u64(d, "workers", only >= 0 ? 1 :
+				  stats_src->n_workers);
+	rte_tel_data_add_dict_u64(d, "busy_cycles", busy);
+	rte_tel_data_add_dict_u64(d, "idle_cycles", sum.idle_cycles);
+	for (int s = 0; s < DPX_STAGE_MAX; s++) {
+		snprintf(key, sizeof(key), "%s_cycles", dpx_stage_names[s]);
+		rte_tel_data_add_dict_u64(d, key, sum.cycles[s]);
+	}
+	rte_tel_data_add_dict_u64(d, "loops", sum.loops);
+	rte_tel_data_add_dict_u64(d, "busy_loops", sum.busy_loops);
+	rte_tel_data_add_dict_u64(d, "rx_packets", sum.rx_packets);
+	rte_tel_data_add_dict_u64(d, "rx_bursts", sum.rx_bursts);
+	rte_tel_data_add_dict_u64(d, "sleeps", sum.sleeps);
+	rte_tel_data_add_dict_u64(d, "wakeups_rx", sum.wakeups_rx);
+	return 0;
+}
+
 /* /dpx/pool_stats,NAME: per server "NAME.state" (up/down/ejected) and
  * requests, failures, active, idle summed over workers. */
 static int
@@ -264,7 +317,9 @@ dpx_stats_register(const struct dpx_stats_src *src)
 	    rte_telemetry_register_cmd("/dpx/proxy_stats", tel_proxy_stats,
 			"Proxy counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/pool_stats", tel_pool_stats,
-			"Server states and counters of a pool. Parameters: string pool") != 0) {
+			"Server states and counters of a pool. Parameters: string pool") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/runtime", tel_runtime,
+			"TSC cycles per stage of the worker loop, all workers or one. Parameters: [int worker]") != 0) {
 		DPX_WARN("telemetry commands not registered");
 	}
 	return 0;

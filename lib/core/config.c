@@ -478,12 +478,29 @@ int dpx_parse_ipv4_prefix(const char *s, struct dpx_ipv4_prefix *out)
 	return 0;
 }
 
+/* On the data path (X-Forwarded-For on every request): no printf. */
 const char *dpx_ipv4_str(uint32_t addr, char *buf, size_t len)
 {
+	char tmp[16], *p = tmp;
+
 	if (buf == NULL || len == 0)
 		return "";
-	snprintf(buf, len, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xFF,
-		 (addr >> 8) & 0xFF, addr & 0xFF);
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned int b = (addr >> shift) & 0xFF;
+
+		if (b >= 100)
+			*p++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*p++ = (char)('0' + b / 10 % 10);
+		*p++ = (char)('0' + b % 10);
+		*p++ = shift ? '.' : '\0';
+	}
+	if ((size_t)(p - tmp) > len) {
+		memcpy(buf, tmp, len - 1);
+		buf[len - 1] = '\0';
+	} else {
+		memcpy(buf, tmp, (size_t)(p - tmp));
+	}
 	return buf;
 }
 
@@ -1289,8 +1306,8 @@ static int parse_tcp(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 /* Root                                                                     */
 
 static const char *const top_keys[] = {
-	"ports", "workers", "idle", "log_level", "arp", "mbufs_per_worker",
-	"tcp", "pools", "listeners", "access_log", NULL
+	"ports", "workers", "idle", "idle_spin_us", "log_level", "arp",
+	"mbufs_per_worker", "tcp", "pools", "listeners", "access_log", NULL
 };
 
 static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
@@ -1303,6 +1320,8 @@ static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 	    parse_ports(c, root, cfg) != 0 ||
 	    parse_workers(c, root, cfg) != 0 ||
 	    parse_idle(c, root, cfg) != 0 ||
+	    cfg_opt_u32(c, root, "idle_spin_us", 0, 1000000, false,
+			&cfg->idle_spin_us) != 0 ||
 	    parse_log_level(c, root, cfg) != 0 ||
 	    parse_arp(c, root, &cfg->arp) != 0 ||
 	    cfg_opt_u32(c, root, "mbufs_per_worker", 1024, 1048576, false,
@@ -1345,6 +1364,7 @@ static void set_defaults(struct dpx_config *cfg, const char *name)
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
 	cfg->n_workers = 1;
 	cfg->idle = DPX_IDLE_ADAPTIVE;
+	cfg->idle_spin_us = 50;
 	cfg->log_level = DPX_LOG_INFO;
 	cfg->arp.max_entries = 1024;
 	cfg->arp.timeout_ms = 60000;

@@ -278,6 +278,7 @@ struct dpx_config {
 	unsigned int lcore_ids[DPX_MAX_WORKERS];
 	bool lcores_explicit;
 	enum dpx_idle_mode idle;
+	uint32_t idle_spin_us;      /* adaptive: busy-poll this long, then sleep */
 	enum dpx_log_level log_level;
 	struct dpx_arp_conf arp;
 	uint32_t mbufs_per_worker;  /* 0: computed from descriptor counts */
@@ -289,6 +290,38 @@ struct dpx_config {
 	struct dpx_route_conf routes[DPX_MAX_ROUTES];
 	unsigned int n_routes;
 	struct dpx_access_log_conf access_log;
+};
+
+/*
+ * Where a worker's time goes (VPP's "show runtime" is the model). The loop
+ * is cut into stages; the TSC is read once per stage change and once per
+ * pass, never per packet. A pass that found nothing to do counts whole as
+ * idle, so busy cycles / requests is the cost of a request at any load.
+ */
+enum dpx_stage {
+	DPX_STAGE_RX = 0,   /* PMD receive bursts */
+	DPX_STAGE_NET,      /* Ethernet, ARP, IPv4, ICMP, dispatch */
+	DPX_STAGE_TCP,      /* segment input and output */
+	DPX_STAGE_APP,      /* the application: proxy, HTTP, services */
+	DPX_STAGE_TIMERS,   /* timer wheel callbacks, ARP aging */
+	DPX_STAGE_TX,       /* PMD transmit bursts */
+	DPX_STAGE_MAX
+};
+
+/* Plain per-worker counters: only the owner writes, readers sum. */
+struct dpx_runtime {
+	uint64_t cycles[DPX_STAGE_MAX]; /* busy passes only */
+	uint64_t idle_cycles;      /* empty passes and sleeps */
+	uint64_t loops;
+	uint64_t busy_loops;
+	uint64_t rx_packets;       /* from ports and peer workers */
+	uint64_t rx_bursts;        /* non-empty receive bursts */
+	uint64_t sleeps;           /* idle: times the worker slept */
+	uint64_t wakeups_rx;       /* ... and was woken by a queue */
+	uint64_t last_busy;        /* TSC at the end of the last busy pass */
+	uint64_t mark;             /* TSC of the last stage change */
+	uint8_t stage;             /* stage charged since mark */
+	bool busy;                 /* this pass did work */
 };
 
 struct dpx_net_worker;
@@ -309,6 +342,7 @@ struct dpx_worker {
 	struct dpx_tcp_worker *tcp; /* lib/tcp: connections, timers */
 	struct dpx_svc_worker *svc; /* lib/svc: built-in test services */
 	struct dpx_proxy_worker *proxy; /* lib/proxy: sessions, servers */
+	struct dpx_runtime rt;     /* cycle accounting (lib/net's loop) */
 };
 
 /*

@@ -196,10 +196,12 @@ arp_tell_peers(struct dpx_worker *w, unsigned int port, uint32_t ip,
 
 	rte_ether_addr_copy(mac, &note.mac);
 	for (unsigned int i = 0; i < net->n_workers; i++)
-		if (i != w->index && net->arp_inbox[i] != NULL)
+		if (i != w->index && net->arp_inbox[i] != NULL) {
 			/* A full inbox only costs the peer one more request. */
 			(void)rte_ring_mp_enqueue_elem(net->arp_inbox[i],
 						       &note, sizeof(note));
+			net_kick(net, i);
+		}
 }
 
 void

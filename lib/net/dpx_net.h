@@ -25,10 +25,12 @@
 #ifndef DPX_NET_H
 #define DPX_NET_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_config.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
@@ -105,6 +107,11 @@ struct dpx_port {
 	 * the software dispatcher moves packets to their owner. */
 	uint16_t reta_size;
 	uint8_t reta[DPX_RETA_MAX];
+	/* What an idle worker can sleep on for this port's queue q: the
+	 * PMD's Rx interrupt (rx_intr), or the AF_XDP socket of the queue
+	 * (xdp_fd[q], -1 if none). */
+	bool rx_intr;
+	int xdp_fd[DPX_MAX_WORKERS];
 };
 
 struct dpx_net {
@@ -116,6 +123,10 @@ struct dpx_net {
 	int worker_socket[DPX_MAX_WORKERS];
 	struct rte_ring *arp_inbox[DPX_MAX_WORKERS]; /* learned neighbours */
 	struct rte_ring *handoff[DPX_MAX_WORKERS];   /* dispatched mbufs */
+	/* Adaptive idle: a worker that sleeps says so, and peers that give
+	 * it work through a ring write its eventfd (-1: none). */
+	atomic_bool sleeping[DPX_MAX_WORKERS];
+	int kick_fd[DPX_MAX_WORKERS];
 };
 
 /*
@@ -133,12 +144,69 @@ void dpx_net_fini(struct dpx_net *net);
 int dpx_net_worker_init(struct dpx_worker *w, struct dpx_net *net);
 void dpx_net_worker_fini(struct dpx_worker *w);
 
-/* One pass of the worker loop: packets dispatched by peers, RX bursts on
- * every port, protocol processing, ARP timers. Returns the number of
- * packets received from ports and peers (0 lets the caller back off).
- * What it queued for TX waits for dpx_net_flush(), which the caller runs
- * once per pass, after its own work (TCP timers), not twice. */
+/*
+ * The worker loop. A pass is, in this order:
+ *
+ *   dpx_net_worker_poll()  RX bursts on every port and the packets peers
+ *                          dispatched here (rx), Ethernet/ARP/IPv4 over
+ *                          the whole batch (net), then the batch's L4
+ *                          packets to their handlers (tcp);
+ *   upper layers           deliver what arrived to the application (app),
+ *                          run due timers (timers), send what the
+ *                          application queued (tcp);
+ *   dpx_net_flush()        TX bursts (tx);
+ *   dpx_net_pass_end()     closes the pass's cycle accounting.
+ *
+ * Work is done per batch, not per packet, so each stage pays its set-up
+ * once per pass and the TSC is read once per stage change. A layer that has
+ * nothing to do in a pass does not change stage, so an empty pass costs one
+ * TSC read and counts as idle.
+ */
+extern const char *const dpx_stage_names[DPX_STAGE_MAX];
+
+/* Charges the cycles since the last change to the current stage and
+ * makes s current; the pass counts as busy. */
+static inline void
+dpx_stage_enter(struct dpx_worker *w, enum dpx_stage s)
+{
+	struct dpx_runtime *rt = &w->rt;
+	uint64_t now = rte_rdtsc();
+
+	rt->cycles[rt->stage] += now - rt->mark;
+	rt->mark = now;
+	rt->stage = (uint8_t)s;
+	rt->busy = true;
+}
+
+/* The TSC at the start of this pass or its last stage change: the loop's
+ * clock, so that layers need not read the TSC themselves. */
+static inline uint64_t
+dpx_worker_tsc(const struct dpx_worker *w)
+{
+	return w->rt.mark;
+}
+
+/* Before the first pass: the accounting starts now. */
+void dpx_net_loop_begin(struct dpx_worker *w);
+
+/* Returns the number of packets received from ports and peers. */
 unsigned int dpx_net_worker_poll(struct dpx_worker *w);
+
+/* Ends a pass: its cycles go to the stage that ran last, or to idle when
+ * nothing was done. Returns whether the pass did any work. */
+bool dpx_net_pass_end(struct dpx_worker *w);
+
+/*
+ * Adaptive idle (config "idle": "adaptive"). After a pass that did
+ * nothing, dpx_net_idle_due() tells whether the worker has been idle for
+ * idle_spin_us; if so the caller may sleep with dpx_net_sleep(), which
+ * returns when a packet reaches one of the worker's queues, a peer hands it
+ * packets, or max_us passed (the caller's next timer). Ports that offer
+ * something to wait on (TAP Rx interrupts, AF_XDP sockets) are slept on;
+ * otherwise the worker naps in growing steps and polls.
+ */
+bool dpx_net_idle_due(const struct dpx_worker *w);
+void dpx_net_sleep(struct dpx_worker *w, uint64_t max_us);
 
 /* Sends a gratuitous ARP for every address of every port. */
 void dpx_net_announce(struct dpx_worker *w);
@@ -159,7 +227,8 @@ struct rte_mempool *dpx_net_pool(const struct dpx_worker *w);
 const struct dpx_port_stats *dpx_net_worker_stats(const struct dpx_worker *w,
 						  unsigned int port);
 
-/* Process one received frame on port p (RX path entry; also for tests). */
+/* Processes one received frame on port p at once, L4 handler included
+ * (tests and fuzzing; the worker loop goes by batches). */
 void dpx_net_input(struct dpx_worker *w, unsigned int port,
 		   struct rte_mbuf *m);
 
@@ -169,7 +238,8 @@ void dpx_net_flush(struct dpx_worker *w);
 /*
  * Upper-layer hook: called with m's data pointing at the L4 header,
  * m->l3_len set and the IPv4 header still in front of it.
- * The handler owns m.
+ * The handler owns m. The packets of a pass reach their handlers after
+ * the whole batch went through IPv4, in arrival order.
  */
 typedef void (*dpx_l4_handler_t)(struct dpx_worker *w, unsigned int port,
 				 struct rte_mbuf *m);
@@ -185,6 +255,10 @@ void dpx_net_set_l4_handler(struct dpx_worker *w, uint8_t proto,
  */
 int dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m,
 		    uint32_t src, uint32_t dst, uint8_t proto);
+
+/* The 16-bit one's complement sum of buf, not inverted: what
+ * rte_raw_cksum() returns, several times faster (8 bytes per step). */
+uint16_t dpx_cksum(const void *buf, size_t len);
 
 /* An IPv4 TCP or UDP flow as this host sees it, in host byte order. */
 struct dpx_flow4 {

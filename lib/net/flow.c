@@ -164,6 +164,7 @@ net_flow_handoff(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 		return true;
 	}
 	nw->stats[port].dispatched_out++;
+	net_kick(net, owner);
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include <rte_byteorder.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "net_priv.h"
 
@@ -165,16 +166,42 @@ ipv4_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 void
 ipv4_deliver(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 {
+	struct dpx_net_worker *nw = w->net;
 	const struct rte_ipv4_hdr *ip =
 		rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	dpx_l4_handler_t fn = w->net->l4[ip->next_proto_id];
+	dpx_l4_handler_t fn = nw->l4[ip->next_proto_id];
+	struct dpx_l4_pending *e;
 
 	if (fn == NULL) {
-		net_drop(w->net, port, m, DPX_DROP_IP_PROTO);
+		net_drop(nw, port, m, DPX_DROP_IP_PROTO);
 		return;
 	}
 	rte_pktmbuf_adj(m, m->l3_len);
-	fn(w, port, m);
+	/* The handlers run after the whole batch went through IPv4: one
+	 * stage change per pass, and TCP sees its segments together. */
+	if (nw->l4_count == RTE_DIM(nw->l4_batch))
+		net_l4_flush(w);
+	m->port = (uint16_t)port;
+	e = &nw->l4_batch[nw->l4_count++];
+	e->fn = fn;
+	e->m = m;
+}
+
+void
+net_l4_flush(struct dpx_worker *w)
+{
+	struct dpx_net_worker *nw = w->net;
+	unsigned int n = nw->l4_count;
+
+	/* Handlers may send, never receive: the batch cannot grow here. */
+	nw->l4_count = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct dpx_l4_pending *e = &nw->l4_batch[i];
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(e[1].m, void *));
+		e->fn(w, e->m->port, e->m);
+	}
 }
 
 static void

@@ -75,6 +75,15 @@ struct dpx_fault_state {
 	uint32_t delay_count;
 };
 
+/* Packets of one pass waiting for their L4 handler (see ipv4_deliver). */
+#define DPX_L4_BATCH (DPX_MAX_PORTS * (2 * DPX_RX_BURST + 1) + \
+		      DPX_HANDOFF_BURST)
+
+struct dpx_l4_pending {
+	dpx_l4_handler_t fn;
+	struct rte_mbuf *m;         /* m->port: the port index */
+};
+
 struct dpx_tx_buffer {
 	uint16_t count;
 	struct rte_mbuf *pkts[DPX_TX_BUF];
@@ -93,6 +102,9 @@ struct dpx_net_worker {
 	struct dpx_port_stats stats[DPX_MAX_PORTS];
 	struct dpx_fault_state *fault_rx[DPX_MAX_PORTS]; /* NULL: no faults */
 	struct dpx_fault_state *fault_tx[DPX_MAX_PORTS];
+	unsigned int l4_count;
+	struct dpx_l4_pending l4_batch[DPX_L4_BATCH];
+	struct net_idle *idle;       /* adaptive idle; NULL: poll */
 };
 
 static inline void
@@ -146,10 +158,13 @@ int ipv4_route(const struct dpx_net *net, uint32_t dst, unsigned int *port,
 void ipv4_xmit(struct dpx_worker *w, struct rte_mbuf *m, unsigned int port,
 	       uint32_t nexthop);
 
-/* Hands m (data at its IPv4 header, l3_len set) to the L4 handler of its
- * protocol, or drops it when there is none. */
+/* Queues m (data at its IPv4 header, l3_len set) for the L4 handler of
+ * its protocol, or drops it when there is none; net_l4_flush() runs the
+ * handlers. */
 void ipv4_deliver(struct dpx_worker *w, unsigned int port,
 		  struct rte_mbuf *m);
+/* Hands the queued L4 packets to their handlers, in arrival order. */
+void net_l4_flush(struct dpx_worker *w);
 
 /* flow.c */
 extern uint8_t net_rss_key[DPX_RSS_KEY_LEN];
@@ -165,11 +180,24 @@ uint32_t net_flow_hash(const struct dpx_flow4 *f);
  * ring, false when w owns it. */
 bool net_flow_handoff(struct dpx_worker *w, unsigned int port,
 		      struct rte_mbuf *m);
-/* Delivers up to DPX_HANDOFF_BURST mbufs from w's handoff ring to their L4
- * handlers; returns how many. */
+/* Queues up to DPX_HANDOFF_BURST mbufs from w's handoff ring for their
+ * L4 handlers; returns how many. */
 unsigned int net_handoff_drain(struct dpx_worker *w);
 /* Frees whatever is left in a handoff ring (shutdown). */
 void net_handoff_purge(struct rte_ring *r);
+
+/* idle.c */
+struct net_idle;
+int net_idle_init(struct dpx_worker *w);
+void net_idle_fini(struct dpx_worker *w);
+/* A busy pass: naps start small again. */
+void net_idle_busy(struct dpx_worker *w);
+/* After giving worker `to` work through one of its rings: wakes it if it
+ * sleeps. */
+void net_kick(const struct dpx_net *net, unsigned int to);
+/* AF_XDP sockets of this process (at most max fds into out); for port.c to
+ * tell which socket the PMD opened for a queue. Returns how many. */
+unsigned int net_xdp_sockets(int *out, unsigned int max);
 
 /* icmp.c */
 void icmp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);

@@ -132,6 +132,30 @@ port_conf_build(struct dpx_net *net, struct dpx_port *p,
 	p->rx_offloads = info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	conf->txmode.offloads = p->tx_offloads;
 	conf->rxmode.offloads = p->rx_offloads;
+	/* An idle worker sleeps on Rx interrupts where the PMD has them
+	 * without hardware set-up (TAP: the queue's fd). */
+	p->rx_intr = net->cfg->idle == DPX_IDLE_ADAPTIVE &&
+		     strcmp(info->driver_name, "net_tap") == 0;
+	conf->intr_conf.rxq = p->rx_intr;
+}
+
+/* The AF_XDP socket the PMD opened while setting up an Rx queue: the one
+ * in the process's sockets now that was not there before. */
+static int
+xdp_new_socket(const int *before, unsigned int n_before)
+{
+	int now[2 * DPX_MAX_PORTS * DPX_MAX_WORKERS];
+	unsigned int n = net_xdp_sockets(now, RTE_DIM(now));
+
+	for (unsigned int i = 0; i < n; i++) {
+		bool old = false;
+
+		for (unsigned int j = 0; j < n_before && !old; j++)
+			old = now[i] == before[j];
+		if (!old)
+			return now[i];
+	}
+	return -1;
 }
 
 static int
@@ -157,16 +181,27 @@ port_check_caps(const struct dpx_net *net, const struct dpx_port *p,
 }
 
 static int
-port_queues_setup(struct dpx_net *net, struct dpx_port *p)
+port_queues_setup(struct dpx_net *net, struct dpx_port *p,
+		  const struct rte_eth_dev_info *info)
 {
 	uint16_t nb_rxd = p->conf->rx_desc, nb_txd = p->conf->tx_desc;
 	int rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	bool xdp = strcmp(info->driver_name, "net_af_xdp") == 0 &&
+		   net->cfg->idle == DPX_IDLE_ADAPTIVE;
+	int before[2 * DPX_MAX_PORTS * DPX_MAX_WORKERS];
 
+	for (uint16_t q = 0; q < DPX_MAX_WORKERS; q++)
+		p->xdp_fd[q] = -1;
 	for (uint16_t q = 0; rc == 0 && q < net->n_workers; q++) {
 		int s = net->worker_socket[q];
+		unsigned int n_before = xdp ? net_xdp_sockets(before,
+						RTE_DIM(before)) : 0;
 
 		rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, s, NULL,
 					    net->pools[s]);
+		/* The queue's socket is what its idle worker sleeps on. */
+		if (rc == 0 && xdp)
+			p->xdp_fd[q] = xdp_new_socket(before, n_before);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, s,
 						    NULL);
@@ -307,7 +342,7 @@ port_start(struct dpx_net *net, struct dpx_port *p)
 			rte_strerror(-rc));
 		return rc;
 	}
-	rc = port_queues_setup(net, p);
+	rc = port_queues_setup(net, p, &info);
 	if (rc == 0)
 		rc = rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rc == 0)

@@ -6,8 +6,18 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "net_priv.h"
+
+const char *const dpx_stage_names[DPX_STAGE_MAX] = {
+	[DPX_STAGE_RX] = "rx",
+	[DPX_STAGE_NET] = "net",
+	[DPX_STAGE_TCP] = "tcp",
+	[DPX_STAGE_APP] = "app",
+	[DPX_STAGE_TIMERS] = "timers",
+	[DPX_STAGE_TX] = "tx",
+};
 
 const char *const dpx_drop_names[DPX_DROP_MAX] = {
 	[DPX_DROP_ETH_TRUNCATED] = "eth_truncated",
@@ -75,9 +85,13 @@ dpx_net_worker_init(struct dpx_worker *w, struct dpx_net *net)
 	nw->handoff = net->handoff[w->index];
 	nw->tsc_hz = rte_get_tsc_hz();
 	nw->next_timer = rte_get_tsc_cycles();
+	memset(&w->rt, 0, sizeof(w->rt));
+	w->rt.mark = nw->next_timer;
 	rc = arp_table_init(&nw->arp, &w->cfg->arp, socket);
 	if (rc == 0)
 		rc = worker_fault_init(nw, w, socket);
+	if (rc == 0)
+		rc = net_idle_init(w);
 	if (rc != 0)
 		dpx_net_worker_fini(w);
 	return rc;
@@ -90,6 +104,9 @@ dpx_net_worker_fini(struct dpx_worker *w)
 
 	if (nw == NULL)
 		return;
+	for (unsigned int i = 0; i < nw->l4_count; i++)
+		rte_pktmbuf_free(nw->l4_batch[i].m);
+	nw->l4_count = 0;
 	for (unsigned int p = 0; p < DPX_MAX_PORTS; p++) {
 		rte_pktmbuf_free_bulk(nw->tx[p].pkts, nw->tx[p].count);
 		nw->tx[p].count = 0;
@@ -97,6 +114,7 @@ dpx_net_worker_fini(struct dpx_worker *w)
 		fault_state_free(nw->fault_tx[p]);
 	}
 	arp_table_fini(&nw->arp);
+	net_idle_fini(w);
 	rte_free(nw);
 	w->net = NULL;
 }
@@ -188,10 +206,48 @@ tx_flush_port(struct dpx_worker *w, unsigned int port, uint64_t now)
 void
 dpx_net_flush(struct dpx_worker *w)
 {
-	uint64_t now = rte_get_tsc_cycles();
+	struct dpx_net_worker *nw = w->net;
+	unsigned int n_ports = nw->net->n_ports;
+	bool work = false;
 
-	for (unsigned int p = 0; p < w->net->net->n_ports; p++)
-		tx_flush_port(w, p, now);
+	/* Fault injection holds packets back: its queues count as work. */
+	for (unsigned int p = 0; p < n_ports && !work; p++)
+		work = nw->tx[p].count || nw->fault_tx[p] != NULL;
+	if (!work)
+		return;
+	dpx_stage_enter(w, DPX_STAGE_TX);
+	for (unsigned int p = 0; p < n_ports; p++)
+		tx_flush_port(w, p, dpx_worker_tsc(w));
+}
+
+void
+dpx_net_loop_begin(struct dpx_worker *w)
+{
+	w->rt.mark = rte_rdtsc();
+	w->rt.last_busy = w->rt.mark;
+	w->rt.stage = DPX_STAGE_RX;
+}
+
+bool
+dpx_net_pass_end(struct dpx_worker *w)
+{
+	struct dpx_runtime *rt = &w->rt;
+	uint64_t now = rte_rdtsc();
+	bool busy = rt->busy;
+
+	if (busy) {
+		rt->cycles[rt->stage] += now - rt->mark;
+		rt->busy_loops++;
+		rt->last_busy = now;
+		net_idle_busy(w);
+	} else {
+		rt->idle_cycles += now - rt->mark;
+	}
+	rt->loops++;
+	rt->mark = now;
+	rt->stage = DPX_STAGE_RX;
+	rt->busy = false;
+	return busy;
 }
 
 void
@@ -200,12 +256,13 @@ net_tx_enqueue(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 	struct dpx_tx_buffer *b = &w->net->tx[port];
 
 	if (b->count == DPX_TX_BUF)
-		tx_flush_port(w, port, rte_get_tsc_cycles());
+		tx_flush_port(w, port, dpx_worker_tsc(w));
 	b->pkts[b->count++] = m;
 }
 
-void
-dpx_net_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
+/* Ethernet: one frame of the batch; L4 packets wait in nw->l4. */
+static void
+net_frame_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 {
 	struct dpx_net_worker *nw = w->net;
 	const struct dpx_port *p = net_port(w, port);
@@ -237,36 +294,42 @@ dpx_net_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 	}
 }
 
-static void
-input_burst(struct dpx_worker *w, unsigned int port, struct rte_mbuf **pkts,
-	    unsigned int n)
+void
+dpx_net_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		dpx_net_input(w, port, pkts[i]);
-	}
+	net_frame_input(w, port, m);
+	net_l4_flush(w);
 }
 
+/* The room a port's burst may need in the pass's array: the burst, plus
+ * what fault injection duplicates and releases. */
+#define RX_PORT_ROOM (2 * DPX_RX_BURST + 1)
+
+/* One RX burst of port into out[] (room: RX_PORT_ROOM), each mbuf tagged
+ * with the port index; returns how many. */
 static unsigned int
-rx_port(struct dpx_worker *w, unsigned int port, uint64_t now)
+rx_port(struct dpx_worker *w, unsigned int port, uint64_t now,
+	struct rte_mbuf **out)
 {
 	struct dpx_net_worker *nw = w->net;
-	struct rte_mbuf *pkts[DPX_RX_BURST];
-	struct rte_mbuf *out[2 * DPX_RX_BURST + 1];
 	struct dpx_fault_state *fs = nw->fault_rx[port];
-	unsigned int n, n_out;
+	struct rte_mbuf *pkts[DPX_RX_BURST];
+	unsigned int n;
 
-	n = rte_eth_rx_burst(net_port(w, port)->port_id, w->index, pkts,
-			     DPX_RX_BURST);
 	if (fs == NULL) {
-		input_burst(w, port, pkts, n);
-		return n;
+		n = rte_eth_rx_burst(net_port(w, port)->port_id, w->index,
+				     out, DPX_RX_BURST);
+	} else {
+		n = rte_eth_rx_burst(net_port(w, port)->port_id, w->index,
+				     pkts, DPX_RX_BURST);
+		n = fault_apply(fs, nw->pool, &nw->stats[port], now, pkts, n,
+				out, RX_PORT_ROOM);
+		n += fault_release(fs, now, out + n, RX_PORT_ROOM - n);
 	}
-	n_out = fault_apply(fs, nw->pool, &nw->stats[port], now, pkts, n, out,
-			    RTE_DIM(out));
-	n_out += fault_release(fs, now, out + n_out, RTE_DIM(out) - n_out);
-	input_burst(w, port, out, n_out);
+	if (n > 0)
+		w->rt.rx_bursts++;
+	for (unsigned int i = 0; i < n; i++)
+		out[i]->port = (uint16_t)port;
 	return n;
 }
 
@@ -274,19 +337,41 @@ unsigned int
 dpx_net_worker_poll(struct dpx_worker *w)
 {
 	struct dpx_net_worker *nw = w->net;
-	uint64_t now = rte_get_tsc_cycles();
-	unsigned int total = 0;
+	uint64_t now = dpx_worker_tsc(w);
+	struct rte_mbuf *pkts[DPX_MAX_PORTS * RX_PORT_ROOM];
+	unsigned int n = 0, handed;
 
-	arp_inbox_drain(w);
-	/* Before new RX: these packets have already waited on a peer. */
-	total += net_handoff_drain(w);
 	for (unsigned int p = 0; p < nw->net->n_ports; p++)
-		total += rx_port(w, p, now);
+		n += rx_port(w, p, now, pkts + n);
+	handed = nw->handoff ? rte_ring_count(nw->handoff) : 0;
+	if (n + handed > 0) {
+		dpx_stage_enter(w, DPX_STAGE_NET);
+		w->rt.rx_packets += n;
+		/* Before new RX: these packets have already waited on a
+		 * peer. */
+		handed = net_handoff_drain(w);
+		w->rt.rx_packets += handed;
+		for (unsigned int i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1],
+							       void *));
+			net_frame_input(w, pkts[i]->port, pkts[i]);
+		}
+	}
+	if (nw->inbox != NULL && rte_ring_count(nw->inbox) > 0) {
+		dpx_stage_enter(w, DPX_STAGE_NET);
+		arp_inbox_drain(w);
+	}
+	if (nw->l4_count > 0) {
+		dpx_stage_enter(w, DPX_STAGE_TCP);
+		net_l4_flush(w);
+	}
 	if (now >= nw->next_timer) {
+		dpx_stage_enter(w, DPX_STAGE_TIMERS);
 		arp_timer(w, now);
 		nw->next_timer = now + nw->tsc_hz / 1000 * DPX_TIMER_PERIOD_MS;
 	}
-	return total;
+	return n + handed;
 }
 
 void

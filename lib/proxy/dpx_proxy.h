@@ -81,6 +81,10 @@ int dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh);
 void dpx_proxy_worker_quiescent(struct dpx_worker *w);
 /* The worker left its loop: the control plane no longer waits for it. */
 void dpx_proxy_worker_stop(struct dpx_worker *w);
+/* Around an idle sleep: the control plane does not wait for a sleeper
+ * (it holds no snapshot while asleep). */
+void dpx_proxy_worker_offline(struct dpx_worker *w);
+void dpx_proxy_worker_online(struct dpx_worker *w);
 void dpx_proxy_worker_fini(struct dpx_worker *w);
 
 const struct dpx_proxy_stats *dpx_proxy_worker_stats(const struct dpx_worker *w);

@@ -437,6 +437,21 @@ dpx_proxy_worker_stop(struct dpx_worker *w)
 		rte_rcu_qsbr_thread_offline(pw->sh->qsbr, w->index);
 }
 
+void
+dpx_proxy_worker_offline(struct dpx_worker *w)
+{
+	dpx_proxy_worker_stop(w);
+}
+
+void
+dpx_proxy_worker_online(struct dpx_worker *w)
+{
+	struct dpx_proxy_worker *pw = w->proxy;
+
+	if (pw != NULL)
+		rte_rcu_qsbr_thread_online(pw->sh->qsbr, w->index);
+}
+
 /* After dpx_tcp_worker_fini(): every connection has reported closed, so
  * the sessions are back in their pools. */
 void

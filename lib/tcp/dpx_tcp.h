@@ -14,8 +14,8 @@
  *    reports it established, cb->closed with -ECONNREFUSED or -ETIMEDOUT
  *    that it failed. Its local port is chosen so that the replies hash to
  *    this worker (see dpx_net_pick_local_port()).
- *  - Received in-order data arrives as an mbuf chain in cb->data; the
- *    callee owns the chain. Those bytes count against the receive window
+ *  - Received in-order data arrives as an mbuf chain in cb->data (what
+ *    came in during one pass, chained); the callee owns the chain. Those bytes count against the receive window
  *    until the application calls dpx_tcp_recv_done(), so an application
  *    that cannot forward data yet simply holds it and the peer is slowed
  *    down by the window: flow control end to end, no copy.
@@ -28,6 +28,14 @@
  *    RST. cb->closed is the last callback for a connection: after it the
  *    struct dpx_tcb is gone. err is 0 for an orderly close, else
  *    -ECONNRESET, -ETIMEDOUT or -ECONNABORTED.
+ *
+ * When things happen, per pass of the worker loop (see dpx_net.h):
+ * segments are processed as they arrive, but the application hears of
+ * them in dpx_tcp_deliver() (accepted, data, sendable, peer_closed, in
+ * that order per connection; closed and timer events come when they
+ * happen), and what it sends or closes goes out in dpx_tcp_output(),
+ * together with the ACKs that are due. So an answer leaves with the ACK
+ * of the request it answers, and many segments of a burst cost one ACK.
  */
 #ifndef DPX_TCP_H
 #define DPX_TCP_H
@@ -86,8 +94,13 @@ struct dpx_tcp_stats {
 
 int dpx_tcp_worker_init(struct dpx_worker *w);
 void dpx_tcp_worker_fini(struct dpx_worker *w);
-/* Runs due TCP timers; called once per worker loop iteration. */
+/* The worker loop's TCP steps, each once per pass, in this order after
+ * dpx_net_worker_poll(): deliver events and data to the application;
+ * run due timers (TCP's and those upper layers arm on the wheel); send
+ * what is queued and the ACKs that are due. */
+void dpx_tcp_deliver(struct dpx_worker *w);
 void dpx_tcp_worker_poll(struct dpx_worker *w);
+void dpx_tcp_output(struct dpx_worker *w);
 const struct dpx_tcp_stats *dpx_tcp_worker_stats(const struct dpx_worker *w);
 
 /* addr 0: every local address. Returns 0 or -errno. */
@@ -128,5 +141,8 @@ struct dpx_timer_wheel;
 struct dpx_timer_wheel *dpx_tcp_wheel(struct dpx_worker *w);
 /* The wheel's current time in milliseconds. */
 uint64_t dpx_tcp_now_ms(const struct dpx_worker *w);
+/* How long an idle worker may sleep before a timer is due, in µs
+ * (0: one is due; UINT64_MAX: none is armed). */
+uint64_t dpx_tcp_timer_slack_us(const struct dpx_worker *w);
 
 #endif /* DPX_TCP_H */

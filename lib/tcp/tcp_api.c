@@ -11,6 +11,7 @@
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_random.h>
 
 #include "tcp_priv.h"
@@ -158,7 +159,7 @@ tcp_queue(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m,
 		return -EAGAIN;
 	sndq_append(c, m);
 	c->more = more;
-	tcp_output(w, c);
+	tcp_want_output(tcp_w(w), c);
 	return 0;
 }
 
@@ -189,8 +190,10 @@ dpx_tcp_recv_done(struct dpx_worker *w, struct dpx_tcb *c, uint32_t n)
 	now_adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	open = tcp_rcv_window(c);
 	if (now_adv <= c->rcvbuf / 8 && open >= 2 * now_adv &&
-	    open - now_adv >= c->mss)
-		tcp_send_ack(w, c);
+	    open - now_adv >= c->mss) {
+		c->ack_now = true;
+		tcp_want_output(tcp_w(w), c);
+	}
 }
 
 void
@@ -205,7 +208,7 @@ dpx_tcp_close(struct dpx_worker *w, struct dpx_tcb *c)
 	else
 		return;
 	c->fin_queued = true;
-	tcp_output(w, c);
+	tcp_want_output(tcp_w(w), c);
 }
 
 void
@@ -270,6 +273,22 @@ dpx_tcp_now_ms(const struct dpx_worker *w)
 	return w->tcp->now;
 }
 
+uint64_t
+dpx_tcp_timer_slack_us(const struct dpx_worker *w)
+{
+	const struct dpx_tcp_worker *tw = w->tcp;
+	uint64_t next = dpx_timer_next_expiry(&tw->wheel);
+	uint64_t tsc = rte_rdtsc();
+
+	if (next == UINT64_MAX)
+		return UINT64_MAX;
+	/* The wheel's clock moves once per pass; count from the TSC. */
+	if (next * tw->tsc_per_tick <= tsc)
+		return 0;
+	return (next * tw->tsc_per_tick - tsc) * 1000 * TCP_TICK_MS /
+	       tw->tsc_per_tick;
+}
+
 const struct dpx_tcp_stats *
 dpx_tcp_worker_stats(const struct dpx_worker *w)
 {
@@ -277,18 +296,124 @@ dpx_tcp_worker_stats(const struct dpx_worker *w)
 }
 
 static uint64_t
-tcp_ticks(const struct dpx_tcp_worker *tw)
+tcp_ticks(const struct dpx_tcp_worker *tw, uint64_t tsc)
 {
-	return rte_get_tsc_cycles() / tw->tsc_per_tick;
+	return tsc / tw->tsc_per_tick;
 }
 
 void
 dpx_tcp_worker_poll(struct dpx_worker *w)
 {
 	struct dpx_tcp_worker *tw = tcp_w(w);
+	uint64_t tsc = dpx_worker_tsc(w);
 
-	tw->now = tcp_ticks(tw);
+	/* Most passes fall within the current tick: one compare. */
+	if (tsc < tw->next_tick_tsc)
+		return;
+	tw->now = tcp_ticks(tw, tsc);
+	tw->next_tick_tsc = (tw->now + 1) * tw->tsc_per_tick;
+	if (dpx_timer_next_expiry(&tw->wheel) > tw->now) {
+		/* Nothing fires: the clock still moves (what is armed from
+		 * now on is relative to it). */
+		dpx_timer_advance(&tw->wheel, tw->now);
+		return;
+	}
+	dpx_stage_enter(w, DPX_STAGE_TIMERS);
 	dpx_timer_advance(&tw->wheel, tw->now);
+}
+
+/* Hands c's pending events to the application, in the order they would
+ * have happened: connected, data, send space, the peer's FIN. Stops when
+ * the application aborts the connection on the way. */
+void
+tcp_deliver_one(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	const struct dpx_tcp_callbacks *cb = c->cb;
+	uint8_t ev = c->events;
+	struct rte_mbuf *m = c->rx_head;
+
+	if (c->on_deliver) {
+		TAILQ_REMOVE(&tw->deliver_q, c, deliver_link);
+		c->on_deliver = false;
+	}
+	c->events = 0;
+	c->rx_head = c->rx_tail = NULL;
+	if (cb == NULL) {               /* never: events need an open */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (ev & TCP_EV_ACCEPTED) {
+		c->accepted = true;
+		if (cb->accepted)
+			cb->accepted(w, c, c->listener ? c->listener->arg :
+					   c->open_arg);
+	}
+	if (m != NULL) {
+		if (c->state == TCP_CLOSED)
+			rte_pktmbuf_free(m);
+		else
+			cb->data(w, c, m);
+	}
+	if ((ev & TCP_EV_SENDABLE) && c->state != TCP_CLOSED && cb->sendable)
+		cb->sendable(w, c);
+	if ((ev & TCP_EV_PEER_CLOSED) && c->state != TCP_CLOSED &&
+	    cb->peer_closed)
+		cb->peer_closed(w, c);
+}
+
+void
+dpx_tcp_deliver(struct dpx_worker *w)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	struct dpx_tcb *c;
+
+	if (TAILQ_EMPTY(&tw->deliver_q))
+		return;
+	dpx_stage_enter(w, DPX_STAGE_APP);
+	while ((c = TAILQ_FIRST(&tw->deliver_q)) != NULL) {
+		struct dpx_tcb *next = TAILQ_NEXT(c, deliver_link);
+
+		/* The application state comes next: start loading it. */
+		if (next != NULL)
+			rte_prefetch0(next->user);
+		tcp_deliver_one(w, c);
+	}
+}
+
+/* Sends what c has to send; an ACK that is due rides on data, or goes
+ * alone, or waits for the delayed-ACK timer. */
+static void
+tcp_output_one(struct dpx_worker *w, struct dpx_tcb *c)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	uint64_t segs_before = tw->stats.segs_out;
+	bool ack_now = c->ack_now;
+
+	c->ack_now = false;
+	if (c->state < TCP_ESTABLISHED || c->state == TCP_TIME_WAIT)
+		return;
+	tcp_output(w, c);
+	if (ack_now && tw->stats.segs_out == segs_before)
+		tcp_send_ack(w, c);
+	else if (c->last_ack_sent != c->rcv_nxt)
+		tcp_arm_delack(w, c);
+}
+
+void
+dpx_tcp_output(struct dpx_worker *w)
+{
+	struct dpx_tcp_worker *tw = tcp_w(w);
+	struct dpx_tcb *c;
+
+	if (TAILQ_EMPTY(&tw->output_q))
+		return;
+	dpx_stage_enter(w, DPX_STAGE_TCP);
+	while ((c = TAILQ_FIRST(&tw->output_q)) != NULL) {
+		TAILQ_REMOVE(&tw->output_q, c, output_link);
+		c->on_output = false;
+		tcp_output_one(w, c);
+	}
 }
 
 static int
@@ -338,11 +463,14 @@ dpx_tcp_worker_init(struct dpx_worker *w)
 	tw->tsc_per_tick = RTE_MAX(rte_get_tsc_hz() / 1000 * TCP_TICK_MS, 1ul);
 	tw->next_port = TCP_EPHEMERAL_LO +
 			(uint16_t)(rte_rand() % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO));
-	tw->now = tcp_ticks(tw);
+	tw->now = tcp_ticks(tw, rte_get_tsc_cycles());
+	tw->next_tick_tsc = (tw->now + 1) * tw->tsc_per_tick;
 	tw->ts_offset = (uint32_t)rte_rand();
 	for (unsigned int i = 0; i < RTE_DIM(tw->isn_secret); i++)
 		tw->isn_secret[i] = (uint32_t)rte_rand();
 	TAILQ_INIT(&tw->time_wait);
+	TAILQ_INIT(&tw->deliver_q);
+	TAILQ_INIT(&tw->output_q);
 	if (dpx_timer_wheel_init(&tw->wheel, tw->now) != 0 ||
 	    tcp_tables_create(w, tw, socket) != 0) {
 		dpx_tcp_worker_fini(w);

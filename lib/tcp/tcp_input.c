@@ -34,8 +34,8 @@ tcp_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 		return true;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;
-	if (rte_raw_cksum_mbuf(m, 0, m->pkt_len, &data) != 0)
-		return false;
+	/* tcp_parse() made the segment one mbuf. */
+	data = dpx_cksum(rte_pktmbuf_mtod(m, const void *), m->data_len);
 	/* rte_ipv4_phdr_cksum folds the pseudo header; add and fold. */
 	sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) + data;
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -363,8 +363,10 @@ tcp_ack_advance(struct dpx_worker *w, struct dpx_tcb *c,
 		dpx_timer_cancel(&tcp_w(w)->wheel, &c->rtx_timer);
 	else
 		tcp_arm_rtx(w, c);
-	if (data)
-		c->notify_sendable = true;
+	if (data) {
+		c->events |= TCP_EV_SENDABLE;
+		tcp_want_deliver(tcp_w(w), c);
+	}
 }
 
 /*
@@ -428,7 +430,6 @@ tcp_established(struct dpx_worker *w, struct dpx_tcb *c,
 {
 	struct tcp_listener *l = c->listener;
 	const struct dpx_tcp_callbacks *cb = l ? l->cb : c->cb;
-	void *arg = l ? l->arg : c->open_arg;
 
 	c->snd_una = seg->ack;
 	c->snd_wnd = seg->wnd << c->snd_wscale;
@@ -448,9 +449,10 @@ tcp_established(struct dpx_worker *w, struct dpx_tcb *c,
 	else
 		tcp_w(w)->stats.connected++;
 	c->cb = cb;
-	c->accepted = true;
-	if (cb->accepted)
-		cb->accepted(w, c, arg);
+	/* Reported with the pass's other events; a passive open counts as
+	 * known to the application (closes are reported) from then on. */
+	c->events |= TCP_EV_ACCEPTED;
+	tcp_want_deliver(tcp_w(w), c);
 }
 
 /* Returns false when the segment must not be processed further. */
@@ -466,7 +468,7 @@ tcp_process_ack(struct dpx_worker *w, struct dpx_tcb *c,
 			return false;
 		}
 		tcp_established(w, c, seg);
-		return c->state != TCP_CLOSED;
+		return true;
 	}
 	if (seq_gt(seg->ack, c->snd_max)) {
 		tcp_send_ack(w, c);             /* acks what we never sent */
@@ -508,6 +510,7 @@ tcp_process_ack(struct dpx_worker *w, struct dpx_tcb *c,
 	return true;
 }
 
+/* In-order data: chained onto what the application gets this pass. */
 static void
 tcp_deliver(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
 {
@@ -516,10 +519,19 @@ tcp_deliver(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
 	c->rcv_nxt += len;
 	c->rcv_held += len;
 	tcp_rcv_space_adjust(tcp_w(w), c);
-	if (c->cb && c->cb->data && !c->peer_fin)
-		c->cb->data(w, c, m);
-	else
+	if (c->cb == NULL || c->cb->data == NULL || c->peer_fin) {
 		rte_pktmbuf_free(m);
+		return;
+	}
+	if (c->rx_head == NULL) {
+		c->rx_head = m;
+	} else {
+		c->rx_tail->next = m;
+		c->rx_head->nb_segs += m->nb_segs;
+		c->rx_head->pkt_len += len;
+	}
+	c->rx_tail = rte_pktmbuf_lastseg(m);
+	tcp_want_deliver(tcp_w(w), c);
 }
 
 static void
@@ -652,8 +664,8 @@ tcp_process_fin(struct dpx_worker *w, struct dpx_tcb *c)
 	case TCP_SYN_RCVD:
 	case TCP_ESTABLISHED:
 		tcb_set_state(w, c, TCP_CLOSE_WAIT);
-		if (c->cb && c->cb->peer_closed)
-			c->cb->peer_closed(w, c);
+		c->events |= TCP_EV_PEER_CLOSED;
+		tcp_want_deliver(tcp_w(w), c);
 		break;
 	case TCP_FIN_WAIT_1:
 		if (c->fin_acked)
@@ -766,7 +778,6 @@ tcp_process(struct dpx_worker *w, struct dpx_tcb *c, struct tcp_seg *seg,
 	    struct rte_mbuf *m)
 {
 	uint32_t fin_seq = seg->seq + seg->len;
-	uint64_t segs_before;
 	bool fin, ack_now;
 
 	c->last_rx = tcp_w(w)->now;
@@ -790,21 +801,11 @@ tcp_process(struct dpx_worker *w, struct dpx_tcb *c, struct tcp_seg *seg,
 			tcp_send_ack(w, c);
 		return;
 	}
-	if (c->notify_sendable) {
-		c->notify_sendable = false;
-		if (c->cb && c->cb->sendable)
-			c->cb->sendable(w, c);
-		if (c->state == TCP_CLOSED)
-			return;
-	}
-	segs_before = tcp_w(w)->stats.segs_out;
+	/* Output waits for the application's turn in this pass: what it
+	 * answers leaves with the ACK, and a burst of segments gets one. */
 	c->more = false;                /* an ACK came: send what we have */
-	tcp_output(w, c);
-	/* Data that went out carried the ACK; otherwise send or delay one. */
-	if (ack_now && tcp_w(w)->stats.segs_out == segs_before)
-		tcp_send_ack(w, c);
-	else if (c->last_ack_sent != c->rcv_nxt)
-		tcp_arm_delack(w, c);
+	c->ack_now |= ack_now;
+	tcp_want_output(tcp_w(w), c);
 }
 
 /* Our SYN is out (RFC 9293 3.10.7.3). */
@@ -838,8 +839,10 @@ tcp_syn_sent(struct dpx_worker *w, struct dpx_tcb *c, const struct tcp_seg *seg)
 		return;
 	}
 	tcp_established(w, c, seg);
-	if (c->state == TCP_ESTABLISHED)
-		tcp_send_ack(w, c);
+	/* The handshake's last ACK rides on the first data when the
+	 * application sends at once (dpx_tcp_output() of this pass). */
+	c->ack_now = true;
+	tcp_want_output(tcp_w(w), c);
 }
 
 /* An ACK for no connection may complete a SYN-cookie handshake. */
@@ -898,7 +901,7 @@ tcp_cookie_open(struct dpx_worker *w, unsigned int port,
 	tcb_set_state(w, c, TCP_SYN_RCVD);
 	first.opts.ts_ecr = 0;          /* encoded, not a time: no RTT */
 	tcp_established(w, c, &first);
-	return c->state == TCP_CLOSED ? NULL : c;
+	return c;
 }
 
 void

@@ -83,8 +83,8 @@ cksum_chain(const struct rte_mbuf *m)
 	uint32_t sum = 0, done = 0;
 
 	for (; m != NULL; m = m->next) {
-		uint16_t part = rte_raw_cksum(rte_pktmbuf_mtod(m, const void *),
-					      m->data_len);
+		uint16_t part = dpx_cksum(rte_pktmbuf_mtod(m, const void *),
+					  m->data_len);
 
 		sum += done & 1 ? rte_bswap16(part) : part;
 		done += m->data_len;

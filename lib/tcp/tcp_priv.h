@@ -72,7 +72,6 @@ struct dpx_tcb {
 	bool ts_ok, sack_ok, ws_ok;
 	bool fin_queued;            /* the application closed: FIN after data */
 	bool fin_acked;
-	bool notify_sendable;       /* send space freed: tell the application */
 	bool peer_fin;
 	bool in_recovery;
 	bool accepted;              /* reported to the application */
@@ -132,7 +131,26 @@ struct dpx_tcb {
 	const struct dpx_tcp_callbacks *cb;
 	void *open_arg;                 /* active opens: cb->accepted's arg */
 	void *user;
+
+	/* Work for later stages of the pass (see dpx_tcp_deliver() and
+	 * dpx_tcp_output()): events and in-order data not yet handed to the
+	 * application, and whether output or an ACK is due. */
+	uint8_t events;                 /* TCP_EV_* */
+	bool ack_now;
+	bool on_deliver, on_output;
+	struct rte_mbuf *rx_head, *rx_tail; /* chained, rx_head->pkt_len */
+	TAILQ_ENTRY(dpx_tcb) deliver_link;
+	TAILQ_ENTRY(dpx_tcb) output_link;
 };
+
+/* Events waiting in dpx_tcb.events, delivered in this order after data. */
+enum {
+	TCP_EV_ACCEPTED = 1 << 0,       /* before the data */
+	TCP_EV_SENDABLE = 1 << 1,
+	TCP_EV_PEER_CLOSED = 1 << 2,
+};
+
+TAILQ_HEAD(tcp_tcb_list, dpx_tcb);
 
 struct dpx_tcp_worker {
 	struct rte_hash *table;       /* tcp_key -> struct dpx_tcb * */
@@ -147,6 +165,9 @@ struct dpx_tcp_worker {
 	unsigned int n_listeners;
 	uint16_t next_port;           /* where the next active open searches */
 	TAILQ_HEAD(, dpx_tcb) time_wait; /* oldest first */
+	struct tcp_tcb_list deliver_q;  /* events for the application */
+	struct tcp_tcb_list output_q;   /* data or ACKs to send */
+	uint64_t next_tick_tsc;         /* when now moves on by a tick */
 	struct dpx_tcp_stats stats;
 	const struct dpx_tcp_conf *conf;
 };
@@ -157,6 +178,26 @@ tcp_w(struct dpx_worker *w)
 	return w->tcp;
 }
 
+/* c has an event or data for the application: dpx_tcp_deliver(). */
+static inline void
+tcp_want_deliver(struct dpx_tcp_worker *tw, struct dpx_tcb *c)
+{
+	if (!c->on_deliver) {
+		c->on_deliver = true;
+		TAILQ_INSERT_TAIL(&tw->deliver_q, c, deliver_link);
+	}
+}
+
+/* c may have data, a FIN or an ACK to send: dpx_tcp_output(). */
+static inline void
+tcp_want_output(struct dpx_tcp_worker *tw, struct dpx_tcb *c)
+{
+	if (!c->on_output) {
+		c->on_output = true;
+		TAILQ_INSERT_TAIL(&tw->output_q, c, output_link);
+	}
+}
+
 /* tcp_table.c */
 struct dpx_tcb *tcb_lookup(struct dpx_tcp_worker *tw, const struct tcp_key *k);
 struct dpx_tcb *tcb_new(struct dpx_worker *w, const struct tcp_key *k,
@@ -164,6 +205,11 @@ struct dpx_tcb *tcb_new(struct dpx_worker *w, const struct tcp_key *k,
 void tcb_free(struct dpx_worker *w, struct dpx_tcb *c);
 /* Ends the connection: tells the application (once) and frees it. */
 void tcb_destroy(struct dpx_worker *w, struct dpx_tcb *c, int err);
+/* Tells the application, once, that c is gone (err 0: in order, after
+ * what is still to be delivered). */
+void tcb_report_closed(struct dpx_worker *w, struct dpx_tcb *c, int err);
+/* Hands c's pending events and data to the application now. */
+void tcp_deliver_one(struct dpx_worker *w, struct dpx_tcb *c);
 void tcb_set_state(struct dpx_worker *w, struct dpx_tcb *c, uint8_t state);
 
 /* tcp_output.c */

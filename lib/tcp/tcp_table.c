@@ -101,17 +101,33 @@ tcb_free(struct dpx_worker *w, struct dpx_tcb *c)
 	tcb_set_state(w, c, TCP_CLOSED);
 	tcp_timers_stop(w, c);
 	rte_hash_del_key(tw->table, &c->key);
+	if (c->on_deliver)
+		TAILQ_REMOVE(&tw->deliver_q, c, deliver_link);
+	if (c->on_output)
+		TAILQ_REMOVE(&tw->output_q, c, output_link);
+	rte_pktmbuf_free(c->rx_head);
 	mbuf_list_free(c->sndq_head);
 	mbuf_list_free(c->ooo_head);
 	rte_mempool_put(tw->tcb_pool, c);
 }
 
 void
-tcb_destroy(struct dpx_worker *w, struct dpx_tcb *c, int err)
+tcb_report_closed(struct dpx_worker *w, struct dpx_tcb *c, int err)
 {
+	/* An orderly end may come in the pass that brought the last data
+	 * (data and FIN together while we are in FIN_WAIT_2): the
+	 * application gets the data before it hears of the close. */
+	if (err == 0 && c->on_deliver)
+		tcp_deliver_one(w, c);
 	if (c->accepted && !c->closing_reported && c->cb && c->cb->closed) {
 		c->closing_reported = true;
 		c->cb->closed(w, c, err);
 	}
+}
+
+void
+tcb_destroy(struct dpx_worker *w, struct dpx_tcb *c, int err)
+{
+	tcb_report_closed(w, c, err);
 	tcb_free(w, c);
 }

@@ -254,10 +254,7 @@ tcp_enter_time_wait(struct dpx_worker *w, struct dpx_tcb *c)
 
 	struct dpx_tcb *oldest;
 
-	if (c->accepted && !c->closing_reported && c->cb && c->cb->closed) {
-		c->closing_reported = true;
-		c->cb->closed(w, c, 0);
-	}
+	tcb_report_closed(w, c, 0);
 	if (tw->conf->time_wait_ms == 0 || tw->conf->max_time_wait == 0) {
 		tcb_free(w, c);
 		return;
