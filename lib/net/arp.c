@@ -38,6 +38,7 @@ arp_table_init(struct dpx_arp_table *t, const struct dpx_arp_conf *c,
 	       int socket)
 {
 	memset(t, 0, sizeof(*t));
+	t->gen = 1;     /* a zeroed struct dpx_net_path is never current */
 	t->max = c->max_entries;
 	t->mask = t->max - 1;
 	t->max_pending = c->max_pending;
@@ -129,6 +130,7 @@ arp_delete(struct dpx_net_worker *nw, struct dpx_arp_entry *e)
 		net_drop(nw, e->port, pending[i], DPX_DROP_ARP_UNRESOLVED);
 	e->state = DPX_ARP_FREE;
 	e->n_pending = 0;
+	t->gen++;
 	e->next = t->free_head;
 	t->free_head = idx;
 	t->count--;
@@ -177,6 +179,8 @@ arp_learn(struct dpx_worker *w, unsigned int port, uint32_t ip,
 		return false;
 	news = e->state != DPX_ARP_REACHABLE || e->port != port ||
 	       !rte_is_same_ether_addr(&e->mac, mac);
+	if (news)
+		nw->arp.gen++;
 	rte_ether_addr_copy(mac, &e->mac);
 	e->port = port;
 	e->state = DPX_ARP_REACHABLE;
@@ -287,6 +291,18 @@ arp_ask(struct dpx_worker *w, struct dpx_arp_entry *e)
 	arp_send_request(w, e->port, arp_source_for(p, e->ip), e->ip);
 	e->deadline = rte_get_tsc_cycles() +
 		      w->net->tsc_hz / 1000 * w->cfg->arp.retry_ms;
+}
+
+bool
+arp_reachable(struct dpx_net_worker *nw, unsigned int port, uint32_t ip,
+	      struct rte_ether_addr *mac)
+{
+	const struct dpx_arp_entry *e = arp_lookup(&nw->arp, ip);
+
+	if (e == NULL || e->state != DPX_ARP_REACHABLE || e->port != port)
+		return false;
+	rte_ether_addr_copy(&e->mac, mac);
+	return true;
 }
 
 void

@@ -236,13 +236,15 @@ void dpx_net_input(struct dpx_worker *w, unsigned int port,
 void dpx_net_flush(struct dpx_worker *w);
 
 /*
- * Upper-layer hook: called with m's data pointing at the L4 header,
- * m->l3_len set and the IPv4 header still in front of it.
- * The handler owns m. The packets of a pass reach their handlers after
- * the whole batch went through IPv4, in arrival order.
+ * Upper-layer hook: called once per pass with the pass's packets of its
+ * protocol, in arrival order, after the whole batch went through IPv4
+ * (so a handler can look its connections up and prefetch them together).
+ * Each packet's data points at its L4 header, with m->l3_len set, the
+ * IPv4 header still in front of it and m->port the index of the port it
+ * came in on. The handler owns the packets.
  */
-typedef void (*dpx_l4_handler_t)(struct dpx_worker *w, unsigned int port,
-				 struct rte_mbuf *m);
+typedef void (*dpx_l4_handler_t)(struct dpx_worker *w, struct rte_mbuf **pkts,
+				 unsigned int n);
 void dpx_net_set_l4_handler(struct dpx_worker *w, uint8_t proto,
 			    dpx_l4_handler_t fn);
 
@@ -259,6 +261,25 @@ int dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m,
 /* The 16-bit one's complement sum of buf, not inverted: what
  * rte_raw_cksum() returns, several times faster (8 bytes per step). */
 uint16_t dpx_cksum(const void *buf, size_t len);
+
+/*
+ * A connection's way out, filled by the first packet sent on it: the
+ * port, the source address and the next hop's MAC. While the worker's
+ * neighbours do not change (gen), dpx_ipv4_output_path() skips the route
+ * and ARP lookups. Zero it to start; a stale one is refilled on use.
+ */
+struct dpx_net_path {
+	uint32_t gen;
+	uint16_t port;
+	struct rte_ether_addr mac;
+	uint32_t src, dst;          /* what ip_sum was computed for */
+	uint32_t ip_sum;            /* IPv4 header sum but for total_length */
+};
+
+/* dpx_ipv4_output() through path (see above); src must be given. */
+int dpx_ipv4_output_path(struct dpx_worker *w, struct dpx_net_path *path,
+			 struct rte_mbuf *m, uint32_t src, uint32_t dst,
+			 uint8_t proto);
 
 /* An IPv4 TCP or UDP flow as this host sees it, in host byte order. */
 struct dpx_flow4 {

@@ -169,10 +169,9 @@ ipv4_deliver(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 	struct dpx_net_worker *nw = w->net;
 	const struct rte_ipv4_hdr *ip =
 		rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	dpx_l4_handler_t fn = nw->l4[ip->next_proto_id];
-	struct dpx_l4_pending *e;
+	uint8_t proto = ip->next_proto_id;
 
-	if (fn == NULL) {
+	if (nw->l4[proto] == NULL) {
 		net_drop(nw, port, m, DPX_DROP_IP_PROTO);
 		return;
 	}
@@ -182,25 +181,28 @@ ipv4_deliver(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 	if (nw->l4_count == RTE_DIM(nw->l4_batch))
 		net_l4_flush(w);
 	m->port = (uint16_t)port;
-	e = &nw->l4_batch[nw->l4_count++];
-	e->fn = fn;
-	e->m = m;
+	nw->l4_proto[nw->l4_count] = proto;
+	nw->l4_batch[nw->l4_count++] = m;
 }
 
 void
 net_l4_flush(struct dpx_worker *w)
 {
 	struct dpx_net_worker *nw = w->net;
-	unsigned int n = nw->l4_count;
+	unsigned int n = nw->l4_count, i = 0;
 
 	/* Handlers may send, never receive: the batch cannot grow here. */
 	nw->l4_count = 0;
-	for (unsigned int i = 0; i < n; i++) {
-		struct dpx_l4_pending *e = &nw->l4_batch[i];
+	/* Runs of one protocol go to its handler together (all TCP, as a
+	 * rule); order across protocols is kept. */
+	while (i < n) {
+		uint8_t proto = nw->l4_proto[i];
+		unsigned int j = i + 1;
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(e[1].m, void *));
-		e->fn(w, e->m->port, e->m);
+		while (j < n && nw->l4_proto[j] == proto)
+			j++;
+		nw->l4[proto](w, nw->l4_batch + i, j - i);
+		i = j;
 	}
 }
 
@@ -240,6 +242,100 @@ ipv4_xmit(struct dpx_worker *w, struct rte_mbuf *m, unsigned int port,
 	arp_resolve_and_send(w, port, nexthop, m);
 }
 
+/* The one's complement sum of the header ipv4_push() writes, without
+ * its total_length (and with a zero checksum field). */
+static uint32_t
+ipv4_fixed_sum(uint32_t src, uint32_t dst, uint8_t proto)
+{
+	struct rte_ipv4_hdr h = {
+		.version_ihl = RTE_IPV4_VHL_DEF,
+		.fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG),
+		.time_to_live = IPV4_DEFAULT_TTL,
+		.next_proto_id = proto,
+		.src_addr = rte_cpu_to_be_32(src),
+		.dst_addr = rte_cpu_to_be_32(dst),
+	};
+
+	return rte_raw_cksum(&h, sizeof(h));
+}
+
+/* Prepends and fills the IPv4 header of m (payload at its data). */
+static struct rte_ipv4_hdr *
+ipv4_push(struct rte_mbuf *m, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+
+	if (ip == NULL)
+		return NULL;
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(m->pkt_len);
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = IPV4_DEFAULT_TTL;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	return ip;
+}
+
+int
+dpx_ipv4_output_path(struct dpx_worker *w, struct dpx_net_path *path,
+		     struct rte_mbuf *m, uint32_t src, uint32_t dst,
+		     uint8_t proto)
+{
+	struct dpx_net_worker *nw = w->net;
+	const struct dpx_port *p;
+	struct rte_ipv4_hdr *ip;
+	struct rte_ether_hdr *eth;
+	uint32_t nexthop, route_src;
+	unsigned int port;
+
+	if (path->gen != nw->arp.gen || path->src != src || path->dst != dst) {
+		/* Refill: route, and the neighbour's MAC if it is known;
+		 * otherwise the slow path resolves and queues. */
+		if (ipv4_route(nw->net, dst, &port, &nexthop, &route_src) != 0 ||
+		    !arp_reachable(nw, port, nexthop, &path->mac))
+			return dpx_ipv4_output(w, m, src, dst, proto);
+		path->port = (uint16_t)port;
+		path->gen = nw->arp.gen;
+		path->src = src;
+		path->dst = dst;
+		path->ip_sum = ipv4_fixed_sum(src, dst, proto);
+	}
+	p = net_port(w, path->port);
+	if (m->pkt_len + sizeof(*ip) > p->mtu) {
+		net_drop(nw, path->port, m, DPX_DROP_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	ip = ipv4_push(m, src, dst, proto);
+	eth = ip == NULL ? NULL : (struct rte_ether_hdr *)
+	      rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL) {
+		net_drop(nw, path->port, m, DPX_DROP_NO_MBUF);
+		return -ENOBUFS;
+	}
+	m->l3_len = sizeof(*ip);
+	m->l2_len = sizeof(*eth);
+	if (p->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		ip->hdr_checksum = 0;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	} else {
+		/* Only the length changes from packet to packet. */
+		uint32_t sum = path->ip_sum + ip->total_length;
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->hdr_checksum = (uint16_t)~sum;
+	}
+	rte_ether_addr_copy(&path->mac, &eth->dst_addr);
+	rte_ether_addr_copy(&p->mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	net_tx_enqueue(w, path->port, m);
+	return 0;
+}
+
 int
 dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m, uint32_t src,
 		uint32_t dst, uint8_t proto)
@@ -253,20 +349,11 @@ dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m, uint32_t src,
 		net_drop(nw, 0, m, DPX_DROP_NO_ROUTE);
 		return -EHOSTUNREACH;
 	}
-	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+	ip = ipv4_push(m, src ? src : route_src, dst, proto);
 	if (ip == NULL) {
 		net_drop(nw, port, m, DPX_DROP_NO_MBUF);
 		return -ENOBUFS;
 	}
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16(m->pkt_len);
-	ip->packet_id = 0;
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = IPV4_DEFAULT_TTL;
-	ip->next_proto_id = proto;
-	ip->src_addr = rte_cpu_to_be_32(src ? src : route_src);
-	ip->dst_addr = rte_cpu_to_be_32(dst);
 	ipv4_xmit(w, m, port, nexthop);
 	return 0;
 }

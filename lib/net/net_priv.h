@@ -55,6 +55,9 @@ struct dpx_arp_table {
 	uint32_t max;
 	uint32_t max_pending;
 	uint32_t evict_cursor;
+	/* Bumped whenever a neighbour's MAC or port changes or an entry
+	 * goes: a struct dpx_net_path filled at another value is stale. */
+	uint32_t gen;
 	struct rte_mbuf **pending;     /* max * max_pending, by entry index */
 };
 
@@ -79,10 +82,6 @@ struct dpx_fault_state {
 #define DPX_L4_BATCH (DPX_MAX_PORTS * (2 * DPX_RX_BURST + 1) + \
 		      DPX_HANDOFF_BURST)
 
-struct dpx_l4_pending {
-	dpx_l4_handler_t fn;
-	struct rte_mbuf *m;         /* m->port: the port index */
-};
 
 struct dpx_tx_buffer {
 	uint16_t count;
@@ -103,7 +102,8 @@ struct dpx_net_worker {
 	struct dpx_fault_state *fault_rx[DPX_MAX_PORTS]; /* NULL: no faults */
 	struct dpx_fault_state *fault_tx[DPX_MAX_PORTS];
 	unsigned int l4_count;
-	struct dpx_l4_pending l4_batch[DPX_L4_BATCH];
+	uint8_t l4_proto[DPX_L4_BATCH];
+	struct rte_mbuf *l4_batch[DPX_L4_BATCH]; /* m->port: the port index */
 	struct net_idle *idle;       /* adaptive idle; NULL: poll */
 };
 
@@ -139,6 +139,9 @@ int arp_table_init(struct dpx_arp_table *t, const struct dpx_arp_conf *c,
 		   int socket);
 void arp_table_fini(struct dpx_arp_table *t);
 void arp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
+/* The MAC of neighbour ip on port into *mac when it is resolved. */
+bool arp_reachable(struct dpx_net_worker *nw, unsigned int port, uint32_t ip,
+		   struct rte_ether_addr *mac);
 void arp_resolve_and_send(struct dpx_worker *w, unsigned int port,
 			  uint32_t nexthop, struct rte_mbuf *m);
 void arp_timer(struct dpx_worker *w, uint64_t now);

@@ -222,8 +222,10 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 	s->pool = s->route ? (int)s->route->pool : s->ls->pool;
 	if (s->pool < 0)
 		return -404;
-	px_copy_str(s->method, sizeof(s->method), &req->method);
-	px_copy_str(s->path, sizeof(s->path), &req->target);
+	if (s->ls->access_log) {        /* only the log line needs them */
+		px_copy_str(s->method, sizeof(s->method), &req->method);
+		px_copy_str(s->path, sizeof(s->path), &req->target);
+	}
 	s->req_head_method = req->method.len == 4 &&
 			     !memcmp(req->method.p, "HEAD", 4);
 	s->req_idempotent = px_method_idempotent(&req->method);

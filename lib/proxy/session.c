@@ -80,7 +80,8 @@ px_session_arm(struct dpx_worker *w, struct px_session *s, uint32_t ms)
 		dpx_timer_cancel(dpx_tcp_wheel(w), &s->timer);
 		return;
 	}
-	dpx_timer_arm(dpx_tcp_wheel(w), &s->timer, dpx_tcp_now_ms(w) + ms);
+	/* Pushed back on every request: extended in place, not moved. */
+	dpx_timer_extend(dpx_tcp_wheel(w), &s->timer, dpx_tcp_now_ms(w) + ms);
 }
 
 static void

@@ -92,7 +92,9 @@ px_idle_unlink(struct dpx_worker *w, struct px_srv *c)
 	pw->pools[c->pool].n_idle[c->server]--;
 	pw->srv_stats[c->pool][c->server].idle--;
 	c->idle = false;
-	dpx_timer_cancel(dpx_tcp_wheel(w), &c->timer);
+	/* The idle timer stays armed: a connection reused on every request
+	 * would otherwise cancel and re-arm it each time. It fires for
+	 * nothing while the connection is busy. */
 }
 
 static void
@@ -131,6 +133,8 @@ px_idle_expired(struct dpx_timer *t, void *arg)
 	struct dpx_worker *w = c->w;
 
 	(void)t;
+	if (!c->idle)
+		return;         /* in use again since it was armed */
 	px_idle_unlink(w, c);
 	if (c->tcb != NULL)
 		dpx_tcp_close(w, c->tcb);   /* freed by the closed callback */
@@ -216,8 +220,8 @@ px_srv_release(struct dpx_worker *w, struct px_session *s, bool reuse)
 		TAILQ_INSERT_HEAD(&pp->idle[c->server], c, link);
 		pp->n_idle[c->server]++;
 		pw->srv_stats[c->pool][c->server].idle++;
-		dpx_timer_arm(dpx_tcp_wheel(w), &c->timer,
-			      dpx_tcp_now_ms(w) + p->keepalive_idle_ms);
+		dpx_timer_extend(dpx_tcp_wheel(w), &c->timer,
+				 dpx_tcp_now_ms(w) + p->keepalive_idle_ms);
 		px_uncount(w, c);   /* may hand the conn to a queued session */
 		return;
 	}

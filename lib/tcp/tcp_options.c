@@ -163,11 +163,26 @@ parse_area(const uint8_t *p, unsigned len, bool is_syn,
 	return 0;
 }
 
+/* NOP NOP TS(10): almost every segment of an established connection
+ * carries exactly this (RFC 7323 Appendix A layout). */
+static bool
+is_aligned_ts(const uint8_t *p, unsigned len)
+{
+	return len == 12 && p[0] == TCPOPT_NOP && p[1] == TCPOPT_NOP &&
+	       p[2] == TCPOPT_TS && p[3] == TCPOLEN_TS;
+}
+
 int
 dpx_tcp_opts_parse(const uint8_t *p, unsigned len, bool is_syn,
 		   struct dpx_tcp_opts *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (is_aligned_ts(p, len)) {
+		out->present = DPX_TCPOPT_TS;
+		out->ts_val = get_be32(p + 4);
+		out->ts_ecr = get_be32(p + 8);
+		return 0;
+	}
 	if (parse_area(p, len, is_syn, out) != 0) {
 		/* Don't leave half-parsed values for a careless caller. */
 		memset(out, 0, sizeof(*out));
@@ -304,6 +319,19 @@ dpx_tcp_opts_build(const struct dpx_tcp_opts *o, bool is_syn,
 
 	if (!sack_request_valid(o, is_syn))
 		return -1;
+	/* The established-connection case, written in one go (the same
+	 * bytes build_data() writes). */
+	if (!is_syn && o->present == DPX_TCPOPT_TS && cap >= 12) {
+		buf[0] = TCPOPT_NOP;
+		buf[1] = TCPOPT_NOP;
+		buf[2] = TCPOPT_TS;
+		buf[3] = TCPOLEN_TS;
+		for (unsigned i = 0; i < 4; i++) {
+			buf[4 + i] = (uint8_t)(o->ts_val >> (24 - 8 * i));
+			buf[8 + i] = (uint8_t)(o->ts_ecr >> (24 - 8 * i));
+		}
+		return 12;
+	}
 	if (is_syn)
 		build_syn(&w, o);
 	else

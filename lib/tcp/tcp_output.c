@@ -322,7 +322,8 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 		dpx_timer_cancel(&tw->wheel, &c->delack_timer);
 	}
 	tw->stats.segs_out++;
-	return dpx_ipv4_output(w, m, c->key.laddr, c->key.raddr, IPPROTO_TCP);
+	return dpx_ipv4_output_path(w, &c->path, m, c->key.laddr, c->key.raddr,
+				    IPPROTO_TCP);
 }
 
 void

@@ -118,6 +118,7 @@ struct dpx_tcb {
 	bool tlp_armed;             /* rtx_timer is a tail loss probe */
 	bool more;                  /* the application is still writing */
 
+	struct dpx_net_path path;     /* route and next-hop MAC, cached */
 	struct dpx_timer rtx_timer;   /* RTO, SYN-ACK retransmit, persist */
 	struct dpx_timer delack_timer;
 	struct dpx_timer life_timer;  /* TIME_WAIT, keepalive */
@@ -168,6 +169,8 @@ struct dpx_tcp_worker {
 	struct tcp_tcb_list deliver_q;  /* events for the application */
 	struct tcp_tcb_list output_q;   /* data or ACKs to send */
 	uint64_t next_tick_tsc;         /* when now moves on by a tick */
+	uint64_t tcb_frees;             /* TCBs freed: lookups made before
+					 * a free may point to freed memory */
 	struct dpx_tcp_stats stats;
 	const struct dpx_tcp_conf *conf;
 };
@@ -228,7 +231,7 @@ void tcp_rcv_space_adjust(struct dpx_tcp_worker *tw, struct dpx_tcb *c);
 uint32_t tcp_ts_now(const struct dpx_tcp_worker *tw);
 
 /* tcp_input.c */
-void tcp_input(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m);
+void tcp_input(struct dpx_worker *w, struct rte_mbuf **pkts, unsigned int n);
 uint32_t tcp_isn(const struct dpx_tcp_worker *tw, const struct tcp_key *k);
 uint8_t tcp_pick_wscale(uint32_t rcvbuf);
 uint16_t tcp_local_mss(struct dpx_worker *w, unsigned int port);

@@ -109,6 +109,7 @@ tcb_free(struct dpx_worker *w, struct dpx_tcb *c)
 	mbuf_list_free(c->sndq_head);
 	mbuf_list_free(c->ooo_head);
 	rte_mempool_put(tw->tcb_pool, c);
+	tw->tcb_frees++;
 }
 
 void

@@ -209,7 +209,8 @@ tcp_arm_rto(struct dpx_worker *w, struct dpx_tcb *c)
 
 	c->tlp_armed = false;
 	rto = RTE_MIN(rto, (uint64_t)tw->conf->rto_max_ms);
-	dpx_timer_arm(&tw->wheel, &c->rtx_timer, tw->now + rto);
+	/* Pushed back by every ACK while data flows: extend in place. */
+	dpx_timer_extend(&tw->wheel, &c->rtx_timer, tw->now + rto);
 }
 
 /* The retransmission timer: a tail loss probe first when one can help
@@ -234,7 +235,7 @@ tcp_arm_rtx(struct dpx_worker *w, struct dpx_tcb *c)
 		return;
 	}
 	c->tlp_armed = true;
-	dpx_timer_arm(&tw->wheel, &c->rtx_timer, tw->now + pto);
+	dpx_timer_extend(&tw->wheel, &c->rtx_timer, tw->now + pto);
 }
 
 void

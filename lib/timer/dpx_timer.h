@@ -54,7 +54,8 @@ typedef void (*dpx_timer_cb)(struct dpx_timer *t, void *arg);
 struct dpx_timer {
 	struct dpx_timer *next;
 	struct dpx_timer **pprev;   /* NULL while idle: the "pending" flag */
-	uint64_t expire;
+	uint64_t expire;            /* where it sits on the wheel */
+	uint64_t deadline;          /* when it fires (>= expire: extended) */
 	dpx_timer_cb cb;
 	void *arg;
 	uint16_t slot;              /* list the timer is on, when pending */
@@ -84,6 +85,16 @@ void dpx_timer_init(struct dpx_timer *t, dpx_timer_cb cb, void *arg);
 /* Arms, or moves if already pending, the timer to fire at tick expire. */
 void dpx_timer_arm(struct dpx_timer_wheel *w, struct dpx_timer *t,
 		   uint64_t expire);
+
+/*
+ * Like dpx_timer_arm(), but a pending timer moved later is not moved on
+ * the wheel: it keeps its place and, when that comes, moves on to the new
+ * expire without calling back. For timers pushed back on every event (a
+ * session's idle timeout, a retransmission timer while ACKs flow), O(1)
+ * stores instead of list surgery; it never fires later or earlier.
+ */
+void dpx_timer_extend(struct dpx_timer_wheel *w, struct dpx_timer *t,
+		      uint64_t expire);
 
 /* Disarms the timer; does nothing if it is idle. */
 void dpx_timer_cancel(struct dpx_timer_wheel *w, struct dpx_timer *t);

@@ -142,7 +142,19 @@ dpx_timer_arm(struct dpx_timer_wheel *w, struct dpx_timer *t, uint64_t expire)
 	if (t->pprev != NULL)
 		unlink_timer(w, t);
 	t->expire = expire;
+	t->deadline = expire;
 	place(w, t);
+}
+
+void
+dpx_timer_extend(struct dpx_timer_wheel *w, struct dpx_timer *t,
+		 uint64_t expire)
+{
+	if (t->pprev != NULL && expire >= t->expire) {
+		t->deadline = expire;
+		return;
+	}
+	dpx_timer_arm(w, t, expire);
 }
 
 void
@@ -161,7 +173,7 @@ dpx_timer_pending(const struct dpx_timer *t)
 uint64_t
 dpx_timer_expiry(const struct dpx_timer *t)
 {
-	return t->expire;
+	return t->deadline;
 }
 
 /*
@@ -177,6 +189,11 @@ fire_due(struct dpx_timer_wheel *w)
 
 	while ((t = w->due) != NULL) {
 		list_del(t);
+		if (t->deadline > w->now) {     /* extended: not yet */
+			t->expire = t->deadline;
+			place(w, t);
+			continue;
+		}
 		fired++;
 		t->cb(t, t->arg);
 	}

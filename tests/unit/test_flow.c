@@ -332,15 +332,20 @@ static struct {
 } seen;
 
 static void
-record_l4(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
+record_l4(struct dpx_worker *w, struct rte_mbuf **pkts, unsigned int n)
 {
-	seen.calls++;
-	seen.worker = w->index;
-	seen.port = port;
-	seen.l3_len = m->l3_len;
-	seen.sport = m->data_len >= 2 ?
-		rte_be_to_cpu_16(*rte_pktmbuf_mtod(m, rte_be16_t *)) : 0;
-	rte_pktmbuf_free(m);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		seen.calls++;
+		seen.worker = w->index;
+		seen.port = m->port;
+		seen.l3_len = m->l3_len;
+		seen.sport = m->data_len >= 2 ?
+			rte_be_to_cpu_16(*rte_pktmbuf_mtod(m, rte_be16_t *)) :
+			0;
+		rte_pktmbuf_free(m);
+	}
 }
 
 /* A frame from PEER_IP:sport to OUR_IP:dport carrying l4_len bytes of

@@ -485,6 +485,63 @@ test_route_and_output(void)
 	worker_teardown(&w);
 }
 
+/* A UDP-sized payload of n bytes sent through path. */
+static int
+path_send(struct dpx_worker *w, struct dpx_net_path *path, uint16_t n)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	memset(rte_pktmbuf_append(m, n), 0xab, n);
+	return dpx_ipv4_output_path(w, path, m, OUR_IP, FAR_IP, IPPROTO_UDP);
+}
+
+/* The cached path sends the same frames as the full lookup, with a valid
+ * header checksum for every length, and follows a neighbour's new MAC. */
+static void
+test_output_path(void)
+{
+	static const struct rte_ether_addr gw_mac2 = {{ 0x02, 0, 0, 0, 0, 9 }};
+	struct dpx_net_path path;
+	struct dpx_worker w;
+	struct rte_mbuf *m;
+
+	memset(&path, 0, sizeof(path));
+	worker_setup(&w);
+	/* Unresolved: queued on ARP like dpx_ipv4_output(), nothing cached. */
+	CHECK_EQ(path_send(&w, &path, 8), 0);
+	CHECK(path.gen == 0);
+	dpx_net_input(&w, 0, arp_frame(RTE_ARP_OP_REPLY, &gw_mac, GW_IP,
+				       OUR_IP));
+	rte_pktmbuf_free_bulk(txq(&w)->pkts, txq(&w)->count);
+	txq(&w)->count = 0;
+	for (uint16_t n = 8; n < 1400; n += 131) {
+		CHECK_EQ(path_send(&w, &path, n), 0);
+		CHECK_EQ(txq(&w)->count, 1);
+		if (txq(&w)->count != 1)
+			break;
+		m = txq(&w)->pkts[0];
+		CHECK(rte_is_same_ether_addr(
+			&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr,
+			&gw_mac));
+		CHECK_EQ(rte_be_to_cpu_16(ip_of(m)->total_length), 20 + n);
+		CHECK_EQ(rte_raw_cksum(ip_of(m), 20), 0xffff);
+		rte_pktmbuf_free(m);
+		txq(&w)->count = 0;
+	}
+	CHECK(path.gen != 0);
+	/* The gateway answers from a new MAC: the next frame goes there. */
+	dpx_net_input(&w, 0, arp_frame(RTE_ARP_OP_REPLY, &gw_mac2, GW_IP,
+				       OUR_IP));
+	rte_pktmbuf_free_bulk(txq(&w)->pkts, txq(&w)->count);
+	txq(&w)->count = 0;
+	CHECK_EQ(path_send(&w, &path, 8), 0);
+	CHECK_EQ(txq(&w)->count, 1);
+	if (txq(&w)->count == 1)
+		CHECK(rte_is_same_ether_addr(&rte_pktmbuf_mtod(txq(&w)->pkts[0],
+				struct rte_ether_hdr *)->dst_addr, &gw_mac2));
+	worker_teardown(&w);
+}
+
 static unsigned int
 fault_run(const struct dpx_fault_dir *p, uint64_t seed, unsigned int n,
 	  struct rte_mbuf **out, struct dpx_port_stats *st)
@@ -603,6 +660,7 @@ main(void)
 	RUN_TEST(test_ip_drops);
 	RUN_TEST(test_eth_and_icmp_drops);
 	RUN_TEST(test_route_and_output);
+	RUN_TEST(test_output_path);
 	RUN_TEST(test_fault_injection);
 	RUN_TEST(test_cksum_matches_dpdk);
 	rte_mempool_free(pool);

@@ -85,6 +85,34 @@ static void test_basic(void)
 	CHECK(dpx_timer_wheel_now(&wheel) == 1000);
 }
 
+/* Extending keeps the timer where it is on the wheel and fires it at the
+ * new deadline, never before; moving it earlier re-arms it. */
+static void test_extend(void)
+{
+	struct probe p;
+
+	dpx_timer_wheel_init(&wheel, 0);
+	probe_init(&p);
+	dpx_timer_extend(&wheel, &p.t, 10);          /* idle: a plain arm */
+	CHECK(dpx_timer_pending(&p.t));
+	dpx_timer_extend(&wheel, &p.t, 100);
+	dpx_timer_extend(&wheel, &p.t, 5000);
+	CHECK(dpx_timer_expiry(&p.t) == 5000);
+	CHECK_EQ(dpx_timer_advance(&wheel, 4999), 0); /* passes 10 quietly */
+	CHECK(dpx_timer_pending(&p.t));
+	expect_fires_at(&p, 5000);
+	/* Earlier than where it sits: it moves. */
+	dpx_timer_arm(&wheel, &p.t, 9000);
+	dpx_timer_extend(&wheel, &p.t, 6000);
+	expect_fires_at(&p, 6000);
+	/* Extended, then cancelled: nothing fires. */
+	dpx_timer_arm(&wheel, &p.t, 6010);
+	dpx_timer_extend(&wheel, &p.t, 7000);
+	dpx_timer_cancel(&wheel, &p.t);
+	CHECK_EQ(dpx_timer_advance(&wheel, 8000), 0);
+	CHECK_EQ(p.fires, 2);
+}
+
 static void test_cancel(void)
 {
 	struct probe p, q;
@@ -578,6 +606,7 @@ static void test_model_callbacks(void)
 int main(void)
 {
 	RUN_TEST(test_basic);
+	RUN_TEST(test_extend);
 	RUN_TEST(test_cancel);
 	RUN_TEST(test_rearm);
 	RUN_TEST(test_past);
