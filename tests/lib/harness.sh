@@ -26,6 +26,7 @@
 H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 H_ROOT=$(cd "$H_LIB_DIR/../.." && pwd)
 H_DPX=${H_DPX:-$H_ROOT/build/app/dpx/dpx}
+H_LOAD=${H_LOAD:-$H_ROOT/build/tools/dpx-load/dpx-load}
 H_TOPO=${H_TOPO:-move}
 H_READY_TIMEOUT=${H_READY_TIMEOUT:-20}
 # Debian's python3 has python3-scapy; a python3 earlier on PATH may not.
@@ -210,25 +211,7 @@ h_start_dpx() {
 		-m 512 --file-prefix "$H_PREFIX" --vdev "$vcli" --vdev "$vsrv" "$@" \
 		-- "${dpx_args[@]}" >>"$H_DPX_LOG" 2>&1 &
 	H_DPX_PID=$!
-	# Bounded wait: 10 polls per second.
-	for ((i = 0; i < H_READY_TIMEOUT * 10; i++)); do
-		[[ -e $ready ]] && break
-		_h_alive "$H_DPX_PID" || break
-		sleep 0.1
-	done
-	if [[ ! -e $ready ]]; then
-		if _h_alive "$H_DPX_PID"; then
-			h_fail "start dpx" "not ready after ${H_READY_TIMEOUT}s"
-		else
-			local rc=0
-			wait "$H_DPX_PID" || rc=$?
-			h_fail "start dpx" "dpx exited with status $rc before ready"
-			H_DPX_PID=
-		fi
-		_h_show_log
-		h_stop_dpx
-		return 1
-	fi
+	_h_wait_ready "$ready" || return 1
 	if ! _h_attach "$H_NS_CLI" "$H_IF_CLI" "$H_CLI_ADDR" "$H_SRV_NET" "$H_CLI_GW"; then
 		h_fail "start dpx" "could not attach client side ($H_TOPO)"
 		h_stop_dpx
@@ -242,6 +225,102 @@ h_start_dpx() {
 	fi
 	H_SRV_IF=$_h_if
 	h_log "dpx ready (pid $H_DPX_PID)"
+}
+
+# _h_wait_ready FILE: until dpx (H_DPX_PID) creates its ready file,
+# bounded by H_READY_TIMEOUT; on failure records a FAIL, shows the log and
+# stops dpx.
+_h_wait_ready() {
+	local ready=$1 i
+	# Bounded wait: 10 polls per second.
+	for ((i = 0; i < H_READY_TIMEOUT * 10; i++)); do
+		[[ -e $ready ]] && return 0
+		_h_alive "$H_DPX_PID" || break
+		sleep 0.1
+	done
+	[[ -e $ready ]] && return 0
+	if _h_alive "$H_DPX_PID"; then
+		h_fail "start dpx" "not ready after ${H_READY_TIMEOUT}s"
+	else
+		local rc=0
+		wait "$H_DPX_PID" || rc=$?
+		h_fail "start dpx" "dpx exited with status $rc before ready"
+		H_DPX_PID=
+	fi
+	_h_show_log
+	h_stop_dpx
+	return 1
+}
+
+# ---- memif: dpx and dpx-load as two DPDK processes, no namespaces ---------
+# dpx owns the memif sockets (role=server: it outlives every dpx-load run;
+# a memif client cannot start before its server, nor reconnect later);
+# dpx-load connects as the client. Sockets live in $H_TMP (not the
+# abstract namespace, which is per network namespace and shared by every
+# concurrent test).
+#   H_LOAD          dpx-load binary (default build/tools/dpx-load/dpx-load)
+#   H_DPX_MEM       dpx's EAL memory options (default --no-huge -m 512)
+#   H_LOAD_MEM      dpx-load's (default --no-huge -m 512)
+#   H_LOAD_TIMEOUT  seconds a dpx-load run may take (default 120)
+
+# h_memif_devargs ROLE LINK [EXTRA]: devargs of the memif port on link
+# LINK (e.g. cli, srv); EXTRA is appended (e.g. rsize=11,zero-copy=yes).
+h_memif_devargs() {
+	printf 'role=%s,id=0,socket=%s/%s.sock,socket-abstract=no%s' "$1" \
+		"$H_TMP" "$2" "${3:+,$3}"
+}
+
+# h_start_dpx_memif CONFIG LCORES [EAL ARGS...]: dpx with the memif ports
+# its CONFIG names (created from their devargs); LCORES is an EAL --lcores
+# value. Records a FAIL and returns 1 if dpx is not ready.
+h_start_dpx_memif() {
+	local config=${1:?h_start_dpx_memif CONFIG LCORES} lcores=${2:?LCORES}
+	local ready=$H_TMP/ready
+	local -a mem
+	shift 2
+	read -ra mem <<<"${H_DPX_MEM:---no-huge -m 512}"
+	if [[ ! -x $H_DPX ]]; then
+		h_fail "start dpx" "$H_DPX not built"
+		return 1
+	fi
+	_h_teardown
+	rm -f "$ready"
+	H_STARTS=$((${H_STARTS:-0} + 1))
+	H_DPX_LOG=$H_TMP/dpx-$H_STARTS.log
+	h_log "starting dpx on memif (lcores $lcores, log $H_DPX_LOG)"
+	"$H_DPX" --lcores "$lcores" --no-pci "${mem[@]}" --file-prefix "$H_PREFIX" \
+		"$@" -- --config "$config" --ready-file "$ready" \
+		${H_LOG_LEVEL:+--log-level "$H_LOG_LEVEL"} >>"$H_DPX_LOG" 2>&1 &
+	H_DPX_PID=$!
+	_h_wait_ready "$ready" || return 1
+	h_log "dpx ready (pid $H_DPX_PID)"
+}
+
+# h_run_load OUT LCORES [EAL ARGS...] -- DPX-LOAD ARGS...: one dpx-load run
+# to its end (bounded by H_LOAD_TIMEOUT), its output in OUT; returns its
+# exit status (124 on timeout). Killed by the cleanup if still running.
+h_run_load() {
+	local out=${1:?h_run_load OUT LCORES ...} lcores=${2:?LCORES} rc=0
+	local -a eal=() mem
+	shift 2
+	while (($#)) && [[ $1 != -- ]]; do eal+=("$1"); shift; done
+	(($#)) && shift
+	read -ra mem <<<"${H_LOAD_MEM:---no-huge -m 512}"
+	timeout -k 5 "${H_LOAD_TIMEOUT:-120}" "$H_LOAD" --lcores "$lcores" --no-pci \
+		"${mem[@]}" --file-prefix "$H_PREFIX-load" "${eal[@]}" -- "$@" \
+		>"$out" 2>&1 &
+	H_LOAD_PID=$!
+	wait "$H_LOAD_PID" || rc=$?
+	H_LOAD_PID=
+	rm -rf "/var/run/dpdk/$H_PREFIX-load"
+	return "$rc"
+}
+
+# h_load_kv FILE KEY: KEY's value on the LOAD line of a dpx-load output.
+h_load_kv() {
+	awk -v k="$2" '/^LOAD / { v = ""; for (i = 2; i <= NF; i++)
+		if (index($i, k "=") == 1) v = substr($i, length(k) + 2) }
+		END { print v }' "$1"
 }
 
 _h_show_log() {
@@ -295,6 +374,11 @@ h_stop_dpx() {
 _h_teardown() {
 	local ns pid
 	[[ -n ${H_ID:-} ]] || return 0
+	if [[ -n ${H_LOAD_PID:-} ]]; then
+		kill -TERM "$H_LOAD_PID" 2>/dev/null
+		wait "$H_LOAD_PID" 2>/dev/null
+		H_LOAD_PID=
+	fi
 	for ns in "$H_NS_CLI" "$H_NS_DUT" "$H_NS_SRV"; do
 		[[ -e /run/netns/$ns ]] || continue
 		# Anything still running in our own namespaces was started by
@@ -304,7 +388,7 @@ _h_teardown() {
 		done
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	rm -rf "/var/run/dpdk/$H_PREFIX"
+	rm -rf "/var/run/dpdk/$H_PREFIX" "/var/run/dpdk/$H_PREFIX-load"
 }
 
 # h_cleanup: stop dpx (recording the shutdown check), delete namespaces,

@@ -117,6 +117,7 @@ struct load_gen {
 	bool primed;            /* a response came back: open all */
 	enum load_phase phase;
 	bool measuring;
+	struct load_totals run;         /* the whole run, warm-up and drain too */
 	uint8_t pattern[2 * DPX_SVC_PATTERN_LEN]; /* /bytes/N body, twice */
 	struct load_stats st;
 };
@@ -196,6 +197,8 @@ now_ms(const struct load_gen *g)
 static void
 count_err(struct load_gen *g, enum load_err e)
 {
+	if (g->phase < LOAD_STOP)
+		g->run.errors++;
 	if (g->measuring)
 		g->st.errors[e]++;
 }
@@ -267,6 +270,7 @@ conn_connect(struct load_gen *g, struct load_conn *c, uint64_t queued)
 	int err = 0;
 
 	g->next_laddr = (g->next_laddr + 1) % g->n_laddrs;
+	g->run.conn_attempts++;
 	if (g->measuring)
 		g->st.conn_attempts++;
 	c->tcb = dpx_tcp_connect(g->w, laddr, g->o->target_addr,
@@ -463,12 +467,13 @@ record(struct load_gen *g, struct load_conn *c)
 		set_err(c, LOAD_E_SHORT_BODY);
 	else if (want != LOAD_EXPECT_ANY && c->body_seen > (uint64_t)want)
 		set_err(c, LOAD_E_LONG_BODY);
-	if (!g->measuring)
-		return;
 	if (c->err != LOAD_E_MAX) {
-		g->st.errors[c->err]++;
+		count_err(g, c->err);
 		return;
 	}
+	g->run.completed++;
+	if (!g->measuring)
+		return;
 	g->st.completed++;
 	g->st.rsp_bytes += c->head_bytes + c->body_seen;
 	g->st.body_bytes += c->body_seen;
@@ -552,6 +557,7 @@ conn_send(struct load_gen *g, struct load_conn *c, uint64_t queued)
 		conn_release(g, c, false);
 		return;
 	}
+	g->run.sent++;
 	if (g->measuring)
 		g->st.sent++;
 	c->state = C_BUSY;
@@ -578,6 +584,7 @@ load_accepted(struct dpx_worker *w, struct dpx_tcb *tcb, void *arg)
 		dpx_tcp_close(w, tcb);
 		return;
 	}
+	g->run.conn_established++;
 	if (g->measuring)
 		g->st.conn_established++;
 	c->last_ms = now_ms(g);
@@ -812,8 +819,9 @@ load_gen_drained(const struct load_gen *g)
 }
 
 const struct load_stats *
-load_gen_stats(const struct load_gen *g)
+load_gen_stats(struct load_gen *g)
 {
+	g->st.run = g->run;
 	return &g->st;
 }
 

@@ -131,6 +131,12 @@ enum load_err {
 
 extern const char *const load_err_names[LOAD_E_MAX];
 
+/* Counts over the whole run (warm-up and drain too), for matching with
+ * the peer's own counters: every request sent gets an answer or an error. */
+struct load_totals {
+	uint64_t sent, completed, errors, conn_attempts, conn_established;
+};
+
 /* What one worker counted inside the measured window. */
 struct load_stats {
 	uint64_t t_start, t_end;        /* TSC: the window */
@@ -145,6 +151,7 @@ struct load_stats {
 	uint64_t loop_cycles;           /* worker loop, all passes */
 	uint64_t busy_cycles;           /* passes that did some work */
 	struct load_hist latency;       /* TSC cycles, queued to last byte */
+	struct load_totals run;         /* filled by load_gen_stats() */
 };
 
 /* ---- generator (one per worker) ------------------------------------------ */
@@ -175,7 +182,7 @@ bool load_gen_drained(const struct load_gen *g);
 /* On the worker, after its loop: aborts what is still open (RST) and
  * cancels the generator's timers; TCP calls into it no more. */
 void load_gen_stop(struct load_gen *g, struct dpx_worker *w);
-const struct load_stats *load_gen_stats(const struct load_gen *g);
+const struct load_stats *load_gen_stats(struct load_gen *g);
 /* After load_gen_stop(); NULL is fine. */
 void load_gen_free(struct load_gen *g);
 

@@ -162,8 +162,12 @@ report_json(const struct load_opts *o, const struct load_stats *st,
 			h->buckets[i]);
 		first = false;
 	}
-	fprintf(out, "], \"tcp_retransmits\": %" PRIu64 ", \"net_drops\": %"
-		PRIu64 "}\n", ri->tcp_retransmits, ri->net_drops);
+	fprintf(out, "], \"run\": {\"sent\": %" PRIu64 ", \"completed\": %"
+		PRIu64 ", \"errors\": %" PRIu64 ", \"conn_attempts\": %" PRIu64
+		", \"conns\": %" PRIu64 "}, \"tcp_retransmits\": %" PRIu64
+		", \"net_drops\": %" PRIu64 "}\n", st->run.sent,
+		st->run.completed, st->run.errors, st->run.conn_attempts,
+		st->run.conn_established, ri->tcp_retransmits, ri->net_drops);
 }
 
 static void
@@ -182,8 +186,13 @@ report_line(const struct load_stats *st, const struct load_run_info *ri,
 	for (int i = 0; i < 7; i++)
 		fprintf(out, " %s_us=%.1f", lat_names[i], s->lat_us[i]);
 	fprintf(out, " busy_pct=%.1f tcp_retransmits=%" PRIu64 " net_drops=%"
-		PRIu64 " interrupted=%d\n", s->busy_pct, ri->tcp_retransmits,
+		PRIu64 " interrupted=%d", s->busy_pct, ri->tcp_retransmits,
 		ri->net_drops, ri->interrupted ? 1 : 0);
+	fprintf(out, " run_sent=%" PRIu64 " run_completed=%" PRIu64
+		" run_errors=%" PRIu64 " run_conn_attempts=%" PRIu64
+		" run_conns=%" PRIu64 "\n", st->run.sent, st->run.completed,
+		st->run.errors, st->run.conn_attempts,
+		st->run.conn_established);
 }
 
 void
