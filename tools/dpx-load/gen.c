@@ -55,6 +55,7 @@ enum conn_state {
 	C_IDLE,         /* established, no request (open loop) */
 	C_BUSY,         /* request sent, response not complete */
 	C_LINGER,       /* response done, waiting for the server's FIN */
+	C_CLOSING,      /* the server's FIN came: we close on the next pass */
 };
 
 enum rsp_state { R_HEAD, R_BODY, R_DONE };
@@ -79,6 +80,7 @@ struct load_conn {
 	uint32_t prev, next;    /* idle list links */
 	uint8_t state, rsp, framing, list;
 	uint8_t err;            /* LOAD_E_MAX: this response is fine so far */
+	bool close_queued;      /* on close_q */
 	bool last;              /* the request said Connection: close */
 	bool keep_alive;        /* the response allows another request */
 	bool peer_fin;
@@ -99,7 +101,9 @@ struct load_gen {
 	const struct load_opts *o;
 	struct dpx_worker *w;
 	struct load_conn *conns;
-	uint32_t n;
+	uint32_t n;             /* this worker's share of --connections */
+	double rate;            /* and of --rate */
+	unsigned int n_workers;
 	struct load_req *reqs;
 	uint32_t next_path;
 	uint32_t laddrs[DPX_MAX_ADDRS];
@@ -110,6 +114,7 @@ struct load_gen {
 	bool on_demand;         /* open loop, one request per connection */
 	struct ring connect_q;  /* slots to connect now */
 	struct ring spare;      /* on_demand: slots waiting for a request */
+	struct ring close_q;    /* C_CLOSING slots */
 	uint32_t idle_head, idle_tail; /* open loop: established, no request */
 	struct ring backlog;    /* open loop: due times of unsent requests */
 	double next_due;        /* TSC of the next scheduled request */
@@ -254,6 +259,41 @@ conn_release(struct load_gen *g, struct load_conn *c, bool graceful)
 	}
 	c->head_len = 0;
 	conn_recycle(g, c);
+}
+
+/*
+ * The server closed: our FIN goes out on the next pass, not from inside
+ * the peer_closed callback. lib/tcp acknowledges the server's FIN after
+ * that callback returns even when our FIN inside it already did; the extra
+ * ACK reaches the server in TIME_WAIT, whose ACK we answer with a RST:
+ * three packets per connection that no client would cause. Closing a
+ * pass later is also what a kernel client does (ACK, then the
+ * application's close).
+ */
+static void
+conn_close_later(struct load_gen *g, struct load_conn *c)
+{
+	c->state = C_CLOSING;
+	if (!c->close_queued) {
+		c->close_queued = true;
+		ring_push(&g->close_q, (uint64_t)(c - g->conns));
+	}
+}
+
+static unsigned int
+close_pending(struct load_gen *g)
+{
+	unsigned int n = g->close_q.count;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct load_conn *c = &g->conns[ring_front(&g->close_q)];
+
+		ring_pop(&g->close_q);
+		c->close_queued = false;
+		if (c->state == C_CLOSING && c->tcb != NULL)
+			conn_release(g, c, true);
+	}
+	return n;
 }
 
 static void
@@ -489,7 +529,7 @@ conn_complete(struct load_gen *g, struct load_conn *c)
 	g->primed = true;
 	if (!c->keep_alive) {   /* the server closes: no TIME_WAIT here */
 		if (c->peer_fin)
-			conn_release(g, c, true);
+			conn_close_later(g, c);
 		else
 			c->state = C_LINGER;
 		return;
@@ -627,14 +667,16 @@ load_peer_closed(struct dpx_worker *w, struct dpx_tcb *tcb)
 	if (c->state == C_BUSY) {
 		if (c->rsp == R_BODY && c->framing == DPX_HTTP_BODY_CLOSE) {
 			c->keep_alive = false;
-			conn_complete(g, c);    /* releases: peer_fin is set */
+			conn_complete(g, c);    /* closes: peer_fin is set */
 			return;
 		}
 		count_err(g, c->rsp == R_HEAD ? LOAD_E_CLOSED :
 			  LOAD_E_SHORT_BODY);
 	}
 	/* A keep-alive connection the server ended is simply replaced. */
-	conn_release(g, c, true);
+	if (c->list == L_IDLE)
+		idle_remove(g, c);
+	conn_close_later(g, c);
 }
 
 static void
@@ -708,7 +750,7 @@ open_loop(struct load_gen *g, uint64_t now)
 	while (g->next_due <= (double)now) {
 		if (!ring_push(&g->backlog, (uint64_t)g->next_due))
 			count_err(g, LOAD_E_BACKLOG);
-		g->next_due += (double)g->tsc_hz / g->o->rate;
+		g->next_due += (double)g->tsc_hz / g->rate;
 	}
 	while (g->backlog.count > 0 && done < CONNECT_BURST) {
 		uint64_t due = ring_front(&g->backlog);
@@ -787,13 +829,14 @@ unsigned int
 load_gen_tick(struct load_gen *g, struct dpx_worker *w, enum load_phase phase,
 	      uint64_t now)
 {
-	unsigned int work = 0;
+	unsigned int work;
 
 	(void)w;
 	if (phase != g->phase)
 		set_phase(g, phase, now);
+	work = close_pending(g);
 	if (g->phase >= LOAD_DRAIN)
-		return 0;
+		return work;
 	if (g->open_loop && g->next_due == 0)
 		g->next_due = (double)now;      /* the schedule starts now */
 	if (g->open_loop)
@@ -878,7 +921,9 @@ pick_sources(struct load_gen *g, char *err, size_t errlen)
 			g->laddrs[i] = p->conf->addrs[i].addr;
 		g->n_laddrs = p->conf->n_addrs;
 	}
-	if ((uint64_t)g->o->connections > (uint64_t)g->n_laddrs * PORTS_PER_ADDR) {
+	/* Each worker may use the local ports whose flows it owns. */
+	if ((uint64_t)g->n * g->n_workers >
+	    (uint64_t)g->n_laddrs * PORTS_PER_ADDR) {
 		snprintf(err, errlen, "--connections %u: port \"%s\" has %u "
 			 "source address(es) for the target, %u connections "
 			 "each; add addresses to it", g->o->connections,
@@ -891,14 +936,15 @@ pick_sources(struct load_gen *g, char *err, size_t errlen)
 static int
 check_limits(const struct load_gen *g, char *err, size_t errlen)
 {
-	uint64_t need = (uint64_t)g->o->connections + SVC_CONN_SLACK;
+	uint64_t need = (uint64_t)g->n + SVC_CONN_SLACK;
 
 	if (g->w->cfg->tcp.max_connections < need) {
 		snprintf(err, errlen, "--connections %u: the config's "
-			 "tcp.max_connections (%u) must be at least %lu "
-			 "(connections + %u for the listeners)",
-			 g->o->connections, g->w->cfg->tcp.max_connections,
-			 (unsigned long)need, SVC_CONN_SLACK);
+			 "tcp.max_connections (%u, per worker) must be at least "
+			 "%lu (this worker's %u connections + %u for the "
+			 "listeners)", g->o->connections,
+			 g->w->cfg->tcp.max_connections, (unsigned long)need,
+			 g->n, SVC_CONN_SLACK);
 		return -1;
 	}
 	return 0;
@@ -911,7 +957,7 @@ gen_init(struct load_gen *g, char *err, size_t errlen)
 
 	g->tsc_hz = rte_get_tsc_hz();
 	g->timeout_tsc = g->tsc_hz / 1000 * o->timeout_ms;
-	g->open_loop = o->rate > 0;
+	g->open_loop = g->rate > 0;
 	g->on_demand = g->open_loop && o->reqs_per_conn == 1;
 	g->idle_head = g->idle_tail = NONE;
 	g->phase = LOAD_WARMUP;
@@ -921,11 +967,11 @@ gen_init(struct load_gen *g, char *err, size_t errlen)
 	if (check_limits(g, err, errlen) != 0 ||
 	    pick_sources(g, err, errlen) != 0)
 		return -1;
-	g->n = o->connections;
 	g->conns = calloc(g->n, sizeof(*g->conns));
 	if (g->conns == NULL || build_requests(g) != 0 ||
 	    ring_init(&g->connect_q, g->n) != 0 ||
 	    ring_init(&g->spare, g->n) != 0 ||
+	    ring_init(&g->close_q, g->n) != 0 ||
 	    (g->open_loop && ring_init(&g->backlog, BACKLOG_MAX) != 0)) {
 		snprintf(err, errlen, "out of memory for %u connections", g->n);
 		return -1;
@@ -940,8 +986,8 @@ gen_init(struct load_gen *g, char *err, size_t errlen)
 }
 
 struct load_gen *
-load_gen_create(struct dpx_worker *w, const struct load_opts *o, char *err,
-		size_t errlen)
+load_gen_create(struct dpx_worker *w, const struct load_opts *o,
+		const struct load_share *share, char *err, size_t errlen)
 {
 	struct load_gen *g = calloc(1, sizeof(*g));
 
@@ -951,6 +997,9 @@ load_gen_create(struct dpx_worker *w, const struct load_opts *o, char *err,
 	}
 	g->o = o;
 	g->w = w;
+	g->n = share->connections;
+	g->rate = share->rate;
+	g->n_workers = share->n_workers;
 	if (gen_init(g, err, errlen) != 0) {
 		load_gen_free(g);
 		return NULL;
@@ -989,6 +1038,7 @@ load_gen_free(struct load_gen *g)
 	free(g->conns);
 	free(g->connect_q.v);
 	free(g->spare.v);
+	free(g->close_q.v);
 	free(g->backlog.v);
 	free(g);
 }

@@ -166,10 +166,18 @@ enum load_phase {
 
 struct load_gen;
 
+/* What one worker generates: its part of the connections and the rate. */
+struct load_share {
+	uint32_t connections;   /* >= 1 */
+	double rate;            /* 0: closed loop */
+	unsigned int n_workers; /* of the process: they split the port range */
+};
+
 /* Builds the generator for worker w (its net and tcp layers are up).
  * Returns NULL with a message in err. */
 struct load_gen *load_gen_create(struct dpx_worker *w,
 				 const struct load_opts *o,
+				 const struct load_share *share,
 				 char *err, size_t errlen);
 /* The generator's part of one worker pass: follows the phase, opens
  * connections, issues open-loop requests. Returns work done (0: idle). */

@@ -44,10 +44,12 @@ struct load_app {
 	struct load_opts opts;
 	struct dpx_config cfg;
 	struct dpx_net net;
-	struct load_worker lw;
+	struct load_worker lw[DPX_MAX_WORKERS];
+	unsigned int n_workers;
+	unsigned int n_up;              /* workers whose layers were set up */
 	atomic_int phase;
 	atomic_bool stop;               /* SIGINT / SIGTERM */
-	bool net_up, worker_up, launched;
+	bool net_up, launched;
 };
 
 /* Only the signal handler needs a global: it sets the stop flag. */
@@ -119,7 +121,8 @@ load_worker_main(void *arg)
 	unsigned int empty = 0;
 	uint64_t t0 = rte_rdtsc();
 
-	dpx_net_announce(w);
+	if (w->index == 0)
+		dpx_net_announce(w);
 	for (;;) {
 		enum load_phase ph = (enum load_phase)atomic_load_explicit(
 			lw->phase, memory_order_relaxed);
@@ -161,15 +164,10 @@ split_args(int argc, char **argv)
 	return -1;
 }
 
-/* dpx-load runs the services of lib/svc only, on one worker. */
+/* dpx-load runs the services of lib/svc only, no proxy. */
 static int
 check_config(const struct dpx_config *cfg, const char *file)
 {
-	if (cfg->n_workers != 1) {
-		fprintf(stderr, "%s: workers: dpx-load runs one worker "
-			"(\"workers\": 1)\n", file);
-		return -1;
-	}
 	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
 		const struct dpx_listener_conf *l = &cfg->listeners[i];
 
@@ -206,31 +204,30 @@ load_config(struct load_app *a)
 	return 0;
 }
 
+/* Worker lcores as dpx picks them: the config's list, or the first
+ * "workers" lcores after the main one. */
 static int
-pick_lcore(struct load_app *a)
+pick_lcores(struct load_app *a)
 {
-	unsigned int lcore;
+	const struct dpx_config *cfg = &a->cfg;
+	unsigned int lcore = 0, n = 0;
 
-	if (a->cfg.lcores_explicit) {
-		lcore = a->cfg.lcore_ids[0];
-		if (!rte_lcore_is_enabled(lcore) ||
+	for (n = 0; n < cfg->n_workers; n++) {
+		lcore = cfg->lcores_explicit ? cfg->lcore_ids[n] :
+			rte_get_next_lcore(n ? lcore : (unsigned int)-1, 1, 0);
+		if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore) ||
 		    lcore == rte_get_main_lcore()) {
-			DPX_ERR("workers: lcore %u is not a worker lcore given "
-				"to EAL (-l)", lcore);
+			DPX_ERR("workers: %u worker lcore(s) needed besides the "
+				"main one; give EAL more with -l/--lcores "
+				"(e.g. -l 0-%u)", cfg->n_workers, cfg->n_workers);
 			return -1;
 		}
-	} else {
-		lcore = rte_get_next_lcore(-1, 1, 0);
-		if (lcore >= RTE_MAX_LCORE) {
-			DPX_ERR("dpx-load needs a worker lcore besides the main "
-				"one: give EAL two (e.g. -l 0-1)");
-			return -1;
-		}
+		a->lw[n].w.lcore_id = lcore;
+		a->lw[n].w.index = n;
+		a->lw[n].w.cfg = cfg;
+		a->lw[n].phase = &a->phase;
 	}
-	a->lw.w.lcore_id = lcore;
-	a->lw.w.index = 0;
-	a->lw.w.cfg = &a->cfg;
-	a->lw.phase = &a->phase;
+	a->n_workers = cfg->n_workers;
 	return 0;
 }
 
@@ -262,40 +259,72 @@ wait_links(struct load_app *a)
 	return 0;
 }
 
-static int
-start(struct load_app *a)
+/* Worker i's part of the connections and of the rate. */
+static struct load_share
+share_of(const struct load_app *a, unsigned int i)
 {
-	struct dpx_worker *w = &a->lw.w;
-	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	const struct load_opts *o = &a->opts;
+	struct load_share sh = {
+		.connections = o->connections / a->n_workers +
+			       (i < o->connections % a->n_workers),
+		.n_workers = a->n_workers,
+	};
+
+	sh.rate = o->rate * sh.connections / o->connections;
+	return sh;
+}
+
+static int
+worker_setup(struct load_app *a, struct load_worker *lw)
+{
+	struct dpx_worker *w = &lw->w;
+	struct load_share sh = share_of(a, w->index);
 	char err[DPX_ERR_LEN];
 	int rc;
 
-	rc = dpx_net_init(&a->net, &a->cfg, 1, &socket);
-	a->net_up = true;
-	if (rc == 0)
-		rc = wait_links(a);
-	if (rc == 0)
-		rc = dpx_net_worker_init(w, &a->net);
-	a->worker_up = true;
+	rc = dpx_net_worker_init(w, &a->net);
+	a->n_up = w->index + 1;
 	if (rc == 0)
 		rc = dpx_tcp_worker_init(w);
 	if (rc == 0)
 		rc = dpx_svc_worker_start(w);
 	if (rc != 0) {
-		DPX_ERR("cannot set up the worker: %s", strerror(rc < 0 ? -rc : rc));
+		DPX_ERR("worker %u: cannot set up: %s", w->index, strerror(-rc));
 		return -1;
 	}
-	if (a->opts.have_target) {
-		a->lw.gen = load_gen_create(w, &a->opts, err, sizeof(err));
-		if (a->lw.gen == NULL) {
-			fprintf(stderr, "dpx-load: %s\n", err);
-			return -1;
-		}
+	if (!a->opts.have_target || sh.connections == 0)
+		return 0;
+	lw->gen = load_gen_create(w, &a->opts, &sh, err, sizeof(err));
+	if (lw->gen == NULL) {
+		fprintf(stderr, "dpx-load: %s\n", err);
+		return -1;
 	}
+	return 0;
+}
+
+static int
+start(struct load_app *a)
+{
+	int sockets[DPX_MAX_WORKERS];
+	int rc;
+
+	for (unsigned int i = 0; i < a->n_workers; i++)
+		sockets[i] = (int)rte_lcore_to_socket_id(a->lw[i].w.lcore_id);
+	rc = dpx_net_init(&a->net, &a->cfg, a->n_workers, sockets);
+	a->net_up = true;
+	if (rc == 0)
+		rc = wait_links(a);
+	for (unsigned int i = 0; rc == 0 && i < a->n_workers; i++)
+		rc = worker_setup(a, &a->lw[i]);
+	if (rc != 0)
+		return -1;
 	atomic_store(&a->phase, a->opts.warmup_s > 0 || !a->opts.have_target ?
 		     LOAD_WARMUP : LOAD_MEASURE);
-	rc = rte_eal_remote_launch(load_worker_main, &a->lw, w->lcore_id);
-	a->launched = rc == 0;
+	for (unsigned int i = 0; rc == 0 && i < a->n_workers; i++) {
+		rc = rte_eal_remote_launch(load_worker_main, &a->lw[i],
+					   a->lw[i].w.lcore_id);
+		a->launched = a->launched || rc == 0;
+	}
 	return rc;
 }
 
@@ -329,6 +358,15 @@ wait_ms(struct load_app *a, uint64_t ms)
 	return false;
 }
 
+static bool
+all_drained(struct load_app *a)
+{
+	for (unsigned int i = 0; i < a->n_workers; i++)
+		if (a->lw[i].gen != NULL && !atomic_load(&a->lw[i].drained))
+			return false;
+	return true;
+}
+
 static void
 run_phases(struct load_app *a)
 {
@@ -346,29 +384,90 @@ run_phases(struct load_app *a)
 	}
 	atomic_store(&a->phase, LOAD_DRAIN);
 	for (uint64_t until = monotonic_ms() + DRAIN_MAX_MS;
-	     a->lw.gen != NULL && !atomic_load(&a->lw.drained) &&
-	     monotonic_ms() < until;)
+	     !all_drained(a) && monotonic_ms() < until;)
 		sleep_ms(1);
 	atomic_store(&a->phase, LOAD_STOP);
+}
+
+/* The workers' windows are the same phases seen a pass apart: the run's
+ * window spans them all. */
+static void
+stats_add(struct load_stats *sum, const struct load_stats *st)
+{
+	if (sum->t_start == 0 || st->t_start < sum->t_start)
+		sum->t_start = st->t_start;
+	if (st->t_end > sum->t_end)
+		sum->t_end = st->t_end;
+	sum->sent += st->sent;
+	sum->completed += st->completed;
+	sum->rsp_bytes += st->rsp_bytes;
+	sum->body_bytes += st->body_bytes;
+	sum->rx_bytes += st->rx_bytes;
+	sum->conn_attempts += st->conn_attempts;
+	sum->conn_established += st->conn_established;
+	for (int e = 0; e < LOAD_E_MAX; e++)
+		sum->errors[e] += st->errors[e];
+	sum->loop_cycles += st->loop_cycles;
+	sum->busy_cycles += st->busy_cycles;
+	load_hist_merge(&sum->latency, &st->latency);
+	sum->run.sent += st->run.sent;
+	sum->run.completed += st->run.completed;
+	sum->run.errors += st->run.errors;
+	sum->run.conn_attempts += st->run.conn_attempts;
+	sum->run.conn_established += st->run.conn_established;
+}
+
+/* At log level debug: each worker's TCP and port counters that moved. */
+static void
+log_worker_counters(const struct dpx_worker *w, unsigned int n_ports)
+{
+	const struct dpx_tcp_stats *ts = dpx_tcp_worker_stats(w);
+
+	DPX_DEBUG("worker %u: tcp segs in %lu out %lu, rst sent %lu received "
+		  "%lu, drops no_tcb %lu out_of_window %lu, retransmits %lu",
+		  w->index, ts->segs_in, ts->segs_out, ts->rst_sent,
+		  ts->rst_received, ts->drop_no_tcb, ts->drop_out_of_window,
+		  ts->retransmits);
+	for (unsigned int p = 0; p < n_ports; p++) {
+		const struct dpx_port_stats *ps = dpx_net_worker_stats(w, p);
+
+		DPX_DEBUG("worker %u port %u: rx %lu tx %lu dispatched out %lu "
+			  "in %lu", w->index, p, ps->rx_packets, ps->tx_packets,
+			  ps->dispatched_out, ps->dispatched_in);
+		for (int d = 0; d < DPX_DROP_MAX; d++)
+			if (ps->drops[d] != 0)
+				DPX_DEBUG("worker %u port %u: drop_%s %lu",
+					  w->index, p, dpx_drop_names[d],
+					  ps->drops[d]);
+	}
 }
 
 static void
 report(struct load_app *a)
 {
-	const struct dpx_worker *w = &a->lw.w;
-	const struct dpx_tcp_stats *ts = dpx_tcp_worker_stats(w);
+	static struct load_stats sum; /* its histogram is large */
 	struct load_run_info ri = {
 		.tsc_hz = rte_get_tsc_hz(),
 		.interrupted = atomic_load(&a->stop),
-		.tcp_retransmits = ts->retransmits,
-		.tcp_rst_received = ts->rst_received,
-		.tcp_rst_sent = ts->rst_sent,
 	};
 
-	for (unsigned int p = 0; p < a->net.n_ports; p++)
-		for (int d = 0; d < DPX_DROP_MAX; d++)
-			ri.net_drops += dpx_net_worker_stats(w, p)->drops[d];
-	load_report(&a->opts, load_gen_stats(a->lw.gen), &ri, stdout);
+	memset(&sum, 0, sizeof(sum));
+	load_hist_reset(&sum.latency);
+	for (unsigned int i = 0; i < a->n_workers; i++) {
+		const struct dpx_worker *w = &a->lw[i].w;
+		const struct dpx_tcp_stats *ts = dpx_tcp_worker_stats(w);
+
+		if (a->lw[i].gen != NULL)
+			stats_add(&sum, load_gen_stats(a->lw[i].gen));
+		log_worker_counters(w, a->net.n_ports);
+		ri.tcp_retransmits += ts->retransmits;
+		ri.tcp_rst_received += ts->rst_received;
+		ri.tcp_rst_sent += ts->rst_sent;
+		for (unsigned int p = 0; p < a->net.n_ports; p++)
+			for (int d = 0; d < DPX_DROP_MAX; d++)
+				ri.net_drops += dpx_net_worker_stats(w, p)->drops[d];
+	}
+	load_report(&a->opts, &sum, &ri, stdout);
 }
 
 /* Top down, as dpx does: connections release their owners' state and
@@ -376,18 +475,18 @@ report(struct load_app *a)
 static void
 shutdown_all(struct load_app *a)
 {
-	struct dpx_worker *w = &a->lw.w;
-
 	atomic_store(&a->phase, LOAD_STOP);
 	if (a->launched)
 		rte_eal_mp_wait_lcore();
-	if (a->worker_up) {
-		if (!a->launched)
-			load_gen_stop(a->lw.gen, w);
+	for (unsigned int i = 0; i < a->n_up; i++) {
+		struct dpx_worker *w = &a->lw[i].w;
+
+		if (!a->launched)       /* else the worker did it */
+			load_gen_stop(a->lw[i].gen, w);
 		dpx_tcp_worker_fini(w);
 		dpx_svc_worker_fini(w);
-		load_gen_free(a->lw.gen);
-		a->lw.gen = NULL;
+		load_gen_free(a->lw[i].gen);
+		a->lw[i].gen = NULL;
 		dpx_net_worker_fini(w);
 	}
 	if (a->net_up)
@@ -430,7 +529,7 @@ main(int argc, char **argv)
 		load_opts_free(&app.opts);
 		return 1;
 	}
-	rc = pick_lcore(&app);
+	rc = pick_lcores(&app);
 	if (rc == 0)
 		rc = start(&app);
 	if (rc == 0) {
@@ -438,7 +537,7 @@ main(int argc, char **argv)
 			write_ready_file(app.opts.ready_file);
 		run_phases(&app);
 		rte_eal_mp_wait_lcore();
-		if (app.lw.gen != NULL)
+		if (app.opts.have_target)
 			report(&app);
 	}
 	shutdown_all(&app);
