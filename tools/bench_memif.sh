@@ -312,7 +312,7 @@ run() {
 	((ZC)) && eal+=(--single-file-segments)
 	local -a args=(--config "$H_TMP/load.json" --warmup "$WARMUP" --duration "$DUR" "$@")
 	say "$name: dpx-load --lcores $LOAD_LCORES ${eal[*]} $H_LOAD_MEM -- ${args[*]}"
-	if ! h_start_dpx_memif "$H_TMP/dpx.json" "$DPX_LCORES" >/dev/null; then
+	if ! h_start_dpx_vdev "$H_TMP/dpx.json" "$DPX_LCORES" >/dev/null; then
 		ODD+=("$name: dpx did not start on memif: $(tail -n 3 "$H_DPX_LOG" | tr '\n' '|')")
 		H_FAILED=$f0
 		return

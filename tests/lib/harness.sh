@@ -252,15 +252,18 @@ _h_wait_ready() {
 	return 1
 }
 
-# ---- memif: dpx and dpx-load as two DPDK processes, no namespaces ---------
-# dpx owns the memif sockets (role=server: it outlives every dpx-load run;
+# ---- dpx and dpx-load on devices their configs create: memif, af_xdp ------
+# memif: dpx owns the sockets (role=server: it outlives every dpx-load run;
 # a memif client cannot start before its server, nor reconnect later);
 # dpx-load connects as the client. Sockets live in $H_TMP (not the
 # abstract namespace, which is per network namespace and shared by every
-# concurrent test).
+# concurrent test). No namespace is needed.
 #   H_LOAD          dpx-load binary (default build/tools/dpx-load/dpx-load)
 #   H_DPX_MEM       dpx's EAL memory options (default --no-huge -m 512)
 #   H_LOAD_MEM      dpx-load's (default --no-huge -m 512)
+#   H_DPX_NETNS     run dpx in this network namespace (af_xdp: where its
+#                   interfaces are); default: none
+#   H_LOAD_NETNS    the same for dpx-load
 #   H_LOAD_TIMEOUT  seconds a dpx-load run may take (default 120)
 
 # h_memif_devargs ROLE LINK [EXTRA]: devargs of the memif port on link
@@ -270,27 +273,36 @@ h_memif_devargs() {
 		"$H_TMP" "$2" "${3:+,$3}"
 }
 
-# h_start_dpx_memif CONFIG LCORES [EAL ARGS...]: dpx with the memif ports
-# its CONFIG names (created from their devargs); LCORES is an EAL --lcores
-# value. Records a FAIL and returns 1 if dpx is not ready.
-h_start_dpx_memif() {
-	local config=${1:?h_start_dpx_memif CONFIG LCORES} lcores=${2:?LCORES}
+# _h_in_netns NS: the command prefix that runs in NS ("" for none).
+_h_in_netns() {
+	[[ -n ${1:-} ]] && printf 'ip netns exec %s ' "$1"
+}
+
+# h_start_dpx_vdev CONFIG LCORES [EAL ARGS...]: dpx with the devices its
+# CONFIG creates from their devargs (net_memif, net_af_xdp, ...), without
+# the TAP wiring of h_start_dpx; LCORES is an EAL --lcores value. Records
+# a FAIL and returns 1 if dpx is not ready.
+h_start_dpx_vdev() {
+	local config=${1:?h_start_dpx_vdev CONFIG LCORES} lcores=${2:?LCORES}
 	local ready=$H_TMP/ready
-	local -a mem
+	local -a mem ns
 	shift 2
 	read -ra mem <<<"${H_DPX_MEM:---no-huge -m 512}"
+	read -ra ns <<<"$(_h_in_netns "${H_DPX_NETNS:-}")"
 	if [[ ! -x $H_DPX ]]; then
 		h_fail "start dpx" "$H_DPX not built"
 		return 1
 	fi
-	_h_teardown
+	# Our PID is in the prefix: a runtime dir with it is a leftover.
+	rm -rf "/var/run/dpdk/$H_PREFIX"
 	rm -f "$ready"
 	H_STARTS=$((${H_STARTS:-0} + 1))
 	H_DPX_LOG=$H_TMP/dpx-$H_STARTS.log
-	h_log "starting dpx on memif (lcores $lcores, log $H_DPX_LOG)"
-	"$H_DPX" --lcores "$lcores" --no-pci "${mem[@]}" --file-prefix "$H_PREFIX" \
-		"$@" -- --config "$config" --ready-file "$ready" \
-		${H_LOG_LEVEL:+--log-level "$H_LOG_LEVEL"} >>"$H_DPX_LOG" 2>&1 &
+	h_log "starting dpx (lcores $lcores${H_DPX_NETNS:+, netns $H_DPX_NETNS}, log $H_DPX_LOG)"
+	"${ns[@]}" "$H_DPX" --lcores "$lcores" --no-pci "${mem[@]}" \
+		--file-prefix "$H_PREFIX" "$@" -- --config "$config" \
+		--ready-file "$ready" ${H_LOG_LEVEL:+--log-level "$H_LOG_LEVEL"} \
+		>>"$H_DPX_LOG" 2>&1 &
 	H_DPX_PID=$!
 	_h_wait_ready "$ready" || return 1
 	h_log "dpx ready (pid $H_DPX_PID)"
@@ -301,12 +313,13 @@ h_start_dpx_memif() {
 # exit status (124 on timeout). Killed by the cleanup if still running.
 h_run_load() {
 	local out=${1:?h_run_load OUT LCORES ...} lcores=${2:?LCORES} rc=0
-	local -a eal=() mem
+	local -a eal=() mem ns
 	shift 2
 	while (($#)) && [[ $1 != -- ]]; do eal+=("$1"); shift; done
 	(($#)) && shift
 	read -ra mem <<<"${H_LOAD_MEM:---no-huge -m 512}"
-	timeout -k 5 "${H_LOAD_TIMEOUT:-120}" "$H_LOAD" --lcores "$lcores" --no-pci \
+	read -ra ns <<<"$(_h_in_netns "${H_LOAD_NETNS:-}")"
+	"${ns[@]}" timeout -k 5 "${H_LOAD_TIMEOUT:-120}" "$H_LOAD" --lcores "$lcores" --no-pci \
 		"${mem[@]}" --file-prefix "$H_PREFIX-load" "${eal[@]}" -- "$@" \
 		>"$out" 2>&1 &
 	H_LOAD_PID=$!

@@ -211,7 +211,7 @@ case_sigint() {
 }
 
 write_configs
-if h_start_dpx_memif "$H_TMP/dpx.json" "$DPX_LCORES"; then
+if h_start_dpx_vdev "$H_TMP/dpx.json" "$DPX_LCORES"; then
 	case_l4_bulk        # first: dpx's server connection pool is empty
 	case_keepalive
 	case_conn_per_request
