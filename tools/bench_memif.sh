@@ -41,14 +41,16 @@
 #   --only LIST    comma-separated loads: ka1,ka10,ka100,ka1000,close,bulk
 #   --zero-copy    dpx-load's memif ports with zero-copy=yes
 #                  (and --single-file-segments)
-#   --rsize N      log2 of the memif ring size (dpx-load proposes it; 10)
+#   --rsize N      log2 of the memif ring size (dpx-load proposes it; 12:
+#                  4096 slots; with the driver's 1024, ka1000 lost packets
+#                  to full rings, drop_tx_full, and waited for RTOs)
 #   --dpx PATH     another dpx binary (e.g. one with /dpx/runtime)
 # Needs root (hugetlbfs mount, DPDK runtime dirs).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 DUR=10 WARMUP=2 ONLY=ka1,ka10,ka100,ka1000,close,bulk WORKERS=1 HUGE=1 ZC=0
-RSIZE= CLOSE_CONNS=100 BULK_BYTES=1000000000 DPX_BIN=build/app/dpx/dpx
+RSIZE=12 CLOSE_CONNS=100 BULK_BYTES=1000000000 DPX_BIN=build/app/dpx/dpx
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in

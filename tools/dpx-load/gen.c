@@ -60,6 +60,10 @@ enum conn_state {
 
 enum rsp_state { R_HEAD, R_BODY, R_DONE };
 
+/* Ramp-up per source address: one probe connection until it got an
+ * answer (see may_connect()). */
+enum addr_state { A_UNPRIMED, A_PROBING, A_PRIMED };
+
 /* Which list a slot is on; a slot is on at most one. */
 enum conn_list { L_NONE, L_CONNECT, L_SPARE, L_IDLE };
 
@@ -79,6 +83,7 @@ struct load_conn {
 	uint32_t path;
 	uint32_t prev, next;    /* idle list links */
 	uint8_t state, rsp, framing, list;
+	uint8_t addr;           /* index of the source address in laddrs */
 	uint8_t err;            /* LOAD_E_MAX: this response is fine so far */
 	bool close_queued;      /* on close_q */
 	bool last;              /* the request said Connection: close */
@@ -108,6 +113,7 @@ struct load_gen {
 	uint32_t next_path;
 	uint32_t laddrs[DPX_MAX_ADDRS];
 	unsigned int n_laddrs, next_laddr;
+	uint8_t addr_state[DPX_MAX_ADDRS]; /* enum addr_state, per laddr */
 	uint64_t tsc_hz;
 	uint64_t timeout_tsc;
 	bool open_loop;         /* --rate */
@@ -119,7 +125,7 @@ struct load_gen {
 	struct ring backlog;    /* open loop: due times of unsent requests */
 	double next_due;        /* TSC of the next scheduled request */
 	uint32_t n_open;        /* slots holding a TCB */
-	bool primed;            /* a response came back: open all */
+	bool primed;            /* every source address has had a response */
 	enum load_phase phase;
 	bool measuring;
 	struct load_totals run;         /* the whole run, warm-up and drain too */
@@ -240,12 +246,33 @@ conn_recycle(struct load_gen *g, struct load_conn *c)
 	}
 }
 
+/* A probe that ends without an answer leaves room for the next one. */
+static void
+probe_failed(struct load_gen *g, struct load_conn *c)
+{
+	if (!g->primed && g->addr_state[c->addr] == A_PROBING)
+		g->addr_state[c->addr] = A_UNPRIMED;
+}
+
+static void
+probe_answered(struct load_gen *g, struct load_conn *c)
+{
+	if (g->primed)
+		return;
+	g->addr_state[c->addr] = A_PRIMED;
+	for (unsigned int i = 0; i < g->n_laddrs; i++)
+		if (g->addr_state[i] != A_PRIMED)
+			return;
+	g->primed = true;
+}
+
 /* Lets go of the TCB: FIN (graceful) or RST. */
 static void
 conn_release(struct load_gen *g, struct load_conn *c, bool graceful)
 {
 	struct dpx_tcb *tcb = c->tcb;
 
+	probe_failed(g, c);
 	if (c->list == L_IDLE)
 		idle_remove(g, c);
 	if (tcb != NULL) {
@@ -300,16 +327,33 @@ static void
 conn_backoff(struct load_gen *g, struct load_conn *c)
 {
 	c->state = C_BACKOFF;
+	probe_failed(g, c);
 	dpx_timer_arm(dpx_tcp_wheel(g->w), &c->timer, now_ms(g) + RETRY_MS);
+}
+
+/* The source address of the next connection: round robin once primed,
+ * before that an address nobody is probing from. */
+static unsigned int
+pick_addr(struct load_gen *g)
+{
+	unsigned int i = g->next_laddr;
+
+	if (!g->primed)
+		for (i = 0; g->addr_state[i] != A_UNPRIMED; i++)
+			;       /* may_connect() said there is one */
+	g->addr_state[i] = g->primed ? A_PRIMED : A_PROBING;
+	g->next_laddr = (i + 1) % g->n_laddrs;
+	return i;
 }
 
 static void
 conn_connect(struct load_gen *g, struct load_conn *c, uint64_t queued)
 {
-	uint32_t laddr = g->laddrs[g->next_laddr];
+	uint32_t laddr;
 	int err = 0;
 
-	g->next_laddr = (g->next_laddr + 1) % g->n_laddrs;
+	c->addr = (uint8_t)pick_addr(g);
+	laddr = g->laddrs[c->addr];
 	g->run.conn_attempts++;
 	if (g->measuring)
 		g->st.conn_attempts++;
@@ -526,7 +570,7 @@ conn_complete(struct load_gen *g, struct load_conn *c)
 {
 	record(g, c);
 	c->reqs++;
-	g->primed = true;
+	probe_answered(g, c);
 	if (!c->keep_alive) {   /* the server closes: no TIME_WAIT here */
 		if (c->peer_fin)
 			conn_close_later(g, c);
@@ -712,14 +756,22 @@ static const struct dpx_tcp_callbacks load_tcp_cb = {
 
 /* ---- the pass ------------------------------------------------------------- */
 
-/* Until a first response has come back, one connection at a time is
- * open: it resolves ARP on both sides of the proxy, whose queues for
- * unresolved neighbours are short, so the other connections' SYNs are
- * not dropped. A probe that fails leaves room for the next one. */
+/*
+ * Until each source address has had an answer, one connection per
+ * address is open: it resolves ARP on both sides of the proxy for that
+ * address, and dpx keeps only a few packets per unresolved neighbour, so
+ * a burst of SYNs (or SYN-ACKs) from an unknown address would be dropped
+ * and retried a second later.
+ */
 static bool
 may_connect(const struct load_gen *g)
 {
-	return g->primed || g->n_open == 0;
+	if (g->primed)
+		return true;
+	for (unsigned int i = 0; i < g->n_laddrs; i++)
+		if (g->addr_state[i] == A_UNPRIMED)
+			return true;
+	return false;
 }
 
 static unsigned int
