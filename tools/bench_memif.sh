@@ -23,8 +23,8 @@
 #                          100); dpx keeps its server connections
 #   bulk                   GET /bytes/BULK (1 GB) through the L4 listener
 # Per load: dpx-load's report, the deltas of dpx's counters, dpx's
-# per-stage cycles from telemetry /dpx/runtime (read before and after the
-# load; "n/a" for a dpx without that command) and cycles per request =
+# per-stage cycles from telemetry /dpx/runtime (read before the load and
+# after dpx-load's report; "n/a" for a dpx without that command) and cycles per request =
 # delta busy_cycles / delta responses (proxy_stats). A results table and a
 # "BENCH memif" line end the output.
 #
@@ -141,8 +141,14 @@ hugepages_release() {
 	fi
 }
 
+# dpx, then dpx-load (the order memif wants), then the pages they map.
 b_cleanup() {
-	h_stop_dpx >/dev/null     # dpx-load and dpx first: they map the pages
+	h_stop_dpx >/dev/null
+	if [[ -n ${H_LOAD_PID:-} ]]; then
+		kill -TERM "$H_LOAD_PID" 2>/dev/null
+		wait "$H_LOAD_PID" 2>/dev/null
+		H_LOAD_PID=
+	fi
 	hugepages_release
 }
 # shellcheck disable=SC2154 # _b_rc is set inside the trap
@@ -320,9 +326,13 @@ run() {
 		return
 	fi
 	snap "$H_TMP/$name.before"
-	h_run_load "$out" "$LOAD_LCORES" "${eal[@]}" -- "${args[@]}" || rc=$?
+	# dpx stops while dpx-load lingers, connected but no longer polling:
+	# a memif server can crash when its client leaves while it polls.
+	h_load_start "$out" "$LOAD_LCORES" "${eal[@]}" -- "${args[@]}" --linger 30
+	h_load_wait_report "$out"
 	snap "$H_TMP/$name.after"
-	h_stop_dpx >/dev/null
+	h_stop_dpx
+	h_load_finish 15 || rc=$?
 	((H_FAILED > f0)) && ODD+=("$name: dpx did not shut down cleanly: $(tail -n 3 "$H_DPX_LOG" | tr '\n' '|')")
 	H_FAILED=$f0
 	grep -qiE 'error|warn|crit' "$H_DPX_LOG" &&

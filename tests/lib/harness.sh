@@ -308,25 +308,59 @@ h_start_dpx_vdev() {
 	h_log "dpx ready (pid $H_DPX_PID)"
 }
 
-# h_run_load OUT LCORES [EAL ARGS...] -- DPX-LOAD ARGS...: one dpx-load run
-# to its end (bounded by H_LOAD_TIMEOUT), its output in OUT; returns its
-# exit status (124 on timeout). Killed by the cleanup if still running.
-h_run_load() {
-	local out=${1:?h_run_load OUT LCORES ...} lcores=${2:?LCORES} rc=0
+# h_load_start OUT LCORES [EAL ARGS...] -- DPX-LOAD ARGS...: starts dpx-load
+# in the background (in H_LOAD_NETNS if set), bounded by H_LOAD_TIMEOUT,
+# output in OUT; H_LOAD_PID is its PID, stopped by the cleanup.
+h_load_start() {
+	local out=${1:?h_load_start OUT LCORES ...} lcores=${2:?LCORES}
 	local -a eal=() mem ns
 	shift 2
 	while (($#)) && [[ $1 != -- ]]; do eal+=("$1"); shift; done
 	(($#)) && shift
 	read -ra mem <<<"${H_LOAD_MEM:---no-huge -m 512}"
 	read -ra ns <<<"$(_h_in_netns "${H_LOAD_NETNS:-}")"
+	rm -rf "/var/run/dpdk/$H_PREFIX-load"
 	"${ns[@]}" timeout -k 5 "${H_LOAD_TIMEOUT:-120}" "$H_LOAD" --lcores "$lcores" --no-pci \
 		"${mem[@]}" --file-prefix "$H_PREFIX-load" "${eal[@]}" -- "$@" \
 		>"$out" 2>&1 &
 	H_LOAD_PID=$!
+}
+
+# h_load_wait_report OUT: until dpx-load has printed its LOAD line (or has
+# ended), bounded by H_LOAD_TIMEOUT; 0 when the line is there.
+h_load_wait_report() {
+	local i
+	for ((i = 0; i < ${H_LOAD_TIMEOUT:-120} * 10; i++)); do
+		grep -q '^LOAD ' "$1" 2>/dev/null && return 0
+		_h_alive "$H_LOAD_PID" || break
+		sleep 0.1
+	done
+	grep -q '^LOAD ' "$1" 2>/dev/null
+}
+
+# h_load_finish [SECONDS]: waits for dpx-load and returns its exit status
+# (124: H_LOAD_TIMEOUT); with SECONDS, SIGTERM after that long (a --linger
+# whose peer stays up).
+h_load_finish() {
+	local i rc=0
+	[[ -n ${H_LOAD_PID:-} ]] || return 1
+	if [[ -n ${1:-} ]]; then
+		for ((i = 0; i < $1 * 10; i++)); do _h_alive "$H_LOAD_PID" || break; sleep 0.1; done
+		_h_alive "$H_LOAD_PID" && kill -TERM "$H_LOAD_PID" 2>/dev/null
+	fi
 	wait "$H_LOAD_PID" || rc=$?
 	H_LOAD_PID=
 	rm -rf "/var/run/dpdk/$H_PREFIX-load"
 	return "$rc"
+}
+
+# h_run_load OUT LCORES [EAL ARGS...] -- DPX-LOAD ARGS...: one dpx-load run
+# to its end, returns its exit status. Over memif, prefer h_load_start,
+# h_load_wait_report, h_stop_dpx, h_load_finish with --linger: a memif
+# server (dpx) can crash when its client leaves while it polls.
+h_run_load() {
+	h_load_start "$@" || return 1
+	h_load_finish
 }
 
 # h_load_kv FILE KEY: KEY's value on the LOAD line of a dpx-load output.
@@ -387,11 +421,6 @@ h_stop_dpx() {
 _h_teardown() {
 	local ns pid
 	[[ -n ${H_ID:-} ]] || return 0
-	if [[ -n ${H_LOAD_PID:-} ]]; then
-		kill -TERM "$H_LOAD_PID" 2>/dev/null
-		wait "$H_LOAD_PID" 2>/dev/null
-		H_LOAD_PID=
-	fi
 	for ns in "$H_NS_CLI" "$H_NS_DUT" "$H_NS_SRV"; do
 		[[ -e /run/netns/$ns ]] || continue
 		# Anything still running in our own namespaces was started by
@@ -401,13 +430,22 @@ _h_teardown() {
 		done
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	rm -rf "/var/run/dpdk/$H_PREFIX" "/var/run/dpdk/$H_PREFIX-load"
+	rm -rf "/var/run/dpdk/$H_PREFIX"
 }
 
 # h_cleanup: stop dpx (recording the shutdown check), delete namespaces,
-# DPDK runtime files and the temp dir. Safe to call more than once.
+# stop dpx-load, delete DPDK runtime files and the temp dir. Safe to call
+# more than once.
 h_cleanup() {
 	h_stop_dpx
+	# dpx-load after dpx: a memif server must not see its client leave
+	# while it polls (see h_run_load).
+	if [[ -n ${H_LOAD_PID:-} ]]; then
+		kill -TERM "$H_LOAD_PID" 2>/dev/null
+		wait "$H_LOAD_PID" 2>/dev/null
+		H_LOAD_PID=
+	fi
+	[[ -n ${H_PREFIX:-} ]] && rm -rf "/var/run/dpdk/$H_PREFIX-load"
 	if [[ -n ${H_TMP:-} && -d $H_TMP && ${H_KEEP:-0} != 1 ]]; then
 		rm -rf "$H_TMP"
 	fi

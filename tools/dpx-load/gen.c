@@ -834,8 +834,9 @@ open_loop(struct load_gen *g, uint64_t now)
 	return done;
 }
 
-/* No new requests; what is idle closes, what is connecting is dropped,
- * requests in flight finish (uncounted) and then close. */
+/* No new requests; what is idle closes, requests in flight finish
+ * (uncounted) and then close, connections in their handshake close once
+ * established (a RST would show in the peer's counters as an error). */
 static void
 start_drain(struct load_gen *g)
 {
@@ -849,8 +850,6 @@ start_drain(struct load_gen *g)
 			c->list = L_NONE;
 		if (c->state == C_IDLE)
 			conn_release(g, c, true);
-		else if (c->state == C_CONNECTING)
-			conn_release(g, c, false);
 		else if (c->state == C_BACKOFF)
 			c->state = C_FREE;
 	}

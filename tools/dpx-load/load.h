@@ -89,6 +89,7 @@ struct load_opts {
 	bool verify_body;       /* compare /bytes/N bodies with the pattern */
 	bool json;
 	uint64_t bulk_bytes;    /* --bulk: 0 when not given */
+	double linger_s;        /* after the report: ports up, no polling */
 	char host[LOAD_HOST_MAX];
 	struct load_path *paths; /* owned; n_paths >= 1 with a target */
 	uint32_t n_paths;

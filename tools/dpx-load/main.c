@@ -470,6 +470,34 @@ report(struct load_app *a)
 	load_report(&a->opts, &sum, &ri, stdout);
 }
 
+/*
+ * --linger: the workers have stopped; the ports stay up until one goes
+ * down (the peer closed it), a signal or the time is up. A memif server
+ * handles its client's disconnect in EAL's interrupt thread and unmaps the
+ * shared rings there while its worker may be polling them (DPDK 22.11:
+ * dpx's worker died with SIGSEGV in eth_memif_rx twice in ~40 dpx-load
+ * exits on a loaded machine). Stopping the server first, while this
+ * side no longer polls, is safe for both.
+ */
+static void
+linger(struct load_app *a)
+{
+	uint64_t until = monotonic_ms() + (uint64_t)(a->opts.linger_s * 1000);
+
+	atomic_store(&a->stop, false);  /* a second signal ends it */
+	while (!atomic_load(&a->stop) && monotonic_ms() < until) {
+		for (unsigned int p = 0; p < a->net.n_ports; p++) {
+			struct rte_eth_link link;
+
+			if (rte_eth_link_get_nowait(a->net.ports[p].port_id,
+						    &link) == 0 &&
+			    link.link_status == RTE_ETH_LINK_DOWN)
+				return;
+		}
+		sleep_ms(TICK_MS);
+	}
+}
+
 /* Top down, as dpx does: connections release their owners' state and
  * mbufs before the pools go. */
 static void
@@ -539,6 +567,8 @@ main(int argc, char **argv)
 		rte_eal_mp_wait_lcore();
 		if (app.opts.have_target)
 			report(&app);
+		if (app.opts.linger_s > 0)
+			linger(&app);
 	}
 	shutdown_all(&app);
 	rte_eal_cleanup();

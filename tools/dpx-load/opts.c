@@ -52,6 +52,9 @@ load_opts_usage(FILE *out)
 "                         --connections says otherwise\n"
 "  --json                 the report as one JSON object (then the LOAD line)\n"
 "  --ready-file PATH      created once links are up and the worker runs\n"
+"  --linger S             after the report keep the ports up (no polling)\n"
+"                         until a link goes down, a signal or S seconds:\n"
+"                         lets a memif server (dpx) stop first, safely\n"
 "  --log-level LEVEL      error, warning, info or debug\n"
 "  --help\n",
 		DEFAULT_CONNECTIONS, DEFAULT_DURATION_S, DEFAULT_WARMUP_S,
@@ -245,7 +248,7 @@ enum {
 	OPT_CONFIG = 256, OPT_TARGET, OPT_CONNECTIONS, OPT_DURATION,
 	OPT_WARMUP, OPT_RPC, OPT_PATH, OPT_PATHS_FILE, OPT_HOST, OPT_RATE,
 	OPT_TIMEOUT, OPT_EXPECT_STATUS, OPT_EXPECT_LENGTH, OPT_VERIFY,
-	OPT_BULK, OPT_JSON, OPT_READY, OPT_LOG_LEVEL, OPT_HELP,
+	OPT_BULK, OPT_JSON, OPT_READY, OPT_LOG_LEVEL, OPT_LINGER, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -267,6 +270,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "ready-file", required_argument, NULL, OPT_READY },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "linger", required_argument, NULL, OPT_LINGER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -349,6 +353,12 @@ opt_one(struct load_opts *o, struct raw_opts *r, int c, const char *arg,
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_READY: o->ready_file = arg; return 0;
 	case OPT_LOG_LEVEL: o->log_level = arg; return 0;
+	case OPT_LINGER:
+		if (parse_seconds(arg, 0, MAX_SECONDS, &o->linger_s) != 0)
+			return fail(err, errlen, "--linger: \"%s\" is not a "
+				    "number of seconds in [0, %.0f]", arg,
+				    MAX_SECONDS);
+		return 0;
 	default:
 		if (c == OPT_CONNECTIONS)
 			r->set_connections = true;
