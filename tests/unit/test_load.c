@@ -286,6 +286,10 @@ test_opts_all(void)
 	CHECK_EQ(parse(C, "--target=198.18.0.1:80", "--connections=3", NULL),
 		 0);
 	CHECK_EQ(opts.connections, 3);
+	CHECK(opts.linger_s == 0);
+	CHECK_EQ(parse(C, "--target", "198.18.0.1:80", "--linger", "30", NULL), 0);
+	CHECK(opts.linger_s == 30);
+	CHECK_EQ(parse(C, "--linger", "5", NULL), 0);   /* serve only too */
 }
 
 /* parse(...) fails, and its message contains what. */
@@ -318,6 +322,7 @@ test_opts_bad(void)
 	BAD("--expect-status: \"99\"", C, T, "--expect-status", "99");
 	BAD("--expect-length: \"some\"", C, T, "--expect-length", "some");
 	BAD("--bulk: \"0\"", C, T, "--bulk", "0");
+	BAD("--linger: \"x\"", C, T, "--linger", "x");
 	BAD("--path: \"x\" is not a request target", C, T, "--path", "x");
 	BAD("--path: \"/a b\"", C, T, "--path", "/a b");
 	BAD("--host: \"a b\"", C, T, "--host", "a b");
