@@ -21,7 +21,7 @@
 #   ka1 ka10 ka100 ka1000  keep-alive with 1, 10, 100, 1000 connections
 #   close                  one request per client connection (--close-conns,
 #                          100); dpx keeps its server connections
-#   bulk                   GET /bytes/BULK (1 GB) through the L4 listener
+#   bulk                   GET /bytes/BULK (100 MB) through the L4 listener
 # Per load: dpx-load's report, the deltas of dpx's counters, dpx's
 # per-stage cycles from telemetry /dpx/runtime (read before the load and
 # after dpx-load's report; "n/a" for a dpx without that command) and cycles per request =
@@ -50,7 +50,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 DUR=10 WARMUP=2 ONLY=ka1,ka10,ka100,ka1000,close,bulk WORKERS=1 HUGE=1 ZC=0
-RSIZE=12 CLOSE_CONNS=100 BULK_BYTES=1000000000 DPX_BIN=build/app/dpx/dpx
+RSIZE=12 CLOSE_CONNS=100 BULK_BYTES=100000000 DPX_BIN=build/app/dpx/dpx
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
