@@ -158,7 +158,7 @@ trap '_b_rc=$?; b_cleanup; (exit $_b_rc); _h_exit_trap' EXIT
 mapfile -t ALLOWED < <(_h_expand_list \
 	"$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)")
 cpu_at() { echo "${ALLOWED[$(($1 % ${#ALLOWED[@]}))]}"; }
-MAIN_CPU=$(cpu_at 0) DPX_LCORES=0@$(cpu_at 0) LOAD_LCORES=0@$(cpu_at 0)
+DPX_LCORES=0@$(cpu_at 0) LOAD_LCORES=0@$(cpu_at 0)
 for ((k = 0; k < WORKERS; k++)); do
 	DPX_LCORES+=,$((k + 1))@$(cpu_at $((1 + k)))
 	LOAD_LCORES+=,$((k + 1))@$(cpu_at $((1 + WORKERS + k)))

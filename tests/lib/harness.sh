@@ -341,6 +341,7 @@ h_load_wait_report() {
 # h_load_finish [SECONDS]: waits for dpx-load and returns its exit status
 # (124: H_LOAD_TIMEOUT); with SECONDS, SIGTERM after that long (a --linger
 # whose peer stays up).
+# shellcheck disable=SC2120 # SECONDS comes from the tests and tools
 h_load_finish() {
 	local i rc=0
 	[[ -n ${H_LOAD_PID:-} ]] || return 1

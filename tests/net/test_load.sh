@@ -133,7 +133,7 @@ kv() { h_load_kv "$OUT" "$1"; }
 
 # expect NAME ACTUAL OP WANT: integer comparison (-eq, -gt, -le, ...).
 expect() {
-	if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" "$3" "$4" ]; then
+	if [[ $2 =~ ^[0-9]+$ ]] && test "$2" "$3" "$4"; then
 		h_pass "$1"
 	else
 		h_fail "$1" "got '${2}', want $3 $4"
