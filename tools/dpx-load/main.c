@@ -312,6 +312,9 @@ start(struct load_app *a)
 		sockets[i] = (int)rte_lcore_to_socket_id(a->lw[i].w.lcore_id);
 	rc = dpx_net_init(&a->net, &a->cfg, a->n_workers, sockets);
 	a->net_up = true;
+	if (rc != 0)
+		DPX_ERR("ports not started; a memif port with role=client needs "
+			"its server (dpx) running first");
 	if (rc == 0)
 		rc = wait_links(a);
 	for (unsigned int i = 0; rc == 0 && i < a->n_workers; i++)
