@@ -33,6 +33,10 @@ struct svc_conn {
 struct dpx_svc_worker {
 	struct rte_mempool *conns;
 	uint64_t conn_overflow;
+	/* The /bytes/N pattern from offset 0 to LEN + CHUNK: any chunk of a
+	 * body is one memcpy from offset (body offset mod LEN). A byte loop
+	 * with a modulo each capped a bulk transfer near 300 MB/s. */
+	uint8_t pattern[DPX_SVC_PATTERN_LEN + SVC_BODY_CHUNK];
 };
 
 static void svc_static_run(struct dpx_worker *w, struct dpx_tcb *c,
@@ -207,8 +211,8 @@ static_body(struct dpx_worker *w, struct dpx_tcb *c, struct svc_conn *s)
 			rte_pktmbuf_free(m);
 			return false;
 		}
-		for (uint32_t i = 0; i < n; i++)
-			dst[i] = dpx_svc_pattern_byte(s->body_off + i);
+		memcpy(dst, w->svc->pattern +
+		       s->body_off % DPX_SVC_PATTERN_LEN, n);
 		if ((n < s->body_left ? dpx_tcp_send_more(w, c, m) :
 		     dpx_tcp_send(w, c, m)) != 0) {
 			rte_pktmbuf_free(m);
@@ -339,6 +343,8 @@ dpx_svc_worker_start(struct dpx_worker *w)
 	w->svc = rte_zmalloc_socket("dpx_svc", sizeof(*w->svc), 0, socket);
 	if (w->svc == NULL)
 		return -ENOMEM;
+	for (uint32_t i = 0; i < sizeof(w->svc->pattern); i++)
+		w->svc->pattern[i] = dpx_svc_pattern_byte(i);
 	snprintf(name, sizeof(name), "dpx_svc_%u", w->index);
 	w->svc->conns = rte_mempool_create(name, RTE_MIN(cfg->tcp.max_connections,
 				(uint32_t)SVC_MAX_CONNS), sizeof(struct svc_conn),

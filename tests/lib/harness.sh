@@ -26,6 +26,7 @@
 H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 H_ROOT=$(cd "$H_LIB_DIR/../.." && pwd)
 H_DPX=${H_DPX:-$H_ROOT/build/app/dpx/dpx}
+H_LOAD=${H_LOAD:-$H_ROOT/build/tools/dpx-load/dpx-load}
 H_TOPO=${H_TOPO:-move}
 H_READY_TIMEOUT=${H_READY_TIMEOUT:-20}
 # Debian's python3 has python3-scapy; a python3 earlier on PATH may not.
@@ -210,25 +211,7 @@ h_start_dpx() {
 		-m 512 --file-prefix "$H_PREFIX" --vdev "$vcli" --vdev "$vsrv" "$@" \
 		-- "${dpx_args[@]}" >>"$H_DPX_LOG" 2>&1 &
 	H_DPX_PID=$!
-	# Bounded wait: 10 polls per second.
-	for ((i = 0; i < H_READY_TIMEOUT * 10; i++)); do
-		[[ -e $ready ]] && break
-		_h_alive "$H_DPX_PID" || break
-		sleep 0.1
-	done
-	if [[ ! -e $ready ]]; then
-		if _h_alive "$H_DPX_PID"; then
-			h_fail "start dpx" "not ready after ${H_READY_TIMEOUT}s"
-		else
-			local rc=0
-			wait "$H_DPX_PID" || rc=$?
-			h_fail "start dpx" "dpx exited with status $rc before ready"
-			H_DPX_PID=
-		fi
-		_h_show_log
-		h_stop_dpx
-		return 1
-	fi
+	_h_wait_ready "$ready" || return 1
 	if ! _h_attach "$H_NS_CLI" "$H_IF_CLI" "$H_CLI_ADDR" "$H_SRV_NET" "$H_CLI_GW"; then
 		h_fail "start dpx" "could not attach client side ($H_TOPO)"
 		h_stop_dpx
@@ -242,6 +225,150 @@ h_start_dpx() {
 	fi
 	H_SRV_IF=$_h_if
 	h_log "dpx ready (pid $H_DPX_PID)"
+}
+
+# _h_wait_ready FILE: until dpx (H_DPX_PID) creates its ready file,
+# bounded by H_READY_TIMEOUT; on failure records a FAIL, shows the log and
+# stops dpx.
+_h_wait_ready() {
+	local ready=$1 i
+	# Bounded wait: 10 polls per second.
+	for ((i = 0; i < H_READY_TIMEOUT * 10; i++)); do
+		[[ -e $ready ]] && return 0
+		_h_alive "$H_DPX_PID" || break
+		sleep 0.1
+	done
+	[[ -e $ready ]] && return 0
+	if _h_alive "$H_DPX_PID"; then
+		h_fail "start dpx" "not ready after ${H_READY_TIMEOUT}s"
+	else
+		local rc=0
+		wait "$H_DPX_PID" || rc=$?
+		h_fail "start dpx" "dpx exited with status $rc before ready"
+		H_DPX_PID=
+	fi
+	_h_show_log
+	h_stop_dpx
+	return 1
+}
+
+# ---- dpx and dpx-load on devices their configs create: memif, af_xdp ------
+# memif: dpx owns the sockets (role=server: it outlives every dpx-load run;
+# a memif client cannot start before its server, nor reconnect later);
+# dpx-load connects as the client. Sockets live in $H_TMP (not the
+# abstract namespace, which is per network namespace and shared by every
+# concurrent test). No namespace is needed.
+#   H_LOAD          dpx-load binary (default build/tools/dpx-load/dpx-load)
+#   H_DPX_MEM       dpx's EAL memory options (default --no-huge -m 512)
+#   H_LOAD_MEM      dpx-load's (default --no-huge -m 512)
+#   H_DPX_NETNS     run dpx in this network namespace (af_xdp: where its
+#                   interfaces are); default: none
+#   H_LOAD_NETNS    the same for dpx-load
+#   H_LOAD_TIMEOUT  seconds a dpx-load run may take (default 120)
+
+# h_memif_devargs ROLE LINK [EXTRA]: devargs of the memif port on link
+# LINK (e.g. cli, srv); EXTRA is appended (e.g. rsize=11,zero-copy=yes).
+h_memif_devargs() {
+	printf 'role=%s,id=0,socket=%s/%s.sock,socket-abstract=no%s' "$1" \
+		"$H_TMP" "$2" "${3:+,$3}"
+}
+
+# _h_in_netns NS: the command prefix that runs in NS ("" for none).
+_h_in_netns() {
+	[[ -n ${1:-} ]] && printf 'ip netns exec %s ' "$1"
+}
+
+# h_start_dpx_vdev CONFIG LCORES [EAL ARGS...]: dpx with the devices its
+# CONFIG creates from their devargs (net_memif, net_af_xdp, ...), without
+# the TAP wiring of h_start_dpx; LCORES is an EAL --lcores value. Records
+# a FAIL and returns 1 if dpx is not ready.
+h_start_dpx_vdev() {
+	local config=${1:?h_start_dpx_vdev CONFIG LCORES} lcores=${2:?LCORES}
+	local ready=$H_TMP/ready
+	local -a mem ns
+	shift 2
+	read -ra mem <<<"${H_DPX_MEM:---no-huge -m 512}"
+	read -ra ns <<<"$(_h_in_netns "${H_DPX_NETNS:-}")"
+	if [[ ! -x $H_DPX ]]; then
+		h_fail "start dpx" "$H_DPX not built"
+		return 1
+	fi
+	# Our PID is in the prefix: a runtime dir with it is a leftover.
+	rm -rf "/var/run/dpdk/$H_PREFIX"
+	rm -f "$ready"
+	H_STARTS=$((${H_STARTS:-0} + 1))
+	H_DPX_LOG=$H_TMP/dpx-$H_STARTS.log
+	h_log "starting dpx (lcores $lcores${H_DPX_NETNS:+, netns $H_DPX_NETNS}, log $H_DPX_LOG)"
+	"${ns[@]}" "$H_DPX" --lcores "$lcores" --no-pci "${mem[@]}" \
+		--file-prefix "$H_PREFIX" "$@" -- --config "$config" \
+		--ready-file "$ready" ${H_LOG_LEVEL:+--log-level "$H_LOG_LEVEL"} \
+		>>"$H_DPX_LOG" 2>&1 &
+	H_DPX_PID=$!
+	_h_wait_ready "$ready" || return 1
+	h_log "dpx ready (pid $H_DPX_PID)"
+}
+
+# h_load_start OUT LCORES [EAL ARGS...] -- DPX-LOAD ARGS...: starts dpx-load
+# in the background (in H_LOAD_NETNS if set), bounded by H_LOAD_TIMEOUT,
+# output in OUT; H_LOAD_PID is its PID, stopped by the cleanup.
+h_load_start() {
+	local out=${1:?h_load_start OUT LCORES ...} lcores=${2:?LCORES}
+	local -a eal=() mem ns
+	shift 2
+	while (($#)) && [[ $1 != -- ]]; do eal+=("$1"); shift; done
+	(($#)) && shift
+	read -ra mem <<<"${H_LOAD_MEM:---no-huge -m 512}"
+	read -ra ns <<<"$(_h_in_netns "${H_LOAD_NETNS:-}")"
+	rm -rf "/var/run/dpdk/$H_PREFIX-load"
+	"${ns[@]}" timeout -k 5 "${H_LOAD_TIMEOUT:-120}" "$H_LOAD" --lcores "$lcores" --no-pci \
+		"${mem[@]}" --file-prefix "$H_PREFIX-load" "${eal[@]}" -- "$@" \
+		>"$out" 2>&1 &
+	H_LOAD_PID=$!
+}
+
+# h_load_wait_report OUT: until dpx-load has printed its LOAD line (or has
+# ended), bounded by H_LOAD_TIMEOUT; 0 when the line is there.
+h_load_wait_report() {
+	local i
+	for ((i = 0; i < ${H_LOAD_TIMEOUT:-120} * 10; i++)); do
+		grep -q '^LOAD ' "$1" 2>/dev/null && return 0
+		_h_alive "$H_LOAD_PID" || break
+		sleep 0.1
+	done
+	grep -q '^LOAD ' "$1" 2>/dev/null
+}
+
+# h_load_finish [SECONDS]: waits for dpx-load and returns its exit status
+# (124: H_LOAD_TIMEOUT); with SECONDS, SIGTERM after that long (a --linger
+# whose peer stays up).
+# shellcheck disable=SC2120 # SECONDS comes from the tests and tools
+h_load_finish() {
+	local i rc=0
+	[[ -n ${H_LOAD_PID:-} ]] || return 1
+	if [[ -n ${1:-} ]]; then
+		for ((i = 0; i < $1 * 10; i++)); do _h_alive "$H_LOAD_PID" || break; sleep 0.1; done
+		_h_alive "$H_LOAD_PID" && kill -TERM "$H_LOAD_PID" 2>/dev/null
+	fi
+	wait "$H_LOAD_PID" || rc=$?
+	H_LOAD_PID=
+	rm -rf "/var/run/dpdk/$H_PREFIX-load"
+	return "$rc"
+}
+
+# h_run_load OUT LCORES [EAL ARGS...] -- DPX-LOAD ARGS...: one dpx-load run
+# to its end, returns its exit status. Over memif, prefer h_load_start,
+# h_load_wait_report, h_stop_dpx, h_load_finish with --linger: a memif
+# server (dpx) can crash when its client leaves while it polls.
+h_run_load() {
+	h_load_start "$@" || return 1
+	h_load_finish
+}
+
+# h_load_kv FILE KEY: KEY's value on the LOAD line of a dpx-load output.
+h_load_kv() {
+	awk -v k="$2" '/^LOAD / { v = ""; for (i = 2; i <= NF; i++)
+		if (index($i, k "=") == 1) v = substr($i, length(k) + 2) }
+		END { print v }' "$1"
 }
 
 _h_show_log() {
@@ -308,9 +435,18 @@ _h_teardown() {
 }
 
 # h_cleanup: stop dpx (recording the shutdown check), delete namespaces,
-# DPDK runtime files and the temp dir. Safe to call more than once.
+# stop dpx-load, delete DPDK runtime files and the temp dir. Safe to call
+# more than once.
 h_cleanup() {
 	h_stop_dpx
+	# dpx-load after dpx: a memif server must not see its client leave
+	# while it polls (see h_run_load).
+	if [[ -n ${H_LOAD_PID:-} ]]; then
+		kill -TERM "$H_LOAD_PID" 2>/dev/null
+		wait "$H_LOAD_PID" 2>/dev/null
+		H_LOAD_PID=
+	fi
+	[[ -n ${H_PREFIX:-} ]] && rm -rf "/var/run/dpdk/$H_PREFIX-load"
 	if [[ -n ${H_TMP:-} && -d $H_TMP && ${H_KEEP:-0} != 1 ]]; then
 		rm -rf "$H_TMP"
 	fi
