@@ -108,9 +108,10 @@ idle_wait(unsigned int *empty)
 }
 
 /*
- * The worker pass. It mirrors worker_main() of app/dpx/main.c (net poll,
- * TCP timers, TX flush) with the generator's tick before the flush; keep
- * the two in step when dpx's loop changes.
+ * The worker pass. It mirrors worker_main() of app/dpx/main.c (the stages
+ * of dpx_net.h) with the generator's tick after the timers, so that what
+ * it sends goes out in the same pass; keep the two in step when dpx's
+ * loop changes.
  */
 static int
 load_worker_main(void *arg)
@@ -121,21 +122,26 @@ load_worker_main(void *arg)
 	unsigned int empty = 0;
 	uint64_t t0 = rte_rdtsc();
 
+	dpx_net_loop_begin(w);
 	if (w->index == 0)
 		dpx_net_announce(w);
 	for (;;) {
 		enum load_phase ph = (enum load_phase)atomic_load_explicit(
 			lw->phase, memory_order_relaxed);
-		unsigned int n;
+		unsigned int n = 0;
 		uint64_t t1;
 
 		if (ph == LOAD_STOP)
 			break;
-		n = dpx_net_worker_poll(w);
+		dpx_net_worker_poll(w);
+		dpx_tcp_deliver(w);
 		dpx_tcp_worker_poll(w);
 		if (lw->gen != NULL)
 			n += load_gen_tick(lw->gen, w, ph, t0);
+		dpx_tcp_output(w);
 		dpx_net_flush(w);
+		if (dpx_net_pass_end(w))
+			n++;
 		t1 = rte_rdtsc();
 		if (lw->gen != NULL) {
 			load_gen_account(lw->gen, t1 - t0, n != 0);
@@ -149,6 +155,7 @@ load_worker_main(void *arg)
 			idle_wait(&empty);
 	}
 	load_gen_stop(lw->gen, w);
+	dpx_tcp_output(w);
 	dpx_net_flush(w);
 	return 0;
 }
