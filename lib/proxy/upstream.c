@@ -164,7 +164,10 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 	struct dpx_proxy_worker *pw = px_w(w);
 	const struct dpx_server_conf *sc =
 		&w->cfg->pools[s->pool].servers[s->server];
-	struct px_srv *c = px_idle_pop(w, s->pool, s->server);
+	/* Only HTTP exchanges reuse connections: a "tcp" session's bytes
+	 * must start a connection of their own, not follow HTTP on one an
+	 * http listener of the same pool left idle. */
+	struct px_srv *c = s->http ? px_idle_pop(w, s->pool, s->server) : NULL;
 	void *obj;
 
 	*reused = c != NULL;

@@ -257,7 +257,12 @@ tcp_enter_time_wait(struct dpx_worker *w, struct dpx_tcb *c)
 
 	tcb_report_closed(w, c, 0);
 	if (tw->conf->time_wait_ms == 0 || tw->conf->max_time_wait == 0) {
-		tcb_free(w, c);
+		/* No TIME_WAIT, but the caller still sends the last ACK with
+		 * this TCB: it goes at the next timer pass. */
+		tcb_set_state(w, c, TCP_TIME_WAIT);
+		dpx_timer_cancel(&tw->wheel, &c->rtx_timer);
+		dpx_timer_cancel(&tw->wheel, &c->delack_timer);
+		dpx_timer_arm(&tw->wheel, &c->life_timer, tw->now);
 		return;
 	}
 	/* Bounded: beyond max_time_wait the oldest entry makes room. */

@@ -586,6 +586,36 @@ test_time_wait_reuse(void)
 	worker_teardown(&w);
 }
 
+/* Without TIME_WAIT (tcp.time_wait_ms 0) the peer's FIN is still ACKed,
+ * and the TCB goes at the next timer pass. */
+static void
+test_no_time_wait(void)
+{
+	struct dpx_worker w;
+	struct out_seg s;
+	uint32_t ts, iss;
+
+	cfg.tcp.time_wait_ms = 0;
+	worker_setup(&w);
+	iss = handshake(&w, &ts);
+	dpx_tcp_close(&w, app.c);
+	pump(&w);
+	CHECK(pop_seg(&w, &s));
+	CHECK(s.flags & RTE_TCP_FIN_FLAG);
+	send_data(&w, SEQ0, iss + 1, ts, NULL, 0, 0);    /* ACKs our FIN */
+	send_data(&w, SEQ0, iss + 1, ts, NULL, 0, RTE_TCP_FIN_FLAG);
+	CHECK(pop_seg(&w, &s));
+	CHECK_EQ(s.flags, RTE_TCP_ACK_FLAG);
+	CHECK_EQ(s.ack, SEQ0 + 1);
+	CHECK_EQ(app.closed, 1);
+	CHECK_EQ(tx_count(&w), 0);
+	advance_ms(&w, 1);
+	CHECK_EQ(tw_of(&w)->stats.conns_time_wait, 0);
+	CHECK_EQ(rte_hash_count(tw_of(&w)->table), 0);
+	worker_teardown(&w);
+	cfg.tcp.time_wait_ms = 60000;
+}
+
 /* A chain of 1000-byte segments holding len bytes of *fill. */
 static struct rte_mbuf *
 app_mbuf(const char *fill, uint32_t len)
@@ -1198,6 +1228,7 @@ main(void)
 	RUN_TEST(test_zero_window);
 	RUN_TEST(test_paws);
 	RUN_TEST(test_time_wait_reuse);
+	RUN_TEST(test_no_time_wait);
 	RUN_TEST(test_rto_and_fast_retransmit);
 	RUN_TEST(test_zero_copy_retransmit);
 	RUN_TEST(test_closed_port_and_bad_checksum);
