@@ -12,7 +12,9 @@
 #        (static :8081 :8082 :8083 = pool web's three servers)
 #
 # dpx owns the memif sockets (role=server); dpx-load connects as the
-# client. Each load gets a fresh dpx and a fresh dpx-load, so no load
+# client. With --dpx-zero-copy the roles swap: dpx is a zero-copy memif
+# client (its rings point into its own mbufs, as a NIC DMAs into them:
+# no copy on dpx's side), dpx-load the server, started first. Each load gets a fresh dpx and a fresh dpx-load, so no load
 # inherits another's pooled server connections (dead once their dpx-load
 # has exited), TIME_WAIT entries or ARP state. dpx: 1 worker (--workers 2:
 # two), idle "poll", round robin, backend keep-alive pool.
@@ -36,11 +38,14 @@
 # on failure; --no-huge uses none. Never touches a NIC or an interface.
 #
 # usage: bash tools/bench_memif.sh [--duration S] [--warmup S] [--only LIST]
-#            [--workers 1|2] [--no-huge] [--zero-copy] [--rsize N]
-#            [--close-conns N] [--bulk-bytes N] [--dpx PATH] [--keep]
+#            [--workers 1|2] [--no-huge] [--zero-copy] [--dpx-zero-copy]
+#            [--rsize N] [--close-conns N] [--bulk-bytes N] [--dpx PATH]
+#            [--keep]
 #   --only LIST    comma-separated loads: ka1,ka10,ka100,ka1000,close,bulk
 #   --zero-copy    dpx-load's memif ports with zero-copy=yes
 #                  (and --single-file-segments)
+#   --dpx-zero-copy  dpx is the memif client, zero-copy=yes (and
+#                  --single-file-segments); dpx-load the server
 #   --rsize N      log2 of the memif ring size (dpx-load proposes it; 12:
 #                  4096 slots; with the driver's 1024, ka1000 lost packets
 #                  to full rings, drop_tx_full, and waited for RTOs)
@@ -49,7 +54,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-DUR=10 WARMUP=2 ONLY=ka1,ka10,ka100,ka1000,close,bulk WORKERS=1 HUGE=1 ZC=0
+DUR=10 WARMUP=2 ONLY=ka1,ka10,ka100,ka1000,close,bulk WORKERS=1 HUGE=1 ZC=0 DZC=0
 RSIZE=12 CLOSE_CONNS=100 BULK_BYTES=100000000 DPX_BIN=build/app/dpx/dpx
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
@@ -60,6 +65,7 @@ while (($#)); do
 	--workers) WORKERS=${2:-}; shift ;;
 	--no-huge) HUGE=0 ;;
 	--zero-copy) ZC=1 ;;
+	--dpx-zero-copy) DZC=1 ;;
 	--rsize) RSIZE=${2:-}; shift ;;
 	--close-conns) CLOSE_CONNS=${2:-}; shift ;;
 	--bulk-bytes) BULK_BYTES=${2:-}; shift ;;
@@ -165,19 +171,30 @@ for ((k = 0; k < WORKERS; k++)); do
 done
 
 # --- configs ----------------------------------------------------------------
-LOAD_EXTRA=
+LOAD_EXTRA= DPX_EXTRA= DPX_ROLE=server LOAD_ROLE=client
 [[ -n $RSIZE ]] && LOAD_EXTRA+=rsize=$RSIZE
 ((ZC)) && LOAD_EXTRA+=${LOAD_EXTRA:+,}zero-copy=yes
+if ((DZC)); then
+	# Ring sizes and zero copy are the client's to set (it makes the
+	# shared regions).
+	((ZC)) && bad "--zero-copy and --dpx-zero-copy exclude each other"
+	DPX_ROLE=client LOAD_ROLE=server DPX_EXTRA=zero-copy=yes LOAD_EXTRA=
+	[[ -n $RSIZE ]] && DPX_EXTRA+=,rsize=$RSIZE
+fi
 
 write_configs() {
+	# A zero-copy memif client fills its rings (2^rsize slots each way,
+	# per port and queue) with its own mbufs: size the pool for them.
+	local mbufs=
+	((DZC)) && mbufs="\"mbufs_per_worker\": $((4 * 2 ** ${RSIZE:-10} * 2 + 8192)), "
 	cat >"$H_TMP/dpx.json" <<-EOF
-	{"workers": $WORKERS, "idle": "poll", "log_level": "info",
+	{"workers": $WORKERS, "idle": "poll", "log_level": "info", $mbufs
 	 "ports": [
 	  {"name": "client", "device": "net_memif0",
-	   "devargs": "$(h_memif_devargs server cli mac=02:00:00:00:01:01)",
+	   "devargs": "$(h_memif_devargs $DPX_ROLE cli "mac=02:00:00:00:01:01${DPX_EXTRA:+,$DPX_EXTRA}")",
 	   "addresses": ["198.18.0.1/24"]},
 	  {"name": "server", "device": "net_memif1",
-	   "devargs": "$(h_memif_devargs server srv mac=02:00:00:00:02:01)",
+	   "devargs": "$(h_memif_devargs $DPX_ROLE srv "mac=02:00:00:00:02:01${DPX_EXTRA:+,$DPX_EXTRA}")",
 	   "addresses": ["198.18.1.1/24"]}],
 	 "listeners": [
 	  {"name": "web", "address": "198.18.0.1", "port": 80, "mode": "http", "pool": "web"},
@@ -192,10 +209,10 @@ write_configs() {
 	{"workers": $WORKERS, "idle": "poll", "log_level": "warning",
 	 "ports": [
 	  {"name": "client", "device": "net_memif0",
-	   "devargs": "$(h_memif_devargs client cli "mac=02:00:00:00:01:02${LOAD_EXTRA:+,$LOAD_EXTRA}")",
+	   "devargs": "$(h_memif_devargs $LOAD_ROLE cli "mac=02:00:00:00:01:02${LOAD_EXTRA:+,$LOAD_EXTRA}")",
 	   "addresses": ["198.18.0.2/24", "198.18.0.3/24", "198.18.0.4/24", "198.18.0.5/24"]},
 	  {"name": "server", "device": "net_memif1",
-	   "devargs": "$(h_memif_devargs client srv "mac=02:00:00:00:02:02${LOAD_EXTRA:+,$LOAD_EXTRA}")",
+	   "devargs": "$(h_memif_devargs $LOAD_ROLE srv "mac=02:00:00:00:02:02${LOAD_EXTRA:+,$LOAD_EXTRA}")",
 	   "addresses": ["198.18.1.2/24"]}],
 	 "tcp": {"time_wait_ms": 1000},
 	 "listeners": [
@@ -316,11 +333,22 @@ analyse() {
 run() {
 	local name=$1 out=$H_TMP/$1.out rc=0 res f0=$H_FAILED
 	shift
-	local -a eal=()
+	local -a eal=() dpx_eal=()
+	local k
 	((ZC)) && eal+=(--single-file-segments)
+	((DZC)) && dpx_eal+=(--single-file-segments)
 	local -a args=(--config "$H_TMP/load.json" --warmup "$WARMUP" --duration "$DUR" "$@")
 	say "$name: dpx-load --lcores $LOAD_LCORES ${eal[*]} $H_LOAD_MEM -- ${args[*]}"
-	if ! h_start_dpx_vdev "$H_TMP/dpx.json" "$DPX_LCORES" >/dev/null; then
+	if ((DZC)); then
+		# The memif server first (a client cannot start without one);
+		# dpx-load waits for the links before it loads.
+		h_load_start "$out" "$LOAD_LCORES" -- "${args[@]}" --linger 30
+		for ((k = 0; k < 100; k++)); do
+			[[ -S $H_TMP/cli.sock && -S $H_TMP/srv.sock ]] && break
+			sleep 0.1
+		done
+	fi
+	if ! h_start_dpx_vdev "$H_TMP/dpx.json" "$DPX_LCORES" "${dpx_eal[@]}" >/dev/null; then
 		ODD+=("$name: dpx did not start on memif: $(tail -n 3 "$H_DPX_LOG" | tr '\n' '|')")
 		H_FAILED=$f0
 		return
@@ -328,7 +356,7 @@ run() {
 	snap "$H_TMP/$name.before"
 	# dpx stops while dpx-load lingers, connected but no longer polling:
 	# a memif server can crash when its client leaves while it polls.
-	h_load_start "$out" "$LOAD_LCORES" "${eal[@]}" -- "${args[@]}" --linger 30
+	((DZC)) || h_load_start "$out" "$LOAD_LCORES" "${eal[@]}" -- "${args[@]}" --linger 30
 	h_load_wait_report "$out"
 	snap "$H_TMP/$name.after"
 	h_stop_dpx
@@ -374,7 +402,7 @@ else
 fi
 export H_DPX_MEM H_LOAD_MEM
 write_configs
-echo "  memif: sockets in $H_TMP, dpx role=server, dpx-load role=client${LOAD_EXTRA:+ ($LOAD_EXTRA)}"
+echo "  memif: sockets in $H_TMP, dpx role=$DPX_ROLE${DPX_EXTRA:+ ($DPX_EXTRA)}, dpx-load role=$LOAD_ROLE${LOAD_EXTRA:+ ($LOAD_EXTRA)}"
 echo "  dpx config: $(tr -s ' \n\t' ' ' <"$H_TMP/dpx.json")"
 echo "  dpx-load config: $(tr -s ' \n\t' ' ' <"$H_TMP/load.json")"
 

@@ -10,6 +10,8 @@
  */
 #include <string.h>
 
+#include <rte_mbuf_dyn.h>
+
 #include "dpx_net.h"
 
 static inline uint64_t
@@ -92,5 +94,84 @@ dpx_cksum(const void *buf, size_t len)
 	s = (s & 0xffffu) + (s >> 16);
 	s = (s & 0xffffu) + (s >> 16);
 	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * Known sums of mbuf data. Set once by dpx_mbuf_sum_init() before workers
+ * start, read-only afterwards: -1 and 0 while unregistered (then nothing is
+ * ever known and every sum is computed).
+ */
+static int sum_off = -1;
+static uint64_t sum_flag;
+
+struct mbuf_sum {
+	uint16_t data_off;      /* the view the sum is of */
+	uint16_t data_len;
+	uint16_t sum;
+	uint16_t pad;
+};
+
+int
+dpx_mbuf_sum_init(void)
+{
+	static const struct rte_mbuf_dynfield field = {
+		.name = "dpx_dynfield_data_sum",
+		.size = sizeof(struct mbuf_sum),
+		.align = __alignof__(struct mbuf_sum),
+	};
+	static const struct rte_mbuf_dynflag flag = {
+		.name = "dpx_dynflag_data_sum",
+	};
+	int off = rte_mbuf_dynfield_register(&field);
+	int bit = rte_mbuf_dynflag_register(&flag);
+
+	if (off < 0 || bit < 0)
+		return -1;
+	sum_off = off;
+	sum_flag = UINT64_C(1) << bit;
+	return 0;
+}
+
+void
+dpx_mbuf_sum_set(struct rte_mbuf *m, uint16_t sum)
+{
+	struct mbuf_sum *r;
+
+	if (sum_off < 0)
+		return;
+	r = RTE_MBUF_DYNFIELD(m, sum_off, struct mbuf_sum *);
+	r->data_off = m->data_off;
+	r->data_len = m->data_len;
+	r->sum = sum;
+	m->ol_flags |= sum_flag;
+}
+
+void
+dpx_mbuf_sum_clear(struct rte_mbuf *m)
+{
+	m->ol_flags &= ~sum_flag;
+}
+
+bool
+dpx_mbuf_sum_get(const struct rte_mbuf *m, uint16_t *sum)
+{
+	const struct mbuf_sum *r;
+
+	if (!(m->ol_flags & sum_flag) || sum_flag == 0)
+		return false;
+	r = RTE_MBUF_DYNFIELD(m, sum_off, const struct mbuf_sum *);
+	if (r->data_off != m->data_off || r->data_len != m->data_len)
+		return false;
+	*sum = r->sum;
+	return true;
+}
+
+uint16_t
+dpx_cksum_sub(uint16_t a, uint16_t b)
+{
+	uint32_t s = (uint32_t)a + (uint16_t)~b;
+
+	s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
 }

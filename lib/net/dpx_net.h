@@ -261,6 +261,25 @@ int dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m,
 /* The 16-bit one's complement sum of buf, not inverted: what
  * rte_raw_cksum() returns, several times faster (8 bytes per step). */
 uint16_t dpx_cksum(const void *buf, size_t len);
+/* a - b in one's complement arithmetic: the sum of a buffer without a
+ * part of it (at an even offset; byte-swap for an odd one). */
+uint16_t dpx_cksum_sub(uint16_t a, uint16_t b);
+
+/*
+ * The known sum of an mbuf segment's data (dpx_cksum() of it), so that
+ * payload TCP received and verified is not read again when it is sent on:
+ * TCP sets it on received payload, whoever cuts a segment in two keeps
+ * both halves' sums, TCP output uses it. A sum is valid only for the
+ * segment's view it was set for (data_off, data_len) and only while a flag
+ * in ol_flags is set, which every allocation and receive clears; a clone
+ * inherits the flag, so whoever clones sets or clears the sum. init
+ * registers the mbuf dynamic field (control plane, before workers run);
+ * without it no sum is ever known. Returns 0 or -1.
+ */
+int dpx_mbuf_sum_init(void);
+void dpx_mbuf_sum_set(struct rte_mbuf *m, uint16_t sum);
+void dpx_mbuf_sum_clear(struct rte_mbuf *m);
+bool dpx_mbuf_sum_get(const struct rte_mbuf *m, uint16_t *sum);
 
 /*
  * A connection's way out, filled by the first packet sent on it: the

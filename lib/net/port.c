@@ -409,6 +409,9 @@ dpx_net_init(struct dpx_net *net, const struct dpx_config *cfg,
 
 	memset(net, 0, sizeof(*net));
 	net->cfg = cfg;
+	if (dpx_mbuf_sum_init() != 0)
+		DPX_INFO("mbuf dynamic field unavailable: forwarded payload is "
+			 "checksummed again on output");
 	net->n_workers = n_workers;
 	for (unsigned int w = 0; w < n_workers; w++)
 		net->worker_socket[w] = worker_sockets[w] < 0 ? 0 :

@@ -72,6 +72,26 @@ px_chain_move(struct px_chain *from, struct px_chain *to)
 	from->len = 0;
 }
 
+/* Keeps the known sum of a segment cut in two (see dpx_mbuf_sum_set()):
+ * head is the sum of the first n bytes, now c's; the rest is m's, byte
+ * swapped when it starts at an odd offset of the old segment. The clone
+ * inherited the flag of a known sum: it must be set or cleared here. */
+static void
+px_split_sums(struct rte_mbuf *m, struct rte_mbuf *c, bool known,
+	      uint16_t sum, uint16_t head, uint32_t n)
+{
+	uint16_t tail;
+
+	if (!known) {
+		dpx_mbuf_sum_clear(m);
+		dpx_mbuf_sum_clear(c);
+		return;
+	}
+	tail = dpx_cksum_sub(sum, head);
+	dpx_mbuf_sum_set(c, head);
+	dpx_mbuf_sum_set(m, n & 1 ? rte_bswap16(tail) : tail);
+}
+
 /* Moves the first n bytes of from to to (to may be NULL: they are freed).
  * Returns 0, or -ENOMEM when a split needed an mbuf and none was left. */
 int
@@ -83,13 +103,19 @@ px_chain_take(struct rte_mempool *mp, struct px_chain *from, uint32_t n,
 
 		if (m->data_len > n) {
 			struct rte_mbuf *c = rte_pktmbuf_clone(m, mp);
+			uint16_t sum, head = 0;
+			bool known;
 
 			if (c == NULL)
 				return -ENOMEM;
+			known = dpx_mbuf_sum_get(m, &sum);
+			if (known)
+				head = dpx_cksum(rte_pktmbuf_mtod(m, void *), n);
 			/* m keeps the tail (stays in from); c carries the
 			 * first n bytes. */
 			rte_pktmbuf_adj(m, (uint16_t)n);
 			rte_pktmbuf_trim(c, (uint16_t)(c->data_len - n));
+			px_split_sums(m, c, known, sum, head, n);
 			from->len -= n;
 			if (to)
 				px_chain_add(to, c);

@@ -24,21 +24,25 @@ struct tcp_seg {
 	struct dpx_tcp_opts opts;
 };
 
+/* *data: the sum of the whole segment when software checked it, else
+ * left alone (the device vouched for it). */
 static bool
-tcp_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+tcp_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+		uint16_t *data, bool *summed)
 {
 	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	uint16_t data = 0;
 	uint32_t sum;
 
+	*summed = false;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
 		return true;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;
 	/* tcp_parse() made the segment one mbuf. */
-	data = dpx_cksum(rte_pktmbuf_mtod(m, const void *), m->data_len);
+	*data = dpx_cksum(rte_pktmbuf_mtod(m, const void *), m->data_len);
+	*summed = true;
 	/* rte_ipv4_phdr_cksum folds the pseudo header; add and fold. */
-	sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) + data;
+	sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) + *data;
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
@@ -53,6 +57,8 @@ tcp_parse(struct dpx_tcp_worker *tw, struct rte_mbuf *m, struct tcp_key *k,
 			const struct rte_ipv4_hdr *, -(int)m->l3_len);
 	const struct rte_tcp_hdr *th;
 	uint32_t hlen;
+	uint16_t data = 0;
+	bool summed;
 
 	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
 		tw->stats.drop_malformed++;
@@ -65,7 +71,7 @@ tcp_parse(struct dpx_tcp_worker *tw, struct rte_mbuf *m, struct tcp_key *k,
 		tw->stats.drop_malformed++;
 		return -1;
 	}
-	if (!tcp_checksum_ok(m, ip)) {
+	if (!tcp_checksum_ok(m, ip, &data, &summed)) {
 		tw->stats.drop_checksum++;
 		return -1;
 	}
@@ -84,7 +90,15 @@ tcp_parse(struct dpx_tcp_worker *tw, struct rte_mbuf *m, struct tcp_key *k,
 	seg->wnd = rte_be_to_cpu_16(th->rx_win);
 	seg->len = m->pkt_len - hlen;
 	seg->force_ack = false;
+	/* The payload's own sum, for output when it is sent on: the
+	 * segment's less the header's (hlen is a multiple of 4). */
+	if (summed)
+		data = dpx_cksum_sub(data, dpx_cksum(th, hlen));
 	rte_pktmbuf_adj(m, hlen);
+	if (summed)
+		dpx_mbuf_sum_set(m, data);
+	else
+		dpx_mbuf_sum_clear(m);
 	return 0;
 }
 

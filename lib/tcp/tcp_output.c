@@ -83,8 +83,12 @@ cksum_chain(const struct rte_mbuf *m)
 	uint32_t sum = 0, done = 0;
 
 	for (; m != NULL; m = m->next) {
-		uint16_t part = dpx_cksum(rte_pktmbuf_mtod(m, const void *),
-					  m->data_len);
+		uint16_t part;
+
+		/* Forwarded payload: summed when it arrived. */
+		if (!dpx_mbuf_sum_get(m, &part))
+			part = dpx_cksum(rte_pktmbuf_mtod(m, const void *),
+					 m->data_len);
 
 		sum += done & 1 ? rte_bswap16(part) : part;
 		done += m->data_len;
@@ -140,10 +144,18 @@ sndq_attach(const struct dpx_tcb *c, struct rte_mempool *mp,
 
 		if (mi == NULL)
 			return -ENOBUFS;
+		uint16_t sum;
+
 		rte_pktmbuf_attach(mi, seg);
 		/* attach copied the queue link too: this is a lone segment */
 		mi->next = NULL;
 		mi->nb_segs = 1;
+		/* ... and the flag of a known sum: the sum is the segment's
+		 * only when the reference covers all of it. */
+		if (off == 0 && n == seg->data_len && dpx_mbuf_sum_get(seg, &sum))
+			dpx_mbuf_sum_set(mi, sum);
+		else
+			dpx_mbuf_sum_clear(mi);
 		mi->data_off += off;
 		mi->data_len = (uint16_t)n;
 		mi->pkt_len = n;

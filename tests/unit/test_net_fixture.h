@@ -30,11 +30,16 @@ test_net_one_port(struct dpx_config *cfg, struct dpx_net *net,
 	pc->n_addrs = 1;
 	pc->gateway = gateway;
 	pc->mtu = 1500;
+	/* As dpx_net_init() does: forwarded payload keeps its sum. */
+	if (dpx_mbuf_sum_init() != 0)
+		fprintf(stderr, "test_net_one_port: no mbuf dynamic field\n");
 	net->cfg = cfg;
 	net->n_ports = 1;
 	net->n_workers = 1;
 	net->pools[0] = pool;
 	p->conf = pc;
+	for (unsigned int q = 0; q < DPX_MAX_WORKERS; q++)
+		p->xdp_fd[q] = -1;      /* no AF_XDP socket to sleep on */
 	p->mac = *mac;
 	p->masks[0] = 0xffffff00u;
 	p->mtu = 1500;
