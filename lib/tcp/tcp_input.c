@@ -34,7 +34,9 @@ tcp_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	uint32_t sum;
 
 	*summed = false;
-	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+	/* NONE: the data is intact though the field is not (a partial
+	 * checksum a virtual device passed on), as good as GOOD. */
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		return true;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;

@@ -98,6 +98,21 @@ cksum_chain(const struct rte_mbuf *m)
 	return (uint16_t)sum;
 }
 
+/* The pseudo header's sum, not inverted: what a device that completes
+ * the TCP checksum expects in the field (DPDK's convention). */
+static uint16_t
+tcp_pseudo_sum(const struct tcp_key *k, uint16_t len)
+{
+	struct tcp_pseudo ph = {
+		.src = rte_cpu_to_be_32(k->laddr),
+		.dst = rte_cpu_to_be_32(k->raddr),
+		.proto = IPPROTO_TCP,
+		.len = rte_cpu_to_be_16(len),
+	};
+
+	return dpx_cksum(&ph, sizeof(ph));
+}
+
 static uint16_t
 tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
 {
@@ -291,9 +306,9 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 	bool syn = flags & RTE_TCP_SYN_FLAG;
 	uint8_t opts[40];
 	int optlen = tcp_build_options(w, c, syn, opts);
+	uint64_t offloads = dpx_net_port(w, c->port)->tx_offloads;
 	/* Payload by reference when the device sends mbuf chains. */
-	bool zero_copy = len > 0 && (dpx_net_port(w, c->port)->tx_offloads &
-				     RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+	bool zero_copy = len > 0 && (offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	struct rte_tcp_hdr *th;
 	struct rte_mbuf *m;
 
@@ -327,7 +342,15 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 	}
 	if (len && !zero_copy)
 		sndq_copy(c, off, (uint8_t *)(th + 1) + optlen, len);
-	th->cksum = tcp_checksum(&c->key, m);
+	if (offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+		/* The device sums the segment; it wants the pseudo header's
+		 * sum in the field and the header lengths. */
+		th->cksum = tcp_pseudo_sum(&c->key, (uint16_t)m->pkt_len);
+		m->l4_len = (uint8_t)(sizeof(*th) + optlen);
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+	} else {
+		th->cksum = tcp_checksum(&c->key, m);
+	}
 	if (flags & RTE_TCP_ACK_FLAG) {
 		c->last_ack_sent = c->rcv_nxt;
 		c->unacked_segs = 0;
