@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Private to lib/http: the character classes and the token-list iterator
- * shared by the head parser, the chunked-body scanner and the head writers,
- * so that every part of the module accepts exactly the same bytes.
+ * Private to lib/http: the character classes, the byte scanners and the
+ * token-list iterator shared by the head parser, the chunked-body scanner
+ * and the head writers, so that every part of the module accepts exactly
+ * the same bytes.
  */
 #ifndef DPX_HTTP_INTERNAL_H
 #define DPX_HTTP_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dpx_http.h"
 
@@ -16,6 +18,40 @@
 extern const uint8_t dpx_http_tok_tab[256];
 /* field-value bytes: HTAB, SP, VCHAR, obs-text; no other CTL, no DEL */
 extern const uint8_t dpx_http_val_tab[256];
+/* request-target bytes: VCHAR except '#' */
+extern const uint8_t dpx_http_tgt_tab[256];
+
+/*
+ * Byte scanners: the first index in [pos, end) whose byte is outside the
+ * class, or end. buf[0, end) must be readable; nothing outside it is read.
+ */
+typedef uint32_t (*dpx_http_scan_fn)(const char *buf, uint32_t pos,
+				     uint32_t end);
+
+/*
+ * The hot loop of the head parser, one build per instruction set (see
+ * http_scan.c): field lines from ps->pos, each whole and clean in
+ * buf[0, end), end = min(len, max_head), into hdr[*n_hdr...] and ps.
+ * Returns 1 after the empty line ending the head (ps->pos past it), an
+ * error, or 0 when the line at ps->pos is not whole and clean there: then
+ * buf[ps->pos, ps->scan) are value bytes and the resumable find_line()
+ * takes over.
+ */
+typedef int (*dpx_http_fields_fn)(struct dpx_http_parser *ps,
+				  const char *buf, uint32_t end,
+				  const struct dpx_http_limits *lim,
+				  struct dpx_http_header *hdr,
+				  uint32_t *n_hdr);
+
+struct dpx_http_scanners {
+	dpx_http_fields_fn fields;
+	dpx_http_scan_fn value;		/* dpx_http_val_tab */
+	dpx_http_scan_fn token;		/* dpx_http_tok_tab */
+	dpx_http_scan_fn target;	/* dpx_http_tgt_tab */
+};
+
+/* The set chosen at start (http_scan.c); changed only by set_isa. */
+extern const struct dpx_http_scanners *dpx_http_scan;
 
 static inline unsigned char dpx_http_lower(unsigned char c)
 {
@@ -40,6 +76,129 @@ static inline bool dpx_http_name_eq(const char *a, uint32_t alen,
 	return true;
 }
 
+static inline uint64_t dpx_http_ld64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t dpx_http_ld32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint16_t dpx_http_ld16(const char *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * tok[0, n) equals the literal lit (n bytes, lower-case letters and '-'
+ * only) ignoring case, for a token tok: OR-ing 0x20 into a tchar gives a
+ * lower-case letter only for a letter and '-' only for '-', so whole words
+ * compare at once. Inlined with constant n and lit, it is a few loads and
+ * compares against immediates.
+ */
+static inline __attribute__((always_inline)) bool
+dpx_http_tok_is(const char *tok, const char *lit, uint32_t n)
+{
+	const uint64_t l8 = 0x2020202020202020ull;
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		if ((dpx_http_ld64(tok + i) | l8) != dpx_http_ld64(lit + i))
+			return false;
+	if (i == n)
+		return true;
+	if (n > 8)
+		return (dpx_http_ld64(tok + n - 8) | l8) ==
+		       dpx_http_ld64(lit + n - 8);
+	if (n >= 4)
+		return (dpx_http_ld32(tok) | 0x20202020u) ==
+		       dpx_http_ld32(lit) &&
+		       (dpx_http_ld32(tok + n - 4) | 0x20202020u) ==
+		       dpx_http_ld32(lit + n - 4);
+	if (n >= 2)
+		return (uint16_t)(dpx_http_ld16(tok) | 0x2020u) ==
+		       dpx_http_ld16(lit) &&
+		       (uint16_t)(dpx_http_ld16(tok + n - 2) | 0x2020u) ==
+		       dpx_http_ld16(lit + n - 2);
+	return ((unsigned char)tok[0] | 0x20) == (unsigned char)lit[0];
+}
+
+/* Token span s is the literal lit (see dpx_http_tok_is). */
+#define DPX_HTTP_TOK_IS(s, lit) \
+	((s).len == sizeof(lit) - 1 && \
+	 dpx_http_tok_is((s).p, lit, sizeof(lit) - 1))
+
+#define DPX_HTTP_IS(lit) dpx_http_tok_is(p, lit, sizeof(lit) - 1)
+
+/*
+ * The field a token names: a switch on the length, then at most two
+ * word-wise compares. Inline: it runs once per received field line.
+ */
+static inline __attribute__((always_inline)) enum dpx_http_field
+dpx_http_field_id(const char *p, uint32_t n)
+{
+	switch (n) {
+	case 2:
+		return DPX_HTTP_IS("te") ? DPX_HTTP_F_TE : DPX_HTTP_F_OTHER;
+	case 3:
+		return DPX_HTTP_IS("via") ? DPX_HTTP_F_VIA : DPX_HTTP_F_OTHER;
+	case 4:
+		return DPX_HTTP_IS("host") ? DPX_HTTP_F_HOST : DPX_HTTP_F_OTHER;
+	case 6:
+		if (DPX_HTTP_IS("cookie"))
+			return DPX_HTTP_F_COOKIE;
+		if (DPX_HTTP_IS("server"))
+			return DPX_HTTP_F_SERVER;
+		return DPX_HTTP_IS("expect") ? DPX_HTTP_F_EXPECT : DPX_HTTP_F_OTHER;
+	case 7:
+		if (DPX_HTTP_IS("upgrade"))
+			return DPX_HTTP_F_UPGRADE;
+		return DPX_HTTP_IS("trailer") ? DPX_HTTP_F_TRAILER : DPX_HTTP_F_OTHER;
+	case 9:
+		return DPX_HTTP_IS("forwarded") ? DPX_HTTP_F_FORWARDED :
+					 DPX_HTTP_F_OTHER;
+	case 10:
+		if (DPX_HTTP_IS("connection"))
+			return DPX_HTTP_F_CONNECTION;
+		return DPX_HTTP_IS("keep-alive") ? DPX_HTTP_F_KEEP_ALIVE :
+					  DPX_HTTP_F_OTHER;
+	case 12:
+		return DPX_HTTP_IS("x-powered-by") ? DPX_HTTP_F_X_POWERED_BY :
+					    DPX_HTTP_F_OTHER;
+	case 14:
+		return DPX_HTTP_IS("content-length") ? DPX_HTTP_F_CONTENT_LENGTH :
+					      DPX_HTTP_F_OTHER;
+	case 15:
+		return DPX_HTTP_IS("x-forwarded-for") ? DPX_HTTP_F_X_FORWARDED_FOR :
+					       DPX_HTTP_F_OTHER;
+	case 16:
+		if (DPX_HTTP_IS("x-forwarded-host"))
+			return DPX_HTTP_F_X_FORWARDED_HOST;
+		return DPX_HTTP_IS("proxy-connection") ? DPX_HTTP_F_PROXY_CONNECTION :
+						DPX_HTTP_F_OTHER;
+	case 17:
+		if (DPX_HTTP_IS("transfer-encoding"))
+			return DPX_HTTP_F_TRANSFER_ENCODING;
+		return DPX_HTTP_IS("x-forwarded-proto") ? DPX_HTTP_F_X_FORWARDED_PROTO :
+						 DPX_HTTP_F_OTHER;
+	default:
+		return DPX_HTTP_F_OTHER;
+	}
+}
+
+#undef DPX_HTTP_IS
+
 /* Strict token list: token *( OWS "," OWS token ), no empty elements. */
 struct dpx_http_list_it {
 	const char *p, *end;
@@ -55,6 +214,93 @@ static inline void dpx_http_list_init(struct dpx_http_list_it *it,
 }
 
 /* 1: *tok set; 0: end of list; -1: malformed. */
-int dpx_http_list_next(struct dpx_http_list_it *it, struct dpx_http_str *tok);
+static inline int dpx_http_list_next(struct dpx_http_list_it *it,
+				     struct dpx_http_str *tok)
+{
+	const char *p = it->p, *end = it->end, *s;
+
+	if (!it->first) {
+		if (p == end)
+			return 0;
+		while (p < end && dpx_http_is_ows(*p))
+			p++;
+		if (p == end || *p != ',')
+			return -1;
+		p++;
+		while (p < end && dpx_http_is_ows(*p))
+			p++;
+	}
+	it->first = false;
+	s = p;
+	while (p < end && dpx_http_tok_tab[(unsigned char)*p])
+		p++;
+	if (p == s)
+		return -1;
+	tok->p = s;
+	tok->len = (uint32_t)(p - s);
+	it->p = p;
+	return 1;
+}
+
+/* What a field means for framing and connection handling (http_parse.c):
+ * 0 or an error. */
+int dpx_http_field_effects(struct dpx_http_parser *ps,
+			   const struct dpx_http_header *h);
+
+/* The fields dpx_http_field_effects() acts on. */
+#define DPX_HTTP_EFFECT_FIELDS ((1u << DPX_HTTP_F_HOST) | \
+				(1u << DPX_HTTP_F_EXPECT) | \
+				(1u << DPX_HTTP_F_UPGRADE) | \
+				(1u << DPX_HTTP_F_CONNECTION) | \
+				(1u << DPX_HTTP_F_CONTENT_LENGTH) | \
+				(1u << DPX_HTTP_F_TRANSFER_ENCODING))
+
+static inline uint32_t dpx_http_header_cap(const struct dpx_http_limits *lim)
+{
+	return lim->max_headers < DPX_HTTP_MAX_HEADERS ?
+	       lim->max_headers : DPX_HTTP_MAX_HEADERS;
+}
+
+/*
+ * The field line buf[ls, cr), free of CTLs but HTAB, its name ending at
+ * tok (the first byte outside tchar), into hdr[*n], *seen (fields_seen)
+ * and ps: 0 or an error,
+ * in the order a line-by-line parse meets them (bad syntax 400 before too
+ * many fields 431 before what the field means).
+ */
+static inline __attribute__((always_inline)) int
+dpx_http_field_line(struct dpx_http_parser *ps, const char *buf, uint32_t ls,
+		    uint32_t cr, uint32_t tok, uint32_t cap,
+		    struct dpx_http_header *hdr, uint32_t *n, uint32_t *seen)
+{
+	struct dpx_http_header *h;
+	uint32_t v, e, f;
+
+	/* an empty name; also obs-fold, as SP and HTAB are no tchar */
+	if (tok == ls || buf[tok] != ':')
+		return -DPX_HTTP_E_BAD;
+	v = tok + 1;
+	if (buf[v] == ' ' && !dpx_http_is_ows(buf[v + 1]))
+		v++;		/* the usual single SP; buf[cr] is the CR */
+	while (v < cr && dpx_http_is_ows(buf[v]))
+		v++;
+	e = cr;
+	while (e > v && dpx_http_is_ows(buf[e - 1]))
+		e--;
+	if (*n >= cap)
+		return -DPX_HTTP_E_HEADERS_TOO_LARGE;
+	f = dpx_http_field_id(buf + ls, tok - ls);
+	h = &hdr[(*n)++];
+	h->name.p = buf + ls;
+	h->name.len = tok - ls;
+	h->value.p = buf + v;
+	h->value.len = e - v;
+	h->field = (uint8_t)f;
+	h->canonical = v == tok + 2 && buf[tok + 1] == ' ' && e == cr;
+	*seen |= 1u << f;
+	if ((DPX_HTTP_EFFECT_FIELDS >> f) & 1)
+		return dpx_http_field_effects(ps, h);
+	return 0;
+}
 
 #endif /* DPX_HTTP_INTERNAL_H */

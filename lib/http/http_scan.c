@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Byte scanners of the head parser: the first byte of buf[pos, end) outside
+ * a class (field-value bytes, tchar, request-target bytes), and the hot
+ * loop over field lines built on them. Three sets, one chosen at start:
+ *  - scalar: table lookups, any CPU;
+ *  - SSE4.2: PCMPESTRI over the byte ranges of the class, 16 bytes per
+ *    instruction;
+ *  - AVX2: byte compares (tchar: a nibble-indexed bitmap) into 32-bit
+ *    masks; the hot loop reuses one load's masks for every line that
+ *    starts inside it.
+ * Vector loads never leave buf[0, end): when fewer than a vector's bytes
+ * are left, the last full vector of buf[0, end) is loaded instead and the
+ * bytes before pos are shifted out; a buffer shorter than a vector is
+ * copied, or left to the scalar code. ASan sees only in-bounds reads.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <immintrin.h>
+
+#include "dpx_http.h"
+#include "http_internal.h"
+
+#define SSE42 __attribute__((target("sse4.2")))
+#define AVX2 __attribute__((target("avx2")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* Where the hot loop is: the buffer, and for AVX2 the masks of the block
+ * of 32 bytes from base (bit k: byte base + k is outside the class). */
+struct cursor {
+	const char *buf;
+	uint32_t end;
+	uint32_t base;
+	uint32_t value, token;
+};
+
+/* The first byte at or after from outside tchar, or the value class, or
+ * c->end. */
+typedef uint32_t (*find_fn)(struct cursor *c, uint32_t from);
+
+/*
+ * The hot loop (dpx_http_fields_fn) on an instruction set's finders. The
+ * name ends at its first byte outside tchar; every byte outside the value
+ * class is outside tchar too, so the search for the CR goes on from there.
+ */
+INLINE int fields_loop(find_fn token_at, find_fn value_at,
+		       struct dpx_http_parser *ps, const char *buf,
+		       uint32_t end, const struct dpx_http_limits *lim,
+		       struct dpx_http_header *hdr, uint32_t *n_hdr)
+{
+	uint32_t max_head = lim->max_head, max_line = lim->max_line;
+	uint32_t cap = dpx_http_header_cap(lim), n = *n_hdr;
+	uint32_t pos = ps->pos, seen = 0, ls, tok, cr;
+	struct cursor c = { buf, end, 0, 0, 0 };
+	int r;
+
+	c.base = pos - 32;	/* no block yet */
+	for (;;) {
+		ls = pos;
+		if (ls >= max_head) {
+			r = -DPX_HTTP_E_HEADERS_TOO_LARGE;
+			break;
+		}
+		tok = token_at(&c, ls);
+		cr = value_at(&c, tok);
+		if (cr + 1 >= end || buf[cr] != '\r' || buf[cr + 1] != '\n') {
+			r = 0;		/* find_line() goes on from cr */
+			break;
+		}
+		if (cr - ls > max_line) {	/* LF past ls + max_line + 1 */
+			r = -DPX_HTTP_E_HEADERS_TOO_LARGE;
+			break;
+		}
+		pos = cr + 2;
+		if (cr == ls) {
+			r = 1;
+			break;
+		}
+		r = dpx_http_field_line(ps, buf, ls, cr, tok, cap, hdr, &n,
+					&seen);
+		if (r < 0)
+			break;
+	}
+	*n_hdr = n;
+	ps->fields_seen |= seen;
+	ps->pos = pos;
+	ps->scan = r == 0 ? cr : pos;
+	return r;
+}
+
+/* ---- scalar ---- */
+
+INLINE uint32_t scalar_find(const uint8_t *tab, const char *buf, uint32_t pos,
+			    uint32_t end)
+{
+	while (end - pos >= 4) {
+		if (!tab[(unsigned char)buf[pos]])
+			return pos;
+		if (!tab[(unsigned char)buf[pos + 1]])
+			return pos + 1;
+		if (!tab[(unsigned char)buf[pos + 2]])
+			return pos + 2;
+		if (!tab[(unsigned char)buf[pos + 3]])
+			return pos + 3;
+		pos += 4;
+	}
+	while (pos < end && tab[(unsigned char)buf[pos]])
+		pos++;
+	return pos;
+}
+
+static uint32_t scalar_value(const char *buf, uint32_t pos, uint32_t end)
+{
+	return scalar_find(dpx_http_val_tab, buf, pos, end);
+}
+
+static uint32_t scalar_token(const char *buf, uint32_t pos, uint32_t end)
+{
+	return scalar_find(dpx_http_tok_tab, buf, pos, end);
+}
+
+static uint32_t scalar_target(const char *buf, uint32_t pos, uint32_t end)
+{
+	return scalar_find(dpx_http_tgt_tab, buf, pos, end);
+}
+
+static uint32_t scalar_token_at(struct cursor *c, uint32_t from)
+{
+	return scalar_find(dpx_http_tok_tab, c->buf, from, c->end);
+}
+
+static uint32_t scalar_value_at(struct cursor *c, uint32_t from)
+{
+	return scalar_find(dpx_http_val_tab, c->buf, from, c->end);
+}
+
+static int scalar_fields(struct dpx_http_parser *ps, const char *buf,
+			 uint32_t end, const struct dpx_http_limits *lim,
+			 struct dpx_http_header *hdr, uint32_t *n_hdr)
+{
+	return fields_loop(scalar_token_at, scalar_value_at, ps, buf, end, lim,
+			   hdr, n_hdr);
+}
+
+/* ---- SSE4.2 ---- */
+
+/*
+ * Negative polarity: the index of the first byte in none of the ranges.
+ * Elements past the data length count as such a byte, so "none found"
+ * comes back as the data length. (Valgrind decodes this mode too.)
+ */
+#define RANGES_MODE (_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | \
+		     _SIDD_NEGATIVE_POLARITY | _SIDD_LEAST_SIGNIFICANT)
+
+/* Loading 16 bytes at shift_bytes + k gives a PSHUFB control that moves
+ * bytes k..15 down to 0..15-k and zeroes the rest. */
+static const uint8_t shift_bytes[32] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+};
+
+INLINE SSE42 __m128i load16(const char *p)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+INLINE SSE42 uint32_t sse42_find(__m128i ranges, int n_ranges,
+				 const uint8_t *tab, const char *buf,
+				 uint32_t pos, uint32_t end)
+{
+	uint32_t skip;
+	__m128i v;
+
+	for (; end - pos >= 16; pos += 16) {
+		int i = _mm_cmpestri(ranges, n_ranges, load16(buf + pos), 16,
+				     RANGES_MODE);
+
+		if (i < 16)
+			return pos + (uint32_t)i;
+	}
+	if (pos == end)
+		return end;
+	if (end < 16)
+		return scalar_find(tab, buf, pos, end);
+	skip = 16 - (end - pos);
+	v = _mm_shuffle_epi8(load16(buf + end - 16),
+			     load16((const char *)shift_bytes + skip));
+	return pos + (uint32_t)_mm_cmpestri(ranges, n_ranges, v,
+					    (int)(end - pos), RANGES_MODE);
+}
+
+/* HTAB, SP..'~', obs-text */
+static SSE42 uint32_t sse42_value(const char *buf, uint32_t pos, uint32_t end)
+{
+	const __m128i r = _mm_setr_epi8(0x09, 0x09, 0x20, 0x7e, (char)0x80,
+					(char)0xff, 0, 0, 0, 0, 0, 0, 0, 0,
+					0, 0);
+
+	return sse42_find(r, 6, dpx_http_val_tab, buf, pos, end);
+}
+
+/* Eight ranges hold every tchar but '~': a stop at '~' goes on. */
+static SSE42 uint32_t sse42_token(const char *buf, uint32_t pos, uint32_t end)
+{
+	const __m128i r = _mm_setr_epi8('!', '!', '#', '\'', '*', '+', '-',
+					'.', '0', '9', 'A', 'Z', '^', 'z',
+					'|', '|');
+
+	for (;;) {
+		pos = sse42_find(r, 16, dpx_http_tok_tab, buf, pos, end);
+		if (pos == end || buf[pos] != '~')
+			return pos;
+		pos++;
+	}
+}
+
+/* VCHAR but '#' */
+static SSE42 uint32_t sse42_target(const char *buf, uint32_t pos,
+				   uint32_t end)
+{
+	const __m128i r = _mm_setr_epi8('!', '"', '$', '~', 0, 0, 0, 0, 0, 0,
+					0, 0, 0, 0, 0, 0);
+
+	return sse42_find(r, 4, dpx_http_tgt_tab, buf, pos, end);
+}
+
+static SSE42 uint32_t sse42_token_at(struct cursor *c, uint32_t from)
+{
+	return sse42_token(c->buf, from, c->end);
+}
+
+static SSE42 uint32_t sse42_value_at(struct cursor *c, uint32_t from)
+{
+	return sse42_value(c->buf, from, c->end);
+}
+
+static SSE42 int sse42_fields(struct dpx_http_parser *ps, const char *buf,
+			      uint32_t end, const struct dpx_http_limits *lim,
+			      struct dpx_http_header *hdr, uint32_t *n_hdr)
+{
+	return fields_loop(sse42_token_at, sse42_value_at, ps, buf, end, lim,
+			   hdr, n_hdr);
+}
+
+/* ---- AVX2 ---- */
+
+enum byte_class { CLS_VALUE, CLS_TOKEN, CLS_TARGET };
+
+/*
+ * tchar as a bitmap indexed by nibbles: bit h of lo_bits[l] is set when
+ * byte 16 * h + l is a tchar (h < 8; obs-text is never one). The
+ * test_http scanner test checks it against dpx_http_tok_tab.
+ */
+#define TCHAR_LO_BITS 0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, \
+		      0xf8, 0xf8, 0xf4, 0x54, 0xd0, 0x54, 0xf4, 0x70
+#define TCHAR_HI_BITS 1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0, 0, \
+		      0, 0, 0
+
+/* Lanes (bytes) of v outside the class: all ones. */
+INLINE AVX2 __m256i outside32(__m256i v, enum byte_class c)
+{
+	const __m256i lo_bits = _mm256_setr_epi8(TCHAR_LO_BITS, TCHAR_LO_BITS);
+	const __m256i hi_bits = _mm256_setr_epi8(TCHAR_HI_BITS, TCHAR_HI_BITS);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	__m256i a, b;
+
+	switch (c) {
+	case CLS_VALUE:	/* CTL but HTAB, DEL */
+		a = _mm256_cmpeq_epi8(
+			_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+		a = _mm256_andnot_si256(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x09)), a);
+		return _mm256_or_si256(
+			a, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f)));
+	case CLS_TARGET: /* CTL, SP, '#', DEL, obs-text */
+		a = _mm256_cmpeq_epi8(
+			_mm256_min_epu8(v, _mm256_set1_epi8(0x20)), v);
+		b = _mm256_cmpeq_epi8(
+			_mm256_max_epu8(v, _mm256_set1_epi8(0x7f)), v);
+		return _mm256_or_si256(_mm256_or_si256(a, b),
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8('#')));
+	default:	/* CLS_TOKEN */
+		a = _mm256_shuffle_epi8(lo_bits, _mm256_and_si256(v, nib));
+		b = _mm256_shuffle_epi8(hi_bits, _mm256_and_si256(
+			_mm256_srli_epi16(v, 4), nib));
+		return _mm256_cmpeq_epi8(_mm256_and_si256(a, b),
+					 _mm256_setzero_si256());
+	}
+}
+
+/* outside32() for 16 bytes (VEX-encoded SSE). */
+INLINE AVX2 __m128i outside16(__m128i v, enum byte_class c)
+{
+	const __m128i lo_bits = _mm_setr_epi8(TCHAR_LO_BITS);
+	const __m128i hi_bits = _mm_setr_epi8(TCHAR_HI_BITS);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i a, b;
+
+	switch (c) {
+	case CLS_VALUE:
+		a = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+		a = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x09)),
+				     a);
+		return _mm_or_si128(a,
+				    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	case CLS_TARGET:
+		a = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);
+		b = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x7f)), v);
+		return _mm_or_si128(_mm_or_si128(a, b),
+				    _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
+	default:
+		a = _mm_shuffle_epi8(lo_bits, _mm_and_si128(v, nib));
+		b = _mm_shuffle_epi8(hi_bits,
+				     _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+		return _mm_cmpeq_epi8(_mm_and_si128(a, b),
+				      _mm_setzero_si128());
+	}
+}
+
+INLINE AVX2 __m256i load32(const char *p)
+{
+	return _mm256_loadu_si256((const __m256i *)(const void *)p);
+}
+
+INLINE AVX2 uint32_t mask32(const char *p, enum byte_class c)
+{
+	return (uint32_t)_mm256_movemask_epi8(outside32(load32(p), c));
+}
+
+INLINE AVX2 uint32_t mask16(const char *p, enum byte_class c)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (uint32_t)_mm_movemask_epi8(outside16(v, c));
+}
+
+/* pos + the first set bit of m, or end. */
+INLINE uint32_t first_bit(uint32_t pos, uint32_t m, uint32_t end)
+{
+	return m != 0 ? pos + (uint32_t)__builtin_ctz(m) : end;
+}
+
+INLINE AVX2 uint32_t avx2_find(enum byte_class c, const uint8_t *tab,
+			       const char *buf, uint32_t pos, uint32_t end)
+{
+	uint32_t m;
+
+	for (; end - pos >= 32; pos += 32) {
+		m = mask32(buf + pos, c);
+		if (m != 0)
+			return pos + (uint32_t)__builtin_ctz(m);
+	}
+	if (pos == end)
+		return end;
+	if (end >= 32)	/* the last 32 bytes, those before pos shifted out */
+		return first_bit(pos, mask32(buf + end - 32, c) >>
+				      (32 - (end - pos)), end);
+	if (end - pos >= 16) {
+		m = mask16(buf + pos, c);
+		if (m != 0)
+			return pos + (uint32_t)__builtin_ctz(m);
+		pos += 16;
+		if (pos == end)
+			return end;
+	}
+	if (end >= 16)
+		return first_bit(pos, mask16(buf + end - 16, c) >>
+				      (16 - (end - pos)), end);
+	return scalar_find(tab, buf, pos, end);
+}
+
+static AVX2 uint32_t avx2_value(const char *buf, uint32_t pos, uint32_t end)
+{
+	return avx2_find(CLS_VALUE, dpx_http_val_tab, buf, pos, end);
+}
+
+static AVX2 uint32_t avx2_token(const char *buf, uint32_t pos, uint32_t end)
+{
+	return avx2_find(CLS_TOKEN, dpx_http_tok_tab, buf, pos, end);
+}
+
+static AVX2 uint32_t avx2_target(const char *buf, uint32_t pos, uint32_t end)
+{
+	return avx2_find(CLS_TARGET, dpx_http_tgt_tab, buf, pos, end);
+}
+
+/* The masks of the 32 bytes at p, outside the value class in the low
+ * half, outside tchar in the high one. Out of line: it runs once per
+ * block, and inlined its vector constants would be rebuilt per line. */
+static AVX2 __attribute__((noinline)) uint64_t block_masks(const char *p)
+{
+	__m256i v = load32(p);
+
+	return (uint32_t)_mm256_movemask_epi8(outside32(v, CLS_VALUE)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			outside32(v, CLS_TOKEN)) << 32;
+}
+
+/* The block of 32 bytes holding byte from: from on, or the last 32 of
+ * buf[0, end) when fewer are left (end >= 32). */
+INLINE void block_load(struct cursor *c, uint32_t from)
+{
+	uint64_t m;
+
+	c->base = c->end - from >= 32 ? from : c->end - 32;
+	m = block_masks(c->buf + c->base);
+	c->value = (uint32_t)m;
+	c->token = (uint32_t)(m >> 32);
+}
+
+/* The first byte from from on outside the class, from the current block
+ * while it holds from: most lines start and end in one. A block never
+ * reaches past end, so from >= end is never inside it. */
+INLINE AVX2 uint32_t block_find(struct cursor *c, bool token, uint32_t from)
+{
+	uint32_t m;
+
+	while (from - c->base >= 32) {
+		if (from >= c->end)
+			return c->end;
+		block_load(c, from);
+	}
+	for (;;) {
+		m = (token ? c->token : c->value) >> (from - c->base);
+		if (m != 0)
+			return from + (uint32_t)__builtin_ctz(m);
+		from = c->base + 32;
+		if (from >= c->end)
+			return c->end;
+		block_load(c, from);
+	}
+}
+
+INLINE AVX2 uint32_t avx2_token_at(struct cursor *c, uint32_t from)
+{
+	return block_find(c, true, from);
+}
+
+INLINE AVX2 uint32_t avx2_value_at(struct cursor *c, uint32_t from)
+{
+	return block_find(c, false, from);
+}
+
+/* Heads shorter than a block go the scalar way. */
+static AVX2 int avx2_fields(struct dpx_http_parser *ps, const char *buf,
+			    uint32_t end, const struct dpx_http_limits *lim,
+			    struct dpx_http_header *hdr, uint32_t *n_hdr)
+{
+	if (end < 32)
+		return scalar_fields(ps, buf, end, lim, hdr, n_hdr);
+	return fields_loop(avx2_token_at, avx2_value_at, ps, buf, end, lim,
+			   hdr, n_hdr);
+}
+
+/* ---- the choice ---- */
+
+static const struct dpx_http_scanners scanners[] = {
+	[DPX_HTTP_ISA_SCALAR] = { scalar_fields, scalar_value, scalar_token,
+				  scalar_target },
+	[DPX_HTTP_ISA_SSE42] = { sse42_fields, sse42_value, sse42_token,
+				 sse42_target },
+	[DPX_HTTP_ISA_AVX2] = { avx2_fields, avx2_value, avx2_token,
+				avx2_target },
+};
+
+static const char *const isa_names[] = {
+	[DPX_HTTP_ISA_SCALAR] = "scalar",
+	[DPX_HTTP_ISA_SSE42] = "sse4.2",
+	[DPX_HTTP_ISA_AVX2] = "avx2",
+};
+
+/* The one mutable global on the data path: set before main, or by a
+ * test between parses. */
+const struct dpx_http_scanners *dpx_http_scan = &scanners[DPX_HTTP_ISA_SCALAR];
+
+static bool cpu_has(enum dpx_http_isa isa)
+{
+	__builtin_cpu_init();
+	switch (isa) {
+	case DPX_HTTP_ISA_SCALAR:
+		return true;
+	case DPX_HTTP_ISA_SSE42:
+		return __builtin_cpu_supports("sse4.2");
+	case DPX_HTTP_ISA_AVX2:
+		return __builtin_cpu_supports("avx2");
+	default:
+		return false;
+	}
+}
+
+int dpx_http_set_isa(enum dpx_http_isa isa)
+{
+	if (!cpu_has(isa))
+		return -1;
+	dpx_http_scan = &scanners[isa];
+	return 0;
+}
+
+enum dpx_http_isa dpx_http_get_isa(void)
+{
+	return (enum dpx_http_isa)(dpx_http_scan - scanners);
+}
+
+const char *dpx_http_isa_name(enum dpx_http_isa isa)
+{
+	return (unsigned int)isa <= DPX_HTTP_ISA_AVX2 ? isa_names[isa] : "?";
+}
+
+/* Before main: the widest the CPU has, unless DPX_HTTP_ISA names one. */
+static __attribute__((constructor)) void http_scan_choose(void)
+{
+	const char *want = getenv("DPX_HTTP_ISA");
+
+	for (int isa = DPX_HTTP_ISA_AVX2; isa >= DPX_HTTP_ISA_SCALAR; isa--) {
+		if (want != NULL && strcmp(want, isa_names[isa]) != 0)
+			continue;
+		if (dpx_http_set_isa((enum dpx_http_isa)isa) == 0)
+			return;
+	}
+}
