@@ -28,10 +28,26 @@ extern const uint8_t dpx_http_tgt_tab[256];
 typedef uint32_t (*dpx_http_scan_fn)(const char *buf, uint32_t pos,
 				     uint32_t end);
 
+/* Where a head parse is (struct dpx_http_parser stage). */
+enum { DPX_HTTP_ST_START = 0, DPX_HTTP_ST_FIRST_LINE, DPX_HTTP_ST_FIELDS,
+       DPX_HTTP_ST_DONE };
+
+/* The first line of a head: how it is parsed, and its limit's error. */
+struct dpx_http_first {
+	/* The clean line buf[ls, cr), its first token ending at tok, into
+	 * msg: 0 or an error. */
+	int (*parse)(void *msg, const char *buf, uint32_t ls, uint32_t cr,
+		     uint32_t tok);
+	void *msg;
+	int long_err;		/* over max_line: 414 or 431 */
+	bool skip_empty;	/* requests: empty lines before it are not */
+};
+
 /*
  * The hot loop of the head parser, one build per instruction set (see
- * http_scan.c): field lines from ps->pos, each whole and clean in
- * buf[0, end), end = min(len, max_head), into hdr[*n_hdr...] and ps.
+ * http_scan.c): lines from ps->pos, each whole and clean in buf[0, end),
+ * end = min(len, max_head): the first line through first (if ps->stage is
+ * DPX_HTTP_ST_FIRST_LINE), then field lines into hdr[*n_hdr...] and ps.
  * Returns 1 after the empty line ending the head (ps->pos past it), an
  * error, or 0 when the line at ps->pos is not whole and clean there: then
  * buf[ps->pos, ps->scan) are value bytes and the resumable find_line()
@@ -40,6 +56,7 @@ typedef uint32_t (*dpx_http_scan_fn)(const char *buf, uint32_t pos,
 typedef int (*dpx_http_fields_fn)(struct dpx_http_parser *ps,
 				  const char *buf, uint32_t end,
 				  const struct dpx_http_limits *lim,
+				  const struct dpx_http_first *first,
 				  struct dpx_http_header *hdr,
 				  uint32_t *n_hdr);
 
@@ -75,6 +92,31 @@ static inline bool dpx_http_name_eq(const char *a, uint32_t alen,
 			return false;
 	return true;
 }
+
+/* The first byte of p[0, n) not in the class tab, or n; four bytes a
+ * round (for the short spans not worth a vector scan). */
+static inline uint32_t dpx_http_span(const uint8_t *tab, const char *p,
+				     uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; n - i >= 4; i += 4) {
+		if (!tab[(unsigned char)p[i]])
+			return i;
+		if (!tab[(unsigned char)p[i + 1]])
+			return i + 1;
+		if (!tab[(unsigned char)p[i + 2]])
+			return i + 2;
+		if (!tab[(unsigned char)p[i + 3]])
+			return i + 3;
+	}
+	while (i < n && tab[(unsigned char)p[i]])
+		i++;
+	return i;
+}
+
+/* Two bytes as dpx_http_ld16() reads them (x86 is little-endian). */
+#define DPX_HTTP_LE16(a, b) ((uint16_t)((uint8_t)(a) | (uint8_t)(b) << 8))
 
 static inline uint64_t dpx_http_ld64(const char *p)
 {
@@ -232,8 +274,7 @@ static inline int dpx_http_list_next(struct dpx_http_list_it *it,
 	}
 	it->first = false;
 	s = p;
-	while (p < end && dpx_http_tok_tab[(unsigned char)*p])
-		p++;
+	p += dpx_http_span(dpx_http_tok_tab, p, (uint32_t)(end - p));
 	if (p == s)
 		return -1;
 	tok->p = s;
@@ -263,43 +304,48 @@ static inline uint32_t dpx_http_header_cap(const struct dpx_http_limits *lim)
 
 /*
  * The field line buf[ls, cr), free of CTLs but HTAB, its name ending at
- * tok (the first byte outside tchar), into hdr[*n], *seen (fields_seen)
- * and ps: 0 or an error,
- * in the order a line-by-line parse meets them (bad syntax 400 before too
- * many fields 431 before what the field means).
+ * tok (the first byte outside tchar), into **h (then *h moves on; h_end
+ * is the end of the room), *seen (fields_seen) and ps: 0 or an error, in
+ * the order a line-by-line parse meets them (bad syntax 400, then too
+ * many fields 431, then what the field means).
  */
 static inline __attribute__((always_inline)) int
 dpx_http_field_line(struct dpx_http_parser *ps, const char *buf, uint32_t ls,
-		    uint32_t cr, uint32_t tok, uint32_t cap,
-		    struct dpx_http_header *hdr, uint32_t *n, uint32_t *seen)
+		    uint32_t cr, uint32_t tok, struct dpx_http_header **h,
+		    const struct dpx_http_header *h_end, uint32_t *seen)
 {
-	struct dpx_http_header *h;
+	struct dpx_http_header *x = *h;
 	uint32_t v, e, f;
+	bool canonical;
 
 	/* an empty name; also obs-fold, as SP and HTAB are no tchar */
 	if (tok == ls || buf[tok] != ':')
 		return -DPX_HTTP_E_BAD;
-	v = tok + 1;
-	if (buf[v] == ' ' && !dpx_http_is_ows(buf[v + 1]))
-		v++;		/* the usual single SP; buf[cr] is the CR */
-	while (v < cr && dpx_http_is_ows(buf[v]))
-		v++;
+	/* the usual ": " then no OWS (tok < cr: buf[tok + 2] is in the line
+	 * or its LF) */
+	canonical = dpx_http_ld16(buf + tok) == DPX_HTTP_LE16(':', ' ') &&
+		    !dpx_http_is_ows(buf[tok + 2]);
+	v = tok + 1 + canonical;
+	if (!canonical)
+		while (v < cr && dpx_http_is_ows(buf[v]))
+			v++;
 	e = cr;
-	while (e > v && dpx_http_is_ows(buf[e - 1]))
-		e--;
-	if (*n >= cap)
+	if (dpx_http_is_ows(buf[e - 1]))	/* rare: trailing OWS */
+		while (e > v && dpx_http_is_ows(buf[e - 1]))
+			e--;
+	if (x == h_end)
 		return -DPX_HTTP_E_HEADERS_TOO_LARGE;
 	f = dpx_http_field_id(buf + ls, tok - ls);
-	h = &hdr[(*n)++];
-	h->name.p = buf + ls;
-	h->name.len = tok - ls;
-	h->value.p = buf + v;
-	h->value.len = e - v;
-	h->field = (uint8_t)f;
-	h->canonical = v == tok + 2 && buf[tok + 1] == ' ' && e == cr;
+	x->name.p = buf + ls;
+	x->name.len = tok - ls;
+	x->value.p = buf + v;
+	x->value.len = e - v;
+	x->field = (uint8_t)f;
+	x->canonical = canonical && e == cr;
+	*h = x + 1;
 	*seen |= 1u << f;
 	if ((DPX_HTTP_EFFECT_FIELDS >> f) & 1)
-		return dpx_http_field_effects(ps, h);
+		return dpx_http_field_effects(ps, x);
 	return 0;
 }
 

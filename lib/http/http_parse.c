@@ -154,12 +154,7 @@ static bool ieq(const char *p, uint32_t n, const char *lit, uint32_t litlen)
 
 static bool valid_authority(const char *p, uint32_t n)
 {
-	if (n == 0)
-		return false;
-	for (uint32_t i = 0; i < n; i++)
-		if (!host_tab[(unsigned char)p[i]])
-			return false;
-	return true;
+	return n > 0 && dpx_http_span(host_tab, p, n) == n;
 }
 
 /* authority-form (CONNECT): host ":" port, port 1*DIGIT. */
@@ -216,13 +211,14 @@ static int target_host(struct dpx_http_request *req)
 }
 
 /*
- * The request line buf[l->ls, l->cr), free of CTLs but HTAB, with the end
- * of the method (the first non-tchar) in l->tok.
+ * The request line buf[ls, cr), free of CTLs but HTAB, the method ending
+ * at tok (its first byte outside tchar); a dpx_http_first parse.
  */
-static int parse_request_line(const char *buf, const struct line *l,
-			      struct dpx_http_request *req)
+static int parse_request_line(void *msg, const char *buf, uint32_t ls,
+			      uint32_t cr, uint32_t tok)
 {
-	uint32_t ls = l->ls, cr = l->cr, i = l->tok, j;
+	struct dpx_http_request *req = msg;
+	uint32_t i = tok, j;
 	const char *v;
 
 	if (i == ls || buf[i] != ' ')
@@ -230,7 +226,12 @@ static int parse_request_line(const char *buf, const struct line *l,
 	req->method.p = buf + ls;
 	req->method.len = i - ls;
 
-	j = dpx_http_scan->target(buf, i + 1, cr + 1);	/* stops at cr */
+	/* a short target in place, a long one by the vector scanner; both
+	 * stop at cr at the latest */
+	j = i + 1 + dpx_http_span(dpx_http_tgt_tab, buf + i + 1,
+				  cr - i < 16 ? cr - i : 16);
+	if (j == i + 17)
+		j = dpx_http_scan->target(buf, j, cr + 1);
 	if (j == i + 1 || buf[j] != ' ')
 		return ERR(BAD);
 	req->target.p = buf + i + 1;
@@ -253,6 +254,17 @@ static int parse_content_length(const char *p, uint32_t n, uint64_t *out)
 
 	if (n == 0)
 		return ERR(BAD);
+	if (n <= 19) {		/* below 10^19: no overflow to check for */
+		for (uint32_t i = 0; i < n; i++) {
+			unsigned d = (unsigned char)p[i] - '0';
+
+			if (d > 9)
+				return ERR(BAD);
+			v = v * 10 + d;
+		}
+		*out = v;
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		unsigned d = (unsigned char)p[i] - '0';
 
@@ -277,6 +289,12 @@ static int connection_tokens(struct dpx_http_parser *ps, struct dpx_http_str v)
 	struct dpx_http_str tok;
 	int r;
 
+	/* The usual single option needs no list walk (the value holds no
+	 * CTL, so the word compare is exact). */
+	if (DPX_HTTP_TOK_IS(v, "keep-alive")) {
+		ps->conn_keep_alive = true;
+		return 0;
+	}
 	dpx_http_list_init(&it, v);
 	while ((r = dpx_http_list_next(&it, &tok)) > 0) {
 		if (DPX_HTTP_TOK_IS(tok, "close")) {
@@ -450,35 +468,55 @@ static int take_line(struct dpx_http_parser *ps, const char *buf,
 }
 
 /*
- * The field lines from ps->pos up to and including the empty line ending
- * the head, into hdr[*n_hdr...] and ps: the instruction set's hot loop
- * while lines come whole and clean, take_line() for one that does
- * not. Returns 1 with ps->pos just past the head, 0 when more bytes are
- * needed, or a negative error.
+ * The lines of the head from ps->pos up to and including the empty line
+ * ending it: the first line through first, then the field lines into
+ * hdr[*n_hdr...] and ps; the instruction set's hot loop while lines come
+ * whole and clean, take_line() for one that does not. Returns 1 with
+ * ps->pos just past the head, 0 when more bytes are needed, or a negative
+ * error.
  */
-static int field_lines(struct dpx_http_parser *ps, const char *buf,
-		       uint32_t len, const struct dpx_http_limits *lim,
-		       struct dpx_http_header *hdr, uint32_t *n_hdr)
+static inline __attribute__((always_inline)) int
+head_lines(struct dpx_http_parser *ps, const char *buf,
+		      uint32_t len, const struct dpx_http_limits *lim,
+		      const struct dpx_http_first *first,
+		      struct dpx_http_header *hdr, uint32_t *n_hdr)
 {
 	uint32_t end = len < lim->max_head ? len : lim->max_head;
 	uint32_t cap = dpx_http_header_cap(lim);
-	struct line l;
+	struct line l = { 0, 0, 0 };
+	struct dpx_http_header *h;
+	bool in_first;
 	int r;
 
 	for (;;) {
 		if (ps->scan == ps->pos) {
-			r = dpx_http_scan->fields(ps, buf, end, lim, hdr, n_hdr);
+			r = dpx_http_scan->fields(ps, buf, end, lim, first, hdr,
+						  n_hdr);
 			if (r != 0)
 				return r;
 		}
 		if (ps->pos >= lim->max_head)
 			return ERR(HEADERS_TOO_LARGE);
-		r = take_line(ps, buf, len, lim, ERR(HEADERS_TOO_LARGE),
-				   &l);
-		if (r <= 0 || l.cr == l.ls)
+		in_first = ps->stage == DPX_HTTP_ST_FIRST_LINE;
+		r = take_line(ps, buf, len, lim, in_first ? first->long_err :
+				  ERR(HEADERS_TOO_LARGE), &l);
+		if (r <= 0)
 			return r;
-		r = dpx_http_field_line(ps, buf, l.ls, l.cr, l.tok, cap, hdr,
-					n_hdr, &ps->fields_seen);
+		if (in_first) {
+			if (l.cr == l.ls && first->skip_empty)
+				continue;
+			r = first->parse(first->msg, buf, l.ls, l.cr, l.tok);
+			if (r < 0)
+				return r;
+			ps->stage = DPX_HTTP_ST_FIELDS;
+			continue;
+		}
+		if (l.cr == l.ls)
+			return 1;
+		h = hdr + *n_hdr;
+		r = dpx_http_field_line(ps, buf, l.ls, l.cr, l.tok, &h,
+					hdr + cap, &ps->fields_seen);
+		*n_hdr = (uint32_t)(h - hdr);
 		if (r < 0)
 			return r;
 	}
@@ -529,8 +567,6 @@ static int finish_request(struct dpx_http_request *req,
 	return 1;
 }
 
-enum { ST_START = 0, ST_FIRST_LINE, ST_FIELDS, ST_DONE };
-
 void dpx_http_parser_init(struct dpx_http_parser *ps)
 {
 	memset(ps, 0, sizeof(*ps));
@@ -545,13 +581,13 @@ void dpx_http_parser_init(struct dpx_http_parser *ps)
 static bool parse_begin(struct dpx_http_parser *ps, const char *buf,
 			const struct dpx_http_parser **owner)
 {
-	if (ps->stage != ST_START && (*owner != ps || ps->buf != buf))
+	if (ps->stage != DPX_HTTP_ST_START && (*owner != ps || ps->buf != buf))
 		dpx_http_parser_init(ps);
 	*owner = ps;
-	if (ps->stage != ST_START)
+	if (ps->stage != DPX_HTTP_ST_START)
 		return false;
 	ps->buf = buf;
-	ps->stage = ST_FIRST_LINE;
+	ps->stage = DPX_HTTP_ST_FIRST_LINE;
 	return true;
 }
 
@@ -559,53 +595,29 @@ static bool parse_begin(struct dpx_http_parser *ps, const char *buf,
 static int parse_end(struct dpx_http_parser *ps, int r)
 {
 	if (r != 0) {
-		ps->stage = ST_DONE;
+		ps->stage = DPX_HTTP_ST_DONE;
 		ps->result = (int8_t)r;
 	}
 	return r;
-}
-
-static int request_line(struct dpx_http_parser *ps, const char *buf,
-			uint32_t len, const struct dpx_http_limits *lim,
-			struct dpx_http_request *req)
-{
-	struct line l;
-	int r;
-
-	for (;;) {
-		if (ps->pos >= lim->max_head)
-			return ERR(HEADERS_TOO_LARGE);
-		r = take_line(ps, buf, len, lim, ERR(URI_TOO_LONG), &l);
-		if (r <= 0)
-			return r;
-		/* RFC 9112 2.2: empty lines before the request line are
-		 * ignored. */
-		if (l.cr > l.ls)
-			break;
-	}
-	r = parse_request_line(buf, &l, req);
-	return r < 0 ? r : 1;
 }
 
 int dpx_http_parse_request_more(struct dpx_http_parser *ps, const char *buf,
 				uint32_t len, const struct dpx_http_limits *lim,
 				struct dpx_http_request *req)
 {
+	const struct dpx_http_first first = {
+		parse_request_line, req, ERR(URI_TOO_LONG), true,
+	};
 	int r;
 
 	if (lim == NULL)
 		lim = &dpx_http_default_limits;
 	if (parse_begin(ps, buf, &req->parsed_by))
 		req->n_headers = 0;
-	if (ps->stage == ST_DONE)
+	if (ps->stage == DPX_HTTP_ST_DONE)
 		return ps->result;
-	if (ps->stage == ST_FIRST_LINE) {
-		r = request_line(ps, buf, len, lim, req);
-		if (r <= 0)
-			return parse_end(ps, r);
-		ps->stage = ST_FIELDS;
-	}
-	r = field_lines(ps, buf, len, lim, req->headers, &req->n_headers);
+	r = head_lines(ps, buf, len, lim, &first, req->headers,
+		       &req->n_headers);
 	if (r == 1)
 		r = finish_request(req, ps, lim);
 	return parse_end(ps, r);
@@ -631,19 +643,24 @@ int dpx_http_parse_request(const char *buf, uint32_t len,
  * anything is framed. The line holds no CTL but HTAB (find_line), so the
  * reason needs no further check.
  */
-static int parse_status_line(const char *line, uint32_t n,
-			     struct dpx_http_response *rsp)
+static int parse_status_line(void *msg, const char *buf, uint32_t ls,
+			     uint32_t cr, uint32_t tok)
 {
-	uint32_t code = 0;
+	struct dpx_http_response *rsp = msg;
+	const char *line = buf + ls;
+	uint32_t n = cr - ls, code = 0;
 
+	(void)tok;
 	if (n < 12 || memcmp(line, "HTTP/", 5) != 0 ||
 	    line[5] < '0' || line[5] > '9' || line[6] != '.' ||
 	    line[7] < '0' || line[7] > '9' || line[8] != ' ')
 		return ERR(BAD);
 	for (uint32_t i = 9; i < 12; i++) {
-		if (line[i] < '0' || line[i] > '9')
+		unsigned d = (unsigned char)line[i] - '0';
+
+		if (d > 9)
 			return ERR(BAD);
-		code = code * 10 + (uint32_t)(line[i] - '0');
+		code = code * 10 + d;
 	}
 	if (code < 100 || code > 599)
 		return ERR(BAD);
@@ -697,41 +714,25 @@ static int finish_response(struct dpx_http_response *rsp,
 	return 1;
 }
 
-static int status_line(struct dpx_http_parser *ps, const char *buf,
-		       uint32_t len, const struct dpx_http_limits *lim,
-		       struct dpx_http_response *rsp)
-{
-	struct line l;
-	int r = take_line(ps, buf, len, lim, ERR(HEADERS_TOO_LARGE),
-			       &l);
-
-	if (r <= 0)
-		return r;
-	r = parse_status_line(buf, l.cr, rsp);
-	return r < 0 ? r : 1;
-}
-
 int dpx_http_parse_response_more(struct dpx_http_parser *ps, const char *buf,
 				 uint32_t len,
 				 const struct dpx_http_limits *lim,
 				 bool request_was_head,
 				 struct dpx_http_response *rsp)
 {
+	const struct dpx_http_first first = {
+		parse_status_line, rsp, ERR(HEADERS_TOO_LARGE), false,
+	};
 	int r;
 
 	if (lim == NULL)
 		lim = &dpx_http_default_limits;
 	if (parse_begin(ps, buf, &rsp->parsed_by))
 		rsp->n_headers = 0;
-	if (ps->stage == ST_DONE)
+	if (ps->stage == DPX_HTTP_ST_DONE)
 		return ps->result;
-	if (ps->stage == ST_FIRST_LINE) {
-		r = status_line(ps, buf, len, lim, rsp);
-		if (r <= 0)
-			return parse_end(ps, r);
-		ps->stage = ST_FIELDS;
-	}
-	r = field_lines(ps, buf, len, lim, rsp->headers, &rsp->n_headers);
+	r = head_lines(ps, buf, len, lim, &first, rsp->headers,
+		       &rsp->n_headers);
 	if (r == 1)
 		r = finish_response(rsp, ps, request_was_head);
 	return parse_end(ps, r);

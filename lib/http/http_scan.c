@@ -26,63 +26,91 @@
 #define AVX2 __attribute__((target("avx2")))
 #define INLINE static inline __attribute__((always_inline))
 
-/* Where the hot loop is: the buffer, and for AVX2 the masks of the block
- * of 32 bytes from base (bit k: byte base + k is outside the class). */
+/* For AVX2, the masks of the block of 64 or 32 bytes from base (bit k:
+ * byte base + k is outside the class). */
 struct cursor {
-	const char *buf;
-	uint32_t end;
 	uint32_t base;
-	uint32_t value, token;
+	uint64_t value, token;
 };
 
-/* The first byte at or after from outside tchar, or the value class, or
- * c->end. */
-typedef uint32_t (*find_fn)(struct cursor *c, uint32_t from);
+/* The first byte of buf[from, end) outside tchar, or outside the value
+ * class, or end. */
+typedef uint32_t (*find_fn)(const char *buf, uint32_t end, struct cursor *c,
+			    uint32_t from);
+
+/* The line at *pos when whole (CR LF before end) and clean: 1 with its CR
+ * and first token's end, *pos past it. 0: find_line() goes on from *cr. */
+INLINE int next_line(find_fn token_at, find_fn value_at, const char *buf,
+		     uint32_t end, struct cursor *c, uint32_t *pos,
+		     uint32_t *tok, uint32_t *cr)
+{
+	*tok = token_at(buf, end, c, *pos);
+	*cr = value_at(buf, end, c, *tok);
+	if (*cr + 1 >= end ||
+	    dpx_http_ld16(buf + *cr) != DPX_HTTP_LE16('\r', '\n'))
+		return 0;
+	*pos = *cr + 2;
+	return 1;
+}
 
 /*
- * The hot loop (dpx_http_fields_fn) on an instruction set's finders. The
- * name ends at its first byte outside tchar; every byte outside the value
- * class is outside tchar too, so the search for the CR goes on from there.
+ * The hot loop (dpx_http_fields_fn) on an instruction set's finders. A
+ * line's first token ends at its first byte outside tchar; every byte
+ * outside the value class is outside tchar too, so the search for the CR
+ * goes on from there. A line at max_head is never whole before end, so
+ * that limit is left to head_lines().
  */
 INLINE int fields_loop(find_fn token_at, find_fn value_at,
 		       struct dpx_http_parser *ps, const char *buf,
 		       uint32_t end, const struct dpx_http_limits *lim,
+		       const struct dpx_http_first *first,
 		       struct dpx_http_header *hdr, uint32_t *n_hdr)
 {
-	uint32_t max_head = lim->max_head, max_line = lim->max_line;
-	uint32_t cap = dpx_http_header_cap(lim), n = *n_hdr;
-	uint32_t pos = ps->pos, seen = 0, ls, tok, cr;
-	struct cursor c = { buf, end, 0, 0, 0 };
-	int r;
+	const struct dpx_http_header *h_end = hdr + dpx_http_header_cap(lim);
+	struct dpx_http_header *h = hdr + *n_hdr;
+	uint32_t max_line = lim->max_line, pos = ps->pos, seen = 0;
+	struct cursor c = { pos - 64, 0, 0 };	/* no block yet */
+	uint32_t ls, tok, cr;
+	int r = 0;
 
-	c.base = pos - 32;	/* no block yet */
+	while (ps->stage == DPX_HTTP_ST_FIRST_LINE) {
+		ls = pos;
+		if (!next_line(token_at, value_at, buf, end, &c, &pos, &tok,
+			       &cr))
+			goto out;
+		if (cr - ls > max_line) {	/* LF past ls + max_line + 1 */
+			r = first->long_err;
+			goto out;
+		}
+		if (cr == ls && first->skip_empty)
+			continue;
+		r = first->parse(first->msg, buf, ls, cr, tok);
+		if (r < 0)
+			goto out;
+		ps->stage = DPX_HTTP_ST_FIELDS;
+	}
 	for (;;) {
 		ls = pos;
-		if (ls >= max_head) {
+		if (!next_line(token_at, value_at, buf, end, &c, &pos, &tok,
+			       &cr)) {
+			r = 0;
+			break;
+		}
+		if (cr - ls > max_line) {
 			r = -DPX_HTTP_E_HEADERS_TOO_LARGE;
 			break;
 		}
-		tok = token_at(&c, ls);
-		cr = value_at(&c, tok);
-		if (cr + 1 >= end || buf[cr] != '\r' || buf[cr + 1] != '\n') {
-			r = 0;		/* find_line() goes on from cr */
-			break;
-		}
-		if (cr - ls > max_line) {	/* LF past ls + max_line + 1 */
-			r = -DPX_HTTP_E_HEADERS_TOO_LARGE;
-			break;
-		}
-		pos = cr + 2;
 		if (cr == ls) {
 			r = 1;
 			break;
 		}
-		r = dpx_http_field_line(ps, buf, ls, cr, tok, cap, hdr, &n,
+		r = dpx_http_field_line(ps, buf, ls, cr, tok, &h, h_end,
 					&seen);
 		if (r < 0)
 			break;
 	}
-	*n_hdr = n;
+out:
+	*n_hdr = (uint32_t)(h - hdr);
 	ps->fields_seen |= seen;
 	ps->pos = pos;
 	ps->scan = r == 0 ? cr : pos;
@@ -125,22 +153,27 @@ static uint32_t scalar_target(const char *buf, uint32_t pos, uint32_t end)
 	return scalar_find(dpx_http_tgt_tab, buf, pos, end);
 }
 
-static uint32_t scalar_token_at(struct cursor *c, uint32_t from)
+INLINE uint32_t scalar_token_at(const char *buf, uint32_t end,
+				struct cursor *c, uint32_t from)
 {
-	return scalar_find(dpx_http_tok_tab, c->buf, from, c->end);
+	(void)c;
+	return scalar_find(dpx_http_tok_tab, buf, from, end);
 }
 
-static uint32_t scalar_value_at(struct cursor *c, uint32_t from)
+INLINE uint32_t scalar_value_at(const char *buf, uint32_t end,
+				struct cursor *c, uint32_t from)
 {
-	return scalar_find(dpx_http_val_tab, c->buf, from, c->end);
+	(void)c;
+	return scalar_find(dpx_http_val_tab, buf, from, end);
 }
 
 static int scalar_fields(struct dpx_http_parser *ps, const char *buf,
 			 uint32_t end, const struct dpx_http_limits *lim,
+			 const struct dpx_http_first *first,
 			 struct dpx_http_header *hdr, uint32_t *n_hdr)
 {
 	return fields_loop(scalar_token_at, scalar_value_at, ps, buf, end, lim,
-			   hdr, n_hdr);
+			   first, hdr, n_hdr);
 }
 
 /* ---- SSE4.2 ---- */
@@ -226,22 +259,27 @@ static SSE42 uint32_t sse42_target(const char *buf, uint32_t pos,
 	return sse42_find(r, 4, dpx_http_tgt_tab, buf, pos, end);
 }
 
-static SSE42 uint32_t sse42_token_at(struct cursor *c, uint32_t from)
+INLINE SSE42 uint32_t sse42_token_at(const char *buf, uint32_t end,
+				     struct cursor *c, uint32_t from)
 {
-	return sse42_token(c->buf, from, c->end);
+	(void)c;
+	return sse42_token(buf, from, end);
 }
 
-static SSE42 uint32_t sse42_value_at(struct cursor *c, uint32_t from)
+INLINE SSE42 uint32_t sse42_value_at(const char *buf, uint32_t end,
+				     struct cursor *c, uint32_t from)
 {
-	return sse42_value(c->buf, from, c->end);
+	(void)c;
+	return sse42_value(buf, from, end);
 }
 
 static SSE42 int sse42_fields(struct dpx_http_parser *ps, const char *buf,
 			      uint32_t end, const struct dpx_http_limits *lim,
+			      const struct dpx_http_first *first,
 			      struct dpx_http_header *hdr, uint32_t *n_hdr)
 {
 	return fields_loop(sse42_token_at, sse42_value_at, ps, buf, end, lim,
-			   hdr, n_hdr);
+			   first, hdr, n_hdr);
 }
 
 /* ---- AVX2 ---- */
@@ -386,72 +424,118 @@ static AVX2 uint32_t avx2_target(const char *buf, uint32_t pos, uint32_t end)
 	return avx2_find(CLS_TARGET, dpx_http_tgt_tab, buf, pos, end);
 }
 
-/* The masks of the 32 bytes at p, outside the value class in the low
- * half, outside tchar in the high one. Out of line: it runs once per
- * block, and inlined its vector constants would be rebuilt per line. */
-static AVX2 __attribute__((noinline)) uint64_t block_masks(const char *p)
-{
-	__m256i v = load32(p);
+/* The masks of a block: bit k set when byte base + k is outside the value
+ * class, or outside tchar. */
+struct masks {
+	uint64_t value, token;
+};
 
-	return (uint32_t)_mm256_movemask_epi8(outside32(v, CLS_VALUE)) |
-	       (uint64_t)(uint32_t)_mm256_movemask_epi8(
-			outside32(v, CLS_TOKEN)) << 32;
+/*
+ * The masks of the 64 (or 32) bytes at p. Out of line: they run once per
+ * block, and inlined their vector constants would be rebuilt per line.
+ */
+static AVX2 __attribute__((noinline)) struct masks block_masks64(const char *p)
+{
+	__m256i a = load32(p), b = load32(p + 32);
+	struct masks m = {
+		(uint32_t)_mm256_movemask_epi8(outside32(a, CLS_VALUE)) |
+		(uint64_t)(uint32_t)_mm256_movemask_epi8(
+			outside32(b, CLS_VALUE)) << 32,
+		(uint32_t)_mm256_movemask_epi8(outside32(a, CLS_TOKEN)) |
+		(uint64_t)(uint32_t)_mm256_movemask_epi8(
+			outside32(b, CLS_TOKEN)) << 32,
+	};
+
+	return m;
 }
 
-/* The block of 32 bytes holding byte from: from on, or the last 32 of
- * buf[0, end) when fewer are left (end >= 32). */
-INLINE void block_load(struct cursor *c, uint32_t from)
+static AVX2 __attribute__((noinline)) struct masks block_masks32(const char *p)
 {
-	uint64_t m;
+	__m256i a = load32(p);
+	struct masks m = {
+		(uint32_t)_mm256_movemask_epi8(outside32(a, CLS_VALUE)),
+		(uint32_t)_mm256_movemask_epi8(outside32(a, CLS_TOKEN)),
+	};
 
-	c->base = c->end - from >= 32 ? from : c->end - 32;
-	m = block_masks(c->buf + c->base);
-	c->value = (uint32_t)m;
-	c->token = (uint32_t)(m >> 32);
+	return m;
+}
+
+/* The block of w (64 or 32) bytes holding byte from: from on, or the last
+ * w of buf[0, end) when fewer are left (end >= w). */
+INLINE void block_load(const char *buf, uint32_t end, struct cursor *c,
+		       uint32_t from, uint32_t w)
+{
+	struct masks m;
+
+	c->base = end - from >= w ? from : end - w;
+	m = w == 64 ? block_masks64(buf + c->base) :
+		      block_masks32(buf + c->base);
+	c->value = m.value;
+	c->token = m.token;
 }
 
 /* The first byte from from on outside the class, from the current block
  * while it holds from: most lines start and end in one. A block never
  * reaches past end, so from >= end is never inside it. */
-INLINE AVX2 uint32_t block_find(struct cursor *c, bool token, uint32_t from)
+INLINE uint32_t block_find(const char *buf, uint32_t end, struct cursor *c,
+			   bool token, uint32_t from, uint32_t w)
 {
-	uint32_t m;
+	uint64_t m;
 
-	while (from - c->base >= 32) {
-		if (from >= c->end)
-			return c->end;
-		block_load(c, from);
+	while (from - c->base >= w) {
+		if (from >= end)
+			return end;
+		block_load(buf, end, c, from, w);
 	}
 	for (;;) {
 		m = (token ? c->token : c->value) >> (from - c->base);
 		if (m != 0)
-			return from + (uint32_t)__builtin_ctz(m);
-		from = c->base + 32;
-		if (from >= c->end)
-			return c->end;
-		block_load(c, from);
+			return from + (uint32_t)__builtin_ctzll(m);
+		from = c->base + w;
+		if (from >= end)
+			return end;
+		block_load(buf, end, c, from, w);
 	}
 }
 
-INLINE AVX2 uint32_t avx2_token_at(struct cursor *c, uint32_t from)
+INLINE uint32_t avx2_token_at64(const char *buf, uint32_t end,
+				struct cursor *c, uint32_t from)
 {
-	return block_find(c, true, from);
+	return block_find(buf, end, c, true, from, 64);
 }
 
-INLINE AVX2 uint32_t avx2_value_at(struct cursor *c, uint32_t from)
+INLINE uint32_t avx2_value_at64(const char *buf, uint32_t end,
+				struct cursor *c, uint32_t from)
 {
-	return block_find(c, false, from);
+	return block_find(buf, end, c, false, from, 64);
 }
 
-/* Heads shorter than a block go the scalar way. */
+INLINE uint32_t avx2_token_at32(const char *buf, uint32_t end,
+				struct cursor *c, uint32_t from)
+{
+	return block_find(buf, end, c, true, from, 32);
+}
+
+INLINE uint32_t avx2_value_at32(const char *buf, uint32_t end,
+				struct cursor *c, uint32_t from)
+{
+	return block_find(buf, end, c, false, from, 32);
+}
+
+/* 64-byte blocks where the head has them, else 32; heads shorter than 32
+ * bytes go the scalar way. */
 static AVX2 int avx2_fields(struct dpx_http_parser *ps, const char *buf,
 			    uint32_t end, const struct dpx_http_limits *lim,
+			    const struct dpx_http_first *first,
 			    struct dpx_http_header *hdr, uint32_t *n_hdr)
 {
-	if (end < 32)
-		return scalar_fields(ps, buf, end, lim, hdr, n_hdr);
-	return fields_loop(avx2_token_at, avx2_value_at, ps, buf, end, lim,
-			   hdr, n_hdr);
+	if (end >= 64)
+		return fields_loop(avx2_token_at64, avx2_value_at64, ps, buf,
+				   end, lim, first, hdr, n_hdr);
+	if (end >= 32)
+		return fields_loop(avx2_token_at32, avx2_value_at32, ps, buf,
+				   end, lim, first, hdr, n_hdr);
+	return scalar_fields(ps, buf, end, lim, first, hdr, n_hdr);
 }
 
 /* ---- the choice ---- */
