@@ -161,34 +161,22 @@ static bool is(struct dpx_http_str a, struct dpx_http_str b)
 	return dpx_http_name_eq(a.p, a.len, b.p, b.len);
 }
 
+#define BIT(f) (1u << (f))
+
 /* Hop-by-hop (RFC 9110 7.6.1) whatever Connection says. */
-static bool is_hop_by_hop(unsigned int f)
-{
-	switch (f) {
-	case DPX_HTTP_F_CONNECTION:
-	case DPX_HTTP_F_KEEP_ALIVE:
-	case DPX_HTTP_F_PROXY_CONNECTION:
-	case DPX_HTTP_F_TE:
-	case DPX_HTTP_F_TRAILER:
-	case DPX_HTTP_F_UPGRADE:
-		return true;
-	default:
-		return false;
-	}
-}
+#define HOP_BY_HOP (BIT(DPX_HTTP_F_CONNECTION) | BIT(DPX_HTTP_F_KEEP_ALIVE) | \
+		    BIT(DPX_HTTP_F_PROXY_CONNECTION) | BIT(DPX_HTTP_F_TE) | \
+		    BIT(DPX_HTTP_F_TRAILER) | BIT(DPX_HTTP_F_UPGRADE))
 
 /* Fields that frame the message or route it: Connection cannot drop them. */
-static bool is_framing(unsigned int f)
-{
-	return f == DPX_HTTP_F_CONTENT_LENGTH ||
-	       f == DPX_HTTP_F_TRANSFER_ENCODING || f == DPX_HTTP_F_HOST;
-}
+#define FRAMING (BIT(DPX_HTTP_F_CONTENT_LENGTH) | \
+		 BIT(DPX_HTTP_F_TRANSFER_ENCODING) | BIT(DPX_HTTP_F_HOST))
 
 /* Route edits may not touch these: dpx owns them. */
 static bool is_reserved(unsigned int f)
 {
-	return is_hop_by_hop(f) || f == DPX_HTTP_F_CONTENT_LENGTH ||
-	       f == DPX_HTTP_F_TRANSFER_ENCODING;
+	return (HOP_BY_HOP | BIT(DPX_HTTP_F_CONTENT_LENGTH) |
+		BIT(DPX_HTTP_F_TRANSFER_ENCODING)) >> f & 1;
 }
 
 /* The received fields of the message being rewritten. */
@@ -230,25 +218,6 @@ static bool named_by_connection(const struct msg *m, struct dpx_http_str name)
 				return true;
 	}
 	return false;
-}
-
-/*
- * Hop-by-hop (RFC 9110 7.6.1), with Upgrade kept when upgrading. Only when
- * Connection names fields beyond the ones decided anyway are the lists
- * walked; "close" alone can only name a field called Close.
- */
-static inline bool drop_hop_by_hop(const struct msg *m,
-			    const struct dpx_http_header *h, bool upgrade)
-{
-	if (upgrade && h->field == DPX_HTTP_F_UPGRADE)
-		return false;
-	if (is_hop_by_hop(h->field))
-		return true;
-	if (m->conn_names == 0 || is_framing(h->field))
-		return false;
-	if (m->conn_names & DPX_HTTP_CONN_OTHER)
-		return named_by_connection(m, h->name);
-	return h->field == DPX_HTTP_F_OTHER && DPX_HTTP_TOK_IS(h->name, "close");
 }
 
 /* Bytes that cannot end a field line early or split it in two. */
@@ -310,6 +279,48 @@ static inline bool edit_drops(const struct dpx_hdr_edits *e, unsigned int f,
 {
 	return e != NULL && (e->n_remove != 0 || e->n_set != 0) &&
 	       edit_drops_any(e, f, name);
+}
+
+/*
+ * Which received fields a writer drops. drop: the fields it drops by id
+ * (hop-by-hop, and what it writes itself); keep: those Connection cannot
+ * drop (framing, and Upgrade when upgrading). Only when Connection names
+ * fields beyond those are its lists walked; "close" alone can only name a
+ * field called Close. Route edits come last, and only if there are any.
+ */
+struct drops {
+	uint32_t drop, keep;
+	const struct dpx_hdr_edits *edits;
+};
+
+static inline bool drop_field(const struct msg *m, const struct drops *d,
+			      const struct dpx_http_header *h)
+{
+	if (d->drop >> h->field & 1)
+		return true;
+	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
+		if (m->conn_names & DPX_HTTP_CONN_OTHER) {
+			if (named_by_connection(m, h->name))
+				return true;
+		} else if (h->field == DPX_HTTP_F_OTHER &&
+			   DPX_HTTP_TOK_IS(h->name, "close")) {
+			return true;
+		}
+	}
+	return edit_drops(d->edits, h->field, h->name);
+}
+
+/* The hop-by-hop part of drops, with Upgrade kept when upgrading. */
+static inline struct drops hop_drops(bool upgrade,
+				     const struct dpx_hdr_edits *edits)
+{
+	struct drops d = { HOP_BY_HOP, FRAMING, edits };
+
+	if (upgrade) {
+		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
+		d.keep |= BIT(DPX_HTTP_F_UPGRADE);
+	}
+	return d;
 }
 
 /* The route's set fields, Host excepted (it is written first). */
@@ -485,32 +496,23 @@ static void put_forwarding(struct out *o, const struct msg *m,
 	}
 }
 
-static bool drop_request_field(const struct msg *m, bool upgrade,
-			       const struct dpx_http_req_rewrite *rw,
-			       const struct dpx_http_header *h)
+/* What the request writer drops: Host (written first), hop-by-hop, and
+ * what it generates. */
+static inline struct drops request_drops(const struct dpx_http_request *req,
+				  const struct dpx_http_req_rewrite *rw)
 {
-	switch (h->field) {
-	case DPX_HTTP_F_HOST:		/* written first */
-		return true;
-	case DPX_HTTP_F_X_FORWARDED_FOR:
-	case DPX_HTTP_F_X_FORWARDED_PROTO:
-	case DPX_HTTP_F_X_FORWARDED_HOST:
-		if (sends_xff(rw->forwarded))
-			return true;
-		break;
-	case DPX_HTTP_F_FORWARDED:
-		if (sends_rfc7239(rw->forwarded))
-			return true;
-		break;
-	case DPX_HTTP_F_VIA:
-		if (rw->via)
-			return true;
-		break;
-	default:
-		break;
-	}
-	return drop_hop_by_hop(m, h, upgrade) ||
-	       edit_drops(rw->edits, h->field, h->name);
+	struct drops d = hop_drops(req->upgrade, rw->edits);
+
+	d.drop |= BIT(DPX_HTTP_F_HOST);
+	if (sends_xff(rw->forwarded))
+		d.drop |= BIT(DPX_HTTP_F_X_FORWARDED_FOR) |
+			  BIT(DPX_HTTP_F_X_FORWARDED_PROTO) |
+			  BIT(DPX_HTTP_F_X_FORWARDED_HOST);
+	if (sends_rfc7239(rw->forwarded))
+		d.drop |= BIT(DPX_HTTP_F_FORWARDED);
+	if (rw->via)
+		d.drop |= BIT(DPX_HTTP_F_VIA);
+	return d;
 }
 
 /* "METHOD TARGET HTTP/1.x": an HTTP/1.0 client cannot take a chunked
@@ -542,6 +544,7 @@ int dpx_http_write_request(char *out, uint32_t cap,
 		.host = set_host ? cstr(set_host->value,
 					sizeof(set_host->value)) : req->host,
 	};
+	struct drops d = request_drops(req, rw);
 	struct run run = { NULL, NULL };
 	struct out o;
 	struct msg m;
@@ -558,7 +561,7 @@ int dpx_http_write_request(char *out, uint32_t cap,
 	for (uint32_t i = 0; i < m.n_hdr; i++) {
 		const struct dpx_http_header *h = &m.hdr[i];
 
-		if (drop_request_field(&m, req->upgrade, rw, h))
+		if (drop_field(&m, &d, h))
 			run_flush(&o, &run);
 		else
 			keep_field(&o, &run, h);
@@ -606,37 +609,6 @@ static const char *reason_of(int status)
 	return NULL;
 }
 
-struct rsp_ctx {
-	bool upgrade;
-	bool drop_server;
-	bool hide;		/* X-Powered-By too */
-};
-
-static bool drop_response_field(const struct msg *m,
-				const struct dpx_http_rsp_rewrite *rw,
-				const struct rsp_ctx *c,
-				const struct dpx_http_header *h)
-{
-	switch (h->field) {
-	case DPX_HTTP_F_SERVER:
-		if (c->drop_server)
-			return true;
-		break;
-	case DPX_HTTP_F_X_POWERED_BY:
-		if (c->hide)
-			return true;
-		break;
-	case DPX_HTTP_F_VIA:
-		if (rw->via)
-			return true;
-		break;
-	default:
-		break;
-	}
-	return drop_hop_by_hop(m, h, c->upgrade) ||
-	       edit_drops(rw->edits, h->field, h->name);
-}
-
 /* "HTTP/1.1 STATUS REASON", the reason filled in when empty; status is
  * 100..999. */
 static void put_status_line(struct out *o, const struct dpx_http_response *rsp)
@@ -665,13 +637,10 @@ int dpx_http_write_response(char *out, uint32_t cap,
 			    const struct dpx_http_response *rsp,
 			    const struct dpx_http_rsp_rewrite *rw)
 {
+	struct drops d = hop_drops(rsp->upgrade, rw->edits);
 	struct dpx_http_str server = { NULL, 0 };
-	bool replace = false;
-	struct rsp_ctx c = {
-		.upgrade = rsp->upgrade,
-		.drop_server = rw->server_header != DPX_SRVHDR_PASS,
-	};
 	struct run run = { NULL, NULL };
+	bool replace = false;
 	struct out o;
 	struct msg m;
 
@@ -681,8 +650,14 @@ int dpx_http_write_response(char *out, uint32_t cap,
 		server = cstr(rw->server_value, DPX_HDR_VALUE_LEN);
 		replace = server.len > 0 && valid_value(server);
 	}
-	c.hide = rw->server_header == DPX_SRVHDR_HIDE ||
-		 (rw->server_header == DPX_SRVHDR_REPLACE && !replace);
+	/* Server when not passed, X-Powered-By too when hidden */
+	if (rw->server_header != DPX_SRVHDR_PASS)
+		d.drop |= BIT(DPX_HTTP_F_SERVER);
+	if (rw->server_header == DPX_SRVHDR_HIDE ||
+	    (rw->server_header == DPX_SRVHDR_REPLACE && !replace))
+		d.drop |= BIT(DPX_HTTP_F_X_POWERED_BY);
+	if (rw->via)
+		d.drop |= BIT(DPX_HTTP_F_VIA);
 	msg_init(&m, rsp->headers, rsp->n_headers, rsp->fields_seen,
 		 rsp->conn_names);
 	out_init(&o, out, cap);
@@ -692,7 +667,7 @@ int dpx_http_write_response(char *out, uint32_t cap,
 	for (uint32_t i = 0; i < m.n_hdr; i++) {
 		const struct dpx_http_header *h = &m.hdr[i];
 
-		if (drop_response_field(&m, rw, &c, h))
+		if (drop_field(&m, &d, h))
 			run_flush(&o, &run);
 		else
 			keep_field(&o, &run, h);
