@@ -115,9 +115,6 @@ static inline uint32_t dpx_http_span(const uint8_t *tab, const char *p,
 	return i;
 }
 
-/* Two bytes as dpx_http_ld16() reads them (x86 is little-endian). */
-#define DPX_HTTP_LE16(a, b) ((uint16_t)((uint8_t)(a) | (uint8_t)(b) << 8))
-
 static inline uint64_t dpx_http_ld64(const char *p)
 {
 	uint64_t v;
@@ -181,8 +178,6 @@ dpx_http_tok_is(const char *tok, const char *lit, uint32_t n)
 	((s).len == sizeof(lit) - 1 && \
 	 dpx_http_tok_is((s).p, lit, sizeof(lit) - 1))
 
-#define DPX_HTTP_IS(lit) dpx_http_tok_is(p, lit, sizeof(lit) - 1)
-
 /*
  * The field a token names: a switch on the length, then at most two
  * word-wise compares. Inline: it runs once per received field line.
@@ -190,56 +185,56 @@ dpx_http_tok_is(const char *tok, const char *lit, uint32_t n)
 static inline __attribute__((always_inline)) enum dpx_http_field
 dpx_http_field_id(const char *p, uint32_t n)
 {
+#define IS(lit, f) if (dpx_http_tok_is(p, lit, sizeof(lit) - 1)) return (f)
 	switch (n) {
 	case 2:
-		return DPX_HTTP_IS("te") ? DPX_HTTP_F_TE : DPX_HTTP_F_OTHER;
+		IS("te", DPX_HTTP_F_TE);
+		break;
 	case 3:
-		return DPX_HTTP_IS("via") ? DPX_HTTP_F_VIA : DPX_HTTP_F_OTHER;
+		IS("via", DPX_HTTP_F_VIA);
+		break;
 	case 4:
-		return DPX_HTTP_IS("host") ? DPX_HTTP_F_HOST : DPX_HTTP_F_OTHER;
+		IS("host", DPX_HTTP_F_HOST);
+		break;
 	case 6:
-		if (DPX_HTTP_IS("cookie"))
-			return DPX_HTTP_F_COOKIE;
-		if (DPX_HTTP_IS("server"))
-			return DPX_HTTP_F_SERVER;
-		return DPX_HTTP_IS("expect") ? DPX_HTTP_F_EXPECT : DPX_HTTP_F_OTHER;
+		IS("cookie", DPX_HTTP_F_COOKIE);
+		IS("server", DPX_HTTP_F_SERVER);
+		IS("expect", DPX_HTTP_F_EXPECT);
+		break;
 	case 7:
-		if (DPX_HTTP_IS("upgrade"))
-			return DPX_HTTP_F_UPGRADE;
-		return DPX_HTTP_IS("trailer") ? DPX_HTTP_F_TRAILER : DPX_HTTP_F_OTHER;
+		IS("upgrade", DPX_HTTP_F_UPGRADE);
+		IS("trailer", DPX_HTTP_F_TRAILER);
+		break;
 	case 9:
-		return DPX_HTTP_IS("forwarded") ? DPX_HTTP_F_FORWARDED :
-					 DPX_HTTP_F_OTHER;
+		IS("forwarded", DPX_HTTP_F_FORWARDED);
+		break;
 	case 10:
-		if (DPX_HTTP_IS("connection"))
-			return DPX_HTTP_F_CONNECTION;
-		return DPX_HTTP_IS("keep-alive") ? DPX_HTTP_F_KEEP_ALIVE :
-					  DPX_HTTP_F_OTHER;
+		IS("connection", DPX_HTTP_F_CONNECTION);
+		IS("keep-alive", DPX_HTTP_F_KEEP_ALIVE);
+		break;
 	case 12:
-		return DPX_HTTP_IS("x-powered-by") ? DPX_HTTP_F_X_POWERED_BY :
-					    DPX_HTTP_F_OTHER;
+		IS("x-powered-by", DPX_HTTP_F_X_POWERED_BY);
+		break;
 	case 14:
-		return DPX_HTTP_IS("content-length") ? DPX_HTTP_F_CONTENT_LENGTH :
-					      DPX_HTTP_F_OTHER;
+		IS("content-length", DPX_HTTP_F_CONTENT_LENGTH);
+		break;
 	case 15:
-		return DPX_HTTP_IS("x-forwarded-for") ? DPX_HTTP_F_X_FORWARDED_FOR :
-					       DPX_HTTP_F_OTHER;
+		IS("x-forwarded-for", DPX_HTTP_F_X_FORWARDED_FOR);
+		break;
 	case 16:
-		if (DPX_HTTP_IS("x-forwarded-host"))
-			return DPX_HTTP_F_X_FORWARDED_HOST;
-		return DPX_HTTP_IS("proxy-connection") ? DPX_HTTP_F_PROXY_CONNECTION :
-						DPX_HTTP_F_OTHER;
+		IS("x-forwarded-host", DPX_HTTP_F_X_FORWARDED_HOST);
+		IS("proxy-connection", DPX_HTTP_F_PROXY_CONNECTION);
+		break;
 	case 17:
-		if (DPX_HTTP_IS("transfer-encoding"))
-			return DPX_HTTP_F_TRANSFER_ENCODING;
-		return DPX_HTTP_IS("x-forwarded-proto") ? DPX_HTTP_F_X_FORWARDED_PROTO :
-						 DPX_HTTP_F_OTHER;
+		IS("transfer-encoding", DPX_HTTP_F_TRANSFER_ENCODING);
+		IS("x-forwarded-proto", DPX_HTTP_F_X_FORWARDED_PROTO);
+		break;
 	default:
-		return DPX_HTTP_F_OTHER;
+		break;
 	}
+	return DPX_HTTP_F_OTHER;
+#undef IS
 }
-
-#undef DPX_HTTP_IS
 
 /* Strict token list: token *( OWS "," OWS token ), no empty elements. */
 struct dpx_http_list_it {
@@ -323,7 +318,7 @@ dpx_http_field_line(struct dpx_http_parser *ps, const char *buf, uint32_t ls,
 		return -DPX_HTTP_E_BAD;
 	/* the usual ": " then no OWS (tok < cr: buf[tok + 2] is in the line
 	 * or its LF) */
-	canonical = dpx_http_ld16(buf + tok) == DPX_HTTP_LE16(':', ' ') &&
+	canonical = dpx_http_ld16(buf + tok) == dpx_http_ld16(": ") &&
 		    !dpx_http_is_ows(buf[tok + 2]);
 	v = tok + 1 + canonical;
 	if (!canonical)

@@ -11,13 +11,17 @@
  *    starts inside it.
  * Vector loads never leave buf[0, end): when fewer than a vector's bytes
  * are left, the last full vector of buf[0, end) is loaded instead and the
- * bytes before pos are shifted out; a buffer shorter than a vector is
- * copied, or left to the scalar code. ASan sees only in-bounds reads.
+ * bytes before pos are shifted out; a buffer shorter than a vector is left
+ * to the scalar code. ASan sees only in-bounds reads. Other CPUs than
+ * x86-64 build the scalar set only.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#define HAVE_X86_SIMD 1
 #include <immintrin.h>
+#endif
 
 #include "dpx_http.h"
 #include "http_internal.h"
@@ -47,7 +51,7 @@ INLINE int next_line(find_fn token_at, find_fn value_at, const char *buf,
 	*tok = token_at(buf, end, c, *pos);
 	*cr = value_at(buf, end, c, *tok);
 	if (*cr + 1 >= end ||
-	    dpx_http_ld16(buf + *cr) != DPX_HTTP_LE16('\r', '\n'))
+	    dpx_http_ld16(buf + *cr) != dpx_http_ld16("\r\n"))
 		return 0;
 	*pos = *cr + 2;
 	return 1;
@@ -176,6 +180,7 @@ static int scalar_fields(struct dpx_http_parser *ps, const char *buf,
 			   first, hdr, n_hdr);
 }
 
+#ifdef HAVE_X86_SIMD
 /* ---- SSE4.2 ---- */
 
 /*
@@ -538,8 +543,11 @@ static AVX2 int avx2_fields(struct dpx_http_parser *ps, const char *buf,
 	return scalar_fields(ps, buf, end, lim, first, hdr, n_hdr);
 }
 
+#endif /* HAVE_X86_SIMD */
+
 /* ---- the choice ---- */
 
+#ifdef HAVE_X86_SIMD
 static const struct dpx_http_scanners scanners[] = {
 	[DPX_HTTP_ISA_SCALAR] = { scalar_fields, scalar_value, scalar_token,
 				  scalar_target },
@@ -548,6 +556,17 @@ static const struct dpx_http_scanners scanners[] = {
 	[DPX_HTTP_ISA_AVX2] = { avx2_fields, avx2_value, avx2_token,
 				avx2_target },
 };
+#else
+/* Other CPUs: the portable scanners under every name. */
+static const struct dpx_http_scanners scanners[] = {
+	[DPX_HTTP_ISA_SCALAR] = { scalar_fields, scalar_value, scalar_token,
+				  scalar_target },
+	[DPX_HTTP_ISA_SSE42] = { scalar_fields, scalar_value, scalar_token,
+				 scalar_target },
+	[DPX_HTTP_ISA_AVX2] = { scalar_fields, scalar_value, scalar_token,
+				scalar_target },
+};
+#endif
 
 static const char *const isa_names[] = {
 	[DPX_HTTP_ISA_SCALAR] = "scalar",
@@ -561,17 +580,16 @@ const struct dpx_http_scanners *dpx_http_scan = &scanners[DPX_HTTP_ISA_SCALAR];
 
 static bool cpu_has(enum dpx_http_isa isa)
 {
-	__builtin_cpu_init();
-	switch (isa) {
-	case DPX_HTTP_ISA_SCALAR:
+	if (isa == DPX_HTTP_ISA_SCALAR)
 		return true;
-	case DPX_HTTP_ISA_SSE42:
+#ifdef HAVE_X86_SIMD
+	__builtin_cpu_init();
+	if (isa == DPX_HTTP_ISA_SSE42)
 		return __builtin_cpu_supports("sse4.2");
-	case DPX_HTTP_ISA_AVX2:
+	if (isa == DPX_HTTP_ISA_AVX2)
 		return __builtin_cpu_supports("avx2");
-	default:
-		return false;
-	}
+#endif
+	return false;
 }
 
 int dpx_http_set_isa(enum dpx_http_isa isa)
