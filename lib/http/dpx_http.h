@@ -229,9 +229,10 @@ int dpx_http_parse_response_more(struct dpx_http_parser *ps, const char *buf,
 /*
  * Byte scanners of the parsers. At start lib/http picks the widest the CPU
  * has, or the one DPX_HTTP_ISA (scalar, sse4.2, avx2) in the environment
- * names. All give the same results; dpx_http_set_isa() switches (tests and
- * benchmarks compare them): only while no other thread parses. Returns 0,
- * or -1 if the CPU lacks it (nothing changes).
+ * names (scalar if the CPU lacks it or the name is unknown). All give the
+ * same results; dpx_http_set_isa() switches (tests and benchmarks compare
+ * them): only while no other thread parses. Returns 0, or -1 if the CPU
+ * lacks it (nothing changes).
  */
 enum dpx_http_isa {
 	DPX_HTTP_ISA_SCALAR,
@@ -294,7 +295,8 @@ struct dpx_http_req_rewrite {
 };
 
 /*
- * Write the head to forward req to a server into out[0, cap):
+ * Write the head to forward req, as a parser filled it (the writers rely on
+ * its field ids and flags), to a server into out[0, cap):
  * "METHOD TARGET HTTP/1.1" (HTTP/1.0 for a 1.0 request, so that the
  * server frames its response for a 1.0 client), then Host if there is one
  * (first; the value is req->host, as RFC 9112 3.2.2 wants for
@@ -328,7 +330,8 @@ struct dpx_http_rsp_rewrite {
 };
 
 /*
- * Write the head to forward rsp to the client into out[0, cap):
+ * Write the head to forward rsp, as a parser filled it, to the client into
+ * out[0, cap):
  * "HTTP/1.1 STATUS REASON", Server per rw->server_header (REPLACE puts it
  * first; HIDE also drops X-Powered-By), the received fields in order less
  * the hop-by-hop ones (as for requests; for a 101 Upgrade is kept and
