@@ -6,9 +6,9 @@
  *  - scalar: table lookups, any CPU;
  *  - SSE4.2: PCMPESTRI over the byte ranges of the class, 16 bytes per
  *    instruction;
- *  - AVX2: byte compares (tchar: a nibble-indexed bitmap) into 32-bit
- *    masks; the hot loop reuses one load's masks for every line that
- *    starts inside it.
+ *  - AVX2: byte compares (tchar: a nibble-indexed bitmap) into bit masks;
+ *    the hot loop keeps the masks of a 64-byte block (32 for heads under
+ *    64 bytes) for every line that starts inside it.
  * Vector loads never leave buf[0, end): when fewer than a vector's bytes
  * are left, the last full vector of buf[0, end) is loaded instead and the
  * bytes before pos are shifted out; a buffer shorter than a vector is left
@@ -293,8 +293,8 @@ enum byte_class { CLS_VALUE, CLS_TOKEN, CLS_TARGET };
 
 /*
  * tchar as a bitmap indexed by nibbles: bit h of lo_bits[l] is set when
- * byte 16 * h + l is a tchar (h < 8; obs-text is never one). The
- * test_http scanner test checks it against dpx_http_tok_tab.
+ * byte 16 * h + l is a tchar (h < 8; obs-text is never one).
+ * test_isa_every_byte (test_http) checks it against dpx_http_tok_tab.
  */
 #define TCHAR_LO_BITS 0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, \
 		      0xf8, 0xf8, 0xf4, 0x54, 0xd0, 0x54, 0xf4, 0x70
