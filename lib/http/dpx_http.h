@@ -10,8 +10,10 @@
  *  - the writers of the heads dpx sends on (hop-by-hop fields removed,
  *    Forwarded/X-Forwarded-*, Via, Server and route header edits applied)
  *    and of its own small error responses.
- * It allocates nothing; only the chunked scanner keeps state, in a struct
- * the caller owns.
+ * It allocates nothing; the head parsers and the chunked scanner keep their
+ * state in structs the caller owns, so that bytes arriving in pieces are
+ * examined once. Hot byte scans use SSE4.2 or AVX2 when the CPU has them
+ * (chosen once at start, see dpx_http_set_isa()).
  */
 #ifndef DPX_HTTP_H
 #define DPX_HTTP_H
@@ -39,10 +41,56 @@ struct dpx_http_str {
 	uint32_t len;
 };
 
+/*
+ * The fields dpx acts on, recognised once by the parsers (names compare
+ * case-insensitively) so that later stages switch on a number instead of
+ * comparing strings. DPX_HTTP_F_OTHER: any other name.
+ */
+enum dpx_http_field {
+	DPX_HTTP_F_OTHER = 0,
+	DPX_HTTP_F_HOST,
+	DPX_HTTP_F_CONNECTION,
+	DPX_HTTP_F_KEEP_ALIVE,
+	DPX_HTTP_F_PROXY_CONNECTION,
+	DPX_HTTP_F_TE,
+	DPX_HTTP_F_TRAILER,
+	DPX_HTTP_F_UPGRADE,
+	DPX_HTTP_F_CONTENT_LENGTH,
+	DPX_HTTP_F_TRANSFER_ENCODING,
+	DPX_HTTP_F_EXPECT,
+	DPX_HTTP_F_VIA,
+	DPX_HTTP_F_SERVER,
+	DPX_HTTP_F_X_POWERED_BY,
+	DPX_HTTP_F_FORWARDED,
+	DPX_HTTP_F_X_FORWARDED_FOR,
+	DPX_HTTP_F_X_FORWARDED_PROTO,
+	DPX_HTTP_F_X_FORWARDED_HOST,
+	DPX_HTTP_F_COOKIE,
+	DPX_HTTP_F_COUNT
+};
+
+/* The field called name[0, len), a token (RFC 9110 5.6.2). */
+enum dpx_http_field dpx_http_field_of(const char *name, uint32_t len);
+
 struct dpx_http_header {
 	struct dpx_http_str name;	/* token, case as received */
 	struct dpx_http_str value;	/* leading/trailing SP/HTAB trimmed */
+	uint8_t field;			/* enum dpx_http_field of name */
+	/* The received line is exactly name ": " value CRLF, so the
+	 * writers may copy it as it is. */
+	bool canonical;
 };
+
+/*
+ * What the Connection fields of a message name besides fields that are
+ * hop-by-hop or framing anyway, which decides how much work the writers
+ * have with it: nothing (0), "close" (a field called Close is dropped), or
+ * other names (each remaining field is looked up in the Connection lists).
+ */
+#define DPX_HTTP_CONN_CLOSE 1
+#define DPX_HTTP_CONN_OTHER 2
+
+struct dpx_http_parser;
 
 enum dpx_http_body {
 	DPX_HTTP_BODY_NONE,
@@ -65,7 +113,10 @@ struct dpx_http_request {
 	bool keep_alive;
 	bool expect_continue;		/* HTTP/1.1 "Expect: 100-continue" */
 	bool upgrade;			/* Upgrade field + "Connection: upgrade" */
+	uint8_t conn_names;		/* DPX_HTTP_CONN_* bits */
+	uint32_t fields_seen;		/* bit (1 << f) per dpx_http_field f */
 	uint32_t head_len;		/* bytes of the head incl. CRLFCRLF */
+	const struct dpx_http_parser *parsed_by;	/* private */
 };
 
 struct dpx_http_response {
@@ -82,7 +133,10 @@ struct dpx_http_response {
 	 * on the same connection. */
 	bool keep_alive;
 	bool upgrade;			/* 101 Switching Protocols */
+	uint8_t conn_names;		/* DPX_HTTP_CONN_* bits */
+	uint32_t fields_seen;		/* as for requests */
 	uint32_t head_len;		/* bytes of the head incl. CRLFCRLF */
+	const struct dpx_http_parser *parsed_by;	/* private */
 };
 
 /* Error numbers; the parsers return their negation. */
@@ -100,13 +154,52 @@ enum {
  * far. Returns 1 when the head is complete (req filled, req->head_len set;
  * any bytes after it are body or a pipelined request), 0 when more bytes are
  * needed (req contents unspecified), or -DPX_HTTP_E_* (respond with
- * dpx_http_error_status() and close). Not resumable: each call re-parses
- * from buf[0]; the cost is one memchr pass plus table lookups over at most
- * max_head bytes, so call it again only when new bytes arrived.
+ * dpx_http_error_status() and close). One-shot: each call parses from
+ * buf[0]; dpx_http_parse_request_more() continues where the last call
+ * stopped.
  */
 int dpx_http_parse_request(const char *buf, uint32_t len,
 			   const struct dpx_http_limits *lim,
 			   struct dpx_http_request *req);
+
+/*
+ * State of a head parse that continues over calls, as bytes arrive. The
+ * caller owns it; its members are private to lib/http.
+ */
+struct dpx_http_parser {
+	const char *buf;	/* buffer of the last call */
+	uint32_t pos;		/* start of the line being parsed */
+	uint32_t scan;		/* where the search for its end goes on */
+	uint64_t cl;		/* Content-Length value */
+	struct dpx_http_str host;	/* the Host field's value */
+	uint32_t fields_seen;
+	int8_t result;		/* the final return, once stage is done */
+	uint8_t stage;
+	bool line_bad;		/* the line holds a byte no head line may */
+	uint8_t n_host, n_cl, n_te, te_chunked;	/* counts up to 2 */
+	bool te_last_chunked, te_unknown;
+	bool conn_close, conn_keep_alive, conn_upgrade;
+	uint8_t conn_names;
+	bool has_upgrade, expect_continue;
+};
+
+/* Ready ps for a new head. */
+void dpx_http_parser_init(struct dpx_http_parser *ps);
+
+/*
+ * Parse the request head in buf[0, len) where the last call on ps stopped:
+ * only bytes not examined before are, so a head arriving in pieces costs
+ * what it costs in one piece. buf holds the head from its first byte and
+ * grows between calls (len never shrinks); lim is the same every time.
+ * Returns as dpx_http_parse_request() would for buf[0, len), whatever the
+ * earlier calls saw; once it returned 1 or an error it returns the same
+ * again. If req was filled by another parse in between (a message shared
+ * by several connections) or buf moved, the parse starts again from
+ * buf[0]: correct, just not incremental.
+ */
+int dpx_http_parse_request_more(struct dpx_http_parser *ps, const char *buf,
+				uint32_t len, const struct dpx_http_limits *lim,
+				struct dpx_http_request *req);
 
 /* HTTP status code for a negative return of dpx_http_parse_request(). */
 int dpx_http_error_status(int err);
@@ -125,6 +218,31 @@ int dpx_http_parse_response(const char *buf, uint32_t len,
 			    const struct dpx_http_limits *lim,
 			    bool request_was_head,
 			    struct dpx_http_response *rsp);
+
+/* dpx_http_parse_response() continued over calls, as for requests. */
+int dpx_http_parse_response_more(struct dpx_http_parser *ps, const char *buf,
+				 uint32_t len,
+				 const struct dpx_http_limits *lim,
+				 bool request_was_head,
+				 struct dpx_http_response *rsp);
+
+/*
+ * Byte scanners of the parsers. At start lib/http picks the widest the CPU
+ * has, or the one DPX_HTTP_ISA (scalar, sse4.2, avx2) in the environment
+ * names (scalar if the CPU lacks it or the name is unknown). All give the
+ * same results; dpx_http_set_isa() switches (tests and benchmarks compare
+ * them): only while no other thread parses. Returns 0, or -1 if the CPU
+ * lacks it (nothing changes).
+ */
+enum dpx_http_isa {
+	DPX_HTTP_ISA_SCALAR,
+	DPX_HTTP_ISA_SSE42,
+	DPX_HTTP_ISA_AVX2,
+};
+
+int dpx_http_set_isa(enum dpx_http_isa isa);
+enum dpx_http_isa dpx_http_get_isa(void);
+const char *dpx_http_isa_name(enum dpx_http_isa isa);
 
 /*
  * Incremental scanner of a chunked body (RFC 9112 7.1) for pass-through:
@@ -177,7 +295,8 @@ struct dpx_http_req_rewrite {
 };
 
 /*
- * Write the head to forward req to a server into out[0, cap):
+ * Write the head to forward req, as a parser filled it (the writers rely on
+ * its field ids and flags), to a server into out[0, cap):
  * "METHOD TARGET HTTP/1.1" (HTTP/1.0 for a 1.0 request, so that the
  * server frames its response for a 1.0 client), then Host if there is one
  * (first; the value is req->host, as RFC 9112 3.2.2 wants for
@@ -211,7 +330,8 @@ struct dpx_http_rsp_rewrite {
 };
 
 /*
- * Write the head to forward rsp to the client into out[0, cap):
+ * Write the head to forward rsp, as a parser filled it, to the client into
+ * out[0, cap):
  * "HTTP/1.1 STATUS REASON", Server per rw->server_header (REPLACE puts it
  * first; HIDE also drops X-Powered-By), the received fields in order less
  * the hop-by-hop ones (as for requests; for a 101 Upgrade is kept and

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Strict HTTP/1.1 request- and response-head parser (RFC 9112, RFC 9110).
- * Lines are found with memchr(LF); bytes are then checked with table
- * lookups. Anything that two parsers could frame differently is rejected
- * rather than repaired:
+ * Anything that two parsers could frame differently is rejected rather
+ * than repaired:
  *
  *  - every line must end in CRLF: a bare LF, or a CR anywhere else, is 400;
  *  - a field line starting with SP/HTAB (obs-fold) is 400, and so is any
@@ -26,6 +25,17 @@
  * 9112 6.3: no body after HEAD, 1xx, 204 and 304; chunked when it is the
  * final coding, else read until close; Transfer-Encoding in an HTTP/1.0
  * response is an error (6.1 calls such framing faulty).
+ *
+ * How: one pass of the value scanner (SIMD where the CPU has it) finds the
+ * end of each line and, in the same pass, whether the line holds a byte no
+ * head line may (a CTL other than HTAB, DEL, a CR not before its LF): such
+ * a line is 400 whatever else it holds, so a clean line needs no further
+ * per-byte check of its value. Names and targets get their own scans, the
+ * name is classified once (dpx_http_field_of) and the framing state is
+ * kept in struct dpx_http_parser, so a call resumes at the line where the
+ * last one stopped, and inside it where the search for its end stopped.
+ * Errors come out in the order a whole-head parse meets them, so every
+ * split of the bytes gives the same answer.
  */
 #include <string.h>
 
@@ -73,7 +83,7 @@ const uint8_t dpx_http_val_tab[256] = {
 };
 
 /* request-target bytes: VCHAR except '#' */
-static const uint8_t tgt_tab[256] = {
+const uint8_t dpx_http_tgt_tab[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -118,6 +128,16 @@ const struct dpx_http_limits dpx_http_default_limits = {
 
 #define ERR(e) (-DPX_HTTP_E_##e)
 
+/* A complete line buf[ls, cr) CRLF; tok: where its first token ends. */
+struct line {
+	uint32_t ls, cr, tok;
+};
+
+enum dpx_http_field dpx_http_field_of(const char *name, uint32_t len)
+{
+	return dpx_http_field_id(name, len);
+}
+
 /* Case-insensitive compare with a lower-case literal. */
 static bool ieq(const char *p, uint32_t n, const char *lit, uint32_t litlen)
 {
@@ -132,41 +152,9 @@ static bool ieq(const char *p, uint32_t n, const char *lit, uint32_t litlen)
 
 #define IEQ(p, n, lit) ieq((p), (n), lit, sizeof(lit) - 1)
 
-int dpx_http_list_next(struct dpx_http_list_it *it, struct dpx_http_str *tok)
-{
-	const char *p = it->p, *end = it->end, *s;
-
-	if (!it->first) {
-		if (p == end)
-			return 0;
-		while (p < end && dpx_http_is_ows(*p))
-			p++;
-		if (p == end || *p != ',')
-			return -1;
-		p++;
-		while (p < end && dpx_http_is_ows(*p))
-			p++;
-	}
-	it->first = false;
-	s = p;
-	while (p < end && dpx_http_tok_tab[(unsigned char)*p])
-		p++;
-	if (p == s)
-		return -1;
-	tok->p = s;
-	tok->len = (uint32_t)(p - s);
-	it->p = p;
-	return 1;
-}
-
 static bool valid_authority(const char *p, uint32_t n)
 {
-	if (n == 0)
-		return false;
-	for (uint32_t i = 0; i < n; i++)
-		if (!host_tab[(unsigned char)p[i]])
-			return false;
-	return true;
+	return n > 0 && dpx_http_span(host_tab, p, n) == n;
 }
 
 /* authority-form (CONNECT): host ":" port, port 1*DIGIT. */
@@ -186,79 +174,79 @@ static bool valid_connect_target(const char *p, uint32_t n)
 	return true;
 }
 
-static int parse_request_line(const char *line, uint32_t n,
-			      struct dpx_http_request *req)
+/* The Host a request's target names, if any (RFC 9112 3.2.2). */
+static int target_host(struct dpx_http_request *req)
 {
-	const char *t;
-	uint32_t i = 0, s, j, v, tn;
-
-	while (i < n && dpx_http_tok_tab[(unsigned char)line[i]])
-		i++;
-	if (i == 0 || i == n || line[i] != ' ')
-		return ERR(BAD);
-	req->method.p = line;
-	req->method.len = i;
-
-	s = j = i + 1;
-	while (j < n && tgt_tab[(unsigned char)line[j]])
-		j++;
-	if (j == s || j == n || line[j] != ' ')
-		return ERR(BAD);
-	t = line + s;
-	tn = j - s;
-	req->target.p = t;
-	req->target.len = tn;
-
-	v = j + 1;
-	if (n - v != 8 || memcmp(line + v, "HTTP/", 5) != 0 ||
-	    line[v + 5] < '0' || line[v + 5] > '9' || line[v + 6] != '.' ||
-	    line[v + 7] < '0' || line[v + 7] > '9')
-		return ERR(BAD);
-	if (line[v + 5] != '1' || line[v + 7] > '1')
-		return ERR(VERSION);
-	req->version_minor = (uint8_t)(line[v + 7] - '0');
+	const char *t = req->target.p;
+	uint32_t tn = req->target.len, a, e;
 
 	req->host.p = NULL;
 	req->host.len = 0;
-	if (req->method.len == 7 && memcmp(line, "CONNECT", 7) == 0) {
+	if (req->method.len == 7 && memcmp(req->method.p, "CONNECT", 7) == 0) {
 		if (!valid_connect_target(t, tn))
 			return ERR(BAD);
 		req->host = req->target;
-	} else if (t[0] == '/') {
-		/* origin-form */
-	} else if (tn == 1 && t[0] == '*') {
-		if (req->method.len != 7 || memcmp(line, "OPTIONS", 7) != 0)
-			return ERR(BAD);
-	} else {
-		/* absolute-form: "http://" or "https://" authority [path] */
-		uint32_t a, e;
-
-		if (tn > 7 && IEQ(t, 7, "http://"))
-			a = 7;
-		else if (tn > 8 && IEQ(t, 8, "https://"))
-			a = 8;
-		else
-			return ERR(BAD);
-		e = a;
-		while (e < tn && t[e] != '/' && t[e] != '?')
-			e++;
-		if (!valid_authority(t + a, e - a))
-			return ERR(BAD);
-		req->host.p = t + a;
-		req->host.len = e - a;
+		return 0;
 	}
+	if (t[0] == '/')	/* origin-form */
+		return 0;
+	if (tn == 1 && t[0] == '*')
+		return req->method.len == 7 &&
+		       memcmp(req->method.p, "OPTIONS", 7) == 0 ? 0 : ERR(BAD);
+	/* absolute-form: "http://" or "https://" authority [path] */
+	if (tn > 7 && IEQ(t, 7, "http://"))
+		a = 7;
+	else if (tn > 8 && IEQ(t, 8, "https://"))
+		a = 8;
+	else
+		return ERR(BAD);
+	e = a;
+	while (e < tn && t[e] != '/' && t[e] != '?')
+		e++;
+	if (!valid_authority(t + a, e - a))
+		return ERR(BAD);
+	req->host.p = t + a;
+	req->host.len = e - a;
 	return 0;
 }
 
-struct field_state {
-	uint32_t n_host, n_cl, n_te;
-	uint32_t te_chunked;	/* how many "chunked" codings */
-	bool te_last_chunked, te_unknown;
-	bool conn_close, conn_keep_alive, conn_upgrade;
-	bool has_upgrade, expect_continue;
-	struct dpx_http_str host;
-	uint64_t cl;
-};
+/*
+ * The request line buf[ls, cr), free of CTLs but HTAB, the method ending
+ * at tok (its first byte outside tchar); a dpx_http_first parse.
+ */
+static int parse_request_line(void *msg, const char *buf, uint32_t ls,
+			      uint32_t cr, uint32_t tok)
+{
+	struct dpx_http_request *req = msg;
+	uint32_t i = tok, j;
+	const char *v;
+
+	if (i == ls || buf[i] != ' ')
+		return ERR(BAD);
+	req->method.p = buf + ls;
+	req->method.len = i - ls;
+
+	/* a short target in place, a long one by the vector scanner; both
+	 * stop at cr at the latest */
+	j = i + 1 + dpx_http_span(dpx_http_tgt_tab, buf + i + 1,
+				  cr - i < 16 ? cr - i : 16);
+	if (j == i + 17)
+		j = dpx_http_scan->target(buf, j, cr + 1);
+	if (j == i + 1 || buf[j] != ' ')
+		return ERR(BAD);
+	req->target.p = buf + i + 1;
+	req->target.len = j - i - 1;
+
+	v = buf + j + 1;
+	if (cr - (j + 1) != 8 || memcmp(v, "HTTP/", 5) != 0 ||
+	    v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+	    v[7] < '0' || v[7] > '9')
+		return ERR(BAD);
+	if (v[5] != '1' || v[7] > '1')
+		return ERR(VERSION);
+	req->version_minor = (uint8_t)(v[7] - '0');
+	return target_host(req);
+}
 
 static int parse_content_length(const char *p, uint32_t n, uint64_t *out)
 {
@@ -266,6 +254,17 @@ static int parse_content_length(const char *p, uint32_t n, uint64_t *out)
 
 	if (n == 0)
 		return ERR(BAD);
+	if (n <= 19) {		/* below 10^19: no overflow to check for */
+		for (uint32_t i = 0; i < n; i++) {
+			unsigned d = (unsigned char)p[i] - '0';
+
+			if (d > 9)
+				return ERR(BAD);
+			v = v * 10 + d;
+		}
+		*out = v;
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		unsigned d = (unsigned char)p[i] - '0';
 
@@ -277,274 +276,396 @@ static int parse_content_length(const char *p, uint32_t n, uint64_t *out)
 	return 0;
 }
 
-static int classify_field(const struct dpx_http_header *h,
-			  struct field_state *fs)
+static void count_to_2(uint8_t *n)
 {
-	const char *np = h->name.p, *vp = h->value.p;
-	uint32_t nl = h->name.len, vl = h->value.len;
-	struct dpx_http_list_it it = { vp, vp + vl, true };
+	if (*n < 2)
+		(*n)++;
+}
+
+/* Connection: its options, and what else it names (DPX_HTTP_CONN_*). */
+static int connection_tokens(struct dpx_http_parser *ps, struct dpx_http_str v)
+{
+	struct dpx_http_list_it it;
 	struct dpx_http_str tok;
 	int r;
 
-	switch (nl) {
-	case 4:
-		if (IEQ(np, nl, "host")) {
-			fs->n_host++;
-			fs->host = h->value;
-		}
-		break;
-	case 6:
-		if (IEQ(np, nl, "expect") && IEQ(vp, vl, "100-continue"))
-			fs->expect_continue = true;
-		break;
-	case 7:
-		if (IEQ(np, nl, "upgrade") && vl > 0)
-			fs->has_upgrade = true;
-		break;
-	case 10:
-		if (!IEQ(np, nl, "connection"))
-			break;
-		while ((r = dpx_http_list_next(&it, &tok)) > 0) {
-			if (IEQ(tok.p, tok.len, "close"))
-				fs->conn_close = true;
-			else if (IEQ(tok.p, tok.len, "keep-alive"))
-				fs->conn_keep_alive = true;
-			else if (IEQ(tok.p, tok.len, "upgrade"))
-				fs->conn_upgrade = true;
-		}
-		if (r < 0)
-			return ERR(BAD);
-		break;
-	case 14:
-		if (!IEQ(np, nl, "content-length"))
-			break;
-		if (++fs->n_cl > 1)
-			return ERR(BAD);
-		return parse_content_length(vp, vl, &fs->cl);
-	case 17:
-		if (!IEQ(np, nl, "transfer-encoding"))
-			break;
-		fs->n_te++;
-		while ((r = dpx_http_list_next(&it, &tok)) > 0) {
-			fs->te_last_chunked = IEQ(tok.p, tok.len, "chunked");
-			if (fs->te_last_chunked)
-				fs->te_chunked++;
-			else
-				fs->te_unknown = true;
-		}
-		if (r < 0)
-			return ERR(BAD);
-		break;
-	default:
-		break;
+	/* The usual single option needs no list walk (the value holds no
+	 * CTL, so the word compare is exact). */
+	if (DPX_HTTP_TOK_IS(v, "keep-alive")) {
+		ps->conn_keep_alive = true;
+		return 0;
 	}
-	return 0;
+	dpx_http_list_init(&it, v);
+	while ((r = dpx_http_list_next(&it, &tok)) > 0) {
+		if (DPX_HTTP_TOK_IS(tok, "close")) {
+			ps->conn_close = true;
+			ps->conn_names |= DPX_HTTP_CONN_CLOSE;
+			continue;
+		}
+		switch (dpx_http_field_id(tok.p, tok.len)) {
+		case DPX_HTTP_F_KEEP_ALIVE:
+			ps->conn_keep_alive = true;
+			break;
+		case DPX_HTTP_F_UPGRADE:
+			ps->conn_upgrade = true;
+			break;
+		/* dropped, or kept, whatever Connection says */
+		case DPX_HTTP_F_CONNECTION:
+		case DPX_HTTP_F_PROXY_CONNECTION:
+		case DPX_HTTP_F_TE:
+		case DPX_HTTP_F_TRAILER:
+		case DPX_HTTP_F_CONTENT_LENGTH:
+		case DPX_HTTP_F_TRANSFER_ENCODING:
+		case DPX_HTTP_F_HOST:
+			break;
+		default:
+			ps->conn_names |= DPX_HTTP_CONN_OTHER;
+			break;
+		}
+	}
+	return r < 0 ? ERR(BAD) : 0;
 }
 
-static int finish(struct dpx_http_request *req, const struct field_state *fs,
-		  const struct dpx_http_limits *lim)
+static int te_tokens(struct dpx_http_parser *ps, struct dpx_http_str v)
+{
+	struct dpx_http_list_it it;
+	struct dpx_http_str tok;
+	int r;
+
+	count_to_2(&ps->n_te);
+	dpx_http_list_init(&it, v);
+	while ((r = dpx_http_list_next(&it, &tok)) > 0) {
+		ps->te_last_chunked = DPX_HTTP_TOK_IS(tok, "chunked");
+		if (ps->te_last_chunked)
+			count_to_2(&ps->te_chunked);
+		else
+			ps->te_unknown = true;
+	}
+	return r < 0 ? ERR(BAD) : 0;
+}
+
+/*
+ * What a field means for framing and connection handling. Values hold no
+ * CTL (find_line), so the word-wise compare of DPX_HTTP_TOK_IS is exact
+ * for "100-continue" too: OR-ing 0x20 maps no other non-CTL byte onto a
+ * letter, digit or '-'.
+ */
+int dpx_http_field_effects(struct dpx_http_parser *ps,
+			   const struct dpx_http_header *h)
+{
+	switch (h->field) {
+	case DPX_HTTP_F_HOST:
+		count_to_2(&ps->n_host);
+		ps->host = h->value;
+		return 0;
+	case DPX_HTTP_F_EXPECT:
+		if (DPX_HTTP_TOK_IS(h->value, "100-continue"))
+			ps->expect_continue = true;
+		return 0;
+	case DPX_HTTP_F_UPGRADE:
+		if (h->value.len > 0)
+			ps->has_upgrade = true;
+		return 0;
+	case DPX_HTTP_F_CONNECTION:
+		return connection_tokens(ps, h->value);
+	case DPX_HTTP_F_CONTENT_LENGTH:
+		count_to_2(&ps->n_cl);
+		if (ps->n_cl > 1)
+			return ERR(BAD);
+		return parse_content_length(h->value.p, h->value.len, &ps->cl);
+	case DPX_HTTP_F_TRANSFER_ENCODING:
+		return te_tokens(ps, h->value);
+	default:
+		return 0;
+	}
+}
+
+enum { LINE_FOUND, LINE_MORE, LINE_LONG, LINE_FULL };
+
+
+/*
+ * Look for the LF ending the line at ps->pos, no further than the line
+ * limit and the head limit allow, resuming at ps->scan. LINE_FOUND sets
+ * *lf, and ps->line_bad if a byte before it may not be in a head line
+ * (then only the LF is looked for any more); otherwise the LF is not in
+ * reach yet (LINE_MORE), or the line (LINE_LONG) or head (LINE_FULL) limit
+ * cut the search short. A CR ends the scan only if its LF follows.
+ */
+static int find_line(struct dpx_http_parser *ps, const char *buf,
+		     uint32_t len, const struct dpx_http_limits *lim,
+		     uint32_t *lf)
+{
+	uint64_t lend = (uint64_t)ps->pos + lim->max_line + 2;	/* CRLF */
+	uint32_t win = len, i = ps->scan;
+	const char *p;
+
+	if (win > lim->max_head)
+		win = lim->max_head;
+	if (win > lend)
+		win = (uint32_t)lend;
+	while (!ps->line_bad && i < win) {
+		i = dpx_http_scan->value(buf, i, win);
+		if (i == win)
+			break;
+		if (buf[i] == '\n' ||
+		    (buf[i] == '\r' && i + 1 < win && buf[i + 1] == '\n')) {
+			*lf = buf[i] == '\n' ? i : i + 1;
+			return LINE_FOUND;
+		}
+		if (buf[i] == '\r' && i + 1 == win)
+			break;		/* its LF may still come */
+		ps->line_bad = true;
+		i++;
+	}
+	if (ps->line_bad && i < win) {
+		p = memchr(buf + i, '\n', win - i);
+		if (p != NULL) {
+			*lf = (uint32_t)(p - buf);
+			return LINE_FOUND;
+		}
+		i = win;
+	}
+	ps->scan = i;
+	if (win == lend)
+		return LINE_LONG;
+	return win == lim->max_head ? LINE_FULL : LINE_MORE;
+}
+
+static void next_line(struct dpx_http_parser *ps, uint32_t pos)
+{
+	ps->pos = pos;
+	ps->scan = pos;
+	ps->line_bad = false;
+}
+
+/*
+ * The line at ps->pos, once complete and well terminated: 1 with *l set
+ * and ps moved past it, 0 for more bytes, or an error; long_err is the one
+ * for a line over max_line. Resumes where the last call (or the hot loop)
+ * stopped; for the first line, and for field lines the hot loop leaves
+ * (not all there yet, or holding a stray byte).
+ */
+static int take_line(struct dpx_http_parser *ps, const char *buf,
+		     uint32_t len, const struct dpx_http_limits *lim,
+		     int long_err, struct line *l)
+{
+	uint32_t ls = ps->pos, lf;
+	int st = find_line(ps, buf, len, lim, &lf);
+
+	if (st == LINE_MORE)
+		return 0;
+	if (st == LINE_LONG)
+		return long_err;
+	if (st == LINE_FULL)
+		return ERR(HEADERS_TOO_LARGE);
+	if (lf == ls || buf[lf - 1] != '\r' || ps->line_bad)
+		return ERR(BAD);
+	next_line(ps, lf + 1);
+	l->ls = ls;
+	l->cr = lf - 1;
+	l->tok = dpx_http_scan->token(buf, ls, lf);	/* stops at cr */
+	return 1;
+}
+
+/*
+ * The lines of the head from ps->pos up to and including the empty line
+ * ending it: the first line through first, then the field lines into
+ * hdr[*n_hdr...] and ps; the instruction set's hot loop while lines come
+ * whole and clean, take_line() for one that does not. Returns 1 with
+ * ps->pos just past the head, 0 when more bytes are needed, or a negative
+ * error.
+ */
+static inline __attribute__((always_inline)) int
+head_lines(struct dpx_http_parser *ps, const char *buf,
+		      uint32_t len, const struct dpx_http_limits *lim,
+		      const struct dpx_http_first *first,
+		      struct dpx_http_header *hdr, uint32_t *n_hdr)
+{
+	uint32_t end = len < lim->max_head ? len : lim->max_head;
+	uint32_t cap = dpx_http_header_cap(lim);
+	struct line l = { 0, 0, 0 };
+	struct dpx_http_header *h;
+	bool in_first;
+	int r;
+
+	for (;;) {
+		if (ps->scan == ps->pos) {
+			r = dpx_http_scan->fields(ps, buf, end, lim, first, hdr,
+						  n_hdr);
+			if (r != 0)
+				return r;
+		}
+		if (ps->pos >= lim->max_head)
+			return ERR(HEADERS_TOO_LARGE);
+		in_first = ps->stage == DPX_HTTP_ST_FIRST_LINE;
+		r = take_line(ps, buf, len, lim, in_first ? first->long_err :
+				  ERR(HEADERS_TOO_LARGE), &l);
+		if (r <= 0)
+			return r;
+		if (in_first) {
+			if (l.cr == l.ls && first->skip_empty)
+				continue;
+			r = first->parse(first->msg, buf, l.ls, l.cr, l.tok);
+			if (r < 0)
+				return r;
+			ps->stage = DPX_HTTP_ST_FIELDS;
+			continue;
+		}
+		if (l.cr == l.ls)
+			return 1;
+		h = hdr + *n_hdr;
+		r = dpx_http_field_line(ps, buf, l.ls, l.cr, l.tok, &h,
+					hdr + cap, &ps->fields_seen);
+		*n_hdr = (uint32_t)(h - hdr);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int finish_request(struct dpx_http_request *req,
+			  const struct dpx_http_parser *ps,
+			  const struct dpx_http_limits *lim)
 {
 	bool v11 = req->version_minor == 1;
 
-	if (fs->n_host > 1 || (v11 && fs->n_host == 0))
+	if (ps->n_host > 1 || (v11 && ps->n_host == 0))
 		return ERR(BAD);
-	if (fs->n_host == 1) {
-		if (!valid_authority(fs->host.p, fs->host.len))
+	if (ps->n_host == 1) {
+		if (!valid_authority(ps->host.p, ps->host.len))
 			return ERR(BAD);
 		if (req->host.p == NULL)
-			req->host = fs->host;
+			req->host = ps->host;
 	}
 
 	req->body = DPX_HTTP_BODY_NONE;
 	req->content_length = 0;
-	if (fs->n_te > 0) {
-		if (!v11 || fs->n_cl > 0)
+	if (ps->n_te > 0) {
+		if (!v11 || ps->n_cl > 0)
 			return ERR(BAD);
-		if (fs->te_chunked > 1 ||
-		    (fs->te_chunked == 1 && !fs->te_last_chunked))
+		if (ps->te_chunked > 1 ||
+		    (ps->te_chunked == 1 && !ps->te_last_chunked))
 			return ERR(BAD);
-		if (fs->te_unknown)
+		if (ps->te_unknown)
 			return ERR(NOT_IMPLEMENTED);
 		req->body = DPX_HTTP_BODY_CHUNKED;
-	} else if (fs->n_cl == 1) {
-		if (lim->max_body != 0 && fs->cl > lim->max_body)
+	} else if (ps->n_cl == 1) {
+		if (lim->max_body != 0 && ps->cl > lim->max_body)
 			return ERR(BODY_TOO_LARGE);
 		req->body = DPX_HTTP_BODY_LENGTH;
-		req->content_length = fs->cl;
+		req->content_length = ps->cl;
 	}
 
 	if (v11)
-		req->keep_alive = !fs->conn_close;
+		req->keep_alive = !ps->conn_close;
 	else
-		req->keep_alive = fs->conn_keep_alive && !fs->conn_close;
-	req->expect_continue = v11 && fs->expect_continue;
-	req->upgrade = v11 && fs->has_upgrade && fs->conn_upgrade;
-	return 0;
-}
-
-/*
- * Find the LF ending the line that starts at ls, searching no further than
- * the line limit and the head limit allow. Returns the LF index, or
- * UINT32_MAX with *why = 0 (need more bytes) or 1 (line limit hit) or
- * 2 (head limit hit).
- */
-static uint32_t find_lf(const char *buf, uint32_t len, uint32_t ls,
-			uint32_t max_line, uint32_t max_head, int *why)
-{
-	uint64_t lend = (uint64_t)ls + max_line + 2;	/* CRLF */
-	uint64_t win = len;
-	const char *lf;
-
-	if (win > max_head)
-		win = max_head;
-	if (win > lend)
-		win = lend;
-	lf = win > ls ? memchr(buf + ls, '\n', (size_t)(win - ls)) : NULL;
-	if (lf != NULL)
-		return (uint32_t)(lf - buf);
-	if (win == lend)
-		*why = 1;
-	else if (win == max_head)
-		*why = 2;
-	else
-		*why = 0;
-	return UINT32_MAX;
-}
-
-static uint32_t header_cap(const struct dpx_http_limits *lim)
-{
-	return lim->max_headers < DPX_HTTP_MAX_HEADERS ?
-	       lim->max_headers : DPX_HTTP_MAX_HEADERS;
-}
-
-/*
- * Parse the field lines from buf[*pos] up to and including the empty line
- * ending the head, into hdr[0, *n_hdr) and fs. Returns 1 with *pos just past
- * the head, 0 when more bytes are needed, or a negative error.
- */
-static int parse_fields(const char *buf, uint32_t len, uint32_t *pos,
-			const struct dpx_http_limits *lim,
-			struct dpx_http_header *hdr, uint32_t *n_hdr,
-			struct field_state *fs)
-{
-	uint32_t max_hdrs = header_cap(lim), p = *pos, le;
-	int why, r;
-
-	memset(fs, 0, sizeof(*fs));
-	*n_hdr = 0;
-	for (;;) {
-		const char *line = buf + p;
-		struct dpx_http_header *h;
-		uint32_t n, i, v, e;
-
-		if (p >= lim->max_head)
-			return ERR(HEADERS_TOO_LARGE);
-		le = find_lf(buf, len, p, lim->max_line, lim->max_head, &why);
-		if (le == UINT32_MAX)
-			return why == 0 ? 0 : ERR(HEADERS_TOO_LARGE);
-		if (le == p || buf[le - 1] != '\r')
-			return ERR(BAD);
-		n = le - 1 - p;
-		p = le + 1;
-		if (n == 0)
-			break;
-		if (dpx_http_is_ows(line[0]))		/* obs-fold */
-			return ERR(BAD);
-		i = 0;
-		while (i < n && dpx_http_tok_tab[(unsigned char)line[i]])
-			i++;
-		if (i == 0 || i == n || line[i] != ':')
-			return ERR(BAD);
-		v = i + 1;
-		while (v < n && dpx_http_is_ows(line[v]))
-			v++;
-		e = n;
-		while (e > v && dpx_http_is_ows(line[e - 1]))
-			e--;
-		for (uint32_t k = v; k < e; k++)
-			if (!dpx_http_val_tab[(unsigned char)line[k]])
-				return ERR(BAD);
-		if (*n_hdr >= max_hdrs)
-			return ERR(HEADERS_TOO_LARGE);
-		h = &hdr[(*n_hdr)++];
-		h->name.p = line;
-		h->name.len = i;
-		h->value.p = line + v;
-		h->value.len = e - v;
-		r = classify_field(h, fs);
-		if (r < 0)
-			return r;
-	}
-	*pos = p;
+		req->keep_alive = ps->conn_keep_alive && !ps->conn_close;
+	req->expect_continue = v11 && ps->expect_continue;
+	req->upgrade = v11 && ps->has_upgrade && ps->conn_upgrade;
+	req->conn_names = ps->conn_names;
+	req->fields_seen = ps->fields_seen;
+	req->head_len = ps->pos;
 	return 1;
+}
+
+void dpx_http_parser_init(struct dpx_http_parser *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+}
+
+/*
+ * Start or resume ps on buf, which fills a message whose parsed_by is
+ * *owner. Returns true if the parse starts from buf[0] (the message's
+ * fields are to be reset): first call, or the message was filled by
+ * another parse since, or the bytes moved.
+ */
+static bool parse_begin(struct dpx_http_parser *ps, const char *buf,
+			const struct dpx_http_parser **owner)
+{
+	if (ps->stage != DPX_HTTP_ST_START && (*owner != ps || ps->buf != buf))
+		dpx_http_parser_init(ps);
+	*owner = ps;
+	if (ps->stage != DPX_HTTP_ST_START)
+		return false;
+	ps->buf = buf;
+	ps->stage = DPX_HTTP_ST_FIRST_LINE;
+	return true;
+}
+
+/* A non-zero result is final: kept for later calls. */
+static int parse_end(struct dpx_http_parser *ps, int r)
+{
+	if (r != 0) {
+		ps->stage = DPX_HTTP_ST_DONE;
+		ps->result = (int8_t)r;
+	}
+	return r;
+}
+
+int dpx_http_parse_request_more(struct dpx_http_parser *ps, const char *buf,
+				uint32_t len, const struct dpx_http_limits *lim,
+				struct dpx_http_request *req)
+{
+	const struct dpx_http_first first = {
+		parse_request_line, req, ERR(URI_TOO_LONG), true,
+	};
+	int r;
+
+	if (lim == NULL)
+		lim = &dpx_http_default_limits;
+	if (parse_begin(ps, buf, &req->parsed_by))
+		req->n_headers = 0;
+	if (ps->stage == DPX_HTTP_ST_DONE)
+		return ps->result;
+	r = head_lines(ps, buf, len, lim, &first, req->headers,
+		       &req->n_headers);
+	if (r == 1)
+		r = finish_request(req, ps, lim);
+	return parse_end(ps, r);
 }
 
 int dpx_http_parse_request(const char *buf, uint32_t len,
 			   const struct dpx_http_limits *lim,
 			   struct dpx_http_request *req)
 {
-	struct field_state fs;
-	uint32_t pos = 0, le;
-	int why, r;
+	struct dpx_http_parser ps;
+	int r;
 
-	if (lim == NULL)
-		lim = &dpx_http_default_limits;
-
-	/* RFC 9112 2.2: empty lines before the request line are ignored. */
-	while (len - pos >= 2 && buf[pos] == '\r' && buf[pos + 1] == '\n')
-		pos += 2;
-	if (pos >= lim->max_head)
-		return ERR(HEADERS_TOO_LARGE);
-
-	le = find_lf(buf, len, pos, lim->max_line, lim->max_head, &why);
-	if (le == UINT32_MAX)
-		return why == 0 ? 0 :
-		       why == 1 ? ERR(URI_TOO_LONG) : ERR(HEADERS_TOO_LARGE);
-	if (le == pos || buf[le - 1] != '\r')
-		return ERR(BAD);
-	r = parse_request_line(buf + pos, le - 1 - pos, req);
-	if (r < 0)
-		return r;
-	pos = le + 1;
-
-	r = parse_fields(buf, len, &pos, lim, req->headers, &req->n_headers,
-			 &fs);
-	if (r <= 0)
-		return r;
-	r = finish(req, &fs, lim);
-	if (r < 0)
-		return r;
-	req->head_len = pos;
-	return 1;
+	dpx_http_parser_init(&ps);
+	r = dpx_http_parse_request_more(&ps, buf, len, lim, req);
+	req->parsed_by = NULL;	/* ps dies here */
+	return r;
 }
 
 /*
  * status-line = HTTP-version SP status-code SP [ reason-phrase ]. The SP
  * after the code is also accepted missing when the reason is empty, as
  * widely deployed servers send "HTTP/1.1 200\r\n"; that cannot change how
- * anything is framed.
+ * anything is framed. The line holds no CTL but HTAB (find_line), so the
+ * reason needs no further check.
  */
-static int parse_status_line(const char *line, uint32_t n,
-			     struct dpx_http_response *rsp)
+static int parse_status_line(void *msg, const char *buf, uint32_t ls,
+			     uint32_t cr, uint32_t tok)
 {
-	uint32_t code = 0;
+	struct dpx_http_response *rsp = msg;
+	const char *line = buf + ls;
+	uint32_t n = cr - ls, code = 0;
 
+	(void)tok;
 	if (n < 12 || memcmp(line, "HTTP/", 5) != 0 ||
 	    line[5] < '0' || line[5] > '9' || line[6] != '.' ||
 	    line[7] < '0' || line[7] > '9' || line[8] != ' ')
 		return ERR(BAD);
 	for (uint32_t i = 9; i < 12; i++) {
-		if (line[i] < '0' || line[i] > '9')
+		unsigned d = (unsigned char)line[i] - '0';
+
+		if (d > 9)
 			return ERR(BAD);
-		code = code * 10 + (uint32_t)(line[i] - '0');
+		code = code * 10 + d;
 	}
 	if (code < 100 || code > 599)
 		return ERR(BAD);
 	if (n > 12 && line[12] != ' ')
 		return ERR(BAD);
-	for (uint32_t i = 13; i < n; i++)
-		if (!dpx_http_val_tab[(unsigned char)line[i]])
-			return ERR(BAD);
 	if (line[5] != '1' || line[7] > '1')
 		return ERR(VERSION);
 	rsp->version_minor = (uint8_t)(line[7] - '0');
@@ -556,37 +677,65 @@ static int parse_status_line(const char *line, uint32_t n,
 
 /* Message body length of a response: RFC 9112 6.3, strictly. */
 static int finish_response(struct dpx_http_response *rsp,
-			   const struct field_state *fs, bool request_was_head)
+			   const struct dpx_http_parser *ps,
+			   bool request_was_head)
 {
 	bool v11 = rsp->version_minor == 1;
 	uint16_t st = rsp->status;
 
-	if (fs->n_te > 0) {
+	if (ps->n_te > 0) {
 		/* RFC 9112 6.1: TE in HTTP/1.0 means faulty framing */
-		if (!v11 || fs->n_cl > 0 || fs->te_chunked > 1)
+		if (!v11 || ps->n_cl > 0 || ps->te_chunked > 1)
 			return ERR(BAD);
 	}
 	rsp->content_length = 0;
 	if (request_was_head || st < 200 || st == 204 || st == 304)
 		rsp->body = DPX_HTTP_BODY_NONE;
-	else if (fs->n_te > 0)
-		rsp->body = fs->te_last_chunked ? DPX_HTTP_BODY_CHUNKED :
+	else if (ps->n_te > 0)
+		rsp->body = ps->te_last_chunked ? DPX_HTTP_BODY_CHUNKED :
 						  DPX_HTTP_BODY_CLOSE;
-	else if (fs->n_cl == 1)
+	else if (ps->n_cl == 1)
 		rsp->body = DPX_HTTP_BODY_LENGTH;
 	else
 		rsp->body = DPX_HTTP_BODY_CLOSE;
 	if (rsp->body == DPX_HTTP_BODY_LENGTH)
-		rsp->content_length = fs->cl;
+		rsp->content_length = ps->cl;
 
 	rsp->upgrade = st == 101;
 	if (v11)
-		rsp->keep_alive = !fs->conn_close;
+		rsp->keep_alive = !ps->conn_close;
 	else
-		rsp->keep_alive = fs->conn_keep_alive && !fs->conn_close;
+		rsp->keep_alive = ps->conn_keep_alive && !ps->conn_close;
 	if (rsp->body == DPX_HTTP_BODY_CLOSE || rsp->upgrade)
 		rsp->keep_alive = false;
-	return 0;
+	rsp->conn_names = ps->conn_names;
+	rsp->fields_seen = ps->fields_seen;
+	rsp->head_len = ps->pos;
+	return 1;
+}
+
+int dpx_http_parse_response_more(struct dpx_http_parser *ps, const char *buf,
+				 uint32_t len,
+				 const struct dpx_http_limits *lim,
+				 bool request_was_head,
+				 struct dpx_http_response *rsp)
+{
+	const struct dpx_http_first first = {
+		parse_status_line, rsp, ERR(HEADERS_TOO_LARGE), false,
+	};
+	int r;
+
+	if (lim == NULL)
+		lim = &dpx_http_default_limits;
+	if (parse_begin(ps, buf, &rsp->parsed_by))
+		rsp->n_headers = 0;
+	if (ps->stage == DPX_HTTP_ST_DONE)
+		return ps->result;
+	r = head_lines(ps, buf, len, lim, &first, rsp->headers,
+		       &rsp->n_headers);
+	if (r == 1)
+		r = finish_response(rsp, ps, request_was_head);
+	return parse_end(ps, r);
 }
 
 int dpx_http_parse_response(const char *buf, uint32_t len,
@@ -594,31 +743,14 @@ int dpx_http_parse_response(const char *buf, uint32_t len,
 			    bool request_was_head,
 			    struct dpx_http_response *rsp)
 {
-	struct field_state fs;
-	uint32_t pos = 0, le;
-	int why, r;
+	struct dpx_http_parser ps;
+	int r;
 
-	if (lim == NULL)
-		lim = &dpx_http_default_limits;
-	le = find_lf(buf, len, 0, lim->max_line, lim->max_head, &why);
-	if (le == UINT32_MAX)
-		return why == 0 ? 0 : ERR(HEADERS_TOO_LARGE);
-	if (le == 0 || buf[le - 1] != '\r')
-		return ERR(BAD);
-	r = parse_status_line(buf, le - 1, rsp);
-	if (r < 0)
-		return r;
-	pos = le + 1;
-
-	r = parse_fields(buf, len, &pos, lim, rsp->headers, &rsp->n_headers,
-			 &fs);
-	if (r <= 0)
-		return r;
-	r = finish_response(rsp, &fs, request_was_head);
-	if (r < 0)
-		return r;
-	rsp->head_len = pos;
-	return 1;
+	dpx_http_parser_init(&ps);
+	r = dpx_http_parse_response_more(&ps, buf, len, lim, request_was_head,
+					 rsp);
+	rsp->parsed_by = NULL;	/* ps dies here */
+	return r;
 }
 
 int dpx_http_error_status(int err)

@@ -23,44 +23,115 @@ struct out {
 	bool full;
 };
 
-static void put(struct out *o, const char *s, uint32_t n)
+/*
+ * Room for n more bytes: where they go, or NULL when they do not fit (the
+ * output is then full for good). A piece of a head is reserved once and
+ * filled with copy(), so each field costs one bounds check.
+ */
+static inline char *reserve(struct out *o, uint32_t n)
 {
-	if (n == 0)	/* spans may be empty with p == NULL */
-		return;
+	char *d;
+
 	if (o->full || n > o->cap - o->len) {
 		o->full = true;
-		return;
+		return NULL;
 	}
-	memcpy(o->p + o->len, s, n);
+	d = o->p + o->len;
 	o->len += n;
+	return d;
+}
+
+static inline void st64(char *d, uint64_t v)
+{
+	memcpy(d, &v, sizeof(v));
+}
+
+static inline void st32(char *d, uint32_t v)
+{
+	memcpy(d, &v, sizeof(v));
+}
+
+/*
+ * Copy n bytes and return the end. Names and values are mostly short: up
+ * to 32 bytes take two possibly overlapping loads and stores of one width
+ * instead of a call (all loads first: s and d never overlap).
+ */
+static inline __attribute__((always_inline)) char *
+copy(char *d, const char *s, uint32_t n)
+{
+	if (n > 32) {
+		memcpy(d, s, n);
+	} else if (n > 16) {
+		char a[16], b[16];
+
+		memcpy(a, s, 16);
+		memcpy(b, s + n - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + n - 16, b, 16);
+	} else if (n >= 8) {
+		uint64_t a = dpx_http_ld64(s), b = dpx_http_ld64(s + n - 8);
+
+		st64(d, a);
+		st64(d + n - 8, b);
+	} else if (n >= 4) {
+		uint32_t a = dpx_http_ld32(s), b = dpx_http_ld32(s + n - 4);
+
+		st32(d, a);
+		st32(d + n - 4, b);
+	} else if (n > 0) {	/* spans may be empty with p == NULL */
+		char a = s[0], b = s[n / 2], c = s[n - 1];
+
+		d[0] = a;
+		d[n / 2] = b;
+		d[n - 1] = c;
+	}
+	return d + n;
+}
+
+static inline __attribute__((always_inline)) void
+put(struct out *o, const char *s, uint32_t n)
+{
+	char *d = reserve(o, n);
+
+	if (d != NULL)
+		copy(d, s, n);
 }
 
 #define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
 
-static void put_str(struct out *o, struct dpx_http_str s)
+static inline void put_str(struct out *o, struct dpx_http_str s)
 {
 	put(o, s.p, s.len);
 }
 
 static void put_u32(struct out *o, uint32_t v)
 {
-	char d[10];
-	uint32_t n = 0;
+	uint32_t n = 1;
+	char *d;
 
+	for (uint32_t t = v; t >= 10; t /= 10)
+		n++;
+	d = reserve(o, n);
+	if (d == NULL)
+		return;
 	do {
-		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+		d[--n] = (char)('0' + v % 10);
 		v /= 10;
-	} while (v != 0);
-	put(o, d + sizeof(d) - n, n);
+	} while (n > 0);
 }
 
-static void put_field(struct out *o, struct dpx_http_str name,
-		      struct dpx_http_str value)
+/* name ": " value CRLF; inline, so that literal names are a few moves */
+static inline __attribute__((always_inline)) void
+put_field(struct out *o, struct dpx_http_str name, struct dpx_http_str value)
 {
-	put_str(o, name);
-	PUT_LIT(o, ": ");
-	put_str(o, value);
-	PUT_LIT(o, "\r\n");
+	char *d = reserve(o, name.len + value.len + 4);
+
+	if (d == NULL)
+		return;
+	d = copy(d, name.p, name.len);
+	memcpy(d, ": ", 2);
+	d = copy(d + 2, value.p, value.len);
+	memcpy(d, "\r\n", 2);
 }
 
 static int finish_out(struct out *o)
@@ -90,46 +161,51 @@ static bool is(struct dpx_http_str a, struct dpx_http_str b)
 	return dpx_http_name_eq(a.p, a.len, b.p, b.len);
 }
 
-static bool is_hop_by_hop(struct dpx_http_str n)
-{
-	return is(n, LIT("connection")) || is(n, LIT("keep-alive")) ||
-	       is(n, LIT("proxy-connection")) || is(n, LIT("te")) ||
-	       is(n, LIT("trailer")) || is(n, LIT("upgrade"));
-}
+#define BIT(f) (1u << (f))
+
+/* Hop-by-hop (RFC 9110 7.6.1) whatever Connection says. */
+#define HOP_BY_HOP (BIT(DPX_HTTP_F_CONNECTION) | BIT(DPX_HTTP_F_KEEP_ALIVE) | \
+		    BIT(DPX_HTTP_F_PROXY_CONNECTION) | BIT(DPX_HTTP_F_TE) | \
+		    BIT(DPX_HTTP_F_TRAILER) | BIT(DPX_HTTP_F_UPGRADE))
 
 /* Fields that frame the message or route it: Connection cannot drop them. */
-static bool is_framing(struct dpx_http_str n)
-{
-	return is(n, LIT("content-length")) ||
-	       is(n, LIT("transfer-encoding")) || is(n, LIT("host"));
-}
+#define FRAMING (BIT(DPX_HTTP_F_CONTENT_LENGTH) | \
+		 BIT(DPX_HTTP_F_TRANSFER_ENCODING) | BIT(DPX_HTTP_F_HOST))
 
 /* Route edits may not touch these: dpx owns them. */
-static bool is_reserved(struct dpx_http_str n)
+static bool is_reserved(unsigned int f)
 {
-	return is_hop_by_hop(n) || is(n, LIT("content-length")) ||
-	       is(n, LIT("transfer-encoding"));
+	return (HOP_BY_HOP | BIT(DPX_HTTP_F_CONTENT_LENGTH) |
+		BIT(DPX_HTTP_F_TRANSFER_ENCODING)) >> f & 1;
 }
 
 /* The received fields of the message being rewritten. */
 struct msg {
 	const struct dpx_http_header *hdr;
 	uint32_t n_hdr;
+	uint32_t seen;		/* fields_seen */
+	uint8_t conn_names;	/* DPX_HTTP_CONN_* */
 	uint32_t n_conn;
-	uint8_t conn[DPX_HTTP_MAX_HEADERS];	/* its Connection fields */
+	uint8_t conn[DPX_HTTP_MAX_HEADERS];	/* its Connection fields, if
+						 * they name other fields */
 };
 
-static void msg_init(struct msg *m, const struct dpx_http_header *hdr,
-		     uint32_t n_hdr)
+static inline void msg_init(struct msg *m, const struct dpx_http_header *hdr,
+		     uint32_t n_hdr, uint32_t seen, uint8_t conn_names)
 {
 	m->hdr = hdr;
 	m->n_hdr = n_hdr < DPX_HTTP_MAX_HEADERS ? n_hdr : DPX_HTTP_MAX_HEADERS;
+	m->seen = seen;
+	m->conn_names = conn_names;
 	m->n_conn = 0;
+	if (!(conn_names & DPX_HTTP_CONN_OTHER))
+		return;
 	for (uint32_t i = 0; i < m->n_hdr; i++)
-		if (is(hdr[i].name, LIT("connection")))
+		if (hdr[i].field == DPX_HTTP_F_CONNECTION)
 			m->conn[m->n_conn++] = (uint8_t)i;
 }
 
+/* Some Connection field names name (only when they name other fields). */
 static bool named_by_connection(const struct msg *m, struct dpx_http_str name)
 {
 	for (uint32_t i = 0; i < m->n_conn; i++) {
@@ -142,17 +218,6 @@ static bool named_by_connection(const struct msg *m, struct dpx_http_str name)
 				return true;
 	}
 	return false;
-}
-
-/* Hop-by-hop (RFC 9110 7.6.1), with Upgrade kept when upgrading. */
-static bool drop_hop_by_hop(const struct msg *m, struct dpx_http_str name,
-			    bool upgrade)
-{
-	if (upgrade && is(name, LIT("upgrade")))
-		return false;
-	if (is_hop_by_hop(name))
-		return true;
-	return !is_framing(name) && named_by_connection(m, name);
 }
 
 /* Bytes that cannot end a field line early or split it in two. */
@@ -168,20 +233,20 @@ static bool valid_set(const struct dpx_hdr_set *s)
 {
 	struct dpx_http_str n = cstr(s->name, sizeof(s->name));
 
-	if (n.len == 0 || is_reserved(n))
+	if (n.len == 0)
 		return false;
 	for (uint32_t i = 0; i < n.len; i++)
 		if (!dpx_http_tok_tab[(unsigned char)n.p[i]])
 			return false;
+	if (is_reserved(dpx_http_field_of(n.p, n.len)))
+		return false;
 	return valid_value(cstr(s->value, sizeof(s->value)));
 }
 
-/* The route sets name: the value to write instead, else NULL. */
-static const struct dpx_hdr_set *edit_set(const struct dpx_hdr_edits *e,
-					  struct dpx_http_str name)
+/* edit_set() once it is known that there are sets. */
+static const struct dpx_hdr_set *edit_set_any(const struct dpx_hdr_edits *e,
+					      struct dpx_http_str name)
 {
-	if (e == NULL)
-		return NULL;
 	for (unsigned int i = 0; i < e->n_set && i < DPX_MAX_HDR_EDITS; i++)
 		if (is(cstr(e->set[i].name, sizeof(e->set[i].name)), name) &&
 		    valid_set(&e->set[i]))
@@ -189,15 +254,73 @@ static const struct dpx_hdr_set *edit_set(const struct dpx_hdr_edits *e,
 	return NULL;
 }
 
-/* The route removes or replaces fields called name. */
-static bool edit_drops(const struct dpx_hdr_edits *e, struct dpx_http_str name)
+/* The route sets name: the value to write instead, else NULL. */
+static inline const struct dpx_hdr_set *
+edit_set(const struct dpx_hdr_edits *e, struct dpx_http_str name)
 {
-	if (e == NULL || is_reserved(name))
+	return e == NULL || e->n_set == 0 ? NULL : edit_set_any(e, name);
+}
+
+/* edit_drops() once it is known that there are edits. */
+static bool edit_drops_any(const struct dpx_hdr_edits *e, unsigned int f,
+			   struct dpx_http_str name)
+{
+	if (is_reserved(f))
 		return false;
 	for (unsigned int i = 0; i < e->n_remove && i < DPX_MAX_HDR_EDITS; i++)
 		if (is(cstr(e->remove[i], sizeof(e->remove[i])), name))
 			return true;
 	return edit_set(e, name) != NULL;
+}
+
+/* The route removes or replaces fields called name (field f). */
+static inline bool edit_drops(const struct dpx_hdr_edits *e, unsigned int f,
+			      struct dpx_http_str name)
+{
+	return e != NULL && (e->n_remove != 0 || e->n_set != 0) &&
+	       edit_drops_any(e, f, name);
+}
+
+/*
+ * Which received fields a writer drops. drop: the fields it drops by id
+ * (hop-by-hop, and what it writes itself); keep: those Connection cannot
+ * drop (framing, and Upgrade when upgrading). Only when Connection names
+ * fields beyond those are its lists walked; "close" alone can only name a
+ * field called Close. Route edits come last, and only if there are any.
+ */
+struct drops {
+	uint32_t drop, keep;
+	const struct dpx_hdr_edits *edits;
+};
+
+static inline bool drop_field(const struct msg *m, const struct drops *d,
+			      const struct dpx_http_header *h)
+{
+	if (d->drop >> h->field & 1)
+		return true;
+	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
+		if (m->conn_names & DPX_HTTP_CONN_OTHER) {
+			if (named_by_connection(m, h->name))
+				return true;
+		} else if (h->field == DPX_HTTP_F_OTHER &&
+			   DPX_HTTP_TOK_IS(h->name, "close")) {
+			return true;
+		}
+	}
+	return edit_drops(d->edits, h->field, h->name);
+}
+
+/* The hop-by-hop part of drops, with Upgrade kept when upgrading. */
+static inline struct drops hop_drops(bool upgrade,
+				     const struct dpx_hdr_edits *edits)
+{
+	struct drops d = { HOP_BY_HOP, FRAMING, edits };
+
+	if (upgrade) {
+		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
+		d.keep |= BIT(DPX_HTTP_F_UPGRADE);
+	}
+	return d;
 }
 
 /* The route's set fields, Host excepted (it is written first). */
@@ -216,31 +339,86 @@ static void put_sets(struct out *o, const struct dpx_hdr_edits *e)
 	}
 }
 
-/* "name: v1, v2, " from the received fields called name (not the
- * empty ones, nor those Connection names); the caller adds its element. */
+/*
+ * Received field lines are copied as they came when they are canonical
+ * (name ": " value CRLF) and follow each other: a run of kept lines is one
+ * copy. Any other kept line is written field by field.
+ */
+struct run {
+	const char *p, *end;
+};
+
+static inline void run_flush(struct out *o, struct run *r)
+{
+	if (r->p != NULL)
+		put(o, r->p, (uint32_t)(r->end - r->p));
+	r->p = NULL;
+}
+
+static inline void keep_field(struct out *o, struct run *r,
+		       const struct dpx_http_header *h)
+{
+	const char *end;
+
+	if (!h->canonical) {
+		run_flush(o, r);
+		put_field(o, h->name, h->value);
+		return;
+	}
+	end = h->value.p + h->value.len + 2;	/* CRLF */
+	if (r->p == NULL || r->end != h->name.p) {
+		run_flush(o, r);
+		r->p = h->name.p;
+	}
+	r->end = end;
+}
+
+/* "name: v1, v2, " from the received fields f (not the empty ones, nor
+ * those Connection names); the caller adds its element. */
 static void put_list_start(struct out *o, const struct msg *m,
-			   struct dpx_http_str name)
+			   unsigned int f, struct dpx_http_str name)
 {
 	bool conn = named_by_connection(m, name);
 
 	put_str(o, name);
 	PUT_LIT(o, ": ");
-	for (uint32_t i = 0; i < m->n_hdr && !conn; i++) {
-		if (!is(m->hdr[i].name, name) || m->hdr[i].value.len == 0)
+	if (conn || !(m->seen & (1u << f)))
+		return;
+	for (uint32_t i = 0; i < m->n_hdr; i++) {
+		if (m->hdr[i].field != f || m->hdr[i].value.len == 0)
 			continue;
 		put_str(o, m->hdr[i].value);
 		PUT_LIT(o, ", ");
 	}
 }
 
-/* RFC 9110 7.6.3: received-protocol is the version dpx received. */
-static void put_via(struct out *o, const struct msg *m, uint8_t version_minor)
+/* The received fields f go into the field dpx writes for them: some are
+ * there, have a value, and Connection does not name them. */
+static bool list_has_values(const struct msg *m, unsigned int f,
+			    struct dpx_http_str name)
 {
-	char proto[3] = { '1', '.', (char)('0' + (version_minor & 1)) };
+	return (m->seen & (1u << f)) && !named_by_connection(m, name);
+}
 
-	put_list_start(o, m, LIT("Via"));
-	put(o, proto, sizeof(proto));
-	PUT_LIT(o, " dpx\r\n");
+/* RFC 9110 7.6.3: received-protocol is the version dpx received. */
+static inline void put_via(struct out *o, const struct msg *m,
+			   uint8_t version_minor)
+{
+	char *d;
+
+	if (list_has_values(m, DPX_HTTP_F_VIA, LIT("Via"))) {
+		char proto[3] = { '1', '.', (char)('0' + (version_minor & 1)) };
+
+		put_list_start(o, m, DPX_HTTP_F_VIA, LIT("Via"));
+		put(o, proto, sizeof(proto));
+		PUT_LIT(o, " dpx\r\n");
+		return;
+	}
+	d = reserve(o, sizeof("Via: 1.1 dpx\r\n") - 1);
+	if (d != NULL) {
+		memcpy(d, "Via: 1.1 dpx\r\n", sizeof("Via: 1.1 dpx\r\n") - 1);
+		d[7] = (char)('0' + (version_minor & 1));
+	}
 }
 
 /* RFC 7239 4: a value is a token or a quoted-string. */
@@ -281,21 +459,31 @@ static void put_forwarding(struct out *o, const struct msg *m,
 			   const struct dpx_http_req_rewrite *rw,
 			   const struct fwd_info *fi)
 {
+	const struct dpx_hdr_edits *e = rw->edits;
 	bool xff = sends_xff(rw->forwarded);
 	bool rfc = sends_rfc7239(rw->forwarded);
 
-	if (xff && !edit_drops(rw->edits, LIT("x-forwarded-for"))) {
-		put_list_start(o, m, LIT("X-Forwarded-For"));
-		put_str(o, fi->client);
-		PUT_LIT(o, "\r\n");
+	if (xff && !edit_drops(e, DPX_HTTP_F_X_FORWARDED_FOR,
+			       LIT("x-forwarded-for"))) {
+		if (list_has_values(m, DPX_HTTP_F_X_FORWARDED_FOR,
+				    LIT("X-Forwarded-For"))) {
+			put_list_start(o, m, DPX_HTTP_F_X_FORWARDED_FOR,
+				       LIT("X-Forwarded-For"));
+			put_str(o, fi->client);
+			PUT_LIT(o, "\r\n");
+		} else {
+			put_field(o, LIT("X-Forwarded-For"), fi->client);
+		}
 	}
-	if (xff && !edit_drops(rw->edits, LIT("x-forwarded-proto")))
+	if (xff && !edit_drops(e, DPX_HTTP_F_X_FORWARDED_PROTO,
+			       LIT("x-forwarded-proto")))
 		put_field(o, LIT("X-Forwarded-Proto"), fi->proto);
 	if (xff && fi->host.len > 0 &&
-	    !edit_drops(rw->edits, LIT("x-forwarded-host")))
+	    !edit_drops(e, DPX_HTTP_F_X_FORWARDED_HOST,
+			LIT("x-forwarded-host")))
 		put_field(o, LIT("X-Forwarded-Host"), fi->host);
-	if (rfc && !edit_drops(rw->edits, LIT("forwarded"))) {
-		put_list_start(o, m, LIT("Forwarded"));
+	if (rfc && !edit_drops(e, DPX_HTTP_F_FORWARDED, LIT("forwarded"))) {
+		put_list_start(o, m, DPX_HTTP_F_FORWARDED, LIT("Forwarded"));
 		PUT_LIT(o, "for=");
 		put_fwd_value(o, fi->client);
 		PUT_LIT(o, ";proto=");
@@ -308,26 +496,40 @@ static void put_forwarding(struct out *o, const struct msg *m,
 	}
 }
 
-static bool drop_request_field(const struct msg *m, bool upgrade,
-			       const struct dpx_http_req_rewrite *rw,
-			       struct dpx_http_str name)
+/* What the request writer drops: Host (written first), hop-by-hop, and
+ * what it generates. */
+static inline struct drops request_drops(const struct dpx_http_request *req,
+				  const struct dpx_http_req_rewrite *rw)
 {
-	bool xff = sends_xff(rw->forwarded);
-	bool rfc = sends_rfc7239(rw->forwarded);
+	struct drops d = hop_drops(req->upgrade, rw->edits);
 
-	if (is(name, LIT("host")))
-		return true;
-	if (drop_hop_by_hop(m, name, upgrade))
-		return true;
-	if (xff && (is(name, LIT("x-forwarded-for")) ||
-		    is(name, LIT("x-forwarded-proto")) ||
-		    is(name, LIT("x-forwarded-host"))))
-		return true;
-	if (rfc && is(name, LIT("forwarded")))
-		return true;
-	if (rw->via && is(name, LIT("via")))
-		return true;
-	return edit_drops(rw->edits, name);
+	d.drop |= BIT(DPX_HTTP_F_HOST);
+	if (sends_xff(rw->forwarded))
+		d.drop |= BIT(DPX_HTTP_F_X_FORWARDED_FOR) |
+			  BIT(DPX_HTTP_F_X_FORWARDED_PROTO) |
+			  BIT(DPX_HTTP_F_X_FORWARDED_HOST);
+	if (sends_rfc7239(rw->forwarded))
+		d.drop |= BIT(DPX_HTTP_F_FORWARDED);
+	if (rw->via)
+		d.drop |= BIT(DPX_HTTP_F_VIA);
+	return d;
+}
+
+/* "METHOD TARGET HTTP/1.x": an HTTP/1.0 client cannot take a chunked
+ * response, so the server is asked in HTTP/1.0 too and frames by length
+ * or close. */
+static void put_request_line(struct out *o, const struct dpx_http_request *req)
+{
+	uint32_t n = req->method.len + req->target.len;
+	char *d = reserve(o, n + 1 + sizeof(" HTTP/1.1\r\n") - 1);
+
+	if (d == NULL)
+		return;
+	d = copy(d, req->method.p, req->method.len);
+	*d++ = ' ';
+	d = copy(d, req->target.p, req->target.len);
+	memcpy(d, " HTTP/1.1\r\n", sizeof(" HTTP/1.1\r\n") - 1);
+	d[8] = req->version_minor == 0 ? '0' : '1';
 }
 
 int dpx_http_write_request(char *out, uint32_t cap,
@@ -342,20 +544,15 @@ int dpx_http_write_request(char *out, uint32_t cap,
 		.host = set_host ? cstr(set_host->value,
 					sizeof(set_host->value)) : req->host,
 	};
+	struct drops d = request_drops(req, rw);
+	struct run run = { NULL, NULL };
 	struct out o;
 	struct msg m;
 
-	msg_init(&m, req->headers, req->n_headers);
+	msg_init(&m, req->headers, req->n_headers, req->fields_seen,
+		 req->conn_names);
 	out_init(&o, out, cap);
-	put_str(&o, req->method);
-	PUT_LIT(&o, " ");
-	put_str(&o, req->target);
-	/* An HTTP/1.0 client cannot take a chunked response: the server is
-	 * asked in HTTP/1.0 too, so it frames by length or close. */
-	if (req->version_minor == 0)
-		PUT_LIT(&o, " HTTP/1.0\r\n");
-	else
-		PUT_LIT(&o, " HTTP/1.1\r\n");
+	put_request_line(&o, req);
 	/* RFC 9112 3.2: Host first. An HTTP/1.0 request may have none; an
 	 * empty Host would make it invalid (the proxy forwards such requests
 	 * as HTTP/1.0). */
@@ -364,13 +561,16 @@ int dpx_http_write_request(char *out, uint32_t cap,
 	for (uint32_t i = 0; i < m.n_hdr; i++) {
 		const struct dpx_http_header *h = &m.hdr[i];
 
-		if (!drop_request_field(&m, req->upgrade, rw, h->name))
-			put_field(&o, h->name, h->value);
+		if (drop_field(&m, &d, h))
+			run_flush(&o, &run);
+		else
+			keep_field(&o, &run, h);
 	}
+	run_flush(&o, &run);
 	if (req->upgrade)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	put_forwarding(&o, &m, rw, &fi);
-	if (rw->via && !edit_drops(rw->edits, LIT("via")))
+	if (rw->via && !edit_drops(rw->edits, DPX_HTTP_F_VIA, LIT("via")))
 		put_via(&o, &m, req->version_minor);
 	put_sets(&o, rw->edits);
 	PUT_LIT(&o, "\r\n");
@@ -409,61 +609,77 @@ static const char *reason_of(int status)
 	return NULL;
 }
 
-static bool drop_response_field(const struct msg *m, bool upgrade,
-				const struct dpx_http_rsp_rewrite *rw,
-				bool hide, struct dpx_http_str name)
+/* "HTTP/1.1 STATUS REASON", the reason filled in when empty; status is
+ * 100..999. */
+static void put_status_line(struct out *o, const struct dpx_http_response *rsp)
 {
-	if (drop_hop_by_hop(m, name, upgrade))
-		return true;
-	if (rw->server_header != DPX_SRVHDR_PASS && is(name, LIT("server")))
-		return true;
-	if (hide && is(name, LIT("x-powered-by")))
-		return true;
-	if (rw->via && is(name, LIT("via")))
-		return true;
-	return edit_drops(rw->edits, name);
+	struct dpx_http_str reason = rsp->reason;
+	uint32_t st = rsp->status;
+	char *d;
+
+	if (reason.len == 0) {
+		reason.p = reason_of((int)st);
+		reason.len = reason.p != NULL ? (uint32_t)strlen(reason.p) : 0;
+	}
+	d = reserve(o, sizeof("HTTP/1.1 200 \r\n") - 1 + reason.len);
+	if (d == NULL)
+		return;
+	memcpy(d, "HTTP/1.1 ", 9);
+	d[9] = (char)('0' + st / 100);
+	d[10] = (char)('0' + st / 10 % 10);
+	d[11] = (char)('0' + st % 10);
+	d[12] = ' ';
+	d = copy(d + 13, reason.p, reason.len);
+	memcpy(d, "\r\n", 2);
 }
 
 int dpx_http_write_response(char *out, uint32_t cap,
 			    const struct dpx_http_response *rsp,
 			    const struct dpx_http_rsp_rewrite *rw)
 {
-	struct dpx_http_str server = cstr(rw->server_value, DPX_HDR_VALUE_LEN);
-	bool replace = rw->server_header == DPX_SRVHDR_REPLACE &&
-		       server.len > 0 && valid_value(server);
-	bool hide = rw->server_header == DPX_SRVHDR_HIDE ||
-		    (rw->server_header == DPX_SRVHDR_REPLACE && !replace);
-	const char *reason = reason_of(rsp->status);
+	struct drops d = hop_drops(rsp->upgrade, rw->edits);
+	struct dpx_http_str server = { NULL, 0 };
+	struct run run = { NULL, NULL };
+	bool replace = false;
 	struct out o;
 	struct msg m;
 
 	if (rsp->status < 100 || rsp->status > 999)
 		return -1;
-	msg_init(&m, rsp->headers, rsp->n_headers);
+	if (rw->server_header == DPX_SRVHDR_REPLACE) {
+		server = cstr(rw->server_value, DPX_HDR_VALUE_LEN);
+		replace = server.len > 0 && valid_value(server);
+	}
+	/* Server when not passed, X-Powered-By too when hidden */
+	if (rw->server_header != DPX_SRVHDR_PASS)
+		d.drop |= BIT(DPX_HTTP_F_SERVER);
+	if (rw->server_header == DPX_SRVHDR_HIDE ||
+	    (rw->server_header == DPX_SRVHDR_REPLACE && !replace))
+		d.drop |= BIT(DPX_HTTP_F_X_POWERED_BY);
+	if (rw->via)
+		d.drop |= BIT(DPX_HTTP_F_VIA);
+	msg_init(&m, rsp->headers, rsp->n_headers, rsp->fields_seen,
+		 rsp->conn_names);
 	out_init(&o, out, cap);
-	PUT_LIT(&o, "HTTP/1.1 ");
-	put_u32(&o, rsp->status);
-	PUT_LIT(&o, " ");
-	if (rsp->reason.len > 0)
-		put_str(&o, rsp->reason);
-	else if (reason != NULL)
-		put(&o, reason, (uint32_t)strlen(reason));
-	PUT_LIT(&o, "\r\n");
-	if (replace && !edit_drops(rw->edits, LIT("server")))
+	put_status_line(&o, rsp);
+	if (replace && !edit_drops(rw->edits, DPX_HTTP_F_SERVER, LIT("server")))
 		put_field(&o, LIT("Server"), server);
 	for (uint32_t i = 0; i < m.n_hdr; i++) {
 		const struct dpx_http_header *h = &m.hdr[i];
 
-		if (!drop_response_field(&m, rsp->upgrade, rw, hide, h->name))
-			put_field(&o, h->name, h->value);
+		if (drop_field(&m, &d, h))
+			run_flush(&o, &run);
+		else
+			keep_field(&o, &run, h);
 	}
+	run_flush(&o, &run);
 	if (rsp->upgrade)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	else if (rw->close)
 		PUT_LIT(&o, "Connection: close\r\n");
 	else if (rw->client_http10_keepalive)
 		PUT_LIT(&o, "Connection: keep-alive\r\n");
-	if (rw->via && !edit_drops(rw->edits, LIT("via")))
+	if (rw->via && !edit_drops(rw->edits, DPX_HTTP_F_VIA, LIT("via")))
 		put_via(&o, &m, rsp->version_minor);
 	put_sets(&o, rw->edits);
 	PUT_LIT(&o, "\r\n");

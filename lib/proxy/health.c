@@ -62,7 +62,8 @@ px_probe_judge(struct px_probe *pr, bool final)
 {
 	const struct dpx_health_conf *hc = px_probe_conf(pr);
 	struct dpx_http_response *rsp = &px_w(pr->w)->rsp;
-	int rc = dpx_http_parse_response(pr->buf, pr->len, NULL, false, rsp);
+	int rc = dpx_http_parse_response_more(&pr->hp, pr->buf, pr->len, NULL,
+					      false, rsp);
 	bool status_ok;
 	size_t need = strlen(hc->expect_body);
 
@@ -188,6 +189,7 @@ px_probe_fire(struct dpx_timer *t, void *arg)
 	px_w(w)->stats.probes++;
 	pr->busy = true;
 	pr->len = 0;
+	dpx_http_parser_init(&pr->hp);
 	dpx_timer_arm(dpx_tcp_wheel(w), &pr->timer,
 		      dpx_tcp_now_ms(w) + px_probe_conf(pr)->timeout_ms);
 	pr->tcb = dpx_tcp_connect(w, 0, sc->addr, sc->port, &px_probe_cb, pr,

@@ -4,7 +4,8 @@
  * flight per client connection; pipelined requests wait in the receive
  * queue (and, beyond it, in the client's TCP window) until the response
  * before them is complete. Heads are copied into a head buffer to be
- * parsed and rewritten; bodies stream through in their mbufs, framed by
+ * parsed (resumably: a head arriving in pieces is examined once) and
+ * rewritten; bodies stream through in their mbufs, framed by
  * Content-Length or a strict chunked scanner, never buffered whole.
  */
 #include <errno.h>
@@ -269,11 +270,15 @@ px_read_request(struct dpx_worker *w, struct px_session *s)
 		px_http_error(w, s, 503);
 		return -1;
 	}
+	if (s->hlen == 0)
+		dpx_http_parser_init(&s->hp);
 	want = RTE_MIN(s->cin.len, pw->hbuf_size);
 	if (want > s->hlen)
 		s->hlen += px_chain_copy(&s->cin, s->hlen, want - s->hlen,
 					 s->hbuf + s->hlen);
-	rc = dpx_http_parse_request(s->hbuf, s->hlen, &lim, &pw->req);
+	/* Only the bytes new since the last call are examined. */
+	rc = dpx_http_parse_request_more(&s->hp, s->hbuf, s->hlen, &lim,
+					 &pw->req);
 	if (rc == 0) {
 		if (s->cli_peer_closed) {
 			px_http_error(w, s, 400);
@@ -502,12 +507,14 @@ px_read_response(struct dpx_worker *w, struct px_session *s)
 		px_http_error(w, s, 503);
 		return -1;
 	}
+	if (s->hlen == 0)
+		dpx_http_parser_init(&s->hp);
 	want = RTE_MIN(c->in.len, pw->hbuf_size);
 	if (want > s->hlen)
 		s->hlen += px_chain_copy(&c->in, s->hlen, want - s->hlen,
 					 s->hbuf + s->hlen);
-	rc = dpx_http_parse_response(s->hbuf, s->hlen, &lim,
-				     s->req_head_method, &pw->rsp);
+	rc = dpx_http_parse_response_more(&s->hp, s->hbuf, s->hlen, &lim,
+					  s->req_head_method, &pw->rsp);
 	if (rc == 0 && !c->peer_closed)
 		return 0;
 	if (rc <= 0) {

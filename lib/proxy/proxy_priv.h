@@ -160,6 +160,7 @@ struct px_session {
 	enum px_rsp_state rsp_state;
 	char *hbuf;                 /* head being received (either side) */
 	uint32_t hlen;
+	struct dpx_http_parser hp;  /* its parse so far (from hlen == 0) */
 	uint64_t req_left;          /* body bytes (LENGTH) */
 	uint64_t rsp_left;
 	enum dpx_http_body req_body;
@@ -200,6 +201,7 @@ struct px_probe {
 	struct dpx_tcb *tcb;
 	struct dpx_timer timer;     /* next probe, or the running one's timeout */
 	uint32_t len;
+	struct dpx_http_parser hp;  /* parse of buf so far */
 	char buf[PX_PROBE_BUF];
 };
 

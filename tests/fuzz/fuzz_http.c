@@ -9,6 +9,11 @@
  *    the head, or one byte less, is passed again; then the head writer's
  *    output must parse again with the same framing, and must be refused,
  *    not overflowed, with one byte less of room.
+ *    Differential: every instruction set the CPU has (scalar, SSE4.2,
+ *    AVX2) must give the scalar one-shot parse's result and message, in
+ *    one call, resumed after a split at the point the fifth byte picks,
+ *    and resumed byte by byte (each prefix is complete exactly when the
+ *    one-shot parse of it is); bytes past a prefix are poisoned for ASan.
  *  2 chunked body: five bytes pick the limits, a split point and a
  *    fragment size; the outcome (result, bytes used, payload bytes) must be
  *    the same in one call, in two calls split there, and in fragments.
@@ -18,6 +23,18 @@
 #include <string.h>
 
 #include "dpx_http.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#endif
+#endif
+#ifndef POISON
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -151,13 +168,163 @@ static void rewrite_request(uint8_t sel, uint32_t len)
 	free(out);
 }
 
+/* ---- differential: instruction sets, one-shot against resumed ---- */
+
+static struct dpx_http_request dreq;
+static struct dpx_http_response drsp;
+
+static bool span_same(struct dpx_http_str a, struct dpx_http_str b)
+{
+	return a.len == b.len && a.p == b.p;	/* same buffer */
+}
+
+static bool headers_same(const struct dpx_http_header *a,
+			 const struct dpx_http_header *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!span_same(a[i].name, b[i].name) ||
+		    !span_same(a[i].value, b[i].value) ||
+		    a[i].field != b[i].field ||
+		    a[i].canonical != b[i].canonical)
+			return false;
+	return true;
+}
+
+static bool req_same(const struct dpx_http_request *a,
+		     const struct dpx_http_request *b)
+{
+	return span_same(a->method, b->method) &&
+	       span_same(a->target, b->target) &&
+	       span_same(a->host, b->host) &&
+	       a->version_minor == b->version_minor &&
+	       a->n_headers == b->n_headers &&
+	       headers_same(a->headers, b->headers, a->n_headers) &&
+	       a->body == b->body && a->content_length == b->content_length &&
+	       a->keep_alive == b->keep_alive &&
+	       a->expect_continue == b->expect_continue &&
+	       a->upgrade == b->upgrade && a->conn_names == b->conn_names &&
+	       a->fields_seen == b->fields_seen && a->head_len == b->head_len;
+}
+
+static bool rsp_same(const struct dpx_http_response *a,
+		     const struct dpx_http_response *b)
+{
+	return a->status == b->status &&
+	       a->version_minor == b->version_minor &&
+	       span_same(a->reason, b->reason) &&
+	       a->n_headers == b->n_headers &&
+	       headers_same(a->headers, b->headers, a->n_headers) &&
+	       a->body == b->body && a->content_length == b->content_length &&
+	       a->keep_alive == b->keep_alive && a->upgrade == b->upgrade &&
+	       a->conn_names == b->conn_names &&
+	       a->fields_seen == b->fields_seen && a->head_len == b->head_len;
+}
+
+/* What is parsed: a request, or a response (to HEAD or not). */
+struct dcase {
+	const char *buf;	/* exact-size heap copy */
+	uint32_t len;
+	const struct dpx_http_limits *lim;
+	bool response, to_head;
+};
+
+/* One-shot on buf[0, k), the rest poisoned. */
+static int donce(const struct dcase *c, uint32_t k)
+{
+	int r;
+
+	POISON(c->buf + k, c->len - k);
+	if (c->response)
+		r = dpx_http_parse_response(c->buf, k, c->lim, c->to_head,
+					    &drsp);
+	else
+		r = dpx_http_parse_request(c->buf, k, c->lim, &dreq);
+	UNPOISON(c->buf + k, c->len - k);
+	return r;
+}
+
+/* Resumed on buf[0, k), the rest poisoned. */
+static int dmore(struct dpx_http_parser *ps, const struct dcase *c,
+		 uint32_t k)
+{
+	int r;
+
+	POISON(c->buf + k, c->len - k);
+	if (c->response)
+		r = dpx_http_parse_response_more(ps, c->buf, k, c->lim,
+						 c->to_head, &drsp);
+	else
+		r = dpx_http_parse_request_more(ps, c->buf, k, c->lim, &dreq);
+	UNPOISON(c->buf + k, c->len - k);
+	return r;
+}
+
+/* The last parse's message is the reference one (req or rsp). */
+static bool dsame(const struct dcase *c)
+{
+	return c->response ? rsp_same(&drsp, &rsp) : req_same(&dreq, &req);
+}
+
+/*
+ * ref: the scalar one-shot result for buf[0, len), whose message is in
+ * req or rsp. split: where the two-call parse splits.
+ */
+static void differential(const struct dcase *c, int ref, uint32_t split)
+{
+	enum dpx_http_isa start = dpx_http_get_isa();
+	struct dpx_http_parser ps;
+	uint32_t k;
+	int r;
+
+	for (int isa = DPX_HTTP_ISA_SCALAR; isa <= DPX_HTTP_ISA_AVX2; isa++) {
+		if (dpx_http_set_isa((enum dpx_http_isa)isa) != 0)
+			continue;
+		if (donce(c, c->len) != ref || (ref == 1 && !dsame(c)))
+			abort();
+		dpx_http_parser_init(&ps);
+		r = dmore(&ps, c, split);
+		if (r != 0 && r != ref)
+			abort();	/* errors and completion are final */
+		if (dmore(&ps, c, c->len) != ref || (ref == 1 && !dsame(c)))
+			abort();
+		/* byte by byte: 0 until the prefix one-shot says otherwise */
+		dpx_http_parser_init(&ps);
+		for (k = 0, r = 0; k <= c->len && r == 0; k++)
+			r = dmore(&ps, c, k);
+		if (r != ref || (ref == 1 && !dsame(c)))
+			abort();
+		if (r != 0 && (donce(c, k - 1) != r ||
+			       (k > 1 && donce(c, k - 2) != 0)))
+			abort();
+	}
+	dpx_http_set_isa(start);
+}
+
+/* The scalar one-shot parse into req or rsp, checked against the others;
+ * sel picks the split point. */
+static int reference(const struct dcase *c, uint8_t sel)
+{
+	enum dpx_http_isa start = dpx_http_get_isa();
+	int r;
+
+	dpx_http_set_isa(DPX_HTTP_ISA_SCALAR);
+	if (c->response)
+		r = dpx_http_parse_response(c->buf, c->len, c->lim, c->to_head,
+					    &rsp);
+	else
+		r = dpx_http_parse_request(c->buf, c->len, c->lim, &req);
+	dpx_http_set_isa(start);
+	differential(c, r, (uint32_t)(((uint64_t)sel * c->len) / 255));
+	return r;
+}
+
 static void fuzz_request(const uint8_t *d, const char *buf, uint32_t len)
 {
 	struct dpx_http_limits lim;
 	int r, r2;
 
 	set_limits(d, &lim);
-	r = dpx_http_parse_request(buf, len, &lim, &req);
+	r = reference(&(struct dcase){ buf, len, &lim, false, false }, d[4]);
 	if (r < 0) {
 		int st = dpx_http_error_status(r);
 
@@ -239,7 +406,7 @@ static void fuzz_response(const uint8_t *d, const char *buf, uint32_t len)
 	int r, r2;
 
 	set_limits(d, &lim);
-	r = dpx_http_parse_response(buf, len, &lim, head, &rsp);
+	r = reference(&(struct dcase){ buf, len, &lim, true, head }, d[4]);
 	if (r < 0) {
 		if (r != -DPX_HTTP_E_BAD && r != -DPX_HTTP_E_VERSION &&
 		    r != -DPX_HTTP_E_HEADERS_TOO_LARGE)

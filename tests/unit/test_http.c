@@ -1079,6 +1079,520 @@ static void test_write_error(void)
 	}
 }
 
+/* ---- resumable parsing and the instruction sets ---- */
+
+/*
+ * Under ASan, the bytes of a buffer past what a call is given are
+ * poisoned, so a read beyond buf[0, len) is caught even inside the
+ * allocation (the resumable parser is given a growing prefix of one
+ * buffer).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+#ifdef HAVE_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static const enum dpx_http_isa all_isas[] = {
+	DPX_HTTP_ISA_SCALAR, DPX_HTTP_ISA_SSE42, DPX_HTTP_ISA_AVX2,
+};
+#define N_ISAS (sizeof(all_isas) / sizeof(all_isas[0]))
+
+/* Same span, as an offset into its own buffer. */
+static bool span_same(struct dpx_http_str a, const char *ba,
+		      struct dpx_http_str b, const char *bb)
+{
+	if (a.len != b.len || (a.p == NULL) != (b.p == NULL))
+		return false;
+	return a.p == NULL || a.p - ba == b.p - bb;
+}
+
+static bool headers_same(const struct dpx_http_header *a, const char *ba,
+			 const struct dpx_http_header *b, const char *bb,
+			 uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!span_same(a[i].name, ba, b[i].name, bb) ||
+		    !span_same(a[i].value, ba, b[i].value, bb) ||
+		    a[i].field != b[i].field ||
+		    a[i].canonical != b[i].canonical)
+			return false;
+	return true;
+}
+
+static bool req_same(const struct dpx_http_request *a, const char *ba,
+		     const struct dpx_http_request *b, const char *bb)
+{
+	return span_same(a->method, ba, b->method, bb) &&
+	       span_same(a->target, ba, b->target, bb) &&
+	       span_same(a->host, ba, b->host, bb) &&
+	       a->version_minor == b->version_minor &&
+	       a->n_headers == b->n_headers &&
+	       headers_same(a->headers, ba, b->headers, bb, a->n_headers) &&
+	       a->body == b->body && a->content_length == b->content_length &&
+	       a->keep_alive == b->keep_alive &&
+	       a->expect_continue == b->expect_continue &&
+	       a->upgrade == b->upgrade && a->conn_names == b->conn_names &&
+	       a->fields_seen == b->fields_seen && a->head_len == b->head_len;
+}
+
+static bool rsp_same(const struct dpx_http_response *a, const char *ba,
+		     const struct dpx_http_response *b, const char *bb)
+{
+	return a->status == b->status &&
+	       a->version_minor == b->version_minor &&
+	       span_same(a->reason, ba, b->reason, bb) &&
+	       a->n_headers == b->n_headers &&
+	       headers_same(a->headers, ba, b->headers, bb, a->n_headers) &&
+	       a->body == b->body && a->content_length == b->content_length &&
+	       a->keep_alive == b->keep_alive && a->upgrade == b->upgrade &&
+	       a->conn_names == b->conn_names &&
+	       a->fields_seen == b->fields_seen && a->head_len == b->head_len;
+}
+
+/* A head to parse every way: request, or response (to HEAD or not). */
+struct head_case {
+	const char *s;
+	uint32_t len;
+	const struct dpx_http_limits *lim;
+	bool response, to_head;
+};
+
+/* Messages of one parse: the reference, and the one being compared. */
+static struct dpx_http_request ref_req, cmp_req;
+static struct dpx_http_response ref_rsp, cmp_rsp;
+
+static int parse_once(const struct head_case *c, const char *buf,
+		      uint32_t len, bool ref)
+{
+	if (c->response)
+		return dpx_http_parse_response(buf, len, c->lim, c->to_head,
+					       ref ? &ref_rsp : &cmp_rsp);
+	return dpx_http_parse_request(buf, len, c->lim,
+				      ref ? &ref_req : &cmp_req);
+}
+
+static int parse_more(struct dpx_http_parser *ps, const struct head_case *c,
+		      const char *buf, uint32_t len)
+{
+	if (c->response)
+		return dpx_http_parse_response_more(ps, buf, len, c->lim,
+						    c->to_head, &cmp_rsp);
+	return dpx_http_parse_request_more(ps, buf, len, c->lim, &cmp_req);
+}
+
+/* buf[0, k) only: the call is made with the rest of buf poisoned. */
+static int parse_more_prefix(struct dpx_http_parser *ps,
+			     const struct head_case *c, char *buf,
+			     uint32_t len, uint32_t k)
+{
+	int r;
+
+	POISON(buf + k, len - k);
+	r = parse_more(ps, c, buf, k);
+	UNPOISON(buf + k, len - k);
+	return r;
+}
+
+static bool same_message(const struct head_case *c, const char *ref_buf,
+			 const char *buf)
+{
+	if (c->response)
+		return rsp_same(&ref_rsp, ref_buf, &cmp_rsp, buf);
+	return req_same(&ref_req, ref_buf, &cmp_req, buf);
+}
+
+/*
+ * The reference: a one-shot parse with the scalar scanners, of the whole
+ * head and of every prefix of it. Then, for every instruction set the CPU
+ * has: the one-shot parse, the resumable one split in two at every point,
+ * and the resumable one fed one byte at a time, must give the same result
+ * for each prefix, and the same message for a complete head.
+ */
+static bool parse_all_ways(const struct head_case *c)
+{
+	uint32_t len = c->len;
+	char *ref_buf = malloc(len + 1), *buf = malloc(len + 1);
+	int *ref = malloc((len + 1) * sizeof(*ref));
+	enum dpx_http_isa start = dpx_http_get_isa();
+	struct dpx_http_parser ps;
+	bool ok = true;
+	int r;
+
+	memcpy(ref_buf, c->s, len);
+	memcpy(buf, c->s, len);
+	dpx_http_set_isa(DPX_HTTP_ISA_SCALAR);
+	for (uint32_t k = 0; k <= len; k++) {
+		POISON(ref_buf + k, len + 1 - k);
+		ref[k] = parse_once(c, ref_buf, k, true);
+		UNPOISON(ref_buf + k, len + 1 - k);
+	}
+	for (size_t i = 0; i < N_ISAS && ok; i++) {
+		if (dpx_http_set_isa(all_isas[i]) != 0)
+			continue;
+		r = parse_once(c, buf, len, false);
+		ok = r == ref[len] && (r != 1 || same_message(c, ref_buf, buf));
+		for (uint32_t k = 0; k <= len && ok; k++) {
+			dpx_http_parser_init(&ps);
+			r = parse_more_prefix(&ps, c, buf, len, k);
+			ok = r == ref[k];
+			r = parse_more_prefix(&ps, c, buf, len, len);
+			ok = ok && r == ref[len] &&
+			     (r != 1 || same_message(c, ref_buf, buf));
+		}
+		dpx_http_parser_init(&ps);
+		for (uint32_t k = 0; k <= len && ok; k++) {
+			r = parse_more_prefix(&ps, c, buf, len, k);
+			ok = r == ref[k];
+		}
+		ok = ok && (ref[len] != 1 || same_message(c, ref_buf, buf));
+		if (!ok)
+			fprintf(stderr, "%s: %s head differs: %.*s\n",
+				dpx_http_isa_name(all_isas[i]),
+				c->response ? "response" : "request",
+				(int)len, c->s);
+	}
+	dpx_http_set_isa(start);
+	free(ref);
+	free(ref_buf);
+	free(buf);
+	return ok;
+}
+
+static const struct dpx_http_limits small_lim = {
+	.max_line = 32, .max_headers = 3, .max_head = 128, .max_body = 1000,
+};
+
+static const char *const good_requests[] = {
+	"GET / HTTP/1.1\r\nHost: 198.18.0.1\r\n\r\n",
+	"GET /index.html?a=1 HTTP/1.1\r\nHost: example.com\r\n"
+	"User-Agent:  t/1 \t\r\n\r\nBODY",
+	"GET /assets/app.js?v=3 HTTP/1.1\r\nHost: www.example.com\r\n"
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:109.0) "
+	"Gecko/20100101 Firefox/115.0\r\nAccept: */*\r\n"
+	"Accept-Language: en-US,en;q=0.5\r\n"
+	"Accept-Encoding: gzip, deflate, br\r\n"
+	"Referer: https://www.example.com/index.html\r\n"
+	"Connection: keep-alive\r\n"
+	"Cookie: session=3f2a9c1e7b8d4a6f; theme=dark; "
+	"_ga=GA1.2.1234567890.1700000000\r\nSec-Fetch-Dest: script\r\n"
+	"Sec-Fetch-Mode: no-cors\r\nSec-Fetch-Site: same-origin\r\n"
+	"If-None-Match: \"5f3e-1a2b3c\"\r\nCache-Control: max-age=0\r\n\r\n",
+	"POST /up HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: chunked\r\n"
+	"X-A: 1\r\n\r\n5\r\nhello\r\n",
+	"PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	"Expect: 100-Continue\r\n\r\n",
+	"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+	"Connection: keep-alive, Upgrade\r\n\r\n",
+	"GET http://Back.example:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n",
+	"CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n",
+	"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+	"\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+	"GET / HTTP/1.0\r\nConnection: keep-alive, close, X-Secret\r\n"
+	"X-Secret: 1\r\nClose: 2\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: h\r\nX:a\r\nY:  b \r\nZ:\r\nW: \t\r\n"
+	"V: \x80\xff obs\ttext\r\nx-forwarded-for: 1.2.3.4\r\n"
+	"VIA: 1.0 a\r\nserver: s\r\nTE: trailers\r\n\r\n",
+	"GET /0123456789012345678901234567890123456789012345678901234567"
+	"89012345678901234567890123456789 HTTP/1.1\r\nHost: a\r\n"
+	"X-Long: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+	"abcdef0123456789abcdef\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+	"GET /aaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nX: 0123456789012345678901234567890\r\n"
+	"\r\n",
+	"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nX~|: 1\r\nA!#$%&'*+-.^_`|~z: 2\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nX: a\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\n\n",
+};
+
+static const char *const good_responses[] = {
+	"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+	"Date: Mon, 06 May 2024 10:00:00 GMT\r\nContent-Type: text/plain\r\n"
+	"Content-Length: 1024\r\nConnection: keep-alive\r\nX-Server: s1\r\n"
+	"\r\n",
+	"HTTP/1.1 404 Not  Found \r\nServer: x\r\nContent-Length: 2\r\n\r\n"
+	"hiHTTP/1.1",
+	"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+	"HTTP/1.1 200 A very long reason phrase\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nX: 0123456789012345678901\r\n\r\n",
+	"HTTP/1.1 200 \x80\tr\r\nSet-Cookie: a=b; Path=/\r\n"
+	"Connection: X-Internal, close\r\nX-Internal: 1\r\n\r\n",
+};
+
+static void all_ways(const char *s, const struct dpx_http_limits *lim,
+		     bool response, bool to_head)
+{
+	struct head_case c = { s, (uint32_t)strlen(s), lim, response,
+			       to_head };
+
+	CHECK(parse_all_ways(&c));
+}
+
+static void test_resume_every_split(void)
+{
+	const struct dpx_http_limits *lims[] = { NULL, &small_lim };
+
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < sizeof(good_requests) /
+				       sizeof(good_requests[0]); i++)
+			all_ways(good_requests[i], lims[l], false, false);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			all_ways(bad[i].req, lims[l], false, false);
+		for (size_t i = 0; i < sizeof(rsp_cases) /
+				       sizeof(rsp_cases[0]); i++)
+			all_ways(rsp_cases[i].rsp, lims[l], true,
+				 rsp_cases[i].head);
+		for (size_t i = 0; i < sizeof(good_responses) /
+				       sizeof(good_responses[0]); i++)
+			all_ways(good_responses[i], lims[l], true, false);
+	}
+}
+
+/*
+ * Every byte value at every place of a request line and of field lines,
+ * the lines at several offsets against 16- and 32-byte vectors: all
+ * instruction sets agree with the scalar tables (and so the SSE4.2 ranges
+ * and AVX2 nibble bitmaps with dpx_http_tok_tab and friends), one-shot
+ * and resumed across the changed byte.
+ */
+static void test_isa_every_byte(void)
+{
+	static const char tmpl[] =
+		"GET /p/abcdefghijklmnopqrst HTTP/1.1\r\n"
+		"Host: h.example\r\n"
+		"Name-Of-A-Field: a value of the field, long enough\r\n"
+		"X: y\r\n\r\n";
+	uint32_t tl = (uint32_t)sizeof(tmpl) - 1;
+	char s[sizeof(tmpl) + 40];
+	struct head_case c = { s, 0, NULL, false, false };
+	enum dpx_http_isa start = dpx_http_get_isa();
+	struct dpx_http_parser ps;
+	bool ok = true;
+
+	for (uint32_t pad = 0; pad < 34 && ok; pad += 11) {
+		/* pad the target: every later line moves by pad bytes */
+		memcpy(s, tmpl, 7);
+		memset(s + 7, 'q', pad);
+		memcpy(s + 7 + pad, tmpl + 7, tl - 7);
+		c.len = tl + pad;
+		for (uint32_t p = 0; p < c.len && ok; p++) {
+			char keep = s[p];
+
+			for (int b = 0; b < 256 && ok; b++) {
+				int ref, r;
+
+				s[p] = (char)b;
+				dpx_http_set_isa(DPX_HTTP_ISA_SCALAR);
+				ref = parse_once(&c, s, c.len, true);
+				for (size_t i = 0; i < N_ISAS && ok; i++) {
+					if (dpx_http_set_isa(all_isas[i]) != 0)
+						continue;
+					r = parse_once(&c, s, c.len, false);
+					dpx_http_parser_init(&ps);
+					ok = r == ref &&
+					     (r != 1 || req_same(&ref_req, s,
+								 &cmp_req, s));
+					parse_more(&ps, &c, s, p);
+					r = parse_more(&ps, &c, s, c.len);
+					ok = ok && r == ref &&
+					     (r != 1 || req_same(&ref_req, s,
+								 &cmp_req, s));
+					if (!ok)
+						fprintf(stderr, "%s: byte %#x "
+							"at %u (pad %u)\n",
+							dpx_http_isa_name(
+								all_isas[i]),
+							b, p, pad);
+				}
+			}
+			s[p] = keep;
+		}
+	}
+	dpx_http_set_isa(start);
+	CHECK(ok);
+}
+
+/* A message filled by another parse, or a moved buffer: start again. */
+static void test_resume_shared_message(void)
+{
+	static const char a[] = "GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n";
+	static const char b[] = "GET /bb HTTP/1.1\r\nHost: b\r\n\r\n";
+	struct dpx_http_parser pa, pb;
+	char copy[sizeof(a)];
+
+	dpx_http_parser_init(&pa);
+	dpx_http_parser_init(&pb);
+	CHECK_EQ(dpx_http_parse_request_more(&pa, a, 20, NULL, &req), 0);
+	CHECK_EQ(dpx_http_parse_request_more(&pb, b, sizeof(b) - 1, NULL,
+					     &req), 1);
+	CHECK(str_is(req.target, "/bb"));
+	CHECK_EQ(dpx_http_parse_request_more(&pa, a, sizeof(a) - 1, NULL,
+					     &req), 1);
+	CHECK(str_is(req.target, "/a"));
+	CHECK_EQ(req.n_headers, 2);
+	CHECK(str_is(req.headers[1].name, "X-A"));
+	/* done: the same again, and a one-shot parse in between is seen */
+	CHECK_EQ(dpx_http_parse_request_more(&pa, a, sizeof(a) - 1, NULL,
+					     &req), 1);
+	CHECK_EQ(dpx_http_parse_request(b, sizeof(b) - 1, NULL, &req), 1);
+	CHECK_EQ(dpx_http_parse_request_more(&pa, a, sizeof(a) - 1, NULL,
+					     &req), 1);
+	CHECK(str_is(req.target, "/a"));
+	/* the bytes moved */
+	dpx_http_parser_init(&pa);
+	CHECK_EQ(dpx_http_parse_request_more(&pa, a, 20, NULL, &req), 0);
+	memcpy(copy, a, sizeof(a));
+	CHECK_EQ(dpx_http_parse_request_more(&pa, copy, sizeof(a) - 1, NULL,
+					     &req), 1);
+	CHECK_EQ(req.target.p - copy, 4);
+	CHECK_EQ(req.headers[1].value.p - copy, 31);
+}
+
+static void test_isa_choice(void)
+{
+	enum dpx_http_isa start = dpx_http_get_isa();
+
+	CHECK_EQ(dpx_http_set_isa(DPX_HTTP_ISA_SCALAR), 0);
+	CHECK_EQ(dpx_http_get_isa(), DPX_HTTP_ISA_SCALAR);
+	CHECK(strcmp(dpx_http_isa_name(DPX_HTTP_ISA_SSE42), "sse4.2") == 0);
+	CHECK(strcmp(dpx_http_isa_name((enum dpx_http_isa)7), "?") == 0);
+	CHECK_EQ(dpx_http_set_isa((enum dpx_http_isa)7), -1);
+	CHECK_EQ(dpx_http_get_isa(), DPX_HTTP_ISA_SCALAR);
+	CHECK_EQ(dpx_http_set_isa(start), 0);
+}
+
+static void test_field_ids(void)
+{
+	static const struct {
+		const char *name;
+		enum dpx_http_field f;
+	} ids[] = {
+		{ "Host", DPX_HTTP_F_HOST }, { "CONNECTION", DPX_HTTP_F_CONNECTION },
+		{ "keep-Alive", DPX_HTTP_F_KEEP_ALIVE },
+		{ "Proxy-Connection", DPX_HTTP_F_PROXY_CONNECTION },
+		{ "te", DPX_HTTP_F_TE }, { "Trailer", DPX_HTTP_F_TRAILER },
+		{ "Upgrade", DPX_HTTP_F_UPGRADE },
+		{ "Content-Length", DPX_HTTP_F_CONTENT_LENGTH },
+		{ "Transfer-Encoding", DPX_HTTP_F_TRANSFER_ENCODING },
+		{ "Expect", DPX_HTTP_F_EXPECT }, { "via", DPX_HTTP_F_VIA },
+		{ "Server", DPX_HTTP_F_SERVER },
+		{ "X-Powered-By", DPX_HTTP_F_X_POWERED_BY },
+		{ "Forwarded", DPX_HTTP_F_FORWARDED },
+		{ "X-Forwarded-For", DPX_HTTP_F_X_FORWARDED_FOR },
+		{ "x-forwarded-proto", DPX_HTTP_F_X_FORWARDED_PROTO },
+		{ "X-Forwarded-Host", DPX_HTTP_F_X_FORWARDED_HOST },
+		{ "Cookie", DPX_HTTP_F_COOKIE },
+		/* near misses */
+		{ "Hosts", DPX_HTTP_F_OTHER }, { "Hos", DPX_HTTP_F_OTHER },
+		{ "Content-Lengtx", DPX_HTTP_F_OTHER },
+		{ "Content_Length", DPX_HTTP_F_OTHER },
+		{ "X-Forwarded-Fo", DPX_HTTP_F_OTHER },
+		{ "Xforwarded-Proto", DPX_HTTP_F_OTHER },
+		{ "Keep-Alivf", DPX_HTTP_F_OTHER }, { "t", DPX_HTTP_F_OTHER },
+		{ "", DPX_HTTP_F_OTHER }, { "Close", DPX_HTTP_F_OTHER },
+	};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		enum dpx_http_field f = dpx_http_field_of(ids[i].name,
+			(uint32_t)strlen(ids[i].name));
+
+		if (f != ids[i].f)
+			fprintf(stderr, "field %s: %d\n", ids[i].name, (int)f);
+		CHECK_EQ(f, ids[i].f);
+	}
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nhost: a\r\nX-Forwarded-FOR: 1\r\n"
+		       "Connection: keep-alive, TE, X-A\r\n\r\n"), 1);
+	CHECK_EQ(req.headers[0].field, DPX_HTTP_F_HOST);
+	CHECK_EQ(req.headers[1].field, DPX_HTTP_F_X_FORWARDED_FOR);
+	CHECK_EQ(req.fields_seen, (1u << DPX_HTTP_F_HOST) |
+		 (1u << DPX_HTTP_F_X_FORWARDED_FOR) |
+		 (1u << DPX_HTTP_F_CONNECTION));
+	CHECK_EQ(req.conn_names, DPX_HTTP_CONN_OTHER);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: close, te\r\n"
+		       "\r\n"), 1);
+	CHECK_EQ(req.conn_names, DPX_HTTP_CONN_CLOSE);
+	CHECK_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, "
+		       "keep-alive, content-length, host\r\n\r\n"), 1);
+	CHECK_EQ(req.conn_names, 0);
+}
+
+/* What Connection names is dropped, with or without the list walk. */
+static void test_write_connection_names(void)
+{
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.9", .proto = "http",
+		.forwarded = DPX_FWD_NONE, .via = false,
+	};
+	struct dpx_http_rsp_rewrite srw = {
+		.server_header = DPX_SRVHDR_PASS,
+	};
+
+	CHECK(rewrite_req("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+		"Close: 1\r\nX-Close: 2\r\n\r\n", &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nX-Close: 2\r\n\r\n"));
+	CHECK(rewrite_req("GET / HTTP/1.1\r\nHost: h\r\nClose: 1\r\n\r\n", &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nClose: 1\r\n\r\n"));
+	CHECK(rewrite_req("GET / HTTP/1.1\r\nHost: h\r\nConnection: x-a\r\n"
+		"Connection: close, cookie\r\nX-A: 1\r\nCookie: c\r\nClose: 3\r\n"
+		"Via: v\r\n\r\n", &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nVia: v\r\n\r\n"));
+	rw.via = true;
+	rw.forwarded = DPX_FWD_XFF;
+	CHECK(rewrite_req("GET / HTTP/1.1\r\nHost: h\r\nConnection: via, "
+		"x-forwarded-for\r\nVia: 1.0 a\r\nX-Forwarded-For: 1.1.1.1\r\n"
+		"\r\n", &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 198.18.0.9\r\n"
+		"X-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n"
+		"Via: 1.1 dpx\r\n\r\n"));
+	CHECK(rewrite_rsp("HTTP/1.1 200 OK\r\nConnection: close\r\nClose: 1\r\n"
+		"Content-Length: 0\r\n\r\n", &srw,
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+}
+
+/* Received lines go out as they came only when written exactly as dpx
+ * writes them; the others are normalised, runs or not. */
+static void test_write_line_copies(void)
+{
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.9", .proto = "http",
+		.forwarded = DPX_FWD_NONE, .via = false,
+	};
+	struct dpx_http_rsp_rewrite srw = {
+		.server_header = DPX_SRVHDR_HIDE, .via = true,
+	};
+
+	CHECK(rewrite_req("GET / HTTP/1.1\r\nA: 1\r\nB:2\r\nC: 3 \r\nD:  4\r\n"
+		"E:\t5\r\nF: 6\r\nG: \r\nH:\r\nHost: h\r\nI: 9\r\nJ: 10\r\n\r\n",
+		&rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n"
+		"E: 5\r\nF: 6\r\nG: \r\nH: \r\nI: 9\r\nJ: 10\r\n\r\n"));
+	CHECK(rewrite_rsp("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+		"Date: Mon, 06 May 2024 10:00:00 GMT\r\n"
+		"Content-Type: text/plain\r\nContent-Length: 1024\r\n"
+		"Connection: keep-alive\r\nX-Server: s1\r\n\r\n", &srw,
+		"HTTP/1.1 200 OK\r\nDate: Mon, 06 May 2024 10:00:00 GMT\r\n"
+		"Content-Type: text/plain\r\nContent-Length: 1024\r\n"
+		"X-Server: s1\r\nVia: 1.1 dpx\r\n\r\n"));
+	CHECK(rewrite_rsp("HTTP/1.0 200 OK\r\nVia: 1.0 a\r\nvia: \r\n"
+		"VIA: 1.1 b\r\n\r\n", &srw,
+		"HTTP/1.1 200 OK\r\nVia: 1.0 a, 1.1 b, 1.0 dpx\r\n\r\n"));
+}
+
 int main(void)
 {
 	RUN_TEST(test_simple_get);
@@ -1098,5 +1612,12 @@ int main(void)
 	RUN_TEST(test_write_request);
 	RUN_TEST(test_write_response);
 	RUN_TEST(test_write_error);
+	RUN_TEST(test_resume_every_split);
+	RUN_TEST(test_isa_every_byte);
+	RUN_TEST(test_resume_shared_message);
+	RUN_TEST(test_isa_choice);
+	RUN_TEST(test_field_ids);
+	RUN_TEST(test_write_connection_names);
+	RUN_TEST(test_write_line_copies);
 	return TEST_SUMMARY();
 }
