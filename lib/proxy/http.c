@@ -177,7 +177,58 @@ px_copy_str(char *dst, size_t cap, const struct dpx_http_str *v)
 	dst[n] = '\0';
 }
 
-/* Writes the request head for the server into to_srv (and a copy for a
+/*
+ * Writes a head with write() into a fresh mbuf when it fits one (the rule:
+ * no copy), else into the scratch buffer and from there into as many
+ * mbufs as it takes. Returns the head's length and the mbuf it is alone
+ * in (*one, NULL when it took several), or -1 (too large: the writer
+ * refused) or -2 (no mbuf).
+ */
+typedef int (*px_head_writer)(char *out, uint32_t cap, const void *msg,
+			      const void *rw);
+
+static int
+px_write_head(struct dpx_worker *w, struct px_chain *q, px_head_writer write,
+	      const void *msg, const void *rw, struct rte_mbuf **one)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dpx_tcp_pool(w));
+	int n;
+
+	*one = NULL;
+	if (m == NULL)
+		return -2;
+	n = write(rte_pktmbuf_mtod(m, char *), rte_pktmbuf_tailroom(m), msg,
+		  rw);
+	if (n >= 0) {
+		rte_pktmbuf_append(m, (uint16_t)n);
+		px_chain_add(q, m);
+		*one = m;
+		return n;
+	}
+	rte_pktmbuf_free(m);
+	n = write(pw->scratch, pw->hbuf_size + 4096, msg, rw);
+	if (n < 0)
+		return -1;
+	if (px_chain_add_bytes(dpx_tcp_pool(w), q, pw->scratch,
+			       (uint32_t)n) != 0)
+		return -2;
+	return n;
+}
+
+static int
+px_write_request(char *out, uint32_t cap, const void *msg, const void *rw)
+{
+	return dpx_http_write_request(out, cap, msg, rw);
+}
+
+static int
+px_write_response(char *out, uint32_t cap, const void *msg, const void *rw)
+{
+	return dpx_http_write_response(out, cap, msg, rw);
+}
+
+/* Writes the request head for the server into to_srv (and keeps it for a
  * retry when the request has no body). */
 static int
 px_stage_request_head(struct dpx_worker *w, struct px_session *s,
@@ -193,17 +244,24 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 		.via = hc->via,
 		.edits = s->route ? &s->route->request : NULL,
 	};
-	int n = dpx_http_write_request(pw->scratch, pw->hbuf_size + 4096,
-				       req, &rw);
+	struct rte_mbuf *one, *keep;
+	int n = px_write_head(w, &s->to_srv, px_write_request, req, &rw, &one);
 
-	if (n < 0)
+	(void)pw;
+	if (n == -1)
 		return -431;
-	if (px_chain_add_bytes(dpx_tcp_pool(w), &s->to_srv, pw->scratch,
-			       (uint32_t)n) != 0)
+	if (n < 0)
 		return -503;
-	if (req->body == DPX_HTTP_BODY_NONE && s->req_idempotent &&
-	    px_chain_add_bytes(dpx_tcp_pool(w), &s->req_copy, pw->scratch,
-			       (uint32_t)n) != 0)
+	if (req->body != DPX_HTTP_BODY_NONE || !s->req_idempotent)
+		return 0;
+	/* Kept for a retry: a reference to the same bytes, not a copy
+	 * (a head too big for one mbuf is rare: copied then). */
+	keep = one != NULL ? rte_pktmbuf_clone(one, dpx_tcp_pool(w)) : NULL;
+	if (keep != NULL)
+		px_chain_add(&s->req_copy, keep);
+	else if (one != NULL ||
+		 px_chain_add_bytes(dpx_tcp_pool(w), &s->req_copy, pw->scratch,
+				    (uint32_t)n) != 0)
 		px_chain_free(&s->req_copy);
 	return 0;
 }
@@ -264,21 +322,31 @@ px_read_request(struct dpx_worker *w, struct px_session *s)
 		.max_head = hc->max_head, .max_body = hc->max_body,
 	};
 	uint32_t want;
-	int rc;
+	int rc = 0;
 
-	if (px_hbuf_get(w, s) == NULL) {
-		px_http_error(w, s, 503);
-		return -1;
-	}
-	if (s->hlen == 0)
+	if (s->hlen == 0) {
+		/* Most heads arrive whole in one segment: parsed where they
+		 * are, not copied. An incomplete one goes to the head buffer,
+		 * where the parser starts again. */
 		dpx_http_parser_init(&s->hp);
-	want = RTE_MIN(s->cin.len, pw->hbuf_size);
-	if (want > s->hlen)
-		s->hlen += px_chain_copy(&s->cin, s->hlen, want - s->hlen,
-					 s->hbuf + s->hlen);
-	/* Only the bytes new since the last call are examined. */
-	rc = dpx_http_parse_request_more(&s->hp, s->hbuf, s->hlen, &lim,
-					 &pw->req);
+		rc = dpx_http_parse_request_more(&s->hp,
+				rte_pktmbuf_mtod(s->cin.head, const char *),
+				s->cin.head->data_len, &lim, &pw->req);
+	}
+	if (rc == 0) {
+		if (px_hbuf_get(w, s) == NULL) {
+			px_http_error(w, s, 503);
+			return -1;
+		}
+		want = RTE_MIN(s->cin.len, pw->hbuf_size);
+		if (want > s->hlen)
+			s->hlen += px_chain_copy(&s->cin, s->hlen,
+						 want - s->hlen,
+						 s->hbuf + s->hlen);
+		/* Only the bytes new since the last call are examined. */
+		rc = dpx_http_parse_request_more(&s->hp, s->hbuf, s->hlen,
+						 &lim, &pw->req);
+	}
 	if (rc == 0) {
 		if (s->cli_peer_closed) {
 			px_http_error(w, s, 400);
@@ -290,15 +358,16 @@ px_read_request(struct dpx_worker *w, struct px_session *s)
 		px_http_error(w, s, dpx_http_error_status(rc));
 		return -1;
 	}
-	px_chain_take(dpx_tcp_pool(w), &s->cin, pw->req.head_len, NULL);
-	dpx_tcp_recv_done(w, s->cli, pw->req.head_len);
-	s->bytes_in += pw->req.head_len;
+	/* The request points into its bytes: they go once it is staged. */
 	rc = px_start_request(w, s, &pw->req);
 	px_hbuf_put(w, s);
 	if (rc != 0) {
 		px_http_error(w, s, -rc);
 		return -1;
 	}
+	px_chain_take(dpx_tcp_pool(w), &s->cin, pw->req.head_len, NULL);
+	dpx_tcp_recv_done(w, s->cli, pw->req.head_len);
+	s->bytes_in += pw->req.head_len;
 	return 1;
 }
 
@@ -478,11 +547,11 @@ px_forward_response_head(struct dpx_worker *w, struct px_session *s,
 		.close = close && rsp->status >= 200,
 		.client_http10_keepalive = s->client_http10 && !close,
 	};
-	int n = dpx_http_write_response(pw->scratch, pw->hbuf_size + 4096, rsp,
-					&rw);
+	struct rte_mbuf *one;
+	int n = px_write_head(w, &s->to_cli, px_write_response, rsp, &rw, &one);
 
-	if (n < 0 || px_chain_add_bytes(dpx_tcp_pool(w), &s->to_cli,
-					pw->scratch, (uint32_t)n) != 0)
+	(void)pw;
+	if (n < 0)
 		return -1;
 	if (rsp->status >= 200 && close)
 		s->close_after = true;
@@ -500,21 +569,32 @@ px_read_response(struct dpx_worker *w, struct px_session *s)
 	struct px_srv *c = s->srv;
 	struct dpx_http_limits lim = dpx_http_default_limits;
 	uint32_t want;
-	int rc;
+	int rc = 0;
 
 	lim.max_head = pw->hbuf_size;
-	if (px_hbuf_get(w, s) == NULL) {
-		px_http_error(w, s, 503);
-		return -1;
-	}
-	if (s->hlen == 0)
+	if (s->hlen == 0) {
+		/* As for requests: in place when the head is in one segment
+		 * (it usually comes with the start of the body). */
 		dpx_http_parser_init(&s->hp);
-	want = RTE_MIN(c->in.len, pw->hbuf_size);
-	if (want > s->hlen)
-		s->hlen += px_chain_copy(&c->in, s->hlen, want - s->hlen,
-					 s->hbuf + s->hlen);
-	rc = dpx_http_parse_response_more(&s->hp, s->hbuf, s->hlen, &lim,
-					  s->req_head_method, &pw->rsp);
+		rc = dpx_http_parse_response_more(&s->hp,
+				rte_pktmbuf_mtod(c->in.head, const char *),
+				c->in.head->data_len, &lim, s->req_head_method,
+				&pw->rsp);
+	}
+	if (rc == 0) {
+		if (px_hbuf_get(w, s) == NULL) {
+			px_http_error(w, s, 503);
+			return -1;
+		}
+		want = RTE_MIN(c->in.len, pw->hbuf_size);
+		if (want > s->hlen)
+			s->hlen += px_chain_copy(&c->in, s->hlen,
+						 want - s->hlen,
+						 s->hbuf + s->hlen);
+		rc = dpx_http_parse_response_more(&s->hp, s->hbuf, s->hlen,
+						  &lim, s->req_head_method,
+						  &pw->rsp);
+	}
 	if (rc == 0 && !c->peer_closed)
 		return 0;
 	if (rc <= 0) {
@@ -522,18 +602,19 @@ px_read_response(struct dpx_worker *w, struct px_session *s)
 		px_http_error(w, s, 502);
 		return -1;
 	}
-	px_chain_take(dpx_tcp_pool(w), &c->in, pw->rsp.head_len, NULL);
-	dpx_tcp_recv_done(w, c->tcb, pw->rsp.head_len);
 	if (s->status == 0 && s->t_sent)
 		s->t_server = (uint32_t)(dpx_tcp_now_ms(w) + 1 - s->t_sent);
 	s->status = pw->rsp.status;
 	s->rsp_keepalive = pw->rsp.keep_alive;
+	/* The response points into its bytes: they go once it is written. */
 	if (px_forward_response_head(w, s, &pw->rsp) != 0) {
 		px_hbuf_put(w, s);
 		px_session_end(w, s, true);
 		return -1;
 	}
 	px_hbuf_put(w, s);
+	px_chain_take(dpx_tcp_pool(w), &c->in, pw->rsp.head_len, NULL);
+	dpx_tcp_recv_done(w, c->tcb, pw->rsp.head_len);
 	px_chain_free(&s->req_copy);    /* answered: no retry any more */
 	if (pw->rsp.status == 101 && s->req_upgrade) {
 		s->req_state = REQ_TUNNEL;

@@ -8,6 +8,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -460,6 +461,11 @@ dpx_tcp_worker_init(struct dpx_worker *w)
 	w->tcp = tw;
 	tw->conf = &w->cfg->tcp;
 	tw->pool = dpx_net_pool(w);
+	/* A payload's sum only pays when it can be sent on by reference
+	 * (otherwise it is copied and summed with the copy). */
+	for (unsigned int p = 0; p < dpx_net_shared(w)->n_ports; p++)
+		tw->keep_sums |= (dpx_net_port(w, p)->tx_offloads &
+				  RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	tw->tsc_per_tick = RTE_MAX(rte_get_tsc_hz() / 1000 * TCP_TICK_MS, 1ul);
 	tw->next_port = TCP_EPHEMERAL_LO +
 			(uint16_t)(rte_rand() % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO));

@@ -94,6 +94,7 @@ tcp_parse(struct dpx_tcp_worker *tw, struct rte_mbuf *m, struct tcp_key *k,
 	seg->force_ack = false;
 	/* The payload's own sum, for output when it is sent on: the
 	 * segment's less the header's (hlen is a multiple of 4). */
+	summed &= tw->keep_sums;
 	if (summed)
 		data = dpx_cksum_sub(data, dpx_cksum(th, hlen));
 	rte_pktmbuf_adj(m, hlen);

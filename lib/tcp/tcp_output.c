@@ -185,6 +185,31 @@ sndq_attach(const struct dpx_tcb *c, struct rte_mempool *mp,
 	return 0;
 }
 
+/* Pieces of the send queue no bigger than this are copied into the
+ * segment's header mbuf rather than referenced: a copy of a small head
+ * costs less than an indirect mbuf (allocation, reference counts). */
+#define TCP_COPY_SMALL 256u
+
+/* How many of the len bytes at off to copy: the leading pieces (or what
+ * of them the segment takes) while each is small. */
+static uint32_t
+sndq_copy_lead(const struct dpx_tcb *c, uint32_t off, uint32_t len)
+{
+	const struct rte_mbuf *seg = sndq_seek(c, &off);
+	uint32_t lead = 0;
+
+	while (seg != NULL && lead < len) {
+		uint32_t n = RTE_MIN(len - lead, (uint32_t)seg->data_len - off);
+
+		if (n > TCP_COPY_SMALL || lead + n > 2 * TCP_COPY_SMALL)
+			break;
+		lead += n;
+		off = 0;
+		seg = seg->next;
+	}
+	return lead;
+}
+
 /* Copies len queued bytes starting off bytes after snd_una into dst. */
 static void
 sndq_copy(const struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
@@ -311,16 +336,18 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 	bool zero_copy = len > 0 && (offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	struct rte_tcp_hdr *th;
 	struct rte_mbuf *m;
+	uint32_t copy;
 
 	if (optlen < 0)
 		optlen = 0;
+	copy = zero_copy ? sndq_copy_lead(c, off, len) : len;
 	m = rte_pktmbuf_alloc(tw->pool);
 	if (m == NULL) {
 		tw->stats.drop_no_mbuf++;
 		return -ENOBUFS;
 	}
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, sizeof(*th) + optlen +
-						      (zero_copy ? 0 : len));
+						      copy);
 	if (th == NULL) {
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
@@ -335,13 +362,14 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 	th->cksum = 0;
 	th->tcp_urp = 0;
 	memcpy(th + 1, opts, optlen);
-	if (len && zero_copy && sndq_attach(c, tw->pool, m, off, len) != 0) {
+	if (copy)
+		sndq_copy(c, off, (uint8_t *)(th + 1) + optlen, copy);
+	if (len > copy &&
+	    sndq_attach(c, tw->pool, m, off + copy, len - copy) != 0) {
 		tw->stats.drop_no_mbuf++;
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
-	if (len && !zero_copy)
-		sndq_copy(c, off, (uint8_t *)(th + 1) + optlen, len);
 	if (offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
 		/* The device sums the segment; it wants the pseudo header's
 		 * sum in the field and the header lengths. */

@@ -169,6 +169,8 @@ struct dpx_tcp_worker {
 	struct tcp_tcb_list deliver_q;  /* events for the application */
 	struct tcp_tcb_list output_q;   /* data or ACKs to send */
 	uint64_t next_tick_tsc;         /* when now moves on by a tick */
+	bool keep_sums;                 /* some port sends payload by
+					 * reference: remember its sums */
 	uint64_t tcb_frees;             /* TCBs freed: lookups made before
 					 * a free may point to freed memory */
 	struct dpx_tcp_stats stats;
