@@ -361,6 +361,9 @@ run() {
 	snap "$H_TMP/$name.after"
 	h_stop_dpx
 	h_load_finish 15 || rc=$?
+	# A memif peer left behind can die without cleaning up: its pages
+	# would be missing from the next run (SIGBUS).
+	[[ -n $HP_MOUNT ]] && rm -f "$HP_MOUNT/$H_PREFIX"*
 	((H_FAILED > f0)) && ODD+=("$name: dpx did not shut down cleanly: $(tail -n 3 "$H_DPX_LOG" | tr '\n' '|')")
 	H_FAILED=$f0
 	grep -qiE 'error|warn|crit' "$H_DPX_LOG" &&
@@ -392,6 +395,10 @@ say "bench_memif $(date -u '+%Y-%m-%d %H:%M:%S UTC'): $(nproc) CPUs (allowed: ${
 echo "  dpx: $H_DPX ($("$H_DPX" --version 2>&1 | head -n 1)), $WORKERS worker(s), lcores $DPX_LCORES"
 echo "  dpx-load: $H_LOAD, $WORKERS worker(s), lcores $LOAD_LCORES"
 echo "  machine: $(machine_load)"
+# Packets cross between dpx's CPU and dpx-load's: how far apart the host put
+# them weighs on every number below (see tools/cpu_pingpong.c).
+PINGPONG=$(dirname "$H_LOAD")/../cpu_pingpong
+[[ -x $PINGPONG ]] && echo "  CPUs: $("$PINGPONG" "$(cpu_at 1)" "$(cpu_at 2)" 2>&1)"
 ((WORKERS > 1 && ${#ALLOWED[@]} < 2 * WORKERS + 1)) &&
 	ODD+=("only ${#ALLOWED[@]} CPUs for $((2 * WORKERS)) polling workers: they share CPUs, so this shows contention, not scaling")
 if ((HUGE)) && hugepages_reserve; then

@@ -26,7 +26,7 @@
 #include "dpx_tcp.h"
 #include "load.h"
 
-#define LINK_WAIT_MS 10000      /* memif: the server (dpx) must be there */
+#define LINK_WAIT_MS 30000      /* memif: the peer must come (a busy start) */
 #define TICK_MS 5
 #define DRAIN_MAX_MS 2000       /* then what is still open gets a RST */
 #define IDLE_SPIN_POLLS 64
