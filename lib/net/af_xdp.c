@@ -555,6 +555,55 @@ net_xdp_check(const struct dpx_net *net, const struct dpx_port *p,
 	return rc;
 }
 
+#if RTE_VERSION < RTE_VERSION_NUM(24, 7, 0, 0)
+/* The memory DPDK 22.11's PMD registers as UMEM for a pool: from the page
+ * of its first object on, populated_size objects back to back. */
+struct pool_span {
+	uintptr_t base, end;
+	size_t stride;
+	unsigned int outside;
+};
+
+static void
+obj_outside(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	struct pool_span *sp = arg;
+	uintptr_t start = (uintptr_t)obj - mp->header_size;
+
+	(void)idx;
+	if (start < sp->base || start + sp->stride > sp->end)
+		sp->outside++;
+}
+#endif
+
+int
+net_xdp_pool_check(struct rte_mempool *mp)
+{
+#if RTE_VERSION < RTE_VERSION_NUM(24, 7, 0, 0)
+	const struct rte_mempool_memhdr *mh = STAILQ_FIRST(&mp->mem_list);
+	struct pool_span sp = {
+		.stride = rte_mempool_calc_obj_size(mp->elt_size, mp->flags,
+						    NULL),
+	};
+
+	sp.base = (uintptr_t)mh->addr & ~((uintptr_t)getpagesize() - 1);
+	sp.end = (uintptr_t)mh->addr + mp->populated_size * sp.stride;
+	rte_mempool_obj_iter(mp, obj_outside, &sp);
+	if (sp.outside == 0)
+		return 0;
+	DPX_ERR("mbuf pool %s: %u of its %u mbufs lie outside the memory %s's "
+		"af_xdp PMD registers with the kernel (it assumes them back to "
+		"back, DPDK 24.07 does not): the kernel would refuse them and "
+		"RX would stall. Run with IOVA as VA (EAL --iova-mode=va; dpx "
+		"then packs the pool)", mp->name, sp.outside,
+		mp->populated_size, rte_version());
+	return -EINVAL;
+#else
+	(void)mp;
+	return 0;
+#endif
+}
+
 /* "copy mode" or "zero copy", as the kernel bound the queue's socket. */
 static const char *
 xsk_mode(int fd)

@@ -151,6 +151,11 @@ void net_xdp_explain(const struct dpx_net *net,
 struct rte_eth_dev_info;
 int net_xdp_check(const struct dpx_net *net, const struct dpx_port *p,
 		  const struct rte_eth_dev_info *info);
+/* 0 if the AF_XDP PMD can register mp as UMEM as it is laid out; else
+ * -EINVAL with the reason logged (DPDK 22.11's PMD assumes its objects
+ * back to back). */
+struct rte_mempool;
+int net_xdp_pool_check(struct rte_mempool *mp);
 /* The devargs a device was created with ("" if none). */
 const char *net_dev_args(const struct rte_eth_dev_info *info);
 /* After start: logs the link (interface, driver, queues, copy or zero

@@ -10,6 +10,8 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "net_priv.h"
@@ -133,6 +135,54 @@ mbufs_per_worker(const struct dpx_net *net)
 	return n;
 }
 
+/* Some port is af_xdp: with IOVA as VA, the pool's objects are packed
+ * back to back, and the pool is checked. DPDK 22.11's af_xdp PMD
+ * registers a pool as AF_XDP UMEM as if its objects lay so, from the
+ * first one on (fixed upstream by 97039941b2, DPDK 24.07); by default a
+ * pool keeps each object within one page (4 KB with --no-huge), and the
+ * kernel refuses the objects past the PMD's computed end: their fill-ring
+ * entries and packets vanish until RX stalls. Objects may cross pages
+ * only where no device needs them IOVA-contiguous: with IOVA as VA. */
+static bool
+pools_have_xdp(const struct dpx_net *net)
+{
+	bool xdp = false;
+
+	for (unsigned int i = 0; i < net->cfg->n_ports; i++)
+		xdp |= net_xdp_device(net->cfg->ports[i].device);
+	return xdp;
+}
+
+/* rte_pktmbuf_pool_create(), with mempool flags. */
+static struct rte_mempool *
+pool_create(const char *name, unsigned int n, uint16_t room, int socket,
+	    unsigned int flags)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = room,
+	};
+	struct rte_mempool *mp;
+
+	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + room,
+				      MBUF_CACHE,
+				      sizeof(struct rte_pktmbuf_pool_private),
+				      socket, flags);
+	if (mp == NULL)
+		return NULL;
+	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(),
+				       NULL) != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	if (rte_mempool_populate_default(mp) < 0)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
 static int
 pools_create(struct dpx_net *net)
 {
@@ -143,6 +193,9 @@ pools_create(struct dpx_net *net)
 	uint16_t room = RTE_PKTMBUF_HEADROOM +
 			RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_DATAROOM,
 				RTE_ALIGN_CEIL(frame, 64));
+	bool xdp = pools_have_xdp(net);
+	unsigned int flags = xdp && rte_eal_iova_mode() == RTE_IOVA_VA ?
+			     RTE_MEMPOOL_F_NO_IOVA_CONTIG : 0;
 	char name[RTE_MEMPOOL_NAMESIZE];
 
 	for (unsigned int w = 0; w < net->n_workers; w++)
@@ -151,16 +204,17 @@ pools_create(struct dpx_net *net)
 		if (per_socket[s] == 0)
 			continue;
 		snprintf(name, sizeof(name), "dpx_mbuf_s%d", s);
-		net->pools[s] = rte_pktmbuf_pool_create(name, per_socket[s],
-							MBUF_CACHE, 0, room, s);
+		net->pools[s] = pool_create(name, per_socket[s], room, s, flags);
 		if (net->pools[s] == NULL) {
 			DPX_ERR("cannot create mbuf pool of %u on socket %d: %s "
 				"(more memory with EAL -m, or fewer descriptors)",
 				per_socket[s], s, rte_strerror(rte_errno));
 			return -rte_errno;
 		}
-		DPX_INFO("mbuf pool on socket %d: %u mbufs of %u bytes", s,
-			 per_socket[s], room);
+		DPX_INFO("mbuf pool on socket %d: %u mbufs of %u bytes%s", s,
+			 per_socket[s], room, flags ? ", packed (af_xdp)" : "");
+		if (xdp && net_xdp_pool_check(net->pools[s]) != 0)
+			return -EINVAL;
 	}
 	return 0;
 }
