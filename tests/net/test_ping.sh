@@ -20,8 +20,8 @@ h_init ping
 write_config() {
 	cat >"$H_TMP/dpx.json" <<-EOF
 	{"workers": $1, "idle": "adaptive", "ports": [
-	  {"name": "client", "device": "net_tap0", "addresses": ["198.18.0.1/24"]},
-	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]}]}
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["198.18.0.1/24"]},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}]}
 	EOF
 	echo "$H_TMP/dpx.json"
 }
@@ -108,6 +108,8 @@ single_worker() {
 
 two_workers() {
 	h_log "case: 2 workers"
+	# On the af_xdp link this start runs on TAP: DPDK 22.11's af_xdp PMD
+	# binds one queue of a veth (the harness says so).
 	h_start_dpx "$(write_config 2)" 0-2 || return
 	local i n lost=0 rx
 	# Many source addresses -> many flows, which the kernel's multi-queue

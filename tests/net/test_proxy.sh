@@ -51,8 +51,8 @@ write_config() {
 	cat >"$H_TMP/proxy.json" <<-EOF
 	{"workers": 1, "idle": "adaptive",
 	 "ports": [
-	  {"name": "client", "device": "net_tap0", "addresses": ["$DPX/24"]$fault},
-	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]$fault}],
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]$fault},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]$fault}],
 	 "tcp": {"rto_initial_ms": 200},
 	 "access_log": {"path": "$H_TMP/access.log"},
 	 "pools": [
