@@ -54,7 +54,11 @@ start_backend() {       # NAME PORT, in the server namespace
 		--down-file "$H_TMP/$1.down" >>"$H_TMP/$1.out" 2>&1 &
 	BACKENDS+=($!)
 }
-trap 'for p in "${BACKENDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
+# Our cleanup first, then the harness' (dpx, namespaces, temp dir): a
+# trap of our own alone would leave dpx and its namespaces behind when the
+# demo ends early (an error, or its output closed: "demo.sh | head").
+# shellcheck disable=SC2154 # _d_rc is set inside the trap
+trap '_d_rc=$?; for p in "${BACKENDS[@]}"; do kill "$p" 2>/dev/null; done; (exit $_d_rc); _h_exit_trap' EXIT
 
 say "server namespace: three demo backends web1..web3 on 198.18.1.2:8081-8083"
 start_backend web1 8081
