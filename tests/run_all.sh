@@ -11,8 +11,9 @@
 #   --only PATTERN  run only tests whose name (unit/NAME, config/check_config,
 #                   net/test_NAME) contains PATTERN; builds always run
 # Environment: NET_TEST_TIMEOUT (s per network test, default 600),
-# FUZZ_SECONDS (per fuzz target, default 20), and the
-# H_* knobs of tests/lib/harness.sh (e.g. H_TOPO=bridge).
+# FUZZ_SECONDS (per fuzz target, default 20), T_LINK=af_xdp|tap (the
+# network tests' link; default af_xdp where the machine allows it, else
+# tap), and the H_* knobs of tests/lib/harness.sh (e.g. H_TOPO=bridge).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -36,7 +37,7 @@ trap 'rm -rf "$LOGS"' EXIT
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
 
-SUITES=()
+SUITES=() TIMES=()
 declare -A PASSED=() FAILED=() NOTES=()
 
 # record SUITE PASSED FAILED [NOTE]
@@ -64,10 +65,12 @@ summary_of() {
 run_script() {
 	local suite=$1 name=$2 limit=$3 log rc p f counts note=
 	shift 3
+	local t0=$SECONDS
 	log=$LOGS/${name//\//_}.log
 	section "$suite/$name"
 	timeout -k 15 "$limit" "$@" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	TIMES+=("$suite/$name $((SECONDS - t0))s")
 	counts=$(summary_of "$log")
 	if [[ -z $counts ]]; then
 		record "$suite" 0 1 "$name: no summary line (exit $rc)"
@@ -206,11 +209,32 @@ if selected config/check_config; then
 	fi
 fi
 
+# The link the network tests run on, said once: each test chooses it the
+# same way (tests/lib/harness.sh) and says so in its own log.
+link_choice() {
+	local why
+	if [[ ${T_LINK:-} == tap ]]; then
+		echo "link: tap (T_LINK=tap)"
+	elif why=$("$PY" tests/lib/af_xdp_check.py 2>&1); then
+		echo "link: af_xdp (veth)"
+	elif [[ -n ${T_LINK:-} ]]; then
+		echo "link: T_LINK=${T_LINK}, but af_xdp is unavailable: $why"
+	else
+		echo "link: tap (af_xdp unavailable: $why)"
+	fi
+}
+
+LINK=
 if ((!QUICK)); then
 	for t in tests/net/test_*.sh; do
 		[[ -e $t ]] || continue
 		name=$(basename "$t" .sh)
 		selected "net/$name" || continue
+		if [[ -z $LINK ]]; then
+			LINK=$(link_choice)
+			section "network tests, $LINK"
+			record net 0 0 "$LINK"
+		fi
 		if ((EUID != 0)); then
 			record net 0 1 "$name: needs root (network namespaces)"
 		else
@@ -225,5 +249,6 @@ for s in "${SUITES[@]}"; do
 	printf '  %-7s %4d passed %4d failed  %s\n' "$s" "${PASSED[$s]}" "${FAILED[$s]}" "${NOTES[$s]}"
 	total_p=$((total_p + PASSED[$s])) total_f=$((total_f + FAILED[$s]))
 done
+((${#TIMES[@]})) && printf '  time:   %s\n' "$(IFS=,; echo "${TIMES[*]}" | sed 's/,/, /g')"
 printf '%d passed, %d failed\n' "$total_p" "$total_f"
 ((total_f == 0))

@@ -8,9 +8,17 @@
 #   198.18.0.2  --link--  198.18.0.1 | 198.18.1.1  --link--  198.18.1.2:8081-8083
 #                         dpx, or HAProxy, or nginx            nginx backends
 #
-# dpx runs on the harness' TAP links; HAProxy and nginx run in the same
-# namespace with the same addresses on veth pairs (offloads off, like the
-# TAP link). The backends are one nginx with three server blocks on
+# The link is the test harness' (tests/lib/harness.sh): by default veth
+# pairs whose dut ends dpx drives with AF_XDP. After dpx stops (which
+# detaches its XDP program), HAProxy and nginx run in the same dut
+# namespace on the SAME veths, the dut ends now carrying 198.18.0.1/24 and
+# 198.18.1.1/24 in the kernel, with the same backends still running.
+# Offloads (TSO/GSO/GRO, checksum) are off on both kernel peers for all
+# three proxies, and on the dut ends for HAProxy and nginx (dpx's side has
+# none): every segment of at most 1500 bytes crosses on its own. With
+# T_LINK=tap (or without AF_XDP) dpx runs on TAP devices, which vanish
+# with it, and HAProxy and nginx get veth pairs rebuilt with the same
+# addresses and offloads (the old topology). The backends are one nginx with three server blocks on
 # 198.18.1.2:8081-8083, each answering every request with a fixed 1024-byte
 # body and "X-Server: sN". Every proxy balances round robin over the three
 # and keeps backend connections alive and shared between client connections
@@ -30,11 +38,16 @@
 # CPU time of the proxy's processes (utime+stime of all threads, from
 # /proc) / requests completed, and the same in cycles at the CPU's nominal
 # clock; busy % of each CPU during the run; ratios dpx/HAProxy and
-# dpx/nginx.
+# dpx/nginx; for each dpx load dpx's own per-stage cycle table
+# (tools/dpx_runtime.py over /dpx/runtime, requests = wrk's) and its
+# RUNTIME line.
 #
 # usage: bash tools/bench_proxy.sh [--duration S] [--connections C]
 #            [--only dpx|haproxy|nginx[,...]] [--dpx-only]
 #            [--dpx-idle adaptive|poll] [--veth-offload] [--keep]
+# T_LINK=af_xdp|tap chooses dpx's link (default: af_xdp where possible).
+# --veth-offload: HAProxy's and nginx's ends keep the kernel's offloads
+# (the peers keep theirs too, but TX checksums on the af_xdp link).
 # Needs root (network namespaces). Installs wrk, ethtool, haproxy and
 # nginx-light if missing, with a temporary policy-rc.d so that no service starts on the
 # host. If dpx does not start (e.g. its build rejects "mode": "http"), that
@@ -331,7 +344,11 @@ run_wrk() {
 	CMDS+=("$(printf '%q ' "${cmd[@]}")")
 	say "$p / $k: ${cmd[*]:3}"
 	local t0 t1 u0 u1 b0 b1 s0=$H_TMP/cpu0 s1=$H_TMP/cpu1 w0 w1 rc
-	[[ $p == dpx ]] && { dpx_json /dpx/tcp_stats >"$H_TMP/c0.json"; dpx_json /dpx/stats >"$H_TMP/n0.json"; }
+	if [[ $p == dpx ]]; then
+		dpx_json /dpx/tcp_stats >"$H_TMP/c0.json"
+		dpx_json /dpx/stats >"$H_TMP/n0.json"
+		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt0.json" 2>/dev/null
+	fi
 	# shellcheck disable=SC2046 # PID lists
 	read -r t0 u0 < <(ticks $(prx_pids))
 	# shellcheck disable=SC2046
@@ -375,6 +392,8 @@ run_wrk() {
 		"${R[$p.$k.ucpu_us]}" "${R[$p.$k.cyc]}" "$MHZ"
 	printf '  backends CPU: %s CPU-us/request; CPUs busy: %s\n' "${R[$p.$k.bcpu_us]}" "${R[$p.$k.busy]}"
 	if [[ $p == dpx ]]; then
+		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt1.json" 2>/dev/null
+		runtime_table "$k" "${n:-0}"
 		dpx_json /dpx/tcp_stats >"$H_TMP/c1.json"
 		dpx_json /dpx/stats >"$H_TMP/n1.json"
 		local tcp net bad
@@ -384,6 +403,19 @@ run_wrk() {
 		bad=$(tr ' ' '\n' <<<"$tcp $net" | grep '^!' | tr '\n' ' ')
 		[[ -n $bad ]] && ODD+=("dpx $k: counters ${bad% }")
 	fi
+}
+
+# runtime_table KIND REQUESTS: dpx's per-stage cycles over the last load
+# (tools/dpx_runtime.py), per request wrk completed; keeps its RUNTIME
+# line in R[dpx.KIND.runtime].
+runtime_table() {
+	local out
+	if ! out=$("$H_PY" tools/dpx_runtime.py table "$H_TMP/rt0.json" "$H_TMP/rt1.json" \
+		--requests "$2" --label "dpx $1" 2>&1); then
+		ODD+=("dpx $1: dpx_runtime.py table failed: $(tail -n 1 <<<"$out")")
+	fi
+	sed 's/^/  /' <<<"$out"
+	R[dpx.$1.runtime]=$(sed -n 's/^RUNTIME //p' <<<"$out")
 }
 
 # bench_proxy P: the distribution check and both loads against the
@@ -415,8 +447,8 @@ dpx_config() {
 	cat >"$H_TMP/dpx-proxy.json" <<-EOF
 	{"workers": 1, "idle": "$DPX_IDLE", "log_level": "info",
 	 "ports": [
-	  {"name": "client", "device": "net_tap0", "addresses": ["$PRX_ADDR/24"]},
-	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]}],
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$PRX_ADDR/24"]},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
 	 "listeners": [
 	  {"name": "web", "address": "$PRX_ADDR", "port": 80, "mode": "http", "pool": "web"}],
 	 "pools": [
@@ -428,11 +460,37 @@ dpx_config() {
 	echo "$H_TMP/dpx-proxy.json"
 }
 
+# offloads_off NS IF [KEEP_TX_OFF]: TSO/GSO/GRO and checksum offload off;
+# with --veth-offload the kernel's defaults stay, but for TX checksums
+# when KEEP_TX_OFF is 1 (an AF_XDP peer: dpx drops partial checksums).
+offloads_off() {
+	local what="tx off tso off gso off gro off"
+	((VETH_OFFLOAD)) && { [[ ${3:-0} == 1 ]] || return 0; what="tx off"; }
+	# shellcheck disable=SC2086 # ethtool takes the feature list as words
+	in_ns "$1" ethtool -K "$2" $what >/dev/null 2>&1 ||
+		ODD+=("$2: not every offload could be switched off (see its features)")
+}
+
+link_features() { # NS IF
+	in_ns "$1" ethtool -k "$2" 2>/dev/null | awk -F': ' '
+		/^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):/ {
+			s = s (s ? ", " : "") $1 " " $2 } END { print s }' | sed 's/ \[fixed\]//g'
+}
+
+# peers_prepare: the kernel peers' offloads, the same for every proxy.
+peers_prepare() {
+	offloads_off "$H_NS_CLI" "$H_CLI_IF" "$([[ $H_LINK == af_xdp ]] && echo 1)"
+	offloads_off "$H_NS_SRV" "$H_SRV_IF" "$([[ $H_LINK == af_xdp ]] && echo 1)"
+	R[link.cli]="$H_CLI_IF: $(link_features "$H_NS_CLI" "$H_CLI_IF")"
+	R[link.srv]="$H_SRV_IF: $(link_features "$H_NS_SRV" "$H_SRV_IF")"
+	printf '  client peer %s\n  server peer %s\n' "${R[link.cli]}" "${R[link.srv]}"
+}
+
 dpx_bench() {
 	local cfg f0 why
 	cfg=$(dpx_config)
 	R[dpx.config]=$(tr -s ' \n\t' ' ' <"$cfg")
-	say "dpx, 1 worker, idle \"$DPX_IDLE\", TAP links (config: ${R[dpx.config]})"
+	say "dpx, 1 worker, idle \"$DPX_IDLE\", $H_LINK link (config: ${R[dpx.config]})"
 	if ((!DPX_BUILD_OK)); then
 		ODD+=("dpx: not built")
 		return 1
@@ -445,14 +503,21 @@ dpx_bench() {
 		H_FAILED=$f0
 		return 1
 	fi
+	grep -E '^dpx: .*(link AF_XDP|port (client|server) \()' "$H_DPX_LOG" | sed 's/^/  /'
+	peers_prepare
 	prx_pids() { echo "$H_DPX_PID"; }
 	if start_backends && wait_proxy dpx; then
 		bench_one dpx
 	fi
-	stop_pid "$BE_PID"
-	BE_PID=
 	f0=$H_FAILED
-	h_stop_dpx
+	if [[ $H_START_LINK == af_xdp ]]; then
+		# HAProxy and nginx follow on these veths, to these backends.
+		h_stop_dpx_keep_netns
+	else
+		stop_pid "$BE_PID"
+		BE_PID=
+		h_stop_dpx
+	fi
 	((H_FAILED > f0)) && ODD+=("dpx: did not shut down cleanly (see above)")
 	H_FAILED=$f0
 	local n
@@ -461,7 +526,47 @@ dpx_bench() {
 	return 0
 }
 
-# --- HAProxy and nginx: same namespaces and addresses, veth links -----------------
+# --- HAProxy and nginx: same namespaces and addresses -----------------------------
+# xdp_topology: the af_xdp link's veths (dpx's, if it ran; else built as
+# the harness builds them) with the proxy addresses on the dut ends in
+# the kernel; the backends keep running or start.
+xdp_topology() {
+	local dif
+	if [[ ! -e /run/netns/$H_NS_DUT ]]; then
+		_h_teardown
+		if ! _h_netns_setup ||
+			! _h_veth "$H_NS_CLI" "$H_IF_CLI" 1 "$H_CLI_ADDR" "$H_SRV_NET" "$H_CLI_GW"; then
+			ODD+=("could not build the af_xdp link's namespaces for HAProxy/nginx")
+			return 1
+		fi
+		H_CLI_IF=$_h_if
+		if ! _h_veth "$H_NS_SRV" "$H_IF_SRV" 1 "$H_SRV_ADDR" "$H_CLI_NET" "$H_SRV_GW"; then
+			ODD+=("could not build the af_xdp link's namespaces for HAProxy/nginx")
+			return 1
+		fi
+		H_SRV_IF=$_h_if
+		peers_prepare
+	fi
+	for dif in "$H_IF_CLI" "$H_IF_SRV"; do
+		# dpx's PMD detaches its XDP program on close; one left behind
+		# (dpx killed) would hand the packets to no one.
+		if ip -d -n "$H_NS_DUT" link show dev "$dif" | grep -q 'prog/xdp'; then
+			ODD+=("$dif: an XDP program was still attached after dpx stopped; detached")
+			ip -n "$H_NS_DUT" link set dev "$dif" xdp off
+		fi
+		offloads_off "$H_NS_DUT" "$dif"
+	done
+	if ! ip -n "$H_NS_DUT" addr add "$PRX_ADDR/24" dev "$H_IF_CLI" ||
+		! ip -n "$H_NS_DUT" addr add 198.18.1.1/24 dev "$H_IF_SRV"; then
+		ODD+=("could not address the veths for HAProxy/nginx")
+		return 1
+	fi
+	printf '  proxy ends %s: %s; %s: %s\n' "$H_IF_CLI" "$(link_features "$H_NS_DUT" "$H_IF_CLI")" \
+		"$H_IF_SRV" "$(link_features "$H_NS_DUT" "$H_IF_SRV")"
+	[[ -n $BE_PID ]] && _h_alive "$BE_PID" && return 0
+	start_backends
+}
+
 # veth_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B
 veth_link() {
 	ip -n "$1" link add "$2" type veth peer name "$5" netns "$4" &&
@@ -469,15 +574,15 @@ veth_link() {
 		in_ns "$4" sysctl -qw "net.ipv6.conf.$5.disable_ipv6=1" &&
 		ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$4" addr add "$6/24" dev "$5" &&
 		ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up || return 1
-	# Like the TAP link: every <=1500-byte segment crosses on its own,
+	# Like dpx's link: every <=1500-byte segment crosses on its own,
 	# checksums in software.
-	if ((!VETH_OFFLOAD)) && ! { in_ns "$1" ethtool -K "$2" tx off tso off gso off gro off &&
-		in_ns "$4" ethtool -K "$5" tx off tso off gso off gro off; } >/dev/null 2>&1; then
-		ODD+=("veth: could not switch offloads off (ethtool missing?)")
-	fi
+	offloads_off "$1" "$2"
+	offloads_off "$4" "$5"
 }
 
-linux_topology() {
+# tap_topology: dpx's TAP devices went with it: veth pairs with the same
+# addresses instead, and the backends again.
+tap_topology() {
 	_h_teardown
 	if ! _h_netns_setup ||
 		! veth_link "$H_NS_CLI" "bvc$H_ID" 198.18.0.2 "$H_NS_DUT" "bvp$H_ID" "$PRX_ADDR" ||
@@ -488,6 +593,11 @@ linux_topology() {
 		return 1
 	fi
 	start_backends
+}
+
+kernel_topology() {
+	say "HAProxy and nginx: $([[ $H_LINK == af_xdp ]] && echo "dpx's veths, the proxy addresses in the dut kernel" || echo "veth pairs rebuilt with the same addresses")"
+	if [[ $H_LINK == af_xdp ]]; then xdp_topology; else tap_topology; fi
 }
 
 haproxy_bench() {
@@ -515,7 +625,7 @@ haproxy_bench() {
 	    server s3 $SRV_ADDR:${BE_PORTS[2]}
 	EOF
 	R[haproxy.config]=$(grep -v '^\s*$' "$d/haproxy.cfg" | tr -s ' \n\t' ' ')
-	say "HAProxy, 1 thread, veth links (config: ${R[haproxy.config]})"
+	say "HAProxy, 1 thread, veth links in the kernel (config: ${R[haproxy.config]})"
 	ip netns exec "$H_NS_DUT" taskset -c "$PRX_CPU" "$HAPROXY" -db -f "$d/haproxy.cfg" >"$d/out.log" 2>&1 &
 	PRX_PID=$!
 	prx_pids() { echo "$PRX_PID"; }
@@ -554,7 +664,7 @@ nginx_bench() {
 	EOF
 	} >"$d/nginx.conf"
 	R[nginx.config]=$(grep -v '^\s*$' "$d/nginx.conf" | tr -s ' \n\t' ' ')
-	say "nginx, 1 worker process, upstream keepalive, veth links (config: ${R[nginx.config]})"
+	say "nginx, 1 worker process, upstream keepalive, veth links in the kernel (config: ${R[nginx.config]})"
 	ip netns exec "$H_NS_DUT" taskset -c "$PRX_CPU" "$NGINX" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' \
 		>"$d/logs/stdout.log" 2>&1 &
 	PRX_PID=$!
@@ -590,7 +700,7 @@ echo "  machine: $(machine_load)"
 
 want dpx && dpx_bench
 if want haproxy || want nginx; then
-	if linux_topology; then
+	if kernel_topology; then
 		want haproxy && haproxy_bench
 		want nginx && nginx_bench
 	fi
@@ -624,6 +734,10 @@ for o in haproxy nginx; do
 		"$(ratio "${R[dpx.ka.cpu_us]}" "${R[$o.ka.cpu_us]}")" "$(ratio "${R[dpx.close.cpu_us]:-}" "${R[$o.close.cpu_us]:-}")"
 done
 [[ -z ${R[dpx.ka.rps]:-} ]] && want dpx && echo "ratios: none, dpx was not measured (see below)"
+for k in ka close; do
+	[[ -n ${R[dpx.$k.runtime]:-} ]] && printf 'dpx %-5s RUNTIME %s\n' "$k" "${R[dpx.$k.runtime]}"
+done
+[[ -n ${R[link.cli]:-} ]] && printf 'link %s; peers (all proxies): %s | %s\n' "$H_LINK" "${R[link.cli]}" "${R[link.srv]}"
 cat <<EOF
 
 proxy%     the proxy's CPU time over the run as % of one CPU (dpx with idle
@@ -633,11 +747,15 @@ CPU-us/rq  all threads/processes of the proxy: dpx's main and worker lcores;
            it includes the kernel TCP/IP work done in their syscalls; the
            receive path that runs in softirq on another CPU's account (veth
            delivery runs in the sender's context) is not in it, just as the
-           TAP PMD's kernel side is not in dpx's. "CPUs busy" shows where the
+           link's kernel side is not in dpx's. "CPUs busy" shows where the
            rest went.
 user-us    the user-time part of CPU-us/rq: the proxy's own code (dpx: its
-           TCP/IP stack too; the rest of dpx's time is TAP read/write
-           syscalls, i.e. the test link, not proxy work).
+           TCP/IP stack too; the rest of dpx's time is the link's system
+           calls: on AF_XDP a send() per TX burst, in which the kernel
+           copies the frames and runs the receiver's path; on TAP a
+           read/write per packet).
+RUNTIME    dpx's own account of its worker's cycles by stage (/dpx/runtime,
+           tools/dpx_runtime.py), busy cycles per request wrk completed.
 be-us/rq   CPU of the backend nginx per request.
 The client, the proxy, the backends and the kernel paths share $(nproc) CPUs.
 EOF
@@ -653,7 +771,7 @@ else
 	echo "  nothing: no wrk socket errors, no non-2xx responses, every backend answered"
 fi
 
-printf '\nBENCH proxy %s (%ss, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$CONNS" "$DUR"
+printf '\nBENCH proxy %s (%ss, link %s, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$H_LINK" "$CONNS" "$DUR"
 for p in "${PROXIES[@]}"; do
 	printf '%s ka=%s req/s p50=%sus p99=%sus cpu=%sus/req close=%s req/s p99=%sus cpu=%sus/req; ' "$p" \
 		"${R[$p.ka.rps]:-?}" "${R[$p.ka.p50]:-?}" "${R[$p.ka.p99]:-?}" "${R[$p.ka.cpu_us]:-?}" \

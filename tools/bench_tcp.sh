@@ -4,8 +4,14 @@
 # TCP stack benchmark: dpx's built-in static HTTP service against nginx, in
 # the test topology, in one run. Prints numbers, not pass/fail.
 #
-#   cli netns 198.18.0.2 --tap-- dpx 198.18.0.1 (dut netns)       (dpx runs)
+#   cli netns 198.18.0.2 --link-- dpx 198.18.0.1 (dut netns)      (dpx runs)
 #   cli netns 198.18.2.2 --veth-- nginx 198.18.2.1 (srv netns)    (nginx run)
+#
+# dpx's link is the test harness' (tests/lib/harness.sh): a veth pair whose
+# dut end dpx drives with AF_XDP where the kernel allows it, else a TAP
+# device (T_LINK=tap forces it). The client's end of either link and both
+# ends of nginx's veth have TSO/GSO/GRO and checksum offload off (every
+# segment of at most 1500 bytes crosses on its own, checksums in software).
 #
 # For each target, from the client namespace:
 #   keep-alive  wrk -t1 -c32 -d10s --latency http://ADDR/
@@ -20,10 +26,13 @@
 # CPU per request: CPU time the server process(es) used during the wrk run
 # (perf stat -e cycles when hardware counters work, else utime+stime from
 # /proc converted to cycles with the CPU MHz in /proc/cpuinfo), divided by
-# the requests wrk completed.
+# the requests wrk completed. For each dpx wrk load also dpx's own per-stage
+# cycle table (tools/dpx_runtime.py over /dpx/runtime, requests = wrk's).
 #
-# Knobs (environment): B_DUR (seconds per wrk run, default 10), B_CONNS
-# (wrk connections, default 32), B_BIG (throughput bytes, default
+# usage: bash tools/bench_tcp.sh [--duration S] [--connections C]
+# Knobs (environment): B_DUR (seconds per wrk run, default 10; or
+# --duration), B_CONNS (wrk connections, default 32; or --connections),
+# T_LINK=af_xdp|tap (dpx's link), B_BIG (throughput bytes, default
 # 100000000), B_VETH_OFFLOAD=1 keeps the veth's TSO/GSO/GRO/checksum
 # offloads (default: off, like the TAP link), H_KEEP=1 keeps the temp dir.
 # Needs root (network namespaces). Whole run: about 2 minutes.
@@ -32,6 +41,19 @@ cd "$(dirname "$0")/.." || exit 1
 
 DUR=${B_DUR:-10}
 CONNS=${B_CONNS:-32}
+while (($#)); do
+	case $1 in
+	--duration) DUR=${2:-}; shift ;;
+	--connections) CONNS=${2:-}; shift ;;
+	-h | --help) sed -n '3,/^set -u/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench_tcp: unknown argument '$1' (--duration S, --connections C)" >&2; exit 2 ;;
+	esac
+	shift
+done
+if ! [[ $DUR =~ ^[0-9]+$ && $CONNS =~ ^[0-9]+$ ]] || ((DUR < 1 || CONNS < 1)); then
+	echo "bench_tcp: --duration and --connections take positive integers" >&2
+	exit 2
+fi
 BIG=${B_BIG:-100000000}
 DPX_ADDR=198.18.0.1
 NGX_ADDR=198.18.2.1 NGX_CLI_ADDR=198.18.2.2
@@ -243,6 +265,7 @@ measure_begin() {
 	if [[ $1 == dpx* ]]; then
 		dpx_json /dpx/tcp_stats >"$H_TMP/c0.json"
 		dpx_json /dpx/stats >"$H_TMP/s0.json"
+		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt0.json" 2>/dev/null
 	fi
 	# shellcheck disable=SC2046 # "-t 1,2" is two words
 	perf_start $(worker_perf_args)
@@ -266,6 +289,7 @@ measure_end() {
 	R[$t.$k.wall]=$wall
 	R[$t.$k.cycles]=$cyc
 	if [[ $t == dpx* ]]; then
+		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt1.json" 2>/dev/null
 		dpx_json /dpx/tcp_stats >"$H_TMP/c1.json"
 		dpx_json /dpx/stats >"$H_TMP/s1.json"
 		R[$t.$k.tcp]=$(counter_delta "$H_TMP/c0.json" "$H_TMP/c1.json")
@@ -291,6 +315,19 @@ cpu_per() {
 	else
 		R[$t.$k.cyc]=$(awk -v us="${R[$t.$k.wcpu_us]}" -v mhz="$MHZ" 'BEGIN {printf "%.0f", us * mhz}')
 	fi
+}
+
+# runtime_table TARGET KIND REQUESTS: dpx's per-stage cycles over the last
+# measurement (tools/dpx_runtime.py), per request wrk completed; keeps
+# its RUNTIME line in R[TARGET.KIND.runtime].
+runtime_table() {
+	local out
+	if ! out=$("$H_PY" tools/dpx_runtime.py table "$H_TMP/rt0.json" "$H_TMP/rt1.json" \
+		--requests "$3" --label "$1 $2" 2>&1); then
+		ODD+=("$1 $2: dpx_runtime.py table failed: $(tail -n 1 <<<"$out")")
+	fi
+	sed 's/^/  /' <<<"$out"
+	R[$1.$2.runtime]=$(sed -n 's/^RUNTIME //p' <<<"$out")
 }
 
 # run_wrk TARGET KIND URL [EXTRA WRK ARGS]: one wrk run, results into R.
@@ -330,6 +367,7 @@ run_wrk() {
 		"${R[$t.$k.wuticks]}" "${R[$t.$k.wcpu_us]}" "${R[$t.$k.wucpu_us]}" "${R[$t.$k.cyc]}"
 	((${#BG_PIDS[@]})) && printf '  (idle dpx in the background used %s ticks meanwhile)\n' "${R[$t.$k.bgticks]}"
 	if [[ $t == dpx* ]]; then
+		runtime_table "$t" "$k" "${n:-0}"
 		printf '  dpx tcp_stats delta: %s\n  dpx stats delta: %s\n' "${R[$t.$k.tcp]}" "${R[$t.$k.net]}"
 		local bad
 		bad=$(tr ' ' '\n' <<<"${R[$t.$k.tcp]} ${R[$t.$k.net]}" | grep '^!' | tr '\n' ' ')
@@ -372,6 +410,16 @@ run_curl() {
 	fi
 }
 
+# client_offloads_off NS IF: TSO/GSO/GRO and checksum offload off on the
+# client's end of dpx's link, as on nginx's veth; B_VETH_OFFLOAD=1 keeps
+# the kernel's defaults there too (on the af_xdp link TX checksums stay
+# off all the same: the harness turned them off, dpx needs it).
+client_offloads_off() {
+	[[ ${B_VETH_OFFLOAD:-0} == 1 ]] && return 0
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
+		ODD+=("client end $2: not every offload could be switched off (see its features)")
+}
+
 link_features() { # NS IF
 	ip netns exec "$1" ethtool -k "$2" 2>/dev/null | awk -F': ' '
 		/^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload):/ {
@@ -383,8 +431,8 @@ dpx_config() { # IDLE
 	cat >"$H_TMP/dpx-$1.json" <<-EOF
 	{"workers": 1, "idle": "$1", "log_level": "info",
 	 "ports": [
-	  {"name": "client", "device": "net_tap0", "addresses": ["$DPX_ADDR/24"]},
-	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]}],
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX_ADDR/24"]},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
 	 "listeners": [
 	  {"name": "static", "address": "$DPX_ADDR", "port": 80, "mode": "static"}]}
 	EOF
@@ -402,7 +450,12 @@ dpx_bench() {
 	fi
 	R[$t.config]=$(tr -s ' \n\t' ' ' <"$cfg")
 	printf '  config: %s\n' "${R[$t.config]}"
-	printf '  client link %s (TAP): %s\n' "$H_CLI_IF" "$(link_features "$H_NS_CLI" "$H_CLI_IF")"
+	# The client's end as nginx's veth has it (see nginx_bench); on the
+	# af_xdp link TX checksum offload is already off (the harness).
+	client_offloads_off "$H_NS_CLI" "$H_CLI_IF"
+	printf '  link %s; client end %s: %s\n' "$H_START_LINK" "$H_CLI_IF" \
+		"$(link_features "$H_NS_CLI" "$H_CLI_IF")"
+	grep -E '^dpx: .*(link AF_XDP|port (client|server) \()' "$H_DPX_LOG" | sed 's/^/  /'
 	# Warm up ARP and the listener; bounded.
 	local i
 	for ((i = 0; i < 50; i++)); do
@@ -538,6 +591,7 @@ echo "  dpx: $(build/app/dpx/dpx --version 2>&1 | head -n 1)"
 echo "  CPU accounting: $CPU_METHOD"
 echo "  machine: $(machine_load)"
 echo "  pinning: client (wrk, curl) on CPU ${CLI_CPU:-any}, server worker (dpx worker lcore, nginx worker) on CPU ${SRV_CPU:-any}"
+echo "  dpx's link: $H_LINK (the test harness'; T_LINK=tap forces TAP)"
 
 dpx_bench poll
 # The adaptive dpx stays up (idle) while nginx runs in the same namespaces.
@@ -579,25 +633,37 @@ for t in dpx-poll dpx-adaptive nginx; do
 		"${R[$t.close.cpu_us]:-?}" "${R[$t.close.wcpu_us]:-?}" "${R[$t.close.wucpu_us]:-?}" \
 		"${R[$t.close.cyc]:-?}" "${R[$t.big.cpu_us]:-?}"
 done
+
+say "results: dpx per-stage cycles (tools/dpx_runtime.py; per request = per wrk request)"
+for t in dpx-poll dpx-adaptive; do
+	for k in ka close; do
+		printf '%-13s %-5s RUNTIME %s\n' "$t" "$k" "${R[$t.$k.runtime]:-?}"
+	done
+done
 cat <<EOF
 
 How to read the CPU numbers ("proc": all threads/processes of the server;
 "wrk": the worker, i.e. dpx's worker lcore thread or nginx's worker process;
 "user": the worker's user time only (for dpx: its TCP stack and HTTP service;
-the rest of "wrk" is TAP read/write syscalls); "wcyc": worker cycles):
+the rest of "wrk" is the link's system calls: on TAP a read/write per packet,
+on AF_XDP a send() per TX burst in which the kernel copies the frames and
+runs the client's receive path); "wcyc": worker cycles):
   dpx-poll      the worker busy-polls its core whether or not packets come, so its
                 CPU time is ~1 core x duration: per request that is just 1/(req/s),
                 an upper bound, not what a request costs.
   dpx-adaptive  the worker sleeps when its polls come back empty, so its CPU time
                 follows the work done (plus spinning before it sleeps): this is
-                dpx's CPU cost per request. "proc" also counts dpx's main thread:
-                the net_tap PMD has the TAP fds raise SIGIO when packets arrive,
-                and the handler runs in the main thread (and in the worker):
-                TAP-PMD overhead, not TCP stack work.
+                dpx's CPU cost per request. "proc" also counts dpx's main thread;
+                on TAP the net_tap PMD has the TAP fds raise SIGIO when packets
+                arrive, and the handler runs in the main thread (and in the
+                worker): TAP-PMD overhead, not TCP stack work.
   nginx         utime+stime of master + worker: includes the server-side kernel TCP
                 stack (socket syscalls), which dpx does in user space.
-  Both          sys time includes writing frames into the TAP/veth, during which the
-                kernel runs part of the client's receive path in the sender's context.
+  Both          sys time includes writing frames into the TAP/veth (AF_XDP: its
+                send() kick), during which the kernel runs part of the client's
+                receive path in the sender's context.
+  RUNTIME       dpx's own account of its worker's cycles by stage (/dpx/runtime,
+                tools/dpx_runtime.py), busy cycles per request wrk completed.
   conn/s        connections per second in the Connection: close run (the client
                 namespace's TCP ActiveOpens / duration).
 The client (wrk, curl), the kernel's TAP/veth path and the server share $(nproc) CPUs:
@@ -616,7 +682,7 @@ else
 	echo "  nothing: no wrk socket errors, no non-2xx responses, no dpx error counters"
 fi
 
-printf '\nBENCH tcp %s (%ss): ' "$(date -u +%F)" $(($(date +%s) - START))
+printf '\nBENCH tcp %s (%ss, link %s, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$H_LINK" "$CONNS" "$DUR"
 for t in dpx-poll dpx-adaptive nginx; do
 	printf '%s ka=%s req/s p50=%sus p99=%sus close=%s req/s worker-cpu=%s/%s us/req(ka/close) big=%sMB/s; ' "$t" \
 		"${R[$t.ka.rps]:-?}" "${R[$t.ka.p50]:-?}" "${R[$t.ka.p99]:-?}" "${R[$t.close.rps]:-?}" \

@@ -134,6 +134,34 @@ net_port_dispatches(const struct dpx_net *net, const struct dpx_port *p)
 void net_tx_enqueue(struct dpx_worker *w, unsigned int port,
 		    struct rte_mbuf *m);
 
+/* af_xdp.c: net_af_xdp ports (DPDK's AF_XDP PMD on a kernel interface).
+ * Mbufs each RX queue keeps in the PMD's fill ring (DPDK 22.11 reserves
+ * XSK_RING_PROD__DEFAULT_NUM_DESCS at queue set-up). */
+#define NET_XDP_FILL_MBUFS 2048
+/* True for device names the AF_XDP PMD takes (net_af_xdp*). */
+bool net_xdp_device(const char *device);
+/* After the device of pc could not be created from devargs args, or its
+ * queues not set up: logs each cause dpx finds (interface, queues, kernel,
+ * privileges, locked memory, MTU, mbufs), or that it found none. */
+void net_xdp_explain(const struct dpx_net *net,
+		     const struct dpx_port_conf *pc, const char *args);
+/* After the probe, before configure: queue count against the workers and
+ * the interface's queues, MTU against the PMD and the interface, the
+ * interface up. 0, or -errno with the reason logged. */
+struct rte_eth_dev_info;
+int net_xdp_check(const struct dpx_net *net, const struct dpx_port *p,
+		  const struct rte_eth_dev_info *info);
+/* 0 if the AF_XDP PMD can register mp as UMEM as it is laid out; else
+ * -EINVAL with the reason logged (DPDK 22.11's PMD assumes its objects
+ * back to back). */
+struct rte_mempool;
+int net_xdp_pool_check(struct rte_mempool *mp);
+/* The devargs a device was created with ("" if none). */
+const char *net_dev_args(const struct rte_eth_dev_info *info);
+/* After start: logs the link (interface, driver, queues, copy or zero
+ * copy, busy polling). */
+void net_xdp_describe(const struct dpx_net *net, const struct dpx_port *p);
+
 /* arp.c */
 int arp_table_init(struct dpx_arp_table *t, const struct dpx_arp_conf *c,
 		   int socket);

@@ -6,9 +6,12 @@
 
 #include <rte_bus.h>
 #include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "net_priv.h"
@@ -23,14 +26,56 @@
 /* Hash types whose input is the 4-tuple software hashes for TCP and UDP. */
 #define RSS_HF_L4 (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP)
 
-static int
-port_find(const struct dpx_port_conf *pc, uint16_t *port_id)
+/* The devargs EAL was given for device with --vdev; NULL if none. */
+static const struct rte_devargs *
+eal_devargs(const char *device)
 {
-	char spec[DPX_NAME_LEN + DPX_DEVARGS_LEN + 2];
+	struct rte_devargs *da;
+
+	RTE_EAL_DEVARGS_FOREACH("vdev", da)
+		if (strcmp(da->name, device) == 0)
+			return da;
+	return NULL;
+}
+
+/* "device,devargs" to hot-plug pc's device with. An af_xdp port gets
+ * queue_count=<workers> unless its devargs say: one queue per worker is
+ * the only set-up dpx runs, and the PMD's default is one. */
+static void
+port_spec(const struct dpx_net *net, const struct dpx_port_conf *pc,
+	  char *spec, size_t len)
+{
+	int n = snprintf(spec, len, "%s%s%s", pc->device,
+			 pc->devargs[0] ? "," : "", pc->devargs);
+
+	if (n > 0 && (size_t)n < len && net_xdp_device(pc->device) &&
+	    strstr(pc->devargs, "queue_count=") == NULL)
+		snprintf(spec + n, len - (size_t)n, ",queue_count=%u",
+			 net->n_workers);
+}
+
+static int
+port_find(const struct dpx_net *net, const struct dpx_port_conf *pc,
+	  uint16_t *port_id)
+{
+	char spec[DPX_NAME_LEN + DPX_DEVARGS_LEN + 32];
+	const struct rte_devargs *da;
 	int rc;
 
 	if (rte_eth_dev_get_port_by_name(pc->device, port_id) == 0)
 		return 0;
+	/* Given with --vdev but not there: EAL's probe failed. Say so,
+	 * rather than try again without the --vdev's arguments. */
+	da = eal_devargs(pc->device);
+	if (da != NULL) {
+		DPX_ERR("port %s: EAL could not create %s from --vdev "
+			"%s%s%s (see the driver's messages above)", pc->name,
+			pc->device, pc->device, da->args[0] ? "," : "",
+			da->args);
+		if (net_xdp_device(pc->device))
+			net_xdp_explain(net, pc, da->args);
+		return -ENODEV;
+	}
 	/* Not given on the EAL command line: hot-plug a virtual device. */
 	if (strncmp(pc->device, "net_", 4) != 0) {
 		DPX_ERR("port %s: device %s not found: is it bound to a DPDK "
@@ -38,11 +83,18 @@ port_find(const struct dpx_port_conf *pc, uint16_t *port_id)
 			pc->name, pc->device);
 		return -ENODEV;
 	}
-	snprintf(spec, sizeof(spec), "%s%s%s", pc->device,
-		 pc->devargs[0] ? "," : "", pc->devargs);
+	port_spec(net, pc, spec, sizeof(spec));
 	rc = rte_dev_probe(spec);
 	if (rc == 0 && rte_eth_dev_get_port_by_name(pc->device, port_id) == 0)
 		return 0;
+	if (net_xdp_device(pc->device)) {
+		/* The PMD fails with -1 whatever the cause: its errno would
+		 * mislead. */
+		DPX_ERR("port %s: cannot create virtual device \"%s\"",
+			pc->name, spec);
+		net_xdp_explain(net, pc, strchr(spec, ',') + 1);
+		return -ENODEV;
+	}
 	DPX_ERR("port %s: cannot create virtual device \"%s\" (%s): check the "
 		"driver name (net_tap, net_af_xdp, net_memif, net_ring...) and "
 		"devargs", pc->name, spec, rte_strerror(-rc));
@@ -67,12 +119,68 @@ mbufs_per_worker(const struct dpx_net *net)
 
 	if (cfg->mbufs_per_worker)
 		return cfg->mbufs_per_worker;
-	for (unsigned int i = 0; i < cfg->n_ports; i++)
-		n += cfg->ports[i].rx_desc + cfg->ports[i].tx_desc + DPX_TX_BUF;
+	for (unsigned int i = 0; i < cfg->n_ports; i++) {
+		const struct dpx_port_conf *pc = &cfg->ports[i];
+		unsigned int rx = pc->rx_desc;
+
+		/* The AF_XDP PMD keeps its fill ring full of mbufs; its RX
+		 * ring holds mbufs taken from there. */
+		if (net_xdp_device(pc->device))
+			rx = RTE_MAX(rx, (unsigned int)NET_XDP_FILL_MBUFS);
+		n += rx + pc->tx_desc + DPX_TX_BUF;
+	}
 	/* A worker's handoff ring can hold packets its peers received. */
 	if (net->n_workers > 1)
 		n += HANDOFF_RING_SIZE;
 	return n;
+}
+
+/* Some port is af_xdp: with IOVA as VA, the pool's objects are packed
+ * back to back, and the pool is checked. DPDK 22.11's af_xdp PMD
+ * registers a pool as AF_XDP UMEM as if its objects lay so, from the
+ * first one on (fixed upstream by 97039941b2, DPDK 24.07); by default a
+ * pool keeps each object within one page (4 KB with --no-huge), and the
+ * kernel refuses the objects past the PMD's computed end: their fill-ring
+ * entries and packets vanish until RX stalls. Objects may cross pages
+ * only where no device needs them IOVA-contiguous: with IOVA as VA. */
+static bool
+pools_have_xdp(const struct dpx_net *net)
+{
+	bool xdp = false;
+
+	for (unsigned int i = 0; i < net->cfg->n_ports; i++)
+		xdp |= net_xdp_device(net->cfg->ports[i].device);
+	return xdp;
+}
+
+/* rte_pktmbuf_pool_create(), with mempool flags. */
+static struct rte_mempool *
+pool_create(const char *name, unsigned int n, uint16_t room, int socket,
+	    unsigned int flags)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = room,
+	};
+	struct rte_mempool *mp;
+
+	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + room,
+				      MBUF_CACHE,
+				      sizeof(struct rte_pktmbuf_pool_private),
+				      socket, flags);
+	if (mp == NULL)
+		return NULL;
+	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(),
+				       NULL) != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	if (rte_mempool_populate_default(mp) < 0)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	rte_errno = ENOMEM;
+	return NULL;
 }
 
 static int
@@ -85,6 +193,9 @@ pools_create(struct dpx_net *net)
 	uint16_t room = RTE_PKTMBUF_HEADROOM +
 			RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_DATAROOM,
 				RTE_ALIGN_CEIL(frame, 64));
+	bool xdp = pools_have_xdp(net);
+	unsigned int flags = xdp && rte_eal_iova_mode() == RTE_IOVA_VA ?
+			     RTE_MEMPOOL_F_NO_IOVA_CONTIG : 0;
 	char name[RTE_MEMPOOL_NAMESIZE];
 
 	for (unsigned int w = 0; w < net->n_workers; w++)
@@ -93,16 +204,17 @@ pools_create(struct dpx_net *net)
 		if (per_socket[s] == 0)
 			continue;
 		snprintf(name, sizeof(name), "dpx_mbuf_s%d", s);
-		net->pools[s] = rte_pktmbuf_pool_create(name, per_socket[s],
-							MBUF_CACHE, 0, room, s);
+		net->pools[s] = pool_create(name, per_socket[s], room, s, flags);
 		if (net->pools[s] == NULL) {
 			DPX_ERR("cannot create mbuf pool of %u on socket %d: %s "
 				"(more memory with EAL -m, or fewer descriptors)",
 				per_socket[s], s, rte_strerror(rte_errno));
 			return -rte_errno;
 		}
-		DPX_INFO("mbuf pool on socket %d: %u mbufs of %u bytes", s,
-			 per_socket[s], room);
+		DPX_INFO("mbuf pool on socket %d: %u mbufs of %u bytes%s", s,
+			 per_socket[s], room, flags ? ", packed (af_xdp)" : "");
+		if (xdp && net_xdp_pool_check(net->pools[s]) != 0)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -168,6 +280,12 @@ xdp_new_socket(const int *before, unsigned int n_before)
 	return -1;
 }
 
+static bool
+port_is_xdp(const struct rte_eth_dev_info *info)
+{
+	return strcmp(info->driver_name, "net_af_xdp") == 0;
+}
+
 static int
 port_check_caps(const struct dpx_net *net, const struct dpx_port *p,
 		const struct rte_eth_dev_info *info)
@@ -196,8 +314,7 @@ port_queues_setup(struct dpx_net *net, struct dpx_port *p,
 {
 	uint16_t nb_rxd = p->conf->rx_desc, nb_txd = p->conf->tx_desc;
 	int rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
-	bool xdp = strcmp(info->driver_name, "net_af_xdp") == 0 &&
-		   net->cfg->idle == DPX_IDLE_ADAPTIVE;
+	bool xdp = port_is_xdp(info);
 	int before[2 * DPX_MAX_PORTS * DPX_MAX_WORKERS];
 
 	for (uint16_t q = 0; q < DPX_MAX_WORKERS; q++)
@@ -209,16 +326,22 @@ port_queues_setup(struct dpx_net *net, struct dpx_port *p,
 
 		rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, s, NULL,
 					    net->pools[s]);
-		/* The queue's socket is what its idle worker sleeps on. */
+		/* The queue's socket: what its idle worker sleeps on, and
+		 * what tells how the kernel bound it. */
 		if (rc == 0 && xdp)
 			p->xdp_fd[q] = xdp_new_socket(before, n_before);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, s,
 						    NULL);
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		DPX_ERR("port %s: queue setup failed: %s", p->conf->name,
 			rte_strerror(-rc));
+		/* The AF_XDP socket, its UMEM and the XDP program come
+		 * to life here: most af_xdp set-up problems show now. */
+		if (xdp)
+			net_xdp_explain(net, p->conf, net_dev_args(info));
+	}
 	return rc;
 }
 
@@ -339,6 +462,9 @@ port_start(struct dpx_net *net, struct dpx_port *p)
 	int rc;
 
 	rc = rte_eth_dev_info_get(p->port_id, &info);
+	/* af_xdp first: it says what to change on the interface. */
+	if (rc == 0 && port_is_xdp(&info))
+		rc = net_xdp_check(net, p, &info);
 	if (rc == 0)
 		rc = port_check_caps(net, p, &info);
 	if (rc != 0)
@@ -353,8 +479,9 @@ port_start(struct dpx_net *net, struct dpx_port *p)
 		return rc;
 	}
 	rc = port_queues_setup(net, p, &info);
-	if (rc == 0)
-		rc = rte_eth_macaddr_get(p->port_id, &p->mac);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rc == 0)
 		rc = rte_eth_dev_start(p->port_id);
 	if (rc != 0) {
@@ -381,6 +508,8 @@ port_start(struct dpx_net *net, struct dpx_port *p)
 		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) ? "+tcp" : "",
 		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ? "on" : "off",
 		 link_str);
+	if (port_is_xdp(&info))
+		net_xdp_describe(net, p);
 	return 0;
 }
 
@@ -441,7 +570,7 @@ dpx_net_init(struct dpx_net *net, const struct dpx_config *cfg,
 			p->masks[a] = p->conf->addrs[a].len == 0 ? 0 :
 				UINT32_MAX << (32 - p->conf->addrs[a].len);
 		net->n_ports = i + 1;
-		rc = port_find(p->conf, &p->port_id);
+		rc = port_find(net, p->conf, &p->port_id);
 		if (rc == 0)
 			rc = port_start(net, p);
 	}

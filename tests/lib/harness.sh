@@ -3,25 +3,43 @@
 #
 # Harness for dpx network tests; source it from tests/net/test_*.sh.
 #
-#   cli netns  <--tap/veth-->  dut netns (dpx)  <--tap/veth-->  srv netns
+#   cli netns  <--veth/tap-->  dut netns (dpx)  <--veth/tap-->  srv netns
 #   198.18.0.2/24              198.18.0.1 | 198.18.1.1          198.18.1.2/24
 #
-# Knobs (environment, set before h_start_dpx):
-#   H_TOPO=move|bridge  move: dpx's TAP interfaces are moved into cli/srv.
-#                       bridge: TAPs stay in dut, each bridged to a veth whose
-#                       peer is in cli/srv (fallback if TAPs can't be moved).
+# The link (chosen once, in h_init, and printed):
+#   af_xdp  (default where the machine allows it) veth pairs dut<->cli and
+#           dut<->srv; dpx drives the dut ends with DPDK's net_af_xdp PMD
+#           (one queue per worker), the kernel peers sit in cli/srv.
+#   tap     (fallback) dpx creates TAP devices (net_tap PMD) whose kernel
+#           sides face cli/srv as H_TOPO says.
+# Tests write "device": "$H_DEV_CLI" / "$H_DEV_SRV" in their configs
+# (net_af_xdp0/net_af_xdp1 or net_tap0/net_tap1).
+#
+# Knobs (environment):
+#   T_LINK=af_xdp|tap   force a link; unset: af_xdp if tests/lib/af_xdp_check.py
+#                       says this machine can, else tap. A forced af_xdp that
+#                       is unavailable fails every h_start_dpx.
+#   H_XDP_DEVARGS       extra net_af_xdp devargs (default "busy_budget=0": an
+#                       empty RX poll then makes no system call; see
+#                       docs/testing.md); iface, start_queue and queue_count
+#                       are set by the harness
+#   H_TOPO=move|bridge  tap only. move: dpx's TAP interfaces are moved into
+#                       cli/srv. bridge: TAPs stay in dut, each bridged to a
+#                       veth whose peer is in cli/srv (if TAPs can't be moved).
 #   H_DPX               dpx binary (default build/app/dpx/dpx)
 #   H_DPX_WRAP          command prefix for dpx, e.g. "valgrind -q"
-#   H_VDEV_CLI/H_VDEV_SRV  full --vdev strings; they must still create kernel
-#                       interfaces named $H_IF_CLI / $H_IF_SRV in dut
-#   H_VDEV_EXTRA        appended to both default tap vdev strings
+#   H_VDEV_CLI/H_VDEV_SRV  tap only: full --vdev strings; they must still
+#                       create kernel interfaces named $H_IF_CLI / $H_IF_SRV in dut
+#   H_VDEV_EXTRA        appended to both default vdev strings
 #   H_LOG_LEVEL         passed to dpx --log-level when set
 #   H_READY_TIMEOUT     seconds to wait for dpx's ready file (default 20)
 #   H_KEEP=1            keep the temp dir (logs) after the test
 #   H_PY                python3 with scapy (default /usr/bin/python3)
-# After h_start_dpx, tests use $H_NS_CLI/$H_NS_SRV/$H_NS_DUT, $H_CLI_IF and
-# $H_SRV_IF (the addressed interface in cli/srv), $H_TMP, $H_DPX_LOG (this
-# start's dpx output).
+# After h_init: $H_LINK (af_xdp|tap), $H_DEV_CLI, $H_DEV_SRV. After
+# h_start_dpx, tests use $H_NS_CLI/$H_NS_SRV/$H_NS_DUT, $H_CLI_IF and
+# $H_SRV_IF (the addressed interface in cli/srv), $H_START_LINK (the link of
+# this start: tap when af_xdp cannot give dpx one queue per worker), $H_TMP,
+# $H_DPX_LOG (this start's dpx output).
 
 H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 H_ROOT=$(cd "$H_LIB_DIR/../.." && pwd)
@@ -29,6 +47,7 @@ H_DPX=${H_DPX:-$H_ROOT/build/app/dpx/dpx}
 H_LOAD=${H_LOAD:-$H_ROOT/build/tools/dpx-load/dpx-load}
 H_TOPO=${H_TOPO:-move}
 H_READY_TIMEOUT=${H_READY_TIMEOUT:-20}
+H_XDP_DEVARGS=${H_XDP_DEVARGS-busy_budget=0}
 # Debian's python3 has python3-scapy; a python3 earlier on PATH may not.
 if [[ -z ${H_PY:-} ]]; then
 	if [[ -x /usr/bin/python3 ]]; then H_PY=/usr/bin/python3; else H_PY=python3; fi
@@ -73,13 +92,66 @@ h_summary() {
 	((H_FAILED == 0))
 }
 
+# _h_version_ge A B: true if version A (e.g. 22.11.11) >= B (e.g. 25.07).
+_h_version_ge() {
+	local a1 a2 b1 b2
+	IFS=. read -r a1 a2 _ <<<"$1"
+	IFS=. read -r b1 b2 _ <<<"$2"
+	[[ $a1 =~ ^[0-9]+$ && ${a2:-0} =~ ^[0-9]+$ ]] || return 1
+	((10#$a1 > 10#$b1 || (10#$a1 == 10#$b1 && 10#${a2:-0} >= 10#$b2)))
+}
+
+# _h_xdp_max_queues: how many queues of one veth DPDK's af_xdp PMD can
+# bind. Before DPDK 25.07 the PMD sizes an interface by its ethtool
+# "combined" channels, and a veth has separate rx/tx channels only, so
+# queue_count=2 fails at probe ("Specified queue count 2 is larger than
+# combined queue count 1"). DPDK 25.07 (commit 5933943107, "net/af_xdp:
+# support Rx/Tx queue") counts rx/tx channels too.
+_h_xdp_max_queues() {
+	local v
+	v=$(pkg-config --modversion libdpdk 2>/dev/null) || v=0
+	if _h_version_ge "$v" 25.07; then echo 64; else echo 1; fi
+}
+
+# _h_link_choose: sets H_LINK, H_DEV_CLI/H_DEV_SRV and H_XDP_MAX_QUEUES and
+# prints the choice, once per test. A link that was asked for (T_LINK) but
+# cannot work leaves H_LINK_ERR set, which fails every h_start_dpx: no
+# silent fallback when a link was forced.
+_h_link_choose() {
+	local why
+	H_LINK_ERR=
+	case ${T_LINK:-} in
+	tap) H_LINK=tap why="T_LINK=tap" ;;
+	af_xdp | '')
+		if why=$("$H_PY" "$H_LIB_DIR/af_xdp_check.py" 2>&1); then
+			H_LINK=af_xdp
+		elif [[ -n ${T_LINK:-} ]]; then
+			H_LINK=af_xdp H_LINK_ERR="T_LINK=af_xdp, but af_xdp is unavailable: ${why:-af_xdp_check.py failed}"
+		else
+			H_LINK=tap why="af_xdp unavailable: ${why:-af_xdp_check.py failed}"
+		fi ;;
+	*) H_LINK=${T_LINK} H_LINK_ERR="T_LINK must be af_xdp or tap, not '$T_LINK'" ;;
+	esac
+	H_XDP_MAX_QUEUES=$(_h_xdp_max_queues)
+	if [[ $H_LINK == af_xdp ]]; then
+		H_DEV_CLI=net_af_xdp0 H_DEV_SRV=net_af_xdp1
+		h_log "link: af_xdp (veth)${H_LINK_ERR:+: $H_LINK_ERR}"
+	else
+		H_DEV_CLI=net_tap0 H_DEV_SRV=net_tap1
+		h_log "link: tap ($why)"
+	fi
+}
+
 h_init() {
 	H_NAME=${1:?h_init NAME}
 	H_ID=$$
 	H_NS_CLI=dpx-cli-$H_ID H_NS_DUT=dpx-dut-$H_ID H_NS_SRV=dpx-srv-$H_ID
 	# Linux interface names are at most 15 characters; a PID is at most 7.
+	# dxc/dxs: dpx's side (TAP or veth) in dut; dxec/dxes: the kernel peer
+	# of a veth in cli/srv.
 	H_IF_CLI=dxc$H_ID H_IF_SRV=dxs$H_ID
 	H_PREFIX=dpx-$H_ID
+	_h_link_choose
 	H_TMP=$(mktemp -d "/tmp/dpx-$H_NAME.XXXXXX")
 	trap _h_exit_trap EXIT
 	# A signal just exits; the EXIT trap then cleans up exactly once.
@@ -152,6 +224,58 @@ _h_attach() {
 	ip -n "$ns" route add "$net" via "$gw" || return 1
 }
 
+# _h_veth SIDE_NS DUT_IF QUEUES ADDR NET_TO_ROUTE GW: the af_xdp link of one
+# side: a veth pair with QUEUES queues each way, DUT_IF (driven by dpx's
+# net_af_xdp PMD) in dut, its kernel peer in SIDE_NS, addressed like the
+# TAP topology; sets _h_if to the peer's name.
+_h_veth() {
+	local ns=$1 dif=$2 q=$3 addr=$4 net=$5 gw=$6 dut=$H_NS_DUT mac dmac
+	_h_if=dxe${dif#dx}
+	# Fixed, locally administered MACs (02:d0 kernel side, 02:d1 dpx's
+	# side, then c|s and the PID): frames are the same from run to run.
+	printf -v mac '02:d0:%02x:%02x:%02x:%02x' "'${dif:2:1}" $((H_ID >> 16 & 255)) \
+		$((H_ID >> 8 & 255)) $((H_ID & 255))
+	dmac=02:d1:${mac#02:d0:}
+	# A veth has one queue unless told otherwise, and the PMD binds
+	# queue_count queues from 0: a queue without an AF_XDP socket would
+	# hand its packets to dut's kernel, silently. So exactly QUEUES.
+	ip -n "$dut" link add "$dif" address "$dmac" numtxqueues "$q" numrxqueues "$q" \
+		type veth peer name "$_h_if" address "$mac" numtxqueues "$q" \
+		numrxqueues "$q" netns "$ns" || return 1
+	ip netns exec "$dut" sysctl -qw "net.ipv6.conf.$dif.disable_ipv6=1" || return 1
+	ip -n "$dut" link set "$dif" up || return 1
+	# With TX checksum offload on, the kernel peer hands the veth TCP
+	# segments with a partial checksum (CHECKSUM_PARTIAL, to be finished
+	# by a NIC); XDP passes them to dpx as they are and dpx drops them as
+	# bad TCP checksums. So the peer computes checksums itself (this also
+	# turns TSO off; GSO segments in software before the veth).
+	ip netns exec "$ns" ethtool -K "$_h_if" tx off >/dev/null || return 1
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$_h_if.disable_ipv6=1" || return 1
+	ip -n "$ns" link set "$_h_if" up || return 1
+	ip -n "$ns" addr add "$addr/24" dev "$_h_if" || return 1
+	ip -n "$ns" route add "$net" via "$gw" || return 1
+}
+
+# _h_config_workers FILE: the number of workers FILE asks for (1 when it
+# cannot be read: dpx then reports the problem itself).
+_h_config_workers() {
+	"$H_PY" - "$1" 2>/dev/null <<-'EOF' || echo 1
+	import json, sys
+	w = json.load(open(sys.argv[1])).get("workers", 1)
+	print(len(w) if isinstance(w, list) else int(w))
+	EOF
+}
+
+# _h_config_to_tap FILE: prints the name of a copy of FILE whose devices
+# $H_DEV_CLI/$H_DEV_SRV are the TAP devices instead.
+_h_config_to_tap() {
+	local out
+	out=$H_TMP/tap-$(basename "$1")
+	sed -e "s/\"$H_DEV_CLI\"/\"net_tap0\"/g" -e "s/\"$H_DEV_SRV\"/\"net_tap1\"/g" \
+		"$1" >"$out" || return 1
+	echo "$out"
+}
+
 # _h_expand_list 0-2,5: one number per line.
 _h_expand_list() {
 	local p
@@ -181,19 +305,43 @@ h_start_dpx() {
 	local config=${1:?h_start_dpx CONFIG}
 	local lcores=${2:-0-1}
 	shift $(($# < 2 ? $# : 2))
-	local ready=$H_TMP/ready i
-	local vcli=${H_VDEV_CLI:-net_tap0,iface=$H_IF_CLI${H_VDEV_EXTRA:-}}
-	local vsrv=${H_VDEV_SRV:-net_tap1,iface=$H_IF_SRV${H_VDEV_EXTRA:-}}
-	local -a dpx_args=(--config "$config" --ready-file "$ready")
-	[[ -n ${H_LOG_LEVEL:-} ]] && dpx_args+=(--log-level "$H_LOG_LEVEL")
+	local ready=$H_TMP/ready i workers vcli vsrv what
 	local -a wrap=()
 	# Newlines in H_DPX_WRAP are word separators too (read stops at one).
 	[[ -n ${H_DPX_WRAP:-} ]] && read -ra wrap <<<"${H_DPX_WRAP//$'\n'/ }"
 
+	if [[ -n ${H_LINK_ERR:-} ]]; then
+		h_fail "start dpx" "$H_LINK_ERR"
+		return 1
+	fi
 	if [[ ! -x $H_DPX ]]; then
 		h_fail "start dpx" "$H_DPX not built"
 		return 1
 	fi
+	workers=$(_h_config_workers "$config")
+	H_START_LINK=$H_LINK
+	if [[ $H_LINK == af_xdp ]] && ((workers > H_XDP_MAX_QUEUES)); then
+		# Reported, not hidden: this start runs on TAP.
+		H_START_LINK=tap
+		h_log "link for this start: tap, not af_xdp: $workers workers need $workers queues per port, and DPDK $(pkg-config --modversion libdpdk 2>/dev/null)'s af_xdp PMD binds at most $H_XDP_MAX_QUEUES of a veth (it counts combined channels only; DPDK >= 25.07 counts a veth's rx/tx queues)"
+		if ! config=$(_h_config_to_tap "$config"); then
+			h_fail "start dpx" "could not write a TAP copy of the config"
+			return 1
+		fi
+	fi
+	if [[ $H_START_LINK == af_xdp ]]; then
+		vcli=$H_DEV_CLI,iface=$H_IF_CLI,start_queue=0,queue_count=$workers
+		vsrv=$H_DEV_SRV,iface=$H_IF_SRV,start_queue=0,queue_count=$workers
+		vcli+=${H_XDP_DEVARGS:+,$H_XDP_DEVARGS}${H_VDEV_EXTRA:-}
+		vsrv+=${H_XDP_DEVARGS:+,$H_XDP_DEVARGS}${H_VDEV_EXTRA:-}
+		what="link af_xdp: veth $H_IF_CLI/$H_IF_SRV, $workers queue(s)"
+	else
+		vcli=${H_VDEV_CLI:-net_tap0,iface=$H_IF_CLI${H_VDEV_EXTRA:-}}
+		vsrv=${H_VDEV_SRV:-net_tap1,iface=$H_IF_SRV${H_VDEV_EXTRA:-}}
+		what="link tap, topo $H_TOPO"
+	fi
+	local -a dpx_args=(--config "$config" --ready-file "$ready")
+	[[ -n ${H_LOG_LEVEL:-} ]] && dpx_args+=(--log-level "$H_LOG_LEVEL")
 	# Names carry our PID, so anything already using them is a leftover
 	# of a killed earlier run.
 	_h_teardown
@@ -202,16 +350,35 @@ h_start_dpx() {
 		_h_teardown
 		return 1
 	fi
+	# AF_XDP binds to existing interfaces: the veths come first.
+	if [[ $H_START_LINK == af_xdp ]]; then
+		if ! _h_veth "$H_NS_CLI" "$H_IF_CLI" "$workers" "$H_CLI_ADDR" "$H_SRV_NET" "$H_CLI_GW"; then
+			h_fail "start dpx" "could not create the client-side veth pair"
+			_h_teardown
+			return 1
+		fi
+		H_CLI_IF=$_h_if
+		if ! _h_veth "$H_NS_SRV" "$H_IF_SRV" "$workers" "$H_SRV_ADDR" "$H_CLI_NET" "$H_SRV_GW"; then
+			h_fail "start dpx" "could not create the server-side veth pair"
+			_h_teardown
+			return 1
+		fi
+		H_SRV_IF=$_h_if
+	fi
 	rm -f "$ready"
 	H_STARTS=$((${H_STARTS:-0} + 1))
 	H_DPX_LOG=$H_TMP/dpx-$H_STARTS.log
-	h_log "starting dpx (lcores $lcores, topo $H_TOPO, log $H_DPX_LOG)"
+	h_log "starting dpx (lcores $lcores, $what, log $H_DPX_LOG)"
 	ip netns exec "$H_NS_DUT" "${wrap[@]}" "$H_DPX" --lcores "$(_h_lcore_map "$lcores")" \
 		--no-pci --no-huge \
 		-m 512 --file-prefix "$H_PREFIX" --vdev "$vcli" --vdev "$vsrv" "$@" \
 		-- "${dpx_args[@]}" >>"$H_DPX_LOG" 2>&1 &
 	H_DPX_PID=$!
 	_h_wait_ready "$ready" || return 1
+	if [[ $H_START_LINK == af_xdp ]]; then
+		h_log "dpx ready (pid $H_DPX_PID)"
+		return 0
+	fi
 	if ! _h_attach "$H_NS_CLI" "$H_IF_CLI" "$H_CLI_ADDR" "$H_SRV_NET" "$H_CLI_GW"; then
 		h_fail "start dpx" "could not attach client side ($H_TOPO)"
 		h_stop_dpx
@@ -387,6 +554,13 @@ h_dpx_stat() {
 # h_stop_dpx: SIGTERM dpx and record whether it shut down cleanly (exit 0
 # within 10 s); then tear down the namespaces so h_start_dpx can run again.
 h_stop_dpx() {
+	h_stop_dpx_keep_netns
+	_h_teardown
+}
+
+# h_stop_dpx_keep_netns: the same, but the namespaces stay, and on the
+# af_xdp link their veths: for kernel servers on dpx's link (benchmarks).
+h_stop_dpx_keep_netns() {
 	local i rc=0 pid=$H_DPX_PID
 	if [[ -n $pid ]]; then
 		H_DPX_PID=
@@ -416,7 +590,6 @@ h_stop_dpx() {
 			fi
 		fi
 	fi
-	_h_teardown
 }
 
 _h_teardown() {
@@ -457,6 +630,8 @@ h_cleanup() {
 _h_exit_trap() {
 	local rc=$?
 	trap - EXIT
+	# Nor may a closed output (a pipe reader killed with us): cleanup first.
+	trap '' PIPE
 	set +e # the test's own "set -e" must not cut cleanup short
 	if ((H_SUMMARY_DONE == 0)); then
 		h_fail "$H_NAME" "script ended before h_summary (status $rc)"

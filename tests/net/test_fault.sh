@@ -27,8 +27,8 @@ write_config() {
 	[[ -n ${2:-} ]] && fault=", \"fault\": $2"
 	cat >"$file" <<-EOF
 	{"workers": 1, "idle": "adaptive", "ports": [
-	  {"name": "client", "device": "net_tap0", "addresses": ["198.18.0.1/24"]$fault},
-	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]}]}
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["198.18.0.1/24"]$fault},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}]}
 	EOF
 	echo "$file"
 }

@@ -51,8 +51,8 @@ write_config() {
 	cat >"$H_TMP/proxy.json" <<-EOF
 	{"workers": 1, "idle": "adaptive",
 	 "ports": [
-	  {"name": "client", "device": "net_tap0", "addresses": ["$DPX/24"]$fault},
-	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]$fault}],
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]$fault},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]$fault}],
 	 "tcp": {"rto_initial_ms": 200},
 	 "access_log": {"path": "$H_TMP/access.log"},
 	 "pools": [
@@ -491,10 +491,28 @@ case_limits() {
 		test "$out" = "HTTP/1.1 503 Service Unavailable|HTTP/1.1 200 OK"
 }
 
+# health_settled: dpx's active checks have stopped failing: no probe
+# failed over three check intervals (bounded: 20 tries). Servers count as
+# up until checked, so requests that go through prove nothing: probes
+# that failed (or timed out, on a loaded machine) while the backends were
+# starting can still take servers down right after, and the first case
+# then gets 503s.
+health_settled() {
+	local try f0 f1
+	for ((try = 0; try < 20; try++)); do
+		f0=$(tel /dpx/proxy_stats probes_failed)
+		sleep "$(awk -v ms=$((3 * HC_INTERVAL)) 'BEGIN { print ms / 1000 }')"
+		f1=$(tel /dpx/proxy_stats probes_failed)
+		[[ -n $f0 && $f0 == "$f1" ]] && return 0
+	done
+	h_log "health checks still failing ($f0 -> $f1 probes_failed); going on"
+}
+
 h_start_dpx "$(write_config)" || exit 1
 start_backends  # in the server namespace h_start_dpx made
-# Servers count as up until checked; the first probes may have failed
-# while the backends were starting, so wait until requests go through.
+health_settled
+# Then until requests go through (servers that went down need rise x
+# interval to come back).
 for ((try = 0; try < 60; try++)); do
 	out=$(client dist "$DPX" 80 30 --close --concurrency 1 2>/dev/null)
 	[[ $out == *'"errors": 0'* && $out == *s3* ]] &&

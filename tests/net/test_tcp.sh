@@ -44,8 +44,8 @@ write_config() {
 	cat >"$H_TMP/$1.json" <<-EOF
 	{"workers": 1, "idle": "adaptive",
 	 "ports": [
-	  {"name": "client", "device": "net_tap0", "addresses": ["$DPX_ADDR/24"]$fault},
-	  {"name": "server", "device": "net_tap1", "addresses": ["198.18.1.1/24"]}],
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX_ADDR/24"]$fault},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
 	 "tcp": {"rto_initial_ms": 100},
 	 "listeners": [
 	  {"name": "echo", "address": "$DPX_ADDR", "port": $ECHO_PORT, "mode": "echo"},
