@@ -286,6 +286,19 @@ port_is_xdp(const struct rte_eth_dev_info *info)
 	return strcmp(info->driver_name, "net_af_xdp") == 0;
 }
 
+/* The largest MTU the device takes: its max_mtu, unless its largest
+ * frame says less (memif leaves max_mtu at the ethdev default, 65535, and
+ * then refuses anything over 1500 at configure). */
+static uint16_t
+port_max_mtu(const struct rte_eth_dev_info *info)
+{
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t by_frame = info->max_rx_pktlen > overhead ?
+			    info->max_rx_pktlen - overhead : 0;
+
+	return (uint16_t)RTE_MIN((uint32_t)info->max_mtu, by_frame);
+}
+
 static int
 port_check_caps(const struct dpx_net *net, const struct dpx_port *p,
 		const struct rte_eth_dev_info *info)
@@ -300,9 +313,9 @@ port_check_caps(const struct dpx_net *net, const struct dpx_port *p,
 			net->n_workers);
 		return -EINVAL;
 	}
-	if (p->mtu > info->max_mtu || p->mtu < info->min_mtu) {
+	if (p->mtu > port_max_mtu(info) || p->mtu < info->min_mtu) {
 		DPX_ERR("port %s: mtu %u outside the device's %u..%u", name,
-			p->mtu, info->min_mtu, info->max_mtu);
+			p->mtu, info->min_mtu, port_max_mtu(info));
 		return -EINVAL;
 	}
 	return 0;
