@@ -317,6 +317,8 @@ sndq_drop(struct dpx_tcb *c, uint32_t n)
 	while (c->sndq_head != NULL && n >= c->sndq_head->data_len) {
 		struct rte_mbuf *m = c->sndq_head;
 
+		if (m == c->snd_cur)
+			c->snd_cur = NULL;
 		n -= m->data_len;
 		c->sndq_head = m->next;
 		m->next = NULL;

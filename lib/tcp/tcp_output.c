@@ -131,24 +131,39 @@ tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
 }
 
 /* The send-queue segment holding the byte off bytes after snd_una;
- * *off becomes the offset inside it. */
+ * *off becomes the offset inside it. Segments go out in order, so the
+ * search starts where the last one ended (snd_cur), not at the head: a
+ * walk from the head for every segment was quadratic in the queue (a
+ * 256 KB queue is ~180 mbufs, and L4 bulk spent half its cycles here). */
 static struct rte_mbuf *
-sndq_seek(const struct dpx_tcb *c, uint32_t *off)
+sndq_seek(struct dpx_tcb *c, uint32_t *off)
 {
-	struct rte_mbuf *seg = c->sndq_head;
+	uint32_t target = c->snd_una + *off, seq;
+	struct rte_mbuf *seg;
 
-	*off += c->sndq_head_off;
-	while (seg != NULL && *off >= seg->data_len) {
-		*off -= seg->data_len;
+	if (c->snd_cur != NULL && seq_leq(c->snd_cur_seq, target)) {
+		seg = c->snd_cur;
+		seq = c->snd_cur_seq;
+	} else {
+		seg = c->sndq_head;
+		seq = c->snd_una - c->sndq_head_off;
+	}
+	while (seg != NULL && target - seq >= seg->data_len) {
+		seq += seg->data_len;
 		seg = seg->next;
 	}
+	if (seg != NULL) {
+		c->snd_cur = seg;
+		c->snd_cur_seq = seq;
+	}
+	*off = target - seq;
 	return seg;
 }
 
 /* Zero copy: chains indirect mbufs that reference len queued bytes
  * starting off bytes after snd_una onto m. Returns 0 or -ENOBUFS. */
 static int
-sndq_attach(const struct dpx_tcb *c, struct rte_mempool *mp,
+sndq_attach(struct dpx_tcb *c, struct rte_mempool *mp,
 	    struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
 	struct rte_mbuf *seg = sndq_seek(c, &off);
@@ -193,7 +208,7 @@ sndq_attach(const struct dpx_tcb *c, struct rte_mempool *mp,
 /* How many of the len bytes at off to copy: the leading pieces (or what
  * of them the segment takes) while each is small. */
 static uint32_t
-sndq_copy_lead(const struct dpx_tcb *c, uint32_t off, uint32_t len)
+sndq_copy_lead(struct dpx_tcb *c, uint32_t off, uint32_t len)
 {
 	const struct rte_mbuf *seg = sndq_seek(c, &off);
 	uint32_t lead = 0;
@@ -212,7 +227,7 @@ sndq_copy_lead(const struct dpx_tcb *c, uint32_t off, uint32_t len)
 
 /* Copies len queued bytes starting off bytes after snd_una into dst. */
 static void
-sndq_copy(const struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
+sndq_copy(struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
 {
 	const struct rte_mbuf *m = sndq_seek(c, &off);
 

@@ -97,6 +97,8 @@ struct dpx_tcb {
 	uint32_t sndq_bytes;        /* queued data: acked bytes leave at once */
 	uint32_t sndq_head_off;     /* bytes of sndq_head already acked */
 	struct rte_mbuf *sndq_head, *sndq_tail; /* single segs, linked by next */
+	struct rte_mbuf *snd_cur;   /* a queued seg where output last was */
+	uint32_t snd_cur_seq;       /* ... and the sequence of its first byte */
 
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;
