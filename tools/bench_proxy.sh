@@ -44,7 +44,8 @@
 #
 # usage: bash tools/bench_proxy.sh [--duration S] [--connections C]
 #            [--only dpx|haproxy|nginx[,...]] [--dpx-only]
-#            [--dpx-idle adaptive|poll] [--veth-offload] [--keep]
+#            [--dpx-idle adaptive|poll] [--dpx-spin-us N] [--veth-offload]
+#            [--keep]
 # T_LINK=af_xdp|tap chooses dpx's link (default: af_xdp where possible).
 # --veth-offload: HAProxy's and nginx's ends keep the kernel's offloads
 # (the peers keep theirs too, but TX checksums on the af_xdp link).
@@ -55,7 +56,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0
+DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0 DPX_SPIN=
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
@@ -64,6 +65,7 @@ while (($#)); do
 	--only) ONLY=${2:-}; shift ;;
 	--dpx-only) ONLY=dpx ;;
 	--dpx-idle) DPX_IDLE=${2:-}; shift ;;
+	--dpx-spin-us) DPX_SPIN=${2:-}; shift ;;
 	--veth-offload) VETH_OFFLOAD=1 ;;
 	--keep) export H_KEEP=1 ;;
 	-h | --help) usage; exit 0 ;;
@@ -79,6 +81,12 @@ if [[ ! $ONLY =~ ^(dpx|haproxy|nginx)(,(dpx|haproxy|nginx))*$ ]]; then
 	echo "bench_proxy: --only takes dpx, haproxy, nginx (comma-separated)" >&2
 	exit 2
 fi
+if [[ -n $DPX_SPIN && ! $DPX_SPIN =~ ^[0-9]+$ ]]; then
+	echo "bench_proxy: --dpx-spin-us N (microseconds)" >&2
+	exit 2
+fi
+SPIN_KV=
+[[ -n $DPX_SPIN ]] && SPIN_KV="\"idle_spin_us\": $DPX_SPIN, "
 if [[ $DPX_IDLE != adaptive && $DPX_IDLE != poll ]]; then
 	echo "bench_proxy: --dpx-idle adaptive|poll" >&2
 	exit 2
@@ -193,6 +201,8 @@ ticks() {
 # tree PID: PID and its children (nginx: master and workers).
 # shellcheck disable=SC2046 # one PID a word
 tree() { echo "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); }
+# softirq_ticks: softirq time of all CPUs, from /proc/stat.
+softirq_ticks() { awk '$1 == "cpu" {print $8}' /proc/stat; }
 # cpu_snap: "cpuN busy total" per CPU from /proc/stat.
 cpu_snap() { awk '$1 ~ /^cpu[0-9]+$/ { t = 0; for (i = 2; i <= 9; i++) t += $i; print $1, t - $5 - $6, t }' /proc/stat; }
 # cpu_busy BEFORE AFTER: "cpuN busy%" for our CPUs.
@@ -339,11 +349,17 @@ check_dist() {
 run_wrk() {
 	local p=$1 k=$2 out=$H_TMP/wrk-$1-$2.txt
 	shift 2
+	# wrk runs under a wrapper that reports its CPU time (getrusage of
+	# the child): the client's share of the 2 CPUs, next to the proxy's.
 	local -a cmd=(ip netns exec "$H_NS_CLI" taskset -c "$CLI_CPU" timeout $((DUR + 30))
-		wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$@" "$URL")
+		"$H_PY" -c 'import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:]).returncode
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("CLIENT_CPU %.3f %.3f" % (r.ru_utime, r.ru_stime))
+sys.exit(rc)' wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$@" "$URL")
 	CMDS+=("$(printf '%q ' "${cmd[@]}")")
 	say "$p / $k: ${cmd[*]:3}"
-	local t0 t1 u0 u1 b0 b1 s0=$H_TMP/cpu0 s1=$H_TMP/cpu1 w0 w1 rc
+	local t0 t1 u0 u1 b0 b1 s0=$H_TMP/cpu0 s1=$H_TMP/cpu1 w0 w1 rc si0 si1
 	if [[ $p == dpx ]]; then
 		dpx_json /dpx/tcp_stats >"$H_TMP/c0.json"
 		dpx_json /dpx/stats >"$H_TMP/n0.json"
@@ -354,10 +370,12 @@ run_wrk() {
 	# shellcheck disable=SC2046
 	read -r b0 _ < <(ticks $(tree "$BE_PID"))
 	cpu_snap >"$s0"
+	si0=$(softirq_ticks)
 	w0=$(date +%s.%N)
 	"${cmd[@]}" >"$out" 2>&1
 	rc=$?
 	w1=$(date +%s.%N)
+	si1=$(softirq_ticks)
 	cpu_snap >"$s1"
 	# shellcheck disable=SC2046
 	read -r t1 u1 < <(ticks $(prx_pids))
@@ -379,11 +397,14 @@ run_wrk() {
 	R[$p.$k.busy]=$(cpu_busy "$s0" "$s1")
 	R[$p.$k.wall]=$(awk -v a="$w0" -v b="$w1" 'BEGIN {printf "%.2f", b - a}')
 	R[$p.$k.cpu_us]='?' R[$p.$k.ucpu_us]='?' R[$p.$k.cyc]='?' R[$p.$k.bcpu_us]='?' R[$p.$k.pct]='?'
+	R[$p.$k.ccpu_us]='?' R[$p.$k.sirq_us]='?'
 	if [[ $n =~ ^[0-9]+$ ]] && ((n > 0)); then
 		R[$p.$k.cpu_us]=$(awk -v t="${R[$p.$k.ticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
 		R[$p.$k.ucpu_us]=$(awk -v t="${R[$p.$k.uticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
 		R[$p.$k.cyc]=$(awk -v us="${R[$p.$k.cpu_us]}" -v mhz="$MHZ" 'BEGIN {printf "%.0f", us * mhz}')
 		R[$p.$k.bcpu_us]=$(awk -v t="${R[$p.$k.bticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+		R[$p.$k.ccpu_us]=$(awk -v n="$n" '/^CLIENT_CPU / {printf "%.2f", ($2 + $3) * 1e6 / n}' "$out")
+		R[$p.$k.sirq_us]=$(awk -v t=$((si1 - si0)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
 	fi
 	R[$p.$k.pct]=$(awk -v t="${R[$p.$k.ticks]}" -v hz="$CLK_TCK" -v w="${R[$p.$k.wall]}" 'BEGIN {if (w > 0) printf "%.0f", 100 * t / hz / w; else print "?"}')
 	printf '  %s requests: %s req/s, p50 %s us, p99 %s us\n' "${n:-?}" "${rps:-?}" "$p50" "$p99"
@@ -445,7 +466,7 @@ wait_proxy() {
 # --- dpx ------------------------------------------------------------------------
 dpx_config() {
 	cat >"$H_TMP/dpx-proxy.json" <<-EOF
-	{"workers": 1, "idle": "$DPX_IDLE", "log_level": "info",
+	{"workers": 1, "idle": "$DPX_IDLE", $SPIN_KV"log_level": "info",
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$PRX_ADDR/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
@@ -718,13 +739,13 @@ for p in dpx haproxy nginx backends; do
 done
 
 say "results (wrk -t1 -c$CONNS -d${DUR}s --latency; latency in us; CPU = proxy process CPU time / requests; cycles at $MHZ MHz)"
-printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s  %s\n' proxy load "req/s" p50 p99 "CPU-us/rq" "user-us" "cycles/rq" "proxy%" "be-us/rq" "CPUs busy"
+printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s %9s %9s  %s\n' proxy load "req/s" p50 p99 "CPU-us/rq" "user-us" "cycles/rq" "proxy%" "be-us/rq" "wrk-us/rq" "sirq-us/rq" "CPUs busy"
 for p in dpx haproxy nginx; do
 	for k in ka close; do
 		[[ -n ${R[$p.$k.rps]:-} ]] || continue
-		printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s  %s\n' "$p" "$k" "${R[$p.$k.rps]}" \
+		printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s %9s %9s  %s\n' "$p" "$k" "${R[$p.$k.rps]}" \
 			"${R[$p.$k.p50]}" "${R[$p.$k.p99]}" "${R[$p.$k.cpu_us]}" "${R[$p.$k.ucpu_us]}" "${R[$p.$k.cyc]}" \
-			"${R[$p.$k.pct]}" "${R[$p.$k.bcpu_us]}" "${R[$p.$k.busy]}"
+			"${R[$p.$k.pct]}" "${R[$p.$k.bcpu_us]}" "${R[$p.$k.ccpu_us]}" "${R[$p.$k.sirq_us]}" "${R[$p.$k.busy]}"
 	done
 done
 for o in haproxy nginx; do
@@ -757,6 +778,9 @@ user-us    the user-time part of CPU-us/rq: the proxy's own code (dpx: its
 RUNTIME    dpx's own account of its worker's cycles by stage (/dpx/runtime,
            tools/dpx_runtime.py), busy cycles per request wrk completed.
 be-us/rq   CPU of the backend nginx per request.
+wrk-us/rq  CPU of the client, wrk, per request (getrusage of the child).
+sirq-us/rq softirq time of all CPUs per request: kernel receive work
+           accounted to no process (the veth peers' RX in softirq).
 The client, the proxy, the backends and the kernel paths share $(nproc) CPUs.
 EOF
 
