@@ -88,7 +88,7 @@ wrk_run() {
 	R[$mode.$name]=$(awk -v n="${n:-0}" -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v d="$DUR" \
 		-v r="${rps:-?}" -v a="${p50:-?}" -v b="${p99:-?}" 'BEGIN {
 		printf "%s req/s, p50 %s, p99 %s, dpx CPU %.0f%% of a CPU, %.1f us/request", r, a, b,
-			100 * t / hz / d, n > 0 ? t / hz * 1e6 / n : 0 }')
+			100 * t / hz / d, (n > 0 ? t / hz * 1e6 / n : 0) }')
 	echo "$mode/$name (wrk -c$c): ${R[$mode.$name]}"
 }
 
