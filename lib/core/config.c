@@ -985,7 +985,8 @@ static int parse_arp(struct cfg_ctx *c, json_t *root, struct dpx_arp_conf *a)
 static const char *const listener_keys[] = {
 	"name", "address", "port", "mode", "backlog",
 	"pool", "routes", "max_connections", "max_connections_per_ip",
-	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", NULL
+	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
+	NULL
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {
@@ -1418,7 +1419,33 @@ int dpx_config_load_buffer(const char *name, const char *text, size_t len,
 			  .err = err, .errlen = errlen };
 	rc = parse_root(&c, root, cfg);
 	json_decref(root);
+	if (rc != 0)
+		dpx_config_release(cfg);
 	return rc;
+}
+
+/* Set by the control plane before loading; never on the data path. */
+static const struct dpx_config_ext *cfg_ext;
+
+void dpx_config_set_ext(const struct dpx_config_ext *ext)
+{
+	cfg_ext = ext;
+}
+
+const struct dpx_config_ext *dpx_config_get_ext(void)
+{
+	return cfg_ext;
+}
+
+void dpx_config_release(struct dpx_config *cfg)
+{
+	for (size_t i = 0; i < DPX_MAX_LISTENERS; i++) {
+		if (cfg->listeners[i].tls == NULL)
+			continue;
+		if (cfg_ext != NULL && cfg_ext->release_tls != NULL)
+			cfg_ext->release_tls(cfg->listeners[i].tls);
+		cfg->listeners[i].tls = NULL;
+	}
 }
 
 static int read_error(const char *file, const char *why, char *err,

@@ -950,7 +950,7 @@ static int parse_routes(struct cfg_ctx *c, json_t *l, struct dpx_config *cfg,
 
 static const char *const proxy_keys[] = {
 	"pool", "routes", "max_connections", "max_connections_per_ip",
-	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", NULL
+	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls", NULL
 };
 /* The proxy keys that mean nothing without HTTP requests. */
 static const char *const http_only_keys[] = {
@@ -1113,6 +1113,25 @@ static int check_mode_keys(struct cfg_ctx *c, json_t *l,
 	return 0;
 }
 
+/* "tls": lib/tls's section, through the application's hook. */
+static int parse_listener_tls(struct cfg_ctx *c, json_t *l,
+			      struct dpx_listener_conf *ls)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(l, "tls");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "tls");
+	if (ext == NULL || ext->listener_tls == NULL)
+		return cfg_fail(c, true, "TLS is not supported by this program");
+	if (ext->listener_tls(c, v, ls->mode == DPX_LISTEN_HTTP,
+			      &ls->tls) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
 int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 			     struct dpx_config *cfg, size_t idx)
 {
@@ -1134,7 +1153,8 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 	    cfg_opt_u32(c, l, "idle_timeout_ms", 100, TIMEOUT_MAX_MS, false,
 			&ls->idle_timeout_ms) != 0 ||
 	    cfg_opt_bool(c, l, "access_log", &ls->access_log) != 0 ||
-	    parse_http(c, l, &ls->http) != 0)
+	    parse_http(c, l, &ls->http) != 0 ||
+	    parse_listener_tls(c, l, ls) != 0)
 		return -1;
 	if (ls->mode == DPX_LISTEN_HTTP && ls->pool < 0 && ls->n_routes == 0)
 		return cfg_fail(c, false, "mode http needs a \"pool\", "

@@ -165,6 +165,8 @@ struct dpx_listener_conf {
 	uint32_t idle_timeout_ms;   /* keep-alive wait for the next request */
 	bool access_log;            /* one line per request/connection */
 	struct dpx_http_conf http;  /* mode http only; defaults otherwise */
+	void *tls;                  /* lib/tls's struct dpx_tls_conf; NULL:
+				     * plain TCP (see dpx_config_release()) */
 };
 
 /* Load-balancing algorithm of a pool ("balance"). */
@@ -355,6 +357,9 @@ int dpx_config_load(const char *file, struct dpx_config *cfg,
 /* Same, from a buffer; name is used in messages. Used by tests and fuzzing. */
 int dpx_config_load_buffer(const char *name, const char *text, size_t len,
 			   struct dpx_config *cfg, char *err, size_t errlen);
+/* Releases what modules' sections allocated (listeners' "tls"); cfg stays
+ * valid as a plain configuration. A failed load has released it already. */
+void dpx_config_release(struct dpx_config *cfg);
 
 /* "198.18.0.1/24" -> prefix; returns 0 or -1. Exposed for unit tests. */
 int dpx_parse_ipv4_prefix(const char *s, struct dpx_ipv4_prefix *out);
