@@ -23,6 +23,7 @@
 #include "dpx_proxy.h"
 #include "dpx_svc.h"
 #include "dpx_tcp.h"
+#include "dpx_tls.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -84,6 +85,7 @@ check_config(const char *file)
 		printf("%s: ok\n", file);
 	else
 		fprintf(stderr, "%s\n", err);
+	dpx_config_release(cfg);
 	free(cfg);
 	return rc == 0 ? 0 : 1;
 }
@@ -199,7 +201,7 @@ worker_main(void *arg)
 {
 	struct app_worker *aw = arg;
 	struct dpx_worker *w = &aw->w;
-	bool adaptive = w->cfg->idle == DPX_IDLE_ADAPTIVE;
+	bool adaptive = w->cfg->idle == DPX_IDLE_ADAPTIVE, more;
 
 	dpx_net_loop_begin(w);
 	if (w->index == 0)
@@ -209,10 +211,11 @@ worker_main(void *arg)
 		dpx_net_worker_poll(w);         /* rx, net, tcp input */
 		dpx_tcp_deliver(w);             /* app */
 		dpx_tcp_worker_poll(w);         /* timers */
+		more = dpx_proxy_worker_run(w); /* app: deferred work */
 		dpx_tcp_output(w);              /* tcp output */
 		dpx_net_flush(w);               /* tx */
 		dpx_proxy_worker_quiescent(w);
-		if (!dpx_net_pass_end(w) && adaptive)
+		if (!dpx_net_pass_end(w) && adaptive && !more)
 			worker_idle(w);
 	}
 	dpx_proxy_worker_stop(w);
@@ -373,8 +376,13 @@ int
 main(int argc, char **argv)
 {
 	static struct app app; /* large: keep it off the stack */
+	static const struct dpx_config_ext ext = {
+		.listener_tls = dpx_tls_conf_parse,
+		.release_tls = dpx_tls_conf_free,
+	};
 	int sep, rc;
 
+	dpx_config_set_ext(&ext);
 	rc = early_options(argc, argv);
 	if (rc >= 0)
 		return rc;
@@ -405,5 +413,6 @@ main(int argc, char **argv)
 	}
 	shutdown_all(&app);
 	rte_eal_cleanup();
+	dpx_config_release(&app.cfg);
 	return rc == 0 ? 0 : 1;
 }

@@ -197,6 +197,47 @@ tel_proxy_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+#define TLS_STAT(name) { #name, offsetof(struct dpx_tls_stats, name) }
+static const struct {
+	const char *name;
+	size_t off;
+} tls_stat_fields[] = {
+	TLS_STAT(handshakes), TLS_STAT(resumed), TLS_STAT(handshake_failed),
+	TLS_STAT(handshake_timeouts), TLS_STAT(handshakes_refused),
+	TLS_STAT(sni_missing), TLS_STAT(sni_unknown), TLS_STAT(sni_refused),
+	TLS_STAT(version_refused), TLS_STAT(renegotiation_refused),
+	TLS_STAT(tls12), TLS_STAT(tls13), TLS_STAT(alerts_received),
+	TLS_STAT(close_notify_sent), TLS_STAT(close_notify_received),
+	TLS_STAT(no_memory),
+};
+
+/* /dpx/tls_stats[,worker]: TLS counters of the listeners, summed. */
+static int
+tel_tls_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	long only = worker_param(params);
+
+	(void)cmd;
+	if (only == -2 || stats_src->proxy == NULL)
+		return -1;
+	rte_tel_data_start_dict(d);
+	for (size_t f = 0; f < RTE_DIM(tls_stat_fields); f++) {
+		uint64_t sum = 0;
+
+		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+			const struct dpx_tls_stats *ts =
+				dpx_proxy_worker_tls_stats(stats_src->workers[w]);
+
+			if ((only >= 0 && (long)w != only) || ts == NULL)
+				continue;
+			sum += *(const uint64_t *)((const char *)ts +
+						   tls_stat_fields[f].off);
+		}
+		rte_tel_data_add_dict_u64(d, tls_stat_fields[f].name, sum);
+	}
+	return 0;
+}
+
 /* /dpx/runtime[,worker]: where the workers' TSC cycles went, by stage
  * (VPP's "show runtime"), summed unless a worker is named. busy_cycles is
  * the sum of the stages: divided by the requests completed over the same
@@ -316,6 +357,8 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"TCP counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/proxy_stats", tel_proxy_stats,
 			"Proxy counters, all workers or one. Parameters: [int worker]") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/tls_stats", tel_tls_stats,
+			"TLS counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/pool_stats", tel_pool_stats,
 			"Server states and counters of a pool. Parameters: string pool") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/runtime", tel_runtime,

@@ -28,6 +28,7 @@
 #include <stdio.h>
 
 #include "dpx_core.h"
+#include "dpx_tls.h"
 
 struct dpx_proxy_shared;
 
@@ -77,6 +78,10 @@ void dpx_proxy_control_tick(struct dpx_proxy_shared *sh, uint64_t now_ms);
 
 /* Worker side. start() listens on the proxy listeners of the config. */
 int dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh);
+/* Once per loop pass, after the timers and before TCP output: work that
+ * sessions deferred (TLS sessions reading on after their plaintext was
+ * consumed). True when some is left for the next pass. */
+bool dpx_proxy_worker_run(struct dpx_worker *w);
 /* Once per loop pass: reports a quiescent state for snapshot reclaim. */
 void dpx_proxy_worker_quiescent(struct dpx_worker *w);
 /* The worker left its loop: the control plane no longer waits for it. */
@@ -88,6 +93,9 @@ void dpx_proxy_worker_online(struct dpx_worker *w);
 void dpx_proxy_worker_fini(struct dpx_worker *w);
 
 const struct dpx_proxy_stats *dpx_proxy_worker_stats(const struct dpx_worker *w);
+/* TLS counters of the worker's listeners (struct dpx_tls_stats). */
+const struct dpx_tls_stats *
+dpx_proxy_worker_tls_stats(const struct dpx_worker *w);
 const struct dpx_proxy_server_stats *
 dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
 			      unsigned int server);

@@ -239,7 +239,7 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 	char addr[16];
 	struct dpx_http_req_rewrite rw = {
 		.client_addr = dpx_ipv4_str(s->caddr, addr, sizeof(addr)),
-		.proto = "http",
+		.proto = s->tls != NULL ? "https" : "http",
 		.forwarded = hc->forwarded,
 		.via = hc->via,
 		.edits = s->route ? &s->route->request : NULL,
@@ -366,7 +366,7 @@ px_read_request(struct dpx_worker *w, struct px_session *s)
 		return -1;
 	}
 	px_chain_take(dpx_tcp_pool(w), &s->cin, pw->req.head_len, NULL);
-	dpx_tcp_recv_done(w, s->cli, pw->req.head_len);
+	px_cli_recv_done(w, s, pw->req.head_len);
 	s->bytes_in += pw->req.head_len;
 	return 1;
 }
@@ -411,7 +411,7 @@ px_stage_request_body(struct dpx_worker *w, struct px_session *s)
 		}
 	}
 	if (moved > 0) {
-		dpx_tcp_recv_done(w, s->cli, moved);
+		px_cli_recv_done(w, s, moved);
 		s->bytes_in += moved;
 		/* client_timeout_ms bounds a stall, not the whole body. */
 		px_session_arm(w, s, s->ls->client_timeout_ms);
@@ -447,7 +447,7 @@ px_http_client_run(struct dpx_worker *w, struct px_session *s)
 			if (s->rsp_state != RSP_IDLE)
 				return;     /* pipelined: after the response */
 			if (s->cin.len == 0) {
-				if (s->cli_peer_closed && s->to_cli.len == 0)
+				if (s->cli_peer_closed && px_cli_pending(s) == 0)
 					px_session_end(w, s, false);
 				return;
 			}
@@ -720,7 +720,7 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 				px_session_end(w, s, true);
 				return;
 			}
-			px_chain_flush(w, &s->to_cli, s->cli);
+			px_cli_flush(w, s);
 			if (rc == 1 && s->to_cli.len == 0) {
 				px_http_response_done(w, s);
 				return;
@@ -735,7 +735,7 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 		break;
 	}
 	if (s->cli != NULL)
-		px_chain_flush(w, &s->to_cli, s->cli);
+		px_cli_flush(w, s);
 	if (s->srv == NULL || !s->srv->peer_closed || s->srv->in.len > 0)
 		return;
 	if (s->rsp_state == RSP_HEAD && s->hlen == 0) {

@@ -151,6 +151,12 @@ dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 			dpx_health_init(&sh->health[p][s].active);
 	if (px_publish(sh, 0) != 0)
 		goto fail;
+	for (unsigned int i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].tls != NULL && sh->tls_keys == NULL) {
+			sh->tls_keys = dpx_tls_keys_create();
+			if (sh->tls_keys == NULL)
+				goto fail;
+		}
 	sh->log = stdout;
 	return sh;
 fail:
@@ -170,6 +176,7 @@ dpx_proxy_shared_free(struct dpx_proxy_shared *sh)
 		rte_ring_free(sh->logs[i]);
 	}
 	px_snapshot_free(atomic_load(&sh->snap));
+	dpx_tls_keys_free(sh->tls_keys);
 	rte_free(sh->qsbr);
 	free(sh->ip_conns);
 	if (sh->log_owned)
@@ -319,6 +326,7 @@ px_worker_pools(struct dpx_worker *w, struct dpx_proxy_worker *pw)
 	const struct dpx_config *cfg = w->cfg;
 	unsigned int n = pw->sh->n_workers;
 
+	TAILQ_INIT(&pw->tls_kick);
 	for (unsigned int p = 0; p < cfg->n_pools; p++) {
 		const struct dpx_pool_conf *pc = &cfg->pools[p];
 		struct px_pool_worker *pp = &pw->pools[p];
@@ -408,6 +416,17 @@ dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 
 		if (ls->mode != DPX_LISTEN_HTTP && ls->mode != DPX_LISTEN_TCP)
 			continue;
+		if (ls->tls != NULL) {
+			char err[256];
+
+			w->proxy->tls[i] = dpx_tls_server_new(ls->tls,
+					sh->tls_keys, &w->proxy->tls_stats,
+					err, sizeof(err));
+			if (w->proxy->tls[i] == NULL) {
+				DPX_ERR("listener %s: TLS: %s", ls->name, err);
+				return -EINVAL;
+			}
+		}
 		rc = dpx_tcp_listen(w, ls->addr, ls->port, ls->backlog,
 				    &px_cli_cb, (void *)(uintptr_t)i);
 		if (rc != 0) {
@@ -417,6 +436,17 @@ dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 		}
 	}
 	return px_probes_start(w);
+}
+
+bool
+dpx_proxy_worker_run(struct dpx_worker *w)
+{
+	struct dpx_proxy_worker *pw = w->proxy;
+
+	if (pw == NULL || TAILQ_EMPTY(&pw->tls_kick))
+		return false;
+	dpx_stage_enter(w, DPX_STAGE_APP);
+	return px_tls_kicks_run(w);
 }
 
 void
@@ -462,12 +492,20 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 	if (pw == NULL)
 		return;
 	px_probes_stop(w);
+	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
+		dpx_tls_server_free(pw->tls[i]);
 	rte_rcu_qsbr_thread_unregister(pw->sh->qsbr, w->index);
 	rte_mempool_free(pw->sessions);
 	rte_mempool_free(pw->srvs);
 	rte_mempool_free(pw->hbufs);
 	rte_free(pw);
 	w->proxy = NULL;
+}
+
+const struct dpx_tls_stats *
+dpx_proxy_worker_tls_stats(const struct dpx_worker *w)
+{
+	return w->proxy ? &w->proxy->tls_stats : NULL;
 }
 
 const struct dpx_proxy_stats *

@@ -15,6 +15,7 @@
 #include "dpx_proxy.h"
 #include "dpx_tcp.h"
 #include "dpx_timer.h"
+#include "dpx_tls.h"
 
 #define PX_IP_SLOTS 65536          /* per-client-address counters (hashed) */
 #define PX_EVENT_RING 4096
@@ -90,6 +91,7 @@ struct dpx_proxy_shared {
 	bool ramping;               /* slow start running: publish often */
 	FILE *log;
 	bool log_owned;
+	struct dpx_tls_keys *tls_keys;  /* ticket keys of every worker */
 };
 
 struct px_session;
@@ -177,6 +179,11 @@ struct px_session {
 	char path[PX_LOG_PATH];
 	struct dpx_timer timer;
 	TAILQ_ENTRY(px_session) qlink;
+	/* TLS listeners: the client side's TLS state and records to send. */
+	struct dpx_tls_conn *tls;
+	struct px_chain tls_out;
+	bool tls_kicked;            /* on the worker's tls_kick list */
+	TAILQ_ENTRY(px_session) klink;
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -215,6 +222,11 @@ struct dpx_proxy_worker {
 	struct px_probe *probes;
 	struct dpx_proxy_stats stats;
 	struct dpx_proxy_server_stats srv_stats[DPX_MAX_POOLS][DPX_MAX_SERVERS];
+	struct dpx_tls_server *tls[DPX_MAX_LISTENERS];
+	struct dpx_tls_stats tls_stats;
+	/* TLS sessions whose plaintext was consumed: they read on in
+	 * dpx_proxy_worker_run(), once per pass. */
+	struct px_session_list tls_kick;
 	struct dpx_http_request req;    /* scratch: one parse at a time */
 	struct dpx_http_response rsp;
 	char scratch[];                 /* hbuf_size + 4096: outgoing heads */
@@ -264,6 +276,21 @@ int px_connect_server(struct dpx_worker *w, struct px_session *s);
 char *px_hbuf_get(struct dpx_worker *w, struct px_session *s);
 void px_hbuf_put(struct dpx_worker *w, struct px_session *s);
 void px_tunnel_run(struct dpx_worker *w, struct px_session *s);
+/* The client side, plain or TLS: send what is staged in to_cli; the
+ * application consumed n bytes of cin; bytes not yet on the wire. */
+void px_cli_flush(struct dpx_worker *w, struct px_session *s);
+void px_cli_recv_done(struct dpx_worker *w, struct px_session *s,
+		      uint32_t n);
+uint32_t px_cli_pending(const struct px_session *s);
+/* close_notify (TLS), then FIN. */
+void px_cli_close(struct dpx_worker *w, struct px_session *s);
+/* TLS: handshake, decrypt, and run the mode when there is something new. */
+void px_tls_run(struct dpx_worker *w, struct px_session *s);
+void px_tls_unkick(struct dpx_worker *w, struct px_session *s);
+/* The kicked sessions; true when some are left for the next pass. */
+bool px_tls_kicks_run(struct dpx_worker *w);
+/* The mode's request step, without the TLS layer. */
+void px_run_request_mode(struct dpx_worker *w, struct px_session *s);
 
 /* Hooks from the server side into the session's mode. */
 void px_on_server_ready(struct dpx_worker *w, struct px_session *s);

@@ -97,6 +97,10 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 	px_chain_free(&s->to_srv);
 	px_chain_free(&s->to_cli);
 	px_chain_free(&s->req_copy);
+	px_chain_free(&s->tls_out);
+	px_tls_unkick(w, s);
+	dpx_tls_conn_free(s->tls);
+	s->tls = NULL;
 	px_hbuf_put(w, s);
 	if (s->counted)
 		px_limits_give(pw->sh, s->li, s->ip_slot);
@@ -119,9 +123,9 @@ px_session_end(struct dpx_worker *w, struct px_session *s, bool abort)
 			px_srv_release(w, s, false);
 	}
 	px_queue_del(w, s);
-	if (s->cli != NULL && !abort && s->to_cli.len > 0) {
-		px_chain_flush(w, &s->to_cli, s->cli);
-		if (s->to_cli.len > 0) {
+	if (s->cli != NULL && !abort && px_cli_pending(s) > 0) {
+		px_cli_flush(w, s);
+		if (px_cli_pending(s) > 0) {
 			s->draining = true;
 			px_session_arm(w, s, s->ls->client_timeout_ms);
 			return;
@@ -132,7 +136,7 @@ px_session_end(struct dpx_worker *w, struct px_session *s, bool abort)
 		if (abort)
 			dpx_tcp_abort(w, s->cli);
 		else
-			dpx_tcp_close(w, s->cli);
+			px_cli_close(w, s);
 		s->cli = NULL;
 	}
 	px_session_free(w, s);
@@ -210,49 +214,50 @@ px_connect_server(struct dpx_worker *w, struct px_session *s)
 	return -ENOENT;
 }
 
-/* Stages up to PX_STAGE_MAX bytes of q (received on src) towards dst
- * and queues what fits; the window of src opens only for bytes staged. */
-static void
-px_tunnel_dir(struct dpx_worker *w, struct px_chain *q, struct dpx_tcb *src,
-	      struct px_chain *stage, struct dpx_tcb *dst, uint64_t *count)
+/* Moves q into stage while stage has room; returns the bytes moved. */
+static uint32_t
+px_tunnel_stage(struct px_chain *q, struct px_chain *stage, uint64_t *count)
 {
-	if (stage->len < PX_STAGE_MAX && q->len > 0) {
-		uint32_t n = q->len;
+	uint32_t n = q->len;
 
-		px_chain_move(q, stage);
-		*count += n;
-		if (src != NULL)
-			dpx_tcp_recv_done(w, src, n);
-	}
-	if (dst != NULL)
-		px_chain_flush(w, stage, dst);
+	if (stage->len >= PX_STAGE_MAX || n == 0)
+		return 0;
+	px_chain_move(q, stage);
+	*count += n;
+	return n;
 }
 
-/* Both directions of a spliced session; FIN follows the last byte. */
+/* Both directions of a spliced session; FIN follows the last byte. The
+ * window of a side opens only for the bytes staged from it. */
 void
 px_tunnel_run(struct dpx_worker *w, struct px_session *s)
 {
 	struct px_srv *c = s->srv;
 	bool srv_up = c != NULL && c->connected && c->tcb != NULL;
+	uint32_t n;
 
-	if (srv_up)
-		px_tunnel_dir(w, &s->cin, s->cli, &s->to_srv, c->tcb,
-			      &s->bytes_in);
-	if (c != NULL)
-		px_tunnel_dir(w, &c->in, c->tcb, &s->to_cli, s->cli,
-			      &s->bytes_out);
-	else if (s->cli != NULL)
-		px_chain_flush(w, &s->to_cli, s->cli);
+	if (srv_up) {
+		n = px_tunnel_stage(&s->cin, &s->to_srv, &s->bytes_in);
+		if (n > 0)
+			px_cli_recv_done(w, s, n);
+		px_chain_flush(w, &s->to_srv, c->tcb);
+	}
+	if (c != NULL) {
+		n = px_tunnel_stage(&c->in, &s->to_cli, &s->bytes_out);
+		if (n > 0 && c->tcb != NULL)
+			dpx_tcp_recv_done(w, c->tcb, n);
+	}
+	px_cli_flush(w, s);
 	if (srv_up && s->cli_peer_closed && !s->srv_fin_sent &&
 	    s->cin.len == 0 && s->to_srv.len == 0) {
 		s->srv_fin_sent = true;
 		dpx_tcp_close(w, c->tcb);
 	}
-	if (s->cli != NULL && !s->cli_fin_sent && s->to_cli.len == 0 &&
+	if (s->cli != NULL && !s->cli_fin_sent && px_cli_pending(s) == 0 &&
 	    (c == NULL ? s->srv_fin_sent || s->rsp_state == RSP_TUNNEL :
 	     c->peer_closed && c->in.len == 0)) {
 		s->cli_fin_sent = true;
-		dpx_tcp_close(w, s->cli);
+		px_cli_close(w, s);
 	}
 	if (s->cli_fin_sent && s->srv_fin_sent && s->cli == NULL &&
 	    s->srv == NULL) {
@@ -273,6 +278,11 @@ px_session_timeout(struct dpx_timer *t, void *arg)
 
 	(void)t;
 	if (s->draining) {
+		px_session_end(w, s, true);
+		return;
+	}
+	if (s->tls != NULL && !dpx_tls_conn_established(s->tls)) {
+		px_w(w)->tls_stats.handshake_timeouts++;
 		px_session_end(w, s, true);
 		return;
 	}
@@ -312,7 +322,7 @@ px_on_server_ready(struct dpx_worker *w, struct px_session *s)
 /* Moves what the client sent towards the server: after client data or
  * FIN, and when the server connection takes more. */
 void
-px_run_request(struct dpx_worker *w, struct px_session *s)
+px_run_request_mode(struct dpx_worker *w, struct px_session *s)
 {
 	if (s->http && s->req_state != REQ_TUNNEL)
 		px_http_client_run(w, s);
@@ -320,11 +330,25 @@ px_run_request(struct dpx_worker *w, struct px_session *s)
 		px_tunnel_run(w, s);
 }
 
+void
+px_run_request(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->tls != NULL)
+		px_tls_run(w, s);
+	else
+		px_run_request_mode(w, s);
+}
+
 /* Moves what the server sent towards the client: after server data or
  * FIN, and when the client connection takes more. */
 void
 px_run_response(struct dpx_worker *w, struct px_session *s)
 {
+	if (s->tls != NULL && !dpx_tls_conn_established(s->tls)) {
+		/* Handshake records are on their way; no mode runs yet. */
+		px_cli_flush(w, s);
+		return;
+	}
 	if (s->http && s->rsp_state != RSP_TUNNEL)
 		px_http_server_run(w, s);
 	else
@@ -385,13 +409,13 @@ px_on_queue_timeout(struct dpx_worker *w, struct px_session *s)
 }
 
 static void
-px_reject(struct dpx_worker *w, struct dpx_tcb *c, bool http)
+px_reject(struct dpx_worker *w, struct dpx_tcb *c, bool http, bool tls)
 {
 	char buf[256];
 	int n;
 
 	px_w(w)->stats.limit_rejected++;
-	if (!http) {
+	if (!http || tls) {   /* no TLS session to say 503 in */
 		dpx_tcp_abort(w, c);
 		return;
 	}
@@ -424,7 +448,7 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	if (limited) {
 		slot = px_ip_slot(li, caddr);
 		if (!px_limits_take(pw->sh, ls, li, slot)) {
-			px_reject(w, c, http);
+			px_reject(w, c, http, pw->tls[li] != NULL);
 			return;
 		}
 	}
@@ -452,6 +476,22 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	dpx_tcp_set_user(c, s);
 	pw->stats.sessions++;
 	pw->stats.sessions_active++;
+	if (pw->tls[li] != NULL) {
+		s->tls = dpx_tls_conn_new(pw->tls[li], dpx_tcp_pool(w));
+		if (s->tls == NULL) {
+			px_session_end(w, s, true);
+			return;
+		}
+		s->pool = http ? -1 : ls->pool;
+		if (!http) {
+			s->req_state = REQ_TUNNEL;
+			s->rsp_state = RSP_TUNNEL;
+			s->hash = dpx_lb_hash(&caddr, sizeof(caddr));
+		}
+		px_session_arm(w, s, ((const struct dpx_tls_conf *)ls->tls)->
+				     handshake_timeout_ms);
+		return;
+	}
 	if (http) {
 		px_session_arm(w, s, ls->client_timeout_ms);
 		return;
@@ -469,9 +509,14 @@ px_cli_data(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
 {
 	struct px_session *s = dpx_tcp_user(c);
 
-	if (s == NULL) {
+	if (s == NULL || (s->tls != NULL && s->draining)) {
 		dpx_tcp_recv_done(w, c, m->pkt_len);
 		rte_pktmbuf_free(m);
+		return;
+	}
+	if (s->tls != NULL) {
+		dpx_tls_conn_input(s->tls, m);
+		px_run_request(w, s);
 		return;
 	}
 	px_chain_add(&s->cin, m);
@@ -492,8 +537,8 @@ px_cli_sendable(struct dpx_worker *w, struct dpx_tcb *c)
 	if (s == NULL)
 		return;
 	if (s->draining) {
-		px_chain_flush(w, &s->to_cli, c);
-		if (s->to_cli.len == 0) {
+		px_cli_flush(w, s);
+		if (px_cli_pending(s) == 0) {
 			s->draining = false;
 			px_session_end(w, s, false);
 		}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The client side of a session, plain or TLS. The HTTP and tcp modes see
+ * one interface: plaintext arrives in s->cin, what they stage in s->to_cli
+ * goes out through px_cli_flush(), consumed input is reported with
+ * px_cli_recv_done(). On a TLS listener the bytes in between are records:
+ *
+ *   TCP data -> dpx_tls_conn_input -> px_tls_run: handshake, decrypt up to
+ *   PX_STAGE_MAX into cin -> the mode's request step;
+ *   to_cli -> dpx_tls_conn_write -> records in tls_out -> TCP.
+ *
+ * The TCP window is opened for ciphertext as OpenSSL consumes it, and
+ * OpenSSL reads only while cin has room, so a client that sends faster
+ * than the server takes is slowed by its window, as on plain listeners.
+ * Plaintext the mode consumes puts the session on the worker's tls_kick
+ * list (whatever path consumed it), and dpx_proxy_worker_run() reads on
+ * for it later in the same pass.
+ */
+#include "proxy_priv.h"
+
+uint32_t
+px_cli_pending(const struct px_session *s)
+{
+	return s->to_cli.len + s->tls_out.len;
+}
+
+/* Records OpenSSL wrote (handshake, data, alerts) towards the client. */
+static void
+px_tls_take_output(struct px_session *s)
+{
+	uint32_t len;
+	struct rte_mbuf *m = dpx_tls_conn_output(s->tls, &len);
+
+	px_chain_add(&s->tls_out, m);
+}
+
+void
+px_cli_flush(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->tls == NULL) {
+		if (s->cli != NULL)
+			px_chain_flush(w, &s->to_cli, s->cli);
+		return;
+	}
+	while (s->to_cli.len > 0 && s->tls_out.len < PX_STAGE_MAX &&
+	       dpx_tls_conn_established(s->tls)) {
+		struct rte_mbuf *m = px_chain_pop(&s->to_cli);
+		int rc = dpx_tls_conn_write(s->tls, rte_pktmbuf_mtod(m, void *),
+					    m->data_len);
+
+		rte_pktmbuf_free_seg(m);
+		if (rc != 0) {
+			px_chain_free(&s->to_cli);
+			break;
+		}
+	}
+	px_tls_take_output(s);
+	if (s->cli != NULL)
+		px_chain_flush(w, &s->tls_out, s->cli);
+}
+
+void
+px_cli_recv_done(struct dpx_worker *w, struct px_session *s, uint32_t n)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+
+	if (s->tls == NULL) {
+		if (s->cli != NULL)
+			dpx_tcp_recv_done(w, s->cli, n);
+		return;
+	}
+	if (!s->tls_kicked) {
+		s->tls_kicked = true;
+		TAILQ_INSERT_TAIL(&pw->tls_kick, s, klink);
+	}
+}
+
+void
+px_tls_unkick(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->tls_kicked) {
+		s->tls_kicked = false;
+		TAILQ_REMOVE(&px_w(w)->tls_kick, s, klink);
+	}
+}
+
+/* close_notify, then FIN after it. */
+void
+px_cli_close(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->tls != NULL) {
+		dpx_tls_conn_shutdown(s->tls);
+		px_cli_flush(w, s);
+	}
+	dpx_tcp_close(w, s->cli);
+}
+
+/* A fatal TLS error: the alert goes out, nothing else, then FIN. */
+static void
+px_tls_failed(struct dpx_worker *w, struct px_session *s)
+{
+	px_chain_free(&s->to_cli);
+	px_cli_flush(w, s);
+	px_session_end(w, s, false);
+}
+
+/* The handshake just completed. Returns false when the session ended. */
+static bool
+px_tls_established(struct dpx_worker *w, struct px_session *s)
+{
+	px_session_arm(w, s, s->ls->client_timeout_ms);
+	if (s->http || s->srv != NULL)
+		return true;
+	/* tcp: the server is connected once the client proved itself. */
+	if (px_connect_server(w, s) != 0) {
+		px_session_end(w, s, true);
+		return false;
+	}
+	return true;
+}
+
+/* One step: decrypt what fits; -1 when the session ended (or drains),
+ * 1 when the mode has something new to look at, 0 when not. */
+static int
+px_tls_step(struct dpx_worker *w, struct px_session *s)
+{
+	bool was_up = dpx_tls_conn_established(s->tls);
+	uint32_t before = s->cin.len, n;
+	uint32_t room = s->cin.len < PX_STAGE_MAX ? PX_STAGE_MAX - s->cin.len : 0;
+	enum dpx_tls_status st;
+
+	st = dpx_tls_conn_read(s->tls, room, &s->cin.head, &s->cin.tail,
+			       &s->cin.len);
+	n = dpx_tls_conn_consumed(s->tls);
+	if (n > 0 && s->cli != NULL)
+		dpx_tcp_recv_done(w, s->cli, n);
+	px_cli_flush(w, s);
+	if (st == DPX_TLS_ERROR) {
+		px_tls_failed(w, s);
+		return -1;
+	}
+	if (!dpx_tls_conn_established(s->tls))
+		return 0;
+	if (!was_up && !px_tls_established(w, s))
+		return -1;
+	if (st == DPX_TLS_CLOSED && !s->cli_peer_closed) {
+		s->cli_peer_closed = true;
+		return 1;
+	}
+	return s->cin.len != before || !was_up;
+}
+
+void
+px_tls_run(struct dpx_worker *w, struct px_session *s)
+{
+	int rc = px_tls_step(w, s);
+
+	/* Established: the mode runs even without new plaintext, since the
+	 * caller may be the server side taking more of what is staged. */
+	if (rc > 0 || (rc == 0 && dpx_tls_conn_established(s->tls)))
+		px_run_request_mode(w, s);  /* may end s */
+}
+
+/* Sessions whose plaintext was consumed read on; each gets a few rounds
+ * per pass so that one fast client cannot hold the worker. */
+bool
+px_tls_kicks_run(struct dpx_worker *w)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	unsigned int budget = 256;
+	struct px_session *s;
+
+	while (budget-- > 0 && (s = TAILQ_FIRST(&pw->tls_kick)) != NULL) {
+		px_tls_unkick(w, s);
+		px_tls_run(w, s);
+	}
+	return !TAILQ_EMPTY(&pw->tls_kick);
+}

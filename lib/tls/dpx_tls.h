@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpx tls: everything dpx does with OpenSSL. It owns the "tls" section of
+ * listeners (schema, parse, validation: certificates are loaded and
+ * checked when the configuration is), the per-worker SSL_CTX sets built
+ * from it, the session-ticket keys that every worker shares, and the TLS
+ * state of connections.
+ *
+ * Shared nothing on the data path: each worker has its own SSL_CTX per
+ * certificate group (struct dpx_tls_server), so OpenSSL never takes a
+ * lock that another worker holds. The one shared object is struct
+ * dpx_tls_keys, written once before the workers start and read-only after:
+ * a ticket issued on one worker is decrypted on any other.
+ *
+ * Records move between dpx's TCP connections and OpenSSL through a BIO
+ * method over mbuf chains: ciphertext received is read by OpenSSL straight
+ * from the TCP stack's mbufs (no copy into a memory BIO first), and
+ * records OpenSSL writes go into fresh mbufs that TCP sends as they are.
+ * Plaintext is copied once each way, by OpenSSL's record layer itself.
+ *
+ * A connection (struct dpx_tls_conn) is driven by its owner:
+ * dpx_tls_conn_input() hands it ciphertext, dpx_tls_conn_read() runs the
+ * handshake and returns plaintext, dpx_tls_conn_write() encrypts,
+ * dpx_tls_conn_output() takes what must be sent (handshake messages,
+ * records, alerts), dpx_tls_conn_shutdown() queues close_notify.
+ */
+#ifndef DPX_TLS_H
+#define DPX_TLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "dpx_config_kit.h"
+
+#define DPX_TLS_MAX_CERTS 16
+#define DPX_TLS_MAX_NAMES 32        /* names per certificate (SAN, CN) */
+#define DPX_TLS_NAME_LEN 256
+#define DPX_TLS_FILE_LEN 512
+
+struct dpx_tls_cert_conf {
+	char cert[DPX_TLS_FILE_LEN];   /* PEM: certificate, then its chain */
+	char key[DPX_TLS_FILE_LEN];    /* PEM private key */
+	/* Found in the certificate when the config is loaded: */
+	bool ecdsa;                    /* else RSA */
+	unsigned int n_names;
+	char names[DPX_TLS_MAX_NAMES][DPX_TLS_NAME_LEN]; /* lower case */
+};
+
+/* A listener's "tls" object (docs/config.md). */
+struct dpx_tls_conf {
+	unsigned int n_certs;
+	struct dpx_tls_cert_conf certs[DPX_TLS_MAX_CERTS];
+	int min_version;               /* TLS1_2_VERSION or TLS1_3_VERSION */
+	int max_version;
+	char ciphers[512];             /* TLS 1.2 cipher list */
+	char ciphersuites[256];        /* TLS 1.3 suites */
+	char groups[128];
+	bool prefer_server_ciphers;
+	bool alpn_http11;              /* offer "http/1.1" */
+	bool sni_strict;               /* unknown or missing SNI: refuse */
+	bool session_tickets;
+	uint32_t session_cache;        /* per-worker cache entries; 0: off */
+	uint32_t handshake_timeout_ms;
+	uint32_t max_handshakes;       /* concurrent, per worker; 0: none */
+};
+
+/* The config hook (struct dpx_config_ext) for listeners' "tls". */
+int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out);
+void dpx_tls_conf_free(void *conf);
+
+/* Ticket keys: one set for every worker of the process. */
+struct dpx_tls_keys;
+struct dpx_tls_keys *dpx_tls_keys_create(void);
+void dpx_tls_keys_free(struct dpx_tls_keys *k);
+
+/* Counters of one worker's TLS; the control plane sums them on read. */
+struct dpx_tls_stats {
+	uint64_t handshakes;           /* completed */
+	uint64_t resumed;              /* ... of which resumed */
+	uint64_t handshake_failed;     /* protocol errors, bad records */
+	uint64_t handshake_timeouts;
+	uint64_t handshakes_refused;   /* over max_handshakes */
+	uint64_t sni_missing;          /* no SNI: default certificate */
+	uint64_t sni_unknown;          /* no certificate for the name */
+	uint64_t sni_refused;          /* ... and sni_strict */
+	uint64_t version_refused;      /* below min_version */
+	uint64_t renegotiation_refused;
+	uint64_t tls12;
+	uint64_t tls13;
+	uint64_t alerts_received;
+	uint64_t close_notify_sent;
+	uint64_t close_notify_received;
+	uint64_t no_memory;
+};
+
+/* One listener's contexts on one worker. */
+struct dpx_tls_server;
+struct dpx_tls_server *dpx_tls_server_new(const struct dpx_tls_conf *conf,
+					  const struct dpx_tls_keys *keys,
+					  struct dpx_tls_stats *stats,
+					  char *err, size_t errlen);
+void dpx_tls_server_free(struct dpx_tls_server *srv);
+
+enum dpx_tls_status {
+	DPX_TLS_OK = 0,        /* progress; more may come with more input */
+	DPX_TLS_CLOSED,        /* the peer sent close_notify */
+	DPX_TLS_ERROR,         /* fatal: send what is queued (an alert), close */
+};
+
+struct dpx_tls_conn;
+struct dpx_tls_conn *dpx_tls_conn_new(struct dpx_tls_server *srv,
+				      struct rte_mempool *mp);
+void dpx_tls_conn_free(struct dpx_tls_conn *t);
+/* Ciphertext from the peer; the connection takes the chain. */
+void dpx_tls_conn_input(struct dpx_tls_conn *t, struct rte_mbuf *m);
+/* Ciphertext bytes received and not yet consumed by OpenSSL. */
+uint32_t dpx_tls_conn_input_len(const struct dpx_tls_conn *t);
+/* Ciphertext bytes consumed since the last call (for the TCP window). */
+uint32_t dpx_tls_conn_consumed(struct dpx_tls_conn *t);
+/*
+ * Advances the handshake, then decrypts up to max plaintext bytes into
+ * new mbufs appended to the chain (head, tail); *len grows by the bytes
+ * added.
+ */
+enum dpx_tls_status dpx_tls_conn_read(struct dpx_tls_conn *t, uint32_t max,
+				      struct rte_mbuf **head,
+				      struct rte_mbuf **tail, uint32_t *len);
+bool dpx_tls_conn_established(const struct dpx_tls_conn *t);
+/* Encrypts len bytes; 0 or -1 (out of memory, or not established). */
+int dpx_tls_conn_write(struct dpx_tls_conn *t, const void *p, uint32_t len);
+/* Queues close_notify (once). */
+void dpx_tls_conn_shutdown(struct dpx_tls_conn *t);
+/* Takes the ciphertext to send, as a chain of single-segment mbufs
+ * (NULL when none); *len is its length. */
+struct rte_mbuf *dpx_tls_conn_output(struct dpx_tls_conn *t, uint32_t *len);
+/* Negotiated: "TLSv1.3"..., cipher name, SNI (NULL when none). */
+const char *dpx_tls_conn_version(const struct dpx_tls_conn *t);
+const char *dpx_tls_conn_cipher(const struct dpx_tls_conn *t);
+const char *dpx_tls_conn_sni(const struct dpx_tls_conn *t);
+
+/* Telemetry: writes "name=value" pairs of s into the callback. */
+void dpx_tls_stats_add(struct dpx_tls_stats *sum,
+		       const struct dpx_tls_stats *s);
+
+#endif /* DPX_TLS_H */

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A listener's "tls" object: parsed with lib/core's toolkit, then checked
+ * with OpenSSL itself (each certificate and key loaded and matched, cipher
+ * lists and groups tried on a scratch SSL_CTX), so that a bad file or
+ * string is refused when the configuration is loaded, at its key path.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "dpx_tls.h"
+
+#define HANDSHAKE_TIMEOUT_MAX_MS 3600000
+#define SESSION_CACHE_MAX (1u << 20)
+
+static const char *const tls_keys[] = {
+	"certificates", "min_version", "max_version", "ciphers",
+	"ciphersuites", "groups", "prefer_server_ciphers", "alpn",
+	"unknown_sni", "session_tickets", "session_cache",
+	"handshake_timeout_ms", "max_handshakes", NULL
+};
+static const char *const cert_keys[] = { "cert", "key", NULL };
+static const char *const versions[] = { "1.2", "1.3", NULL };
+static const char *const sni_modes[] = { "default", "refuse", NULL };
+
+static const char default_ciphers[] =
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+static const char default_suites[] =
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+	"TLS_CHACHA20_POLY1305_SHA256";
+static const char default_groups[] = "X25519:P-256";
+
+/* OpenSSL's reason for the last failure, and the queue emptied. */
+static const char *ssl_reason(char *buf, size_t size)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0)
+		snprintf(buf, size, "unknown OpenSSL error");
+	else
+		ERR_error_string_n(e, buf, size);
+	ERR_clear_error();
+	return buf;
+}
+
+static void add_name(struct dpx_tls_cert_conf *cc, const char *s, size_t n)
+{
+	if (cc->n_names >= DPX_TLS_MAX_NAMES || n == 0 ||
+	    n >= DPX_TLS_NAME_LEN)
+		return;
+	for (size_t i = 0; i < n; i++)
+		cc->names[cc->n_names][i] = (char)tolower((unsigned char)s[i]);
+	cc->names[cc->n_names][n] = '\0';
+	cc->n_names++;
+}
+
+/* DNS names of the SAN extension, else the subject's CN. */
+static void collect_names(struct dpx_tls_cert_conf *cc, X509 *x)
+{
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+					      NULL);
+	X509_NAME *subj;
+	int i;
+
+	if (san != NULL) {
+		for (i = 0; i < sk_GENERAL_NAME_num(san); i++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+
+			if (g->type == GEN_DNS)
+				add_name(cc, (const char *)
+					 ASN1_STRING_get0_data(g->d.dNSName),
+					 (size_t)ASN1_STRING_length(g->d.dNSName));
+		}
+		GENERAL_NAMES_free(san);
+		if (cc->n_names > 0)
+			return;
+	}
+	subj = X509_get_subject_name(x);
+	i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	if (i >= 0) {
+		ASN1_STRING *cn = X509_NAME_ENTRY_get_data(
+			X509_NAME_get_entry(subj, i));
+
+		add_name(cc, (const char *)ASN1_STRING_get0_data(cn),
+			 (size_t)ASN1_STRING_length(cn));
+	}
+}
+
+/* Loads cert and key, checks they match and the key's type. */
+static int check_pair(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
+{
+	char why[256];
+	FILE *f;
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	int rc = -1;
+
+	cfg_push_key(c, "cert");
+	f = fopen(cc->cert, "r");
+	if (f == NULL)
+		return cfg_fail(c, false, "cannot open %s: %m", cc->cert);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL)
+		return cfg_fail(c, false, "%s: no PEM certificate (%s)",
+				cc->cert, ssl_reason(why, sizeof(why)));
+	cfg_pop(c);
+	cfg_push_key(c, "key");
+	f = fopen(cc->key, "r");
+	if (f == NULL) {
+		cfg_fail(c, false, "cannot open %s: %m", cc->key);
+		goto out;
+	}
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k == NULL) {
+		cfg_fail(c, false, "%s: no PEM private key (%s)", cc->key,
+			 ssl_reason(why, sizeof(why)));
+		goto out;
+	}
+	if (X509_check_private_key(x, k) != 1) {
+		ERR_clear_error();
+		cfg_fail(c, false, "%s does not match the certificate %s",
+			 cc->key, cc->cert);
+		goto out;
+	}
+	if (EVP_PKEY_is_a(k, "EC")) {
+		cc->ecdsa = true;
+	} else if (!EVP_PKEY_is_a(k, "RSA")) {
+		cfg_fail(c, false, "%s: only RSA and ECDSA keys are supported",
+			 cc->key);
+		goto out;
+	}
+	cfg_pop(c);
+	collect_names(cc, x);
+	rc = 0;
+out:
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static int parse_cert(struct cfg_ctx *c, json_t *v,
+		      struct dpx_tls_cert_conf *cc)
+{
+	if (cfg_check_object(c, v, "an object with \"cert\" and \"key\"",
+			     cert_keys) != 0 ||
+	    cfg_required(c, v, "cert") == NULL ||
+	    cfg_required(c, v, "key") == NULL ||
+	    cfg_opt_string(c, v, "cert", NULL, cc->cert,
+			   sizeof(cc->cert)) != 0 ||
+	    cfg_opt_string(c, v, "key", NULL, cc->key, sizeof(cc->key)) != 0)
+		return -1;
+	return check_pair(c, cc);
+}
+
+static int parse_certs(struct cfg_ctx *c, json_t *t, struct dpx_tls_conf *tc)
+{
+	json_t *v = cfg_required(c, t, "certificates"), *e;
+	size_t i;
+
+	if (v == NULL)
+		return -1;
+	cfg_push_key(c, "certificates");
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return cfg_type_error(c, v, "a non-empty array of "
+				      "{\"cert\", \"key\"} objects");
+	if (json_array_size(v) > DPX_TLS_MAX_CERTS)
+		return cfg_fail(c, false, "at most %d certificates, got %zu",
+				DPX_TLS_MAX_CERTS, json_array_size(v));
+	json_array_foreach(v, i, e) {
+		cfg_push_index(c, i);
+		if (parse_cert(c, e, &tc->certs[i]) != 0)
+			return -1;
+		cfg_pop(c);
+	}
+	tc->n_certs = (unsigned int)i;
+	cfg_pop(c);
+	return 0;
+}
+
+static int parse_alpn(struct cfg_ctx *c, json_t *t, struct dpx_tls_conf *tc)
+{
+	json_t *v = json_object_get(t, "alpn"), *e;
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "alpn");
+	if (!json_is_array(v))
+		return cfg_type_error(c, v, "an array of protocol names");
+	tc->alpn_http11 = false;
+	json_array_foreach(v, i, e) {
+		const char *s;
+
+		cfg_push_index(c, i);
+		if (cfg_want_string(c, e, 32, false, &s) != 0)
+			return -1;
+		if (strcmp(s, "http/1.1") != 0)
+			return cfg_fail(c, false, "only \"http/1.1\" is "
+					"supported");
+		tc->alpn_http11 = true;
+		cfg_pop(c);
+	}
+	cfg_pop(c);
+	return 0;
+}
+
+/* Cipher lists and groups, tried on a scratch context. */
+static int check_lists(struct cfg_ctx *c, struct dpx_tls_conf *tc)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char why[256];
+	int rc = -1;
+
+	if (ctx == NULL)
+		return cfg_fail(c, false, "OpenSSL: %s",
+				ssl_reason(why, sizeof(why)));
+	if (SSL_CTX_set_cipher_list(ctx, tc->ciphers) != 1) {
+		cfg_push_key(c, "ciphers");
+		cfg_fail(c, false, "no usable cipher in \"%s\" (%s)",
+			 tc->ciphers, ssl_reason(why, sizeof(why)));
+	} else if (SSL_CTX_set_ciphersuites(ctx, tc->ciphersuites) != 1) {
+		cfg_push_key(c, "ciphersuites");
+		cfg_fail(c, false, "no usable TLS 1.3 suite in \"%s\" (%s)",
+			 tc->ciphersuites, ssl_reason(why, sizeof(why)));
+	} else if (SSL_CTX_set1_groups_list(ctx, tc->groups) != 1) {
+		cfg_push_key(c, "groups");
+		cfg_fail(c, false, "unknown group in \"%s\" (%s)", tc->groups,
+			 ssl_reason(why, sizeof(why)));
+	} else {
+		rc = 0;
+	}
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
+static int parse_versions(struct cfg_ctx *c, json_t *t,
+			  struct dpx_tls_conf *tc)
+{
+	int lo = 0, hi = 1;
+
+	if (cfg_opt_choice(c, t, "min_version", versions, &lo) != 0 ||
+	    cfg_opt_choice(c, t, "max_version", versions, &hi) != 0)
+		return -1;
+	if (lo > hi) {
+		cfg_push_key(c, "max_version");
+		return cfg_fail(c, false, "below min_version \"%s\"",
+				versions[lo]);
+	}
+	tc->min_version = lo == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	tc->max_version = hi == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	return 0;
+}
+
+static void set_defaults(struct dpx_tls_conf *tc, bool http)
+{
+	memset(tc, 0, sizeof(*tc));
+	snprintf(tc->ciphers, sizeof(tc->ciphers), "%s", default_ciphers);
+	snprintf(tc->ciphersuites, sizeof(tc->ciphersuites), "%s",
+		 default_suites);
+	snprintf(tc->groups, sizeof(tc->groups), "%s", default_groups);
+	tc->prefer_server_ciphers = true;
+	tc->alpn_http11 = http;
+	tc->session_tickets = true;
+	tc->handshake_timeout_ms = 10000;
+	tc->max_handshakes = 1024;
+}
+
+int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
+{
+	struct dpx_tls_conf *tc = calloc(1, sizeof(*tc));
+	int sni = 0;
+
+	if (tc == NULL)
+		return cfg_fail(c, false, "out of memory");
+	set_defaults(tc, http);
+	if (cfg_check_object(c, v, "an object", tls_keys) != 0 ||
+	    parse_certs(c, v, tc) != 0 ||
+	    parse_versions(c, v, tc) != 0 ||
+	    cfg_opt_string(c, v, "ciphers", NULL, tc->ciphers,
+			   sizeof(tc->ciphers)) != 0 ||
+	    cfg_opt_string(c, v, "ciphersuites", NULL, tc->ciphersuites,
+			   sizeof(tc->ciphersuites)) != 0 ||
+	    cfg_opt_string(c, v, "groups", NULL, tc->groups,
+			   sizeof(tc->groups)) != 0 ||
+	    cfg_opt_bool(c, v, "prefer_server_ciphers",
+			 &tc->prefer_server_ciphers) != 0 ||
+	    parse_alpn(c, v, tc) != 0 ||
+	    cfg_opt_choice(c, v, "unknown_sni", sni_modes, &sni) != 0 ||
+	    cfg_opt_bool(c, v, "session_tickets", &tc->session_tickets) != 0 ||
+	    cfg_opt_u32(c, v, "session_cache", 0, SESSION_CACHE_MAX, false,
+			&tc->session_cache) != 0 ||
+	    cfg_opt_u32(c, v, "handshake_timeout_ms", 100,
+			HANDSHAKE_TIMEOUT_MAX_MS, false,
+			&tc->handshake_timeout_ms) != 0 ||
+	    cfg_opt_u32(c, v, "max_handshakes", 0, 1u << 20, false,
+			&tc->max_handshakes) != 0 ||
+	    check_lists(c, tc) != 0) {
+		free(tc);
+		return -1;
+	}
+	tc->sni_strict = sni == 1;
+	*out = tc;
+	return 0;
+}
+
+void dpx_tls_conf_free(void *conf)
+{
+	free(conf);
+}

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TLS connections over mbuf chains.
+ *
+ * The BIO under each SSL reads ciphertext straight from the segments TCP
+ * delivered (freeing each once consumed) and writes records into mbufs
+ * that are handed to TCP as they are. Against a pair of memory BIOs this
+ * saves a copy of every received byte (segment -> BIO buffer) and one of
+ * every sent byte (BIO buffer -> segment).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "tls_priv.h"
+
+struct dpx_tls_conn {
+	SSL *ssl;
+	struct dpx_tls_server *srv;
+	struct rte_mempool *mp;
+	/* Received ciphertext: segments linked by next, off into the first. */
+	struct rte_mbuf *in_head;
+	struct rte_mbuf *in_tail;
+	uint32_t in_len;
+	uint32_t in_off;
+	uint32_t consumed;
+	/* Ciphertext to send: single-segment mbufs linked by next. */
+	struct rte_mbuf *out_head;
+	struct rte_mbuf *out_tail;
+	uint32_t out_len;
+	bool handshaking;              /* counted in srv->handshaking */
+	bool established;
+	bool shutdown_sent;
+	bool failed;
+};
+
+/* ---------------------------------------------------------------------- */
+/* The BIO method                                                           */
+
+static int bio_read(BIO *b, char *buf, size_t len, size_t *done)
+{
+	struct dpx_tls_conn *t = BIO_get_data(b);
+	size_t n = 0;
+
+	BIO_clear_retry_flags(b);
+	while (n < len && t->in_head != NULL) {
+		struct rte_mbuf *m = t->in_head;
+		uint32_t k = m->data_len - t->in_off;
+
+		if (k > len - n)
+			k = (uint32_t)(len - n);
+		memcpy(buf + n, rte_pktmbuf_mtod_offset(m, char *, t->in_off),
+		       k);
+		n += k;
+		t->in_off += k;
+		if (t->in_off == m->data_len) {
+			t->in_head = m->next;
+			if (t->in_head == NULL)
+				t->in_tail = NULL;
+			m->next = NULL;
+			m->nb_segs = 1;
+			rte_pktmbuf_free_seg(m);
+			t->in_off = 0;
+		}
+	}
+	t->in_len -= (uint32_t)n;
+	t->consumed += (uint32_t)n;
+	if (n == 0) {
+		BIO_set_retry_read(b);
+		return 0;
+	}
+	*done = n;
+	return 1;
+}
+
+static int bio_write(BIO *b, const char *buf, size_t len, size_t *done)
+{
+	struct dpx_tls_conn *t = BIO_get_data(b);
+	size_t n = 0;
+
+	BIO_clear_retry_flags(b);
+	while (n < len) {
+		struct rte_mbuf *m = t->out_tail;
+		uint16_t room = m != NULL ? rte_pktmbuf_tailroom(m) : 0;
+		size_t k;
+
+		if (room == 0) {
+			m = rte_pktmbuf_alloc(t->mp);
+			if (m == NULL) {
+				t->srv->stats->no_memory++;
+				return 0;
+			}
+			if (t->out_tail != NULL)
+				t->out_tail->next = m;
+			else
+				t->out_head = m;
+			t->out_tail = m;
+			room = rte_pktmbuf_tailroom(m);
+		}
+		k = len - n < room ? len - n : room;
+		memcpy(rte_pktmbuf_mtod_offset(m, char *, m->data_len),
+		       buf + n, k);
+		m->data_len += (uint16_t)k;
+		m->pkt_len = m->data_len;
+		n += k;
+	}
+	t->out_len += (uint32_t)n;
+	*done = n;
+	return 1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct dpx_tls_conn *t = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_PENDING:
+		return t != NULL ? (long)t->in_len : 0;
+	case BIO_CTRL_WPENDING:
+		return t != NULL ? (long)t->out_len : 0;
+	default:
+		return 0;
+	}
+}
+
+static int bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static void bio_method_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+				     "dpx mbuf");
+
+	if (m == NULL)
+		return;
+	if (BIO_meth_set_read_ex(m, bio_read) != 1 ||
+	    BIO_meth_set_write_ex(m, bio_write) != 1 ||
+	    BIO_meth_set_ctrl(m, bio_ctrl) != 1 ||
+	    BIO_meth_set_create(m, bio_create) != 1) {
+		BIO_meth_free(m);
+		return;
+	}
+	bio_method = m;
+}
+
+const BIO_METHOD *tls_bio_method(void)
+{
+	pthread_once(&bio_once, bio_method_init);
+	return bio_method;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connections                                                              */
+
+static void chain_free(struct rte_mbuf *m)
+{
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+
+		m->next = NULL;
+		m->nb_segs = 1;
+		rte_pktmbuf_free_seg(m);
+		m = next;
+	}
+}
+
+static void handshake_over(struct dpx_tls_conn *t)
+{
+	if (t->handshaking) {
+		t->handshaking = false;
+		t->srv->handshaking--;
+	}
+}
+
+struct dpx_tls_conn *dpx_tls_conn_new(struct dpx_tls_server *srv,
+				      struct rte_mempool *mp)
+{
+	struct dpx_tls_conn *t;
+	BIO *bio;
+
+	if (srv->conf->max_handshakes &&
+	    srv->handshaking >= srv->conf->max_handshakes) {
+		srv->stats->handshakes_refused++;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		goto nomem;
+	t->srv = srv;
+	t->mp = mp;
+	t->ssl = SSL_new(srv->groups[0].ctx);
+	bio = BIO_new(tls_bio_method());
+	if (t->ssl == NULL || bio == NULL) {
+		BIO_free(bio);
+		SSL_free(t->ssl);
+		free(t);
+		goto nomem;
+	}
+	BIO_set_data(bio, t);
+	SSL_set_bio(t->ssl, bio, bio);
+	SSL_set_accept_state(t->ssl);
+	t->handshaking = true;
+	srv->handshaking++;
+	return t;
+nomem:
+	ERR_clear_error();
+	srv->stats->no_memory++;
+	return NULL;
+}
+
+void dpx_tls_conn_free(struct dpx_tls_conn *t)
+{
+	if (t == NULL)
+		return;
+	handshake_over(t);
+	SSL_free(t->ssl);
+	chain_free(t->in_head);
+	chain_free(t->out_head);
+	free(t);
+}
+
+void dpx_tls_conn_input(struct dpx_tls_conn *t, struct rte_mbuf *m)
+{
+	uint32_t len = m->pkt_len;
+
+	if (t->in_tail != NULL)
+		t->in_tail->next = m;
+	else
+		t->in_head = m;
+	t->in_tail = rte_pktmbuf_lastseg(m);
+	t->in_len += len;
+}
+
+uint32_t dpx_tls_conn_input_len(const struct dpx_tls_conn *t)
+{
+	return t->in_len;
+}
+
+uint32_t dpx_tls_conn_consumed(struct dpx_tls_conn *t)
+{
+	uint32_t n = t->consumed;
+
+	t->consumed = 0;
+	return n;
+}
+
+/* Counts why a handshake or a record failed; the alert is queued. */
+static enum dpx_tls_status conn_failed(struct dpx_tls_conn *t)
+{
+	unsigned long e = ERR_peek_error();
+	int r = ERR_GET_REASON(e);
+
+	if (!t->established) {
+		t->srv->stats->handshake_failed++;
+		if (r == SSL_R_UNSUPPORTED_PROTOCOL ||
+		    r == SSL_R_VERSION_TOO_LOW ||
+		    r == SSL_R_WRONG_VERSION_NUMBER)
+			t->srv->stats->version_refused++;
+	}
+	ERR_clear_error();
+	t->failed = true;
+	handshake_over(t);
+	return DPX_TLS_ERROR;
+}
+
+static enum dpx_tls_status conn_handshake(struct dpx_tls_conn *t)
+{
+	struct dpx_tls_stats *st = t->srv->stats;
+	int r = SSL_do_handshake(t->ssl);
+
+	if (r != 1) {
+		int e = SSL_get_error(t->ssl, r);
+
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return DPX_TLS_OK;
+		return conn_failed(t);
+	}
+	t->established = true;
+	handshake_over(t);
+	st->handshakes++;
+	if (SSL_session_reused(t->ssl))
+		st->resumed++;
+	if (SSL_version(t->ssl) == TLS1_3_VERSION)
+		st->tls13++;
+	else
+		st->tls12++;
+	return DPX_TLS_OK;
+}
+
+enum dpx_tls_status dpx_tls_conn_read(struct dpx_tls_conn *t, uint32_t max,
+				      struct rte_mbuf **head,
+				      struct rte_mbuf **tail, uint32_t *len)
+{
+	uint32_t got = 0;
+
+	if (t->failed)
+		return DPX_TLS_ERROR;
+	if (!t->established) {
+		enum dpx_tls_status st = conn_handshake(t);
+
+		if (st != DPX_TLS_OK || !t->established)
+			return st;
+	}
+	while (got < max) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(t->mp);
+		size_t want, n = 0;
+		int r, e;
+
+		if (m == NULL) {
+			t->srv->stats->no_memory++;
+			return DPX_TLS_ERROR;
+		}
+		want = rte_pktmbuf_tailroom(m);
+		if (want > max - got)
+			want = max - got;
+		r = SSL_read_ex(t->ssl, rte_pktmbuf_mtod(m, void *), want, &n);
+		if (r == 1) {
+			m->data_len = (uint16_t)n;
+			m->pkt_len = (uint32_t)n;
+			if (*tail != NULL)
+				(*tail)->next = m;
+			else
+				*head = m;
+			*tail = m;
+			got += (uint32_t)n;
+			continue;
+		}
+		rte_pktmbuf_free(m);
+		e = SSL_get_error(t->ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			break;
+		if (e == SSL_ERROR_ZERO_RETURN) {
+			t->srv->stats->close_notify_received++;
+			*len += got;
+			return DPX_TLS_CLOSED;
+		}
+		*len += got;
+		return conn_failed(t);
+	}
+	*len += got;
+	return DPX_TLS_OK;
+}
+
+bool dpx_tls_conn_established(const struct dpx_tls_conn *t)
+{
+	return t->established;
+}
+
+int dpx_tls_conn_write(struct dpx_tls_conn *t, const void *p, uint32_t len)
+{
+	size_t n = 0;
+
+	if (!t->established || t->failed || t->shutdown_sent)
+		return -1;
+	if (len == 0)
+		return 0;
+	if (SSL_write_ex(t->ssl, p, len, &n) != 1 || n != len) {
+		conn_failed(t);
+		return -1;
+	}
+	return 0;
+}
+
+void dpx_tls_conn_shutdown(struct dpx_tls_conn *t)
+{
+	if (t->shutdown_sent || t->failed || !t->established)
+		return;
+	t->shutdown_sent = true;
+	if (SSL_shutdown(t->ssl) >= 0)
+		t->srv->stats->close_notify_sent++;
+	ERR_clear_error();
+}
+
+struct rte_mbuf *dpx_tls_conn_output(struct dpx_tls_conn *t, uint32_t *len)
+{
+	struct rte_mbuf *m = t->out_head;
+
+	*len = t->out_len;
+	t->out_head = NULL;
+	t->out_tail = NULL;
+	t->out_len = 0;
+	return m;
+}
+
+const char *dpx_tls_conn_version(const struct dpx_tls_conn *t)
+{
+	return t->established ? SSL_get_version(t->ssl) : "-";
+}
+
+const char *dpx_tls_conn_cipher(const struct dpx_tls_conn *t)
+{
+	return t->established ? SSL_get_cipher_name(t->ssl) : "-";
+}
+
+const char *dpx_tls_conn_sni(const struct dpx_tls_conn *t)
+{
+	return SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
+}

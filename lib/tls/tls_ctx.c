@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker SSL_CTX sets and the shared ticket keys.
+ *
+ * Certificates whose names are the same (an RSA and an ECDSA certificate
+ * for one site) go into one SSL_CTX, where OpenSSL picks by the client's
+ * signature algorithms. The servername callback moves a handshake to the
+ * context whose names match the SNI: exact names first, then wildcards
+ * ("*.example.com" covers one label); no SNI or no match gets the first
+ * certificate's context, or an unrecognized_name alert when the listener
+ * says "unknown_sni": "refuse".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "tls_priv.h"
+
+/* ---------------------------------------------------------------------- */
+/* Ticket keys                                                              */
+
+struct dpx_tls_keys *dpx_tls_keys_create(void)
+{
+	struct dpx_tls_keys *k = calloc(1, sizeof(*k));
+
+	if (k == NULL)
+		return NULL;
+	if (RAND_bytes(k->name, sizeof(k->name)) != 1 ||
+	    RAND_bytes(k->aes, sizeof(k->aes)) != 1 ||
+	    RAND_bytes(k->hmac, sizeof(k->hmac)) != 1) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void dpx_tls_keys_free(struct dpx_tls_keys *k)
+{
+	if (k != NULL)
+		OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+}
+
+/* OpenSSL's ticket callback: the same keys on every worker, so a ticket
+ * from one core opens on any other. 1: use, 0: unknown key (full
+ * handshake), -1: error. */
+static int ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+			 EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct dpx_tls_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	const struct dpx_tls_keys *k = srv->keys;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+						  (void *)k->hmac,
+						  sizeof(k->hmac)),
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	if (enc) {
+		memcpy(name, k->name, sizeof(k->name));
+		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1 ||
+		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes,
+				       iv) != 1)
+			return -1;
+	} else {
+		if (memcmp(name, k->name, sizeof(k->name)) != 0)
+			return 0;
+		if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes,
+				       iv) != 1)
+			return -1;
+	}
+	return EVP_MAC_CTX_set_params(hctx, params) == 1 ? 1 : -1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* SNI                                                                      */
+
+static bool name_matches(const char *pattern, const char *host)
+{
+	const char *dot;
+
+	if (strcmp(pattern, host) == 0)
+		return true;
+	if (pattern[0] != '*' || pattern[1] != '.')
+		return false;
+	dot = strchr(host, '.');
+	return dot != NULL && dot != host && strcmp(dot, pattern + 1) == 0;
+}
+
+/* The group serving host; exact names win over wildcards. */
+static int find_group(const struct dpx_tls_server *srv, const char *host)
+{
+	int wild = -1;
+
+	for (unsigned int g = 0; g < srv->n_groups; g++) {
+		const struct dpx_tls_cert_conf *cc = srv->groups[g].names;
+
+		for (unsigned int i = 0; i < cc->n_names; i++) {
+			if (strcmp(cc->names[i], host) == 0)
+				return (int)g;
+			if (wild < 0 && name_matches(cc->names[i], host))
+				wild = (int)g;
+		}
+	}
+	return wild;
+}
+
+static int servername_cb(SSL *ssl, int *alert, void *arg)
+{
+	struct dpx_tls_server *srv = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	char host[DPX_TLS_NAME_LEN];
+	size_t n;
+	int g;
+
+	if (name == NULL) {
+		srv->stats->sni_missing++;
+		if (!srv->conf->sni_strict)
+			return SSL_TLSEXT_ERR_OK;
+		srv->stats->sni_refused++;
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	n = strlen(name);
+	if (n >= sizeof(host))
+		n = sizeof(host) - 1;
+	for (size_t i = 0; i < n; i++)
+		host[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ?
+				 name[i] + 32 : name[i]);
+	host[n] = '\0';
+	g = find_group(srv, host);
+	if (g < 0) {
+		srv->stats->sni_unknown++;
+		if (!srv->conf->sni_strict)
+			return SSL_TLSEXT_ERR_OK;
+		srv->stats->sni_refused++;
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	if (srv->groups[g].ctx != SSL_get_SSL_CTX(ssl))
+		SSL_set_SSL_CTX(ssl, srv->groups[g].ctx);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char h11[] = "\x08http/1.1";
+	unsigned char *sel;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, h11, sizeof(h11) - 1, in,
+				  inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	struct dpx_tls_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+	(void)ret;
+	if (where & SSL_CB_READ_ALERT)
+		srv->stats->alerts_received++;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Contexts                                                                 */
+
+static bool same_names(const struct dpx_tls_cert_conf *a,
+		       const struct dpx_tls_cert_conf *b)
+{
+	if (a->n_names != b->n_names)
+		return false;
+	for (unsigned int i = 0; i < a->n_names; i++)
+		if (strcmp(a->names[i], b->names[i]) != 0)
+			return false;
+	return true;
+}
+
+static const char *reason(char *buf, size_t size)
+{
+	ERR_error_string_n(ERR_peek_last_error(), buf, size);
+	ERR_clear_error();
+	return buf;
+}
+
+static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
+{
+	const struct dpx_tls_conf *tc = srv->conf;
+	static const unsigned char sid_ctx[] = "dpx";
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char why[256];
+	uint64_t opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+			SSL_OP_NO_ANTI_REPLAY;
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "SSL_CTX_new: %s", reason(why, sizeof(why)));
+		return NULL;
+	}
+	if (tc->prefer_server_ciphers)
+		opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+	if (!tc->session_tickets)
+		opts |= SSL_OP_NO_TICKET;
+	SSL_CTX_set_options(ctx, opts);
+	if (SSL_CTX_set_min_proto_version(ctx, tc->min_version) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, tc->max_version) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, tc->ciphers) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, tc->ciphersuites) != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, tc->groups) != 1 ||
+	    SSL_CTX_set_session_id_context(ctx, sid_ctx,
+					   sizeof(sid_ctx) - 1) != 1) {
+		snprintf(err, errlen, "TLS settings: %s",
+			 reason(why, sizeof(why)));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_max_early_data(ctx, 0);
+	SSL_CTX_set_recv_max_early_data(ctx, 0);
+	if (tc->session_cache > 0) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+		SSL_CTX_sess_set_cache_size(ctx, tc->session_cache);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	}
+	if (tc->session_tickets)
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb);
+	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
+	SSL_CTX_set_tlsext_servername_arg(ctx, srv);
+	if (tc->alpn_http11)
+		SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, srv);
+	SSL_CTX_set_info_callback(ctx, info_cb);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_app_data(ctx, srv);
+	return ctx;
+}
+
+static int ctx_add_cert(SSL_CTX *ctx, const struct dpx_tls_cert_conf *cc,
+			char *err, size_t errlen)
+{
+	char why[256];
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, cc->cert) != 1) {
+		snprintf(err, errlen, "%s: %s", cc->cert,
+			 reason(why, sizeof(why)));
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cc->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "%s: %s", cc->key,
+			 reason(why, sizeof(why)));
+		return -1;
+	}
+	return 0;
+}
+
+struct dpx_tls_server *dpx_tls_server_new(const struct dpx_tls_conf *conf,
+					  const struct dpx_tls_keys *keys,
+					  struct dpx_tls_stats *stats,
+					  char *err, size_t errlen)
+{
+	struct dpx_tls_server *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->conf = conf;
+	srv->keys = keys;
+	srv->stats = stats;
+	if (tls_bio_method() == NULL) {
+		snprintf(err, errlen, "cannot create the mbuf BIO method");
+		goto fail;
+	}
+	for (unsigned int i = 0; i < conf->n_certs; i++) {
+		const struct dpx_tls_cert_conf *cc = &conf->certs[i];
+		unsigned int g;
+
+		for (g = 0; g < srv->n_groups; g++)
+			if (same_names(srv->groups[g].names, cc))
+				break;
+		if (g == srv->n_groups) {
+			srv->groups[g].ctx = ctx_new(srv, err, errlen);
+			if (srv->groups[g].ctx == NULL)
+				goto fail;
+			srv->groups[g].names = cc;
+			srv->n_groups++;
+		}
+		if (ctx_add_cert(srv->groups[g].ctx, cc, err, errlen) != 0)
+			goto fail;
+	}
+	return srv;
+fail:
+	dpx_tls_server_free(srv);
+	return NULL;
+}
+
+void dpx_tls_server_free(struct dpx_tls_server *srv)
+{
+	if (srv == NULL)
+		return;
+	for (unsigned int g = 0; g < srv->n_groups; g++)
+		SSL_CTX_free(srv->groups[g].ctx);
+	free(srv);
+}
+
+void dpx_tls_stats_add(struct dpx_tls_stats *sum,
+		       const struct dpx_tls_stats *s)
+{
+	uint64_t *d = (uint64_t *)sum;
+	const uint64_t *a = (const uint64_t *)s;
+
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		d[i] += a[i];
+}

@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for lib/tls: the "tls" section's rules (through the config
+ * hook, with certificates made here), and the connection state machine
+ * driven record by record against an OpenSSL client over memory BIOs:
+ * handshakes (TLS 1.2 and 1.3, fed whole or one byte at a time), SNI and
+ * certificate-type selection, data both ways, close_notify, garbage, a
+ * version below the floor, and the handshake limit. (Tickets across
+ * workers are tested end to end with openssl s_client in test_tls.sh.)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <rte_mbuf.h>
+
+#include "dpx_core.h"
+#include "dpx_tls.h"
+#include "dpx_test.h"
+#include "test_eal.h"
+
+static char dir[64];
+static char text[8192];
+static char err[DPX_ERR_LEN];
+static struct dpx_config cfg;
+static struct rte_mempool *mp;
+
+static const struct dpx_config_ext ext = {
+	.listener_tls = dpx_tls_conf_parse,
+	.release_tls = dpx_tls_conf_free,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Test certificates                                                        */
+
+static EVP_PKEY *ca_key;
+static X509 *ca_cert;
+
+static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san,
+		       bool ca)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	ASN1_INTEGER_set(X509_get_serialNumber(x), rand() & 0x7fffffff);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, key);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, ca ? n : X509_get_subject_name(ca_cert));
+	X509V3_set_ctx(&v3, ca ? x : ca_cert, x, NULL, NULL, 0);
+	if (san != NULL) {
+		e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	if (ca) {
+		e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+					"critical,CA:TRUE");
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	X509_sign(x, ca ? key : ca_key, EVP_sha256());
+	X509_NAME_free(n);
+	return x;
+}
+
+static void write_pem(const char *name, X509 *x, EVP_PKEY *k)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	f = fopen(path, "w");
+	PEM_write_X509(f, x);
+	if (ca_cert != NULL && x != ca_cert)
+		PEM_write_X509(f, ca_cert);   /* the chain */
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	f = fopen(path, "w");
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+}
+
+/* name.pem / name.key in dir; rsa or P-256. */
+static void leaf(const char *name, bool rsa, const char *cn, const char *san)
+{
+	EVP_PKEY *k = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+	X509 *x = make_cert(k, cn, san, false);
+
+	write_pem(name, x, k);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static void make_pki(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/dpx-test-tls-%d", (int)getpid());
+	CHECK(mkdir(dir, 0700) == 0);
+	ca_key = EVP_EC_gen("P-256");
+	ca_cert = make_cert(ca_key, "test ca", NULL, true);
+	leaf("dflt", true, "default.test", "DNS:default.test");
+	leaf("www-rsa", true, "www rsa", "DNS:www.example.test");
+	leaf("www-ec", false, "www ec", "DNS:www.example.test");
+	leaf("wild", false, "wild", "DNS:*.wild.test");
+	leaf("cnonly", false, "cn.test", NULL);
+}
+
+static void remove_pki(void)
+{
+	static const char *const names[] = { "dflt", "www-rsa", "www-ec",
+					     "wild", "cnonly" };
+	char path[160];
+
+	for (size_t i = 0; i < RTE_DIM(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s.pem", dir, names[i]);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.key", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	X509_free(ca_cert);
+	EVP_PKEY_free(ca_key);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Config                                                                   */
+
+#define CERT(n) "{\"cert\":\"%s/" n ".pem\",\"key\":\"%s/" n ".key\"}"
+
+/* A config with one http listener whose "tls" is tls (printf, %s = dir
+ * pairs for each CERT). */
+static int load_tls(const char *mode, const char *tls)
+{
+	int n = snprintf(text, sizeof(text),
+		"{\"ports\":[{\"device\":\"net_tap0\",\"addresses\":"
+		"[\"198.18.0.1/24\"]}],\"pools\":[{\"name\":\"p\",\"servers\":"
+		"[{\"address\":\"198.18.0.2\",\"port\":80}]}],\"listeners\":"
+		"[{\"address\":\"198.18.0.1\",\"port\":443,\"mode\":\"%s\",\"pool\":\"p\",\"tls\":%s}]}",
+		mode, tls);
+
+	CHECK(n > 0 && (size_t)n < sizeof(text));
+	return dpx_config_load_buffer("t.json", text, strlen(text), &cfg, err,
+				      sizeof(err));
+}
+
+static char tlsbuf[4096];
+
+static const char *with_dir(const char *f)
+{
+	/* every %s is dir */
+	snprintf(tlsbuf, sizeof(tlsbuf), f, dir, dir, dir, dir, dir, dir, dir,
+		 dir);
+	return tlsbuf;
+}
+
+static void test_conf_defaults(void)
+{
+	const struct dpx_tls_conf *tc;
+
+	CHECK_EQ(load_tls("http", with_dir("{\"certificates\":[" CERT("dflt")
+		 "," CERT("wild") "," CERT("cnonly") "]}")), 0);
+	tc = cfg.listeners[0].tls;
+	CHECK(tc != NULL);
+	if (tc == NULL)
+		return;
+	CHECK_EQ(tc->n_certs, 3);
+	CHECK_EQ(tc->min_version, TLS1_2_VERSION);
+	CHECK_EQ(tc->max_version, TLS1_3_VERSION);
+	CHECK(tc->alpn_http11);
+	CHECK(tc->session_tickets);
+	CHECK(!tc->sni_strict);
+	CHECK_EQ(tc->handshake_timeout_ms, 10000);
+	CHECK(!tc->certs[0].ecdsa);
+	CHECK(tc->certs[1].ecdsa);
+	CHECK_EQ(tc->certs[1].n_names, 1);
+	CHECK(strcmp(tc->certs[1].names[0], "*.wild.test") == 0);
+	CHECK(strcmp(tc->certs[2].names[0], "cn.test") == 0);  /* CN only */
+	dpx_config_release(&cfg);
+	CHECK(cfg.listeners[0].tls == NULL);
+	/* tcp listeners offer no ALPN unless asked. */
+	CHECK_EQ(load_tls("tcp", with_dir("{\"certificates\":[" CERT("dflt")
+		 "],\"min_version\":\"1.3\",\"unknown_sni\":\"refuse\"}")), 0);
+	tc = cfg.listeners[0].tls;
+	CHECK(tc != NULL && !tc->alpn_http11 && tc->sni_strict &&
+	      tc->min_version == TLS1_3_VERSION);
+	dpx_config_release(&cfg);
+}
+
+/* The load fails and err contains want. */
+static void bad(const char *mode, const char *tls, const char *want)
+{
+	CHECK_EQ(load_tls(mode, tls), -1);
+	CHECK_STR_CONTAINS(err, want);
+}
+
+static void test_conf_errors(void)
+{
+	bad("http", "{}", "listeners[0].tls: missing required key \"certificates\"");
+	bad("http", "{\"certificates\":[]}", "non-empty array");
+	bad("http", "{\"certificates\":[{\"cert\":\"/nonexistent.pem\","
+	    "\"key\":\"/nonexistent.key\"}]}",
+	    "tls.certificates[0].cert: cannot open /nonexistent.pem");
+	bad("http", with_dir("{\"certificates\":[{\"cert\":\"%s/dflt.pem\","
+	    "\"key\":\"%s/wild.key\"}]}"), "does not match the certificate");
+	bad("http", with_dir("{\"certificates\":[{\"cert\":\"%s/dflt.key\","
+	    "\"key\":\"%s/dflt.key\"}]}"), "no PEM certificate");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"ciphers\":\"NOPE\"}"), "tls.ciphers: no usable cipher");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"ciphersuites\":\"TLS_NOPE\"}"), "tls.ciphersuites:");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"groups\":\"P-1\"}"), "tls.groups: unknown group");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"min_version\":\"1.3\",\"max_version\":\"1.2\"}"),
+	    "tls.max_version: below min_version");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"min_version\":\"1.1\"}"), "tls.min_version:");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"alpn\":[\"h2\"]}"), "only \"http/1.1\" is supported");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"sni\":1}"), "tls.sni");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"handshake_timeout_ms\":1}"), "tls.handshake_timeout_ms");
+	bad("static", with_dir("{\"certificates\":[" CERT("dflt") "]}"),
+	    "only for mode http or tcp");
+	/* No hook: the program has no TLS. */
+	dpx_config_set_ext(NULL);
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt") "]}"),
+	    "TLS is not supported by this program");
+	dpx_config_set_ext(&ext);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connections                                                              */
+
+struct client {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	BIO *in;   /* what the server sent, for the client to read */
+	BIO *out;  /* what the client wrote, for the server */
+};
+
+static void client_new(struct client *c, int version, const char *sni,
+		       const char *sigalgs)
+{
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	if (version != 0) {
+		SSL_CTX_set_min_proto_version(c->ctx, version);
+		SSL_CTX_set_max_proto_version(c->ctx, version);
+	}
+	if (version == TLS1_1_VERSION)
+		SSL_CTX_set_security_level(c->ctx, 0);
+	if (sigalgs != NULL)
+		SSL_CTX_set1_sigalgs_list(c->ctx, sigalgs);
+	c->ssl = SSL_new(c->ctx);
+	c->in = BIO_new(BIO_s_mem());
+	c->out = BIO_new(BIO_s_mem());
+	SSL_set_bio(c->ssl, c->in, c->out);
+	SSL_set_connect_state(c->ssl);
+	if (sni != NULL)
+		SSL_set_tlsext_host_name(c->ssl, sni);
+}
+
+static void client_free(struct client *c)
+{
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->ctx);
+}
+
+/* Client -> server: what the client wrote, as mbufs of at most seg
+ * bytes, each fed and read separately. Returns the last status. */
+static enum dpx_tls_status pump_to_server(struct client *c,
+					  struct dpx_tls_conn *t, size_t seg,
+					  char *plain, uint32_t *plen)
+{
+	enum dpx_tls_status st = DPX_TLS_OK;
+	char buf[16384];
+	int n;
+
+	while ((n = BIO_read(c->out, buf, sizeof(buf))) > 0) {
+		for (int off = 0; off < n; off += (int)seg) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *h = NULL,
+					*tl = NULL;
+			uint32_t k = (uint32_t)RTE_MIN((size_t)(n - off), seg),
+				 got = 0;
+
+			memcpy(rte_pktmbuf_append(m, (uint16_t)k), buf + off, k);
+			dpx_tls_conn_input(t, m);
+			st = dpx_tls_conn_read(t, 1 << 20, &h, &tl, &got);
+			for (struct rte_mbuf *p = h; p != NULL;) {
+				struct rte_mbuf *next = p->next;
+
+				if (plain != NULL) {
+					memcpy(plain + *plen,
+					       rte_pktmbuf_mtod(p, char *),
+					       p->data_len);
+					*plen += p->data_len;
+				}
+				p->next = NULL;
+				rte_pktmbuf_free(p);
+				p = next;
+			}
+			if (st != DPX_TLS_OK)
+				return st;
+		}
+	}
+	return st;
+}
+
+/* Server -> client: what the server queued. */
+static uint32_t pump_to_client(struct client *c, struct dpx_tls_conn *t)
+{
+	uint32_t len, total = 0;
+	struct rte_mbuf *m = dpx_tls_conn_output(t, &len);
+
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+
+		BIO_write(c->in, rte_pktmbuf_mtod(m, void *), m->data_len);
+		total += m->data_len;
+		m->next = NULL;
+		rte_pktmbuf_free(m);
+		m = next;
+	}
+	CHECK_EQ(total, len);
+	return total;
+}
+
+/* Runs the handshake; seg: ciphertext bytes per "segment". */
+static bool handshake(struct client *c, struct dpx_tls_conn *t, size_t seg)
+{
+	for (int round = 0; round < 10; round++) {
+		int r = SSL_do_handshake(c->ssl);
+
+		if (pump_to_server(c, t, seg, NULL, NULL) == DPX_TLS_ERROR) {
+			pump_to_client(c, t);
+			return false;
+		}
+		pump_to_client(c, t);
+		if (r == 1 && dpx_tls_conn_established(t))
+			return true;
+	}
+	return false;
+}
+
+static const struct dpx_tls_conf *tls_conf(void)
+{
+	CHECK_EQ(load_tls("http", with_dir("{\"certificates\":["
+		 CERT("dflt") "," CERT("www-rsa") "," CERT("www-ec") ","
+		 CERT("wild") "]}")), 0);
+	return cfg.listeners[0].tls;
+}
+
+/* The CN of the certificate the client got. */
+static void peer_cn(struct client *c, char *buf, size_t size)
+{
+	X509 *x = SSL_get1_peer_certificate(c->ssl);
+
+	buf[0] = '\0';
+	if (x != NULL) {
+		X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+					  NID_commonName, buf, (int)size);
+		X509_free(x);
+	}
+}
+
+static void check_cert(struct dpx_tls_server *srv, const char *sni,
+		       const char *sigalgs, int version, const char *want)
+{
+	struct dpx_tls_conn *t = dpx_tls_conn_new(srv, mp);
+	struct client c;
+	char cn[64];
+
+	client_new(&c, version, sni, sigalgs);
+	CHECK(handshake(&c, t, 1 << 20));
+	peer_cn(&c, cn, sizeof(cn));
+	if (strcmp(cn, want) != 0) {
+		fprintf(stderr, "SNI %s sigalgs %s: got \"%s\", want \"%s\"\n",
+			sni ? sni : "(none)", sigalgs ? sigalgs : "-", cn,
+			want);
+		CHECK(0);
+	}
+	client_free(&c);
+	dpx_tls_conn_free(t);
+}
+
+static void test_selection(void)
+{
+	const struct dpx_tls_conf *tc = tls_conf();
+	struct dpx_tls_stats st = { 0 };
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_server *srv = dpx_tls_server_new(tc, keys, &st, err,
+							 sizeof(err));
+
+	CHECK(srv != NULL);
+	if (srv == NULL)
+		return;
+	check_cert(srv, "www.example.test", "ECDSA+SHA256", 0, "www ec");
+	check_cert(srv, "www.example.test", "RSA-PSS+SHA256:RSA+SHA256", 0,
+		   "www rsa");
+	check_cert(srv, "WWW.Example.TEST", "ECDSA+SHA256", 0, "www ec");
+	check_cert(srv, "a.wild.test", NULL, 0, "wild");
+	check_cert(srv, "a.b.wild.test", NULL, 0, "default.test");
+	check_cert(srv, "wild.test", NULL, 0, "default.test");
+	check_cert(srv, "other.test", NULL, 0, "default.test");
+	check_cert(srv, NULL, NULL, 0, "default.test");
+	CHECK_EQ(st.sni_missing, 1);
+	CHECK_EQ(st.sni_unknown, 3);
+	CHECK_EQ(st.handshakes, 8);
+	CHECK_EQ(st.tls13, 8);
+	dpx_tls_server_free(srv);
+	dpx_tls_keys_free(keys);
+	dpx_config_release(&cfg);
+}
+
+/* Data both ways after a handshake fed one byte at a time, then
+ * close_notify from each side. */
+static void test_data_and_close(int version)
+{
+	const struct dpx_tls_conf *tc = tls_conf();
+	struct dpx_tls_stats st = { 0 };
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_server *srv = dpx_tls_server_new(tc, keys, &st, err,
+							 sizeof(err));
+	struct dpx_tls_conn *t = dpx_tls_conn_new(srv, mp);
+	static char big[100000], got[200000];
+	uint32_t glen = 0;
+	struct client c;
+	size_t n;
+
+	client_new(&c, version, "www.example.test", NULL);
+	CHECK(handshake(&c, t, 1));
+	CHECK_EQ(version == TLS1_2_VERSION ? st.tls12 : st.tls13, 1);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + 3);
+	/* client -> server, 100 KB in 700-byte segments */
+	CHECK(SSL_write_ex(c.ssl, big, sizeof(big), &n) == 1);
+	CHECK_EQ(pump_to_server(&c, t, 700, got, &glen), DPX_TLS_OK);
+	CHECK_EQ(glen, sizeof(big));
+	CHECK(memcmp(got, big, sizeof(big)) == 0);
+	/* server -> client */
+	CHECK_EQ(dpx_tls_conn_write(t, big, sizeof(big)), 0);
+	CHECK(pump_to_client(&c, t) > sizeof(big));
+	CHECK(SSL_read_ex(c.ssl, got, sizeof(got), &n) == 1);
+	glen = (uint32_t)n;
+	while (glen < sizeof(big) &&
+	       SSL_read_ex(c.ssl, got + glen, sizeof(got) - glen, &n) == 1)
+		glen += (uint32_t)n;
+	CHECK_EQ(glen, sizeof(big));
+	CHECK(memcmp(got, big, sizeof(big)) == 0);
+	/* the client closes: CLOSED, then our close_notify */
+	SSL_shutdown(c.ssl);
+	glen = 0;
+	CHECK_EQ(pump_to_server(&c, t, 1 << 20, got, &glen), DPX_TLS_CLOSED);
+	CHECK_EQ(st.close_notify_received, 1);
+	dpx_tls_conn_shutdown(t);
+	dpx_tls_conn_shutdown(t);   /* once */
+	CHECK(pump_to_client(&c, t) > 0);
+	CHECK_EQ(SSL_shutdown(c.ssl), 1);
+	CHECK_EQ(st.close_notify_sent, 1);
+	client_free(&c);
+	dpx_tls_conn_free(t);
+	dpx_tls_server_free(srv);
+	dpx_tls_keys_free(keys);
+	dpx_config_release(&cfg);
+}
+
+static void test_tls13(void) { test_data_and_close(TLS1_3_VERSION); }
+static void test_tls12(void) { test_data_and_close(TLS1_2_VERSION); }
+
+/* Garbage, TLS 1.1, and a handshake limit: errors, counted, no leak. */
+static void test_refusals(void)
+{
+	const struct dpx_tls_conf *tc = tls_conf();
+	struct dpx_tls_stats st = { 0 };
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_server *srv = dpx_tls_server_new(tc, keys, &st, err,
+							 sizeof(err));
+	struct dpx_tls_conn *t = dpx_tls_conn_new(srv, mp), *u[4];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *h = NULL, *tl = NULL;
+	uint32_t got = 0;
+	struct client c;
+
+	memcpy(rte_pktmbuf_append(m, 20), "GET / HTTP/1.1\r\nHost", 20);
+	dpx_tls_conn_input(t, m);
+	CHECK_EQ(dpx_tls_conn_read(t, 1 << 20, &h, &tl, &got), DPX_TLS_ERROR);
+	CHECK(h == NULL && got == 0);
+	CHECK_EQ(st.handshake_failed, 1);
+	dpx_tls_conn_free(t);
+
+	t = dpx_tls_conn_new(srv, mp);
+	client_new(&c, TLS1_1_VERSION, "www.example.test", NULL);
+	CHECK(!handshake(&c, t, 1 << 20));
+	CHECK_EQ(st.version_refused, 1);
+	CHECK_EQ(st.handshake_failed, 2);
+	client_free(&c);
+	dpx_tls_conn_free(t);
+
+	/* max_handshakes: the default 1024; a server of 2 by hand. */
+	((struct dpx_tls_conf *)tc)->max_handshakes = 2;
+	u[0] = dpx_tls_conn_new(srv, mp);
+	u[1] = dpx_tls_conn_new(srv, mp);
+	u[2] = dpx_tls_conn_new(srv, mp);
+	CHECK(u[0] != NULL && u[1] != NULL && u[2] == NULL);
+	CHECK_EQ(st.handshakes_refused, 1);
+	dpx_tls_conn_free(u[0]);
+	u[3] = dpx_tls_conn_new(srv, mp);
+	CHECK(u[3] != NULL);
+	dpx_tls_conn_free(u[1]);
+	dpx_tls_conn_free(u[3]);
+	dpx_tls_server_free(srv);
+	dpx_tls_keys_free(keys);
+	dpx_config_release(&cfg);
+}
+
+static void test_no_mbuf_leak(void)
+{
+	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
+}
+
+int main(void)
+{
+	int rc;
+
+	if (test_eal_init("test_tls") != 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	mp = rte_pktmbuf_pool_create("tls_test", 4096, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		return 1;
+	dpx_config_set_ext(&ext);
+	make_pki();
+	RUN_TEST(test_conf_defaults);
+	RUN_TEST(test_conf_errors);
+	RUN_TEST(test_selection);
+	RUN_TEST(test_tls13);
+	RUN_TEST(test_tls12);
+	RUN_TEST(test_refusals);
+	RUN_TEST(test_no_mbuf_leak);
+	remove_pki();
+	rc = TEST_SUMMARY();
+	rte_mempool_free(mp);
+	test_eal_cleanup();
+	return rc;
+}
