@@ -197,6 +197,7 @@ if ((!QUICK)) && CC=clang build build-fuzz; then
 	run_fuzz fuzz_timer
 	run_fuzz fuzz_tcp_options -max_len=80
 	run_fuzz fuzz_http -max_len=4096
+	run_fuzz fuzz_tls_hello "$ROOT/tests/fuzz/corpus/tls_hello" -max_len=17000
 fi
 
 if selected config/check_config; then

@@ -167,7 +167,8 @@ static const struct {
 	PROXY_STAT(bytes_in), PROXY_STAT(bytes_out), PROXY_STAT(probes),
 	PROXY_STAT(probes_failed), PROXY_STAT(truncated),
 	PROXY_STAT(events_dropped),
-	PROXY_STAT(no_memory),
+	PROXY_STAT(no_memory), PROXY_STAT(sni_routed), PROXY_STAT(sni_default),
+	PROXY_STAT(sni_no_route), PROXY_STAT(sni_bad_hello),
 };
 
 /* /dpx/proxy_stats[,worker]: proxy counters, summed over workers. */

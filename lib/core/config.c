@@ -986,7 +986,7 @@ static const char *const listener_keys[] = {
 	"name", "address", "port", "mode", "backlog",
 	"pool", "routes", "max_connections", "max_connections_per_ip",
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
-	NULL
+	"sni_routes", NULL
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {

@@ -810,19 +810,16 @@ static int parse_edits(struct cfg_ctx *c, json_t *route, const char *key,
 }
 
 /* "", "www.example.com" or "*.example.com": non-empty labels of letters,
- * digits and '-'. Stored in lower case (Host matching ignores case). */
-static int parse_route_host(struct cfg_ctx *c, json_t *route,
-			    struct dpx_route_conf *r)
+ * digits and '-'. Stored in lower case (Host and SNI matching ignore
+ * case). At the current path. */
+static int want_host_pattern(struct cfg_ctx *c, json_t *v, bool may_be_empty,
+			     char *out)
 {
-	json_t *v = json_object_get(route, "host");
 	char q[QUOTE_LEN];
 	const char *s, *p;
 	size_t label = 0;
 
-	if (v == NULL)
-		return 0;
-	cfg_push_key(c, "host");
-	if (cfg_want_string(c, v, DPX_HOST_LEN - 1, true, &s) != 0)
+	if (cfg_want_string(c, v, DPX_HOST_LEN - 1, may_be_empty, &s) != 0)
 		return -1;
 	cfg_quote(q, sizeof(q), s);
 	p = strncmp(s, "*.", 2) == 0 ? s + 2 : s;
@@ -842,7 +839,20 @@ static int parse_route_host(struct cfg_ctx *c, json_t *route,
 				"letters, digits and '-', joined by '.'; no "
 				"port)", q);
 	for (size_t i = 0; s[i] != '\0'; i++)
-		r->host[i] = ascii_lower(s[i]);
+		out[i] = ascii_lower(s[i]);
+	return 0;
+}
+
+static int parse_route_host(struct cfg_ctx *c, json_t *route,
+			    struct dpx_route_conf *r)
+{
+	json_t *v = json_object_get(route, "host");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "host");
+	if (want_host_pattern(c, v, true, r->host) != 0)
+		return -1;
 	cfg_pop(c);
 	return 0;
 }
@@ -950,12 +960,16 @@ static int parse_routes(struct cfg_ctx *c, json_t *l, struct dpx_config *cfg,
 
 static const char *const proxy_keys[] = {
 	"pool", "routes", "max_connections", "max_connections_per_ip",
-	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls", NULL
+	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
+	"sni_routes", NULL
 };
 /* The proxy keys that mean nothing without HTTP requests. */
 static const char *const http_only_keys[] = {
 	"routes", "idle_timeout_ms", "http", NULL
 };
+/* ... and those that only a tcp listener has. */
+static const char *const tcp_only_keys[] = { "sni_routes", NULL };
+static const char *const sni_route_keys[] = { "sni", "pool", NULL };
 static const char *const http_keys[] = {
 	"max_line", "max_headers", "max_head", "max_body", "forwarded", "via",
 	"server_header", NULL
@@ -1015,7 +1029,8 @@ static int parse_listener_pool(struct cfg_ctx *c, json_t *l,
 	unsigned int pool;
 
 	if (v == NULL) {
-		if (ls->mode == DPX_LISTEN_TCP)
+		if (ls->mode == DPX_LISTEN_TCP &&
+		    json_object_get(l, "sni_routes") == NULL)
 			return cfg_fail(c, false, "missing required key "
 					"\"pool\" (a tcp listener forwards "
 					"every connection to it)");
@@ -1110,6 +1125,55 @@ static int check_mode_keys(struct cfg_ctx *c, json_t *l,
 		return reject_keys(c, l, http_only_keys, why);
 	if (mode != DPX_LISTEN_HTTP)
 		return reject_keys(c, l, proxy_keys, why);
+	return reject_keys(c, l, tcp_only_keys,
+			   "for mode tcp (this listener is mode http)");
+}
+
+/* "sni_routes": [{"sni": NAME, "pool": POOL}]: tcp listeners that read
+ * the ClientHello's SNI and pass the bytes on untouched. */
+static int parse_sni_routes(struct cfg_ctx *c, json_t *l,
+			    const struct dpx_config *cfg,
+			    struct dpx_listener_conf *ls)
+{
+	json_t *v = json_object_get(l, "sni_routes"), *r;
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "sni_routes");
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return cfg_type_error(c, v, "a non-empty array of "
+				      "{\"sni\", \"pool\"} objects");
+	if (json_array_size(v) > DPX_MAX_SNI_ROUTES)
+		return cfg_fail(c, false, "at most %d SNI routes, got %zu",
+				DPX_MAX_SNI_ROUTES, json_array_size(v));
+	if (json_object_get(l, "tls") != NULL)
+		return cfg_fail(c, true, "routes by SNI without terminating "
+				"TLS: not with \"tls\" on the same listener");
+	json_array_foreach(v, i, r) {
+		struct dpx_sni_route *sr = &ls->sni_routes[i];
+		json_t *e;
+
+		cfg_push_index(c, i);
+		if (cfg_check_object(c, r, "an object with \"sni\" and "
+				     "\"pool\"", sni_route_keys) != 0 ||
+		    (e = cfg_required(c, r, "sni")) == NULL)
+			return -1;
+		cfg_push_key(c, "sni");
+		if (want_host_pattern(c, e, false, sr->name) != 0)
+			return -1;
+		cfg_pop(c);
+		if ((e = cfg_required(c, r, "pool")) == NULL)
+			return -1;
+		cfg_push_key(c, "pool");
+		if (want_pool(c, e, cfg, &sr->pool) != 0 ||
+		    check_tcp_hash(c, &cfg->pools[sr->pool]) != 0)
+			return -1;
+		cfg_pop(c);
+		cfg_pop(c);
+	}
+	ls->n_sni_routes = (unsigned int)i;
+	cfg_pop(c);
 	return 0;
 }
 
@@ -1143,6 +1207,7 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 	if (ls->mode != DPX_LISTEN_HTTP && ls->mode != DPX_LISTEN_TCP)
 		return 0;
 	if (parse_listener_pool(c, l, cfg, ls) != 0 ||
+	    parse_sni_routes(c, l, cfg, ls) != 0 ||
 	    parse_routes(c, l, cfg, ls) != 0 ||
 	    cfg_opt_u32(c, l, "max_connections", 0, CONN_LIMIT_MAX, false,
 			&ls->max_connections) != 0 ||

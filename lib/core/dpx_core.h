@@ -149,6 +149,13 @@ struct dpx_route_conf {
 	struct dpx_hdr_edits response;
 };
 
+/* A tcp listener's route by the SNI of the ClientHello (no decryption). */
+#define DPX_MAX_SNI_ROUTES 16
+struct dpx_sni_route {
+	char name[DPX_HOST_LEN];    /* "www.example.com" or "*.example.com" */
+	unsigned int pool;
+};
+
 struct dpx_listener_conf {
 	char name[DPX_NAME_LEN];    /* defaults to "listener<index>" */
 	uint32_t addr;              /* host order; 0 = every address of every port */
@@ -167,6 +174,8 @@ struct dpx_listener_conf {
 	struct dpx_http_conf http;  /* mode http only; defaults otherwise */
 	void *tls;                  /* lib/tls's struct dpx_tls_conf; NULL:
 				     * plain TCP (see dpx_config_release()) */
+	unsigned int n_sni_routes;  /* tcp: route by SNI; pool is the default */
+	struct dpx_sni_route sni_routes[DPX_MAX_SNI_ROUTES];
 };
 
 /* Load-balancing algorithm of a pool ("balance"). */

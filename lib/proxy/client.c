@@ -16,6 +16,8 @@
  * list (whatever path consumed it), and dpx_proxy_worker_run() reads on
  * for it later in the same pass.
  */
+#include <errno.h>
+
 #include "proxy_priv.h"
 
 uint32_t
@@ -175,4 +177,71 @@ px_tls_kicks_run(struct dpx_worker *w)
 		px_tls_run(w, s);
 	}
 	return !TAILQ_EMPTY(&pw->tls_kick);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Routing by SNI without termination                                       */
+
+static int
+px_sni_pool(const struct dpx_listener_conf *ls, const char *sni)
+{
+	int wild = -1;
+
+	for (unsigned int i = 0; i < ls->n_sni_routes; i++) {
+		const struct dpx_sni_route *r = &ls->sni_routes[i];
+
+		if (strcmp(r->name, sni) == 0)
+			return (int)r->pool;
+		if (wild < 0 && dpx_tls_name_matches(r->name, sni))
+			wild = (int)r->pool;
+	}
+	return wild;
+}
+
+/*
+ * The ClientHello's SNI picks the pool; its bytes stay in cin and go to
+ * the server unchanged once connected. The hello is looked at again only
+ * when as many bytes as it said it needs are in, so a hello in 1-byte
+ * segments costs one parse per record, not per byte.
+ */
+bool
+px_sni_route(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_tls_hello h;
+	uint32_t n = RTE_MIN(s->cin.len, (uint32_t)DPX_TLS_HELLO_MAX);
+	size_t need;
+	int rc, pool;
+
+	if (s->cin.len < s->sni_need && !s->cli_peer_closed)
+		return true;
+	px_chain_copy(&s->cin, 0, n, (char *)pw->hello);
+	rc = dpx_tls_hello_parse(pw->hello, n, DPX_TLS_HELLO_MAX, &h, &need);
+	if (rc == 0 && !s->cli_peer_closed) {
+		s->sni_need = (uint32_t)need;
+		return true;
+	}
+	if (rc != 1) {
+		pw->stats.sni_bad_hello++;
+		px_session_end(w, s, true);
+		return false;
+	}
+	pool = h.has_sni ? px_sni_pool(s->ls, h.sni) : -1;
+	if (pool >= 0) {
+		pw->stats.sni_routed++;
+	} else if (s->ls->pool >= 0) {
+		pw->stats.sni_default++;
+		pool = s->ls->pool;
+	} else {
+		pw->stats.sni_no_route++;
+		px_session_end(w, s, true);
+		return false;
+	}
+	s->sni_wait = false;
+	s->pool = pool;
+	if (px_connect_server(w, s) != 0) {
+		px_session_end(w, s, true);
+		return false;
+	}
+	return true;
 }

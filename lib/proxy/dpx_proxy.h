@@ -57,6 +57,10 @@ struct dpx_proxy_stats {
 	uint64_t truncated;         /* server closed inside a response body */
 	uint64_t events_dropped;    /* event or log ring full */
 	uint64_t no_memory;
+	uint64_t sni_routed;        /* tcp: a route matched the SNI */
+	uint64_t sni_default;       /* ... none did (or no SNI): pool */
+	uint64_t sni_no_route;      /* ... and no pool: reset */
+	uint64_t sni_bad_hello;     /* not a ClientHello, or too long */
 };
 
 /* Per-server counters of one worker. */

@@ -183,6 +183,8 @@ struct px_session {
 	struct dpx_tls_conn *tls;
 	struct px_chain tls_out;
 	bool tls_kicked;            /* on the worker's tls_kick list */
+	bool sni_wait;              /* tcp by SNI: reading the ClientHello */
+	uint32_t sni_need;          /* ... bytes it needs before a new look */
 	TAILQ_ENTRY(px_session) klink;
 };
 TAILQ_HEAD(px_session_list, px_session);
@@ -227,6 +229,7 @@ struct dpx_proxy_worker {
 	/* TLS sessions whose plaintext was consumed: they read on in
 	 * dpx_proxy_worker_run(), once per pass. */
 	struct px_session_list tls_kick;
+	uint8_t hello[DPX_TLS_HELLO_MAX];   /* a ClientHello, read for SNI */
 	struct dpx_http_request req;    /* scratch: one parse at a time */
 	struct dpx_http_response rsp;
 	char scratch[];                 /* hbuf_size + 4096: outgoing heads */
@@ -289,6 +292,9 @@ void px_tls_run(struct dpx_worker *w, struct px_session *s);
 void px_tls_unkick(struct dpx_worker *w, struct px_session *s);
 /* The kicked sessions; true when some are left for the next pass. */
 bool px_tls_kicks_run(struct dpx_worker *w);
+/* tcp listeners with sni_routes: picks the pool once the ClientHello is
+ * in; false when the session ended. */
+bool px_sni_route(struct dpx_worker *w, struct px_session *s);
 /* The mode's request step, without the TLS layer. */
 void px_run_request_mode(struct dpx_worker *w, struct px_session *s);
 

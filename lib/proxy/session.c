@@ -335,7 +335,8 @@ px_run_request(struct dpx_worker *w, struct px_session *s)
 {
 	if (s->tls != NULL)
 		px_tls_run(w, s);
-	else
+	else if (!s->sni_wait ||
+		 (px_sni_route(w, s) && !s->sni_wait))
 		px_run_request_mode(w, s);
 }
 
@@ -349,6 +350,8 @@ px_run_response(struct dpx_worker *w, struct px_session *s)
 		px_cli_flush(w, s);
 		return;
 	}
+	if (s->sni_wait)
+		return;     /* no server yet */
 	if (s->http && s->rsp_state != RSP_TUNNEL)
 		px_http_server_run(w, s);
 	else
@@ -500,6 +503,13 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	s->req_state = REQ_TUNNEL;
 	s->rsp_state = RSP_TUNNEL;
 	s->hash = dpx_lb_hash(&caddr, sizeof(caddr));
+	if (ls->n_sni_routes > 0) {
+		/* The server depends on the ClientHello: wait for it. */
+		s->sni_wait = true;
+		s->pool = -1;
+		px_session_arm(w, s, ls->client_timeout_ms);
+		return;
+	}
 	if (px_connect_server(w, s) != 0)
 		px_session_end(w, s, true);
 }

@@ -140,8 +140,36 @@ const char *dpx_tls_conn_version(const struct dpx_tls_conn *t);
 const char *dpx_tls_conn_cipher(const struct dpx_tls_conn *t);
 const char *dpx_tls_conn_sni(const struct dpx_tls_conn *t);
 
-/* Telemetry: writes "name=value" pairs of s into the callback. */
+/* sum += s, field by field. */
 void dpx_tls_stats_add(struct dpx_tls_stats *sum,
 		       const struct dpx_tls_stats *s);
+
+/*
+ * Routing without termination: what a ClientHello says, read from the
+ * first bytes of a connection without decrypting anything.
+ */
+#define DPX_TLS_HELLO_MAX 16384     /* largest ClientHello read */
+#define DPX_TLS_HELLO_ALPN 8
+
+struct dpx_tls_hello {
+	bool has_sni;
+	char sni[256];                 /* host_name, lower case */
+	unsigned int n_alpn;
+	char alpn[DPX_TLS_HELLO_ALPN][32];
+	uint16_t legacy_version;
+	size_t hello_len;              /* bytes of the records carrying it */
+};
+
+/*
+ * Reads the ClientHello at the start of p[0..len). Returns 1 with *h
+ * filled; 0 when more bytes are needed (at least *need in all); -EBADMSG
+ * when the bytes are not a well-formed ClientHello; -EMSGSIZE when it is
+ * longer than max (at most DPX_TLS_HELLO_MAX) bytes.
+ */
+int dpx_tls_hello_parse(const uint8_t *p, size_t len, size_t max,
+			struct dpx_tls_hello *h, size_t *need);
+
+/* host is pattern, or pattern is "*.suffix" and host is one label more. */
+bool dpx_tls_name_matches(const char *pattern, const char *host);
 
 #endif /* DPX_TLS_H */

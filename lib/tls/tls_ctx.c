@@ -82,18 +82,6 @@ static int ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 /* ---------------------------------------------------------------------- */
 /* SNI                                                                      */
 
-static bool name_matches(const char *pattern, const char *host)
-{
-	const char *dot;
-
-	if (strcmp(pattern, host) == 0)
-		return true;
-	if (pattern[0] != '*' || pattern[1] != '.')
-		return false;
-	dot = strchr(host, '.');
-	return dot != NULL && dot != host && strcmp(dot, pattern + 1) == 0;
-}
-
 /* The group serving host; exact names win over wildcards. */
 static int find_group(const struct dpx_tls_server *srv, const char *host)
 {
@@ -105,7 +93,8 @@ static int find_group(const struct dpx_tls_server *srv, const char *host)
 		for (unsigned int i = 0; i < cc->n_names; i++) {
 			if (strcmp(cc->names[i], host) == 0)
 				return (int)g;
-			if (wild < 0 && name_matches(cc->names[i], host))
+			if (wild < 0 &&
+			    dpx_tls_name_matches(cc->names[i], host))
 				wild = (int)g;
 		}
 	}

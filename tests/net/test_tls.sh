@@ -68,7 +68,9 @@ make_pki() {
 		leaf default rsa default default.test &&
 		leaf www-rsa rsa www-rsa www.example.test,example.test &&
 		leaf www-ec ec www-ec www.example.test,example.test &&
-		leaf wild ec wild '*.wild.test'
+		leaf wild ec wild '*.wild.test' &&
+		leaf passa ec passa a.pass.test &&
+		leaf passb rsa passb '*.wild.pass.test'
 }
 
 certs_json() {
@@ -94,14 +96,20 @@ write_config() {
 	    {"name": "s1", "address": "$SRV", "port": 8081},
 	    {"name": "s2", "address": "$SRV", "port": 8082},
 	    {"name": "s3", "address": "$SRV", "port": 8083}]},
-	  {"name": "echo", "servers": [{"name": "e1", "address": "$SRV", "port": 9001}]}],
+	  {"name": "echo", "servers": [{"name": "e1", "address": "$SRV", "port": 9001}]},
+	  {"name": "passa", "servers": [{"name": "ta", "address": "$SRV", "port": 9443}]},
+	  {"name": "passb", "servers": [{"name": "tb", "address": "$SRV", "port": 9444}]}],
 	 "listeners": [
 	  {"name": "https", "address": "$DPX", "port": 443, "mode": "http", "pool": "web",
 	   "tls": {"certificates": $certs, "handshake_timeout_ms": 1000}},
 	  {"name": "strict", "address": "$DPX", "port": 444, "mode": "http", "pool": "web",
 	   "tls": {"certificates": $certs, "unknown_sni": "refuse", "min_version": "1.3"}},
 	  {"name": "offload", "address": "$DPX", "port": 8443, "mode": "tcp", "pool": "echo",
-	   "tls": {"certificates": $certs}}]}
+	   "tls": {"certificates": $certs}},
+	  {"name": "bysni", "address": "$DPX", "port": 8444, "mode": "tcp",
+	   "client_timeout_ms": 1000,
+	   "sni_routes": [{"sni": "a.pass.test", "pool": "passa"},
+	                  {"sni": "*.wild.pass.test", "pool": "passb"}]}]}
 	EOF
 	echo "$H_TMP/tls.json"
 }
@@ -117,6 +125,10 @@ start_backends() {
 	done
 	in_srv "$PY" "$LIB/tcp_echo_server.py" "$SRV" 9001 >>"$H_TMP/e1.out" 2>&1 &
 	BACKEND_PIDS+=($!)
+	in_srv "$PY" "$LIB/tls_echo_server.py" "$SRV" 9443 "$PKI/passa.pem" \
+		"$PKI/passa.key" --name ta >>"$H_TMP/ta.out" 2>&1 &
+	in_srv "$PY" "$LIB/tls_echo_server.py" "$SRV" 9444 "$PKI/passb.pem" \
+		"$PKI/passb.key" --name tb >>"$H_TMP/tb.out" 2>&1 &
 	for i in $(seq 50); do
 		[[ -e $H_TMP/s1.ready && -e $H_TMP/s2.ready && -e $H_TMP/s3.ready ]] && break
 		sleep 0.1
@@ -271,6 +283,39 @@ case_offload() {
 	h_check "tcp listener with TLS: 16 MB echoed, sha256 equal ($out)" grep -q 'match=True' <<<"$out"
 }
 
+# SNI routing without termination: the backends hold the certificates;
+# the client verifies them, so reaching one proves the route.
+case_sni_pass() {
+	local out rc before
+	before=$(tel /dpx/proxy_stats sni_routed)
+	out=$(tlsc echo "$DPX" 8444 --bytes $((4 * 1024 * 1024)) --sni a.pass.test \
+		--cafile "$PKI/ca.pem" --timeout 30)
+	h_check "SNI a.pass.test -> pool passa, bytes passed through (4 MB echoed, certificate verified: $out)" \
+		grep -q 'match=True' <<<"$out"
+	out=$(tlsc echo "$DPX" 8444 --bytes 100000 --sni x.wild.pass.test \
+		--cafile "$PKI/ca.pem" --timeout 30)
+	h_check "SNI x.wild.pass.test -> pool passb by wildcard ($out)" grep -q 'match=True' <<<"$out"
+	h_check "sni_routed counted ($before -> $(tel /dpx/proxy_stats sni_routed))" \
+		test "$(tel /dpx/proxy_stats sni_routed)" = $((before + 2))
+	out=$(tlsc split "$DPX" 8444 --sni a.pass.test --cafile "$PKI/ca.pem" --gap-ms 1 --timeout 30)
+	rc=$?
+	h_check "SNI routing of a ClientHello in 1-byte segments ($out)" test "$rc" -eq 0
+	before=$(tel /dpx/proxy_stats sni_no_route)
+	out=$(tlsc echo "$DPX" 8444 --bytes 1000 --sni other.test --timeout 5)
+	h_check "unknown SNI and no default pool: reset (sni_no_route $before -> $(tel /dpx/proxy_stats sni_no_route))" \
+		test "$(tel /dpx/proxy_stats sni_no_route)" = $((before + 1))
+	before=$(tel /dpx/proxy_stats sni_bad_hello)
+	out=$(tlsc garbage "$DPX" 8444 --bytes 300 --timeout 5)
+	rc=$?
+	h_check "garbage instead of a ClientHello: closed ($out), sni_bad_hello $before -> $(tel /dpx/proxy_stats sni_bad_hello)" \
+		test "$rc" -eq 0 -a "$(tel /dpx/proxy_stats sni_bad_hello)" = $((before + 1))
+	before=$(tel /dpx/proxy_stats timeouts_client)
+	out=$(tlsc stall "$DPX" 8444 --bytes 40 --sni a.pass.test --timeout 5)
+	rc=$?
+	h_check "partial ClientHello closed after client_timeout_ms ($out)" \
+		test "$rc" -eq 0 -a "$(tel /dpx/proxy_stats timeouts_client)" -gt "$before"
+}
+
 case_bad_input() {
 	local before out
 	before=$(tls_stat handshake_failed)
@@ -295,10 +340,10 @@ case_pause() {
 	sleep "${T_TLS_PAUSE:-300}"
 }
 
-h_check "test PKI: root, intermediate, 4 leaf certificates" make_pki
+h_check "test PKI: root, intermediate, 6 leaf certificates" make_pki
 h_start_dpx "$(write_config)" || exit 1
 h_check "backends up, HTTPS answers" start_backends
-for c in ${T_TLS_ONLY:-https certs protocols offload bad_input}; do
+for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_TLS_ONLY" "no case $c"; fi
 done
 sessions_gone() {

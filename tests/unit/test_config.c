@@ -1974,6 +1974,62 @@ static void test_tcp_listener_hash(void)
 		   "listener has no URI (use hash_key \"source\")", "");
 }
 
+static void test_sni_routes(void)
+{
+	const char *p = "{\"name\": \"a\", \"servers\": [{\"address\": "
+			"\"198.18.1.2\", \"port\": 443}]}, {\"name\": \"b\", "
+			"\"servers\": [{\"address\": \"198.18.1.3\", "
+			"\"port\": 443}]}, {\"name\": \"u\", \"balance\": "
+			"\"hash\", \"hash_key\": \"uri\", \"servers\": "
+			"[{\"address\": \"198.18.1.2\", \"port\": 80}]}";
+	char buf[1024];
+	const char *t;
+
+	snprintf(buf, sizeof(buf), "%s", p);
+	/* No default pool needed; names stored lower case. */
+	EXPECT_OK(with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": "
+			     "443, \"mode\": \"tcp\", \"sni_routes\": ["
+			     "{\"sni\": \"WWW.A.test\", \"pool\": \"a\"}, "
+			     "{\"sni\": \"*.b.test\", \"pool\": \"b\"}]}"));
+	CHECK_EQ(cfg.listeners[0].n_sni_routes, 2);
+	CHECK_EQ(cfg.listeners[0].pool, -1);
+	CHECK(strcmp(cfg.listeners[0].sni_routes[0].name, "www.a.test") == 0);
+	CHECK_EQ(cfg.listeners[0].sni_routes[1].pool, 1);
+	t = with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": 80, "
+		       "\"mode\": \"http\", \"pool\": \"a\", \"sni_routes\": "
+		       "[{\"sni\": \"a.test\", \"pool\": \"a\"}]}");
+	EXPECT_ERR(t, "listeners[0].sni_routes: only for mode tcp (this "
+		   "listener is mode http)", "");
+	t = with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": 443, "
+		       "\"mode\": \"tcp\", \"sni_routes\": []}");
+	EXPECT_ERR(t, "listeners[0].sni_routes: expected a non-empty array",
+		   "");
+	t = with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": 443, "
+		       "\"mode\": \"tcp\", \"sni_routes\": [{\"sni\": "
+		       "\"a b\", \"pool\": \"a\"}]}");
+	EXPECT_ERR(t, "listeners[0].sni_routes[0].sni: \"a b\" is not a host "
+		   "name", "");
+	t = with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": 443, "
+		       "\"mode\": \"tcp\", \"sni_routes\": [{\"sni\": "
+		       "\"a.test\"}]}");
+	EXPECT_ERR(t, "listeners[0].sni_routes[0]: missing required key "
+		   "\"pool\"", "");
+	t = with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": 443, "
+		       "\"mode\": \"tcp\", \"sni_routes\": [{\"sni\": "
+		       "\"a.test\", \"pool\": \"zz\"}]}");
+	EXPECT_ERR(t, "listeners[0].sni_routes[0].pool: no pool named \"zz\"",
+		   "");
+	t = with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": 443, "
+		       "\"mode\": \"tcp\", \"sni_routes\": [{\"sni\": "
+		       "\"a.test\", \"pool\": \"u\"}]}");
+	EXPECT_ERR(t, "listeners[0].sni_routes[0].pool: pool \"u\" hashes on "
+		   "the URI", "");
+	t = with_proxy(buf, "{\"address\": \"198.18.0.1\", \"port\": 443, "
+		       "\"mode\": \"tcp\", \"sni_routes\": [{\"sni\": "
+		       "\"a.test\", \"pool\": \"a\", \"x\": 1}]}");
+	EXPECT_ERR(t, "listeners[0].sni_routes[0].x: unknown key", "");
+}
+
 static void test_route_errors(void)
 {
 	const char *t;
@@ -2347,6 +2403,7 @@ int main(void)
 	RUN_TEST(test_health_errors);
 	RUN_TEST(test_proxy_listener);
 	RUN_TEST(test_tcp_listener_hash);
+	RUN_TEST(test_sni_routes);
 	RUN_TEST(test_route_errors);
 	RUN_TEST(test_header_edits);
 	RUN_TEST(test_http_settings);

@@ -8,6 +8,7 @@
  * version below the floor, and the handshake limit. (Tickets across
  * workers are tested end to end with openssl s_client in test_tls.sh.)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,6 +527,148 @@ static void test_refusals(void)
 	dpx_config_release(&cfg);
 }
 
+/* ---------------------------------------------------------------------- */
+/* ClientHello reader                                                       */
+
+/* The first flight of an OpenSSL client: its ClientHello record(s). */
+static size_t real_hello(const char *sni, bool alpn, uint8_t *out, size_t size)
+{
+	struct client c;
+	size_t n;
+
+	client_new(&c, 0, sni, NULL);
+	if (alpn)
+		SSL_set_alpn_protos(c.ssl, (const unsigned char *)
+				    "\x02h2\x08http/1.1", 12);
+	SSL_do_handshake(c.ssl);
+	n = (size_t)BIO_read(c.out, out, (int)size);
+	client_free(&c);
+	return n;
+}
+
+/* A ClientHello record with the given extensions block. */
+static size_t build_hello(const uint8_t *ext, size_t elen, uint8_t *out)
+{
+	size_t body = 2 + 32 + 1 + 4 + 2 + 2 + elen, n = 0;
+
+	out[n++] = 22; out[n++] = 3; out[n++] = 1;
+	out[n++] = (uint8_t)((body + 4) >> 8); out[n++] = (uint8_t)(body + 4);
+	out[n++] = 1; out[n++] = 0;
+	out[n++] = (uint8_t)(body >> 8); out[n++] = (uint8_t)body;
+	out[n++] = 3; out[n++] = 3;
+	memset(out + n, 0xab, 32); n += 32;
+	out[n++] = 0;                              /* session id */
+	out[n++] = 0; out[n++] = 2; out[n++] = 0x13; out[n++] = 0x01;
+	out[n++] = 1; out[n++] = 0;                /* compression */
+	out[n++] = (uint8_t)(elen >> 8); out[n++] = (uint8_t)elen;
+	if (elen > 0)
+		memcpy(out + n, ext, elen);
+	return n + elen;
+}
+
+static void test_hello_real(void)
+{
+	static uint8_t b[8192], two[8192];
+	struct dpx_tls_hello h;
+	size_t n = real_hello("WWW.Example.test", true, b, sizeof(b)), need;
+	size_t body = n - 5, cut = 40;
+
+	CHECK(n > 100);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), 1);
+	CHECK(h.has_sni && strcmp(h.sni, "www.example.test") == 0);
+	CHECK_EQ(h.n_alpn, 2);
+	CHECK(strcmp(h.alpn[0], "h2") == 0 && strcmp(h.alpn[1], "http/1.1") == 0);
+	CHECK_EQ(h.hello_len, n);
+	/* Every prefix asks for more, never for less than it has. */
+	for (size_t k = 0; k < n; k++) {
+		int rc = dpx_tls_hello_parse(b, k, DPX_TLS_HELLO_MAX, &h, &need);
+
+		if (rc != 0 || need <= k) {
+			CHECK(0);
+			break;
+		}
+	}
+	/* The same hello in two records. */
+	memcpy(two, b, 5);
+	two[3] = 0; two[4] = (uint8_t)cut;
+	memcpy(two + 5, b + 5, cut);
+	two[5 + cut] = 22; two[6 + cut] = 3; two[7 + cut] = 1;
+	two[8 + cut] = (uint8_t)((body - cut) >> 8);
+	two[9 + cut] = (uint8_t)(body - cut);
+	memcpy(two + 10 + cut, b + 5 + cut, body - cut);
+	CHECK_EQ(dpx_tls_hello_parse(two, n + 5, DPX_TLS_HELLO_MAX, &h, &need), 1);
+	CHECK(strcmp(h.sni, "www.example.test") == 0);
+	CHECK_EQ(h.hello_len, n + 5);
+	/* Too long for max. */
+	CHECK_EQ(dpx_tls_hello_parse(b, n, 100, &h, &need), -EMSGSIZE);
+	/* No SNI. */
+	n = real_hello(NULL, false, b, sizeof(b));
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), 1);
+	CHECK(!h.has_sni && h.n_alpn == 0);
+}
+
+static void test_hello_bad(void)
+{
+	static const uint8_t sni_ok[] = { 0, 0, 0, 9, 0, 7, 0, 0, 4, 'a', '.', 'b', 'c' };
+	static const uint8_t sni_two[] = { 0, 0, 0, 10, 0, 8, 0, 0, 1, 'a',
+					   0, 0, 1, 'b' };
+	static const uint8_t sni_space[] = { 0, 0, 0, 8, 0, 6, 0, 0, 3, 'a', ' ', 'b' };
+	static const uint8_t sni_dots[] = { 0, 0, 0, 8, 0, 6, 0, 0, 3, 'a', '.', '.' };
+	static const uint8_t sni_short[] = { 0, 0, 0, 9, 0, 7, 0, 0, 9, 'a', '.', 'b', 'c' };
+	static const uint8_t two_ext[] = { 0, 0, 0, 6, 0, 4, 0, 0, 1, 'a',
+					   0, 0, 0, 6, 0, 4, 0, 0, 1, 'b' };
+	static const uint8_t alpn_empty[] = { 0, 16, 0, 3, 0, 1, 0 };
+	uint8_t b[256];
+	struct dpx_tls_hello h;
+	size_t n, need;
+
+	n = build_hello(sni_ok, sizeof(sni_ok), b);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), 1);
+	CHECK(strcmp(h.sni, "a.bc") == 0);
+	n = build_hello(sni_two, sizeof(sni_two), b);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	n = build_hello(sni_space, sizeof(sni_space), b);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	n = build_hello(sni_dots, sizeof(sni_dots), b);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	n = build_hello(sni_short, sizeof(sni_short), b);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	n = build_hello(two_ext, sizeof(two_ext), b);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	n = build_hello(alpn_empty, sizeof(alpn_empty), b);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	/* No extensions at all: fine, no SNI. */
+	n = build_hello(NULL, 0, b) - 2;
+	b[3] = 0; b[4] = (uint8_t)(n - 5);
+	b[8] = (uint8_t)(n - 9);
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), 1);
+	CHECK(!h.has_sni);
+	/* Not TLS, not a handshake, not a ClientHello, a zero-length record. */
+	CHECK_EQ(dpx_tls_hello_parse((const uint8_t *)"GET / HTTP/1.1\r\n", 16,
+				     DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	n = build_hello(sni_ok, sizeof(sni_ok), b);
+	b[0] = 23;
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	b[0] = 22; b[5] = 2;
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	b[5] = 1; b[3] = 0; b[4] = 0;
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+	/* A record header promising more than 2^14 bytes. */
+	b[3] = 0x48; b[4] = 1;
+	CHECK_EQ(dpx_tls_hello_parse(b, n, DPX_TLS_HELLO_MAX, &h, &need), -EBADMSG);
+}
+
+static void test_name_matches(void)
+{
+	CHECK(dpx_tls_name_matches("a.test", "a.test"));
+	CHECK(dpx_tls_name_matches("*.test", "a.test"));
+	CHECK(!dpx_tls_name_matches("*.test", "a.b.test"));
+	CHECK(!dpx_tls_name_matches("*.test", "test"));
+	CHECK(!dpx_tls_name_matches("*.test", ".test"));
+	CHECK(!dpx_tls_name_matches("a.test", "b.test"));
+	CHECK(!dpx_tls_name_matches("*", "a"));
+}
+
 static void test_no_mbuf_leak(void)
 {
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
@@ -551,6 +694,9 @@ int main(void)
 	RUN_TEST(test_tls13);
 	RUN_TEST(test_tls12);
 	RUN_TEST(test_refusals);
+	RUN_TEST(test_hello_real);
+	RUN_TEST(test_hello_bad);
+	RUN_TEST(test_name_matches);
 	RUN_TEST(test_no_mbuf_leak);
 	remove_pki();
 	rc = TEST_SUMMARY();
