@@ -45,7 +45,11 @@
 # usage: bash tools/bench_proxy.sh [--duration S] [--connections C]
 #            [--only dpx|haproxy|nginx[,...]] [--dpx-only]
 #            [--dpx-idle adaptive|poll] [--dpx-spin-us N] [--veth-offload]
-#            [--keep]
+#            [--tls rsa|ecdsa] [--keep]
+# --tls: HTTPS on :443 at every proxy, with the same self-signed RSA-2048
+# or ECDSA P-256 certificate; wrk https (OpenSSL's defaults: TLS 1.3,
+# AES-128-GCM or AES-256-GCM as negotiated); the close run is then a full
+# TLS handshake per request (wrk does not resume sessions): handshakes/s.
 # T_LINK=af_xdp|tap chooses dpx's link (default: af_xdp where possible).
 # --veth-offload: HAProxy's and nginx's ends keep the kernel's offloads
 # (the peers keep theirs too, but TX checksums on the af_xdp link).
@@ -56,7 +60,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0 DPX_SPIN=
+DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0 DPX_SPIN= TLS=
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
@@ -67,6 +71,7 @@ while (($#)); do
 	--dpx-idle) DPX_IDLE=${2:-}; shift ;;
 	--dpx-spin-us) DPX_SPIN=${2:-}; shift ;;
 	--veth-offload) VETH_OFFLOAD=1 ;;
+	--tls) TLS=${2:-}; shift ;;
 	--keep) export H_KEEP=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench_proxy: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -89,6 +94,10 @@ SPIN_KV=
 [[ -n $DPX_SPIN ]] && SPIN_KV="\"idle_spin_us\": $DPX_SPIN, "
 if [[ $DPX_IDLE != adaptive && $DPX_IDLE != poll ]]; then
 	echo "bench_proxy: --dpx-idle adaptive|poll" >&2
+	exit 2
+fi
+if [[ -n $TLS && $TLS != rsa && $TLS != ecdsa ]]; then
+	echo "bench_proxy: --tls rsa|ecdsa" >&2
 	exit 2
 fi
 want() { [[ ,$ONLY, == *,$1,* ]]; }
@@ -129,8 +138,25 @@ source tests/lib/harness.sh
 h_init bench_proxy
 
 PRX_ADDR=198.18.0.1 SRV_ADDR=198.18.1.2 BE_PORTS=(8081 8082 8083)
-URL=http://$PRX_ADDR/
+PRX_PORT=80 URL=http://$PRX_ADDR/
+[[ -n $TLS ]] && PRX_PORT=443 URL=https://$PRX_ADDR/
 BE_PID='' PRX_PID=''
+# --tls: one certificate for all three proxies (HAProxy wants cert and key
+# in one file).
+TLS_DIR=$H_TMP/tls DPX_TLS_KV=
+if [[ -n $TLS ]]; then
+	mkdir -p "$TLS_DIR"
+	if [[ $TLS == rsa ]]; then tls_key=(-newkey rsa:2048); else
+		tls_key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); fi
+	if ! openssl req -x509 "${tls_key[@]}" -nodes -days 2 -subj /CN=bench.test \
+		-addext subjectAltName=DNS:bench.test -keyout "$TLS_DIR/key.pem" \
+		-out "$TLS_DIR/cert.pem" >/dev/null 2>&1; then
+		echo "bench_proxy: openssl could not make a certificate" >&2
+		exit 1
+	fi
+	cat "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >"$TLS_DIR/haproxy.pem"
+	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}]}"
+fi
 # Descriptors the proxies may use: what the hard limit allows.
 NOFILE=$(ulimit -Hn)
 [[ $NOFILE =~ ^[0-9]+$ ]] && ((NOFILE <= 65536)) || NOFILE=65536
@@ -331,11 +357,23 @@ start_backends() {
 # --- measuring ------------------------------------------------------------------
 # check_dist P: 300 requests through the proxy (keep-alive, 4 connections);
 # all three backends must answer. Also warms the proxy up.
+# tls_dist: the same over HTTPS with curl (one connection, keep-alive).
+tls_dist() {
+	local urls=() i
+	for ((i = 0; i < 300; i++)); do urls+=("$URL"); done
+	in_ns "$H_NS_CLI" curl -sk --max-time 20 -o /dev/null -w '%header{x-server}\n' "${urls[@]}" |
+		awk '{ n[$1]++ } END { printf "{\"s1\": %d, \"s2\": %d, \"s3\": %d, \"errors\": %d}", n["s1"], n["s2"], n["s3"], 300 - n["s1"] - n["s2"] - n["s3"] }'
+}
+
 check_dist() {
 	local out i
 	for ((i = 0; i < 20; i++)); do
-		out=$(in_ns "$H_NS_CLI" "$H_PY" "$H_LIB_DIR/http_client.py" dist "$PRX_ADDR" 80 300 \
-			--concurrency 4 --timeout 2 --time-limit 20 2>/dev/null)
+		if [[ -n $TLS ]]; then
+			out=$(tls_dist)
+		else
+			out=$(in_ns "$H_NS_CLI" "$H_PY" "$H_LIB_DIR/http_client.py" dist "$PRX_ADDR" 80 300 \
+				--concurrency 4 --timeout 2 --time-limit 20 2>/dev/null)
+		fi
 		[[ $out == *'"s1": '*'"s2": '*'"s3": '*'"errors": 0}' ]] && break
 		sleep 0.5 # e.g. health checks still bringing servers up
 	done
@@ -455,8 +493,12 @@ wait_proxy() {
 	local i
 	for ((i = 0; i < 100; i++)); do
 		[[ -n $PRX_PID ]] && ! _h_alive "$PRX_PID" && break
-		in_ns "$H_NS_CLI" "$H_PY" "$H_LIB_DIR/http_client.py" get "$PRX_ADDR" 80 / --sha256 \
-			--timeout 1 --time-limit 2 >/dev/null 2>&1 && return 0
+		if [[ -n $TLS ]]; then
+			in_ns "$H_NS_CLI" curl -sfk --max-time 2 -o /dev/null "$URL" && return 0
+		else
+			in_ns "$H_NS_CLI" "$H_PY" "$H_LIB_DIR/http_client.py" get "$PRX_ADDR" 80 / --sha256 \
+				--timeout 1 --time-limit 2 >/dev/null 2>&1 && return 0
+		fi
 		sleep 0.1
 	done
 	ODD+=("$1: did not answer GET / within 10 s")
@@ -471,7 +513,7 @@ dpx_config() {
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$PRX_ADDR/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
 	 "listeners": [
-	  {"name": "web", "address": "$PRX_ADDR", "port": 80, "mode": "http", "pool": "web"}],
+	  {"name": "web", "address": "$PRX_ADDR", "port": $PRX_PORT, "mode": "http", "pool": "web"$DPX_TLS_KV}],
 	 "pools": [
 	  {"name": "web", "balance": "roundrobin", "servers": [
 	   {"name": "s1", "address": "$SRV_ADDR", "port": ${BE_PORTS[0]}},
@@ -636,7 +678,7 @@ haproxy_bench() {
 	    timeout server 30s
 	    timeout http-keep-alive 30s
 	frontend web
-	    bind $PRX_ADDR:80
+	    bind $PRX_ADDR:$PRX_PORT${TLS:+ ssl crt $TLS_DIR/haproxy.pem}
 	    default_backend web
 	backend web
 	    balance roundrobin
@@ -674,7 +716,8 @@ nginx_bench() {
 	        keepalive_requests 1000000;
 	    }
 	    server {
-	        listen $PRX_ADDR:80 backlog=4096;
+	        listen $PRX_ADDR:$PRX_PORT${TLS:+ ssl} backlog=4096;
+	        ${TLS:+ssl_certificate $TLS_DIR/cert.pem; ssl_certificate_key $TLS_DIR/key.pem;}
 	        location / {
 	            proxy_pass http://web;
 	            proxy_http_version 1.1;
@@ -795,7 +838,7 @@ else
 	echo "  nothing: no wrk socket errors, no non-2xx responses, every backend answered"
 fi
 
-printf '\nBENCH proxy %s (%ss, link %s, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$H_LINK" "$CONNS" "$DUR"
+printf '\nBENCH proxy %s (%ss, link %s%s, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$H_LINK" "${TLS:+, tls $TLS}" "$CONNS" "$DUR"
 for p in "${PROXIES[@]}"; do
 	printf '%s ka=%s req/s p50=%sus p99=%sus cpu=%sus/req close=%s req/s p99=%sus cpu=%sus/req; ' "$p" \
 		"${R[$p.ka.rps]:-?}" "${R[$p.ka.p50]:-?}" "${R[$p.ka.p99]:-?}" "${R[$p.ka.cpu_us]:-?}" \

@@ -288,11 +288,14 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 				 cfg->pools[r->pool].servers[r->server].name);
 	}
 	fprintf(sh->log, "%s:%u %s \"%s %s\" %u %" PRIu64 " %" PRIu64
-		" %s %s %u %u\n", dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
+		" %s %s %u %u %s %s %s\n", dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
 		r->cport, cfg->listeners[r->listener].name,
 		r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
 		r->status, r->bytes_in, r->bytes_out, pool, sa,
-		r->t_total_ms, r->t_server_ms);
+		r->t_total_ms, r->t_server_ms,
+		r->tls_version[0] ? r->tls_version : "-",
+		r->tls_cipher[0] ? r->tls_cipher : "-",
+		r->tls_sni[0] ? r->tls_sni : "-");
 }
 
 void

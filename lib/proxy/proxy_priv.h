@@ -73,6 +73,9 @@ struct px_log_rec {
 	uint32_t t_server_ms;        /* request sent -> response head */
 	char method[16];
 	char path[PX_LOG_PATH];
+	char tls_version[8];        /* "TLSv1.3"; empty: plain */
+	char tls_cipher[40];
+	char tls_sni[64];
 };
 
 struct dpx_proxy_shared {

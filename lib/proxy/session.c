@@ -166,6 +166,16 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 	r.t_server_ms = s->t_server;
 	memcpy(r.method, s->method, sizeof(r.method));
 	memcpy(r.path, s->path, sizeof(r.path));
+	if (s->tls != NULL && dpx_tls_conn_established(s->tls)) {
+		const char *sni = dpx_tls_conn_sni(s->tls);
+
+		snprintf(r.tls_version, sizeof(r.tls_version), "%s",
+			 dpx_tls_conn_version(s->tls));
+		snprintf(r.tls_cipher, sizeof(r.tls_cipher), "%s",
+			 dpx_tls_conn_cipher(s->tls));
+		snprintf(r.tls_sni, sizeof(r.tls_sni), "%s",
+			 sni != NULL ? sni : "-");
+	}
 	if (rte_ring_sp_enqueue_elem(pw->sh->logs[w->index], &r,
 				     sizeof(r)) != 0)
 		pw->stats.events_dropped++;

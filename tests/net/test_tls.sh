@@ -91,6 +91,7 @@ write_config() {
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]$fault},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]$fault}],
 	 "tcp": {"rto_initial_ms": 200},
+	 "access_log": {"path": "$H_TMP/access.log"},
 	 "pools": [
 	  {"name": "web", "max_fails": 0, "servers": [
 	    {"name": "s1", "address": "$SRV", "port": 8081},
@@ -101,6 +102,7 @@ write_config() {
 	  {"name": "passb", "servers": [{"name": "tb", "address": "$SRV", "port": 9444}]}],
 	 "listeners": [
 	  {"name": "https", "address": "$DPX", "port": 443, "mode": "http", "pool": "web",
+	   "access_log": true,
 	   "tls": {"certificates": $certs, "handshake_timeout_ms": 1000}},
 	  {"name": "strict", "address": "$DPX", "port": 444, "mode": "http", "pool": "web",
 	   "tls": {"certificates": $certs, "unknown_sni": "refuse", "min_version": "1.3"}},
@@ -186,6 +188,12 @@ case_https() {
 		test "$s1/$s2/$s3/$conns" = 10/10/10/1
 	out=$(in_cli "${CURL[@]}" https://www.example.test/headers)
 	h_check "backend sees X-Forwarded-Proto: https" grep -qi '^X-Forwarded-Proto: https' <<<"$out"
+	in_cli "${CURL[@]}" -o /dev/null --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256 \
+		https://www.example.test/id?logged
+	sleep 0.3   # the control plane writes the log every 10 ms
+	out=$(grep -F '"GET /id?logged"' "$H_TMP/access.log")
+	h_check "access log: TLS version, cipher and SNI ($out)" \
+		grep -qE ' https "GET /id\?logged" 200 .* TLSv1\.2 ECDHE-ECDSA-AES128-GCM-SHA256 www\.example\.test$' <<<"$out"
 	local get=$((GET_MB * 1024 * 1024)) put=$((PUT_MB * 1024 * 1024)) want wput
 	want=$(pattern_sha "$get")
 	wput="$(pattern_sha "$put") $put"
