@@ -86,6 +86,7 @@ struct dpx_tls_stats {
 	uint64_t sni_unknown;          /* no certificate for the name */
 	uint64_t sni_refused;          /* ... and sni_strict */
 	uint64_t version_refused;      /* below min_version */
+	uint64_t downgrade_refused;    /* TLS_FALLBACK_SCSV below our best */
 	uint64_t renegotiation_refused;
 	uint64_t tls12;
 	uint64_t tls13;

@@ -268,6 +268,8 @@ static enum dpx_tls_status conn_failed(struct dpx_tls_conn *t)
 		    r == SSL_R_VERSION_TOO_LOW ||
 		    r == SSL_R_WRONG_VERSION_NUMBER)
 			t->srv->stats->version_refused++;
+		else if (r == SSL_R_INAPPROPRIATE_FALLBACK)
+			t->srv->stats->downgrade_refused++;
 	}
 	ERR_clear_error();
 	t->failed = true;

@@ -162,9 +162,13 @@ static void info_cb(const SSL *ssl, int where, int ret)
 {
 	struct dpx_tls_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
 
-	(void)ret;
 	if (where & SSL_CB_READ_ALERT)
 		srv->stats->alerts_received++;
+	/* A TLS 1.2 ClientHello after the handshake is answered with a
+	 * no_renegotiation alert (SSL_OP_NO_RENEGOTIATION). */
+	if ((where & SSL_CB_WRITE_ALERT) &&
+	    (ret & 0xff) == SSL_AD_NO_RENEGOTIATION)
+		srv->stats->renegotiation_refused++;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -106,6 +106,8 @@ write_config() {
 	   "tls": {"certificates": $certs, "handshake_timeout_ms": 1000}},
 	  {"name": "strict", "address": "$DPX", "port": 444, "mode": "http", "pool": "web",
 	   "tls": {"certificates": $certs, "unknown_sni": "refuse", "min_version": "1.3"}},
+	  {"name": "capped", "address": "$DPX", "port": 445, "mode": "http", "pool": "web",
+	   "tls": {"certificates": $certs, "max_handshakes": 4, "handshake_timeout_ms": 3000}},
 	  {"name": "offload", "address": "$DPX", "port": 8443, "mode": "tcp", "pool": "echo",
 	   "tls": {"certificates": $certs}},
 	  {"name": "bysni", "address": "$DPX", "port": 8444, "mode": "tcp",
@@ -324,6 +326,44 @@ case_sni_pass() {
 		test "$rc" -eq 0 -a "$(tel /dpx/proxy_stats timeouts_client)" -gt "$before"
 }
 
+# A handshake flood: more stalled handshakes than max_handshakes; the ones
+# over the cap are reset and counted, and a session opened before keeps
+# working.
+case_flood() {
+	local before i pids=() out
+	exec 7> >(in_cli "$PY" -c '
+import re, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+s = socket.create_connection(("'"$DPX"'", 445))
+t = ctx.wrap_socket(s, server_hostname="www.example.test")
+for line in sys.stdin:
+    t.sendall(b"GET /id HTTP/1.1\r\nHost: x\r\n\r\n")
+    d = b""
+    while not re.search(rb"\r\n\r\ns[123]\n$", d):
+        c = t.recv(4096)
+        if not c:
+            break
+        d += c
+    print(d.split(b"\r\n")[0].decode(), flush=True)
+' "$PKI/ca.pem" >"$H_TMP/flood-session.out" 2>&1)
+	echo go >&7
+	before=$(tls_stat handshakes_refused)
+	for i in $(seq 8); do
+		tlsc stall "$DPX" 445 --bytes 40 --sni www.example.test --timeout 4 >/dev/null &
+		pids+=($!)
+	done
+	sleep 1
+	echo go >&7
+	for i in "${pids[@]}"; do wait "$i"; done
+	exec 7>&-
+	sleep 0.3
+	out=$(tr '\n' ' ' <"$H_TMP/flood-session.out")
+	h_check "handshake flood: 8 stalled handshakes against max_handshakes 4: 4 refused ($before -> $(tls_stat handshakes_refused))" \
+		test "$(tls_stat handshakes_refused)" = $((before + 4))
+	h_check "handshake flood: the open session still answers ($out)" \
+		test "$(grep -c 'HTTP/1.1 200' "$H_TMP/flood-session.out")" = 2
+}
+
 case_bad_input() {
 	local before out
 	before=$(tls_stat handshake_failed)
@@ -335,6 +375,16 @@ case_bad_input() {
 	out=$(tlsc split "$DPX" 443 --sni www.example.test --cafile "$PKI/ca.pem" --gap-ms 1 --timeout 30)
 	rc=$?
 	h_check "ClientHello in 1-byte segments: handshake and GET ($out)" test "$rc" -eq 0
+	before=$(tls_stat downgrade_refused)
+	out=$(s_client -servername www.example.test -tls1_2 -fallback_scsv)
+	h_check "downgrade (TLS 1.2 with TLS_FALLBACK_SCSV) refused: downgrade_refused $before -> $(tls_stat downgrade_refused)" \
+		test "$(tls_stat downgrade_refused)" = $((before + 1)) -a -z "$(sed -n 's/^subject=//p' <<<"$out")"
+	before=$(tls_stat renegotiation_refused)
+	out=$( (sleep 0.5; echo R; sleep 0.5; printf 'GET /id HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'; sleep 1) |
+		in_cli timeout 10 openssl s_client -connect "$DPX:443" -CAfile "$PKI/ca.pem" \
+			-servername www.example.test -tls1_2 2>&1)
+	h_check "TLS 1.2 renegotiation refused with a no_renegotiation alert (renegotiation_refused $before -> $(tls_stat renegotiation_refused))" \
+		test "$(tls_stat renegotiation_refused)" = $((before + 1))
 	before=$(tls_stat handshake_timeouts)
 	out=$(tlsc stall "$DPX" 443 --bytes 40 --sni www.example.test --timeout 5)
 	rc=$?
@@ -351,7 +401,7 @@ case_pause() {
 h_check "test PKI: root, intermediate, 6 leaf certificates" make_pki
 h_start_dpx "$(write_config)" || exit 1
 h_check "backends up, HTTPS answers" start_backends
-for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input}; do
+for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_TLS_ONLY" "no case $c"; fi
 done
 sessions_gone() {
