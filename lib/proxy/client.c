@@ -15,8 +15,11 @@
  * Plaintext the mode consumes puts the session on the worker's tls_kick
  * list (whatever path consumed it), and dpx_proxy_worker_run() reads on
  * for it later in the same pass.
+ *
+ * tcp listeners with sni_routes hold the client's first bytes until the
+ * ClientHello's server name picks the pool (px_sni_route()).
  */
-#include <errno.h>
+#include <string.h>
 
 #include "proxy_priv.h"
 

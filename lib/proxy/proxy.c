@@ -151,12 +151,19 @@ dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 			dpx_health_init(&sh->health[p][s].active);
 	if (px_publish(sh, 0) != 0)
 		goto fail;
-	for (unsigned int i = 0; i < cfg->n_listeners; i++)
-		if (cfg->listeners[i].tls != NULL && sh->tls_keys == NULL) {
-			sh->tls_keys = dpx_tls_keys_create();
-			if (sh->tls_keys == NULL)
-				goto fail;
+	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
+		char err[320];
+
+		if (cfg->listeners[i].tls == NULL)
+			continue;
+		sh->tls_keys[i] = dpx_tls_keys_open(cfg->listeners[i].tls, err,
+						    sizeof(err));
+		if (sh->tls_keys[i] == NULL) {
+			DPX_ERR("listener %s: ticket keys: %s",
+				cfg->listeners[i].name, err);
+			goto fail;
 		}
+	}
 	sh->log = stdout;
 	return sh;
 fail:
@@ -176,7 +183,8 @@ dpx_proxy_shared_free(struct dpx_proxy_shared *sh)
 		rte_ring_free(sh->logs[i]);
 	}
 	px_snapshot_free(atomic_load(&sh->snap));
-	dpx_tls_keys_free(sh->tls_keys);
+	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
+		dpx_tls_keys_free(sh->tls_keys[i]);
 	rte_free(sh->qsbr);
 	free(sh->ip_conns);
 	if (sh->log_owned)
@@ -298,11 +306,29 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 		r->tls_sni[0] ? r->tls_sni : "-");
 }
 
+/* Ticket keys: a new one every ticket_rotate_s, or the file again. */
+static void
+px_tls_keys_tick(struct dpx_proxy_shared *sh, uint64_t now_ms)
+{
+	for (unsigned int i = 0; i < sh->cfg->n_listeners; i++) {
+		char err[320];
+
+		if (sh->tls_keys[i] != NULL &&
+		    dpx_tls_keys_tick(sh->tls_keys[i], now_ms, err,
+				      sizeof(err)) != 0)
+			DPX_WARN("listener %s: ticket keys not rotated, the "
+				 "current ones stay: %s",
+				 sh->cfg->listeners[i].name, err);
+	}
+}
+
 void
 dpx_proxy_control_tick(struct dpx_proxy_shared *sh, uint64_t now_ms)
 {
 	struct px_log_rec rec;
 	bool logged = false;
+
+	px_tls_keys_tick(sh, now_ms);
 
 	for (unsigned int i = 0; i < sh->n_workers; i++) {
 		void *ev;
@@ -423,7 +449,7 @@ dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 			char err[256];
 
 			w->proxy->tls[i] = dpx_tls_server_new(ls->tls,
-					sh->tls_keys, &w->proxy->tls_stats,
+					sh->tls_keys[i], &w->proxy->tls_stats,
 					err, sizeof(err));
 			if (w->proxy->tls[i] == NULL) {
 				DPX_ERR("listener %s: TLS: %s", ls->name, err);

@@ -94,7 +94,9 @@ struct dpx_proxy_shared {
 	bool ramping;               /* slow start running: publish often */
 	FILE *log;
 	bool log_owned;
-	struct dpx_tls_keys *tls_keys;  /* ticket keys of every worker */
+	/* Ticket keys of TLS listeners, read by every worker, rotated by
+	 * the control plane. */
+	struct dpx_tls_keys *tls_keys[DPX_MAX_LISTENERS];
 };
 
 struct px_session;

@@ -9,7 +9,8 @@
  * Shared nothing on the data path: each worker has its own SSL_CTX per
  * certificate group (struct dpx_tls_server), so OpenSSL never takes a
  * lock that another worker holds. The one shared object is struct
- * dpx_tls_keys, written once before the workers start and read-only after:
+ * dpx_tls_keys: the session-ticket keys of a listener, which every worker
+ * reads without a lock and the control plane rotates (dpx_tls_keys_tick):
  * a ticket issued on one worker is decrypted on any other.
  *
  * Records move between dpx's TCP connections and OpenSSL through a BIO
@@ -64,15 +65,26 @@ struct dpx_tls_conf {
 	uint32_t session_cache;        /* per-worker cache entries; 0: off */
 	uint32_t handshake_timeout_ms;
 	uint32_t max_handshakes;       /* concurrent, per worker; 0: none */
+	char ticket_keys_file[DPX_TLS_FILE_LEN]; /* "": random keys */
+	uint32_t ticket_rotate_s;      /* new key (or file re-read); 0: never */
 };
 
 /* The config hook (struct dpx_config_ext) for listeners' "tls". */
 int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out);
 void dpx_tls_conf_free(void *conf);
 
-/* Ticket keys: one set for every worker of the process. */
+/* Ticket keys: one set per listener for every worker of the process.
+ * create(): one random key, never rotated (tests). open(): the listener's
+ * keys (its file, or random). tick(): the control plane's rotation, now
+ * in ms; 0, or -1 with err set when the file could not be read (the old
+ * keys stay). */
 struct dpx_tls_keys;
 struct dpx_tls_keys *dpx_tls_keys_create(void);
+struct dpx_tls_keys *dpx_tls_keys_open(const struct dpx_tls_conf *conf,
+				       char *err, size_t errlen);
+int dpx_tls_keys_tick(struct dpx_tls_keys *k, uint64_t now_ms, char *err,
+		      size_t errlen);
+uint64_t dpx_tls_keys_rotations(const struct dpx_tls_keys *k);
 void dpx_tls_keys_free(struct dpx_tls_keys *k);
 
 /* Counters of one worker's TLS; the control plane sums them on read. */

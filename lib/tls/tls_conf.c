@@ -15,7 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "dpx_tls.h"
+#include "tls_priv.h"
 
 #define HANDSHAKE_TIMEOUT_MAX_MS 3600000
 #define SESSION_CACHE_MAX (1u << 20)
@@ -24,7 +24,8 @@ static const char *const tls_keys[] = {
 	"certificates", "min_version", "max_version", "ciphers",
 	"ciphersuites", "groups", "prefer_server_ciphers", "alpn",
 	"unknown_sni", "session_tickets", "session_cache",
-	"handshake_timeout_ms", "max_handshakes", NULL
+	"handshake_timeout_ms", "max_handshakes", "ticket_keys_file",
+	"ticket_rotate_s", NULL
 };
 static const char *const cert_keys[] = { "cert", "key", NULL };
 static const char *const versions[] = { "1.2", "1.3", NULL };
@@ -274,6 +275,24 @@ static void set_defaults(struct dpx_tls_conf *tc, bool http)
 	tc->session_tickets = true;
 	tc->handshake_timeout_ms = 10000;
 	tc->max_handshakes = 1024;
+	tc->ticket_rotate_s = 3600;
+}
+
+/* The key file must read now; workers and rotation read it again. */
+static int check_keys_file(struct cfg_ctx *c, struct dpx_tls_conf *tc)
+{
+	struct tls_key keys[TLS_KEY_SLOTS];
+	char why[300];
+
+	if (tc->ticket_keys_file[0] == '\0')
+		return 0;
+	if (tls_keys_file_read(tc->ticket_keys_file, keys, why,
+			       sizeof(why)) < 0) {
+		cfg_push_key(c, "ticket_keys_file");
+		return cfg_fail(c, false, "%s", why);
+	}
+	OPENSSL_cleanse(keys, sizeof(keys));
+	return 0;
 }
 
 int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
@@ -305,6 +324,12 @@ int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
 			&tc->handshake_timeout_ms) != 0 ||
 	    cfg_opt_u32(c, v, "max_handshakes", 0, 1u << 20, false,
 			&tc->max_handshakes) != 0 ||
+	    cfg_opt_string(c, v, "ticket_keys_file", NULL,
+			   tc->ticket_keys_file,
+			   sizeof(tc->ticket_keys_file)) != 0 ||
+	    cfg_opt_u32(c, v, "ticket_rotate_s", 0, 7 * 86400, false,
+			&tc->ticket_rotate_s) != 0 ||
+	    check_keys_file(c, tc) != 0 ||
 	    check_lists(c, tc) != 0) {
 		free(tc);
 		return -1;

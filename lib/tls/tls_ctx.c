@@ -13,76 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "tls_priv.h"
-
-/* ---------------------------------------------------------------------- */
-/* Ticket keys                                                              */
-
-struct dpx_tls_keys *dpx_tls_keys_create(void)
-{
-	struct dpx_tls_keys *k = calloc(1, sizeof(*k));
-
-	if (k == NULL)
-		return NULL;
-	if (RAND_bytes(k->name, sizeof(k->name)) != 1 ||
-	    RAND_bytes(k->aes, sizeof(k->aes)) != 1 ||
-	    RAND_bytes(k->hmac, sizeof(k->hmac)) != 1) {
-		free(k);
-		return NULL;
-	}
-	return k;
-}
-
-void dpx_tls_keys_free(struct dpx_tls_keys *k)
-{
-	if (k != NULL)
-		OPENSSL_cleanse(k, sizeof(*k));
-	free(k);
-}
-
-/* OpenSSL's ticket callback: the same keys on every worker, so a ticket
- * from one core opens on any other. 1: use, 2: use and send a new one,
- * 0: unknown key (full handshake), -1: error. TLS 1.3 tickets are meant
- * for one use (RFC 8446 C.4), so a TLS 1.3 resumption gets a fresh
- * ticket; without one the client's next connection is a full handshake
- * (measured with wrk: every other connection resumed). */
-static int ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
-			 EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
-{
-	struct dpx_tls_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-	const struct dpx_tls_keys *k = srv->keys;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
-						  (void *)k->hmac,
-						  sizeof(k->hmac)),
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						 (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-
-	if (enc) {
-		memcpy(name, k->name, sizeof(k->name));
-		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1 ||
-		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes,
-				       iv) != 1)
-			return -1;
-	} else {
-		if (memcmp(name, k->name, sizeof(k->name)) != 0)
-			return 0;
-		if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes,
-				       iv) != 1)
-			return -1;
-	}
-	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
-		return -1;
-	return !enc && SSL_version(ssl) >= TLS1_3_VERSION ? 2 : 1;
-}
 
 /* ---------------------------------------------------------------------- */
 /* SNI                                                                      */
@@ -231,7 +166,7 @@ static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	}
 	if (tc->session_tickets)
-		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb);
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_key_cb);
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, srv);
 	if (tc->alpn_http11)

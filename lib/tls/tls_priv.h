@@ -6,13 +6,45 @@
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 
+#include <time.h>
+
 #include "dpx_tls.h"
 
-struct dpx_tls_keys {
+#include <stdatomic.h>
+
+/*
+ * Ticket keys: a few slots, one of which encrypts; every slot decrypts.
+ * The control plane rotates by writing the next slot under its sequence
+ * count, then moving `current` to it; workers copy a slot and retry when
+ * its count was odd or moved meanwhile (a seqlock: no lock, no free).
+ */
+#define TLS_KEY_SLOTS 4
+
+struct tls_key {
 	unsigned char name[16];
 	unsigned char aes[32];
 	unsigned char hmac[32];
 };
+
+struct tls_key_slot {
+	atomic_uint seq;
+	struct tls_key k;
+};
+
+struct dpx_tls_keys {
+	atomic_uint current;
+	struct tls_key_slot slot[TLS_KEY_SLOTS];
+	/* Control plane only: */
+	const struct dpx_tls_conf *conf;
+	uint64_t next_ms;              /* next rotation or file check */
+	struct timespec file_mtime;
+	uint64_t rotations;
+};
+
+/* The key that encrypts now, or the one named name (false: none). */
+void tls_keys_current(const struct dpx_tls_keys *k, struct tls_key *out);
+bool tls_keys_find(const struct dpx_tls_keys *k, const unsigned char *name,
+		   struct tls_key *out, bool *is_current);
 
 /* Certificates with the same names share one SSL_CTX. */
 struct tls_group {
@@ -28,6 +60,13 @@ struct dpx_tls_server {
 	unsigned int n_groups;
 	struct tls_group groups[DPX_TLS_MAX_CERTS]; /* [0]: the default */
 };
+
+/* OpenSSL's ticket key callback (tls_keys.c). */
+int tls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+		      EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc);
+/* The keys of a ticket key file, in order; count or -1 with err set. */
+int tls_keys_file_read(const char *file, struct tls_key *keys, char *err,
+		       size_t errlen);
 
 /* The BIO method over mbuf chains (created once, before workers run). */
 const BIO_METHOD *tls_bio_method(void);

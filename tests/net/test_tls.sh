@@ -81,7 +81,15 @@ certs_json() {
 	echo "[$out]"
 }
 
+# ticket_keys N: a key file of N random keys (base64 of 80 bytes a line).
+ticket_keys() {
+	"$PY" -c 'import base64, os, sys
+for _ in range(int(sys.argv[1])): print(base64.b64encode(os.urandom(80)).decode())' "$1" \
+		>"$H_TMP/ticket.keys.new" && mv "$H_TMP/ticket.keys.new" "$H_TMP/ticket.keys"
+}
+
 write_config() {
+	[[ -e $H_TMP/ticket.keys ]] || ticket_keys 2
 	local fault=${1:+, \"fault\": $1} workers=${2:-1}
 	local certs
 	certs=$(certs_json default www-rsa www-ec wild)
@@ -106,6 +114,12 @@ write_config() {
 	   "tls": {"certificates": $certs, "handshake_timeout_ms": 1000}},
 	  {"name": "strict", "address": "$DPX", "port": 444, "mode": "http", "pool": "web",
 	   "tls": {"certificates": $certs, "unknown_sni": "refuse", "min_version": "1.3"}},
+	  {"name": "keysa", "address": "$DPX", "port": 446, "mode": "http", "pool": "web",
+	   "tls": {"certificates": $certs, "ticket_keys_file": "$H_TMP/ticket.keys", "ticket_rotate_s": 1}},
+	  {"name": "keysb", "address": "$DPX", "port": 447, "mode": "http", "pool": "web",
+	   "tls": {"certificates": $certs, "ticket_keys_file": "$H_TMP/ticket.keys", "ticket_rotate_s": 1}},
+	  {"name": "rotating", "address": "$DPX", "port": 448, "mode": "http", "pool": "web",
+	   "tls": {"certificates": $certs, "ticket_rotate_s": 1}},
 	  {"name": "capped", "address": "$DPX", "port": 445, "mode": "http", "pool": "web",
 	   "tls": {"certificates": $certs, "max_handshakes": 4, "handshake_timeout_ms": 3000}},
 	  {"name": "offload", "address": "$DPX", "port": 8443, "mode": "tcp", "pool": "echo",
@@ -364,6 +378,42 @@ for line in sys.stdin:
 		test "$(grep -c 'HTTP/1.1 200' "$H_TMP/flood-session.out")" = 2
 }
 
+# ticket PORT_OUT PORT_IN: a TLS 1.2 session from one listener offered to
+# another; prints "Reused" or "New".
+ticket() {
+	rm -f "$H_TMP/sess3"
+	PORT=$1 s_client -servername www.example.test -tls1_2 -sess_out "$H_TMP/sess3" >/dev/null
+	PORT=$2 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess3" |
+		sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1
+}
+
+# Ticket keys from a file (shared by two listeners, as by two machines),
+# the file re-read when it changes, and random keys rotated away.
+case_ticket_keys() {
+	h_check "key file shared: a ticket from one listener resumes on the other" \
+		test "$(ticket 446 447)" = Reused
+	h_check "other keys: the same ticket is not accepted by a listener with random keys" \
+		test "$(ticket 446 443)" = New
+	rm -f "$H_TMP/sess3"
+	PORT=446 s_client -servername www.example.test -tls1_2 -sess_out "$H_TMP/sess3" >/dev/null
+	ticket_keys 1
+	sleep 2.5
+	h_check "key file replaced: re-read within ticket_rotate_s, old tickets refused" \
+		test "$(PORT=447 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess3" |
+			sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1)" = New
+	h_check "key file replaced: new tickets resume" test "$(ticket 447 446)" = Reused
+	rm -f "$H_TMP/sess4"
+	PORT=448 s_client -servername www.example.test -tls1_2 -sess_out "$H_TMP/sess4" >/dev/null
+	sleep 1.5
+	h_check "random keys rotated every second: a 1.5 s old ticket still resumes (4 keys kept)" \
+		test "$(PORT=448 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess4" |
+			sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1)" = Reused
+	sleep 4.5
+	h_check "random keys rotated every second: a 6 s old ticket is refused" \
+		test "$(PORT=448 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess4" |
+			sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1)" = New
+}
+
 case_bad_input() {
 	local before out
 	before=$(tls_stat handshake_failed)
@@ -401,7 +451,7 @@ case_pause() {
 h_check "test PKI: root, intermediate, 6 leaf certificates" make_pki
 h_start_dpx "$(write_config)" || exit 1
 h_check "backends up, HTTPS answers" start_backends
-for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood}; do
+for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_TLS_ONLY" "no case $c"; fi
 done
 sessions_gone() {

@@ -237,6 +237,14 @@ static void test_conf_errors(void)
 	    "],\"handshake_timeout_ms\":1}"), "tls.handshake_timeout_ms");
 	bad("static", with_dir("{\"certificates\":[" CERT("dflt") "]}"),
 	    "only for mode http or tcp");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"ticket_keys_file\":\"/nonexistent.keys\"}"),
+	    "tls.ticket_keys_file: cannot open /nonexistent.keys");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"ticket_keys_file\":\"%s/dflt.key\"}"),
+	    "not the base64 of an 80-byte key");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"ticket_rotate_s\":604801}"), "tls.ticket_rotate_s");
 	/* No hook: the program has no TLS. */
 	dpx_config_set_ext(NULL);
 	bad("http", with_dir("{\"certificates\":[" CERT("dflt") "]}"),
@@ -669,6 +677,52 @@ static void test_name_matches(void)
 	CHECK(!dpx_tls_name_matches("*", "a"));
 }
 
+/* Random keys rotate on the control plane's clock; a key file is read
+ * again only when it changed. */
+static void test_key_rotation(void)
+{
+	struct dpx_tls_conf tc;
+	struct dpx_tls_keys *k;
+	char path[128];
+	FILE *f;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.ticket_rotate_s = 2;
+	k = dpx_tls_keys_open(&tc, err, sizeof(err));
+	CHECK(k != NULL);
+	if (k == NULL)
+		return;
+	CHECK_EQ(dpx_tls_keys_rotations(k), 1);
+	CHECK_EQ(dpx_tls_keys_tick(k, 1000, err, sizeof(err)), 0); /* starts */
+	CHECK_EQ(dpx_tls_keys_tick(k, 2999, err, sizeof(err)), 0);
+	CHECK_EQ(dpx_tls_keys_rotations(k), 1);
+	CHECK_EQ(dpx_tls_keys_tick(k, 3000, err, sizeof(err)), 0);
+	CHECK_EQ(dpx_tls_keys_rotations(k), 2);
+	CHECK_EQ(dpx_tls_keys_tick(k, 5000, err, sizeof(err)), 0);
+	CHECK_EQ(dpx_tls_keys_rotations(k), 3);
+	dpx_tls_keys_free(k);
+
+	snprintf(path, sizeof(path), "%s/t.keys", dir);
+	f = fopen(path, "w");
+	fprintf(f, "# comment\n%s\n",
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKiss"
+		"LS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk8=");
+	fclose(f);
+	snprintf(tc.ticket_keys_file, sizeof(tc.ticket_keys_file), "%s", path);
+	k = dpx_tls_keys_open(&tc, err, sizeof(err));
+	CHECK(k != NULL);
+	if (k == NULL)
+		return;
+	CHECK_EQ(dpx_tls_keys_rotations(k), 4);    /* every slot written */
+	CHECK_EQ(dpx_tls_keys_tick(k, 1000, err, sizeof(err)), 0);
+	CHECK_EQ(dpx_tls_keys_tick(k, 3000, err, sizeof(err)), 0);
+	CHECK_EQ(dpx_tls_keys_rotations(k), 4);    /* unchanged file */
+	unlink(path);
+	CHECK_EQ(dpx_tls_keys_tick(k, 5000, err, sizeof(err)), 0);
+	CHECK_EQ(dpx_tls_keys_rotations(k), 4);    /* gone: keys stay */
+	dpx_tls_keys_free(k);
+}
+
 static void test_no_mbuf_leak(void)
 {
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
@@ -697,6 +751,7 @@ int main(void)
 	RUN_TEST(test_hello_real);
 	RUN_TEST(test_hello_bad);
 	RUN_TEST(test_name_matches);
+	RUN_TEST(test_key_rotation);
 	RUN_TEST(test_no_mbuf_leak);
 	remove_pki();
 	rc = TEST_SUMMARY();
