@@ -43,6 +43,7 @@
 struct dpx_tls_cert_conf {
 	char cert[DPX_TLS_FILE_LEN];   /* PEM: certificate, then its chain */
 	char key[DPX_TLS_FILE_LEN];    /* PEM private key */
+	char ocsp[DPX_TLS_FILE_LEN];   /* DER OCSP response to staple; "" */
 	/* Found in the certificate when the config is loaded: */
 	bool ecdsa;                    /* else RSA */
 	unsigned int n_names;
@@ -105,6 +106,7 @@ struct dpx_tls_stats {
 	uint64_t alerts_received;
 	uint64_t close_notify_sent;
 	uint64_t close_notify_received;
+	uint64_t ocsp_stapled;
 	uint64_t no_memory;
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -27,7 +28,7 @@ static const char *const tls_keys[] = {
 	"handshake_timeout_ms", "max_handshakes", "ticket_keys_file",
 	"ticket_rotate_s", NULL
 };
-static const char *const cert_keys[] = { "cert", "key", NULL };
+static const char *const cert_keys[] = { "cert", "key", "ocsp", NULL };
 static const char *const versions[] = { "1.2", "1.3", NULL };
 static const char *const sni_modes[] = { "default", "refuse", NULL };
 
@@ -150,6 +151,35 @@ out:
 	return rc;
 }
 
+/* The OCSP response must be a DER OCSPResponse that says "successful". */
+static int check_ocsp(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
+{
+	unsigned char *der = NULL;
+	long len;
+	const unsigned char *p;
+	OCSP_RESPONSE *r;
+	int status;
+
+	if (cc->ocsp[0] == '\0')
+		return 0;
+	cfg_push_key(c, "ocsp");
+	len = tls_read_file(cc->ocsp, &der);
+	if (len < 0)
+		return cfg_fail(c, false, "cannot read %s: %m", cc->ocsp);
+	p = der;
+	r = d2i_OCSP_RESPONSE(NULL, &p, len);
+	status = r != NULL ? OCSP_response_status(r) : -1;
+	OCSP_RESPONSE_free(r);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		return cfg_fail(c, false, "%s: %s", cc->ocsp, status < 0 ?
+				"not a DER OCSP response" :
+				"the OCSP response is not \"successful\"");
+	cfg_pop(c);
+	return 0;
+}
+
 static int parse_cert(struct cfg_ctx *c, json_t *v,
 		      struct dpx_tls_cert_conf *cc)
 {
@@ -159,9 +189,10 @@ static int parse_cert(struct cfg_ctx *c, json_t *v,
 	    cfg_required(c, v, "key") == NULL ||
 	    cfg_opt_string(c, v, "cert", NULL, cc->cert,
 			   sizeof(cc->cert)) != 0 ||
-	    cfg_opt_string(c, v, "key", NULL, cc->key, sizeof(cc->key)) != 0)
+	    cfg_opt_string(c, v, "key", NULL, cc->key, sizeof(cc->key)) != 0 ||
+	    cfg_opt_string(c, v, "ocsp", NULL, cc->ocsp, sizeof(cc->ocsp)) != 0)
 		return -1;
-	return check_pair(c, cc);
+	return check_pair(c, cc) != 0 ? -1 : check_ocsp(c, cc);
 }
 
 static int parse_certs(struct cfg_ctx *c, json_t *t, struct dpx_tls_conf *tc)

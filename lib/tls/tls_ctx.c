@@ -10,6 +10,8 @@
  * certificate's context, or an unrecognized_name alert when the listener
  * says "unknown_sni": "refuse".
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +95,57 @@ static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* Staples the response of the certificate the handshake chose. */
+static int status_cb(SSL *ssl, void *arg)
+{
+	struct dpx_tls_server *srv = arg;
+	X509 *x = SSL_get_certificate(ssl);
+
+	for (unsigned int i = 0; i < srv->n_ocsp; i++) {
+		unsigned char *copy;
+
+		if (srv->ocsp[i].cert != x)
+			continue;
+		copy = OPENSSL_memdup(srv->ocsp[i].der, srv->ocsp[i].len);
+		if (copy == NULL ||
+		    SSL_set_tlsext_status_ocsp_resp(ssl, copy,
+						    srv->ocsp[i].len) != 1) {
+			OPENSSL_free(copy);
+			return SSL_TLSEXT_ERR_NOACK;
+		}
+		srv->stats->ocsp_stapled++;
+		return SSL_TLSEXT_ERR_OK;
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+long tls_read_file(const char *path, unsigned char **out)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	*out = NULL;
+	if (f == NULL)
+		return -1;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 ||
+	    n > (1 << 20) || fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = OPENSSL_malloc((size_t)n)) == NULL) {
+		fclose(f);
+		errno = EINVAL;
+		return -1;
+	}
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		OPENSSL_free(buf);
+		fclose(f);
+		errno = EIO;
+		return -1;
+	}
+	fclose(f);
+	*out = buf;
+	return n;
+}
+
 static void info_cb(const SSL *ssl, int where, int ret)
 {
 	struct dpx_tls_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
@@ -172,15 +225,19 @@ static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 	if (tc->alpn_http11)
 		SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, srv);
 	SSL_CTX_set_info_callback(ctx, info_cb);
+	SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
+	SSL_CTX_set_tlsext_status_arg(ctx, srv);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_app_data(ctx, srv);
 	return ctx;
 }
 
-static int ctx_add_cert(SSL_CTX *ctx, const struct dpx_tls_cert_conf *cc,
-			char *err, size_t errlen)
+static int ctx_add_cert(struct dpx_tls_server *srv, SSL_CTX *ctx,
+			const struct dpx_tls_cert_conf *cc, char *err,
+			size_t errlen)
 {
 	char why[256];
+	struct tls_ocsp *o;
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, cc->cert) != 1) {
 		snprintf(err, errlen, "%s: %s", cc->cert,
@@ -193,6 +250,16 @@ static int ctx_add_cert(SSL_CTX *ctx, const struct dpx_tls_cert_conf *cc,
 			 reason(why, sizeof(why)));
 		return -1;
 	}
+	if (cc->ocsp[0] == '\0')
+		return 0;
+	o = &srv->ocsp[srv->n_ocsp];
+	o->len = tls_read_file(cc->ocsp, &o->der);
+	if (o->len < 0) {
+		snprintf(err, errlen, "%s: %s", cc->ocsp, strerror(errno));
+		return -1;
+	}
+	o->cert = SSL_CTX_get0_certificate(ctx);   /* the one just loaded */
+	srv->n_ocsp++;
 	return 0;
 }
 
@@ -228,7 +295,7 @@ struct dpx_tls_server *dpx_tls_server_new(const struct dpx_tls_conf *conf,
 			srv->groups[g].names = cc;
 			srv->n_groups++;
 		}
-		if (ctx_add_cert(srv->groups[g].ctx, cc, err, errlen) != 0)
+		if (ctx_add_cert(srv, srv->groups[g].ctx, cc, err, errlen) != 0)
 			goto fail;
 	}
 	return srv;
@@ -243,6 +310,8 @@ void dpx_tls_server_free(struct dpx_tls_server *srv)
 		return;
 	for (unsigned int g = 0; g < srv->n_groups; g++)
 		SSL_CTX_free(srv->groups[g].ctx);
+	for (unsigned int i = 0; i < srv->n_ocsp; i++)
+		OPENSSL_free(srv->ocsp[i].der);
 	free(srv);
 }
 

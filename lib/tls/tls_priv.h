@@ -52,8 +52,17 @@ struct tls_group {
 	const struct dpx_tls_cert_conf *names;  /* the group's first cert */
 };
 
+/* A certificate's OCSP response, stapled when a client asks. */
+struct tls_ocsp {
+	X509 *cert;                    /* as loaded in its SSL_CTX */
+	unsigned char *der;
+	long len;
+};
+
 struct dpx_tls_server {
 	const struct dpx_tls_conf *conf;
+	unsigned int n_ocsp;
+	struct tls_ocsp ocsp[DPX_TLS_MAX_CERTS];
 	const struct dpx_tls_keys *keys;
 	struct dpx_tls_stats *stats;
 	uint32_t handshaking;          /* connections in a handshake */
@@ -67,6 +76,9 @@ int tls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 /* The keys of a ticket key file, in order; count or -1 with err set. */
 int tls_keys_file_read(const char *file, struct tls_key *keys, char *err,
 		       size_t errlen);
+
+/* A whole file into *out (OPENSSL_malloc); its length, or -1 (errno). */
+long tls_read_file(const char *path, unsigned char **out);
 
 /* The BIO method over mbuf chains (created once, before workers run). */
 const BIO_METHOD *tls_bio_method(void);

@@ -70,13 +70,28 @@ make_pki() {
 		leaf www-ec ec www-ec www.example.test,example.test &&
 		leaf wild ec wild '*.wild.test' &&
 		leaf passa ec passa a.pass.test &&
-		leaf passb rsa passb '*.wild.pass.test'
+		leaf passb rsa passb '*.wild.pass.test' &&
+		leaf_ocsp www-ec
+}
+
+# leaf_ocsp NAME: a "good" OCSP response for NAME's certificate, signed
+# by the intermediate (its own responder), in NAME.ocsp.
+leaf_ocsp() {
+	local serial exp
+	serial=$(openssl x509 -in "$PKI/$1.leaf" -noout -serial | cut -d= -f2)
+	exp=$(date -u -d '+2 day' +%y%m%d%H%M%SZ)
+	printf 'V\t%s\t\t%s\tunknown\t/CN=%s\n' "$exp" "$serial" "$1" >>"$PKI/index.txt"
+	openssl ocsp -index "$PKI/index.txt" -rsigner "$PKI/int.pem" -rkey "$PKI/int.key" \
+		-CA "$PKI/int.pem" -issuer "$PKI/int.pem" -cert "$PKI/$1.leaf" \
+		-respout "$PKI/$1.ocsp" -ndays 1 >/dev/null 2>&1
 }
 
 certs_json() {
 	local out="" n
 	for n in "$@"; do
-		out+="${out:+, }{\"cert\": \"$PKI/$n.pem\", \"key\": \"$PKI/$n.key\"}"
+		out+="${out:+, }{\"cert\": \"$PKI/$n.pem\", \"key\": \"$PKI/$n.key\""
+		[[ -e $PKI/$n.ocsp ]] && out+=", \"ocsp\": \"$PKI/$n.ocsp\""
+		out+="}"
 	done
 	echo "[$out]"
 }
@@ -254,6 +269,14 @@ case_certs() {
 	h_check "TLS 1.2 ECDHE-ECDSA cipher -> ECDSA certificate" \
 		test "$(subject_org www.example.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)" = www-ec
 	local before after
+	before=$(tls_stat ocsp_stapled)
+	out=$(s_client -servername www.example.test -status -sigalgs ecdsa_secp256r1_sha256)
+	h_check "OCSP stapling: s_client -status sees a good response for the ECDSA certificate (ocsp_stapled $before -> $(tls_stat ocsp_stapled))" \
+		test "$(grep -c 'OCSP Response Status: successful\|Cert Status: good' <<<"$out")" = 2 \
+		-a "$(tls_stat ocsp_stapled)" = $((before + 1))
+	out=$(s_client -servername www.example.test -status -sigalgs rsa_pss_rsae_sha256)
+	h_check "OCSP stapling: none for the RSA certificate, which has no response" \
+		grep -q 'OCSP response: no response sent' <<<"$out"
 	before=$(tls_stat sni_refused)
 	out=$(PORT=444 s_client -servername other.test)
 	after=$(tls_stat sni_refused)
@@ -448,7 +471,7 @@ case_pause() {
 	sleep "${T_TLS_PAUSE:-300}"
 }
 
-h_check "test PKI: root, intermediate, 6 leaf certificates" make_pki
+h_check "test PKI: root, intermediate, 6 leaf certificates, an OCSP response" make_pki
 h_start_dpx "$(write_config)" || exit 1
 h_check "backends up, HTTPS answers" start_backends
 for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys}; do

@@ -237,6 +237,12 @@ static void test_conf_errors(void)
 	    "],\"handshake_timeout_ms\":1}"), "tls.handshake_timeout_ms");
 	bad("static", with_dir("{\"certificates\":[" CERT("dflt") "]}"),
 	    "only for mode http or tcp");
+	bad("http", with_dir("{\"certificates\":[{\"cert\":\"%s/dflt.pem\","
+	    "\"key\":\"%s/dflt.key\",\"ocsp\":\"/nonexistent.der\"}]}"),
+	    "tls.certificates[0].ocsp: cannot read /nonexistent.der");
+	bad("http", with_dir("{\"certificates\":[{\"cert\":\"%s/dflt.pem\","
+	    "\"key\":\"%s/dflt.key\",\"ocsp\":\"%s/dflt.pem\"}]}"),
+	    "not a DER OCSP response");
 	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
 	    "],\"ticket_keys_file\":\"/nonexistent.keys\"}"),
 	    "tls.ticket_keys_file: cannot open /nonexistent.keys");
