@@ -29,6 +29,13 @@ px_cli_pending(const struct px_session *s)
 	return s->to_cli.len + s->tls_out.len;
 }
 
+bool
+px_cli_ready(const struct px_session *s)
+{
+	return !s->sni_wait &&
+	       (s->tls == NULL || dpx_tls_conn_established(s->tls));
+}
+
 /* Records OpenSSL wrote (handshake, data, alerts) towards the client. */
 static void
 px_tls_take_output(struct px_session *s)

@@ -290,6 +290,9 @@ void px_cli_flush(struct dpx_worker *w, struct px_session *s);
 void px_cli_recv_done(struct dpx_worker *w, struct px_session *s,
 		      uint32_t n);
 uint32_t px_cli_pending(const struct px_session *s);
+/* The client side is through its preliminaries (TLS handshake, reading
+ * the ClientHello for SNI): the session's mode may run. */
+bool px_cli_ready(const struct px_session *s);
 /* close_notify (TLS), then FIN. */
 void px_cli_close(struct dpx_worker *w, struct px_session *s);
 /* TLS: handshake, decrypt, and run the mode when there is something new. */

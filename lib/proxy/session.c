@@ -355,13 +355,11 @@ px_run_request(struct dpx_worker *w, struct px_session *s)
 void
 px_run_response(struct dpx_worker *w, struct px_session *s)
 {
-	if (s->tls != NULL && !dpx_tls_conn_established(s->tls)) {
-		/* Handshake records are on their way; no mode runs yet. */
+	if (!px_cli_ready(s)) {
+		/* Handshake records may be on their way; no mode runs yet. */
 		px_cli_flush(w, s);
 		return;
 	}
-	if (s->sni_wait)
-		return;     /* no server yet */
 	if (s->http && s->rsp_state != RSP_TUNNEL)
 		px_http_server_run(w, s);
 	else

@@ -41,8 +41,7 @@ static const char default_suites[] =
 	"TLS_CHACHA20_POLY1305_SHA256";
 static const char default_groups[] = "X25519:P-256";
 
-/* OpenSSL's reason for the last failure, and the queue emptied. */
-static const char *ssl_reason(char *buf, size_t size)
+const char *tls_ssl_reason(char *buf, size_t size)
 {
 	unsigned long e = ERR_peek_last_error();
 
@@ -114,7 +113,7 @@ static int check_pair(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
 	fclose(f);
 	if (x == NULL)
 		return cfg_fail(c, false, "%s: no PEM certificate (%s)",
-				cc->cert, ssl_reason(why, sizeof(why)));
+				cc->cert, tls_ssl_reason(why, sizeof(why)));
 	cfg_pop(c);
 	cfg_push_key(c, "key");
 	f = fopen(cc->key, "r");
@@ -126,7 +125,7 @@ static int check_pair(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
 	fclose(f);
 	if (k == NULL) {
 		cfg_fail(c, false, "%s: no PEM private key (%s)", cc->key,
-			 ssl_reason(why, sizeof(why)));
+			 tls_ssl_reason(why, sizeof(why)));
 		goto out;
 	}
 	if (X509_check_private_key(x, k) != 1) {
@@ -256,19 +255,19 @@ static int check_lists(struct cfg_ctx *c, struct dpx_tls_conf *tc)
 
 	if (ctx == NULL)
 		return cfg_fail(c, false, "OpenSSL: %s",
-				ssl_reason(why, sizeof(why)));
+				tls_ssl_reason(why, sizeof(why)));
 	if (SSL_CTX_set_cipher_list(ctx, tc->ciphers) != 1) {
 		cfg_push_key(c, "ciphers");
 		cfg_fail(c, false, "no usable cipher in \"%s\" (%s)",
-			 tc->ciphers, ssl_reason(why, sizeof(why)));
+			 tc->ciphers, tls_ssl_reason(why, sizeof(why)));
 	} else if (SSL_CTX_set_ciphersuites(ctx, tc->ciphersuites) != 1) {
 		cfg_push_key(c, "ciphersuites");
 		cfg_fail(c, false, "no usable TLS 1.3 suite in \"%s\" (%s)",
-			 tc->ciphersuites, ssl_reason(why, sizeof(why)));
+			 tc->ciphersuites, tls_ssl_reason(why, sizeof(why)));
 	} else if (SSL_CTX_set1_groups_list(ctx, tc->groups) != 1) {
 		cfg_push_key(c, "groups");
 		cfg_fail(c, false, "unknown group in \"%s\" (%s)", tc->groups,
-			 ssl_reason(why, sizeof(why)));
+			 tls_ssl_reason(why, sizeof(why)));
 	} else {
 		rc = 0;
 	}

@@ -173,13 +173,6 @@ static bool same_names(const struct dpx_tls_cert_conf *a,
 	return true;
 }
 
-static const char *reason(char *buf, size_t size)
-{
-	ERR_error_string_n(ERR_peek_last_error(), buf, size);
-	ERR_clear_error();
-	return buf;
-}
-
 static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 {
 	const struct dpx_tls_conf *tc = srv->conf;
@@ -190,7 +183,8 @@ static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 			SSL_OP_NO_ANTI_REPLAY;
 
 	if (ctx == NULL) {
-		snprintf(err, errlen, "SSL_CTX_new: %s", reason(why, sizeof(why)));
+		snprintf(err, errlen, "SSL_CTX_new: %s",
+			 tls_ssl_reason(why, sizeof(why)));
 		return NULL;
 	}
 	if (tc->prefer_server_ciphers)
@@ -206,7 +200,7 @@ static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 	    SSL_CTX_set_session_id_context(ctx, sid_ctx,
 					   sizeof(sid_ctx) - 1) != 1) {
 		snprintf(err, errlen, "TLS settings: %s",
-			 reason(why, sizeof(why)));
+			 tls_ssl_reason(why, sizeof(why)));
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -241,13 +235,13 @@ static int ctx_add_cert(struct dpx_tls_server *srv, SSL_CTX *ctx,
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, cc->cert) != 1) {
 		snprintf(err, errlen, "%s: %s", cc->cert,
-			 reason(why, sizeof(why)));
+			 tls_ssl_reason(why, sizeof(why)));
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, cc->key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		snprintf(err, errlen, "%s: %s", cc->key,
-			 reason(why, sizeof(why)));
+			 tls_ssl_reason(why, sizeof(why)));
 		return -1;
 	}
 	if (cc->ocsp[0] == '\0')

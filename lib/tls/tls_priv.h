@@ -77,6 +77,9 @@ int tls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 int tls_keys_file_read(const char *file, struct tls_key *keys, char *err,
 		       size_t errlen);
 
+/* OpenSSL's reason for the last failure in buf, and its error queue
+ * emptied (tls_conf.c). */
+const char *tls_ssl_reason(char *buf, size_t size);
 /* A whole file into *out (OPENSSL_malloc); its length, or -1 (errno). */
 long tls_read_file(const char *path, unsigned char **out);
 

@@ -401,13 +401,22 @@ for line in sys.stdin:
 		test "$(grep -c 'HTTP/1.1 200' "$H_TMP/flood-session.out")" = 2
 }
 
-# ticket PORT_OUT PORT_IN: a TLS 1.2 session from one listener offered to
-# another; prints "Reused" or "New".
-ticket() {
-	rm -f "$H_TMP/sess3"
-	PORT=$1 s_client -servername www.example.test -tls1_2 -sess_out "$H_TMP/sess3" >/dev/null
-	PORT=$2 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess3" |
+# session_out PORT FILE: a TLS 1.2 session of that listener into FILE.
+session_out() {
+	rm -f "$2"
+	PORT=$1 s_client -servername www.example.test -tls1_2 -sess_out "$2" >/dev/null
+}
+
+# session_in PORT FILE: "Reused" or "New" when FILE's session is offered.
+session_in() {
+	PORT=$1 s_client -servername www.example.test -tls1_2 -sess_in "$2" |
 		sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1
+}
+
+# ticket PORT_OUT PORT_IN: a session from one listener offered to another.
+ticket() {
+	session_out "$1" "$H_TMP/sess3"
+	session_in "$2" "$H_TMP/sess3"
 }
 
 # Ticket keys from a file (shared by two listeners, as by two machines),
@@ -417,24 +426,19 @@ case_ticket_keys() {
 		test "$(ticket 446 447)" = Reused
 	h_check "other keys: the same ticket is not accepted by a listener with random keys" \
 		test "$(ticket 446 443)" = New
-	rm -f "$H_TMP/sess3"
-	PORT=446 s_client -servername www.example.test -tls1_2 -sess_out "$H_TMP/sess3" >/dev/null
+	session_out 446 "$H_TMP/sess3"
 	ticket_keys 1
 	sleep 2.5
 	h_check "key file replaced: re-read within ticket_rotate_s, old tickets refused" \
-		test "$(PORT=447 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess3" |
-			sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1)" = New
+		test "$(session_in 447 "$H_TMP/sess3")" = New
 	h_check "key file replaced: new tickets resume" test "$(ticket 447 446)" = Reused
-	rm -f "$H_TMP/sess4"
-	PORT=448 s_client -servername www.example.test -tls1_2 -sess_out "$H_TMP/sess4" >/dev/null
+	session_out 448 "$H_TMP/sess4"
 	sleep 1.5
 	h_check "random keys rotated every second: a 1.5 s old ticket still resumes (4 keys kept)" \
-		test "$(PORT=448 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess4" |
-			sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1)" = Reused
+		test "$(session_in 448 "$H_TMP/sess4")" = Reused
 	sleep 4.5
 	h_check "random keys rotated every second: a 6 s old ticket is refused" \
-		test "$(PORT=448 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/sess4" |
-			sed -n 's/^\(Reused\|New\),.*/\1/p' | head -1)" = New
+		test "$(session_in 448 "$H_TMP/sess4")" = New
 }
 
 case_bad_input() {
