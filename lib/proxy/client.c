@@ -151,8 +151,14 @@ px_tls_step(struct dpx_worker *w, struct px_session *s)
 		px_tls_failed(w, s);
 		return -1;
 	}
-	if (!dpx_tls_conn_established(s->tls))
-		return 0;
+	if (!dpx_tls_conn_established(s->tls)) {
+		if (!s->cli_peer_closed)
+			return 0;
+		/* FIN inside the handshake: the client gave up. */
+		px_w(w)->tls_stats.handshake_failed++;
+		px_session_end(w, s, false);
+		return -1;
+	}
 	if (!was_up && !px_tls_established(w, s))
 		return -1;
 	if (st == DPX_TLS_CLOSED && !s->cli_peer_closed) {

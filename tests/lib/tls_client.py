@@ -13,8 +13,9 @@ makes passed, 1 when not):
             finished and "GET /id" answered with 200
   garbage   --bytes of non-TLS bytes: dpx must close the connection (EOF
             or reset) within --timeout seconds, without answering data
-  stall     the first --bytes of a ClientHello and nothing more: dpx must
-            close the connection within --timeout seconds
+  stall     the first --bytes of a ClientHello and nothing more (with
+            --half-close, then FIN): dpx must close the connection within
+            --timeout seconds
   get       one HTTPS GET of --path (--sni, --cafile): prints the status
             and the body's sha256
 """
@@ -155,6 +156,8 @@ def mode_stall(a):
     t0 = time.monotonic()
     with connect(a) as s:
         s.sendall(hello[:a.bytes])
+        if a.half_close:
+            s.shutdown(socket.SHUT_WR)
         closed, got = wait_closed(s, a.timeout)
     print("closed=%s after_s=%.2f bytes_back=%d" %
           (closed, time.monotonic() - t0, got))
@@ -191,6 +194,7 @@ def main():
     ap.add_argument("--path", default="/id")
     ap.add_argument("--gap-ms", type=float, default=2.0)
     ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--half-close", action="store_true")
     a = ap.parse_args()
     try:
         ok = globals()["mode_" + a.mode](a)

@@ -462,6 +462,13 @@ case_bad_input() {
 			-servername www.example.test -tls1_2 2>&1)
 	h_check "TLS 1.2 renegotiation refused with a no_renegotiation alert (renegotiation_refused $before -> $(tls_stat renegotiation_refused))" \
 		test "$(tls_stat renegotiation_refused)" = $((before + 1))
+	local failed timeouts
+	failed=$(tls_stat handshake_failed) timeouts=$(tls_stat handshake_timeouts)
+	out=$(tlsc stall "$DPX" 443 --bytes 40 --sni www.example.test --half-close --timeout 5)
+	rc=$?
+	h_check "FIN inside the handshake: closed at once ($out), handshake_failed $failed -> $(tls_stat handshake_failed), not a timeout" \
+		test "$rc" -eq 0 -a "$(tls_stat handshake_failed)" = $((failed + 1)) \
+		-a "$(tls_stat handshake_timeouts)" = "$timeouts"
 	before=$(tls_stat handshake_timeouts)
 	out=$(tlsc stall "$DPX" 443 --bytes 40 --sni www.example.test --timeout 5)
 	rc=$?
