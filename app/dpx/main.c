@@ -379,6 +379,7 @@ main(int argc, char **argv)
 	static const struct dpx_config_ext ext = {
 		.listener_tls = dpx_tls_conf_parse,
 		.release_tls = dpx_tls_conf_free,
+		.pool_tls = dpx_tls_client_conf_parse,
 	};
 	int sep, rc;
 

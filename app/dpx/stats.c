@@ -211,16 +211,17 @@ static const struct {
 	TLS_STAT(tls12), TLS_STAT(tls13), TLS_STAT(alerts_received),
 	TLS_STAT(close_notify_sent), TLS_STAT(close_notify_received),
 	TLS_STAT(ocsp_stapled),
-	TLS_STAT(no_memory),
+	TLS_STAT(no_memory), TLS_STAT(verify_failed),
 };
 
-/* /dpx/tls_stats[,worker]: TLS counters of the listeners, summed. */
+/* /dpx/tls_stats[,worker]: TLS counters of the listeners, summed;
+ * /dpx/tls_origin_stats[,worker]: of connections to "tls" pools. */
 static int
 tel_tls_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	long only = worker_param(params);
+	bool origin = strcmp(cmd, "/dpx/tls_origin_stats") == 0;
 
-	(void)cmd;
 	if (only == -2 || stats_src->proxy == NULL)
 		return -1;
 	rte_tel_data_start_dict(d);
@@ -228,8 +229,10 @@ tel_tls_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		uint64_t sum = 0;
 
 		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-			const struct dpx_tls_stats *ts =
-				dpx_proxy_worker_tls_stats(stats_src->workers[w]);
+			const struct dpx_worker *wk = stats_src->workers[w];
+			const struct dpx_tls_stats *ts = origin ?
+				dpx_proxy_worker_tls_origin_stats(wk) :
+				dpx_proxy_worker_tls_stats(wk);
 
 			if ((only >= 0 && (long)w != only) || ts == NULL)
 				continue;
@@ -362,6 +365,8 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"Proxy counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tls_stats", tel_tls_stats,
 			"TLS counters, all workers or one. Parameters: [int worker]") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/tls_origin_stats", tel_tls_stats,
+			"TLS counters of connections to servers, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/pool_stats", tel_pool_stats,
 			"Server states and counters of a pool. Parameters: string pool") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/runtime", tel_runtime,

@@ -1446,6 +1446,13 @@ void dpx_config_release(struct dpx_config *cfg)
 			cfg_ext->release_tls(cfg->listeners[i].tls);
 		cfg->listeners[i].tls = NULL;
 	}
+	for (size_t i = 0; i < DPX_MAX_POOLS; i++) {
+		if (cfg->pools[i].tls == NULL)
+			continue;
+		if (cfg_ext != NULL && cfg_ext->release_tls != NULL)
+			cfg_ext->release_tls(cfg->pools[i].tls);
+		cfg->pools[i].tls = NULL;
+	}
 }
 
 static int read_error(const char *file, const char *why, char *err,

@@ -154,7 +154,7 @@ static int reject_keys(struct cfg_ctx *c, json_t *obj,
 static const char *const pool_keys[] = {
 	"name", "balance", "hash_key", "servers", "health", "slow_start_ms",
 	"max_fails", "eject_ms", "keepalive", "queue", "retries",
-	"connect_timeout_ms", "response_timeout_ms", NULL
+	"connect_timeout_ms", "response_timeout_ms", "tls", NULL
 };
 static const char *const server_keys[] = {
 	"name", "address", "port", "weight", "max_connections", NULL
@@ -592,6 +592,24 @@ static int parse_pool_timers(struct cfg_ctx *c, json_t *v,
 	return 0;
 }
 
+/* "tls": lib/tls's section, through the application's hook. */
+static int parse_pool_tls(struct cfg_ctx *c, json_t *pool,
+			  struct dpx_pool_conf *p)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(pool, "tls");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "tls");
+	if (ext == NULL || ext->pool_tls == NULL)
+		return cfg_fail(c, true, "TLS is not supported by this program");
+	if (ext->pool_tls(c, v, &p->tls) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
 static int parse_pool(struct cfg_ctx *c, json_t *v, struct dpx_config *cfg,
 		      size_t idx)
 {
@@ -604,7 +622,8 @@ static int parse_pool(struct cfg_ctx *c, json_t *v, struct dpx_config *cfg,
 	    parse_servers(c, v, cfg, p) != 0 ||
 	    parse_health(c, v, &p->health) != 0 ||
 	    parse_pool_timers(c, v, p) != 0 ||
-	    parse_pool_conns(c, v, p) != 0)
+	    parse_pool_conns(c, v, p) != 0 ||
+	    parse_pool_tls(c, v, p) != 0)
 		return -1;
 	return 0;
 }

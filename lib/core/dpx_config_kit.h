@@ -105,6 +105,9 @@ struct dpx_config_ext {
 	int (*listener_tls)(struct cfg_ctx *c, json_t *v, bool http,
 			    void **out);
 	void (*release_tls)(void *conf);
+	/* A pool's "tls" object (TLS to its servers); released by
+	 * release_tls too. */
+	int (*pool_tls)(struct cfg_ctx *c, json_t *v, void **out);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */

@@ -237,6 +237,7 @@ struct dpx_pool_conf {
 	uint32_t retries;           /* extra connect attempts on other servers */
 	uint32_t connect_timeout_ms;
 	uint32_t response_timeout_ms; /* server silent this long: 504 */
+	void *tls;                  /* "tls": lib/tls's client conf; NULL */
 };
 
 /* "access_log": where per-request lines go (written by the main lcore). */

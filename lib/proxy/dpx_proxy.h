@@ -100,6 +100,9 @@ const struct dpx_proxy_stats *dpx_proxy_worker_stats(const struct dpx_worker *w)
 /* TLS counters of the worker's listeners (struct dpx_tls_stats). */
 const struct dpx_tls_stats *
 dpx_proxy_worker_tls_stats(const struct dpx_worker *w);
+/* ... and of its connections to pools with "tls". */
+const struct dpx_tls_stats *
+dpx_proxy_worker_tls_origin_stats(const struct dpx_worker *w);
 const struct dpx_proxy_server_stats *
 dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
 			      unsigned int server);

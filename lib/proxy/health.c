@@ -4,7 +4,9 @@
  * with checks is probed by one worker (spread by index); results go to
  * the control plane as events, which runs rise/fall and publishes the
  * outcome to every worker. Probes are ordinary connections on the
- * worker's stack: traffic is never paused for them.
+ * worker's stack: traffic is never paused for them. A pool with "tls"
+ * is probed over TLS with its own settings: a "tcp" check passes once
+ * the handshake (and so the certificate check) succeeds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,9 +27,32 @@ px_probe_conf(const struct px_probe *pr)
 static void
 px_probe_fire(struct dpx_timer *t, void *arg);
 
+/* Records OpenSSL wrote; false when TCP could not take them all. */
+static bool
+px_probe_tls_out(struct px_probe *pr)
+{
+	struct px_chain q = { NULL, NULL, 0 };
+	uint32_t len;
+
+	px_chain_add(&q, dpx_tls_conn_output(pr->tls, &len));
+	if (pr->tcb != NULL)
+		px_chain_flush(pr->w, &q, pr->tcb);
+	len = q.len;
+	px_chain_free(&q);
+	return len == 0;
+}
+
 static void
 px_probe_release(struct px_probe *pr, bool abort)
 {
+	if (pr->tls != NULL) {
+		if (!abort) {
+			dpx_tls_conn_shutdown(pr->tls);
+			px_probe_tls_out(pr);
+		}
+		dpx_tls_conn_free(pr->tls);
+		pr->tls = NULL;
+	}
 	if (pr->tcb == NULL)
 		return;
 	dpx_tcp_set_user(pr->tcb, NULL);
@@ -83,29 +108,96 @@ px_probe_judge(struct px_probe *pr, bool final)
 	return final ? 0 : -1;
 }
 
+#define PX_PROBE_REQ (DPX_PATH_LEN + DPX_HOST_LEN + 128)
+
+/* The HTTP probe's request; its length, or -1. */
+static int
+px_probe_request(const struct px_probe *pr, char *req)
+{
+	const struct dpx_health_conf *hc = px_probe_conf(pr);
+	const struct dpx_server_conf *sc =
+		&pr->w->cfg->pools[pr->pool].servers[pr->server];
+	char host[32], addr[16];
+	int n;
+
+	if (hc->host[0] == '\0')
+		snprintf(host, sizeof(host), "%s:%u",
+			 dpx_ipv4_str(sc->addr, addr, sizeof(addr)), sc->port);
+	n = snprintf(req, PX_PROBE_REQ, "GET %s HTTP/1.1\r\nHost: %s\r\n"
+		     "User-Agent: dpx-health\r\nConnection: close\r\n\r\n",
+		     hc->path, hc->host[0] ? hc->host : host);
+	return n < 0 || n >= PX_PROBE_REQ ? -1 : n;
+}
+
+/* Over TLS: the handshake, then the request, then the response read
+ * into buf as plaintext. */
+static void
+px_probe_tls_run(struct dpx_worker *w, struct px_probe *pr, bool final)
+{
+	bool was_up = dpx_tls_conn_established(pr->tls);
+	struct px_chain q = { NULL, NULL, 0 };
+	enum dpx_tls_status st;
+	char req[PX_PROBE_REQ];
+	uint32_t n;
+	int verdict, len;
+
+	st = dpx_tls_conn_read(pr->tls, sizeof(pr->buf) - pr->len, &q.head,
+			       &q.tail, &q.len);
+	n = dpx_tls_conn_consumed(pr->tls);
+	if (n > 0 && pr->tcb != NULL)
+		dpx_tcp_recv_done(w, pr->tcb, n);
+	pr->len += px_chain_copy(&q, 0, q.len, pr->buf + pr->len);
+	px_chain_free(&q);
+	if (st == DPX_TLS_ERROR || !px_probe_tls_out(pr) ||
+	    (!dpx_tls_conn_established(pr->tls) && final)) {
+		px_probe_done(pr, false);
+		return;
+	}
+	if (!dpx_tls_conn_established(pr->tls))
+		return;
+	if (!was_up) {
+		if (px_probe_conf(pr)->type == DPX_HEALTH_TCP) {
+			px_probe_done(pr, true);
+			return;
+		}
+		len = px_probe_request(pr, req);
+		if (len < 0 ||
+		    dpx_tls_conn_write(pr->tls, req, (uint32_t)len) != 0 ||
+		    !px_probe_tls_out(pr))
+			px_probe_done(pr, false);
+		return;
+	}
+	verdict = px_probe_judge(pr, final || st == DPX_TLS_CLOSED ||
+				     pr->len == sizeof(pr->buf));
+	if (verdict >= 0)
+		px_probe_done(pr, verdict == 1);
+}
+
 static void
 px_probe_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 {
 	struct px_probe *pr = arg;
-	const struct dpx_health_conf *hc = px_probe_conf(pr);
-	const struct dpx_server_conf *sc =
-		&w->cfg->pools[pr->pool].servers[pr->server];
-	char req[DPX_PATH_LEN + DPX_HOST_LEN + 128], host[32], addr[16];
+	struct dpx_tls_client *cli = px_w(w)->tls_cli[pr->pool];
+	char req[PX_PROBE_REQ];
 	struct px_chain q = { NULL, NULL, 0 };
 	int n;
 
 	(void)c;
-	if (hc->type == DPX_HEALTH_TCP) {
+	if (cli != NULL) {
+		pr->tls = dpx_tls_conn_connect(cli, dpx_tcp_pool(w),
+					       pr->server, NULL);
+		if (pr->tls == NULL)
+			px_probe_done(pr, false);
+		else
+			px_probe_tls_run(w, pr, false);  /* the ClientHello */
+		return;
+	}
+	if (px_probe_conf(pr)->type == DPX_HEALTH_TCP) {
 		px_probe_done(pr, true);
 		return;
 	}
-	if (hc->host[0] == '\0')
-		snprintf(host, sizeof(host), "%s:%u",
-			 dpx_ipv4_str(sc->addr, addr, sizeof(addr)), sc->port);
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
-		     "User-Agent: dpx-health\r\nConnection: close\r\n\r\n",
-		     hc->path, hc->host[0] ? hc->host : host);
-	if (n < 0 || (size_t)n >= sizeof(req) ||
+	n = px_probe_request(pr, req);
+	if (n < 0 ||
 	    px_chain_add_bytes(dpx_tcp_pool(w), &q, req, (uint32_t)n) != 0 ||
 	    px_chain_flush(w, &q, pr->tcb) != 0 || q.len != 0) {
 		px_chain_free(&q);
@@ -120,6 +212,11 @@ px_probe_data(struct dpx_worker *w, struct dpx_tcb *c, struct rte_mbuf *m)
 	uint32_t n;
 	int verdict;
 
+	if (pr != NULL && pr->tls != NULL) {
+		dpx_tls_conn_input(pr->tls, m);
+		px_probe_tls_run(w, pr, false);
+		return;
+	}
 	dpx_tcp_recv_done(w, c, m->pkt_len);
 	if (pr == NULL) {
 		rte_pktmbuf_free(m);
@@ -146,6 +243,10 @@ px_probe_peer_closed(struct dpx_worker *w, struct dpx_tcb *c)
 
 	if (pr == NULL) {
 		dpx_tcp_close(w, c);
+		return;
+	}
+	if (pr->tls != NULL) {
+		px_probe_tls_run(w, pr, true);
 		return;
 	}
 	px_probe_done(pr, px_probe_judge(pr, true) == 1);

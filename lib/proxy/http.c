@@ -470,8 +470,7 @@ px_http_client_run(struct dpx_worker *w, struct px_session *s)
 				return;
 			}
 		}
-		if (srv_up && px_chain_flush(w, &s->to_srv,
-					     s->srv->tcb) != 0) {
+		if (srv_up && px_srv_flush(w, s) != 0) {
 			px_session_end(w, s, true);
 			return;
 		}
@@ -614,7 +613,7 @@ px_read_response(struct dpx_worker *w, struct px_session *s)
 	}
 	px_hbuf_put(w, s);
 	px_chain_take(dpx_tcp_pool(w), &c->in, pw->rsp.head_len, NULL);
-	dpx_tcp_recv_done(w, c->tcb, pw->rsp.head_len);
+	px_srv_recv_done(w, c, pw->rsp.head_len);
 	px_chain_free(&s->req_copy);    /* answered: no retry any more */
 	if (pw->rsp.status == 101 && s->req_upgrade) {
 		s->req_state = REQ_TUNNEL;
@@ -683,8 +682,8 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 			px_chain_move(&c->in, &s->to_cli);
 		}
 	}
-	if (moved > 0 && c->tcb != NULL)
-		dpx_tcp_recv_done(w, c->tcb, moved);
+	if (moved > 0)
+		px_srv_recv_done(w, c, moved);
 	s->bytes_out += moved;
 	if (!done && s->rsp_body == DPX_HTTP_BODY_CLOSE && c->peer_closed &&
 	    c->in.len == 0)

@@ -356,10 +356,20 @@ px_worker_pools(struct dpx_worker *w, struct dpx_proxy_worker *pw)
 	unsigned int n = pw->sh->n_workers;
 
 	TAILQ_INIT(&pw->tls_kick);
+	TAILQ_INIT(&pw->srv_kick);
 	for (unsigned int p = 0; p < cfg->n_pools; p++) {
 		const struct dpx_pool_conf *pc = &cfg->pools[p];
 		struct px_pool_worker *pp = &pw->pools[p];
+		char err[768];
 
+		if (pc->tls != NULL) {
+			pw->tls_cli[p] = dpx_tls_client_new(pc->tls,
+					&pw->tls_origin_stats, err, sizeof(err));
+			if (pw->tls_cli[p] == NULL) {
+				DPX_ERR("pool %s: TLS: %s", pc->name, err);
+				return -EINVAL;
+			}
+		}
 		dpx_lb_state_init(&pp->lb, 0x9e3779b97f4a7c15ull * (w->index + 1)
 				  + p);
 		for (unsigned int s = 0; s < DPX_MAX_SERVERS; s++)
@@ -472,10 +482,14 @@ dpx_proxy_worker_run(struct dpx_worker *w)
 {
 	struct dpx_proxy_worker *pw = w->proxy;
 
-	if (pw == NULL || TAILQ_EMPTY(&pw->tls_kick))
+	bool more;
+
+	if (pw == NULL ||
+	    (TAILQ_EMPTY(&pw->tls_kick) && TAILQ_EMPTY(&pw->srv_kick)))
 		return false;
 	dpx_stage_enter(w, DPX_STAGE_APP);
-	return px_tls_kicks_run(w);
+	more = px_tls_kicks_run(w);
+	return px_srv_kicks_run(w) || more;
 }
 
 void
@@ -523,6 +537,8 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 	px_probes_stop(w);
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
 		dpx_tls_server_free(pw->tls[i]);
+	for (unsigned int p = 0; p < DPX_MAX_POOLS; p++)
+		dpx_tls_client_free(pw->tls_cli[p]);
 	rte_rcu_qsbr_thread_unregister(pw->sh->qsbr, w->index);
 	rte_mempool_free(pw->sessions);
 	rte_mempool_free(pw->srvs);
@@ -535,6 +551,12 @@ const struct dpx_tls_stats *
 dpx_proxy_worker_tls_stats(const struct dpx_worker *w)
 {
 	return w->proxy ? &w->proxy->tls_stats : NULL;
+}
+
+const struct dpx_tls_stats *
+dpx_proxy_worker_tls_origin_stats(const struct dpx_worker *w)
+{
+	return w->proxy ? &w->proxy->tls_origin_stats : NULL;
 }
 
 const struct dpx_proxy_stats *

@@ -122,6 +122,14 @@ struct px_srv {
 	struct px_chain in;         /* received, not yet classified */
 	struct dpx_timer timer;     /* idle timeout */
 	TAILQ_ENTRY(px_srv) link;   /* idle list */
+	/* Pools with "tls": connected means the handshake is done too. */
+	struct dpx_tls_conn *tls;
+	struct px_chain tls_out;    /* records towards the server */
+	uint64_t sni_hash;          /* of the SNI sent: reuse only for it */
+	bool tcp_up;                /* TCP connected, handshake running */
+	bool fin_in;                /* TCP FIN in; peer_closed once read */
+	bool tls_kicked;            /* on the worker's srv_kick list */
+	TAILQ_ENTRY(px_srv) klink;
 };
 TAILQ_HEAD(px_srv_list, px_srv);
 
@@ -213,6 +221,7 @@ struct px_probe {
 	uint8_t server;
 	bool busy;
 	struct dpx_tcb *tcb;
+	struct dpx_tls_conn *tls;   /* pools with "tls" */
 	struct dpx_timer timer;     /* next probe, or the running one's timeout */
 	uint32_t len;
 	struct dpx_http_parser hp;  /* parse of buf so far */
@@ -234,6 +243,11 @@ struct dpx_proxy_worker {
 	/* TLS sessions whose plaintext was consumed: they read on in
 	 * dpx_proxy_worker_run(), once per pass. */
 	struct px_session_list tls_kick;
+	/* TLS server connections whose plaintext was consumed. */
+	struct px_srv_list srv_kick;
+	struct dpx_tls_client *tls_cli[DPX_MAX_POOLS];
+	struct dpx_tls_stats tls_origin_stats;  /* TLS to servers */
+	uint64_t tls_warn_ms;           /* next handshake failure logged */
 	uint8_t hello[DPX_TLS_HELLO_MAX];   /* a ClientHello, read for SNI */
 	struct dpx_http_request req;    /* scratch: one parse at a time */
 	struct dpx_http_response rsp;
@@ -274,6 +288,19 @@ void px_server_event(struct dpx_worker *w, unsigned int pool,
 void px_queue_add(struct dpx_worker *w, struct px_session *s);
 void px_queue_del(struct dpx_worker *w, struct px_session *s);
 void px_queue_kick(struct dpx_worker *w, unsigned int pool);
+
+/* server_tls.c: the server side, plain or TLS (pools with "tls") */
+int px_srv_tls_open(struct dpx_worker *w, struct px_srv *c,
+		    struct px_session *s);
+void px_srv_tls_run(struct dpx_worker *w, struct px_srv *c);
+int px_srv_flush(struct dpx_worker *w, struct px_session *s);
+void px_srv_recv_done(struct dpx_worker *w, struct px_srv *c, uint32_t n);
+uint32_t px_srv_pending(const struct px_srv *c);
+void px_srv_close(struct dpx_worker *w, struct px_srv *c);
+void px_srv_unkick(struct dpx_worker *w, struct px_srv *c);
+bool px_srv_kicks_run(struct dpx_worker *w);
+uint64_t px_sni_hash(const char *sni);
+uint64_t px_srv_sni_for(const struct dpx_worker *w, const struct px_session *s);
 
 /* session.c: shared by both modes */
 extern const struct dpx_tcp_callbacks px_cli_cb;

@@ -250,18 +250,18 @@ px_tunnel_run(struct dpx_worker *w, struct px_session *s)
 		n = px_tunnel_stage(&s->cin, &s->to_srv, &s->bytes_in);
 		if (n > 0)
 			px_cli_recv_done(w, s, n);
-		px_chain_flush(w, &s->to_srv, c->tcb);
+		px_srv_flush(w, s);
 	}
 	if (c != NULL) {
 		n = px_tunnel_stage(&c->in, &s->to_cli, &s->bytes_out);
-		if (n > 0 && c->tcb != NULL)
-			dpx_tcp_recv_done(w, c->tcb, n);
+		if (n > 0)
+			px_srv_recv_done(w, c, n);
 	}
 	px_cli_flush(w, s);
 	if (srv_up && s->cli_peer_closed && !s->srv_fin_sent &&
-	    s->cin.len == 0 && s->to_srv.len == 0) {
+	    s->cin.len == 0 && s->to_srv.len == 0 && px_srv_pending(c) == 0) {
 		s->srv_fin_sent = true;
-		dpx_tcp_close(w, c->tcb);
+		px_srv_close(w, c);
 	}
 	if (s->cli != NULL && !s->cli_fin_sent && px_cli_pending(s) == 0 &&
 	    (c == NULL ? s->srv_fin_sent || s->rsp_state == RSP_TUNNEL :

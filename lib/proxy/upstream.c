@@ -77,6 +77,9 @@ static void
 px_srv_free(struct dpx_worker *w, struct px_srv *c)
 {
 	dpx_timer_cancel(dpx_tcp_wheel(w), &c->timer);
+	px_srv_unkick(w, c);
+	dpx_tls_conn_free(c->tls);
+	px_chain_free(&c->tls_out);
 	px_chain_free(&c->in);
 	rte_mempool_put(px_w(w)->srvs, c);
 }
@@ -137,18 +140,24 @@ px_idle_expired(struct dpx_timer *t, void *arg)
 		return;         /* in use again since it was armed */
 	px_idle_unlink(w, c);
 	if (c->tcb != NULL)
-		dpx_tcp_close(w, c->tcb);   /* freed by the closed callback */
+		px_srv_close(w, c);     /* freed by the closed callback */
 	else
 		px_srv_free(w, c);
 }
 
+/* The newest idle connection made for this SNI (pools that send the
+ * client's); stale ones met on the way are closed. */
 static struct px_srv *
-px_idle_pop(struct dpx_worker *w, unsigned int pool, unsigned int server)
+px_idle_pop(struct dpx_worker *w, unsigned int pool, unsigned int server,
+	    uint64_t sni)
 {
 	struct px_pool_worker *pp = &px_w(w)->pools[pool];
-	struct px_srv *c;
+	struct px_srv *c, *next;
 
-	while ((c = TAILQ_FIRST(&pp->idle[server])) != NULL) {
+	for (c = TAILQ_FIRST(&pp->idle[server]); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (c->sni_hash != sni)
+			continue;
 		px_idle_unlink(w, c);
 		if (!c->peer_closed && c->tcb != NULL &&
 		    dpx_tcp_send_space(c->tcb) > 0)
@@ -167,7 +176,8 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 	/* Only HTTP exchanges reuse connections: a "tcp" session's bytes
 	 * must start a connection of their own, not follow HTTP on one an
 	 * http listener of the same pool left idle. */
-	struct px_srv *c = s->http ? px_idle_pop(w, s->pool, s->server) : NULL;
+	struct px_srv *c = s->http ? px_idle_pop(w, s->pool, s->server,
+						 px_srv_sni_for(w, s)) : NULL;
 	void *obj;
 
 	*reused = c != NULL;
@@ -183,9 +193,15 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 		c->pool = (uint8_t)s->pool;
 		c->server = (uint8_t)s->server;
 		dpx_timer_init(&c->timer, px_idle_expired, c);
+		if (px_srv_tls_open(w, c, s) != 0) {
+			rte_mempool_put(pw->srvs, c);
+			*err = -ENOMEM;
+			return NULL;
+		}
 		c->tcb = dpx_tcp_connect(w, 0, sc->addr, sc->port, &px_srv_cb,
 					 c, err);
 		if (c->tcb == NULL) {
+			dpx_tls_conn_free(c->tls);
 			rte_mempool_put(pw->srvs, c);
 			return NULL;
 		}
@@ -234,7 +250,7 @@ px_srv_release(struct dpx_worker *w, struct px_session *s, bool reuse)
 		return;
 	}
 	px_chain_free(&c->in);
-	dpx_tcp_close(w, c->tcb);   /* freed by the closed callback */
+	px_srv_close(w, c);         /* freed by the closed callback */
 }
 
 static void
@@ -243,6 +259,14 @@ px_srv_accepted(struct dpx_worker *w, struct dpx_tcb *tcb, void *arg)
 	struct px_srv *c = arg;
 
 	(void)tcb;
+	if (c->tls != NULL) {
+		c->tcp_up = true;
+		if (c->s != NULL)
+			px_srv_tls_run(w, c);   /* the ClientHello */
+		else
+			dpx_tcp_close(w, c->tcb);
+		return;
+	}
 	c->connected = true;
 	if (c->s != NULL)
 		px_on_server_ready(w, c->s);
@@ -255,6 +279,12 @@ px_srv_data(struct dpx_worker *w, struct dpx_tcb *tcb, struct rte_mbuf *m)
 {
 	struct px_srv *c = dpx_tcp_user(tcb);
 
+	if (c != NULL && c->tls != NULL && (c->s != NULL || c->idle)) {
+		/* Records: plaintext or not, only OpenSSL can tell. */
+		dpx_tls_conn_input(c->tls, m);
+		px_srv_tls_run(w, c);
+		return;
+	}
 	if (c == NULL || c->s == NULL) {
 		/* Nobody to deliver to (idle or closing): drop it, and an
 		 * idle connection that talks out of turn is not reusable. */
@@ -273,6 +303,8 @@ px_srv_sendable(struct dpx_worker *w, struct dpx_tcb *tcb)
 {
 	struct px_srv *c = dpx_tcp_user(tcb);
 
+	if (c != NULL && c->tls != NULL && c->tls_out.len > 0)
+		px_chain_flush(w, &c->tls_out, tcb);
 	if (c != NULL && c->s != NULL)
 		px_run_request(w, c->s);
 }
@@ -284,6 +316,11 @@ px_srv_peer_closed(struct dpx_worker *w, struct dpx_tcb *tcb)
 
 	if (c == NULL) {
 		dpx_tcp_close(w, tcb);
+		return;
+	}
+	if (c->tls != NULL && (c->s != NULL || c->idle)) {
+		c->fin_in = true;
+		px_srv_tls_run(w, c);
 		return;
 	}
 	c->peer_closed = true;

@@ -108,6 +108,7 @@ struct dpx_tls_stats {
 	uint64_t close_notify_received;
 	uint64_t ocsp_stapled;
 	uint64_t no_memory;
+	uint64_t verify_failed;        /* to servers: certificate refused */
 };
 
 /* One listener's contexts on one worker. */
@@ -132,6 +133,9 @@ void dpx_tls_conn_free(struct dpx_tls_conn *t);
 void dpx_tls_conn_input(struct dpx_tls_conn *t, struct rte_mbuf *m);
 /* Ciphertext bytes received and not yet consumed by OpenSSL. */
 uint32_t dpx_tls_conn_input_len(const struct dpx_tls_conn *t);
+/* Received bytes not yet handed out as plaintext (ciphertext, or
+ * records OpenSSL holds). */
+bool dpx_tls_conn_has_input(const struct dpx_tls_conn *t);
 /* Ciphertext bytes consumed since the last call (for the TCP window). */
 uint32_t dpx_tls_conn_consumed(struct dpx_tls_conn *t);
 /*
@@ -154,6 +158,48 @@ struct rte_mbuf *dpx_tls_conn_output(struct dpx_tls_conn *t, uint32_t *len);
 const char *dpx_tls_conn_version(const struct dpx_tls_conn *t);
 const char *dpx_tls_conn_cipher(const struct dpx_tls_conn *t);
 const char *dpx_tls_conn_sni(const struct dpx_tls_conn *t);
+
+/*
+ * TLS to servers: a pool's "tls" object (docs/config.md), and per worker
+ * one client context per pool. Sessions are kept per server, so a new
+ * connection to a server resumes the last one's session.
+ */
+struct dpx_tls_client_conf {
+	bool verify;                   /* the server's chain and name */
+	char ca[DPX_TLS_FILE_LEN];     /* "": the system's CA store */
+	char sni[DPX_TLS_NAME_LEN];    /* sent as SNI; "": none */
+	bool sni_from_client;          /* "sni": "$client": the client's SNI */
+	char verify_name[DPX_TLS_NAME_LEN]; /* "": the SNI sent */
+	char cert[DPX_TLS_FILE_LEN];   /* client certificate; "": none */
+	char key[DPX_TLS_FILE_LEN];
+	bool session_reuse;
+	int min_version;
+	int max_version;
+	char ciphers[512];
+	char ciphersuites[256];
+};
+
+/* The config hook (struct dpx_config_ext) for pools' "tls". */
+int dpx_tls_client_conf_parse(struct cfg_ctx *c, json_t *v, void **out);
+
+struct dpx_tls_client;
+struct dpx_tls_client *dpx_tls_client_new(const struct dpx_tls_client_conf *conf,
+					  struct dpx_tls_stats *stats,
+					  char *err, size_t errlen);
+void dpx_tls_client_free(struct dpx_tls_client *cli);
+/*
+ * A connection to the pool's server number `server` (< DPX_TLS_MAX_PEERS)
+ * in connect state; the handshake starts with the first
+ * dpx_tls_conn_read(). sni: the client's SNI when the pool sends it
+ * (NULL: none). NULL when out of memory.
+ */
+#define DPX_TLS_MAX_PEERS 64
+struct dpx_tls_conn *dpx_tls_conn_connect(struct dpx_tls_client *cli,
+					  struct rte_mempool *mp,
+					  unsigned int server,
+					  const char *client_sni);
+/* Why the server's certificate was refused (X509 text), or NULL. */
+const char *dpx_tls_conn_verify_error(const struct dpx_tls_conn *t);
 
 /* sum += s, field by field. */
 void dpx_tls_stats_add(struct dpx_tls_stats *sum,

@@ -18,8 +18,12 @@
 
 struct dpx_tls_conn {
 	SSL *ssl;
-	struct dpx_tls_server *srv;
+	struct dpx_tls_server *srv;    /* accepted: its listener's contexts */
+	struct dpx_tls_client *cli;    /* connected: its pool's context */
+	struct dpx_tls_stats *stats;
+	uint32_t *handshaking_count;   /* the owner's count of handshakes */
 	struct rte_mempool *mp;
+	unsigned int server;           /* connected: the server's index */
 	/* Received ciphertext: segments linked by next, off into the first. */
 	struct rte_mbuf *in_head;
 	struct rte_mbuf *in_tail;
@@ -30,7 +34,7 @@ struct dpx_tls_conn {
 	struct rte_mbuf *out_head;
 	struct rte_mbuf *out_tail;
 	uint32_t out_len;
-	bool handshaking;              /* counted in srv->handshaking */
+	bool handshaking;              /* counted in *handshaking_count */
 	bool established;
 	bool shutdown_sent;
 	bool failed;
@@ -89,7 +93,7 @@ static int bio_write(BIO *b, const char *buf, size_t len, size_t *done)
 		if (room == 0) {
 			m = rte_pktmbuf_alloc(t->mp);
 			if (m == NULL) {
-				t->srv->stats->no_memory++;
+				t->stats->no_memory++;
 				return 0;
 			}
 			if (t->out_tail != NULL)
@@ -180,15 +184,42 @@ static void handshake_over(struct dpx_tls_conn *t)
 {
 	if (t->handshaking) {
 		t->handshaking = false;
-		t->srv->handshaking--;
+		(*t->handshaking_count)--;
 	}
+}
+
+/* The SSL over the mbuf BIO; frees t on failure. */
+static int conn_init(struct dpx_tls_conn *t, SSL_CTX *ctx,
+		     struct dpx_tls_stats *st, uint32_t *handshaking,
+		     struct rte_mempool *mp)
+{
+	BIO *bio;
+
+	t->stats = st;
+	t->handshaking_count = handshaking;
+	t->mp = mp;
+	t->ssl = SSL_new(ctx);
+	bio = BIO_new(tls_bio_method());
+	if (t->ssl == NULL || bio == NULL) {
+		BIO_free(bio);
+		SSL_free(t->ssl);
+		free(t);
+		ERR_clear_error();
+		st->no_memory++;
+		return -1;
+	}
+	BIO_set_data(bio, t);
+	SSL_set_bio(t->ssl, bio, bio);
+	SSL_set_app_data(t->ssl, t);
+	t->handshaking = true;
+	(*handshaking)++;
+	return 0;
 }
 
 struct dpx_tls_conn *dpx_tls_conn_new(struct dpx_tls_server *srv,
 				      struct rte_mempool *mp)
 {
 	struct dpx_tls_conn *t;
-	BIO *bio;
 
 	if (srv->conf->max_handshakes &&
 	    srv->handshaking >= srv->conf->max_handshakes) {
@@ -199,25 +230,44 @@ struct dpx_tls_conn *dpx_tls_conn_new(struct dpx_tls_server *srv,
 	if (t == NULL)
 		goto nomem;
 	t->srv = srv;
-	t->mp = mp;
-	t->ssl = SSL_new(srv->groups[0].ctx);
-	bio = BIO_new(tls_bio_method());
-	if (t->ssl == NULL || bio == NULL) {
-		BIO_free(bio);
-		SSL_free(t->ssl);
-		free(t);
-		goto nomem;
-	}
-	BIO_set_data(bio, t);
-	SSL_set_bio(t->ssl, bio, bio);
+	if (conn_init(t, srv->groups[0].ctx, srv->stats, &srv->handshaking,
+		      mp) != 0)
+		return NULL;
 	SSL_set_accept_state(t->ssl);
-	t->handshaking = true;
-	srv->handshaking++;
 	return t;
 nomem:
-	ERR_clear_error();
 	srv->stats->no_memory++;
 	return NULL;
+}
+
+struct dpx_tls_conn *tls_conn_connect(struct dpx_tls_client *cli,
+				      SSL_CTX *ctx, struct dpx_tls_stats *st,
+				      uint32_t *handshaking,
+				      struct rte_mempool *mp,
+				      unsigned int server)
+{
+	struct dpx_tls_conn *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		st->no_memory++;
+		return NULL;
+	}
+	t->cli = cli;
+	t->server = server;
+	if (conn_init(t, ctx, st, handshaking, mp) != 0)
+		return NULL;
+	SSL_set_connect_state(t->ssl);
+	return t;
+}
+
+SSL *tls_conn_ssl(struct dpx_tls_conn *t)
+{
+	return t->ssl;
+}
+
+unsigned int tls_conn_server(const struct dpx_tls_conn *t)
+{
+	return t->server;
 }
 
 void dpx_tls_conn_free(struct dpx_tls_conn *t)
@@ -225,6 +275,13 @@ void dpx_tls_conn_free(struct dpx_tls_conn *t)
 	if (t == NULL)
 		return;
 	handshake_over(t);
+	/* OpenSSL marks the session of an SSL freed without close_notify
+	 * not resumable; a client keeps sessions for the next connection
+	 * to its server, so a sound one closed by a FIN or a reset (not by
+	 * an error) stays good. */
+	if (t->cli != NULL && t->established && !t->failed)
+		SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) |
+					 SSL_SENT_SHUTDOWN);
 	SSL_free(t->ssl);
 	chain_free(t->in_head);
 	chain_free(t->out_head);
@@ -248,6 +305,11 @@ uint32_t dpx_tls_conn_input_len(const struct dpx_tls_conn *t)
 	return t->in_len;
 }
 
+bool dpx_tls_conn_has_input(const struct dpx_tls_conn *t)
+{
+	return t->in_len > 0 || SSL_has_pending(t->ssl);
+}
+
 uint32_t dpx_tls_conn_consumed(struct dpx_tls_conn *t)
 {
 	uint32_t n = t->consumed;
@@ -263,13 +325,16 @@ static enum dpx_tls_status conn_failed(struct dpx_tls_conn *t)
 	int r = ERR_GET_REASON(e);
 
 	if (!t->established) {
-		t->srv->stats->handshake_failed++;
+		t->stats->handshake_failed++;
 		if (r == SSL_R_UNSUPPORTED_PROTOCOL ||
 		    r == SSL_R_VERSION_TOO_LOW ||
 		    r == SSL_R_WRONG_VERSION_NUMBER)
-			t->srv->stats->version_refused++;
+			t->stats->version_refused++;
 		else if (r == SSL_R_INAPPROPRIATE_FALLBACK)
-			t->srv->stats->downgrade_refused++;
+			t->stats->downgrade_refused++;
+		if (t->cli != NULL &&
+		    SSL_get_verify_result(t->ssl) != X509_V_OK)
+			t->stats->verify_failed++;
 	}
 	ERR_clear_error();
 	t->failed = true;
@@ -279,7 +344,7 @@ static enum dpx_tls_status conn_failed(struct dpx_tls_conn *t)
 
 static enum dpx_tls_status conn_handshake(struct dpx_tls_conn *t)
 {
-	struct dpx_tls_stats *st = t->srv->stats;
+	struct dpx_tls_stats *st = t->stats;
 	int r = SSL_do_handshake(t->ssl);
 
 	if (r != 1) {
@@ -321,7 +386,7 @@ enum dpx_tls_status dpx_tls_conn_read(struct dpx_tls_conn *t, uint32_t max,
 		int r, e;
 
 		if (m == NULL) {
-			t->srv->stats->no_memory++;
+			t->stats->no_memory++;
 			return DPX_TLS_ERROR;
 		}
 		want = rte_pktmbuf_tailroom(m);
@@ -344,7 +409,7 @@ enum dpx_tls_status dpx_tls_conn_read(struct dpx_tls_conn *t, uint32_t max,
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			break;
 		if (e == SSL_ERROR_ZERO_RETURN) {
-			t->srv->stats->close_notify_received++;
+			t->stats->close_notify_received++;
 			*len += got;
 			return DPX_TLS_CLOSED;
 		}
@@ -381,7 +446,7 @@ void dpx_tls_conn_shutdown(struct dpx_tls_conn *t)
 		return;
 	t->shutdown_sent = true;
 	if (SSL_shutdown(t->ssl) >= 0)
-		t->srv->stats->close_notify_sent++;
+		t->stats->close_notify_sent++;
 	ERR_clear_error();
 }
 

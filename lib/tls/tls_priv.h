@@ -83,6 +83,15 @@ const char *tls_ssl_reason(char *buf, size_t size);
 /* A whole file into *out (OPENSSL_malloc); its length, or -1 (errno). */
 long tls_read_file(const char *path, unsigned char **out);
 
+/* A connection of a client context (tls_client.c builds its SSL). */
+struct dpx_tls_conn *tls_conn_connect(struct dpx_tls_client *cli,
+				      SSL_CTX *ctx, struct dpx_tls_stats *st,
+				      uint32_t *handshaking,
+				      struct rte_mempool *mp,
+				      unsigned int server);
+SSL *tls_conn_ssl(struct dpx_tls_conn *t);
+unsigned int tls_conn_server(const struct dpx_tls_conn *t);
+
 /* The BIO method over mbuf chains (created once, before workers run). */
 const BIO_METHOD *tls_bio_method(void);
 

@@ -15,6 +15,11 @@
 #   4. TLS offload on a tcp listener: echo with sha256
 #   5. bad input: garbage, a ClientHello in 1-byte segments, a stalled
 #      handshake (timeout), each with its counter
+#   6. TLS to servers (pools with "tls") in front of nginx with TLS:
+#      verified chain and name, SNI fixed or the client's, a client
+#      certificate, bodies with sha256, kept-alive and resumed
+#      connections, 502 when verification fails, health checks over
+#      TLS, TLS origination for a tcp listener
 # Every check compares bytes, names, counts or statuses. H_KEEP=1 keeps the
 # logs.
 set -u
@@ -71,6 +76,8 @@ make_pki() {
 		leaf wild ec wild '*.wild.test' &&
 		leaf passa ec passa a.pass.test &&
 		leaf passb rsa passb '*.wild.pass.test' &&
+		leaf backend ec backend backend.test &&
+		leaf dpxclient ec dpxclient dpx-client.test &&
 		leaf_ocsp www-ec
 }
 
@@ -122,7 +129,25 @@ write_config() {
 	    {"name": "s3", "address": "$SRV", "port": 8083}]},
 	  {"name": "echo", "servers": [{"name": "e1", "address": "$SRV", "port": 9001}]},
 	  {"name": "passa", "servers": [{"name": "ta", "address": "$SRV", "port": 9443}]},
-	  {"name": "passb", "servers": [{"name": "tb", "address": "$SRV", "port": 9444}]}],
+	  {"name": "passb", "servers": [{"name": "tb", "address": "$SRV", "port": 9444}]},
+	  {"name": "origin", "servers": [{"name": "n1", "address": "$SRV", "port": 8543}],
+	   "health": {"type": "http", "path": "/health", "interval_ms": 500, "timeout_ms": 400, "rise": 1, "fall": 1},
+	   "tls": {"ca": "$PKI/ca.pem", "sni": "backend.test",
+	           "cert": "$PKI/dpxclient.pem", "key": "$PKI/dpxclient.key"}},
+	  {"name": "origin_fresh", "keepalive": {"max_idle": 0},
+	   "servers": [{"name": "n1", "address": "$SRV", "port": 8543}],
+	   "tls": {"ca": "$PKI/ca.pem", "sni": "backend.test"}},
+	  {"name": "origin_bad", "retries": 0, "servers": [{"name": "n1", "address": "$SRV", "port": 8543}],
+	   "tls": {"ca": "$PKI/ca.pem", "sni": "backend.test", "verify_name": "wrong.test"}},
+	  {"name": "origin_badhc", "servers": [{"name": "n1", "address": "$SRV", "port": 8543}],
+	   "health": {"type": "tcp", "interval_ms": 500, "timeout_ms": 400, "rise": 1, "fall": 1},
+	   "tls": {"ca": "$PKI/ca.pem", "sni": "backend.test", "verify_name": "wrong.test"}},
+	  {"name": "origin_noverify", "servers": [{"name": "n1", "address": "$SRV", "port": 8543}],
+	   "tls": {"verify": false, "sni": "backend.test", "verify_name": "wrong.test"}},
+	  {"name": "origin_sni", "servers": [{"name": "n1", "address": "$SRV", "port": 8543}],
+	   "tls": {"ca": "$PKI/ca.pem", "sni": "\$client", "verify_name": "backend.test"}},
+	  {"name": "echotls", "servers": [{"name": "ta", "address": "$SRV", "port": 9443}],
+	   "tls": {"ca": "$PKI/ca.pem", "sni": "a.pass.test"}}],
 	 "listeners": [
 	  {"name": "https", "address": "$DPX", "port": 443, "mode": "http", "pool": "web",
 	   "access_log": true,
@@ -138,6 +163,15 @@ write_config() {
 	  {"name": "capped", "address": "$DPX", "port": 445, "mode": "http", "pool": "web",
 	   "tls": {"certificates": $certs, "max_handshakes": 4, "handshake_timeout_ms": 3000}},
 	  {"name": "offload", "address": "$DPX", "port": 8443, "mode": "tcp", "pool": "echo",
+	   "tls": {"certificates": $certs}},
+	  {"name": "origin", "address": "$DPX", "port": 8091, "mode": "http", "pool": "origin",
+	   "access_log": true},
+	  {"name": "origin_fresh", "address": "$DPX", "port": 8092, "mode": "http", "pool": "origin_fresh"},
+	  {"name": "origin_bad", "address": "$DPX", "port": 8093, "mode": "http", "pool": "origin_bad",
+	   "access_log": true},
+	  {"name": "origin_noverify", "address": "$DPX", "port": 8094, "mode": "http", "pool": "origin_noverify"},
+	  {"name": "origin_tcp", "address": "$DPX", "port": 8095, "mode": "tcp", "pool": "echotls"},
+	  {"name": "origin_sni", "address": "$DPX", "port": 8096, "mode": "http", "pool": "origin_sni",
 	   "tls": {"certificates": $certs}},
 	  {"name": "bysni", "address": "$DPX", "port": 8444, "mode": "tcp",
 	   "client_timeout_ms": 1000,
@@ -477,6 +511,120 @@ case_bad_input() {
 }
 
 # T_TLS_ONLY=pause: dpx and the backends stay up for T_TLS_PAUSE seconds.
+# nginx with TLS in the server namespace, in front of backend s1: it
+# reports the TLS it sees (version, SNI, resumption, client certificate)
+# in a response header.
+start_tls_nginx() {
+	local d=$H_TMP/nginx i
+	mkdir -p "$d/tmp" "$d/logs"
+	cat >"$d/nginx.conf" <<-EOF
+	user root;
+	worker_processes 1;
+	pid $d/nginx.pid;
+	error_log $d/logs/error.log warn;
+	events { worker_connections 1024; }
+	http {
+	    access_log off;
+	    client_body_temp_path $d/tmp/body;
+	    proxy_temp_path $d/tmp/proxy;
+	    fastcgi_temp_path $d/tmp/fastcgi;
+	    uwsgi_temp_path $d/tmp/uwsgi;
+	    scgi_temp_path $d/tmp/scgi;
+	    client_max_body_size 0;
+	    server {
+	        listen $SRV:8543 ssl;
+	        ssl_certificate $PKI/backend.pem;
+	        ssl_certificate_key $PKI/backend.key;
+	        ssl_protocols TLSv1.2 TLSv1.3;
+	        ssl_session_cache shared:tls:1m;
+	        ssl_client_certificate $PKI/ca.pem;
+	        ssl_verify_client optional;
+	        ssl_verify_depth 2;
+	        add_header X-Backend-TLS "\$ssl_protocol sni=\$ssl_server_name reused=\$ssl_session_reused client=\$ssl_client_s_dn" always;
+	        location / {
+	            proxy_pass http://$SRV:8081;
+	            proxy_http_version 1.1;
+	            proxy_set_header Connection "";
+	            proxy_request_buffering off;
+	            proxy_buffering off;
+	        }
+	    }
+	}
+	EOF
+	in_srv nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off;' >"$d/logs/stdout.log" 2>&1 &
+	BACKEND_PIDS+=($!)
+	for i in $(seq 50); do
+		in_srv curl -s -o /dev/null --max-time 1 --cacert "$PKI/ca.pem" \
+			--resolve "backend.test:8543:$SRV" https://backend.test:8543/id && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+origin_stat() { tel /dpx/tls_origin_stats "$1"; }
+
+# tls_header URL [CURL ARGS]: nginx's X-Backend-TLS for one request.
+tls_header() {
+	in_cli "${CURL[@]}" -D - -o /dev/null "$@" | tr -d '\r' |
+		sed -n 's/^X-Backend-TLS: //Ip'
+}
+
+wait_state() { # POOL STATE
+	local i
+	for i in $(seq 30); do
+		[[ $(tel "/dpx/pool_stats,$1" s0_state) == "$2" ]] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+case_origin() {
+	local out before hs bytes want n
+	h_check "nginx with TLS up in the server namespace" start_tls_nginx
+	h_check "health check over TLS: origin's server up" wait_state origin up
+	out=$(tls_header "http://$DPX:8091/id")
+	h_check "TLS to nginx: TLS 1.3, SNI backend.test, dpx's client certificate seen ($out)" \
+		grep -q '^TLSv1.3 sni=backend.test reused=. client=CN=dpx-client.test,O=dpxclient$' <<<"$out"
+	out=$(in_cli "${CURL[@]}" "http://$DPX:8091/id")
+	h_check "TLS to nginx: body from s1 behind it ($out)" test "$out" = s1
+	bytes=$((64 * 1024 * 1024))
+	want=$(pattern_sha "$bytes")
+	out=$(in_cli "${CURL[@]}" --max-time "$XFER_LIMIT" "http://$DPX:8091/bytes/$bytes" |
+		sha256sum | cut -d' ' -f1)
+	h_check "TLS to nginx: GET 64 MB sha256 equal" test "$out" = "$want"
+	out=$(pattern_stream "$bytes" | in_cli "${CURL[@]}" --max-time "$XFER_LIMIT" -T - \
+		"http://$DPX:8091/upload")
+	h_check "TLS to nginx: upload 64 MB sha256 equal ($out)" test "$out" = "$want $bytes"
+	hs=$(origin_stat handshakes)
+	out=$(in_cli "${CURL[@]}" $(for _ in $(seq 20); do echo "http://$DPX:8091/id"; done) |
+		grep -c '^s1$')
+	h_check "20 requests on kept-alive TLS connections: 20 answers, no new handshake (handshakes $hs -> $(origin_stat handshakes))" \
+		test "$out" = 20 -a "$(origin_stat handshakes)" = "$hs"
+	before=$(origin_stat resumed)
+	n=0
+	for _ in $(seq 6); do
+		tls_header "http://$DPX:8092/id" | grep -q 'reused=r' && n=$((n + 1))
+	done
+	h_check "no kept-alive connections: 6 new TLS connections, >= 5 resumed at nginx ($n; resumed $before -> $(origin_stat resumed))" \
+		test "$n" -ge 5 -a "$(origin_stat resumed)" -ge $((before + 5))
+	before=$(origin_stat verify_failed)
+	out=$(in_cli "${CURL[@]}" -o /dev/null -w '%{http_code}' "http://$DPX:8093/id")
+	h_check "certificate name does not match: 502, verify_failed $before -> $(origin_stat verify_failed)" \
+		test "$out" = 502 -a "$(origin_stat verify_failed)" -gt "$before"
+	h_check "the 502 is in the access log" grep -q '"GET /id" 502' "$H_TMP/access.log"
+	h_check "the reason is in dpx's log" grep -q 'TLS handshake failed: hostname mismatch' "$H_DPX_LOG"
+	out=$(in_cli "${CURL[@]}" "http://$DPX:8094/id")
+	h_check "\"verify\": false: the same name mismatch is accepted ($out)" test "$out" = s1
+	out=$(tls_header "https://www.example.test:8096/id" \
+		--resolve "www.example.test:8096:$DPX")
+	h_check "\"sni\": \"\$client\": the client's SNI goes to the server ($out)" \
+		grep -q '^TLSv1.3 sni=www.example.test ' <<<"$out"
+	out=$(in_cli "$PY" "$LIB/tcp_echo_client.py" "$DPX" 8095 $((4 * 1024 * 1024)) --time-limit 30)
+	h_check "tcp listener to a TLS server: 4 MB echoed ($out)" grep -q 'match=True' <<<"$out"
+	h_check "health check over TLS: a certificate that does not verify marks the server down" \
+		wait_state origin_badhc down
+}
+
 case_pause() {
 	h_log "paused: netns $H_NS_CLI, telemetry prefix $H_PREFIX, pki $PKI"
 	sleep "${T_TLS_PAUSE:-300}"

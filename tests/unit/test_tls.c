@@ -36,6 +36,7 @@ static struct rte_mempool *mp;
 
 static const struct dpx_config_ext ext = {
 	.listener_tls = dpx_tls_conf_parse,
+	.pool_tls = dpx_tls_client_conf_parse,
 	.release_tls = dpx_tls_conf_free,
 };
 
@@ -117,12 +118,13 @@ static void make_pki(void)
 	leaf("www-ec", false, "www ec", "DNS:www.example.test");
 	leaf("wild", false, "wild", "DNS:*.wild.test");
 	leaf("cnonly", false, "cn.test", NULL);
+	write_pem("ca", ca_cert, ca_key);
 }
 
 static void remove_pki(void)
 {
 	static const char *const names[] = { "dflt", "www-rsa", "www-ec",
-					     "wild", "cnonly" };
+					     "wild", "cnonly", "ca" };
 	char path[160];
 
 	for (size_t i = 0; i < RTE_DIM(names); i++) {
@@ -729,6 +731,188 @@ static void test_key_rotation(void)
 	dpx_tls_keys_free(k);
 }
 
+/* ---------------------------------------------------------------------- */
+/* TLS to servers: a dpx client connection against a dpx server one        */
+
+/* A config whose pool "p" has "tls": ptls (printf with dir). */
+static int load_pool_tls(const char *ptls)
+{
+	int n = snprintf(text, sizeof(text),
+		"{\"ports\":[{\"device\":\"net_tap0\",\"addresses\":"
+		"[\"198.18.0.1/24\"]}],\"pools\":[{\"name\":\"p\",\"servers\":"
+		"[{\"address\":\"198.18.0.2\",\"port\":443}],\"tls\":%s}],"
+		"\"listeners\":[{\"address\":\"198.18.0.1\",\"port\":80,"
+		"\"mode\":\"http\",\"pool\":\"p\"}]}", with_dir(ptls));
+
+	CHECK(n > 0 && (size_t)n < sizeof(text));
+	return dpx_config_load_buffer("t.json", text, strlen(text), &cfg, err,
+				      sizeof(err));
+}
+
+static void bad_pool(const char *ptls, const char *want)
+{
+	CHECK_EQ(load_pool_tls(ptls), -1);
+	CHECK_STR_CONTAINS(err, want);
+}
+
+static void test_client_conf(void)
+{
+	const struct dpx_tls_client_conf *cc;
+
+	CHECK_EQ(load_pool_tls("{}"), 0);
+	cc = cfg.pools[0].tls;
+	CHECK(cc != NULL && cc->verify && cc->session_reuse &&
+	      cc->ca[0] == '\0' && cc->sni[0] == '\0' &&
+	      cc->min_version == TLS1_2_VERSION);
+	dpx_config_release(&cfg);
+	CHECK_EQ(load_pool_tls("{\"sni\":\"$client\",\"ca\":\"%s/ca.pem\","
+			       "\"cert\":\"%s/www-ec.pem\","
+			       "\"key\":\"%s/www-ec.key\"}"), 0);
+	cc = cfg.pools[0].tls;
+	CHECK(cc != NULL && cc->sni_from_client && cc->sni[0] == '\0');
+	dpx_config_release(&cfg);
+	bad_pool("{\"sni\":\"$host\"}", "pools[0].tls.sni: a host name, or");
+	bad_pool("{\"ca\":\"/nonexistent.pem\"}",
+		 "pools[0].tls.ca: cannot open /nonexistent.pem: No such file");
+	bad_pool("{\"ca\":\"%s/www-ec.key\"}", "ca ");
+	bad_pool("{\"cert\":\"%s/www-ec.pem\"}", "\"cert\" and \"key\" go together");
+	bad_pool("{\"cert\":\"%s/www-ec.pem\",\"key\":\"%s/wild.key\"}",
+		 "key");
+	bad_pool("{\"ciphers\":\"NOPE\"}", "ciphers \"NOPE\"");
+	bad_pool("{\"verifi\":true}", "verifi");
+	bad_pool("{\"min_version\":\"1.3\",\"max_version\":\"1.2\"}",
+		 "below min_version");
+}
+
+/* Moves what each side queued to the other and reads both, until
+ * neither has anything to say; false when either failed. */
+static bool shuttle(struct dpx_tls_conn *a, struct dpx_tls_conn *b)
+{
+	struct dpx_tls_conn *side[2] = { a, b };
+	bool ok = true;
+
+	for (int round = 0; round < 20; round++) {
+		bool moved = false;
+
+		for (int i = 0; i < 2; i++) {
+			struct rte_mbuf *h = NULL, *tl = NULL;
+			uint32_t len, got = 0;
+			struct rte_mbuf *m = dpx_tls_conn_output(side[i], &len);
+
+			if (dpx_tls_conn_read(side[i], 1 << 16, &h, &tl,
+					      &got) == DPX_TLS_ERROR)
+				ok = false;
+			rte_pktmbuf_free(h);
+			if (m == NULL) {
+				m = dpx_tls_conn_output(side[i], &len);
+				if (m == NULL)
+					continue;
+			}
+			for (struct rte_mbuf *p = m; p != NULL; p = p->next)
+				p->nb_segs = 1;
+			while (m != NULL) {
+				struct rte_mbuf *next = m->next;
+
+				m->next = NULL;
+				dpx_tls_conn_input(side[1 - i], m);
+				m = next;
+			}
+			moved = true;
+		}
+		if (!moved)
+			break;
+	}
+	return ok;
+}
+
+/* One connection of cli to the listener; returns whether it came up. */
+static bool origin_connect(struct dpx_tls_client *cli,
+			   struct dpx_tls_server *srv, const char *csni,
+			   char *sni_seen, size_t size)
+{
+	struct dpx_tls_conn *c = dpx_tls_conn_connect(cli, mp, 3, csni);
+	struct dpx_tls_conn *s = dpx_tls_conn_new(srv, mp);
+	bool up;
+
+	shuttle(c, s);
+	up = dpx_tls_conn_established(c) && dpx_tls_conn_established(s);
+	if (sni_seen != NULL)
+		snprintf(sni_seen, size, "%s", dpx_tls_conn_sni(s) ?
+			 dpx_tls_conn_sni(s) : "");
+	if (!up && dpx_tls_conn_verify_error(c) != NULL)
+		snprintf(err, sizeof(err), "%s", dpx_tls_conn_verify_error(c));
+	dpx_tls_conn_free(c);
+	dpx_tls_conn_free(s);
+	return up;
+}
+
+static void origin_case(struct dpx_tls_server *srv, const char *ptls,
+			const char *csni, bool want_up, const char *want_sni,
+			struct dpx_tls_stats *cst)
+{
+	struct dpx_tls_client *cli;
+	char seen[64];
+
+	CHECK_EQ(load_pool_tls(ptls), 0);
+	cli = dpx_tls_client_new(cfg.pools[0].tls, cst, err, sizeof(err));
+	CHECK(cli != NULL);
+	if (cli == NULL)
+		return;
+	err[0] = '\0';
+	CHECK_EQ(origin_connect(cli, srv, csni, seen, sizeof(seen)), want_up);
+	if (want_up) {
+		CHECK(strcmp(seen, want_sni) == 0);
+		/* The ticket of the first connection resumes the second. */
+		CHECK(origin_connect(cli, srv, csni, NULL, 0));
+		CHECK_EQ(cst->resumed, 1);
+	}
+	dpx_tls_client_free(cli);
+	dpx_config_release(&cfg);
+}
+
+static void test_origin(void)
+{
+	struct dpx_tls_stats st = { 0 }, cst;
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_conf *tc;
+	struct dpx_tls_server *srv;
+
+	/* The listener's conf outlives the pools' configs loaded below. */
+	tc = malloc(sizeof(*tc));
+	memcpy(tc, tls_conf(), sizeof(*tc));
+	dpx_config_release(&cfg);
+	srv = dpx_tls_server_new(tc, keys, &st, err, sizeof(err));
+	CHECK(srv != NULL);
+	if (srv == NULL)
+		return;
+	memset(&cst, 0, sizeof(cst));
+	origin_case(srv, "{\"ca\":\"%s/ca.pem\",\"sni\":\"www.example.test\"}",
+		    NULL, true, "www.example.test", &cst);
+	CHECK_EQ(cst.handshakes, 2);
+	CHECK_EQ(cst.verify_failed, 0);
+	memset(&cst, 0, sizeof(cst));
+	origin_case(srv, "{\"ca\":\"%s/ca.pem\",\"sni\":\"$client\"}",
+		    "a.wild.test", true, "a.wild.test", &cst);
+	memset(&cst, 0, sizeof(cst));
+	origin_case(srv, "{\"ca\":\"%s/ca.pem\",\"sni\":\"www.example.test\","
+		    "\"verify_name\":\"other.test\"}", NULL, false, NULL, &cst);
+	CHECK_EQ(cst.verify_failed, 1);
+	CHECK_EQ(cst.handshake_failed, 1);
+	CHECK_STR_CONTAINS(err, "hostname mismatch");
+	memset(&cst, 0, sizeof(cst));
+	/* No CA given: the system's store does not know our test CA. */
+	origin_case(srv, "{\"sni\":\"www.example.test\"}", NULL, false, NULL,
+		    &cst);
+	CHECK_EQ(cst.verify_failed, 1);
+	memset(&cst, 0, sizeof(cst));
+	origin_case(srv, "{\"verify\":false,\"sni\":\"www.example.test\","
+		    "\"verify_name\":\"other.test\"}", NULL, true,
+		    "www.example.test", &cst);
+	dpx_tls_server_free(srv);
+	dpx_tls_keys_free(keys);
+	free(tc);
+}
+
 static void test_no_mbuf_leak(void)
 {
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
@@ -758,6 +942,8 @@ int main(void)
 	RUN_TEST(test_hello_bad);
 	RUN_TEST(test_name_matches);
 	RUN_TEST(test_key_rotation);
+	RUN_TEST(test_client_conf);
+	RUN_TEST(test_origin);
 	RUN_TEST(test_no_mbuf_leak);
 	remove_pki();
 	rc = TEST_SUMMARY();
