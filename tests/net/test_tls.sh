@@ -633,7 +633,7 @@ case_pause() {
 h_check "test PKI: root, intermediate, 6 leaf certificates, an OCSP response" make_pki
 h_start_dpx "$(write_config)" || exit 1
 h_check "backends up, HTTPS answers" start_backends
-for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys}; do
+for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys origin}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_TLS_ONLY" "no case $c"; fi
 done
 sessions_gone() {
@@ -671,6 +671,13 @@ if [[ ${T_TLS_FAULTS:-1} == 1 ]]; then
 	out=$(tlsc echo "$DPX" 8443 --bytes "$bytes" --sni www.example.test \
 		--cafile "$PKI/ca.pem" --timeout 30)
 	h_check "faults: TLS offload $FAULT_MB MB echoed ($out)" grep -q 'match=True' <<<"$out"
+	h_check "faults: nginx with TLS up, origin pool up" eval 'start_tls_nginx && wait_state origin up'
+	out=$(in_cli "${CURL[@]}" --max-time "$XFER_LIMIT" "http://$DPX:8091/bytes/$bytes" |
+		sha256sum | cut -d' ' -f1)
+	h_check "faults: TLS to nginx, GET $FAULT_MB MB sha256 equal" test "$out" = "$want"
+	out=$(pattern_stream "$bytes" | in_cli "${CURL[@]}" --max-time "$XFER_LIMIT" -T - \
+		"http://$DPX:8091/upload")
+	h_check "faults: TLS to nginx, upload $FAULT_MB MB sha256 equal ($out)" test "$out" = "$want $bytes"
 	out=$(in_cli "${CURL[@]}" -H 'Connection: close' $(for _ in $(seq 100); do
 		echo https://www.example.test/id; done) | grep -c '^s[123]$')
 	h_check "faults: 100 HTTPS requests, 100 answers" test "$out" = 100
