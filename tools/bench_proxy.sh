@@ -47,10 +47,17 @@
 #            [--dpx-idle adaptive|poll] [--dpx-spin-us N] [--veth-offload]
 #            [--tls rsa|ecdsa] [--keep]
 # --tls: HTTPS on :443 at every proxy, with the same self-signed RSA-2048
-# or ECDSA P-256 certificate and TLS 1.2-1.3 (nginx 1.22 leaves 1.3 out
-# by default: it is set); wrk https negotiates TLS 1.3. wrk resumes its
-# sessions, so the close run is a resumed TLS 1.3 handshake (PSK with an
-# X25519 exchange) and a proxied request per connection.
+# or ECDSA P-256 certificate, TLS 1.2-1.3 (nginx 1.22 leaves 1.3 out
+# by default: it is set) and TLS_AES_128_GCM_SHA256 as the only TLS 1.3
+# suite; wrk https negotiates TLS 1.3. wrk resumes its sessions, so the
+# close run is a resumed TLS 1.3 handshake (PSK with an X25519 exchange)
+# and a proxied request per connection. Two more loads then run:
+#   full   new TLS 1.3 handshakes, never resumed: $HS_PROCS (4) processes
+#          of "openssl s_time -new -www /" at once, each a full handshake
+#          (X25519 and the certificate's signature) and a GET / per
+#          connection; results in handshakes/s and CPU per handshake
+#   bulk   wrk -c4 GETs of a 64 MB body (AES-128-GCM records); results
+#          in MB/s and proxy CPU per MB
 # T_LINK=af_xdp|tap chooses dpx's link (default: af_xdp where possible).
 # --veth-offload: HAProxy's and nginx's ends keep the kernel's offloads
 # (the peers keep theirs too, but TX checksums on the af_xdp link).
@@ -144,7 +151,7 @@ PRX_PORT=80 URL=http://$PRX_ADDR/
 BE_PID='' PRX_PID=''
 # --tls: one certificate for all three proxies (HAProxy wants cert and key
 # in one file).
-TLS_DIR=$H_TMP/tls DPX_TLS_KV=
+TLS_DIR=$H_TMP/tls DPX_TLS_KV= TLS_SUITE=TLS_AES_128_GCM_SHA256
 if [[ -n $TLS ]]; then
 	mkdir -p "$TLS_DIR"
 	if [[ $TLS == rsa ]]; then tls_key=(-newkey rsa:2048); else
@@ -156,8 +163,9 @@ if [[ -n $TLS ]]; then
 		exit 1
 	fi
 	cat "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >"$TLS_DIR/haproxy.pem"
-	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}]}"
+	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}], \"ciphersuites\": \"$TLS_SUITE\"}"
 fi
+HS_PROCS=${HS_PROCS:-4} BULK_MB=64
 # Descriptors the proxies may use: what the hard limit allows.
 NOFILE=$(ulimit -Hn)
 [[ $NOFILE =~ ^[0-9]+$ ]] && ((NOFILE <= 65536)) || NOFILE=65536
@@ -312,6 +320,7 @@ backend_conf() { # DIR
 	local d=$1 i port body
 	body=$(printf '%01023d' 0 | tr 0 x)
 	mkdir -p "$d/tmp" "$d/logs"
+	[[ -n $TLS && ! -e $d/bulk.bin ]] && head -c $((BULK_MB << 20)) /dev/urandom >"$d/bulk.bin"
 	{
 		nginx_head "$d" "$BE_WORKERS"
 		cat <<-EOF
@@ -322,6 +331,7 @@ backend_conf() { # DIR
 		for port in "${BE_PORTS[@]}"; do
 			i=$((i + 1))
 			printf '    server {\n        listen %s:%s backlog=4096;\n' "$SRV_ADDR" "$port"
+			[[ -n $TLS ]] && printf '        location = /bulk { add_header X-Server s%d always; alias %s/bulk.bin; }\n' "$i" "$d"
 			printf '        location / { add_header X-Server s%d always; return 200 "%s\\n"; }\n    }\n' "$i" "$body"
 		done
 		echo "}"
@@ -395,7 +405,7 @@ run_wrk() {
 rc = subprocess.run(sys.argv[1:]).returncode
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("CLIENT_CPU %.3f %.3f" % (r.ru_utime, r.ru_stime))
-sys.exit(rc)' wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$@" "$URL")
+sys.exit(rc)' wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$@" "${WRK_URL:-$URL}")
 	CMDS+=("$(printf '%q ' "${cmd[@]}")")
 	say "$p / $k: ${cmd[*]:3}"
 	local t0 t1 u0 u1 b0 b1 s0=$H_TMP/cpu0 s1=$H_TMP/cpu1 w0 w1 rc si0 si1
@@ -478,14 +488,76 @@ runtime_table() {
 	R[dpx.$1.runtime]=$(sed -n 's/^RUNTIME //p' <<<"$out")
 }
 
+# run_stime P: full TLS 1.3 handshakes, never resumed: HS_PROCS s_time
+# clients at once, each one connection at a time with a GET / in it.
+run_stime() {
+	local p=$1 i n=0 c bytes=0 t0 t1 w0 w1 s0=$H_TMP/cpu0 s1=$H_TMP/cpu1 pids=()
+	local -a cmd=(ip netns exec "$H_NS_CLI" taskset -c "$CLI_CPU" timeout $((DUR + 30))
+		openssl s_time -connect "$PRX_ADDR:443" -new -tls1_3 -time "$DUR" -www /)
+	CMDS+=("$(printf '%q ' "${cmd[@]}")(x $HS_PROCS at once)")
+	say "$p / full: ${cmd[*]:3} (x $HS_PROCS at once)"
+	[[ $p == dpx ]] && "$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt0.json" 2>/dev/null
+	# shellcheck disable=SC2046 # PID lists
+	read -r t0 _ < <(ticks $(prx_pids))
+	cpu_snap >"$s0"
+	w0=$(date +%s.%N)
+	for ((i = 0; i < HS_PROCS; i++)); do
+		"${cmd[@]}" >"$H_TMP/stime-$p-$i.txt" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	w1=$(date +%s.%N)
+	cpu_snap >"$s1"
+	# shellcheck disable=SC2046
+	read -r t1 _ < <(ticks $(prx_pids))
+	for ((i = 0; i < HS_PROCS; i++)); do
+		c=$(awk '/connections in .* real seconds/ {print $1 + 0; exit}' "$H_TMP/stime-$p-$i.txt")
+		n=$((n + ${c:-0}))
+		bytes=$(awk '/real seconds/ {print $(NF - 4) + 0; exit}' "$H_TMP/stime-$p-$i.txt")
+		[[ -z $c || $c == 0 ]] && ODD+=("$p full: s_time $i: $(tail -n 2 "$H_TMP/stime-$p-$i.txt" | tr '\n' '|')")
+	done
+	((bytes >= 1024)) || ODD+=("$p full: s_time read ${bytes:-0} bytes per connection: no response?")
+	R[$p.full.n]=$n R[$p.full.ticks]=$((t1 - t0)) R[$p.full.busy]=$(cpu_busy "$s0" "$s1")
+	R[$p.full.wall]=$(awk -v a="$w0" -v b="$w1" 'BEGIN {printf "%.2f", b - a}')
+	R[$p.full.rps]=$(awk -v n="$n" -v w="${R[$p.full.wall]}" 'BEGIN {printf "%.1f", (w > 0 ? n / w : 0)}')
+	R[$p.full.cpu_us]=$(awk -v t="${R[$p.full.ticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "?"}')
+	R[$p.full.cyc]=$(awk -v us="${R[$p.full.cpu_us]}" -v mhz="$MHZ" 'BEGIN {if (us + 0 > 0) printf "%.0f", us * mhz; else print "?"}')
+	printf '  %s handshakes (+ GET /) in %s s: %s/s; proxy CPU %s us = %s cycles per handshake; CPUs busy: %s\n' \
+		"$n" "${R[$p.full.wall]}" "${R[$p.full.rps]}" "${R[$p.full.cpu_us]}" "${R[$p.full.cyc]}" "${R[$p.full.busy]}"
+	if [[ $p == dpx ]]; then
+		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt1.json" 2>/dev/null
+		runtime_table full "$n"
+	fi
+}
+
+# bulk_mb P: MB/s and proxy CPU per MB of the bulk run (wrk's "read").
+bulk_mb() {
+	local out=$H_TMP/wrk-$1-bulk.txt mb
+	mb=$(awk '/ requests in / { t = $(NF - 1); v = t + 0; u = t; sub(/^[0-9.]+/, "", u)
+		f = (u ~ /^GB/) ? 1024 : (u ~ /^MB/) ? 1 : (u ~ /^KB/) ? 1 / 1024 : 1 / 1048576
+		printf "%.1f", v * f }' "$out")
+	R[$1.bulk.mb]=${mb:-?}
+	R[$1.bulk.mbps]=$(awk -v m="${mb:-0}" -v w="${R[$1.bulk.wall]}" 'BEGIN {if (w > 0) printf "%.1f", m / w; else print "?"}')
+	R[$1.bulk.cpu_mb]=$(awk -v t="${R[$1.bulk.ticks]}" -v hz="$CLK_TCK" -v m="${mb:-0}" 'BEGIN {if (m > 0) printf "%.0f", t / hz * 1e6 / m; else print "?"}')
+	printf '  bulk: %s MB in %s s = %s MB/s; proxy CPU %s us per MB\n' "${R[$1.bulk.mb]}" \
+		"${R[$1.bulk.wall]}" "${R[$1.bulk.mbps]}" "${R[$1.bulk.cpu_mb]}"
+}
+
 # bench_proxy P: the distribution check and both loads against the
-# running proxy P (its processes: prx_pids).
+# running proxy P (its processes: prx_pids); with --tls the full-handshake
+# and bulk loads too.
 bench_one() {
 	PROXIES+=("$1")
 	check_dist "$1"
 	run_wrk "$1" ka
 	sleep 1
 	run_wrk "$1" close -H 'Connection: close'
+	sleep 1
+	[[ -n $TLS ]] || return 0
+	run_stime "$1"
+	sleep 1
+	CONNS=4 WRK_URL=${URL}bulk run_wrk "$1" bulk --timeout 60s
+	bulk_mb "$1"
 	sleep 1
 }
 
@@ -671,6 +743,7 @@ haproxy_bench() {
 	global
 	    nbthread 1
 	    maxconn $MAXCONN
+	    ${TLS:+ssl-default-bind-ciphersuites $TLS_SUITE}
 	    pidfile $d/haproxy.pid
 	defaults
 	    mode http
@@ -718,7 +791,7 @@ nginx_bench() {
 	    }
 	    server {
 	        listen $PRX_ADDR:$PRX_PORT${TLS:+ ssl} backlog=4096;
-	        ${TLS:+ssl_certificate $TLS_DIR/cert.pem; ssl_certificate_key $TLS_DIR/key.pem; ssl_protocols TLSv1.2 TLSv1.3;}
+	        ${TLS:+ssl_certificate $TLS_DIR/cert.pem; ssl_certificate_key $TLS_DIR/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_conf_command Ciphersuites $TLS_SUITE;}
 	        location / {
 	            proxy_pass http://web;
 	            proxy_http_version 1.1;
@@ -799,9 +872,24 @@ for o in haproxy nginx; do
 		"$(ratio "${R[dpx.ka.cpu_us]}" "${R[$o.ka.cpu_us]}")" "$(ratio "${R[dpx.close.cpu_us]:-}" "${R[$o.close.cpu_us]:-}")"
 done
 [[ -z ${R[dpx.ka.rps]:-} ]] && want dpx && echo "ratios: none, dpx was not measured (see below)"
-for k in ka close; do
+for k in ka close full bulk; do
 	[[ -n ${R[dpx.$k.runtime]:-} ]] && printf 'dpx %-5s RUNTIME %s\n' "$k" "${R[dpx.$k.runtime]}"
 done
+if [[ -n $TLS ]]; then
+	printf '\nTLS (%s certificate, TLS 1.3, %s):\n%-8s %12s %10s %12s %10s %10s\n' "$TLS" "$TLS_SUITE" \
+		proxy "full hs/s" "CPU-us/hs" "cycles/hs" "bulk MB/s" "CPU-us/MB"
+	for p in dpx haproxy nginx; do
+		[[ -n ${R[$p.full.rps]:-} ]] || continue
+		printf '%-8s %12s %10s %12s %10s %10s\n' "$p" "${R[$p.full.rps]}" "${R[$p.full.cpu_us]}" \
+			"${R[$p.full.cyc]}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}"
+	done
+	for o in haproxy nginx; do
+		[[ -n ${R[dpx.full.rps]:-} && -n ${R[$o.full.rps]:-} ]] || continue
+		printf 'ratio dpx/%s: full handshakes/s %s, CPU per handshake %s; bulk MB/s %s, CPU per MB %s\n' "$o" \
+			"$(ratio "${R[dpx.full.rps]}" "${R[$o.full.rps]}")" "$(ratio "${R[dpx.full.cpu_us]}" "${R[$o.full.cpu_us]}")" \
+			"$(ratio "${R[dpx.bulk.mbps]:-}" "${R[$o.bulk.mbps]:-}")" "$(ratio "${R[dpx.bulk.cpu_mb]:-}" "${R[$o.bulk.cpu_mb]:-}")"
+	done
+fi
 [[ -n ${R[link.cli]:-} ]] && printf 'link %s; peers (all proxies): %s | %s\n' "$H_LINK" "${R[link.cli]}" "${R[link.srv]}"
 cat <<EOF
 
@@ -848,4 +936,14 @@ done
 printf 'dpx/haproxy ka=%s close=%s dpx/nginx ka=%s close=%s\n' \
 	"$(ratio "${R[dpx.ka.rps]:-}" "${R[haproxy.ka.rps]:-}")" "$(ratio "${R[dpx.close.rps]:-}" "${R[haproxy.close.rps]:-}")" \
 	"$(ratio "${R[dpx.ka.rps]:-}" "${R[nginx.ka.rps]:-}")" "$(ratio "${R[dpx.close.rps]:-}" "${R[nginx.close.rps]:-}")"
+if [[ -n $TLS ]]; then
+	printf 'BENCH tls %s %s: ' "$(date -u +%F)" "$TLS"
+	for p in "${PROXIES[@]}"; do
+		printf '%s full=%s hs/s cpu=%sus/hs bulk=%s MB/s cpu=%sus/MB; ' "$p" "${R[$p.full.rps]:-?}" \
+			"${R[$p.full.cpu_us]:-?}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}"
+	done
+	printf 'dpx/haproxy full=%s bulk=%s dpx/nginx full=%s bulk=%s\n' \
+		"$(ratio "${R[dpx.full.rps]:-}" "${R[haproxy.full.rps]:-}")" "$(ratio "${R[dpx.bulk.mbps]:-}" "${R[haproxy.bulk.mbps]:-}")" \
+		"$(ratio "${R[dpx.full.rps]:-}" "${R[nginx.full.rps]:-}")" "$(ratio "${R[dpx.bulk.mbps]:-}" "${R[nginx.bulk.mbps]:-}")"
+fi
 exit 0
