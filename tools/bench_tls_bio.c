@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 	printf("BENCH tls_bio: mbuf/memory cycles receive %.2f send %.2f\n",
 	       ar / br, aw / bw);
 	dpx_tls_conn_free(a.t);
-	dpx_tls_server_free(srv);
+	dpx_tls_server_release(srv);
 	dpx_tls_keys_free(keys);
 	SSL_free(b.ssl);
 	SSL_CTX_free(ctx);

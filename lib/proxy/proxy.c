@@ -536,7 +536,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 		return;
 	px_probes_stop(w);
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
-		dpx_tls_server_free(pw->tls[i]);
+		dpx_tls_server_release(pw->tls[i]);
 	for (unsigned int p = 0; p < DPX_MAX_POOLS; p++)
 		dpx_tls_client_free(pw->tls_cli[p]);
 	rte_rcu_qsbr_thread_unregister(pw->sh->qsbr, w->index);

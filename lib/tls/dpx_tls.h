@@ -28,6 +28,7 @@
 #ifndef DPX_TLS_H
 #define DPX_TLS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -68,11 +69,27 @@ struct dpx_tls_conf {
 	uint32_t max_handshakes;       /* concurrent, per worker; 0: none */
 	char ticket_keys_file[DPX_TLS_FILE_LEN]; /* "": random keys */
 	uint32_t ticket_rotate_s;      /* new key (or file re-read); 0: never */
+	/* 0: the configuration's own, released with it. Else a reload's
+	 * copy, freed with the last server built on it. */
+	atomic_uint refs;
 };
 
 /* The config hook (struct dpx_config_ext) for listeners' "tls". */
 int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out);
 void dpx_tls_conf_free(void *conf);
+
+/*
+ * Certificate reload: a copy of conf whose certificate, key and OCSP files
+ * are read again and checked as the configuration's were (PEM, key
+ * matching, names for SNI, OCSP response). NULL with err set ("certificates
+ * [1].key: why") when one is refused. The copy holds one reference
+ * (dpx_tls_conf_put() drops it); each server built on it holds another.
+ * get and put do nothing on the configuration's own conf (refs 0).
+ */
+struct dpx_tls_conf *dpx_tls_conf_reload(const struct dpx_tls_conf *conf,
+					 char *err, size_t errlen);
+void dpx_tls_conf_get(struct dpx_tls_conf *conf);
+void dpx_tls_conf_put(struct dpx_tls_conf *conf);
 
 /* Ticket keys: one set per listener for every worker of the process.
  * create(): one random key, never rotated (tests). open(): the listener's
@@ -109,15 +126,23 @@ struct dpx_tls_stats {
 	uint64_t ocsp_stapled;
 	uint64_t no_memory;
 	uint64_t verify_failed;        /* to servers: certificate refused */
+	uint64_t reloads_adopted;      /* certificate reloads taken up */
 };
 
-/* One listener's contexts on one worker. */
+/*
+ * One listener's contexts on one worker. new() returns it with one
+ * reference, its owner's; each connection created on it holds one more,
+ * so that a server replaced by a reload lives on while connections
+ * opened on it do. release() drops the owner's: the server is freed with
+ * its last connection. The count is the worker's own (no atomics): a
+ * server and its connections stay on one worker.
+ */
 struct dpx_tls_server;
-struct dpx_tls_server *dpx_tls_server_new(const struct dpx_tls_conf *conf,
+struct dpx_tls_server *dpx_tls_server_new(struct dpx_tls_conf *conf,
 					  const struct dpx_tls_keys *keys,
 					  struct dpx_tls_stats *stats,
 					  char *err, size_t errlen);
-void dpx_tls_server_free(struct dpx_tls_server *srv);
+void dpx_tls_server_release(struct dpx_tls_server *srv);
 
 enum dpx_tls_status {
 	DPX_TLS_OK = 0,        /* progress; more may come with more input */

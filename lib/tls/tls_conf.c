@@ -6,6 +6,7 @@
  * string is refused when the configuration is loaded, at its key path.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,52 +97,60 @@ static void collect_names(struct dpx_tls_cert_conf *cc, X509 *x)
 	}
 }
 
-/* Loads cert and key, checks they match and the key's type. */
-static int check_pair(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
+/* Loads cert and key, checks they match and the key's type, and reads
+ * the names SNI selects by. On failure: why, and *key names the member
+ * at fault ("cert" or "key"). Shared by config load and reload, so that a
+ * reload refuses exactly what a start would. */
+static int read_pair(struct dpx_tls_cert_conf *cc, const char **key,
+		     char *why, size_t n)
 {
-	char why[256];
+	char ssl[256];
 	FILE *f;
 	X509 *x = NULL;
 	EVP_PKEY *k = NULL;
 	int rc = -1;
 
-	cfg_push_key(c, "cert");
+	*key = "cert";
 	f = fopen(cc->cert, "r");
-	if (f == NULL)
-		return cfg_fail(c, false, "cannot open %s: %m", cc->cert);
+	if (f == NULL) {
+		snprintf(why, n, "cannot open %s: %s", cc->cert,
+			 strerror(errno));
+		return -1;
+	}
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	if (x == NULL)
-		return cfg_fail(c, false, "%s: no PEM certificate (%s)",
-				cc->cert, tls_ssl_reason(why, sizeof(why)));
-	cfg_pop(c);
-	cfg_push_key(c, "key");
+	if (x == NULL) {
+		snprintf(why, n, "%s: no PEM certificate (%s)", cc->cert,
+			 tls_ssl_reason(ssl, sizeof(ssl)));
+		return -1;
+	}
+	*key = "key";
 	f = fopen(cc->key, "r");
 	if (f == NULL) {
-		cfg_fail(c, false, "cannot open %s: %m", cc->key);
+		snprintf(why, n, "cannot open %s: %s", cc->key,
+			 strerror(errno));
 		goto out;
 	}
 	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (k == NULL) {
-		cfg_fail(c, false, "%s: no PEM private key (%s)", cc->key,
-			 tls_ssl_reason(why, sizeof(why)));
+		snprintf(why, n, "%s: no PEM private key (%s)", cc->key,
+			 tls_ssl_reason(ssl, sizeof(ssl)));
 		goto out;
 	}
 	if (X509_check_private_key(x, k) != 1) {
 		ERR_clear_error();
-		cfg_fail(c, false, "%s does not match the certificate %s",
+		snprintf(why, n, "%s does not match the certificate %s",
 			 cc->key, cc->cert);
 		goto out;
 	}
-	if (EVP_PKEY_is_a(k, "EC")) {
-		cc->ecdsa = true;
-	} else if (!EVP_PKEY_is_a(k, "RSA")) {
-		cfg_fail(c, false, "%s: only RSA and ECDSA keys are supported",
+	cc->ecdsa = EVP_PKEY_is_a(k, "EC");
+	if (!cc->ecdsa && !EVP_PKEY_is_a(k, "RSA")) {
+		snprintf(why, n, "%s: only RSA and ECDSA keys are supported",
 			 cc->key);
 		goto out;
 	}
-	cfg_pop(c);
+	cc->n_names = 0;
 	collect_names(cc, x);
 	rc = 0;
 out:
@@ -151,7 +160,7 @@ out:
 }
 
 /* The OCSP response must be a DER OCSPResponse that says "successful". */
-static int check_ocsp(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
+static int read_ocsp(const struct dpx_tls_cert_conf *cc, char *why, size_t n)
 {
 	unsigned char *der = NULL;
 	long len;
@@ -161,21 +170,40 @@ static int check_ocsp(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
 
 	if (cc->ocsp[0] == '\0')
 		return 0;
-	cfg_push_key(c, "ocsp");
 	len = tls_read_file(cc->ocsp, &der);
-	if (len < 0)
-		return cfg_fail(c, false, "cannot read %s: %m", cc->ocsp);
+	if (len < 0) {
+		snprintf(why, n, "cannot read %s: %s", cc->ocsp,
+			 strerror(errno));
+		return -1;
+	}
 	p = der;
 	r = d2i_OCSP_RESPONSE(NULL, &p, len);
 	status = r != NULL ? OCSP_response_status(r) : -1;
 	OCSP_RESPONSE_free(r);
 	OPENSSL_free(der);
 	ERR_clear_error();
-	if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
-		return cfg_fail(c, false, "%s: %s", cc->ocsp, status < 0 ?
-				"not a DER OCSP response" :
-				"the OCSP response is not \"successful\"");
-	cfg_pop(c);
+	if (status == OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		return 0;
+	snprintf(why, n, "%s: %s", cc->ocsp, status < 0 ?
+		 "not a DER OCSP response" :
+		 "the OCSP response is not \"successful\"");
+	return -1;
+}
+
+/* A certificate's files, checked at its key path. */
+static int check_files(struct cfg_ctx *c, struct dpx_tls_cert_conf *cc)
+{
+	char why[DPX_TLS_FILE_LEN * 2 + 320];
+	const char *key;
+
+	if (read_pair(cc, &key, why, sizeof(why)) != 0) {
+		cfg_push_key(c, key);
+		return cfg_fail(c, false, "%s", why);
+	}
+	if (read_ocsp(cc, why, sizeof(why)) != 0) {
+		cfg_push_key(c, "ocsp");
+		return cfg_fail(c, false, "%s", why);
+	}
 	return 0;
 }
 
@@ -191,7 +219,7 @@ static int parse_cert(struct cfg_ctx *c, json_t *v,
 	    cfg_opt_string(c, v, "key", NULL, cc->key, sizeof(cc->key)) != 0 ||
 	    cfg_opt_string(c, v, "ocsp", NULL, cc->ocsp, sizeof(cc->ocsp)) != 0)
 		return -1;
-	return check_pair(c, cc) != 0 ? -1 : check_ocsp(c, cc);
+	return check_files(c, cc);
 }
 
 static int parse_certs(struct cfg_ctx *c, json_t *t, struct dpx_tls_conf *tc)
@@ -372,4 +400,60 @@ int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
 void dpx_tls_conf_free(void *conf)
 {
 	free(conf);
+}
+
+/* One certificate's files read again; err names the member at fault. */
+static int reread_cert(struct dpx_tls_cert_conf *cc, unsigned int i,
+		       char *err, size_t errlen)
+{
+	char why[DPX_TLS_FILE_LEN * 2 + 320];
+	const char *key;
+
+	if (read_pair(cc, &key, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "certificates[%u].%s: %s", i, key, why);
+		return -1;
+	}
+	if (read_ocsp(cc, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "certificates[%u].ocsp: %s", i, why);
+		return -1;
+	}
+	return 0;
+}
+
+struct dpx_tls_conf *dpx_tls_conf_reload(const struct dpx_tls_conf *conf,
+					 char *err, size_t errlen)
+{
+	struct dpx_tls_conf *tc = malloc(sizeof(*tc));
+
+	if (tc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	memcpy(tc, conf, sizeof(*tc));
+	atomic_init(&tc->refs, 1);
+	for (unsigned int i = 0; i < tc->n_certs; i++) {
+		if (reread_cert(&tc->certs[i], i, err, errlen) != 0) {
+			free(tc);
+			return NULL;
+		}
+	}
+	return tc;
+}
+
+void dpx_tls_conf_get(struct dpx_tls_conf *conf)
+{
+	if (atomic_load_explicit(&conf->refs, memory_order_relaxed) != 0)
+		atomic_fetch_add_explicit(&conf->refs, 1,
+					  memory_order_relaxed);
+}
+
+void dpx_tls_conf_put(struct dpx_tls_conf *conf)
+{
+	/* Servers of one reload live on several workers: the last one to
+	 * go, on whichever worker, frees the copy. */
+	if (conf != NULL &&
+	    atomic_load_explicit(&conf->refs, memory_order_relaxed) != 0 &&
+	    atomic_fetch_sub_explicit(&conf->refs, 1,
+				      memory_order_acq_rel) == 1)
+		free(conf);
 }

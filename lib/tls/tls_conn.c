@@ -234,6 +234,7 @@ struct dpx_tls_conn *dpx_tls_conn_new(struct dpx_tls_server *srv,
 		      mp) != 0)
 		return NULL;
 	SSL_set_accept_state(t->ssl);
+	srv->refs++;    /* a reload must not free the SSL_CTX under us */
 	return t;
 nomem:
 	srv->stats->no_memory++;
@@ -285,6 +286,7 @@ void dpx_tls_conn_free(struct dpx_tls_conn *t)
 	SSL_free(t->ssl);
 	chain_free(t->in_head);
 	chain_free(t->out_head);
+	dpx_tls_server_release(t->srv);
 	free(t);
 }
 

@@ -257,7 +257,7 @@ static int ctx_add_cert(struct dpx_tls_server *srv, SSL_CTX *ctx,
 	return 0;
 }
 
-struct dpx_tls_server *dpx_tls_server_new(const struct dpx_tls_conf *conf,
+struct dpx_tls_server *dpx_tls_server_new(struct dpx_tls_conf *conf,
 					  const struct dpx_tls_keys *keys,
 					  struct dpx_tls_stats *stats,
 					  char *err, size_t errlen)
@@ -268,7 +268,9 @@ struct dpx_tls_server *dpx_tls_server_new(const struct dpx_tls_conf *conf,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	srv->refs = 1;
 	srv->conf = conf;
+	dpx_tls_conf_get(conf);
 	srv->keys = keys;
 	srv->stats = stats;
 	if (tls_bio_method() == NULL) {
@@ -294,18 +296,19 @@ struct dpx_tls_server *dpx_tls_server_new(const struct dpx_tls_conf *conf,
 	}
 	return srv;
 fail:
-	dpx_tls_server_free(srv);
+	dpx_tls_server_release(srv);
 	return NULL;
 }
 
-void dpx_tls_server_free(struct dpx_tls_server *srv)
+void dpx_tls_server_release(struct dpx_tls_server *srv)
 {
-	if (srv == NULL)
+	if (srv == NULL || --srv->refs > 0)
 		return;
 	for (unsigned int g = 0; g < srv->n_groups; g++)
 		SSL_CTX_free(srv->groups[g].ctx);
 	for (unsigned int i = 0; i < srv->n_ocsp; i++)
 		OPENSSL_free(srv->ocsp[i].der);
+	dpx_tls_conf_put(srv->conf);
 	free(srv);
 }
 

@@ -60,7 +60,8 @@ struct tls_ocsp {
 };
 
 struct dpx_tls_server {
-	const struct dpx_tls_conf *conf;
+	struct dpx_tls_conf *conf;     /* a reload's copy is held (refs) */
+	uint32_t refs;                 /* owner + connections; worker-local */
 	unsigned int n_ocsp;
 	struct tls_ocsp ocsp[DPX_TLS_MAX_CERTS];
 	const struct dpx_tls_keys *keys;

@@ -373,7 +373,7 @@ static bool handshake(struct client *c, struct dpx_tls_conn *t, size_t seg)
 	return false;
 }
 
-static const struct dpx_tls_conf *tls_conf(void)
+static struct dpx_tls_conf *tls_conf(void)
 {
 	CHECK_EQ(load_tls("http", with_dir("{\"certificates\":["
 		 CERT("dflt") "," CERT("www-rsa") "," CERT("www-ec") ","
@@ -416,7 +416,7 @@ static void check_cert(struct dpx_tls_server *srv, const char *sni,
 
 static void test_selection(void)
 {
-	const struct dpx_tls_conf *tc = tls_conf();
+	struct dpx_tls_conf *tc = tls_conf();
 	struct dpx_tls_stats st = { 0 };
 	struct dpx_tls_keys *keys = dpx_tls_keys_create();
 	struct dpx_tls_server *srv = dpx_tls_server_new(tc, keys, &st, err,
@@ -438,7 +438,7 @@ static void test_selection(void)
 	CHECK_EQ(st.sni_unknown, 3);
 	CHECK_EQ(st.handshakes, 8);
 	CHECK_EQ(st.tls13, 8);
-	dpx_tls_server_free(srv);
+	dpx_tls_server_release(srv);
 	dpx_tls_keys_free(keys);
 	dpx_config_release(&cfg);
 }
@@ -447,7 +447,7 @@ static void test_selection(void)
  * close_notify from each side. */
 static void test_data_and_close(int version)
 {
-	const struct dpx_tls_conf *tc = tls_conf();
+	struct dpx_tls_conf *tc = tls_conf();
 	struct dpx_tls_stats st = { 0 };
 	struct dpx_tls_keys *keys = dpx_tls_keys_create();
 	struct dpx_tls_server *srv = dpx_tls_server_new(tc, keys, &st, err,
@@ -490,7 +490,7 @@ static void test_data_and_close(int version)
 	CHECK_EQ(st.close_notify_sent, 1);
 	client_free(&c);
 	dpx_tls_conn_free(t);
-	dpx_tls_server_free(srv);
+	dpx_tls_server_release(srv);
 	dpx_tls_keys_free(keys);
 	dpx_config_release(&cfg);
 }
@@ -501,7 +501,7 @@ static void test_tls12(void) { test_data_and_close(TLS1_2_VERSION); }
 /* Garbage, TLS 1.1, and a handshake limit: errors, counted, no leak. */
 static void test_refusals(void)
 {
-	const struct dpx_tls_conf *tc = tls_conf();
+	struct dpx_tls_conf *tc = tls_conf();
 	struct dpx_tls_stats st = { 0 };
 	struct dpx_tls_keys *keys = dpx_tls_keys_create();
 	struct dpx_tls_server *srv = dpx_tls_server_new(tc, keys, &st, err,
@@ -538,7 +538,7 @@ static void test_refusals(void)
 	CHECK(u[3] != NULL);
 	dpx_tls_conn_free(u[1]);
 	dpx_tls_conn_free(u[3]);
-	dpx_tls_server_free(srv);
+	dpx_tls_server_release(srv);
 	dpx_tls_keys_free(keys);
 	dpx_config_release(&cfg);
 }
@@ -908,9 +908,196 @@ static void test_origin(void)
 	origin_case(srv, "{\"verify\":false,\"sni\":\"www.example.test\","
 		    "\"verify_name\":\"other.test\"}", NULL, true,
 		    "www.example.test", &cst);
-	dpx_tls_server_free(srv);
+	dpx_tls_server_release(srv);
 	dpx_tls_keys_free(keys);
 	free(tc);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reload                                                                   */
+
+/* "ping" from the client, "pong" back: the connection still works. */
+static void ping_pong(struct client *c, struct dpx_tls_conn *t)
+{
+	char got[64];
+	uint32_t glen = 0;
+	size_t n = 0;
+
+	CHECK(SSL_write_ex(c->ssl, "ping", 4, &n) == 1);
+	CHECK_EQ(pump_to_server(c, t, 1 << 20, got, &glen), DPX_TLS_OK);
+	CHECK(glen == 4 && memcmp(got, "ping", 4) == 0);
+	CHECK_EQ(dpx_tls_conn_write(t, "pong", 4), 0);
+	CHECK(pump_to_client(c, t) > 0);
+	CHECK(SSL_read_ex(c->ssl, got, sizeof(got), &n) == 1);
+	CHECK(n == 4 && memcmp(got, "pong", 4) == 0);
+}
+
+static unsigned int conf_refs(struct dpx_tls_conf *tc)
+{
+	return atomic_load(&tc->refs);
+}
+
+/* A connection keeps its server (and the server its reloaded conf) after
+ * the owner let go; the last connection frees both. */
+static void test_server_refs(void)
+{
+	struct dpx_tls_conf *rc = dpx_tls_conf_reload(tls_conf(), err,
+						       sizeof(err));
+	struct dpx_tls_stats st = { 0 };
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_server *srv;
+	struct dpx_tls_conn *t;
+	struct client c;
+
+	CHECK(rc != NULL);
+	if (rc == NULL)
+		return;
+	dpx_config_release(&cfg);           /* the copy stands alone */
+	CHECK_EQ(conf_refs(rc), 1);
+	srv = dpx_tls_server_new(rc, keys, &st, err, sizeof(err));
+	CHECK_EQ(conf_refs(rc), 2);
+	t = dpx_tls_conn_new(srv, mp);
+	client_new(&c, 0, "www.example.test", NULL);
+	CHECK(handshake(&c, t, 1 << 20));
+	dpx_tls_server_release(srv);        /* replaced by a reload */
+	CHECK_EQ(conf_refs(rc), 2);         /* ... yet alive for t */
+	ping_pong(&c, t);
+	dpx_tls_conn_shutdown(t);
+	CHECK(pump_to_client(&c, t) > 0);
+	CHECK_EQ(st.close_notify_sent, 1);
+	dpx_tls_conn_free(t);
+	CHECK_EQ(conf_refs(rc), 1);         /* the server went with t */
+	client_free(&c);
+	dpx_tls_conf_put(rc);
+	dpx_tls_keys_free(keys);
+}
+
+/* dflt.pem / dflt.key replaced by a certificate named cn. */
+static void replace_default(const char *cn)
+{
+	leaf("dflt", true, cn, "DNS:default.test");
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* New files are taken by a reload; servers built before keep theirs, and
+ * a connection on the old server works after the new one is in use. Bad
+ * files are refused with the member and OpenSSL's reason. */
+static void test_reload(void)
+{
+	struct dpx_tls_conf *tc = tls_conf(), *rc;
+	struct dpx_tls_stats st = { 0 };
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_server *old = dpx_tls_server_new(tc, keys, &st, err,
+							 sizeof(err)), *srv;
+	struct dpx_tls_conn *t = dpx_tls_conn_new(old, mp);
+	struct client c;
+
+	client_new(&c, 0, NULL, NULL);
+	CHECK(handshake(&c, t, 1 << 20));
+	replace_default("dflt v2");
+	rc = dpx_tls_conf_reload(tc, err, sizeof(err));
+	CHECK(rc != NULL);
+	if (rc == NULL)
+		return;
+	CHECK_EQ(rc->n_certs, 4);
+	CHECK_EQ(rc->certs[3].n_names, 1);
+	CHECK(strcmp(rc->certs[3].names[0], "*.wild.test") == 0);
+	srv = dpx_tls_server_new(rc, keys, &st, err, sizeof(err));
+	dpx_tls_conf_put(rc);               /* srv holds it now */
+	dpx_tls_server_release(old);
+	check_cert(srv, NULL, NULL, 0, "dflt v2");
+	check_cert(srv, "a.wild.test", NULL, 0, "wild");
+	ping_pong(&c, t);                   /* opened before the reload */
+	client_free(&c);
+	dpx_tls_conn_free(t);               /* frees old */
+
+	write_file("dflt.pem", "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n"
+		   "-----END CERTIFICATE-----\n");
+	CHECK(dpx_tls_conf_reload(tc, err, sizeof(err)) == NULL);
+	CHECK_STR_CONTAINS(err, "certificates[0].cert: ");
+	CHECK_STR_CONTAINS(err, "dflt.pem: no PEM certificate (");
+	CHECK_STR_CONTAINS(err, "error:");  /* OpenSSL's own words */
+	replace_default("dflt v3");
+	write_file("dflt.key", "nothing\n");
+	CHECK(dpx_tls_conf_reload(tc, err, sizeof(err)) == NULL);
+	CHECK_STR_CONTAINS(err, "certificates[0].key: ");
+	CHECK_STR_CONTAINS(err, "dflt.key: no PEM private key");
+	/* A key that is not the certificate's. */
+	{
+		EVP_PKEY *k = EVP_RSA_gen(2048);
+		char path[160];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/dflt.key", dir);
+		f = fopen(path, "w");
+		CHECK(f != NULL);
+		PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+		fclose(f);
+		EVP_PKEY_free(k);
+	}
+	CHECK(dpx_tls_conf_reload(tc, err, sizeof(err)) == NULL);
+	CHECK_STR_CONTAINS(err, "dflt.key does not match the certificate");
+	check_cert(srv, NULL, NULL, 0, "dflt v2");  /* still in use */
+	dpx_tls_server_release(srv);
+	replace_default("default.test");
+	dpx_tls_keys_free(keys);
+	dpx_config_release(&cfg);
+}
+
+/* Many reloads, each with a connection left open on the server it
+ * replaces: nothing is kept once its last connection goes (ASan build). */
+static void test_reload_loop(void)
+{
+	struct dpx_tls_conf *tc = tls_conf();
+	struct dpx_tls_stats st = { 0 };
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_server *srv = dpx_tls_server_new(tc, keys, &st, err,
+							 sizeof(err));
+	struct dpx_tls_conn *t = NULL;
+	struct client c = { 0 };
+
+	for (int i = 0; i < 40; i++) {
+		struct dpx_tls_conf *rc = dpx_tls_conf_reload(tc, err,
+							       sizeof(err));
+		struct dpx_tls_server *next;
+
+		CHECK(rc != NULL);
+		if (rc == NULL)
+			break;
+		next = dpx_tls_server_new(rc, keys, &st, err, sizeof(err));
+		dpx_tls_conf_put(rc);
+		CHECK(next != NULL);
+		if (t != NULL) {        /* the previous reload's connection */
+			ping_pong(&c, t);
+			client_free(&c);
+			dpx_tls_conn_free(t);
+		}
+		t = dpx_tls_conn_new(next, mp);
+		client_new(&c, 0, "www.example.test", NULL);
+		CHECK(handshake(&c, t, 1 << 20));
+		dpx_tls_server_release(srv);
+		srv = next;
+	}
+	ping_pong(&c, t);
+	client_free(&c);
+	dpx_tls_conn_free(t);
+	CHECK_EQ(st.handshakes, 40);
+	dpx_tls_server_release(srv);
+	dpx_tls_keys_free(keys);
+	dpx_config_release(&cfg);
 }
 
 static void test_no_mbuf_leak(void)
@@ -944,6 +1131,9 @@ int main(void)
 	RUN_TEST(test_key_rotation);
 	RUN_TEST(test_client_conf);
 	RUN_TEST(test_origin);
+	RUN_TEST(test_server_refs);
+	RUN_TEST(test_reload);
+	RUN_TEST(test_reload_loop);
 	RUN_TEST(test_no_mbuf_leak);
 	remove_pki();
 	rc = TEST_SUMMARY();
