@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -42,11 +43,14 @@ struct app {
 	const char *log_level;
 	struct dpx_stats_src stats;
 	struct dpx_proxy_shared *proxy;  /* NULL without proxy listeners */
+	struct dpx_reload_req reload;    /* asked by telemetry */
 	atomic_bool stop;
+	atomic_bool hup;                 /* SIGHUP: reload certificates */
 };
 
-/* Only the signal handler needs a global: it sets the stop flag. */
+/* Only the signal handlers need globals: they set the app's flags. */
 static atomic_bool *signal_stop;
+static atomic_bool *signal_hup;
 
 static void
 on_signal(int sig)
@@ -54,6 +58,14 @@ on_signal(int sig)
 	(void)sig;
 	if (signal_stop != NULL)
 		atomic_store(signal_stop, true);
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	if (signal_hup != NULL)
+		atomic_store(signal_hup, true);
 }
 
 static void
@@ -257,6 +269,7 @@ start(struct app *app)
 	app->stats.net = &app->net;
 	app->stats.proxy = app->proxy;
 	app->stats.n_workers = app->n_workers;
+	app->stats.reload = &app->reload;
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		app->stats.workers[i] = &app->workers[i].w;
 	if (rc == 0)
@@ -290,7 +303,23 @@ monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The control plane's loop: health, snapshots and logs every 10 ms. */
+/* SIGHUP: certificates only (a full config reload is not there yet);
+ * dpx_proxy_tls_reload() logs the outcome. */
+static void
+hup_serve(struct app *app)
+{
+	char err[1024];
+	unsigned int n;
+
+	if (!atomic_exchange(&app->hup, false))
+		return;
+	DPX_INFO("SIGHUP: reloading TLS certificates");
+	if (app->proxy != NULL)
+		dpx_proxy_tls_reload(app->proxy, &n, err, sizeof(err));
+}
+
+/* The control plane's loop: health, snapshots and logs every 10 ms;
+ * certificate reloads when asked. */
 static void
 wait_for_signal(struct app *app)
 {
@@ -298,6 +327,8 @@ wait_for_signal(struct app *app)
 
 	while (!atomic_load(&app->stop)) {
 		nanosleep(&tick, NULL);
+		hup_serve(app);
+		dpx_reload_serve(&app->reload, app->proxy);
 		if (app->proxy != NULL)
 			dpx_proxy_control_tick(app->proxy, monotonic_ms());
 	}
@@ -337,6 +368,9 @@ install_signals(struct app *app)
 	signal_stop = &app->stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	signal_hup = &app->hup;
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* Handles the options that need no EAL; returns -1 when none matched. */
@@ -397,6 +431,7 @@ main(int argc, char **argv)
 		return 2;
 	if (load_config(&app) != 0)
 		return 1;
+	pthread_mutex_init(&app.reload.lock, NULL);
 	install_signals(&app);
 	if (rte_eal_init(sep, argv) < 0) {
 		DPX_ERR("EAL init failed: %s", rte_strerror(rte_errno));

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
@@ -212,7 +213,30 @@ static const struct {
 	TLS_STAT(close_notify_sent), TLS_STAT(close_notify_received),
 	TLS_STAT(ocsp_stapled),
 	TLS_STAT(no_memory), TLS_STAT(verify_failed),
+	TLS_STAT(reloads_adopted),
 };
+
+/* The process's reload counts (not per worker). */
+static void
+tls_reload_counts(struct rte_tel_data *d)
+{
+	uint64_t ok = 0, failed = 0;
+
+	if (stats_src->proxy != NULL)
+		dpx_proxy_tls_reload_counts(stats_src->proxy, &ok, &failed);
+	rte_tel_data_add_dict_u64(d, "tls_reloads", ok);
+	rte_tel_data_add_dict_u64(d, "tls_reload_failures", failed);
+}
+
+static uint64_t
+reloads_done(void)
+{
+	uint64_t ok = 0, failed = 0;
+
+	if (stats_src->proxy != NULL)
+		dpx_proxy_tls_reload_counts(stats_src->proxy, &ok, &failed);
+	return ok;
+}
 
 /* /dpx/tls_stats[,worker]: TLS counters of the listeners, summed;
  * /dpx/tls_origin_stats[,worker]: of connections to "tls" pools. */
@@ -241,6 +265,107 @@ tel_tls_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		}
 		rte_tel_data_add_dict_u64(d, tls_stat_fields[f].name, sum);
 	}
+	if (!origin)
+		tls_reload_counts(d);
+	return 0;
+}
+
+#define RELOAD_WAIT_MS 3000
+
+void
+dpx_reload_serve(struct dpx_reload_req *r, struct dpx_proxy_shared *sh)
+{
+	unsigned int asked = atomic_load_explicit(&r->asked,
+						  memory_order_acquire);
+
+	if (asked == atomic_load_explicit(&r->done, memory_order_relaxed))
+		return;
+	r->listeners = 0;
+	r->err[0] = '\0';
+	if (sh == NULL) {
+		snprintf(r->err, sizeof(r->err), "no TLS listener to reload");
+		r->rc = -1;
+	} else {
+		r->rc = dpx_proxy_tls_reload(sh, &r->listeners, r->err,
+					     sizeof(r->err));
+	}
+	atomic_store_explicit(&r->done, asked, memory_order_release);
+}
+
+/* Posts a reload and waits for the main loop; -2: it did not answer in
+ * time (the reload still runs, and is logged). */
+static int
+reload_ask(struct dpx_reload_req *r, char *err, size_t errlen,
+	   unsigned int *listeners)
+{
+	struct timespec ms = { 0, 1000 * 1000 };
+	unsigned int me;
+	int rc = -2;
+
+	pthread_mutex_lock(&r->lock);
+	me = atomic_fetch_add_explicit(&r->asked, 1,
+				       memory_order_acq_rel) + 1;
+	for (int i = 0; i < RELOAD_WAIT_MS; i++) {
+		if (atomic_load_explicit(&r->done, memory_order_acquire) ==
+		    me) {
+			rc = r->rc;
+			*listeners = r->listeners;
+			snprintf(err, errlen, "%s", r->err);
+			break;
+		}
+		nanosleep(&ms, NULL);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* Telemetry strings hold 127 bytes: files are named by their base name
+ * in the reply (the log has the whole path). */
+static void
+short_paths(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*in != '\0' && n + 1 < size) {
+		if (*in == '/' && (n == 0 || out[n - 1] == ' ')) {
+			const char *end = in + strcspn(in, " :");
+			const char *base = in;
+
+			for (const char *p = in; p < end; p++)
+				if (*p == '/')
+					base = p + 1;
+			in = base;
+			continue;
+		}
+		out[n++] = *in++;
+	}
+	out[n] = '\0';
+}
+
+/* /dpx/tls_reload: certificates, keys and OCSP responses read again. */
+static int
+tel_tls_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char err[1024], brief[RTE_TEL_MAX_STRING_LEN];
+	unsigned int listeners = 0;
+	int rc;
+
+	(void)cmd;
+	(void)params;
+	rc = reload_ask(stats_src->reload, err, sizeof(err), &listeners);
+	rte_tel_data_start_dict(d);
+	if (rc == 0) {
+		rte_tel_data_add_dict_string(d, "status", "ok");
+		rte_tel_data_add_dict_u64(d, "listeners", listeners);
+		rte_tel_data_add_dict_u64(d, "reloads", reloads_done());
+		return 0;
+	}
+	if (rc == -2)
+		snprintf(err, sizeof(err), "the control plane did not answer "
+			 "within %d ms", RELOAD_WAIT_MS);
+	short_paths(err, brief, sizeof(brief));
+	rte_tel_data_add_dict_string(d, "status", "error");
+	rte_tel_data_add_dict_string(d, "error", brief);
 	return 0;
 }
 
@@ -367,6 +492,8 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"TLS counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tls_origin_stats", tel_tls_stats,
 			"TLS counters of connections to servers, all workers or one. Parameters: [int worker]") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/tls_reload", tel_tls_reload,
+			"Reads every TLS listener's certificate, key and OCSP files again; new handshakes use them. No parameters") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/pool_stats", tel_pool_stats,
 			"Server states and counters of a pool. Parameters: string pool") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/runtime", tel_runtime,

@@ -10,17 +10,39 @@
 #include "dpx_core.h"
 #include "dpx_net.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 struct dpx_proxy_shared;
+
+/*
+ * A certificate reload asked for by a telemetry client. Telemetry runs
+ * on its own threads; the reload needs the control plane, so the asker
+ * posts it here and the main loop carries it out (dpx_reload_serve),
+ * while the asker waits, bounded, for done to reach its number.
+ */
+struct dpx_reload_req {
+	pthread_mutex_t lock;             /* one asker at a time */
+	atomic_uint asked;                /* bumped by the asker */
+	atomic_uint done;                 /* = asked once carried out */
+	/* Written by the main loop before done, read after it: */
+	int rc;
+	unsigned int listeners;
+	char err[1024];
+};
 
 struct dpx_stats_src {
 	const struct dpx_net *net;
 	struct dpx_proxy_shared *proxy;   /* NULL without proxy listeners */
 	const struct dpx_worker *workers[DPX_MAX_WORKERS];
 	unsigned int n_workers;
+	struct dpx_reload_req *reload;
 };
 
 /* src must outlive EAL (telemetry reads it from its own thread). */
 int dpx_stats_register(const struct dpx_stats_src *src);
 void dpx_stats_log(const struct dpx_stats_src *src);
+/* Main loop: carries out a reload a telemetry client asked for. */
+void dpx_reload_serve(struct dpx_reload_req *r, struct dpx_proxy_shared *sh);
 
 #endif

@@ -107,6 +107,21 @@ const struct dpx_proxy_server_stats *
 dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
 			      unsigned int server);
 
+/*
+ * Control plane: re-reads every TLS listener's certificate, key and OCSP
+ * files and posts new servers to each worker, which takes them up between
+ * two events; connections already open keep the certificates they have.
+ * Ticket keys stay. All or nothing: 0 with the number of TLS listeners,
+ * or -1 with err ("listener NAME: certificates[i].cert: FILE: reason")
+ * and nothing changed. Logged and counted either way. A reload posted
+ * before a worker took the previous one replaces it.
+ */
+int dpx_proxy_tls_reload(struct dpx_proxy_shared *sh, unsigned int *listeners,
+			 char *err, size_t errlen);
+/* Reloads done and refused so far; any thread. */
+void dpx_proxy_tls_reload_counts(const struct dpx_proxy_shared *sh,
+				 uint64_t *reloads, uint64_t *failures);
+
 /* Health as last published: "up", "down", "ejected" (passive). */
 const char *dpx_proxy_server_state(struct dpx_proxy_shared *sh,
 				   unsigned int pool, unsigned int server);

@@ -450,6 +450,7 @@ dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 	if (rte_rcu_qsbr_thread_register(sh->qsbr, w->index) != 0)
 		return -EINVAL;
 	rte_rcu_qsbr_thread_online(sh->qsbr, w->index);
+	sh->workers[w->index] = w->proxy;
 	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
 		const struct dpx_listener_conf *ls = &cfg->listeners[i];
 
@@ -484,8 +485,10 @@ dpx_proxy_worker_run(struct dpx_worker *w)
 
 	bool more;
 
-	if (pw == NULL ||
-	    (TAILQ_EMPTY(&pw->tls_kick) && TAILQ_EMPTY(&pw->srv_kick)))
+	if (pw == NULL)
+		return false;
+	px_tls_adopt(pw);
+	if (TAILQ_EMPTY(&pw->tls_kick) && TAILQ_EMPTY(&pw->srv_kick))
 		return false;
 	dpx_stage_enter(w, DPX_STAGE_APP);
 	more = px_tls_kicks_run(w);
@@ -535,6 +538,8 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 	if (pw == NULL)
 		return;
 	px_probes_stop(w);
+	pw->sh->workers[w->index] = NULL;
+	px_tls_set_free(atomic_exchange(&pw->tls_next, NULL));
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
 		dpx_tls_server_release(pw->tls[i]);
 	for (unsigned int p = 0; p < DPX_MAX_POOLS; p++)

@@ -97,6 +97,16 @@ struct dpx_proxy_shared {
 	/* Ticket keys of TLS listeners, read by every worker, rotated by
 	 * the control plane. */
 	struct dpx_tls_keys *tls_keys[DPX_MAX_LISTENERS];
+	/* Certificate reloads (tls_reload.c): each worker's objects, to
+	 * build its servers and post them; counts read by telemetry. */
+	struct dpx_proxy_worker *workers[DPX_MAX_WORKERS];
+	_Atomic uint64_t tls_reloads;
+	_Atomic uint64_t tls_reload_failures;
+};
+
+/* One reload's servers for one worker, by listener (NULL: not TLS). */
+struct px_tls_set {
+	struct dpx_tls_server *srv[DPX_MAX_LISTENERS];
 };
 
 struct px_session;
@@ -239,6 +249,8 @@ struct dpx_proxy_worker {
 	struct dpx_proxy_stats stats;
 	struct dpx_proxy_server_stats srv_stats[DPX_MAX_POOLS][DPX_MAX_SERVERS];
 	struct dpx_tls_server *tls[DPX_MAX_LISTENERS];
+	/* A reload posted by the control plane, taken by px_tls_adopt(). */
+	_Atomic(struct px_tls_set *) tls_next;
 	struct dpx_tls_stats tls_stats;
 	/* TLS sessions whose plaintext was consumed: they read on in
 	 * dpx_proxy_worker_run(), once per pass. */
@@ -327,6 +339,19 @@ void px_tls_run(struct dpx_worker *w, struct px_session *s);
 void px_tls_unkick(struct dpx_worker *w, struct px_session *s);
 /* The kicked sessions; true when some are left for the next pass. */
 bool px_tls_kicks_run(struct dpx_worker *w);
+
+/* tls_reload.c */
+void px_tls_adopt_slow(struct dpx_proxy_worker *pw);
+void px_tls_set_free(struct px_tls_set *set);
+
+/* Takes up a certificate reload, if one was posted: a relaxed load per
+ * call, the exchange only when there is one. */
+static inline void
+px_tls_adopt(struct dpx_proxy_worker *pw)
+{
+	if (atomic_load_explicit(&pw->tls_next, memory_order_relaxed) != NULL)
+		px_tls_adopt_slow(pw);
+}
 /* tcp listeners with sni_routes: picks the pool once the ClientHello is
  * in; false when the session ended. */
 bool px_sni_route(struct dpx_worker *w, struct px_session *s);

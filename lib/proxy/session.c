@@ -488,6 +488,8 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	pw->stats.sessions++;
 	pw->stats.sessions_active++;
 	if (pw->tls[li] != NULL) {
+		/* A reload posted since this pass began applies already. */
+		px_tls_adopt(pw);
 		s->tls = dpx_tls_conn_new(pw->tls[li], dpx_tcp_pool(w));
 		if (s->tls == NULL) {
 			px_session_end(w, s, true);
