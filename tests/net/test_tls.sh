@@ -20,6 +20,10 @@
 #      certificate, bodies with sha256, kept-alive and resumed
 #      connections, 502 when verification fails, health checks over
 #      TLS, TLS origination for a tcp listener
+#   7. reload: /dpx/tls_reload and SIGHUP switch the certificate for new
+#      handshakes while a connection opened before keeps working; a bad
+#      file is refused and counted; OCSP responses are re-read; reloads
+#      under wrk load lose nothing; with 2 workers, both switch
 # Every check compares bytes, names, counts or statuses. H_KEEP=1 keeps the
 # logs.
 set -u
@@ -88,6 +92,11 @@ leaf_ocsp() {
 	serial=$(openssl x509 -in "$PKI/$1.leaf" -noout -serial | cut -d= -f2)
 	exp=$(date -u -d '+2 day' +%y%m%d%H%M%SZ)
 	printf 'V\t%s\t\t%s\tunknown\t/CN=%s\n' "$exp" "$serial" "$1" >>"$PKI/index.txt"
+	ocsp_sign "$1"
+}
+
+# ocsp_sign NAME: NAME.ocsp signed now, from the index.
+ocsp_sign() {
 	openssl ocsp -index "$PKI/index.txt" -rsigner "$PKI/int.pem" -rkey "$PKI/int.key" \
 		-CA "$PKI/int.pem" -issuer "$PKI/int.pem" -cert "$PKI/$1.leaf" \
 		-respout "$PKI/$1.ocsp" -ndays 1 >/dev/null 2>&1
@@ -508,6 +517,132 @@ case_bad_input() {
 	rc=$?
 	h_check "stalled handshake closed after handshake_timeout_ms ($out), handshake_timeouts $before -> $(tls_stat handshake_timeouts)" \
 		test "$rc" -eq 0 -a "$(tls_stat handshake_timeouts)" -gt "$before"
+}
+
+# Certificate reload. The default certificate's files are replaced by
+# those of rel-a (O=old-a) or rel-b (O=new-b); every listener uses them.
+reload_put() { cp "$PKI/$1.pem" "$PKI/default.pem" && cp "$PKI/$1.key" "$PKI/default.key"; }
+reload_tel() { tel /dpx/tls_reload "$1"; }
+reload_count() { tls_stat tls_reloads; }
+# reply_fields JSON KEY...: the values of a telemetry reply's keys.
+reply_fields() {
+	"$PY" -c 'import json, sys
+d = list(json.loads(sys.argv[1]).values())[0]
+print(" ".join(str(d.get(k)) for k in sys.argv[2:]))' "$@"
+}
+reload_pki() {
+	[[ -e $PKI/rel-b.pem ]] && return 0
+	cp "$PKI/default.pem" "$PKI/rel-orig.pem" && cp "$PKI/default.key" "$PKI/rel-orig.key" &&
+		leaf rel-a rsa old-a default.test && leaf rel-b ec new-b default.test
+}
+
+# wrk_clean FILE: wrk's report says requests were made, with no socket
+# error and no non-2xx answer (wrk prints those lines only when non-zero).
+wrk_clean() {
+	grep -Eq '^ +[1-9][0-9]* requests in' "$1" &&
+		! grep -Eq 'Socket errors|Non-2xx' "$1"
+}
+
+case_reload() {
+	local out before fails r0 keep
+	h_check "reload: test certificates old-a and new-b" reload_pki
+	reload_put rel-a
+	h_check "reload to old-a: status ok" test "$(reload_tel status)" = ok
+	h_check "reload to old-a: new handshakes show O=old-a" test "$(subject_org "" -noservername)" = old-a
+	# A keep-alive connection opened on old-a; one request per line in.
+	exec 7> >(in_cli "$PY" -c '
+import re, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+t = ctx.wrap_socket(socket.create_connection(("'"$DPX"'", 443)), server_hostname="default.test")
+subj = dict(x[0] for x in t.getpeercert()["subject"])
+print("opened O=%s" % subj["organizationName"], flush=True)
+for line in sys.stdin:
+    t.sendall(b"GET /id HTTP/1.1\r\nHost: x\r\n\r\n")
+    d = b""
+    while not re.search(rb"\r\n\r\ns[123]\n$", d):
+        c = t.recv(4096)
+        if not c:
+            break
+        d += c
+    print(d.split(b"\r\n")[0].decode(), flush=True)
+' "$PKI/ca.pem" >"$H_TMP/reload-session.out" 2>&1)
+	echo go >&7
+	sleep 0.5
+	before=$(reload_count)
+	reload_put rel-b
+	out=$(tel /dpx/tls_reload)
+	h_check "reload to new-b: ok on the 7 TLS listeners, tls_reloads $before -> $(reload_count) ($out)" \
+		test "$(reply_fields "$out" status listeners reloads)" = "ok 7 $((before + 1))"
+	h_check "reload to new-b: new handshakes show O=new-b (no SNI, SNI default.test, SNI unknown)" \
+		test "$(subject_org "" -noservername)/$(subject_org default.test)/$(subject_org other.test)" = new-b/new-b/new-b
+	h_check "reload to new-b: the strict listener (1.3 only) too" \
+		test "$(PORT=444 subject_org default.test)" = new-b
+	echo go >&7
+	sleep 0.5
+	h_check "connection opened before the reload: still O=old-a, and answers after it ($(tr '\n' ' ' <"$H_TMP/reload-session.out"))" \
+		test "$(head -1 "$H_TMP/reload-session.out")/$(grep -c '^HTTP/1.1 200' "$H_TMP/reload-session.out")" = "opened O=old-a/2"
+	exec 7>&-
+
+	# A bad file: refused, nothing changes.
+	before=$(reload_count) fails=$(tls_stat tls_reload_failures)
+	printf -- '-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n' >"$PKI/default.pem"
+	out=$(tel /dpx/tls_reload)
+	h_check "garbage certificate: status error naming listener, member, file and OpenSSL's reason ($out)" \
+		grep -Eq '"status": "error", "error": "listener https: certificates\[0\]\.cert: default\.pem: no PEM certificate \(error:' <<<"$out"
+	h_check "garbage certificate: tls_reload_failures $fails -> $(tls_stat tls_reload_failures), tls_reloads unchanged" \
+		test "$(tls_stat tls_reload_failures)/$(reload_count)" = "$((fails + 1))/$before"
+	h_check "garbage certificate: handshakes still show O=new-b" test "$(subject_org "" -noservername)" = new-b
+	cp "$PKI/rel-a.key" "$PKI/default.key"; cp "$PKI/rel-b.pem" "$PKI/default.pem"
+	out=$(reload_tel error)
+	h_check "key of another certificate refused ($out)" grep -q 'default.key does not match the certificate default.pem' <<<"$out"
+	h_check "refusal logged with whole paths" \
+		grep -q "TLS reload refused.*: $PKI/default.key does not match" "$H_DPX_LOG"
+	reload_put rel-b
+
+	# OCSP: a newer response file is stapled after a reload.
+	local want
+	upd() { sed -n 's/^ *This Update: //p' | head -1; }
+	sleep 1.1
+	ocsp_sign www-ec
+	want=$(openssl ocsp -respin "$PKI/www-ec.ocsp" -resp_text -noverify 2>/dev/null | upd)
+	before=$(s_client -servername www.example.test -status -sigalgs ecdsa_secp256r1_sha256 | upd)
+	h_check "reload: OCSP response re-read (This Update $before -> $want)" \
+		test "$(reload_tel status)" = ok -a "$(s_client -servername www.example.test -status \
+			-sigalgs ecdsa_secp256r1_sha256 | upd)" = "$want" -a "$before" != "$want"
+
+	# Under load: keep-alive and new-connection HTTPS while reloading.
+	before=$(reload_count)
+	in_cli timeout 20 wrk -t1 -c2 -d5s "https://$DPX/id" >"$H_TMP/wrk-keep.out" 2>&1 &
+	keep=$!
+	in_cli timeout 20 wrk -t1 -c2 -d5s -H 'Connection: close' "https://$DPX/id" >"$H_TMP/wrk-close.out" 2>&1 &
+	local n=0 i st close=$!
+	for i in 1 2 3 4; do
+		sleep 0.9
+		if ((i % 2)); then reload_put rel-a; else reload_put rel-b; fi
+		st=$(reload_tel status)
+		[[ $st == ok ]] && n=$((n + 1))
+	done
+	wait "$keep" "$close"
+	h_check "under wrk load: 4 reloads ok ($n), tls_reloads $before -> $(reload_count)" \
+		test "$n/$(reload_count)" = "4/$((before + 4))"
+	h_check "under wrk load, keep-alive: requests, 0 socket errors, 0 non-2xx ($(grep -E 'requests in|errors|Non-2xx' "$H_TMP/wrk-keep.out" | tr -s ' \n' ' '))" \
+		wrk_clean "$H_TMP/wrk-keep.out"
+	h_check "under wrk load, a handshake per request: requests, 0 socket errors, 0 non-2xx ($(grep -E 'requests in|errors|Non-2xx' "$H_TMP/wrk-close.out" | tr -s ' \n' ' '))" \
+		wrk_clean "$H_TMP/wrk-close.out"
+	h_check "after the load: O=new-b" test "$(subject_org "" -noservername)" = new-b
+
+	# SIGHUP does the same.
+	before=$(reload_count)
+	reload_put rel-a
+	kill -HUP "$(cat "$H_TMP/ready")"
+	for i in $(seq 20); do
+		[[ $(reload_count) == $((before + 1)) ]] && break
+		sleep 0.1
+	done
+	h_check "SIGHUP: tls_reloads $before -> $(reload_count), new handshakes show O=old-a" \
+		test "$(reload_count)/$(subject_org "" -noservername)" = "$((before + 1))/old-a"
+	reload_put rel-orig
+	h_check "original certificate back" test "$(reload_tel status)/$(subject_org "" -noservername)" = ok/default
 }
 
 # T_TLS_ONLY=pause: dpx and the backends stay up for T_TLS_PAUSE seconds.
