@@ -582,6 +582,13 @@ for line in sys.stdin:
 	h_check "connection opened before the reload: still O=old-a, and answers after it ($(tr '\n' ' ' <"$H_TMP/reload-session.out"))" \
 		test "$(head -1 "$H_TMP/reload-session.out")/$(grep -c '^HTTP/1.1 200' "$H_TMP/reload-session.out")" = "opened O=old-a/2"
 	exec 7>&-
+	# Ticket keys stay: a TLS 1.2 ticket from before a reload resumes.
+	session_out 443 "$H_TMP/sess-reload"
+	reload_put rel-a
+	h_check "ticket issued before a reload resumes after it" \
+		test "$(reload_tel status)/$(session_in 443 "$H_TMP/sess-reload")" = ok/Reused
+	reload_put rel-b
+	h_check "back to new-b" test "$(reload_tel status)/$(subject_org "" -noservername)" = ok/new-b
 
 	# A bad file: refused, nothing changes.
 	before=$(reload_count) fails=$(tls_stat tls_reload_failures)
@@ -768,7 +775,7 @@ case_pause() {
 h_check "test PKI: root, intermediate, 6 leaf certificates, an OCSP response" make_pki
 h_start_dpx "$(write_config)" || exit 1
 h_check "backends up, HTTPS answers" start_backends
-for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys origin}; do
+for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys origin reload}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_TLS_ONLY" "no case $c"; fi
 done
 sessions_gone() {
@@ -840,10 +847,30 @@ resume_on_both() {
 	h_check "2 workers, $v: $n connections with one ticket all resumed ($reused), on both workers (worker 0: $r0, worker 1: $r1)" \
 		test "$reused" = "$n" -a "$r0" -gt 0 -a "$r1" -gt 0 -a $((r0 + r1)) = "$n"
 }
+# A reload reaches every worker: each takes it up, and handshakes on
+# both show the new certificate.
+reload_on_both() {
+	local n=16 i got=0 a0 a1 h0 h1
+	h_check "2 workers: reload test certificates" reload_pki
+	a0=$(tel /dpx/tls_stats,0 reloads_adopted) a1=$(tel /dpx/tls_stats,1 reloads_adopted)
+	h0=$(tel /dpx/tls_stats,0 handshakes) h1=$(tel /dpx/tls_stats,1 handshakes)
+	reload_put rel-b
+	h_check "2 workers: reload ok" test "$(reload_tel status)" = ok
+	for ((i = 0; i < n; i++)); do
+		[[ $(subject_org "" -noservername) == new-b ]] && got=$((got + 1))
+	done
+	a0=$(($(tel /dpx/tls_stats,0 reloads_adopted) - a0)) a1=$(($(tel /dpx/tls_stats,1 reloads_adopted) - a1))
+	h0=$(($(tel /dpx/tls_stats,0 handshakes) - h0)) h1=$(($(tel /dpx/tls_stats,1 handshakes) - h1))
+	h_check "2 workers: $n new handshakes all O=new-b ($got), on both workers (handshakes $h0/$h1), each took the reload once (adopted $a0/$a1)" \
+		test "$got/$a0/$a1" = "$n/1/1" -a "$h0" -gt 0 -a "$h1" -gt 0
+	reload_put rel-orig
+	h_check "2 workers: original certificate back" test "$(reload_tel status)" = ok
+}
 if [[ ${T_TLS_WORKERS2:-1} == 1 ]]; then
 	h_start_dpx "$(write_config "" 2)" 0-2 || exit 1
 	h_check "2 workers: HTTPS answers" start_backends
 	resume_on_both tls1_3
 	resume_on_both tls1_2
+	reload_on_both
 fi
 h_summary
