@@ -211,7 +211,8 @@ static const struct {
 	TLS_STAT(renegotiation_refused),
 	TLS_STAT(tls12), TLS_STAT(tls13), TLS_STAT(alerts_received),
 	TLS_STAT(close_notify_sent), TLS_STAT(close_notify_received),
-	TLS_STAT(ocsp_stapled),
+	TLS_STAT(ocsp_stapled), TLS_STAT(client_cert_verified),
+	TLS_STAT(client_cert_missing), TLS_STAT(client_cert_failed),
 	TLS_STAT(no_memory), TLS_STAT(verify_failed),
 	TLS_STAT(reloads_adopted),
 };

@@ -40,6 +40,14 @@
 #define DPX_TLS_MAX_NAMES 32        /* names per certificate (SAN, CN) */
 #define DPX_TLS_NAME_LEN 256
 #define DPX_TLS_FILE_LEN 512
+#define DPX_TLS_VERIFY_DEPTH_MAX 16
+
+/* "client_auth": whether the handshake asks the client for a certificate. */
+enum dpx_tls_client_auth {
+	DPX_TLS_CLIENT_AUTH_NONE = 0,
+	DPX_TLS_CLIENT_AUTH_OPTIONAL,  /* asked; none is fine, a bad one not */
+	DPX_TLS_CLIENT_AUTH_REQUIRED,  /* none: the handshake fails */
+};
 
 struct dpx_tls_cert_conf {
 	char cert[DPX_TLS_FILE_LEN];   /* PEM: certificate, then its chain */
@@ -69,6 +77,10 @@ struct dpx_tls_conf {
 	uint32_t max_handshakes;       /* concurrent, per worker; 0: none */
 	char ticket_keys_file[DPX_TLS_FILE_LEN]; /* "": random keys */
 	uint32_t ticket_rotate_s;      /* new key (or file re-read); 0: never */
+	enum dpx_tls_client_auth client_auth;
+	char client_ca[DPX_TLS_FILE_LEN]; /* PEM CAs of client certificates */
+	uint32_t client_verify_depth;  /* intermediates allowed in a chain */
+	bool client_cert_headers;      /* X-SSL-Client-* to servers (http) */
 	/* 0: the configuration's own, released with it. Else a reload's
 	 * copy, freed with the last server built on it. */
 	atomic_uint refs;
@@ -124,6 +136,9 @@ struct dpx_tls_stats {
 	uint64_t close_notify_sent;
 	uint64_t close_notify_received;
 	uint64_t ocsp_stapled;
+	uint64_t client_cert_verified; /* handshakes with a verified one */
+	uint64_t client_cert_missing;  /* "required" and none sent */
+	uint64_t client_cert_failed;   /* sent, did not verify */
 	uint64_t no_memory;
 	uint64_t verify_failed;        /* to servers: certificate refused */
 	uint64_t reloads_adopted;      /* certificate reloads taken up */
@@ -183,6 +198,14 @@ struct rte_mbuf *dpx_tls_conn_output(struct dpx_tls_conn *t, uint32_t *len);
 const char *dpx_tls_conn_version(const struct dpx_tls_conn *t);
 const char *dpx_tls_conn_cipher(const struct dpx_tls_conn *t);
 const char *dpx_tls_conn_sni(const struct dpx_tls_conn *t);
+/*
+ * The client certificate that the handshake verified (client_auth), taken
+ * once when the handshake completes (a resumed session keeps it): its
+ * subject (RFC 2253, printable ASCII) and the SHA-256 of its DER in
+ * lower-case hex. NULL when the client sent none.
+ */
+const char *dpx_tls_conn_client_subject(const struct dpx_tls_conn *t);
+const char *dpx_tls_conn_client_sha256(const struct dpx_tls_conn *t);
 
 /*
  * TLS to servers: a pool's "tls" object (docs/config.md), and per worker

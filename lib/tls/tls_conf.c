@@ -27,11 +27,15 @@ static const char *const tls_keys[] = {
 	"ciphersuites", "groups", "prefer_server_ciphers", "alpn",
 	"unknown_sni", "session_tickets", "session_cache",
 	"handshake_timeout_ms", "max_handshakes", "ticket_keys_file",
-	"ticket_rotate_s", NULL
+	"ticket_rotate_s", "client_auth", "client_ca", "client_verify_depth",
+	"client_cert_headers", NULL
 };
 static const char *const cert_keys[] = { "cert", "key", "ocsp", NULL };
 static const char *const versions[] = { "1.2", "1.3", NULL };
 static const char *const sni_modes[] = { "default", "refuse", NULL };
+/* In the order of enum dpx_tls_client_auth. */
+static const char *const client_auths[] = { "none", "optional", "required",
+					     NULL };
 
 static const char default_ciphers[] =
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -353,6 +357,74 @@ static int check_keys_file(struct cfg_ctx *c, struct dpx_tls_conf *tc)
 	return 0;
 }
 
+/* The client CA file must hold certificates now: a typo would otherwise
+ * refuse every client, or (optional) let none verify. */
+static int check_client_ca_file(struct cfg_ctx *c, const char *path)
+{
+	STACK_OF(X509_INFO) *infos;
+	char why[256];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return cfg_fail(c, false, "cannot open %s: %m", path);
+	infos = PEM_X509_INFO_read(f, NULL, NULL, NULL);
+	fclose(f);
+	if (infos == NULL)
+		return cfg_fail(c, false, "%s: not PEM (%s)", path,
+				tls_ssl_reason(why, sizeof(why)));
+	for (int i = 0; i < sk_X509_INFO_num(infos); i++)
+		if (sk_X509_INFO_value(infos, i)->x509 != NULL)
+			n++;
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	ERR_clear_error();
+	if (n == 0)
+		return cfg_fail(c, false, "%s: no PEM certificate", path);
+	return 0;
+}
+
+static int parse_client_auth(struct cfg_ctx *c, json_t *t,
+			     struct dpx_tls_conf *tc, bool http)
+{
+	int mode = 0;
+
+	tc->client_verify_depth = 1;   /* as nginx's ssl_verify_depth */
+	if (cfg_opt_choice(c, t, "client_auth", client_auths, &mode) != 0 ||
+	    cfg_opt_string(c, t, "client_ca", NULL, tc->client_ca,
+			   sizeof(tc->client_ca)) != 0 ||
+	    cfg_opt_u32(c, t, "client_verify_depth", 0,
+			DPX_TLS_VERIFY_DEPTH_MAX, false,
+			&tc->client_verify_depth) != 0 ||
+	    cfg_opt_bool(c, t, "client_cert_headers",
+			 &tc->client_cert_headers) != 0)
+		return -1;
+	tc->client_auth = (enum dpx_tls_client_auth)mode;
+	if (tc->client_cert_headers && !http) {
+		cfg_push_key(c, "client_cert_headers");
+		return cfg_fail(c, false, "only on \"http\" listeners");
+	}
+	if (tc->client_auth == DPX_TLS_CLIENT_AUTH_NONE) {
+		if (tc->client_ca[0] == '\0')
+			return 0;
+		/* A CA file that nothing uses is most likely a forgotten
+		 * client_auth: refused rather than silently not checked. */
+		cfg_push_key(c, "client_ca");
+		return cfg_fail(c, false, "set, but \"client_auth\" is "
+				"\"none\"");
+	}
+	if (tc->client_ca[0] == '\0') {
+		cfg_push_key(c, "client_auth");
+		return cfg_fail(c, false, "\"%s\" needs \"client_ca\", the "
+				"CAs of client certificates",
+				client_auths[mode]);
+	}
+	cfg_push_key(c, "client_ca");
+	if (check_client_ca_file(c, tc->client_ca) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
 int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
 {
 	struct dpx_tls_conf *tc = calloc(1, sizeof(*tc));
@@ -387,6 +459,7 @@ int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
 			   sizeof(tc->ticket_keys_file)) != 0 ||
 	    cfg_opt_u32(c, v, "ticket_rotate_s", 0, 7 * 86400, false,
 			&tc->ticket_rotate_s) != 0 ||
+	    parse_client_auth(c, v, tc, http) != 0 ||
 	    check_keys_file(c, tc) != 0 ||
 	    check_lists(c, tc) != 0) {
 		free(tc);

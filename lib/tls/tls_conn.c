@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "tls_priv.h"
 
@@ -34,6 +35,9 @@ struct dpx_tls_conn {
 	struct rte_mbuf *out_head;
 	struct rte_mbuf *out_tail;
 	uint32_t out_len;
+	/* The verified client certificate, for every request's headers. */
+	char *client_subject;          /* NULL: none */
+	char client_sha256[2 * 32 + 1];
 	bool handshaking;              /* counted in *handshaking_count */
 	bool established;
 	bool shutdown_sent;
@@ -233,6 +237,13 @@ struct dpx_tls_conn *dpx_tls_conn_new(struct dpx_tls_server *srv,
 	if (conn_init(t, srv->groups[0].ctx, srv->stats, &srv->handshaking,
 		      mp) != 0)
 		return NULL;
+	/* On the SSL itself, not only inherited from the first context: the
+	 * SNI callback's SSL_set_SSL_CTX does not carry verify settings. */
+	if (srv->conf->client_auth != DPX_TLS_CLIENT_AUTH_NONE) {
+		SSL_set_verify(t->ssl, tls_verify_mode(srv->conf), NULL);
+		SSL_set_verify_depth(t->ssl,
+				     (int)srv->conf->client_verify_depth);
+	}
 	SSL_set_accept_state(t->ssl);
 	srv->refs++;    /* a reload must not free the SSL_CTX under us */
 	return t;
@@ -283,6 +294,7 @@ void dpx_tls_conn_free(struct dpx_tls_conn *t)
 	if (t->cli != NULL && t->established && !t->failed)
 		SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) |
 					 SSL_SENT_SHUTDOWN);
+	free(t->client_subject);
 	SSL_free(t->ssl);
 	chain_free(t->in_head);
 	chain_free(t->out_head);
@@ -328,7 +340,12 @@ static enum dpx_tls_status conn_failed(struct dpx_tls_conn *t)
 
 	if (!t->established) {
 		t->stats->handshake_failed++;
-		if (r == SSL_R_UNSUPPORTED_PROTOCOL ||
+		if (t->srv != NULL &&
+		    r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+			t->stats->client_cert_missing++;
+		else if (t->srv != NULL && r == SSL_R_CERTIFICATE_VERIFY_FAILED)
+			t->stats->client_cert_failed++;
+		else if (r == SSL_R_UNSUPPORTED_PROTOCOL ||
 		    r == SSL_R_VERSION_TOO_LOW ||
 		    r == SSL_R_WRONG_VERSION_NUMBER)
 			t->stats->version_refused++;
@@ -344,6 +361,58 @@ static enum dpx_tls_status conn_failed(struct dpx_tls_conn *t)
 	return DPX_TLS_ERROR;
 }
 
+/* The subject in RFC 2253 form. ESC_CTRL and ESC_MSB leave printable
+ * ASCII; anything else is replaced all the same, since the value goes
+ * into an HTTP header as it is. */
+static char *subject_string(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p, *s = NULL;
+	long n;
+
+	if (b == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+			       XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) >= 0 &&
+	    (s = malloc((size_t)n + 1)) != NULL) {
+		for (long i = 0; i < n; i++)
+			s[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+		s[n] = '\0';
+	}
+	BIO_free(b);
+	return s;
+}
+
+/* Keeps what requests will say about the client's certificate; -1: out
+ * of memory. */
+static int conn_client_cert(struct dpx_tls_conn *t)
+{
+	static const char hex[] = "0123456789abcdef";
+	X509 *x = SSL_get0_peer_certificate(t->ssl);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	/* With SSL_VERIFY_PEER a certificate that did not verify has
+	 * already failed the handshake; checked again all the same. */
+	if (x == NULL || SSL_get_verify_result(t->ssl) != X509_V_OK)
+		return 0;
+	t->client_subject = subject_string(x);
+	if (t->client_subject == NULL ||
+	    X509_digest(x, EVP_sha256(), md, &n) != 1 || n != 32) {
+		free(t->client_subject);
+		t->client_subject = NULL;
+		return -1;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		t->client_sha256[2 * i] = hex[md[i] >> 4];
+		t->client_sha256[2 * i + 1] = hex[md[i] & 15];
+	}
+	t->client_sha256[2 * n] = '\0';
+	t->stats->client_cert_verified++;
+	return 0;
+}
+
 static enum dpx_tls_status conn_handshake(struct dpx_tls_conn *t)
 {
 	struct dpx_tls_stats *st = t->stats;
@@ -355,6 +424,17 @@ static enum dpx_tls_status conn_handshake(struct dpx_tls_conn *t)
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 			return DPX_TLS_OK;
 		return conn_failed(t);
+	}
+	if (t->srv != NULL &&
+	    t->srv->conf->client_auth != DPX_TLS_CLIENT_AUTH_NONE &&
+	    conn_client_cert(t) != 0) {
+		/* Forwarding without the certificate's headers would tell
+		 * the servers that the client sent none. */
+		ERR_clear_error();
+		st->no_memory++;
+		t->failed = true;
+		handshake_over(t);
+		return DPX_TLS_ERROR;
 	}
 	t->established = true;
 	handshake_over(t);
@@ -476,4 +556,14 @@ const char *dpx_tls_conn_cipher(const struct dpx_tls_conn *t)
 const char *dpx_tls_conn_sni(const struct dpx_tls_conn *t)
 {
 	return SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
+}
+
+const char *dpx_tls_conn_client_subject(const struct dpx_tls_conn *t)
+{
+	return t->client_subject;
+}
+
+const char *dpx_tls_conn_client_sha256(const struct dpx_tls_conn *t)
+{
+	return t->client_subject != NULL ? t->client_sha256 : NULL;
 }

@@ -173,6 +173,50 @@ static bool same_names(const struct dpx_tls_cert_conf *a,
 	return true;
 }
 
+int tls_verify_mode(const struct dpx_tls_conf *tc)
+{
+	switch (tc->client_auth) {
+	case DPX_TLS_CLIENT_AUTH_OPTIONAL:
+		return SSL_VERIFY_PEER;
+	case DPX_TLS_CLIENT_AUTH_REQUIRED:
+		return SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	default:
+		return SSL_VERIFY_NONE;
+	}
+}
+
+/*
+ * Client certificates: every group's context gets the CAs, both as its
+ * trust store and as the names sent in CertificateRequest, because the
+ * SNI callback moves a handshake to another context and OpenSSL then
+ * verifies with (and names the CAs of) that one. Each context has a store
+ * of its own: no X509_STORE lock is shared between workers.
+ */
+static int ctx_client_auth(SSL_CTX *ctx, const struct dpx_tls_conf *tc,
+			   char *err, size_t errlen)
+{
+	STACK_OF(X509_NAME) *names;
+	char why[256];
+
+	if (tc->client_auth == DPX_TLS_CLIENT_AUTH_NONE)
+		return 0;
+	if (SSL_CTX_load_verify_locations(ctx, tc->client_ca, NULL) != 1) {
+		snprintf(err, errlen, "%s: %s", tc->client_ca,
+			 tls_ssl_reason(why, sizeof(why)));
+		return -1;
+	}
+	names = SSL_load_client_CA_file(tc->client_ca);
+	if (names == NULL) {
+		snprintf(err, errlen, "%s: no CA names (%s)", tc->client_ca,
+			 tls_ssl_reason(why, sizeof(why)));
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);     /* takes names */
+	SSL_CTX_set_verify(ctx, tls_verify_mode(tc), NULL);
+	SSL_CTX_set_verify_depth(ctx, (int)tc->client_verify_depth);
+	return 0;
+}
+
 static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 {
 	const struct dpx_tls_conf *tc = srv->conf;
@@ -201,6 +245,12 @@ static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 					   sizeof(sid_ctx) - 1) != 1) {
 		snprintf(err, errlen, "TLS settings: %s",
 			 tls_ssl_reason(why, sizeof(why)));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* The session id context above is what lets sessions resume once
+	 * the peer is verified: OpenSSL refuses to resume without one. */
+	if (ctx_client_auth(ctx, tc, err, errlen) != 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

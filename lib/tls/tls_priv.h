@@ -71,6 +71,9 @@ struct dpx_tls_server {
 	struct tls_group groups[DPX_TLS_MAX_CERTS]; /* [0]: the default */
 };
 
+/* SSL_VERIFY_* for the listener's client_auth (tls_ctx.c). */
+int tls_verify_mode(const struct dpx_tls_conf *tc);
+
 /* OpenSSL's ticket key callback (tls_keys.c). */
 int tls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 		      EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc);

@@ -5,8 +5,10 @@
  * driven record by record against an OpenSSL client over memory BIOs:
  * handshakes (TLS 1.2 and 1.3, fed whole or one byte at a time), SNI and
  * certificate-type selection, data both ways, close_notify, garbage, a
- * version below the floor, and the handshake limit. (Tickets across
- * workers are tested end to end with openssl s_client in test_tls.sh.)
+ * version below the floor, the handshake limit, and client certificates
+ * (verified, from an unknown CA, missing, kept across resumption).
+ * (Tickets across workers are tested end to end with openssl s_client in
+ * test_tls.sh.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,8 +48,15 @@ static const struct dpx_config_ext ext = {
 static EVP_PKEY *ca_key;
 static X509 *ca_cert;
 
-static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san,
-		       bool ca)
+/* The client certificates' CA, and one client certificate it signed. */
+static EVP_PKEY *client_ca_key;
+static X509 *client_ca_cert;
+static X509 *client_cert;
+
+/* A certificate signed by ikey/icert, or self-signed when ca. */
+static X509 *make_cert_by(EVP_PKEY *key, const char *org, const char *cn,
+			  const char *san, bool ca, EVP_PKEY *ikey,
+			  X509 *icert)
 {
 	X509 *x = X509_new();
 	X509_NAME *n = X509_NAME_new();
@@ -58,11 +67,15 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san,
 	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
 	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
 	X509_set_pubkey(x, key);
+	if (org != NULL)
+		X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+					   (const unsigned char *)org, -1, -1,
+					   0);
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
 				   (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(x, n);
-	X509_set_issuer_name(x, ca ? n : X509_get_subject_name(ca_cert));
-	X509V3_set_ctx(&v3, ca ? x : ca_cert, x, NULL, NULL, 0);
+	X509_set_issuer_name(x, ca ? n : X509_get_subject_name(icert));
+	X509V3_set_ctx(&v3, ca ? x : icert, x, NULL, NULL, 0);
 	if (san != NULL) {
 		e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
 		X509_add_ext(x, e, -1);
@@ -74,9 +87,15 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san,
 		X509_add_ext(x, e, -1);
 		X509_EXTENSION_free(e);
 	}
-	X509_sign(x, ca ? key : ca_key, EVP_sha256());
+	X509_sign(x, ca ? key : ikey, EVP_sha256());
 	X509_NAME_free(n);
 	return x;
+}
+
+static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san,
+		       bool ca)
+{
+	return make_cert_by(key, NULL, cn, san, ca, ca_key, ca_cert);
 }
 
 static void write_pem(const char *name, X509 *x, EVP_PKEY *k)
@@ -107,6 +126,41 @@ static void leaf(const char *name, bool rsa, const char *cn, const char *san)
 	EVP_PKEY_free(k);
 }
 
+static void write_x509(const char *name, X509 *x)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	f = fopen(path, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+}
+
+/* client-ca.pem: a CA of its own; client.pem/.key: a certificate it
+ * signed, whose CN needs RFC 2253 escaping; rogue.pem/.key: a client
+ * certificate from the server CA, unknown to client-ca.pem. */
+static void make_client_pki(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	char path[128];
+	FILE *f;
+
+	client_ca_key = EVP_EC_gen("P-256");
+	client_ca_cert = make_cert_by(client_ca_key, NULL, "client ca", NULL,
+				      true, NULL, NULL);
+	write_x509("client-ca", client_ca_cert);
+	client_cert = make_cert_by(k, "dpx test", "client, one", NULL, false,
+				   client_ca_key, client_ca_cert);
+	write_x509("client", client_cert);
+	snprintf(path, sizeof(path), "%s/client.key", dir);
+	f = fopen(path, "w");
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	EVP_PKEY_free(k);
+	leaf("rogue", false, "rogue", NULL);
+}
+
 static void make_pki(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/dpx-test-tls-%d", (int)getpid());
@@ -119,12 +173,14 @@ static void make_pki(void)
 	leaf("wild", false, "wild", "DNS:*.wild.test");
 	leaf("cnonly", false, "cn.test", NULL);
 	write_pem("ca", ca_cert, ca_key);
+	make_client_pki();
 }
 
 static void remove_pki(void)
 {
 	static const char *const names[] = { "dflt", "www-rsa", "www-ec",
-					     "wild", "cnonly", "ca" };
+					     "wild", "cnonly", "ca", "client",
+					     "client-ca", "rogue" };
 	char path[160];
 
 	for (size_t i = 0; i < RTE_DIM(names); i++) {
@@ -136,6 +192,9 @@ static void remove_pki(void)
 	rmdir(dir);
 	X509_free(ca_cert);
 	EVP_PKEY_free(ca_key);
+	X509_free(client_cert);
+	X509_free(client_ca_cert);
+	EVP_PKEY_free(client_ca_key);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -258,6 +317,62 @@ static void test_conf_errors(void)
 	bad("http", with_dir("{\"certificates\":[" CERT("dflt") "]}"),
 	    "TLS is not supported by this program");
 	dpx_config_set_ext(&ext);
+}
+
+
+#define CLIENT_CA "\"client_ca\":\"%s/client-ca.pem\""
+
+static void test_conf_client_auth(void)
+{
+	const struct dpx_tls_conf *tc;
+
+	CHECK_EQ(load_tls("http", with_dir("{\"certificates\":[" CERT("dflt")
+		 "]}")), 0);
+	tc = cfg.listeners[0].tls;
+	CHECK(tc != NULL && tc->client_auth == DPX_TLS_CLIENT_AUTH_NONE &&
+	      tc->client_verify_depth == 1 && !tc->client_cert_headers);
+	dpx_config_release(&cfg);
+	CHECK_EQ(load_tls("http", with_dir("{\"certificates\":[" CERT("dflt")
+		 "],\"client_auth\":\"required\"," CLIENT_CA ","
+		 "\"client_verify_depth\":3,\"client_cert_headers\":true}")),
+		 0);
+	tc = cfg.listeners[0].tls;
+	CHECK(tc != NULL && tc->client_auth == DPX_TLS_CLIENT_AUTH_REQUIRED &&
+	      tc->client_verify_depth == 3 && tc->client_cert_headers &&
+	      strstr(tc->client_ca, "client-ca.pem") != NULL);
+	dpx_config_release(&cfg);
+	CHECK_EQ(load_tls("tcp", with_dir("{\"certificates\":[" CERT("dflt")
+		 "],\"client_auth\":\"optional\"," CLIENT_CA "}")), 0);
+	tc = cfg.listeners[0].tls;
+	CHECK(tc != NULL && tc->client_auth == DPX_TLS_CLIENT_AUTH_OPTIONAL);
+	dpx_config_release(&cfg);
+
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_auth\":\"maybe\"," CLIENT_CA "}"), "tls.client_auth:");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_auth\":\"required\"}"),
+	    "tls.client_auth: \"required\" needs \"client_ca\"");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_auth\":\"optional\"}"),
+	    "tls.client_auth: \"optional\" needs \"client_ca\"");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_auth\":\"optional\","
+	    "\"client_ca\":\"/nonexistent.pem\"}"),
+	    "tls.client_ca: cannot open /nonexistent.pem");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_auth\":\"optional\",\"client_ca\":\"%s/dflt.key\"}"),
+	    "dflt.key: no PEM certificate");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "]," CLIENT_CA "}"), "tls.client_ca: set, but \"client_auth\" is");
+	bad("tcp", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_auth\":\"optional\"," CLIENT_CA
+	    ",\"client_cert_headers\":true}"),
+	    "tls.client_cert_headers: only on \"http\" listeners");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_auth\":\"optional\"," CLIENT_CA
+	    ",\"client_verify_depth\":17}"), "tls.client_verify_depth");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"client_cert_headers\":1}"), "tls.client_cert_headers");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -541,6 +656,195 @@ static void test_refusals(void)
 	dpx_tls_server_release(srv);
 	dpx_tls_keys_free(keys);
 	dpx_config_release(&cfg);
+}
+
+
+/* ---------------------------------------------------------------------- */
+/* Client certificates                                                      */
+
+struct mtls {
+	struct dpx_tls_stats st;
+	struct dpx_tls_keys *keys;
+	struct dpx_tls_server *srv;
+};
+
+/* A server with every test certificate (so SNI moves handshakes between
+ * contexts) and client_auth mode. */
+static bool mtls_start(struct mtls *m, const char *mode)
+{
+	char tls[1024];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(tls, sizeof(tls), "{\"certificates\":[" CERT("dflt") ","
+		 CERT("www-rsa") "," CERT("www-ec") "],\"client_auth\":\"%s\","
+		 CLIENT_CA "}", "%s", "%s", "%s", "%s", "%s", "%s", mode, "%s");
+	CHECK_EQ(load_tls("http", with_dir(tls)), 0);
+	if (cfg.listeners[0].tls == NULL)
+		return false;
+	m->keys = dpx_tls_keys_create();
+	m->srv = dpx_tls_server_new(cfg.listeners[0].tls, m->keys, &m->st,
+				    err, sizeof(err));
+	CHECK(m->srv != NULL);
+	return m->srv != NULL;
+}
+
+static void mtls_stop(struct mtls *m)
+{
+	dpx_tls_server_release(m->srv);
+	dpx_tls_keys_free(m->keys);
+	dpx_config_release(&cfg);
+}
+
+/* The client presents name.pem / name.key. */
+static void client_use_cert(struct client *c, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	CHECK_EQ(SSL_use_certificate_chain_file(c->ssl, path), 1);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	CHECK_EQ(SSL_use_PrivateKey_file(c->ssl, path, SSL_FILETYPE_PEM), 1);
+}
+
+/* SHA-256 of x's DER, lower-case hex, computed apart from lib/tls's way. */
+static void der_sha256(X509 *x, char out[65])
+{
+	unsigned char *der = NULL, md[32];
+	int n = i2d_X509(x, &der);
+	unsigned int mdlen = 0;
+
+	CHECK(n > 0);
+	CHECK_EQ(EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (unsigned int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	OPENSSL_free(der);
+}
+
+/* The client reads what came after the handshake (TLS 1.3 tickets). */
+static void client_drain(struct client *c)
+{
+	char buf[64];
+	size_t n;
+
+	CHECK(SSL_read_ex(c->ssl, buf, sizeof(buf), &n) == 0);
+	ERR_clear_error();
+}
+
+static void check_client_cert(int version)
+{
+	struct mtls m;
+	struct dpx_tls_conn *t;
+	SSL_SESSION *sess;
+	struct client c;
+	char want[65];
+
+	if (!mtls_start(&m, "required"))
+		return;
+	der_sha256(client_cert, want);
+	t = dpx_tls_conn_new(m.srv, mp);
+	client_new(&c, version, "www.example.test", NULL);
+	client_use_cert(&c, "client");
+	CHECK(handshake(&c, t, 1 << 20));
+	CHECK_EQ(m.st.client_cert_verified, 1);
+	CHECK(dpx_tls_conn_client_subject(t) != NULL &&
+	      strcmp(dpx_tls_conn_client_subject(t),
+		     "CN=client\\, one,O=dpx test") == 0);
+	CHECK(dpx_tls_conn_client_sha256(t) != NULL &&
+	      strcmp(dpx_tls_conn_client_sha256(t), want) == 0);
+	client_drain(&c);
+	/* A copy: freeing the connection without close_notify marks its
+	 * own session not resumable (OpenSSL's ssl_clear_bad_session). */
+	sess = SSL_SESSION_dup(SSL_get0_session(c.ssl));
+	client_free(&c);
+	dpx_tls_conn_free(t);
+
+	/* Resumed: no certificate sent again, the session's is kept. */
+	t = dpx_tls_conn_new(m.srv, mp);
+	client_new(&c, version, "www.example.test", NULL);
+	SSL_set_session(c.ssl, sess);
+	CHECK(handshake(&c, t, 1 << 20));
+	CHECK(SSL_session_reused(c.ssl));
+	CHECK_EQ(m.st.resumed, 1);
+	CHECK_EQ(m.st.client_cert_verified, 2);
+	CHECK(dpx_tls_conn_client_sha256(t) != NULL &&
+	      strcmp(dpx_tls_conn_client_sha256(t), want) == 0);
+	SSL_SESSION_free(sess);
+	client_free(&c);
+	dpx_tls_conn_free(t);
+	CHECK_EQ(m.st.handshake_failed, 0);
+	mtls_stop(&m);
+}
+
+static void test_client_cert13(void) { check_client_cert(TLS1_3_VERSION); }
+static void test_client_cert12(void) { check_client_cert(TLS1_2_VERSION); }
+
+/* The CA names sent in CertificateRequest are client_ca's. */
+static void test_client_ca_names(void)
+{
+	struct mtls m;
+	struct dpx_tls_conn *t;
+	STACK_OF(X509_NAME) *names;
+	struct client c;
+
+	if (!mtls_start(&m, "optional"))
+		return;
+	t = dpx_tls_conn_new(m.srv, mp);
+	client_new(&c, 0, "www.example.test", NULL);
+	CHECK(handshake(&c, t, 1 << 20));
+	names = SSL_get_client_CA_list(c.ssl);
+	CHECK(names != NULL && sk_X509_NAME_num(names) == 1 &&
+	      X509_NAME_cmp(sk_X509_NAME_value(names, 0),
+			    X509_get_subject_name(client_ca_cert)) == 0);
+	/* optional, none sent: established, nothing to tell */
+	CHECK(dpx_tls_conn_client_subject(t) == NULL &&
+	      dpx_tls_conn_client_sha256(t) == NULL);
+	CHECK_EQ(m.st.client_cert_verified, 0);
+	CHECK_EQ(m.st.client_cert_missing, 0);
+	client_free(&c);
+	dpx_tls_conn_free(t);
+	mtls_stop(&m);
+}
+
+/* Refusals: each counted once, as a failed handshake, no established
+ * connection. */
+static void check_client_refused(const char *mode, int version,
+				 const char *cert, const char *sni)
+{
+	struct mtls m;
+	struct dpx_tls_conn *t;
+	struct client c;
+
+	if (!mtls_start(&m, mode))
+		return;
+	t = dpx_tls_conn_new(m.srv, mp);
+	client_new(&c, version, sni, NULL);
+	if (cert != NULL)
+		client_use_cert(&c, cert);
+	CHECK(!handshake(&c, t, 1 << 20));
+	CHECK(!dpx_tls_conn_established(t));
+	CHECK(dpx_tls_conn_client_subject(t) == NULL);
+	CHECK_EQ(m.st.handshake_failed, 1);
+	CHECK_EQ(m.st.handshakes, 0);
+	CHECK_EQ(m.st.client_cert_verified, 0);
+	CHECK_EQ(m.st.client_cert_failed, cert != NULL ? 1 : 0);
+	CHECK_EQ(m.st.client_cert_missing, cert != NULL ? 0 : 1);
+	client_free(&c);
+	dpx_tls_conn_free(t);
+	mtls_stop(&m);
+}
+
+static void test_client_cert_refused(void)
+{
+	/* a certificate from a CA that client_ca does not hold */
+	check_client_refused("required", TLS1_3_VERSION, "rogue",
+			     "www.example.test");
+	check_client_refused("optional", TLS1_3_VERSION, "rogue", NULL);
+	check_client_refused("optional", TLS1_2_VERSION, "rogue",
+			     "www.example.test");
+	/* none sent where one is required */
+	check_client_refused("required", TLS1_3_VERSION, NULL,
+			     "www.example.test");
+	check_client_refused("required", TLS1_2_VERSION, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1125,6 +1429,11 @@ int main(void)
 	RUN_TEST(test_tls13);
 	RUN_TEST(test_tls12);
 	RUN_TEST(test_refusals);
+	RUN_TEST(test_conf_client_auth);
+	RUN_TEST(test_client_cert13);
+	RUN_TEST(test_client_cert12);
+	RUN_TEST(test_client_ca_names);
+	RUN_TEST(test_client_cert_refused);
 	RUN_TEST(test_hello_real);
 	RUN_TEST(test_hello_bad);
 	RUN_TEST(test_name_matches);
