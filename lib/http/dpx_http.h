@@ -292,6 +292,11 @@ struct dpx_http_req_rewrite {
 	enum dpx_forwarded forwarded;
 	bool via;			/* append "1.x dpx" to Via */
 	const struct dpx_hdr_edits *edits;	/* route's edits, may be NULL */
+	/* X-SSL-Client-Verify/-S-DN/-SHA256: written from these, and the
+	 * received ones dropped, when client_cert is set. */
+	bool client_cert;
+	const char *client_s_dn;	/* NULL: no verified certificate */
+	const char *client_sha256;
 };
 
 /*
@@ -307,7 +312,10 @@ struct dpx_http_req_rewrite {
  * "Connection: upgrade" for an upgrade, then per rw->forwarded
  * X-Forwarded-For (received values, then the client), X-Forwarded-Proto and
  * X-Forwarded-Host (received ones dropped) and/or Forwarded (received
- * values, then "for=..;proto=..;host=.."), Via (received values, then
+ * values, then "for=..;proto=..;host=.."), with rw->client_cert
+ * X-SSL-Client-Verify ("SUCCESS" or "NONE"), X-SSL-Client-S-DN and
+ * X-SSL-Client-SHA256 (the last two only with a certificate; received
+ * fields of these names always dropped), Via (received values, then
  * "1.x dpx"), and the route's set fields; the route's remove and set names
  * drop received and generated fields alike. Content-Length and
  * Transfer-Encoding pass untouched, and route edits of framing or

@@ -291,12 +291,26 @@ static inline bool edit_drops(const struct dpx_hdr_edits *e, unsigned int f,
 struct drops {
 	uint32_t drop, keep;
 	const struct dpx_hdr_edits *edits;
+	bool client_cert;	/* X-SSL-Client-* are dpx's */
 };
+
+/* The fields that tell servers about the client's certificate: a client
+ * must never be able to send them itself. */
+static bool is_client_cert_field(struct dpx_http_str name)
+{
+	return name.len >= 17 && (name.p[0] | 0x20) == 'x' &&
+	       (is(name, LIT("X-SSL-Client-Verify")) ||
+		is(name, LIT("X-SSL-Client-S-DN")) ||
+		is(name, LIT("X-SSL-Client-SHA256")));
+}
 
 static inline bool drop_field(const struct msg *m, const struct drops *d,
 			      const struct dpx_http_header *h)
 {
 	if (d->drop >> h->field & 1)
+		return true;
+	if (d->client_cert && h->field == DPX_HTTP_F_OTHER &&
+	    is_client_cert_field(h->name))
 		return true;
 	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
 		if (m->conn_names & DPX_HTTP_CONN_OTHER) {
@@ -314,7 +328,7 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 static inline struct drops hop_drops(bool upgrade,
 				     const struct dpx_hdr_edits *edits)
 {
-	struct drops d = { HOP_BY_HOP, FRAMING, edits };
+	struct drops d = { HOP_BY_HOP, FRAMING, edits, false };
 
 	if (upgrade) {
 		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
@@ -512,7 +526,30 @@ static inline struct drops request_drops(const struct dpx_http_request *req,
 		d.drop |= BIT(DPX_HTTP_F_FORWARDED);
 	if (rw->via)
 		d.drop |= BIT(DPX_HTTP_F_VIA);
+	d.client_cert = rw->client_cert;
 	return d;
+}
+
+/* A route may still remove or set them: the operator's choice. */
+static void put_client_cert(struct out *o,
+			    const struct dpx_http_req_rewrite *rw)
+{
+	const struct dpx_hdr_edits *e = rw->edits;
+	bool verified = rw->client_s_dn != NULL && rw->client_sha256 != NULL;
+
+	if (!rw->client_cert)
+		return;
+	if (!edit_drops(e, DPX_HTTP_F_OTHER, LIT("x-ssl-client-verify")))
+		put_field(o, LIT("X-SSL-Client-Verify"), verified ?
+			  LIT("SUCCESS") : LIT("NONE"));
+	if (!verified)
+		return;
+	if (!edit_drops(e, DPX_HTTP_F_OTHER, LIT("x-ssl-client-s-dn")))
+		put_field(o, LIT("X-SSL-Client-S-DN"),
+			  cstr(rw->client_s_dn, 16384));
+	if (!edit_drops(e, DPX_HTTP_F_OTHER, LIT("x-ssl-client-sha256")))
+		put_field(o, LIT("X-SSL-Client-SHA256"),
+			  cstr(rw->client_sha256, 64));
 }
 
 /* "METHOD TARGET HTTP/1.x": an HTTP/1.0 client cannot take a chunked
@@ -570,6 +607,7 @@ int dpx_http_write_request(char *out, uint32_t cap,
 	if (req->upgrade)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	put_forwarding(&o, &m, rw, &fi);
+	put_client_cert(&o, rw);
 	if (rw->via && !edit_drops(rw->edits, DPX_HTTP_F_VIA, LIT("via")))
 		put_via(&o, &m, req->version_minor);
 	put_sets(&o, rw->edits);

@@ -228,6 +228,15 @@ px_write_response(char *out, uint32_t cap, const void *msg, const void *rw)
 	return dpx_http_write_response(out, cap, msg, rw);
 }
 
+/* The listener sends X-SSL-Client-* (its "tls" says client_cert_headers). */
+static bool
+px_tls_cert_headers(const struct dpx_listener_conf *ls)
+{
+	const struct dpx_tls_conf *tc = ls->tls;
+
+	return tc != NULL && tc->client_cert_headers;
+}
+
 /* Writes the request head for the server into to_srv (and keeps it for a
  * retry when the request has no body). */
 static int
@@ -245,9 +254,15 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 		.edits = s->route ? &s->route->request : NULL,
 	};
 	struct rte_mbuf *one, *keep;
-	int n = px_write_head(w, &s->to_srv, px_write_request, req, &rw, &one);
+	int n;
 
 	(void)pw;
+	if (s->tls != NULL && px_tls_cert_headers(s->ls)) {
+		rw.client_cert = true;
+		rw.client_s_dn = dpx_tls_conn_client_subject(s->tls);
+		rw.client_sha256 = dpx_tls_conn_client_sha256(s->tls);
+	}
+	n = px_write_head(w, &s->to_srv, px_write_request, req, &rw, &one);
 	if (n == -1)
 		return -431;
 	if (n < 0)

@@ -1564,6 +1564,50 @@ static void test_write_connection_names(void)
 		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
 }
 
+/* X-SSL-Client-*: dpx's when asked (received ones of any case dropped,
+ * even without a certificate), passed untouched when not. */
+static void test_write_client_cert(void)
+{
+	static const char *const in = "GET / HTTP/1.1\r\nHost: h\r\n"
+		"X-SSL-Client-S-DN: forged\r\nx-ssl-client-verify: SUCCESS\r\n"
+		"A: 1\r\nX-SSL-CLIENT-SHA256: 00\r\nX-SSL-Client-Other: o\r\n"
+		"\r\n";
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.9", .proto = "https",
+		.forwarded = DPX_FWD_NONE, .client_cert = true,
+		.client_s_dn = "CN=c\\, d,O=o",
+		.client_sha256 = "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef",
+	};
+	struct dpx_hdr_edits ed;
+
+	CHECK(rewrite_req(in, &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nX-SSL-Client-Other: o\r\n"
+		"X-SSL-Client-Verify: SUCCESS\r\n"
+		"X-SSL-Client-S-DN: CN=c\\, d,O=o\r\n"
+		"X-SSL-Client-SHA256: 0123456789abcdef0123456789abcdef"
+		"0123456789abcdef0123456789abcdef\r\n\r\n"));
+	rw.client_s_dn = NULL;
+	rw.client_sha256 = NULL;
+	CHECK(rewrite_req(in, &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nX-SSL-Client-Other: o\r\n"
+		"X-SSL-Client-Verify: NONE\r\n\r\n"));
+	/* a route's remove drops dpx's own too */
+	memset(&ed, 0, sizeof(ed));
+	edit_remove(&ed, "x-ssl-client-verify");
+	rw.edits = &ed;
+	CHECK(rewrite_req(in, &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nX-SSL-Client-Other: o\r\n"
+		"\r\n"));
+	rw.edits = NULL;
+	rw.client_cert = false;
+	CHECK(rewrite_req(in, &rw,
+		"GET / HTTP/1.1\r\nHost: h\r\n"
+		"X-SSL-Client-S-DN: forged\r\nx-ssl-client-verify: SUCCESS\r\n"
+		"A: 1\r\nX-SSL-CLIENT-SHA256: 00\r\nX-SSL-Client-Other: o\r\n"
+		"\r\n"));
+}
+
 /* Received lines go out as they came only when written exactly as dpx
  * writes them; the others are normalised, runs or not. */
 static void test_write_line_copies(void)
@@ -1619,5 +1663,6 @@ int main(void)
 	RUN_TEST(test_field_ids);
 	RUN_TEST(test_write_connection_names);
 	RUN_TEST(test_write_line_copies);
+	RUN_TEST(test_write_client_cert);
 	return TEST_SUMMARY();
 }
