@@ -81,6 +81,10 @@ struct dpx_tls_conf {
 	char client_ca[DPX_TLS_FILE_LEN]; /* PEM CAs of client certificates */
 	uint32_t client_verify_depth;  /* intermediates allowed in a chain */
 	bool client_cert_headers;      /* X-SSL-Client-* to servers (http) */
+	/* Session id context: a digest of the client_auth settings and CAs,
+	 * so that sessions resume only where they were verified alike. */
+	unsigned char sid_ctx[32];
+	unsigned int sid_ctx_len;      /* 0: the plain "dpx" */
 	/* 0: the configuration's own, released with it. Else a reload's
 	 * copy, freed with the last server built on it. */
 	atomic_uint refs;

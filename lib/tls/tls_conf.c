@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -357,10 +358,42 @@ static int check_keys_file(struct cfg_ctx *c, struct dpx_tls_conf *tc)
 	return 0;
 }
 
+/*
+ * OpenSSL resumes a session (ticket or cache) only when its session id
+ * context matches, and a resumed session is not verified again. Listeners
+ * that share a ticket key file but not these settings must not accept
+ * each other's sessions: a ticket from one without client_auth would
+ * skip "required" on the other.
+ */
+static int client_sid_ctx(struct dpx_tls_conf *tc,
+			  STACK_OF(X509_INFO) *infos)
+{
+	uint32_t params[2] = { (uint32_t)tc->client_auth,
+			       tc->client_verify_depth };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char der_md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+		 EVP_DigestUpdate(md, params, sizeof(params));
+
+	for (int i = 0; ok && i < sk_X509_INFO_num(infos); i++) {
+		X509 *x = sk_X509_INFO_value(infos, i)->x509;
+
+		if (x != NULL)
+			ok = X509_digest(x, EVP_sha256(), der_md, &n) &&
+			     EVP_DigestUpdate(md, der_md, n);
+	}
+	ok = ok && EVP_DigestFinal_ex(md, tc->sid_ctx, &n) && n == 32;
+	EVP_MD_CTX_free(md);
+	tc->sid_ctx_len = ok ? 32 : 0;
+	return ok ? 0 : -1;
+}
+
 /* The client CA file must hold certificates now: a typo would otherwise
  * refuse every client, or (optional) let none verify. */
-static int check_client_ca_file(struct cfg_ctx *c, const char *path)
+static int check_client_ca_file(struct cfg_ctx *c, struct dpx_tls_conf *tc)
 {
+	const char *path = tc->client_ca;
 	STACK_OF(X509_INFO) *infos;
 	char why[256];
 	int n = 0;
@@ -376,10 +409,14 @@ static int check_client_ca_file(struct cfg_ctx *c, const char *path)
 	for (int i = 0; i < sk_X509_INFO_num(infos); i++)
 		if (sk_X509_INFO_value(infos, i)->x509 != NULL)
 			n++;
+	if (n > 0 && client_sid_ctx(tc, infos) != 0)
+		n = -1;
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
 	ERR_clear_error();
 	if (n == 0)
 		return cfg_fail(c, false, "%s: no PEM certificate", path);
+	if (n < 0)
+		return cfg_fail(c, false, "out of memory");
 	return 0;
 }
 
@@ -419,7 +456,7 @@ static int parse_client_auth(struct cfg_ctx *c, json_t *t,
 				client_auths[mode]);
 	}
 	cfg_push_key(c, "client_ca");
-	if (check_client_ca_file(c, tc->client_ca) != 0)
+	if (check_client_ca_file(c, tc) != 0)
 		return -1;
 	cfg_pop(c);
 	return 0;

@@ -241,15 +241,18 @@ static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 	    SSL_CTX_set_cipher_list(ctx, tc->ciphers) != 1 ||
 	    SSL_CTX_set_ciphersuites(ctx, tc->ciphersuites) != 1 ||
 	    SSL_CTX_set1_groups_list(ctx, tc->groups) != 1 ||
-	    SSL_CTX_set_session_id_context(ctx, sid_ctx,
-					   sizeof(sid_ctx) - 1) != 1) {
+	    SSL_CTX_set_session_id_context(ctx,
+			tc->sid_ctx_len ? tc->sid_ctx : sid_ctx,
+			tc->sid_ctx_len ? tc->sid_ctx_len :
+					  sizeof(sid_ctx) - 1) != 1) {
 		snprintf(err, errlen, "TLS settings: %s",
 			 tls_ssl_reason(why, sizeof(why)));
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
 	/* The session id context above is what lets sessions resume once
-	 * the peer is verified: OpenSSL refuses to resume without one. */
+	 * the peer is verified (OpenSSL refuses to resume without one); with
+	 * client_auth it names the verification settings (tls_conf.c). */
 	if (ctx_client_auth(ctx, tc, err, errlen) != 0) {
 		SSL_CTX_free(ctx);
 		return NULL;

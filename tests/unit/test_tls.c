@@ -778,6 +778,52 @@ static void check_client_cert(int version)
 static void test_client_cert13(void) { check_client_cert(TLS1_3_VERSION); }
 static void test_client_cert12(void) { check_client_cert(TLS1_2_VERSION); }
 
+/* A ticket from a listener without client_auth that shares the ticket
+ * keys is not resumed where a certificate is required: the session id
+ * contexts differ, so the client must authenticate in full. */
+static void test_client_cert_no_foreign_ticket(void)
+{
+	static struct dpx_tls_conf plain;
+	struct dpx_tls_stats pst = { 0 };
+	struct dpx_tls_server *psrv;
+	struct dpx_tls_conn *t;
+	SSL_SESSION *sess;
+	struct client c;
+	struct mtls m;
+
+	CHECK_EQ(load_tls("http", with_dir("{\"certificates\":[" CERT("dflt")
+		 "]}")), 0);
+	if (cfg.listeners[0].tls == NULL)
+		return;
+	plain = *(const struct dpx_tls_conf *)cfg.listeners[0].tls;
+	dpx_config_release(&cfg);
+	if (!mtls_start(&m, "required"))
+		return;
+	psrv = dpx_tls_server_new(&plain, m.keys, &pst, err, sizeof(err));
+	CHECK(psrv != NULL);
+	if (psrv == NULL)
+		return;
+	t = dpx_tls_conn_new(psrv, mp);
+	client_new(&c, TLS1_3_VERSION, NULL, NULL);
+	CHECK(handshake(&c, t, 1 << 20));
+	client_drain(&c);
+	sess = SSL_SESSION_dup(SSL_get0_session(c.ssl));
+	client_free(&c);
+	dpx_tls_conn_free(t);
+
+	t = dpx_tls_conn_new(m.srv, mp);
+	client_new(&c, TLS1_3_VERSION, NULL, NULL);
+	SSL_set_session(c.ssl, sess);
+	CHECK(!handshake(&c, t, 1 << 20));
+	CHECK_EQ(m.st.resumed, 0);
+	CHECK_EQ(m.st.client_cert_missing, 1);
+	SSL_SESSION_free(sess);
+	client_free(&c);
+	dpx_tls_conn_free(t);
+	dpx_tls_server_free(psrv);
+	mtls_stop(&m);
+}
+
 /* The CA names sent in CertificateRequest are client_ca's. */
 static void test_client_ca_names(void)
 {
@@ -1433,6 +1479,7 @@ int main(void)
 	RUN_TEST(test_client_cert13);
 	RUN_TEST(test_client_cert12);
 	RUN_TEST(test_client_ca_names);
+	RUN_TEST(test_client_cert_no_foreign_ticket);
 	RUN_TEST(test_client_cert_refused);
 	RUN_TEST(test_hello_real);
 	RUN_TEST(test_hello_bad);
