@@ -24,6 +24,13 @@
 #      handshakes while a connection opened before keeps working; a bad
 #      file is refused and counted; OCSP responses are re-read; reloads
 #      under wrk load lose nothing; with 2 workers, both switch
+#   8. mtls: client certificates ("client_auth" required and optional,
+#      "client_cert_headers"): a good certificate reaches the backend as
+#      X-SSL-Client-Verify/-S-DN/-SHA256 (fingerprint equal to openssl's),
+#      one from another CA and none where required are refused and
+#      counted, client-sent X-SSL-Client-* never reach the backend, a
+#      resumed session keeps its certificate, a ticket from a listener
+#      without client_auth is not resumed, TLS offload honours it
 # Every check compares bytes, names, counts or statuses. H_KEEP=1 keeps the
 # logs.
 set -u
@@ -82,7 +89,31 @@ make_pki() {
 		leaf passb rsa passb '*.wild.pass.test' &&
 		leaf backend ec backend backend.test &&
 		leaf dpxclient ec dpxclient dpx-client.test &&
-		leaf_ocsp www-ec
+		leaf_ocsp www-ec &&
+		client_pki
+}
+
+# client_cert NAME CA: a client certificate for CN "client NAME", signed
+# by CA (CA.pem, CA.key), with CA's chain after it when CA is "int".
+client_cert() {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$PKI/$1.key" -out "$PKI/$1.csr" \
+		-subj "/O=dpx test/CN=client $1" 2>/dev/null &&
+		printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$PKI/$1.ext" &&
+		openssl x509 -req -in "$PKI/$1.csr" -CA "$PKI/$2.pem" -CAkey "$PKI/$2.key" \
+			-CAcreateserial -days 2 -extfile "$PKI/$1.ext" -out "$PKI/$1.leaf" 2>/dev/null &&
+		if [[ $2 == int ]]; then cat "$PKI/$1.leaf" "$PKI/int.pem"; else cat "$PKI/$1.leaf"; fi \
+			>"$PKI/$1.pem"
+}
+
+# client_pki: a CA of client certificates only (client-ca.pem), a client
+# certificate it signed (one), and one that the server PKI's intermediate
+# signed (rogue), which client-ca.pem does not know.
+client_pki() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$PKI/client-ca.key" -out "$PKI/client-ca.pem" -days 2 \
+		-subj "/O=dpx test/CN=dpx client ca" 2>/dev/null &&
+		client_cert one client-ca && client_cert rogue int
 }
 
 # leaf_ocsp NAME: a "good" OCSP response for NAME's certificate, signed
@@ -182,6 +213,16 @@ write_config() {
 	  {"name": "origin_tcp", "address": "$DPX", "port": 8095, "mode": "tcp", "pool": "echotls"},
 	  {"name": "origin_sni", "address": "$DPX", "port": 8096, "mode": "http", "pool": "origin_sni",
 	   "tls": {"certificates": $certs}},
+	  {"name": "mtls", "address": "$DPX", "port": 449, "mode": "http", "pool": "web",
+	   "tls": {"certificates": $certs, "client_auth": "required",
+	           "client_ca": "$PKI/client-ca.pem", "client_cert_headers": true,
+	           "ticket_keys_file": "$H_TMP/ticket.keys", "ticket_rotate_s": 1}},
+	  {"name": "mtlsopt", "address": "$DPX", "port": 450, "mode": "http", "pool": "web",
+	   "tls": {"certificates": $certs, "client_auth": "optional",
+	           "client_ca": "$PKI/client-ca.pem", "client_cert_headers": true}},
+	  {"name": "mtlstcp", "address": "$DPX", "port": 8445, "mode": "tcp", "pool": "echo",
+	   "tls": {"certificates": $certs, "client_auth": "required",
+	           "client_ca": "$PKI/client-ca.pem"}},
 	  {"name": "bysni", "address": "$DPX", "port": 8444, "mode": "tcp",
 	   "client_timeout_ms": 1000,
 	   "sni_routes": [{"sni": "a.pass.test", "pool": "passa"},
@@ -524,6 +565,10 @@ case_bad_input() {
 reload_put() { cp "$PKI/$1.pem" "$PKI/default.pem" && cp "$PKI/$1.key" "$PKI/default.key"; }
 reload_tel() { tel /dpx/tls_reload "$1"; }
 reload_count() { tls_stat tls_reloads; }
+tls_listeners() {
+	"$PY" -c 'import json, sys
+print(sum(1 for l in json.load(open(sys.argv[1]))["listeners"] if "tls" in l))' "$H_TMP/tls.json"
+}
 # reply_fields JSON KEY...: the values of a telemetry reply's keys.
 reply_fields() {
 	"$PY" -c 'import json, sys
@@ -544,7 +589,7 @@ wrk_clean() {
 }
 
 case_reload() {
-	local out before fails r0 keep
+	local out before fails r0 keep n
 	h_check "reload: test certificates old-a and new-b" reload_pki
 	reload_put rel-a
 	h_check "reload to old-a: status ok" test "$(reload_tel status)" = ok
@@ -571,8 +616,9 @@ for line in sys.stdin:
 	before=$(reload_count)
 	reload_put rel-b
 	out=$(tel /dpx/tls_reload)
-	h_check "reload to new-b: ok on the 7 TLS listeners, tls_reloads $before -> $(reload_count) ($out)" \
-		test "$(reply_fields "$out" status listeners reloads)" = "ok 7 $((before + 1))"
+	n=$(tls_listeners)
+	h_check "reload to new-b: ok on the $n TLS listeners, tls_reloads $before -> $(reload_count) ($out)" \
+		test "$(reply_fields "$out" status listeners reloads)" = "ok $n $((before + 1))"
 	h_check "reload to new-b: new handshakes show O=new-b (no SNI, SNI default.test, SNI unknown)" \
 		test "$(subject_org "" -noservername)/$(subject_org default.test)/$(subject_org other.test)" = new-b/new-b/new-b
 	h_check "reload to new-b: the strict listener (1.3 only) too" \
@@ -650,6 +696,101 @@ for line in sys.stdin:
 		test "$(reload_count)/$(subject_org "" -noservername)" = "$((before + 1))/old-a"
 	reload_put rel-orig
 	h_check "original certificate back" test "$(reload_tel status)/$(subject_org "" -noservername)" = ok/default
+}
+
+MCURL=(curl -sS --max-time 10 --cacert "$PKI/ca.pem"
+	--resolve "www.example.test:449:$DPX" --resolve "www.example.test:450:$DPX")
+ONE=(--cert "$PKI/one.pem" --key "$PKI/one.key")
+ROGUE=(--cert "$PKI/rogue.pem" --key "$PKI/rogue.key")
+FORGED=(-H 'X-SSL-Client-S-DN: forged' -H 'x-ssl-client-verify: forged'
+	-H 'X-SSL-Client-SHA256: forged')
+
+# mtls_head PORT CURL_ARGS...: the request head the backend received
+# (CR removed), then the status line of curl's answer.
+mtls_head() {
+	local port=$1
+	shift
+	in_cli "${MCURL[@]}" "$@" -w 'status=%{http_code}\n' \
+		"https://www.example.test:$port/headers" 2>&1 | tr -d '\r'
+}
+
+case_mtls() {
+	local out sha before
+	sha=$(openssl x509 -in "$PKI/one.pem" -outform DER | sha256sum | cut -d' ' -f1)
+	before=$(tls_stat client_cert_verified)
+	out=$(mtls_head 449 "${ONE[@]}" "${FORGED[@]}")
+	h_check "required, good certificate: 200 (client_cert_verified $before -> $(tls_stat client_cert_verified))" \
+		bash -c 'grep -qx status=200 <<<"$1" && test "$2" = $(($3 + 1))' _ "$out" \
+		"$(tls_stat client_cert_verified)" "$before"
+	h_check "backend got X-SSL-Client-Verify: SUCCESS" grep -qx 'X-SSL-Client-Verify: SUCCESS' <<<"$out"
+	h_check "backend got X-SSL-Client-S-DN: CN=client one,O=dpx test" \
+		grep -qx 'X-SSL-Client-S-DN: CN=client one,O=dpx test' <<<"$out"
+	h_check "backend got X-SSL-Client-SHA256 equal to openssl's DER sha256 ($sha)" \
+		grep -qx "X-SSL-Client-SHA256: $sha" <<<"$out"
+	h_check "client-sent X-SSL-Client-* never reach the backend (one of each, none forged)" \
+		test "$(grep -ci '^x-ssl-client-' <<<"$out")/$(grep -ci forged <<<"$out")" = 3/0
+	out=$(mtls_head 449 "${ONE[@]}" --tlsv1.2 --tls-max 1.2)
+	h_check "required, good certificate over TLS 1.2: 200 and SUCCESS" \
+		test "$(grep -cx 'status=200\|X-SSL-Client-Verify: SUCCESS' <<<"$out")" = 2
+
+	before=$(tls_stat client_cert_failed)
+	out=$(mtls_head 449 "${ROGUE[@]}")
+	h_check "required, certificate from another CA: refused (client_cert_failed $before -> $(tls_stat client_cert_failed))" \
+		bash -c '! grep -q status=200 <<<"$1" && test "$2" = $(($3 + 1))' _ "$out" \
+		"$(tls_stat client_cert_failed)" "$before"
+	before=$(tls_stat client_cert_missing)
+	out=$(mtls_head 449 "${FORGED[@]}")
+	h_check "required, no certificate: refused (client_cert_missing $before -> $(tls_stat client_cert_missing))" \
+		bash -c '! grep -q status=200 <<<"$1" && test "$2" = $(($3 + 1))' _ "$out" \
+		"$(tls_stat client_cert_missing)" "$before"
+
+	out=$(mtls_head 450 "${FORGED[@]}")
+	h_check "optional, no certificate: 200, X-SSL-Client-Verify: NONE, nothing forged passed" \
+		bash -c 'grep -qx status=200 <<<"$1" && grep -qx "X-SSL-Client-Verify: NONE" <<<"$1" &&
+			test "$(grep -ci "^x-ssl-client-" <<<"$1")/$(grep -ci forged <<<"$1")" = 1/0' _ "$out"
+	out=$(mtls_head 450 "${ONE[@]}")
+	h_check "optional, good certificate: SUCCESS and its fingerprint" \
+		bash -c 'grep -qx "X-SSL-Client-Verify: SUCCESS" <<<"$1" &&
+			grep -qx "X-SSL-Client-SHA256: $2" <<<"$1"' _ "$out" "$sha"
+	before=$(tls_stat client_cert_failed)
+	out=$(mtls_head 450 "${ROGUE[@]}")
+	h_check "optional, certificate from another CA: refused all the same (client_cert_failed $before -> $(tls_stat client_cert_failed))" \
+		bash -c '! grep -q status=200 <<<"$1" && test "$2" = $(($3 + 1))' _ "$out" \
+		"$(tls_stat client_cert_failed)" "$before"
+
+	# Resumption: the session's certificate stands for the client.
+	rm -f "$H_TMP/msess"
+	printf 'GET /id HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+		in_cli timeout 10 openssl s_client -connect "$DPX:449" -CAfile "$PKI/ca.pem" \
+			-servername www.example.test -cert "$PKI/one.pem" -key "$PKI/one.key" \
+			-sess_out "$H_TMP/msess" -ign_eof >/dev/null 2>&1
+	before=$(tls_stat resumed)
+	out=$(printf 'GET /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+		in_cli timeout 10 openssl s_client -connect "$DPX:449" -CAfile "$PKI/ca.pem" \
+			-servername www.example.test -sess_in "$H_TMP/msess" -ign_eof 2>&1 | tr -d '\r')
+	h_check "resumed without sending a certificate again: Reused, the backend still gets its fingerprint (resumed $before -> $(tls_stat resumed))" \
+		bash -c 'grep -q "^Reused" <<<"$1" && grep -qx "X-SSL-Client-SHA256: $2" <<<"$1"' _ "$out" "$sha"
+
+	# Same ticket keys as listener 446, which asks no certificate: its
+	# tickets must not open 449 without one.
+	session_out 446 "$H_TMP/msess2"
+	before=$(tls_stat client_cert_missing)
+	out=$(PORT=449 s_client -servername www.example.test -tls1_2 -sess_in "$H_TMP/msess2")
+	h_check "a ticket from a listener without client_auth (same keys) is not resumed: refused (client_cert_missing $before -> $(tls_stat client_cert_missing))" \
+		bash -c '! grep -q "^Reused" <<<"$1" && test "$2" = $(($3 + 1))' _ "$out" \
+		"$(tls_stat client_cert_missing)" "$before"
+
+	# TLS offload on a tcp listener: the same rules, no headers.
+	out=$( (printf 'mtls echo\n'; sleep 1) | in_cli timeout 10 openssl s_client -quiet \
+		-no_ign_eof -connect "$DPX:8445" -CAfile "$PKI/ca.pem" -servername www.example.test \
+		-cert "$PKI/one.pem" -key "$PKI/one.key" 2>/dev/null)
+	h_check "tcp listener, required, good certificate: echoed ($out)" test "$out" = "mtls echo"
+	before=$(tls_stat client_cert_missing)
+	out=$( (printf 'mtls echo\n'; sleep 1) | in_cli timeout 10 openssl s_client -quiet \
+		-no_ign_eof -connect "$DPX:8445" -CAfile "$PKI/ca.pem" -servername www.example.test \
+		2>/dev/null)
+	h_check "tcp listener, required, no certificate: nothing echoed (client_cert_missing $before -> $(tls_stat client_cert_missing))" \
+		test -z "$out" -a "$(tls_stat client_cert_missing)" = $((before + 1))
 }
 
 # T_TLS_ONLY=pause: dpx and the backends stay up for T_TLS_PAUSE seconds.
@@ -772,10 +913,10 @@ case_pause() {
 	sleep "${T_TLS_PAUSE:-300}"
 }
 
-h_check "test PKI: root, intermediate, 6 leaf certificates, an OCSP response" make_pki
+h_check "test PKI: root, intermediate, 6 leaf certificates, an OCSP response, a client CA and 2 client certificates" make_pki
 h_start_dpx "$(write_config)" || exit 1
 h_check "backends up, HTTPS answers" start_backends
-for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys origin reload}; do
+for c in ${T_TLS_ONLY:-https certs protocols offload sni_pass bad_input flood ticket_keys origin reload mtls}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_TLS_ONLY" "no case $c"; fi
 done
 sessions_gone() {

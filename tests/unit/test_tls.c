@@ -820,7 +820,7 @@ static void test_client_cert_no_foreign_ticket(void)
 	SSL_SESSION_free(sess);
 	client_free(&c);
 	dpx_tls_conn_free(t);
-	dpx_tls_server_free(psrv);
+	dpx_tls_server_release(psrv);
 	mtls_stop(&m);
 }
 
