@@ -52,7 +52,7 @@
 # suite; wrk https negotiates TLS 1.3. wrk resumes its sessions, so the
 # close run is a resumed TLS 1.3 handshake (PSK with an X25519 exchange)
 # and a proxied request per connection. Two more loads then run:
-#   full   new TLS 1.3 handshakes, never resumed: $HS_PROCS (4) processes
+#   full   new TLS 1.3 handshakes, never resumed: $HS_PROCS (8) processes
 #          of "openssl s_time -new -www /" at once, each a full handshake
 #          (X25519 and the certificate's signature) and a GET / per
 #          connection; results in handshakes/s and CPU per handshake
@@ -165,7 +165,7 @@ if [[ -n $TLS ]]; then
 	cat "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >"$TLS_DIR/haproxy.pem"
 	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}], \"ciphersuites\": \"$TLS_SUITE\"}"
 fi
-HS_PROCS=${HS_PROCS:-4} BULK_MB=64
+HS_PROCS=${HS_PROCS:-8} BULK_MB=64
 # Descriptors the proxies may use: what the hard limit allows.
 NOFILE=$(ulimit -Hn)
 [[ $NOFILE =~ ^[0-9]+$ ]] && ((NOFILE <= 65536)) || NOFILE=65536

@@ -46,6 +46,15 @@ px_tls_take_output(struct px_session *s)
 	px_chain_add(&s->tls_out, m);
 }
 
+static void
+px_tls_kick(struct dpx_worker *w, struct px_session *s)
+{
+	if (!s->tls_kicked) {
+		s->tls_kicked = true;
+		TAILQ_INSERT_TAIL(&px_w(w)->tls_kick, s, klink);
+	}
+}
+
 void
 px_cli_flush(struct dpx_worker *w, struct px_session *s)
 {
@@ -54,17 +63,24 @@ px_cli_flush(struct dpx_worker *w, struct px_session *s)
 			px_chain_flush(w, &s->to_cli, s->cli);
 		return;
 	}
+	/* Less than a record staged: the rest of this pass's packets may
+	 * bring more for the same record, so it is encrypted when the pass
+	 * serves tls_kick (before TCP output: no added latency). */
+	if (s->to_cli.len > 0 && s->to_cli.len < PX_TLS_RECORD &&
+	    !px_w(w)->tls_direct && dpx_tls_conn_established(s->tls)) {
+		s->tls_flush_due = true;
+		px_tls_kick(w, s);
+		if (s->cli != NULL)
+			px_chain_flush(w, &s->tls_out, s->cli);
+		return;
+	}
 	while (s->to_cli.len > 0 && s->tls_out.len < PX_STAGE_MAX &&
 	       dpx_tls_conn_established(s->tls)) {
-		struct rte_mbuf *m = px_chain_pop(&s->to_cli);
-		int rc = dpx_tls_conn_write(s->tls, rte_pktmbuf_mtod(m, void *),
-					    m->data_len);
-
-		rte_pktmbuf_free_seg(m);
-		if (rc != 0) {
+		if (px_tls_write_some(w, s->tls, &s->to_cli) != 0) {
 			px_chain_free(&s->to_cli);
 			break;
 		}
+		px_tls_take_output(s);
 	}
 	px_tls_take_output(s);
 	if (s->cli != NULL)
@@ -74,17 +90,13 @@ px_cli_flush(struct dpx_worker *w, struct px_session *s)
 void
 px_cli_recv_done(struct dpx_worker *w, struct px_session *s, uint32_t n)
 {
-	struct dpx_proxy_worker *pw = px_w(w);
-
 	if (s->tls == NULL) {
 		if (s->cli != NULL)
 			dpx_tcp_recv_done(w, s->cli, n);
 		return;
 	}
-	if (!s->tls_kicked) {
-		s->tls_kicked = true;
-		TAILQ_INSERT_TAIL(&pw->tls_kick, s, klink);
-	}
+	(void)n;
+	px_tls_kick(w, s);
 }
 
 void
@@ -94,6 +106,41 @@ px_tls_unkick(struct dpx_worker *w, struct px_session *s)
 		s->tls_kicked = false;
 		TAILQ_REMOVE(&px_w(w)->tls_kick, s, klink);
 	}
+}
+
+/*
+ * What is staged goes out in records of up to 16 KB: one record per
+ * segment-sized mbuf would pay the record's header, tag and OpenSSL's
+ * per-write costs (a buffer allocated and freed with
+ * SSL_MODE_RELEASE_BUFFERS) ten times over. Only bytes already staged
+ * are gathered, so nothing waits for more. A lone mbuf is encrypted in
+ * place, without the copy.
+ */
+int
+px_tls_write_some(struct dpx_worker *w, struct dpx_tls_conn *t,
+		  struct px_chain *q)
+{
+	uint8_t *buf = px_w(w)->tls_rec;
+	struct rte_mbuf *m = q->head;
+	uint32_t n = 0;
+	int rc;
+
+	if (m->next == NULL ||
+	    (uint32_t)m->data_len + m->next->data_len > PX_TLS_RECORD) {
+		m = px_chain_pop(q);
+		rc = dpx_tls_conn_write(t, rte_pktmbuf_mtod(m, void *),
+					m->data_len);
+		rte_pktmbuf_free_seg(m);
+		return rc;
+	}
+	while (q->head != NULL &&
+	       n + q->head->data_len <= PX_TLS_RECORD) {
+		m = px_chain_pop(q);
+		memcpy(buf + n, rte_pktmbuf_mtod(m, void *), m->data_len);
+		n += m->data_len;
+		rte_pktmbuf_free_seg(m);
+	}
+	return dpx_tls_conn_write(t, buf, n);
 }
 
 /* close_notify, then FIN after it. */
@@ -188,10 +235,16 @@ px_tls_kicks_run(struct dpx_worker *w)
 	unsigned int budget = 256;
 	struct px_session *s;
 
+	pw->tls_direct = true;
 	while (budget-- > 0 && (s = TAILQ_FIRST(&pw->tls_kick)) != NULL) {
 		px_tls_unkick(w, s);
+		if (s->tls_flush_due) {
+			s->tls_flush_due = false;
+			px_cli_flush(w, s);
+		}
 		px_tls_run(w, s);
 	}
+	pw->tls_direct = false;
 	return !TAILQ_EMPTY(&pw->tls_kick);
 }
 

@@ -24,6 +24,7 @@
 #define PX_PROBE_BUF 4096          /* health-check response bytes examined */
 #define PX_STAGE_MAX (64u * 1024)  /* bytes staged towards one side */
 #define PX_LOG_PATH 160
+#define PX_TLS_RECORD 16384        /* plaintext per TLS record, at most */
 
 /* Server state in a snapshot. */
 enum { PX_SRV_UP = 0, PX_SRV_DOWN, PX_SRV_EJECTED };
@@ -206,6 +207,7 @@ struct px_session {
 	struct dpx_tls_conn *tls;
 	struct px_chain tls_out;
 	bool tls_kicked;            /* on the worker's tls_kick list */
+	bool tls_flush_due;         /* to_cli is encrypted at the pass's end */
 	bool sni_wait;              /* tcp by SNI: reading the ClientHello */
 	uint32_t sni_need;          /* ... bytes it needs before a new look */
 	TAILQ_ENTRY(px_session) klink;
@@ -255,12 +257,14 @@ struct dpx_proxy_worker {
 	/* TLS sessions whose plaintext was consumed: they read on in
 	 * dpx_proxy_worker_run(), once per pass. */
 	struct px_session_list tls_kick;
+	bool tls_direct;                /* serving tls_kick: encrypt now */
 	/* TLS server connections whose plaintext was consumed. */
 	struct px_srv_list srv_kick;
 	struct dpx_tls_client *tls_cli[DPX_MAX_POOLS];
 	struct dpx_tls_stats tls_origin_stats;  /* TLS to servers */
 	uint64_t tls_warn_ms;           /* next handshake failure logged */
 	uint8_t hello[DPX_TLS_HELLO_MAX];   /* a ClientHello, read for SNI */
+	uint8_t tls_rec[PX_TLS_RECORD];     /* plaintext gathered for a record */
 	struct dpx_http_request req;    /* scratch: one parse at a time */
 	struct dpx_http_response rsp;
 	char scratch[];                 /* hbuf_size + 4096: outgoing heads */
@@ -334,6 +338,9 @@ uint32_t px_cli_pending(const struct px_session *s);
 bool px_cli_ready(const struct px_session *s);
 /* close_notify (TLS), then FIN. */
 void px_cli_close(struct dpx_worker *w, struct px_session *s);
+/* Encrypts the head of q into t's output: up to one full record. */
+int px_tls_write_some(struct dpx_worker *w, struct dpx_tls_conn *t,
+		      struct px_chain *q);
 /* TLS: handshake, decrypt, and run the mode when there is something new. */
 void px_tls_run(struct dpx_worker *w, struct px_session *s);
 void px_tls_unkick(struct dpx_worker *w, struct px_session *s);

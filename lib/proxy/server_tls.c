@@ -80,13 +80,11 @@ px_srv_flush(struct dpx_worker *w, struct px_session *s)
 	if (c->tls == NULL)
 		return px_chain_flush(w, &s->to_srv, c->tcb);
 	while (s->to_srv.len > 0 && c->tls_out.len < PX_STAGE_MAX) {
-		struct rte_mbuf *m = px_chain_pop(&s->to_srv);
-		int rc = dpx_tls_conn_write(c->tls, rte_pktmbuf_mtod(m, void *),
-					    m->data_len);
+		uint32_t len;
 
-		rte_pktmbuf_free_seg(m);
-		if (rc != 0)
+		if (px_tls_write_some(w, c->tls, &s->to_srv) != 0)
 			return -1;
+		px_chain_add(&c->tls_out, dpx_tls_conn_output(c->tls, &len));
 	}
 	return px_srv_out(w, c);
 }
