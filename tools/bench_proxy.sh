@@ -539,8 +539,9 @@ bulk_mb() {
 	R[$1.bulk.mb]=${mb:-?}
 	R[$1.bulk.mbps]=$(awk -v m="${mb:-0}" -v w="${R[$1.bulk.wall]}" 'BEGIN {if (w > 0) printf "%.1f", m / w; else print "?"}')
 	R[$1.bulk.cpu_mb]=$(awk -v t="${R[$1.bulk.ticks]}" -v hz="$CLK_TCK" -v m="${mb:-0}" 'BEGIN {if (m > 0) printf "%.0f", t / hz * 1e6 / m; else print "?"}')
-	printf '  bulk: %s MB in %s s = %s MB/s; proxy CPU %s us per MB\n' "${R[$1.bulk.mb]}" \
-		"${R[$1.bulk.wall]}" "${R[$1.bulk.mbps]}" "${R[$1.bulk.cpu_mb]}"
+	R[$1.bulk.ucpu_mb]=$(awk -v t="${R[$1.bulk.uticks]}" -v hz="$CLK_TCK" -v m="${mb:-0}" 'BEGIN {if (m > 0) printf "%.0f", t / hz * 1e6 / m; else print "?"}')
+	printf '  bulk: %s MB in %s s = %s MB/s; proxy CPU %s us per MB (user %s)\n' "${R[$1.bulk.mb]}" \
+		"${R[$1.bulk.wall]}" "${R[$1.bulk.mbps]}" "${R[$1.bulk.cpu_mb]}" "${R[$1.bulk.ucpu_mb]}"
 }
 
 # bench_proxy P: the distribution check and both loads against the
@@ -876,12 +877,12 @@ for k in ka close full bulk; do
 	[[ -n ${R[dpx.$k.runtime]:-} ]] && printf 'dpx %-5s RUNTIME %s\n' "$k" "${R[dpx.$k.runtime]}"
 done
 if [[ -n $TLS ]]; then
-	printf '\nTLS (%s certificate, TLS 1.3, %s):\n%-8s %12s %10s %12s %10s %10s\n' "$TLS" "$TLS_SUITE" \
-		proxy "full hs/s" "CPU-us/hs" "cycles/hs" "bulk MB/s" "CPU-us/MB"
+	printf '\nTLS (%s certificate, TLS 1.3, %s):\n%-8s %12s %10s %12s %10s %10s %10s\n' "$TLS" "$TLS_SUITE" \
+		proxy "full hs/s" "CPU-us/hs" "cycles/hs" "bulk MB/s" "CPU-us/MB" "user-us/MB"
 	for p in dpx haproxy nginx; do
 		[[ -n ${R[$p.full.rps]:-} ]] || continue
-		printf '%-8s %12s %10s %12s %10s %10s\n' "$p" "${R[$p.full.rps]}" "${R[$p.full.cpu_us]}" \
-			"${R[$p.full.cyc]}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}"
+		printf '%-8s %12s %10s %12s %10s %10s %10s\n' "$p" "${R[$p.full.rps]}" "${R[$p.full.cpu_us]}" \
+			"${R[$p.full.cyc]}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}" "${R[$p.bulk.ucpu_mb]:-?}"
 	done
 	for o in haproxy nginx; do
 		[[ -n ${R[dpx.full.rps]:-} && -n ${R[$o.full.rps]:-} ]] || continue
