@@ -13,8 +13,8 @@
 set -uo pipefail
 
 PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk
-	libjansson-dev libssl-dev clang libclang-rt-14-dev iproute2 iputils-ping
-	iputils-arping procps python3 python3-scapy curl openssl valgrind wrk ethtool "$@")
+	libjansson-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev clang
+	libclang-rt-14-dev iproute2 iputils-ping iputils-arping procps python3 python3-scapy curl openssl valgrind wrk ethtool "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
