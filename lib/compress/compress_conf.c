@@ -165,14 +165,15 @@ static int parse_types(struct cfg_ctx *c, json_t *obj,
 	return 0;
 }
 
-/* "level" and "cache_level": {"gzip": 1..9, "br": 0..11, "zstd": 1..19}. */
+/* "level": {"gzip": 1..9, "br": 0..6, "zstd": 1..19}; "cache_level" the
+ * same with "br" up to 11. */
 static int parse_levels(struct cfg_ctx *c, json_t *obj, const char *key,
-			int *levels)
+			int *levels, int br_max)
 {
 	static const int lo[] = { 0, DPX_COMPRESS_GZIP_MIN,
 				  DPX_COMPRESS_BR_MIN, DPX_COMPRESS_ZSTD_MIN };
-	static const int hi[] = { 0, DPX_COMPRESS_GZIP_MAX,
-				  DPX_COMPRESS_BR_MAX, DPX_COMPRESS_ZSTD_MAX };
+	const int hi[] = { 0, DPX_COMPRESS_GZIP_MAX, br_max,
+			   DPX_COMPRESS_ZSTD_MAX };
 	json_t *v = json_object_get(obj, key);
 	unsigned int k;
 
@@ -208,8 +209,10 @@ int dpx_compress_conf_parse(struct cfg_ctx *c, json_t *v, void **out)
 	    parse_types(c, v, cc) != 0 ||
 	    cfg_opt_u32(c, v, "min_size", 0, DPX_COMPRESS_MIN_SIZE_MAX, false,
 			&cc->min_size) != 0 ||
-	    parse_levels(c, v, "level", cc->level) != 0 ||
-	    parse_levels(c, v, "cache_level", cc->cache_level) != 0) {
+	    parse_levels(c, v, "level", cc->level,
+			 DPX_COMPRESS_BR_STREAM_MAX) != 0 ||
+	    parse_levels(c, v, "cache_level", cc->cache_level,
+			 DPX_COMPRESS_BR_MAX) != 0) {
 		free(cc);
 		return -1;
 	}

@@ -27,6 +27,8 @@
 #define BR_LGWIN_STREAM 18
 #define BR_LGWIN_ONESHOT 22
 #define ZSTD_WLOG_STREAM 18
+#define ZSTD_HLOG_STREAM 17
+#define ZSTD_CLOG_STREAM 18
 
 enum step_op { OP_RUN, OP_FLUSH, OP_FINISH };
 
@@ -105,7 +107,7 @@ static void br_free(void *opaque, void *p)
 
 /* ---- codec set-up ---- */
 
-static bool level_ok(enum dpx_coding c, int level)
+static bool level_ok(enum dpx_coding c, int level, bool oneshot)
 {
 	switch (c) {
 	case DPX_CODING_GZIP:
@@ -113,7 +115,8 @@ static bool level_ok(enum dpx_coding c, int level)
 		       level <= DPX_COMPRESS_GZIP_MAX;
 	case DPX_CODING_BR:
 		return level >= DPX_COMPRESS_BR_MIN &&
-		       level <= DPX_COMPRESS_BR_MAX;
+		       level <= (oneshot ? DPX_COMPRESS_BR_MAX
+					 : DPX_COMPRESS_BR_STREAM_MAX);
 	case DPX_CODING_ZSTD:
 		return level >= DPX_COMPRESS_ZSTD_MIN &&
 		       level <= DPX_COMPRESS_ZSTD_MAX;
@@ -195,9 +198,19 @@ static int zstd_init(struct dpx_compress_stream *s, uint64_t size_hint)
 	if (size_hint != 0)
 		return ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(z, size_hint))
 		       ? DPX_COMPRESS_ECODEC : DPX_COMPRESS_OK;
-	return ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog,
-						   ZSTD_WLOG_STREAM))
-	       ? DPX_COMPRESS_ECODEC : DPX_COMPRESS_OK;
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog,
+						ZSTD_WLOG_STREAM)))
+		return DPX_COMPRESS_ECODEC;
+	/* Above level 3 zstd sizes its match tables for an unknown source
+	 * as for a large one, whatever the window (83 MB of state at 19):
+	 * tables matching a 256 KB window keep a stream near 2 MB. */
+	if (s->level > 3 &&
+	    (ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_hashLog,
+						 ZSTD_HLOG_STREAM)) ||
+	     ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_chainLog,
+						 ZSTD_CLOG_STREAM))))
+		return DPX_COMPRESS_ECODEC;
+	return DPX_COMPRESS_OK;
 }
 
 void dpx_compress_stream_free(struct dpx_compress_stream *s)
@@ -231,7 +244,7 @@ static int stream_new(enum dpx_coding c, int level, bool oneshot,
 	*out = NULL;
 	if (level < 0)
 		level = default_level(c, oneshot);
-	if (!level_ok(c, level))
+	if (!level_ok(c, level, oneshot))
 		return DPX_COMPRESS_EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)

@@ -49,6 +49,9 @@ const char *dpx_coding_name(enum dpx_coding c);
 #define DPX_COMPRESS_GZIP_MAX 9
 #define DPX_COMPRESS_BR_MIN 0
 #define DPX_COMPRESS_BR_MAX 11
+/* brotli's hash tables grow with the level (38 MB at 9): streams stop at
+ * 6 (5.4 MB); higher levels are for one-shot only. */
+#define DPX_COMPRESS_BR_STREAM_MAX 6
 #define DPX_COMPRESS_ZSTD_MIN 1
 #define DPX_COMPRESS_ZSTD_MAX 19
 #define DPX_COMPRESS_GZIP_LEVEL 6
@@ -56,7 +59,7 @@ const char *dpx_coding_name(enum dpx_coding c);
 #define DPX_COMPRESS_ZSTD_LEVEL 3
 #define DPX_COMPRESS_GZIP_CACHE_LEVEL 9
 #define DPX_COMPRESS_BR_CACHE_LEVEL 9
-#define DPX_COMPRESS_ZSTD_CACHE_LEVEL 15
+#define DPX_COMPRESS_ZSTD_CACHE_LEVEL 12
 
 #define DPX_COMPRESS_MAX_TYPES 32
 #define DPX_COMPRESS_TYPE_LEN 64	/* incl. NUL */
@@ -221,10 +224,11 @@ void dpx_compress_chain_free(struct dpx_compress_chain *q);
 /*
  * A streaming encoder. Memory is bounded per stream (codec state only;
  * output goes straight into mbufs), measured at the default levels:
- * gzip 268 KB (windowBits 15, memLevel 8), zstd 1.8 MB at level 3
- * (windowLog 18: its window, hash and chain tables, block buffers),
- * brotli 1.1 MB at level 5 (lgwin 18), up to 2.9 MB while it grows its
- * command buffers on large bodies. dpx_compress_stream_mem() says exactly.
+ * gzip 261 KB (windowBits 15, memLevel 8), zstd 1.8 MB at level 3
+ * (windowLog 18, and match tables capped to that window at every
+ * level: at most 3.3 MB at 19), brotli 1.1 to 4.4 MB at level 5 (lgwin
+ * 18; it grows its command buffers on large bodies; 5.4 MB at 6, the
+ * highest streaming level). dpx_compress_stream_mem() says exactly.
  *
  * feed/flush/finish append compressed bytes to out in fresh mbufs from
  * mp (out may be non-empty: its mbufs are not written to). The input is
