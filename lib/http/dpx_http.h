@@ -361,4 +361,399 @@ int dpx_http_write_response(char *out, uint32_t cap,
  */
 int dpx_http_write_error(char *out, uint32_t cap, int status, bool close);
 
+/* ==================================================================== *
+ * HTTP caching rules (RFC 9111, with RFC 9110 sections 5.6.7, 13 and 14,
+ * RFC 5861 and RFC 8246): pure functions for a shared cache, over heads the
+ * parsers above filled. No clock is read: the caller passes every time as
+ * seconds since 1970-01-01 UTC (int64_t, |t| < 2^40 is plenty). Nothing
+ * allocates; outputs go to caller buffers with a size. Work is linear in
+ * the bytes examined, with small fixed caps where a sort or a duplicate
+ * check is needed (Vary names, ranges, query parameters, 304 merge).
+ * ==================================================================== */
+
+/* delta-seconds above this are this (RFC 9111 1.2.2) */
+#define DPX_HTTP_DELTA_MAX 2147483648u
+
+/* HTTP-date (RFC 9110 5.6.7): IMF-fixdate, RFC 850 and asctime forms, years
+ * 1..9999, case as in the grammar, the weekday name checked for spelling
+ * only. RFC 850's two-digit year is the one within 50 years of now (now
+ * only matters for that form). false: not a date (*t untouched). */
+bool dpx_http_date_parse(const char *s, uint32_t len, int64_t now,
+			 int64_t *t);
+
+#define DPX_HTTP_DATE_LEN 29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+
+/* t as IMF-fixdate into out[0, cap) (no NUL): 29, or -1 if cap < 29 or t
+ * is outside years 1..9999. */
+int dpx_http_date_format(int64_t t, char *out, uint32_t cap);
+
+/* Cache-Control directives without an argument (bits of dpx_http_cc.flags). */
+enum {
+	DPX_HTTP_CC_NO_STORE = 1u << 0,
+	DPX_HTTP_CC_NO_CACHE = 1u << 1,		/* with or without names */
+	DPX_HTTP_CC_NO_CACHE_NAMES = 1u << 2,	/* no-cache="a, b" */
+	DPX_HTTP_CC_PRIVATE = 1u << 3,		/* with or without names */
+	DPX_HTTP_CC_PRIVATE_NAMES = 1u << 4,
+	DPX_HTTP_CC_PUBLIC = 1u << 5,
+	DPX_HTTP_CC_MUST_REVALIDATE = 1u << 6,
+	DPX_HTTP_CC_PROXY_REVALIDATE = 1u << 7,
+	DPX_HTTP_CC_IMMUTABLE = 1u << 8,
+	DPX_HTTP_CC_ONLY_IF_CACHED = 1u << 9,
+	DPX_HTTP_CC_NO_TRANSFORM = 1u << 10,
+	DPX_HTTP_CC_MUST_UNDERSTAND = 1u << 11,
+};
+
+/* Directives with a delta-seconds argument (index of dpx_http_cc.delta). */
+enum dpx_http_cc_delta {
+	DPX_HTTP_CCD_MAX_AGE,
+	DPX_HTTP_CCD_S_MAXAGE,
+	DPX_HTTP_CCD_MAX_STALE,		/* DPX_HTTP_CC_ANY: without argument */
+	DPX_HTTP_CCD_MIN_FRESH,
+	DPX_HTTP_CCD_SWR,		/* stale-while-revalidate */
+	DPX_HTTP_CCD_SIE,		/* stale-if-error */
+	DPX_HTTP_CCD_COUNT
+};
+
+#define DPX_HTTP_CC_ANY UINT32_MAX	/* "max-stale" alone */
+
+/*
+ * The Cache-Control of one message, all its field lines together. A
+ * directive with an argument is present (bit in present) once seen; it is
+ * invalid (bit in invalid, value 0) when its argument is missing or not
+ * 1*DIGIT (token or quoted form), or when it appears again with another
+ * value; the rules below then take the most restrictive reading. Unknown
+ * directives are ignored; an element that is no directive at all sets
+ * syntax_error and is skipped up to the next top-level comma.
+ */
+struct dpx_http_cc {
+	uint32_t flags;			/* DPX_HTTP_CC_* */
+	uint8_t present;		/* bit (1 << dpx_http_cc_delta) */
+	uint8_t invalid;		/* same bits */
+	bool syntax_error;
+	uint32_t delta[DPX_HTTP_CCD_COUNT];	/* <= DPX_HTTP_DELTA_MAX or ANY */
+};
+
+void dpx_http_cc_init(struct dpx_http_cc *cc);
+/* Add one Cache-Control field value to cc. */
+void dpx_http_cc_parse(struct dpx_http_cc *cc, const char *v, uint32_t len);
+/* cc->invalid or cc->syntax_error: worth counting. */
+bool dpx_http_cc_bad(const struct dpx_http_cc *cc);
+
+/* Configuration of the rules; dpx_http_cache_default_cfg for defaults. */
+struct dpx_http_cache_cfg {
+	bool heuristics;		/* heuristic freshness (RFC 9111 4.2.2) */
+	uint32_t heuristic_percent;	/* of Date - Last-Modified; 10 */
+	uint32_t heuristic_max;		/* seconds; 86400 */
+	uint32_t stale_grace;		/* serve stale + revalidate this long; 0 */
+	bool ignore_request_cc;		/* as CDNs may: request directives and
+					 * Pragma are not looked at */
+	uint32_t max_vary;		/* names; 32 (at most DPX_HTTP_VARY_MAX) */
+	uint32_t max_ranges;		/* range-specs; 16 (DPX_HTTP_RANGES_MAX) */
+};
+
+extern const struct dpx_http_cache_cfg dpx_http_cache_default_cfg;
+
+#define DPX_HTTP_VARY_MAX 64
+
+enum dpx_http_vary {
+	DPX_HTTP_VARY_OK,		/* n_vary names (0: no Vary) */
+	DPX_HTTP_VARY_STAR,		/* "*": never matches, not stored */
+	DPX_HTTP_VARY_TOO_MANY,		/* over cfg->max_vary names */
+	DPX_HTTP_VARY_INVALID,		/* not a token list */
+};
+
+/*
+ * Parse the Vary field lines among hdr[0, n) into names[0, *n_names)
+ * (spans of the head; duplicates, compared case-insensitively, kept once;
+ * empty list elements skipped), at most max names (capped at
+ * DPX_HTTP_VARY_MAX). Stops at the first "*" or the first name too many.
+ */
+enum dpx_http_vary dpx_http_vary_parse(const struct dpx_http_header *hdr,
+				       uint32_t n, uint32_t max,
+				       struct dpx_http_str *names,
+				       uint32_t *n_names);
+
+/* What the rules need of a response, collected by one walk of its fields. */
+struct dpx_http_rsp_cache {
+	uint16_t status;
+	struct dpx_http_cc cc;
+	/* Dates: has_* when exactly one field line held a valid date. */
+	bool has_date, has_last_modified, has_age, has_etag;
+	/* Expires present (once or more); expires_invalid: bad date or more
+	 * than one line, which means already expired (RFC 9111 5.3). */
+	bool has_expires, expires_invalid;
+	int64_t date, expires, last_modified;
+	uint32_t age;			/* capped at DPX_HTTP_DELTA_MAX */
+	struct dpx_http_str etag;	/* whole entity-tag, W/ included */
+	struct dpx_http_str last_modified_raw;
+	enum dpx_http_vary vary;
+	uint32_t n_vary;
+	struct dpx_http_str vary_names[DPX_HTTP_VARY_MAX];
+};
+
+/* now: for RFC 850 dates only. cfg NULL: defaults (max_vary). */
+void dpx_http_rsp_cache_info(const struct dpx_http_response *rsp,
+			     int64_t now, const struct dpx_http_cache_cfg *cfg,
+			     struct dpx_http_rsp_cache *rc);
+
+enum dpx_http_method_class {
+	DPX_HTTP_M_GET,
+	DPX_HTTP_M_HEAD,
+	DPX_HTTP_M_SAFE_OTHER,		/* OPTIONS, TRACE */
+	DPX_HTTP_M_UNSAFE,		/* POST, PUT, DELETE, PATCH, others */
+};
+
+/* What the rules need of a request. */
+struct dpx_http_req_cache {
+	enum dpx_http_method_class method;
+	struct dpx_http_cc cc;
+	bool has_cc;
+	bool pragma_no_cache;		/* counts only without Cache-Control */
+	bool authorization;
+};
+
+void dpx_http_req_cache_info(const struct dpx_http_request *req,
+			     struct dpx_http_req_cache *q);
+
+/* Why a response is not stored (DPX_HTTP_STORE_OK: it is). */
+enum dpx_http_store {
+	DPX_HTTP_STORE_OK,
+	DPX_HTTP_NS_METHOD,		/* not GET or HEAD */
+	DPX_HTTP_NS_STATUS,		/* 1xx, 304, or not cacheable without
+					 * explicit freshness */
+	DPX_HTTP_NS_PARTIAL,		/* 206: ranges are not stored */
+	DPX_HTTP_NS_REQ_NO_STORE,
+	DPX_HTTP_NS_NO_STORE,
+	DPX_HTTP_NS_PRIVATE,
+	DPX_HTTP_NS_AUTHORIZATION,	/* without public/s-maxage/must-revalidate */
+	DPX_HTTP_NS_VARY_STAR,
+	DPX_HTTP_NS_VARY_TOO_MANY,
+	DPX_HTTP_NS_VARY_INVALID,
+	DPX_HTTP_NS_NO_FRESHNESS,	/* no explicit freshness, no heuristic
+					 * one and no validator */
+	DPX_HTTP_NS_MUST_UNDERSTAND,	/* must-understand on a status not
+					 * known here */
+	DPX_HTTP_NS_COUNT
+};
+
+/* "ok", "method", "status", ... for logs; "?" out of range. */
+const char *dpx_http_store_name(enum dpx_http_store r);
+
+/*
+ * May a shared cache store the response rc, received at response_time, to
+ * request q? The first reason found, in the order of the enum. A response
+ * is stored only when it can be of use: fresh for some time, or with a
+ * validator to revalidate it. cfg NULL: defaults.
+ */
+enum dpx_http_store dpx_http_storable(const struct dpx_http_req_cache *q,
+				      const struct dpx_http_rsp_cache *rc,
+				      const struct dpx_http_cache_cfg *cfg,
+				      int64_t response_time);
+
+/* Where a freshness lifetime came from. */
+enum dpx_http_fresh_src {
+	DPX_HTTP_FRESH_NONE,		/* 0: nothing says it is fresh */
+	DPX_HTTP_FRESH_S_MAXAGE,
+	DPX_HTTP_FRESH_MAX_AGE,
+	DPX_HTTP_FRESH_EXPIRES,
+	DPX_HTTP_FRESH_HEURISTIC,
+	DPX_HTTP_FRESH_INVALID,		/* 0: invalid max-age, s-maxage or
+					 * Expires */
+};
+
+/*
+ * Freshness lifetime in seconds (RFC 9111 4.2.1): s-maxage, else max-age,
+ * else Expires - Date (at most DPX_HTTP_DELTA_MAX), else with
+ * cfg->heuristics and a Last-Modified, heuristic_percent of Date -
+ * Last-Modified up to heuristic_max (for heuristically cacheable statuses
+ * or public). An invalid max-age or s-maxage (even beside a valid other
+ * one) or Expires gives 0. response_time stands in for a missing Date.
+ * src may be NULL.
+ */
+int64_t dpx_http_freshness_lifetime(const struct dpx_http_rsp_cache *rc,
+				    const struct dpx_http_cache_cfg *cfg,
+				    int64_t response_time,
+				    enum dpx_http_fresh_src *src);
+
+/* When the stored response was requested and received, and now. */
+struct dpx_http_cache_times {
+	int64_t request_time, response_time, now;
+};
+
+/* current_age (RFC 9111 4.2.3), Date missing: response_time; Age
+ * missing: 0; negative response delay or resident time: 0. */
+int64_t dpx_http_current_age(const struct dpx_http_rsp_cache *rc,
+			     const struct dpx_http_cache_times *t);
+
+enum dpx_http_serve {
+	DPX_HTTP_SERVE_FRESH,
+	DPX_HTTP_SERVE_STALE,		/* request max-stale allows it */
+	DPX_HTTP_SERVE_STALE_REVALIDATE,	/* serve, revalidate in the
+						 * background (SWR or grace) */
+	DPX_HTTP_SERVE_REVALIDATE,	/* send a conditional request first */
+	DPX_HTTP_SERVE_GATEWAY_TIMEOUT,	/* only-if-cached, nothing usable: 504 */
+};
+
+/* Why a stored response is not served as it is. */
+enum dpx_http_reval {
+	DPX_HTTP_RV_NONE,
+	DPX_HTTP_RV_STALE,
+	DPX_HTTP_RV_NO_CACHE,		/* response no-cache */
+	DPX_HTTP_RV_REQ_NO_CACHE,	/* request no-cache or Pragma */
+	DPX_HTTP_RV_REQ_MAX_AGE,	/* older than request max-age, or 0 */
+	DPX_HTTP_RV_REQ_MIN_FRESH,
+	DPX_HTTP_RV_MUST_REVALIDATE,	/* stale and must-/proxy-revalidate
+					 * or s-maxage */
+};
+
+/*
+ * How to answer request q from the stored response rc. cfg NULL:
+ * defaults. why (may be NULL) says why it is not FRESH.
+ */
+enum dpx_http_serve dpx_http_serve_decision(const struct dpx_http_rsp_cache *rc,
+					    const struct dpx_http_req_cache *q,
+					    const struct dpx_http_cache_times *t,
+					    const struct dpx_http_cache_cfg *cfg,
+					    enum dpx_http_reval *why);
+
+/*
+ * The server failed (5xx or unreachable) on revalidation: may rc be served
+ * stale (RFC 5861 stale-if-error, of the response or the request)? Fresh:
+ * yes. Never when no-cache, must-revalidate, proxy-revalidate or s-maxage
+ * forbid stale responses.
+ */
+bool dpx_http_stale_if_error_ok(const struct dpx_http_rsp_cache *rc,
+				const struct dpx_http_req_cache *q,
+				const struct dpx_http_cache_times *t,
+				const struct dpx_http_cache_cfg *cfg);
+
+/* Weak comparison of two entity-tags (RFC 9110 8.8.3.2); strong when
+ * strong is set (both must then be strong). Invalid tags match nothing. */
+bool dpx_http_etag_match(struct dpx_http_str a, struct dpx_http_str b,
+			 bool strong);
+
+/*
+ * Conditional request req against the stored response rc (RFC 9110 13.2.2
+ * steps 3 and 4): true when a 304 answers it. If-None-Match (any lines;
+ * weak comparison; "*" matches) decides when present; only then is
+ * If-Modified-Since looked at, for GET and HEAD, a single valid date
+ * compared with Last-Modified (else Date). Non-GET/HEAD: never 304 (what
+ * to do about a false If-None-Match on them is the origin's business).
+ */
+bool dpx_http_not_modified(const struct dpx_http_request *req,
+			   const struct dpx_http_rsp_cache *rc, int64_t now);
+
+/* The validator lines of a revalidation request for rc into out[0, cap):
+ * "If-None-Match: <etag>\r\n" if it has an ETag, else
+ * "If-Modified-Since: <Last-Modified>\r\n", else nothing. Returns the
+ * length (0: nothing to validate with) or -1 if cap is too small. */
+int dpx_http_revalidation_fields(const struct dpx_http_rsp_cache *rc,
+				 char *out, uint32_t cap);
+
+/*
+ * The stored head updated by a 304 (RFC 9111 4.3.4) into out[0, cap):
+ * status line "HTTP/1.1 <stored status> <reason>", the stored fields the
+ * 304 has no line of (by name), then the 304's fields, except that
+ * Content-Length, Transfer-Encoding and hop-by-hop fields (Connection,
+ * Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade) always come from the
+ * stored head. Ends with the empty line. Returns the length or -1.
+ */
+int dpx_http_merge_304(const struct dpx_http_response *stored,
+		       const struct dpx_http_response *nm, char *out,
+		       uint32_t cap);
+
+#define DPX_HTTP_RANGES_MAX 64
+
+/* An inclusive byte range of a representation. */
+struct dpx_http_range {
+	uint64_t first, last;
+};
+
+enum dpx_http_range_result {
+	DPX_HTTP_RANGE_IGNORE,		/* serve 200: invalid, other unit, or
+					 * too many specs (DoS guard) */
+	DPX_HTTP_RANGE_OK,		/* 206 with out[0, *n) */
+	DPX_HTTP_RANGE_UNSATISFIABLE,	/* 416 */
+};
+
+/*
+ * A Range value v (RFC 9110 14.2) against a representation of length
+ * bytes: out[0, *n) sorted, overlapping and adjacent ranges coalesced,
+ * last clipped to length - 1. More than max range-specs (capped at
+ * DPX_HTTP_RANGES_MAX): IGNORE; out needs room for that many. A spec
+ * with last < first, or no spec at all, is invalid: IGNORE.
+ */
+enum dpx_http_range_result dpx_http_range_parse(const char *v, uint32_t len,
+						uint64_t length, uint32_t max,
+						struct dpx_http_range *out,
+						uint32_t *n);
+
+/*
+ * The Range of req against rc (length bytes): IGNORE without Range, with
+ * more than one Range line, for other than GET, or when an If-Range does
+ * not match (strong ETag comparison, or a date equal to Last-Modified).
+ */
+enum dpx_http_range_result dpx_http_request_ranges(
+	const struct dpx_http_request *req, const struct dpx_http_rsp_cache *rc,
+	uint64_t length, const struct dpx_http_cache_cfg *cfg, int64_t now,
+	struct dpx_http_range *out, uint32_t *n);
+
+/*
+ * The secondary key of req for a response varying on names[0, n) into
+ * out[0, cap): per name, lower-cased, "name:value\n" with the request's
+ * lines of it joined by "," (values as the parser trimmed them), or
+ * "name\n" when the request has none, so that absent and empty differ.
+ * Returns the length or -1.
+ */
+int dpx_http_vary_key(const struct dpx_http_str *names, uint32_t n,
+		      const struct dpx_http_request *req, char *out,
+		      uint32_t cap);
+
+/* How the primary key is built from the request target. */
+struct dpx_http_key_opts {
+	bool ignore_query;
+	bool sort_query;		/* parameters in byte order */
+	const struct dpx_http_str *drop;	/* parameter names dropped */
+	uint32_t n_drop;
+};
+
+#define DPX_HTTP_KEY_MAX_PARAMS 64
+#define DPX_HTTP_KEY_E_SPACE (-1)	/* out too small */
+#define DPX_HTTP_KEY_E_TARGET (-2)	/* no key: "*" or authority form, no
+					 * host, or over DPX_HTTP_KEY_MAX_PARAMS
+					 * parameters with sort_query or drop */
+
+/*
+ * The primary cache key "METHOD scheme://host/path?query" into out[0, cap)
+ * from its parts: host lower-cased with the scheme's default port (:80,
+ * :443) and an empty port removed; target origin-form or absolute-form
+ * (whose own scheme and authority are then skipped: host is the request's
+ * host); path and query as received. Only these parts are keyed: fields
+ * such as X-Forwarded-Host or X-Forwarded-Proto never are unless the
+ * caller puts them in host or scheme itself, which is what keeps a client
+ * from poisoning the entry other clients get with an unkeyed field the
+ * server reflects. Returns the length or DPX_HTTP_KEY_E_*. o NULL: none.
+ */
+int dpx_http_cache_key_parts(struct dpx_http_str method, const char *scheme,
+			     struct dpx_http_str host,
+			     struct dpx_http_str target,
+			     const struct dpx_http_key_opts *o, char *out,
+			     uint32_t cap);
+
+/* The same from req (method, req->host, target). */
+int dpx_http_cache_key(const struct dpx_http_request *req, const char *scheme,
+		       const struct dpx_http_key_opts *o, char *out,
+		       uint32_t cap);
+
+/*
+ * The URIs an unsafe request's 2xx/3xx response invalidates (RFC 9111
+ * 4.4), as request targets on req->host into out[0, 3): the target, then
+ * Location and Content-Location when they are absolute paths or absolute
+ * URIs of the same host (others are skipped: a relative path, another
+ * host). Returns how many (0 for safe methods and other statuses).
+ */
+uint32_t dpx_http_invalidation_targets(const struct dpx_http_request *req,
+				       const struct dpx_http_response *rsp,
+				       struct dpx_http_str out[3]);
+
 #endif /* DPX_HTTP_H */
