@@ -997,8 +997,11 @@ static int range_spec(const char *s, uint32_t len, uint32_t *i,
 	if (!range_num(s, len, i, &a) || *i == len || s[*i] != '-')
 		return -1;
 	(*i)++;
-	if (range_num(s, len, i, &b) && b < a)
-		return -1;
+	if (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+		range_num(s, len, i, &b);
+		if (b < a)
+			return -1;
+	}
 	if (a >= length)
 		return 0;
 	r->first = a;
