@@ -335,6 +335,15 @@ struct dpx_http_rsp_rewrite {
 	const struct dpx_hdr_edits *edits;	/* route's edits, may be NULL */
 	bool close;	/* client connection closes after it: Connection: close */
 	bool client_http10_keepalive;	/* else: Connection: keep-alive */
+	/* A caching listener (lib/cache): its own X-Cache replaces any the
+	 * server sent; a stored response gets the cache's Age (RFC 9111
+	 * 5.1), and a part of one its own status and length. */
+	uint16_t status;	/* 0: rsp's; else this status (206, 304) */
+	bool drop_age;		/* the stored Age goes: extra has the new one */
+	bool drop_length;	/* Content-Length goes: extra has the new one */
+	const char *extra;	/* whole field lines added before Via ("X-Cache:
+				 * HIT\r\n"); NULL: none, and X-Cache passes */
+	uint32_t extra_len;
 };
 
 /*

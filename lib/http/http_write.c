@@ -292,6 +292,8 @@ struct drops {
 	uint32_t drop, keep;
 	const struct dpx_hdr_edits *edits;
 	bool client_cert;	/* X-SSL-Client-* are dpx's */
+	bool age;		/* a stored response's Age: the cache's instead */
+	bool x_cache;		/* X-Cache is dpx's */
 };
 
 /* The fields that tell servers about the client's certificate: a client
@@ -312,6 +314,10 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 	if (d->client_cert && h->field == DPX_HTTP_F_OTHER &&
 	    is_client_cert_field(h->name))
 		return true;
+	if (h->field == DPX_HTTP_F_OTHER &&
+	    ((d->age && is(h->name, LIT("Age"))) ||
+	     (d->x_cache && is(h->name, LIT("X-Cache")))))
+		return true;
 	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
 		if (m->conn_names & DPX_HTTP_CONN_OTHER) {
 			if (named_by_connection(m, h->name))
@@ -328,7 +334,7 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 static inline struct drops hop_drops(bool upgrade,
 				     const struct dpx_hdr_edits *edits)
 {
-	struct drops d = { HOP_BY_HOP, FRAMING, edits, false };
+	struct drops d = { HOP_BY_HOP, FRAMING, edits, false, false, false };
 
 	if (upgrade) {
 		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
@@ -649,10 +655,22 @@ static const char *reason_of(int status)
 
 /* "HTTP/1.1 STATUS REASON", the reason filled in when empty; status is
  * 100..999. */
-static void put_status_line(struct out *o, const struct dpx_http_response *rsp)
+/* Bytes the caller formatted (whole field lines). */
+static void put_bytes(struct out *o, const char *p, uint32_t n)
 {
-	struct dpx_http_str reason = rsp->reason;
-	uint32_t st = rsp->status;
+	char *d = reserve(o, n);
+
+	if (d != NULL)
+		memcpy(d, p, n);
+}
+
+/* status: rsp's when 0, else this one with its standard reason. */
+static void put_status_line(struct out *o, const struct dpx_http_response *rsp,
+			    uint16_t status)
+{
+	struct dpx_http_str reason = status ? (struct dpx_http_str){ NULL, 0 } :
+				     rsp->reason;
+	uint32_t st = status ? status : rsp->status;
 	char *d;
 
 	if (reason.len == 0) {
@@ -696,10 +714,14 @@ int dpx_http_write_response(char *out, uint32_t cap,
 		d.drop |= BIT(DPX_HTTP_F_X_POWERED_BY);
 	if (rw->via)
 		d.drop |= BIT(DPX_HTTP_F_VIA);
+	if (rw->drop_length)
+		d.drop |= BIT(DPX_HTTP_F_CONTENT_LENGTH);
+	d.age = rw->drop_age;
+	d.x_cache = rw->extra != NULL;
 	msg_init(&m, rsp->headers, rsp->n_headers, rsp->fields_seen,
 		 rsp->conn_names);
 	out_init(&o, out, cap);
-	put_status_line(&o, rsp);
+	put_status_line(&o, rsp, rw->status);
 	if (replace && !edit_drops(rw->edits, DPX_HTTP_F_SERVER, LIT("server")))
 		put_field(&o, LIT("Server"), server);
 	for (uint32_t i = 0; i < m.n_hdr; i++) {
@@ -717,6 +739,8 @@ int dpx_http_write_response(char *out, uint32_t cap,
 		PUT_LIT(&o, "Connection: close\r\n");
 	else if (rw->client_http10_keepalive)
 		PUT_LIT(&o, "Connection: keep-alive\r\n");
+	if (rw->extra != NULL)
+		put_bytes(&o, rw->extra, rw->extra_len);
 	if (rw->via && !edit_drops(rw->edits, DPX_HTTP_F_VIA, LIT("via")))
 		put_via(&o, &m, rsp->version_minor);
 	put_sets(&o, rw->edits);
