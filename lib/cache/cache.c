@@ -256,6 +256,7 @@ dpx_cache_create(const struct dpx_cache_conf *conf)
 	int rc = conf_check(conf);
 
 	if (rc != 0) {
+		DPX_ERR("cache %s: bad configuration", conf->name);
 		rte_errno = -rc;
 		return NULL;
 	}
@@ -266,6 +267,8 @@ dpx_cache_create(const struct dpx_cache_conf *conf)
 		return NULL;
 	}
 	c->conf = *conf;
+	snprintf(c->name, sizeof(c->name), "%s", conf->name);
+	c->conf.name = c->name;         /* the caller's string may go */
 	c->seed = rte_rand();
 	c->tsc_hz = rte_get_tsc_hz();
 	/* Each removal retires an object and at most a node; bans too. */
@@ -282,6 +285,7 @@ dpx_cache_create(const struct dpx_cache_conf *conf)
 	if (rc == 0)
 		rc = fill_init(c);
 	if (rc != 0) {
+		DPX_ERR("cache %s: %s", conf->name, strerror(-rc));
 		dpx_cache_free(c);
 		rte_errno = -rc;
 		return NULL;
@@ -395,6 +399,12 @@ body_grow(struct dpx_cache *c, struct dpx_cache_obj *o)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(c->mp);
 
+	if (m == NULL) {
+		/* Bodies evicted but not yet past their grace period may
+		 * be all that is missing. */
+		dpx_cache_reclaim(c, 4 * RECLAIM_BATCH);
+		m = rte_pktmbuf_alloc(c->mp);
+	}
 	if (m == NULL)
 		return -ENOMEM;
 	if (o->body_tail != NULL)

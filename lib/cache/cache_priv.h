@@ -84,6 +84,7 @@ struct cache_retire {
 
 struct dpx_cache {
 	struct dpx_cache_conf conf;
+	char name[17];
 	uint64_t seed;
 	uint64_t tsc_hz;
 	struct rte_hash *h;
