@@ -106,7 +106,7 @@ dpx_cache_key_init(const struct dpx_cache *c, struct dpx_cache_key *k,
 	k->hash = key_hash(c->seed, p, len);
 }
 
-bool
+static bool
 cache_key_eq(const struct dpx_cache_obj *o, const struct dpx_cache_key *k)
 {
 	return o->hash == k->hash && o->key_len == k->len &&

@@ -121,9 +121,6 @@ struct dpx_cache {
 	struct cache_tstats ts[DPX_CACHE_MAX_THREADS];
 };
 
-/* cache.c */
-bool cache_key_eq(const struct dpx_cache_obj *o, const struct dpx_cache_key *k);
-
 /* cache_policy.c: under the write lock, except policy_hit. */
 void policy_add(struct dpx_cache *c, struct dpx_cache_obj *o);
 void policy_remove(struct dpx_cache *c, struct dpx_cache_obj *o);

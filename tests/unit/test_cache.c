@@ -69,14 +69,12 @@ quiesce(struct dpx_cache *c)
 	dpx_cache_reclaim(c, 100000);
 }
 
+/* Frees the store; every body mbuf must be back in its pool, and every
+ * clone in the sender's. */
 static void
 done(struct dpx_cache *c)
 {
-	struct dpx_cache_stats s;
-
 	quiesce(c);
-	dpx_cache_stats(c, &s);
-	/* What is left in use is exactly the indexed objects' bodies. */
 	dpx_cache_free(c);
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
 }
@@ -680,7 +678,8 @@ test_two_threads_policy(enum dpx_cache_policy p)
 	CHECK_EQ(s.stored, inserts);
 	CHECK_EQ(s.purged, purges);
 	if (failed != 0)
-		fprintf(stderr, "%s: failed %llu: %llu %llu %llu %llu\n",
+		fprintf(stderr, "note: %s: %llu inserts refused (too big, "
+			"key, no memory, busy: %llu %llu %llu %llu)\n",
 			policy_name[p], (unsigned long long)failed,
 			(unsigned long long)s.fail[0],
 			(unsigned long long)s.fail[1],
