@@ -228,7 +228,7 @@ hit_cycles(enum dpx_cache_policy p, unsigned int threads, uint64_t iters)
 
 	for (uint32_t i = 0; i < n; i++)
 		fill(c, keys[i]);
-	for (unsigned int i = 0; i < threads; i++)
+	for (unsigned int i = 0; i < threads && i < RTE_DIM(l); i++)
 		l[i] = (struct looker){ .c = c, .tid = i, .n = n,
 					.iters = iters, .go = &go };
 	if (threads > 1)
