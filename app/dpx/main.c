@@ -25,6 +25,7 @@
 #include "dpx_svc.h"
 #include "dpx_tcp.h"
 #include "dpx_tls.h"
+#include "dpx_cache.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -414,6 +415,8 @@ main(int argc, char **argv)
 		.listener_tls = dpx_tls_conf_parse,
 		.release_tls = dpx_tls_conf_free,
 		.pool_tls = dpx_tls_client_conf_parse,
+		.cache = dpx_cache_section_parse,
+		.release_cache = dpx_cache_section_free,
 	};
 	int sep, rc;
 

@@ -8,6 +8,7 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include "dpx_cache.h"
 #include "dpx_proxy.h"
 #include "dpx_tcp.h"
 #include "stats.h"
@@ -424,6 +425,113 @@ tel_runtime(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /* /dpx/pool_stats,NAME: per server "NAME.state" (up/down/ejected) and
  * requests, failures, active, idle summed over workers. */
+#define CACHE_STAT(name) { #name, offsetof(struct dpx_proxy_cache_stats, name) }
+static const struct {
+	const char *name;
+	size_t off;
+} cache_stat_fields[] = {
+	CACHE_STAT(lookups), CACHE_STAT(hits), CACHE_STAT(stale_served),
+	CACHE_STAT(stale_if_error), CACHE_STAT(misses), CACHE_STAT(bypass),
+	CACHE_STAT(not_modified), CACHE_STAT(ranges),
+	CACHE_STAT(range_unsatisfiable), CACHE_STAT(gateway_timeout),
+	CACHE_STAT(stored), CACHE_STAT(not_stored), CACHE_STAT(not_stored_body),
+	CACHE_STAT(store_failed), CACHE_STAT(collapsed_waits),
+	CACHE_STAT(collapsed_served), CACHE_STAT(collapsed_aborted),
+	CACHE_STAT(invalidations), CACHE_STAT(purges), CACHE_STAT(purge_denied),
+	CACHE_STAT(no_memory),
+};
+
+/* /dpx/cache_stats: the store's counters (store_*) and the workers'. */
+static int
+tel_cache_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dpx_cache *c = dpx_proxy_cache(stats_src->proxy);
+	struct dpx_cache_stats cs;
+
+	(void)cmd;
+	(void)params;
+	if (c == NULL)
+		return -1;
+	dpx_cache_stats(c, &cs);
+	rte_tel_data_start_dict(d);
+	for (size_t f = 0; f < RTE_DIM(cache_stat_fields); f++) {
+		uint64_t sum = 0;
+
+		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+			const struct dpx_proxy_cache_stats *s =
+				dpx_proxy_worker_cache_stats(
+					stats_src->workers[w]);
+
+			if (s != NULL)
+				sum += *(const uint64_t *)((const char *)s +
+						cache_stat_fields[f].off);
+		}
+		rte_tel_data_add_dict_u64(d, cache_stat_fields[f].name, sum);
+	}
+	rte_tel_data_add_dict_u64(d, "store_hits", cs.hits);
+	rte_tel_data_add_dict_u64(d, "store_misses", cs.misses);
+	rte_tel_data_add_dict_u64(d, "store_stored", cs.stored);
+	rte_tel_data_add_dict_u64(d, "evicted", cs.evicted);
+	rte_tel_data_add_dict_u64(d, "purged", cs.purged);
+	rte_tel_data_add_dict_u64(d, "bans", cs.bans);
+	rte_tel_data_add_dict_u64(d, "collapsed", cs.collapsed);
+	rte_tel_data_add_dict_u64(d, "fills_aborted", cs.fills_aborted);
+	rte_tel_data_add_dict_u64(d, "objects", cs.objects);
+	rte_tel_data_add_dict_u64(d, "keys", cs.keys);
+	rte_tel_data_add_dict_u64(d, "bytes", cs.bytes);
+	rte_tel_data_add_dict_u64(d, "mbufs_in_use", cs.mbufs_in_use);
+	rte_tel_data_add_dict_u64(d, "fail_too_big",
+				  cs.fail[DPX_CACHE_FAIL_TOO_BIG]);
+	rte_tel_data_add_dict_u64(d, "fail_no_memory",
+				  cs.fail[DPX_CACHE_FAIL_NOMEM]);
+	rte_tel_data_add_dict_u64(d, "fail_busy", cs.fail[DPX_CACHE_FAIL_BUSY]);
+	return 0;
+}
+
+/* /dpx/cache_purge,URL: every variant of "GET URL" goes. */
+static int
+tel_cache_purge(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	int n;
+
+	(void)cmd;
+	if (dpx_proxy_cache(stats_src->proxy) == NULL || params == NULL)
+		return -1;
+	n = dpx_proxy_cache_purge_url(stats_src->proxy, params);
+	rte_tel_data_start_dict(d);
+	if (n < 0) {
+		rte_tel_data_add_dict_string(d, "status", "error");
+		rte_tel_data_add_dict_string(d, "error", strerror(-n));
+		return 0;
+	}
+	rte_tel_data_add_dict_string(d, "status", "ok");
+	rte_tel_data_add_dict_u64(d, "purged", (uint64_t)n);
+	return 0;
+}
+
+/* /dpx/cache_ban,HOST,PREFIX: what is stored under the prefix misses. */
+static int
+tel_cache_ban(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char host[256];
+	const char *comma;
+	int rc;
+
+	(void)cmd;
+	if (dpx_proxy_cache(stats_src->proxy) == NULL || params == NULL ||
+	    (comma = strchr(params, ',')) == NULL ||
+	    (size_t)(comma - params) >= sizeof(host) || comma[1] != '/')
+		return -1;
+	memcpy(host, params, (size_t)(comma - params));
+	host[comma - params] = '\0';
+	rc = dpx_proxy_cache_ban(stats_src->proxy, host, comma + 1);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "status", rc == 0 ? "ok" : "error");
+	if (rc != 0)
+		rte_tel_data_add_dict_string(d, "error", strerror(-rc));
+	return 0;
+}
+
 static int
 tel_pool_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -495,6 +603,12 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"TLS counters of connections to servers, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tls_reload", tel_tls_reload,
 			"Reads every TLS listener's certificate, key and OCSP files again; new handshakes use them. No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/cache_stats", tel_cache_stats,
+			"HTTP cache counters (store and workers). No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/cache_purge", tel_cache_purge,
+			"Removes a URL's cached variants. Parameters: string url") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/cache_ban", tel_cache_ban,
+			"Bans a host's path prefix. Parameters: string host,/prefix") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/pool_stats", tel_pool_stats,
 			"Server states and counters of a pool. Parameters: string pool") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/runtime", tel_runtime,

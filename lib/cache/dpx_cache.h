@@ -260,4 +260,32 @@ void dpx_cache_stats(const struct dpx_cache *c, struct dpx_cache_stats *s);
  * some after each write, the control plane may call it on a timer. */
 void dpx_cache_reclaim(struct dpx_cache *c, unsigned int n);
 
+/*
+ * The top-level "cache" section of the configuration (docs/config.md):
+ * parsed through the application's config hook (struct dpx_config_ext);
+ * the proxy builds the store and the rules' settings from it.
+ */
+#define DPX_CACHE_MAX_PURGE_NETS 16
+
+struct dpx_cache_section {
+	uint64_t size_bytes;            /* "size_mb": the store's budget */
+	uint64_t max_object_bytes;      /* "max_object_kb" */
+	enum dpx_cache_policy policy;
+	bool heuristics;                /* RFC 9111 4.2.2, off by default */
+	uint32_t grace_s;               /* serve this much past stale */
+	bool ignore_request_cc;         /* clients' Cache-Control ignored */
+	bool x_cache;                   /* X-Cache on responses */
+	unsigned int n_purge;           /* "purge_allow" networks */
+	uint32_t purge_net[DPX_CACHE_MAX_PURGE_NETS];   /* network order */
+	uint32_t purge_mask[DPX_CACHE_MAX_PURGE_NETS];
+};
+
+struct cfg_ctx;
+typedef struct json_t json_t;
+int dpx_cache_section_parse(struct cfg_ctx *c, json_t *v, void **out);
+void dpx_cache_section_free(void *cs);
+/* addr (network order) may PURGE. */
+bool dpx_cache_purge_allowed(const struct dpx_cache_section *cs,
+			     uint32_t addr);
+
 #endif /* DPX_CACHE_H */

@@ -986,7 +986,7 @@ static const char *const listener_keys[] = {
 	"name", "address", "port", "mode", "backlog",
 	"pool", "routes", "max_connections", "max_connections_per_ip",
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
-	"sni_routes", NULL
+	"sni_routes", "cache", NULL
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {
@@ -1308,8 +1308,27 @@ static int parse_tcp(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 
 static const char *const top_keys[] = {
 	"ports", "workers", "idle", "idle_spin_us", "log_level", "arp",
-	"mbufs_per_worker", "tcp", "pools", "listeners", "access_log", NULL
+	"mbufs_per_worker", "tcp", "pools", "listeners", "access_log", "cache",
+	NULL
 };
+
+/* "cache": lib/cache's section, through the application's hook. */
+static int parse_cache(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(root, "cache");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "cache");
+	if (ext == NULL || ext->cache == NULL)
+		return cfg_fail(c, true, "caching is not supported by this "
+				"program");
+	if (ext->cache(c, v, &cfg->cache) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
 
 static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
@@ -1328,6 +1347,7 @@ static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 	    cfg_opt_u32(c, root, "mbufs_per_worker", 1024, 1048576, false,
 			&cfg->mbufs_per_worker) != 0 ||
 	    parse_tcp(c, root, cfg) != 0 ||
+	    parse_cache(c, root, cfg) != 0 ||
 	    cfg_parse_pools(c, root, cfg) != 0 ||
 	    parse_listeners(c, root, cfg) != 0 ||
 	    cfg_parse_access_log(c, root, cfg) != 0)
@@ -1446,6 +1466,10 @@ void dpx_config_release(struct dpx_config *cfg)
 			cfg_ext->release_tls(cfg->listeners[i].tls);
 		cfg->listeners[i].tls = NULL;
 	}
+	if (cfg->cache != NULL && cfg_ext != NULL &&
+	    cfg_ext->release_cache != NULL)
+		cfg_ext->release_cache(cfg->cache);
+	cfg->cache = NULL;
 	for (size_t i = 0; i < DPX_MAX_POOLS; i++) {
 		if (cfg->pools[i].tls == NULL)
 			continue;

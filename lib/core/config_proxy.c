@@ -980,11 +980,11 @@ static int parse_routes(struct cfg_ctx *c, json_t *l, struct dpx_config *cfg,
 static const char *const proxy_keys[] = {
 	"pool", "routes", "max_connections", "max_connections_per_ip",
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
-	"sni_routes", NULL
+	"sni_routes", "cache", NULL
 };
 /* The proxy keys that mean nothing without HTTP requests. */
 static const char *const http_only_keys[] = {
-	"routes", "idle_timeout_ms", "http", NULL
+	"routes", "idle_timeout_ms", "http", "cache", NULL
 };
 /* ... and those that only a tcp listener has. */
 static const char *const tcp_only_keys[] = { "sni_routes", NULL };
@@ -1237,9 +1237,15 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 	    cfg_opt_u32(c, l, "idle_timeout_ms", 100, TIMEOUT_MAX_MS, false,
 			&ls->idle_timeout_ms) != 0 ||
 	    cfg_opt_bool(c, l, "access_log", &ls->access_log) != 0 ||
+	    cfg_opt_bool(c, l, "cache", &ls->cache) != 0 ||
 	    parse_http(c, l, &ls->http) != 0 ||
 	    parse_listener_tls(c, l, ls) != 0)
 		return -1;
+	if (ls->cache && cfg->cache == NULL) {
+		cfg_push_key(c, "cache");
+		return cfg_fail(c, false, "needs the top-level \"cache\" "
+				"section (the store's size and rules)");
+	}
 	if (ls->mode == DPX_LISTEN_HTTP && ls->pool < 0 && ls->n_routes == 0)
 		return cfg_fail(c, false, "mode http needs a \"pool\", "
 				"\"routes\", or both");

@@ -108,6 +108,9 @@ struct dpx_config_ext {
 	/* A pool's "tls" object (TLS to its servers); released by
 	 * release_tls too. */
 	int (*pool_tls)(struct cfg_ctx *c, json_t *v, void **out);
+	/* The top-level "cache" section (HTTP caching), and its release. */
+	int (*cache)(struct cfg_ctx *c, json_t *v, void **out);
+	void (*release_cache)(void *conf);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */

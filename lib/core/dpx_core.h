@@ -171,6 +171,7 @@ struct dpx_listener_conf {
 	uint32_t client_timeout_ms; /* head (slowloris) / body stall / tcp idle */
 	uint32_t idle_timeout_ms;   /* keep-alive wait for the next request */
 	bool access_log;            /* one line per request/connection */
+	bool cache;                 /* http: responses go through the cache */
 	struct dpx_http_conf http;  /* mode http only; defaults otherwise */
 	void *tls;                  /* lib/tls's struct dpx_tls_conf; NULL:
 				     * plain TCP (see dpx_config_release()) */
@@ -302,6 +303,7 @@ struct dpx_config {
 	struct dpx_route_conf routes[DPX_MAX_ROUTES];
 	unsigned int n_routes;
 	struct dpx_access_log_conf access_log;
+	void *cache;                /* "cache": lib/cache's section; NULL */
 };
 
 /*

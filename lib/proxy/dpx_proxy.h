@@ -32,6 +32,32 @@
 
 struct dpx_proxy_shared;
 
+/* Per worker counters of the HTTP cache (the store's own are in
+ * struct dpx_cache_stats). */
+struct dpx_proxy_cache_stats {
+	uint64_t lookups;
+	uint64_t hits;
+	uint64_t stale_served;      /* max-stale, stale-while-revalidate, grace */
+	uint64_t stale_if_error;    /* served stale: the server failed */
+	uint64_t misses;
+	uint64_t bypass;
+	uint64_t not_modified;      /* 304 from the store */
+	uint64_t ranges;            /* 206 from the store */
+	uint64_t range_unsatisfiable;   /* 416 */
+	uint64_t gateway_timeout;   /* only-if-cached, nothing usable */
+	uint64_t stored;
+	uint64_t not_stored;        /* the rules said no (any reason) */
+	uint64_t not_stored_body;   /* chunked, until close, too big, cut */
+	uint64_t store_failed;      /* the store refused (busy, memory) */
+	uint64_t collapsed_waits;
+	uint64_t collapsed_served;
+	uint64_t collapsed_aborted;
+	uint64_t invalidations;     /* unsafe methods */
+	uint64_t purges;            /* PURGE requests that purged */
+	uint64_t purge_denied;      /* 403 */
+	uint64_t no_memory;         /* no key buffer: bypassed */
+};
+
 /* Counters of one worker; the control plane sums them on read. */
 struct dpx_proxy_stats {
 	uint64_t sessions;          /* client connections accepted */
@@ -123,6 +149,18 @@ void dpx_proxy_tls_reload_counts(const struct dpx_proxy_shared *sh,
 				 uint64_t *reloads, uint64_t *failures);
 
 /* Health as last published: "up", "down", "ejected" (passive). */
+/* The HTTP cache (NULL without a "cache" section): the store's counters
+ * and this worker's; purge by absolute URL ("http://host/path?q": the
+ * number of objects removed, or -errno); ban a host's path prefix. Called
+ * by the control plane (telemetry), with the control plane's thread id. */
+struct dpx_cache;
+struct dpx_cache *dpx_proxy_cache(const struct dpx_proxy_shared *sh);
+const struct dpx_proxy_cache_stats *
+dpx_proxy_worker_cache_stats(const struct dpx_worker *w);
+int dpx_proxy_cache_purge_url(struct dpx_proxy_shared *sh, const char *url);
+int dpx_proxy_cache_ban(struct dpx_proxy_shared *sh, const char *host,
+			const char *prefix);
+
 const char *dpx_proxy_server_state(struct dpx_proxy_shared *sh,
 				   unsigned int pool, unsigned int server);
 

@@ -312,6 +312,11 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 		dpx_http_chunked_init(&s->req_chunked, s->ls->http.max_line,
 				      s->ls->http.max_head);
 	s->hash = px_request_hash(&cfg->pools[s->pool], s, req);
+	rc = px_cache_request(w, s, req);
+	if (rc != 0) {
+		px_w(w)->stats.requests++;
+		return rc < 0 ? rc : 0;     /* answered by the cache */
+	}
 	rc = px_stage_request_head(w, s, req);
 	if (rc != 0)
 		return rc;
@@ -320,6 +325,8 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 		       REQ_DONE : REQ_BODY;
 	s->rsp_state = RSP_HEAD;
 	px_w(w)->stats.requests++;
+	if (s->cache_waiting)
+		return 0;   /* another request's fill answers, or it goes on */
 	if (px_connect_server(w, s) != 0)
 		return -503;
 	return 0;
@@ -515,6 +522,7 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 
 	pw->stats.responses++;
 	px_session_log(w, s);
+	px_cache_exchange_end(w, s);
 	if (s->status >= 500 && s->pool >= 0) {
 		pw->srv_stats[s->pool][s->server].failures++;
 		px_server_event(w, s->pool, s->server, PX_EV_PASSIVE_FAIL);
@@ -545,12 +553,18 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 		px_session_end(w, s, false);
 }
 
-/* Writes the rewritten response head to to_cli. */
-static int
-px_forward_response_head(struct dpx_worker *w, struct px_session *s,
-			 const struct dpx_http_response *rsp)
+void
+px_http_exchange_done(struct dpx_worker *w, struct px_session *s)
 {
-	struct dpx_proxy_worker *pw = px_w(w);
+	px_http_response_done(w, s);
+}
+
+/* Writes the rewritten response head to to_cli; x: a cache's changes. */
+int
+px_http_write_head(struct dpx_worker *w, struct px_session *s,
+		   const struct dpx_http_response *rsp,
+		   const struct px_rsp_extra *x)
+{
 	const struct dpx_http_conf *hc = &s->ls->http;
 	bool close = s->close_after || rsp->body == DPX_HTTP_BODY_CLOSE;
 	struct dpx_http_rsp_rewrite rw = {
@@ -560,11 +574,15 @@ px_forward_response_head(struct dpx_worker *w, struct px_session *s,
 		.edits = s->route ? &s->route->response : NULL,
 		.close = close && rsp->status >= 200,
 		.client_http10_keepalive = s->client_http10 && !close,
+		.status = x->status,
+		.drop_age = x->drop_age,
+		.drop_length = x->drop_length,
+		.extra = x->len > 0 ? x->fields : NULL,
+		.extra_len = x->len,
 	};
 	struct rte_mbuf *one;
 	int n = px_write_head(w, &s->to_cli, px_write_response, rsp, &rw, &one);
 
-	(void)pw;
 	if (n < 0)
 		return -1;
 	if (rsp->status >= 200 && close)
@@ -572,6 +590,17 @@ px_forward_response_head(struct dpx_worker *w, struct px_session *s,
 	s->rsp_started = true;
 	s->bytes_out += (uint32_t)n;
 	return 0;
+}
+
+static int
+px_forward_response_head(struct dpx_worker *w, struct px_session *s,
+			 const struct dpx_http_response *rsp)
+{
+	char fields[64];
+	struct px_rsp_extra x = { .fields = fields };
+
+	x.len = px_cache_fields(s, fields, sizeof(fields));
+	return px_http_write_head(w, s, rsp, &x);
 }
 
 /* Parses a response head from the server's bytes. 1: forwarded, 0: need
@@ -618,6 +647,10 @@ px_read_response(struct dpx_worker *w, struct px_session *s)
 	}
 	if (s->status == 0 && s->t_sent)
 		s->t_server = (uint32_t)(dpx_tcp_now_ms(w) + 1 - s->t_sent);
+	if (s->creq != NULL &&
+	    px_cache_response(w, s, &pw->rsp, s->hlen ? s->hbuf :
+			      rte_pktmbuf_mtod(c->in.head, const char *)))
+		return -1;      /* a stale response stood in for an error */
 	s->status = pw->rsp.status;
 	s->rsp_keepalive = pw->rsp.keep_alive;
 	/* The response points into its bytes: they go once it is written. */
@@ -674,6 +707,7 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 			uint32_t n = (uint32_t)RTE_MIN((uint64_t)c->in.len,
 						       s->rsp_left);
 
+			px_cache_body(w, s, &c->in, n);
 			if (px_chain_take(mp, &c->in, n, &s->to_cli) != 0)
 				return -ENOMEM;
 			s->rsp_left -= n;
@@ -703,6 +737,8 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 	if (!done && s->rsp_body == DPX_HTTP_BODY_CLOSE && c->peer_closed &&
 	    c->in.len == 0)
 		done = 1;
+	if (done)
+		px_cache_body_done(w, s);
 	s->rsp_complete = done;
 	return done;
 }
@@ -710,6 +746,10 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 void
 px_http_server_run(struct dpx_worker *w, struct px_session *s)
 {
+	if (s->cache_served) {
+		px_cache_run(w, s);
+		return;
+	}
 	for (unsigned int round = 0; round < 64; round++) {
 		struct px_srv *c = s->srv;
 		int rc;
@@ -826,6 +866,8 @@ fail:
 		px_session_end(w, s, true);
 		return;
 	}
+	if (px_cache_server_failed(w, s))
+		return;
 	if (!s->rsp_started) {
 		px_http_error(w, s, err == -EHOSTUNREACH ? 503 :
 				    err == -ETIMEDOUT && connected ? 504 : 502);

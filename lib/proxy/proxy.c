@@ -113,6 +113,30 @@ px_publish(struct dpx_proxy_shared *sh, uint64_t now)
 	return 0;
 }
 
+/* The store of the "cache" section, shared by every worker. */
+static int
+px_cache_create(struct dpx_proxy_shared *sh)
+{
+	const struct dpx_cache_section *cs = sh->cfg->cache;
+	struct dpx_cache_conf cc;
+
+	dpx_cache_conf_defaults(&cc);
+	cc.name = "dpxc";
+	cc.policy = cs->policy;
+	cc.budget_bytes = cs->size_bytes;
+	cc.max_object_bytes = cs->max_object_bytes;
+	cc.max_entries = (uint32_t)RTE_MAX(cs->size_bytes / 4096, 1024ul);
+	cc.qsbr = sh->qsbr;
+	cc.n_threads = sh->n_workers + 1;
+	sh->cache = dpx_cache_create(&cc);
+	if (sh->cache == NULL) {
+		DPX_ERR("cache: cannot create the store (%s)",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct dpx_proxy_shared *
 dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 {
@@ -127,10 +151,12 @@ dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 	sh->cfg = cfg;
 	sh->n_workers = n_workers;
 	sh->ip_conns = calloc(PX_IP_SLOTS, sizeof(*sh->ip_conns));
-	qsz = rte_rcu_qsbr_get_memsize(n_workers);
+	/* One id more than workers: the control plane's in the cache's
+	 * calls (it never registers, so grace periods never wait for it). */
+	qsz = rte_rcu_qsbr_get_memsize(n_workers + 1);
 	sh->qsbr = rte_zmalloc("dpx_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (sh->ip_conns == NULL || sh->qsbr == NULL ||
-	    rte_rcu_qsbr_init(sh->qsbr, n_workers) != 0)
+	    rte_rcu_qsbr_init(sh->qsbr, n_workers + 1) != 0)
 		goto fail;
 	for (unsigned int i = 0; i < n_workers; i++) {
 		char name[RTE_RING_NAMESIZE];
@@ -164,6 +190,8 @@ dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 			goto fail;
 		}
 	}
+	if (cfg->cache != NULL && px_cache_create(sh) != 0)
+		goto fail;
 	sh->log = stdout;
 	return sh;
 fail:
@@ -185,6 +213,7 @@ dpx_proxy_shared_free(struct dpx_proxy_shared *sh)
 	px_snapshot_free(atomic_load(&sh->snap));
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
 		dpx_tls_keys_free(sh->tls_keys[i]);
+	dpx_cache_free(sh->cache);
 	rte_free(sh->qsbr);
 	free(sh->ip_conns);
 	if (sh->log_owned)
@@ -296,14 +325,16 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 				 cfg->pools[r->pool].servers[r->server].name);
 	}
 	fprintf(sh->log, "%s:%u %s \"%s %s\" %u %" PRIu64 " %" PRIu64
-		" %s %s %u %u %s %s %s\n", dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
+		" %s %s %u %u %s %s %s%s%s\n",
+		dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
 		r->cport, cfg->listeners[r->listener].name,
 		r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
 		r->status, r->bytes_in, r->bytes_out, pool, sa,
 		r->t_total_ms, r->t_server_ms,
 		r->tls_version[0] ? r->tls_version : "-",
 		r->tls_cipher[0] ? r->tls_cipher : "-",
-		r->tls_sni[0] ? r->tls_sni : "-");
+		r->tls_sni[0] ? r->tls_sni : "-", r->cache ? " " : "",
+		r->cache ? px_cache_status_name(r->cache) : "");
 }
 
 /* Ticket keys: a new one every ticket_rotate_s, or the file again. */
@@ -329,6 +360,8 @@ dpx_proxy_control_tick(struct dpx_proxy_shared *sh, uint64_t now_ms)
 	bool logged = false;
 
 	px_tls_keys_tick(sh, now_ms);
+	if (sh->cache != NULL)
+		dpx_cache_reclaim(sh->cache, 1024);
 
 	for (unsigned int i = 0; i < sh->n_workers; i++) {
 		void *ev;
@@ -433,7 +466,9 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	return px_worker_pools(w, pw);
+	if (px_worker_pools(w, pw) != 0)
+		return -EINVAL;
+	return px_cache_worker_init(w);
 }
 
 int
@@ -488,11 +523,13 @@ dpx_proxy_worker_run(struct dpx_worker *w)
 	if (pw == NULL)
 		return false;
 	px_tls_adopt(pw);
-	if (TAILQ_EMPTY(&pw->tls_kick) && TAILQ_EMPTY(&pw->srv_kick))
+	if (TAILQ_EMPTY(&pw->tls_kick) && TAILQ_EMPTY(&pw->srv_kick) &&
+	    TAILQ_EMPTY(&pw->cache_wait))
 		return false;
 	dpx_stage_enter(w, DPX_STAGE_APP);
 	more = px_tls_kicks_run(w);
-	return px_srv_kicks_run(w) || more;
+	more = px_srv_kicks_run(w) || more;
+	return px_cache_waiters_run(w) || more;
 }
 
 void
@@ -538,6 +575,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 	if (pw == NULL)
 		return;
 	px_probes_stop(w);
+	px_cache_worker_fini(w);
 	pw->sh->workers[w->index] = NULL;
 	px_tls_set_free(atomic_exchange(&pw->tls_next, NULL));
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)

@@ -10,6 +10,7 @@
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dpx_cache.h"
 #include "dpx_http.h"
 #include "dpx_lb.h"
 #include "dpx_proxy.h"
@@ -77,6 +78,7 @@ struct px_log_rec {
 	char tls_version[8];        /* "TLSv1.3"; empty: plain */
 	char tls_cipher[40];
 	char tls_sni[64];
+	uint8_t cache;              /* enum px_cache_status; 0: no cache */
 };
 
 struct dpx_proxy_shared {
@@ -95,6 +97,9 @@ struct dpx_proxy_shared {
 	bool ramping;               /* slow start running: publish often */
 	FILE *log;
 	bool log_owned;
+	/* The HTTP cache (cache.c), shared by every worker; NULL when the
+	 * config has no "cache" section. */
+	struct dpx_cache *cache;
 	/* Ticket keys of TLS listeners, read by every worker, rotated by
 	 * the control plane. */
 	struct dpx_tls_keys *tls_keys[DPX_MAX_LISTENERS];
@@ -111,6 +116,28 @@ struct px_tls_set {
 };
 
 struct px_session;
+
+/* What a caching listener did with a request (X-Cache, access log). */
+enum px_cache_status {
+	PX_CS_NONE = 0,             /* not a caching listener */
+	PX_CS_MISS,                 /* from the server */
+	PX_CS_HIT,
+	PX_CS_STALE,
+	PX_CS_BYPASS,               /* not eligible */
+	PX_CS_COUNT
+};
+
+/* A cacheable request's key and directives, for its whole exchange
+ * (from the worker's creqs pool). */
+#define PX_CACHE_KEY_MAX 1024
+struct px_creq {
+	struct dpx_http_req_cache q;
+	struct dpx_cache_key k;
+	int64_t request_time;       /* s */
+	uint16_t host_off, host_len;    /* within key, for bans */
+	uint16_t path_off, path_len;
+	char key[PX_CACHE_KEY_MAX];
+};
 
 /* Bytes in flight inside dpx: a list of single-segment mbufs. */
 struct px_chain {
@@ -211,6 +238,15 @@ struct px_session {
 	bool sni_wait;              /* tcp by SNI: reading the ClientHello */
 	uint32_t sni_need;          /* ... bytes it needs before a new look */
 	TAILQ_ENTRY(px_session) klink;
+	/* "cache": true listeners (cache.c), reset with each exchange. */
+	uint8_t cache_status;       /* enum px_cache_status */
+	bool cache_served;          /* the response is the cache's own */
+	bool cache_waiting;         /* on cache_wait for another's fill */
+	struct px_creq *creq;
+	struct dpx_cache_fill *cache_fill;  /* led or awaited */
+	struct dpx_cache_obj *cache_obj;    /* being stored */
+	struct dpx_cache_obj *cache_stale;  /* for stale-if-error */
+	TAILQ_ENTRY(px_session) cwlink;
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -265,6 +301,14 @@ struct dpx_proxy_worker {
 	uint64_t tls_warn_ms;           /* next handshake failure logged */
 	uint8_t hello[DPX_TLS_HELLO_MAX];   /* a ClientHello, read for SNI */
 	uint8_t tls_rec[PX_TLS_RECORD];     /* plaintext gathered for a record */
+	/* The HTTP cache: sessions waiting for a fill, request keys, rules'
+	 * settings, scratch for a stored head's parse and a Vary key. */
+	struct px_session_list cache_wait;
+	struct rte_mempool *creqs;
+	struct dpx_http_cache_cfg ccfg;
+	struct dpx_http_rsp_cache crc;
+	struct dpx_proxy_cache_stats cstats;
+	char cache_scratch[PX_CACHE_KEY_MAX + 1024];
 	struct dpx_http_request req;    /* scratch: one parse at a time */
 	struct dpx_http_response rsp;
 	char scratch[];                 /* hbuf_size + 4096: outgoing heads */
@@ -380,6 +424,48 @@ void px_http_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 			 bool connected);
 void px_http_error(struct dpx_worker *w, struct px_session *s, int status);
 void px_http_timeout(struct dpx_worker *w, struct px_session *s);
+
+/* cache.c */
+const char *px_cache_status_name(unsigned int st);
+int px_cache_worker_init(struct dpx_worker *w);
+void px_cache_worker_fini(struct dpx_worker *w);
+/* 0: go to the server; 1: answered from the cache, or waiting for
+ * another request's fill; <0: -status to answer with. */
+int px_cache_request(struct dpx_worker *w, struct px_session *s,
+		     const struct dpx_http_request *req);
+/* The server's response head arrived (head: its bytes). true when the
+ * cache answered instead (stale-if-error) and the server is dropped. */
+bool px_cache_response(struct dpx_worker *w, struct px_session *s,
+		       const struct dpx_http_response *rsp, const char *head);
+/* The X-Cache field of a forwarded response into buf; its length. */
+uint32_t px_cache_fields(const struct px_session *s, char *buf, uint32_t cap);
+/* n body bytes at the head of q go to the client: a copy is stored. */
+void px_cache_body(struct dpx_worker *w, struct px_session *s,
+		   const struct px_chain *q, uint32_t n);
+/* The whole body went to the client: publish what was stored. */
+void px_cache_body_done(struct dpx_worker *w, struct px_session *s);
+/* The server failed before a response (502/504 next): true when a stale
+ * response was served instead. */
+bool px_cache_server_failed(struct dpx_worker *w, struct px_session *s);
+/* A response of the cache's own: flush, and end it once sent. */
+void px_cache_run(struct dpx_worker *w, struct px_session *s);
+/* Releases the exchange's cache state (its end, or the session's). */
+void px_cache_exchange_end(struct dpx_worker *w, struct px_session *s);
+/* Waiting sessions whose fill ended; true when some still wait. */
+bool px_cache_waiters_run(struct dpx_worker *w);
+
+/* http.c: used by cache.c */
+struct px_rsp_extra {
+	uint16_t status;            /* 0: the response's */
+	bool drop_age;
+	bool drop_length;
+	const char *fields;
+	uint32_t len;
+};
+int px_http_write_head(struct dpx_worker *w, struct px_session *s,
+		       const struct dpx_http_response *rsp,
+		       const struct px_rsp_extra *x);
+void px_http_exchange_done(struct dpx_worker *w, struct px_session *s);
 
 /* health.c */
 int px_probes_start(struct dpx_worker *w);

@@ -92,6 +92,7 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 	if (!s->http)
 		px_session_log(w, s);   /* one line per tcp connection */
 	px_queue_del(w, s);
+	px_cache_exchange_end(w, s);
 	dpx_timer_cancel(dpx_tcp_wheel(w), &s->timer);
 	px_chain_free(&s->cin);
 	px_chain_free(&s->to_srv);
@@ -160,6 +161,7 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 	r.listener = s->li;
 	r.pool = (int8_t)s->pool;
 	r.server = (int8_t)(s->pool >= 0 ? s->server : -1);
+	r.cache = s->cache_status;
 	r.bytes_in = s->bytes_in;
 	r.bytes_out = s->bytes_out;
 	r.t_total_ms = (uint32_t)(now - s->t_start);

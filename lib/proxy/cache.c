@@ -1,0 +1,1021 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HTTP caching on listeners with "cache": true: lib/cache's store (one
+ * per process, shared by every worker) and lib/http's RFC 9111 rules,
+ * wired into the session.
+ *
+ *   request  GET/HEAD: key "GET scheme://host/target" (HEAD is served
+ *            from the GET entry) -> lookup -> the rules' decision on the
+ *            stored head: fresh (HIT), stale but allowed (STALE), or to
+ *            the server (MISS; a stale entry is kept for stale-if-error).
+ *            Nothing stored: the first miss of a key leads a fill, later
+ *            ones (any worker) wait for it and are answered from it.
+ *            Unsafe methods invalidate the target; PURGE removes it.
+ *   response the rules say whether it may be stored; a Content-Length
+ *            body within the size limit is copied into the store as it
+ *            passes to the client, and published only when complete, so
+ *            a body cut short is never stored or served.
+ *
+ * Responses served from the store are written from the stored head (the
+ * listener's response rewrite applies as for the server's), with the
+ * cache's Age and X-Cache; their bodies are clones of the stored mbufs.
+ * Vary: the primary key holds a marker whose head is the Vary names; the
+ * response itself is stored under the request's values of those names.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_mempool.h>
+
+#include "proxy_priv.h"
+
+#define PX_CREQS 1024               /* cacheable requests at once, per worker */
+#define PX_CACHE_F_VARY 0x0100      /* a Vary marker, not a response */
+#define PX_WAIT_BUDGET 64
+
+static const char *const cs_names[PX_CS_COUNT] = {
+	"-", "MISS", "HIT", "STALE", "BYPASS"
+};
+
+const char *
+px_cache_status_name(unsigned int st)
+{
+	return st < PX_CS_COUNT ? cs_names[st] : "-";
+}
+
+static int64_t
+px_now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static struct dpx_cache *
+px_store(struct dpx_worker *w)
+{
+	return px_w(w)->sh->cache;
+}
+
+static const struct dpx_cache_section *
+px_section(struct dpx_worker *w)
+{
+	return w->cfg->cache;
+}
+
+int
+px_cache_worker_init(struct dpx_worker *w)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	const struct dpx_cache_section *cs = px_section(w);
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	TAILQ_INIT(&pw->cache_wait);
+	if (pw->sh->cache == NULL)
+		return 0;
+	pw->ccfg = dpx_http_cache_default_cfg;
+	pw->ccfg.heuristics = cs->heuristics;
+	pw->ccfg.stale_grace = cs->grace_s;
+	pw->ccfg.ignore_request_cc = cs->ignore_request_cc;
+	snprintf(name, sizeof(name), "dpx_pxk_%u", w->index);
+	pw->creqs = rte_mempool_create(name, PX_CREQS, sizeof(struct px_creq),
+			0, 0, NULL, NULL, NULL, NULL,
+			(int)rte_lcore_to_socket_id(w->lcore_id),
+			RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	return pw->creqs != NULL ? 0 : -ENOMEM;
+}
+
+void
+px_cache_worker_fini(struct dpx_worker *w)
+{
+	rte_mempool_free(px_w(w)->creqs);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Keys                                                                     */
+
+/* Host and path within "GET scheme://host/path?query", for bans. */
+static void
+px_key_parts(struct px_creq *r, uint32_t len)
+{
+	const char *k = r->key, *p = memmem(k, len, "://", 3), *slash;
+
+	r->host_off = r->host_len = r->path_off = r->path_len = 0;
+	if (p == NULL)
+		return;
+	p += 3;
+	slash = memchr(p, '/', len - (uint32_t)(p - k));
+	r->host_off = (uint16_t)(p - k);
+	r->host_len = (uint16_t)((slash ? slash : k + len) - p);
+	if (slash != NULL) {
+		r->path_off = (uint16_t)(slash - k);
+		r->path_len = (uint16_t)(len - r->path_off);
+	}
+}
+
+/* The GET key of req's target into r; false when it has none. */
+static bool
+px_key(struct dpx_worker *w, struct px_session *s,
+       const struct dpx_http_request *req, struct px_creq *r)
+{
+	static const struct dpx_http_str get = { "GET", 3 };
+	int n = dpx_http_cache_key_parts(get, s->tls ? "https" : "http",
+					 req->host, req->target, NULL, r->key,
+					 sizeof(r->key));
+
+	if (n <= 0)
+		return false;
+	dpx_cache_key_init(px_store(w), &r->k, r->key, (uint32_t)n);
+	px_key_parts(r, (uint32_t)n);
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Answers of the cache's own                                               */
+
+static void
+px_served(struct dpx_worker *w, struct px_session *s, uint16_t status)
+{
+	s->cache_served = true;
+	s->status = status;
+	s->req_state = REQ_DONE;
+	s->rsp_state = RSP_BODY;
+	s->rsp_complete = true;
+	s->rsp_started = true;
+	s->pool = -1;
+	(void)w;
+}
+
+/* A short text response (PURGE's answers). */
+static void
+px_cache_reply(struct dpx_worker *w, struct px_session *s, uint16_t status,
+	       const char *reason, const char *body)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "HTTP/1.1 %u %s\r\n"
+			 "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+			 "%s\r\n%s", status, reason, strlen(body),
+			 s->close_after ? "Connection: close\r\n" : "", body);
+
+	if (n > 0 && (size_t)n < sizeof(buf) &&
+	    px_chain_add_bytes(dpx_tcp_pool(w), &s->to_cli, buf,
+			       (uint32_t)n) == 0)
+		s->bytes_out += (uint32_t)n;
+	px_served(w, s, status);
+}
+
+/* Keeps bytes [first, last] of chain m; the rest is freed. */
+static struct rte_mbuf *
+px_slice(struct rte_mbuf *m, uint64_t first, uint64_t last)
+{
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	uint64_t off = 0;
+
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+		uint64_t a = off, b = off + m->data_len;    /* [a, b) */
+
+		m->next = NULL;
+		off = b;
+		if (b <= first || a > last) {
+			rte_pktmbuf_free_seg(m);
+		} else {
+			if (first > a)
+				rte_pktmbuf_adj(m, (uint16_t)(first - a));
+			if (last + 1 < b)
+				rte_pktmbuf_trim(m, (uint16_t)(b - last - 1));
+			m->pkt_len = m->data_len;
+			if (tail != NULL)
+				tail->next = m;
+			else
+				head = m;
+			tail = m;
+		}
+		m = next;
+	}
+	return head;
+}
+
+/* Parses o's head into rsp and the rules' view of it into rc. */
+static bool
+px_parse_stored(struct dpx_worker *w, const struct dpx_cache_obj *o,
+		int64_t now, struct dpx_http_response *rsp,
+		struct dpx_http_rsp_cache *rc)
+{
+	struct dpx_http_limits lim = dpx_http_default_limits;
+	struct dpx_http_parser hp;
+	uint32_t len;
+	const char *head = dpx_cache_obj_head(o, &len);
+
+	lim.max_head = len;
+	dpx_http_parser_init(&hp);
+	if (dpx_http_parse_response_more(&hp, head, len, &lim, false,
+					 rsp) != 1)
+		return false;
+	dpx_http_rsp_cache_info(rsp, now, &px_w(w)->ccfg, rc);
+	return true;
+}
+
+/* The same into pw->rsp and pw->crc, which px_serve() writes from. */
+static bool
+px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
+	       int64_t now)
+{
+	return px_parse_stored(w, o, now, &px_w(w)->rsp, &px_w(w)->crc);
+}
+
+/* What of o a request gets: all, a range (206, 416), or 304. */
+struct px_part {
+	uint16_t status;
+	uint64_t first, last;       /* 206 */
+	bool body;
+};
+
+static void
+px_choose_part(struct dpx_worker *w, struct px_session *s,
+	       const struct dpx_http_request *req, uint64_t len, int64_t now,
+	       struct px_part *p)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_http_range r[DPX_HTTP_RANGES_MAX];
+	uint32_t n = 0;
+
+	p->status = pw->rsp.status;
+	p->body = !s->req_head_method;
+	if (req == NULL)
+		return;
+	if (dpx_http_not_modified(req, &pw->crc, now)) {
+		p->status = 304;
+		p->body = false;
+		pw->cstats.not_modified++;
+		return;
+	}
+	if (s->req_head_method || pw->rsp.status != 200)
+		return;
+	switch (dpx_http_request_ranges(req, &pw->crc, len, &pw->ccfg, now, r,
+					&n)) {
+	case DPX_HTTP_RANGE_OK:
+		if (n != 1)
+			return;         /* several: the whole, as allowed */
+		p->status = 206;
+		p->first = r[0].first;
+		p->last = r[0].last;
+		pw->cstats.ranges++;
+		return;
+	case DPX_HTTP_RANGE_UNSATISFIABLE:
+		p->status = 416;
+		p->body = false;
+		pw->cstats.range_unsatisfiable++;
+		return;
+	default:
+		return;
+	}
+}
+
+/* Age, X-Cache and a part's own fields. */
+static uint32_t
+px_part_fields(struct dpx_worker *w, struct px_session *s,
+	       const struct px_part *p, int64_t age, uint64_t len, char *buf,
+	       uint32_t cap)
+{
+	int n = 0;
+
+	if (p->status == 206)
+		n = snprintf(buf, cap, "Content-Range: bytes %" PRIu64 "-%"
+			     PRIu64 "/%" PRIu64 "\r\nContent-Length: %" PRIu64
+			     "\r\n", p->first, p->last, len,
+			     p->last - p->first + 1);
+	else if (p->status == 416)
+		n = snprintf(buf, cap, "Content-Range: bytes */%" PRIu64
+			     "\r\nContent-Length: 0\r\n", len);
+	n += snprintf(buf + n, cap - (uint32_t)n, "Age: %" PRId64 "\r\n",
+		      age < 0 ? 0 : age);
+	if (px_section(w)->x_cache)
+		n += snprintf(buf + n, cap - (uint32_t)n, "X-Cache: %s\r\n",
+			      cs_names[s->cache_status]);
+	return (uint32_t)n;
+}
+
+/*
+ * Answers from o (pw->rsp and pw->crc already describe its head). req is
+ * NULL for a waiter, whose request is gone: it gets the whole response.
+ */
+static void
+px_serve(struct dpx_worker *w, struct px_session *s,
+	 const struct dpx_http_request *req, const struct dpx_cache_obj *o,
+	 int64_t now)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	const struct dpx_cache_meta *m = dpx_cache_obj_meta(o);
+	uint64_t len = dpx_cache_obj_body_len(o);
+	struct px_part p = { 0, 0, 0, false };
+	char fields[256];
+	struct px_rsp_extra x;
+	struct rte_mbuf *body;
+
+	px_choose_part(w, s, req, len, now, &p);
+	x = (struct px_rsp_extra){
+		.status = p.status != pw->rsp.status ? p.status : 0,
+		.drop_age = true,
+		.drop_length = p.status == 206 || p.status == 416,
+		.fields = fields,
+		.len = px_part_fields(w, s, &p, dpx_cache_current_age(m, now),
+				      len, fields, sizeof(fields)),
+	};
+	if (px_http_write_head(w, s, &pw->rsp, &x) != 0) {
+		px_session_end(w, s, true);
+		return;
+	}
+	if (p.body && len > 0) {
+		body = dpx_cache_body_clone(o, dpx_tcp_pool(w));
+		if (body != NULL && p.status == 206)
+			body = px_slice(body, p.first, p.last);
+		if (body == NULL) {
+			pw->stats.no_memory++;
+			px_session_end(w, s, true);
+			return;
+		}
+		s->bytes_out += p.status == 206 ? p.last - p.first + 1 : len;
+		px_chain_add(&s->to_cli, body);
+	}
+	px_served(w, s, p.status);
+	s->close_after = s->close_after || pw->rsp.body == DPX_HTTP_BODY_CLOSE;
+	px_cache_run(w, s);
+}
+
+void
+px_cache_run(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->cli == NULL || s->draining)
+		return;
+	px_cli_flush(w, s);
+	if (s->to_cli.len == 0)
+		px_http_exchange_done(w, s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Requests                                                                 */
+
+/* The stored response for r (through a Vary marker); a reference. */
+static struct dpx_cache_obj *
+px_lookup(struct dpx_worker *w, const struct dpx_http_request *req,
+	  struct px_creq *r)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache *c = px_store(w);
+	struct dpx_cache_obj *o = dpx_cache_lookup(c, w->index, &r->k, "", 0);
+	struct dpx_http_str names[DPX_HTTP_VARY_MAX];
+	uint32_t n = 0, len;
+	const char *head;
+	int vlen;
+
+	if (o == NULL || !(dpx_cache_obj_meta(o)->flags & PX_CACHE_F_VARY))
+		return o;
+	/* The marker's head is the response's Vary names, one a line. */
+	head = dpx_cache_obj_head(o, &len);
+	for (uint32_t i = 0; i < len && n < DPX_HTTP_VARY_MAX;) {
+		const char *e = memchr(head + i, '\n', len - i);
+		uint32_t l = e ? (uint32_t)(e - head - i) : len - i;
+
+		names[n++] = (struct dpx_http_str){ head + i, l };
+		i += l + 1;
+	}
+	vlen = dpx_http_vary_key(names, n, req, pw->cache_scratch,
+				 sizeof(pw->cache_scratch));
+	dpx_cache_obj_put(o);
+	if (vlen < 0)
+		return NULL;
+	return dpx_cache_lookup(c, w->index, &r->k, pw->cache_scratch,
+				(uint32_t)vlen);
+}
+
+/* PURGE target: 200, 404 or 403. */
+static int
+px_purge(struct dpx_worker *w, struct px_session *s,
+	 const struct dpx_http_request *req)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct px_creq r;
+	char body[64];
+	int n;
+
+	if (!dpx_cache_purge_allowed(px_section(w), s->caddr)) {
+		pw->cstats.purge_denied++;
+		return -403;
+	}
+	if (!px_key(w, s, req, &r))
+		return -400;
+	n = dpx_cache_purge(px_store(w), w->index, &r.k);
+	if (n < 0)
+		return -503;
+	if (n == 0) {
+		px_cache_reply(w, s, 404, "Not Found", "not in the cache\n");
+		return 1;
+	}
+	pw->cstats.purges++;
+	snprintf(body, sizeof(body), "purged %d\n", n);
+	px_cache_reply(w, s, 200, "OK", body);
+	return 1;
+}
+
+static bool
+px_method_is(const struct dpx_http_request *req, const char *m)
+{
+	size_t n = strlen(m);
+
+	return req->method.len == n && memcmp(req->method.p, m, n) == 0;
+}
+
+/* Unsafe methods invalidate what the target's GET stored (RFC 9111 4.4);
+ * done when the request goes, which may only invalidate early. */
+static void
+px_invalidate(struct dpx_worker *w, struct px_session *s,
+	      const struct dpx_http_request *req)
+{
+	struct px_creq r;
+
+	if (px_key(w, s, req, &r) &&
+	    dpx_cache_purge(px_store(w), w->index, &r.k) > 0)
+		px_w(w)->cstats.invalidations++;
+}
+
+static int
+px_cache_hit(struct dpx_worker *w, struct px_session *s,
+	     const struct dpx_http_request *req, struct dpx_cache_obj *o,
+	     int64_t now)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	const struct dpx_cache_meta *m = dpx_cache_obj_meta(o);
+	struct dpx_http_cache_times t = {
+		m->request_time, m->response_time, now
+	};
+	enum dpx_http_reval why;
+
+	if (!px_stored_head(w, o, now)) {
+		dpx_cache_obj_put(o);
+		return 0;
+	}
+	switch (dpx_http_serve_decision(&pw->crc, &s->creq->q, &t, &pw->ccfg,
+					&why)) {
+	case DPX_HTTP_SERVE_FRESH:
+		s->cache_status = PX_CS_HIT;
+		pw->cstats.hits++;
+		break;
+	case DPX_HTTP_SERVE_STALE:
+	case DPX_HTTP_SERVE_STALE_REVALIDATE:
+		s->cache_status = PX_CS_STALE;
+		pw->cstats.stale_served++;
+		break;
+	case DPX_HTTP_SERVE_GATEWAY_TIMEOUT:
+		dpx_cache_obj_put(o);
+		pw->cstats.gateway_timeout++;
+		return -504;
+	default:
+		/* To the server; kept in case it fails (stale-if-error). */
+		s->cache_stale = o;
+		return 0;
+	}
+	px_serve(w, s, req, o, now);
+	dpx_cache_obj_put(o);
+	return 1;
+}
+
+/* Nothing usable stored: lead the fill, or wait for another's. */
+static int
+px_cache_miss(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+
+	if (s->creq->q.cc.flags & DPX_HTTP_CC_ONLY_IF_CACHED &&
+	    !pw->ccfg.ignore_request_cc) {
+		pw->cstats.gateway_timeout++;
+		return -504;
+	}
+	s->cache_status = PX_CS_MISS;
+	pw->cstats.misses++;
+	if (s->cache_stale != NULL)
+		return 0;
+	switch (dpx_cache_fill_begin(px_store(w), w->index, &s->creq->k,
+				     &s->cache_fill)) {
+	case DPX_CACHE_FILL_WAIT:
+		s->cache_waiting = true;
+		TAILQ_INSERT_TAIL(&pw->cache_wait, s, cwlink);
+		pw->cstats.collapsed_waits++;
+		return 0;
+	case DPX_CACHE_FILL_LEADER:
+		return 0;
+	default:
+		s->cache_fill = NULL;
+		return 0;
+	}
+}
+
+int
+px_cache_request(struct dpx_worker *w, struct px_session *s,
+		 const struct dpx_http_request *req)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache_obj *o;
+	void *obj;
+	int64_t now;
+
+	if (!s->ls->cache || pw->sh->cache == NULL)
+		return 0;
+	s->cache_status = PX_CS_BYPASS;
+	if (px_method_is(req, "PURGE"))
+		return px_purge(w, s, req);
+	if (!px_method_is(req, "GET") && !px_method_is(req, "HEAD")) {
+		if (!px_method_is(req, "OPTIONS") &&
+		    !px_method_is(req, "TRACE"))
+			px_invalidate(w, s, req);
+		pw->cstats.bypass++;
+		return 0;
+	}
+	if (req->body != DPX_HTTP_BODY_NONE || req->upgrade) {
+		pw->cstats.bypass++;
+		return 0;
+	}
+	if (rte_mempool_get(pw->creqs, &obj) != 0) {
+		pw->cstats.no_memory++;
+		return 0;
+	}
+	s->creq = obj;
+	if (!px_key(w, s, req, s->creq)) {
+		px_cache_exchange_end(w, s);
+		s->cache_status = PX_CS_BYPASS;
+		pw->cstats.bypass++;
+		return 0;
+	}
+	dpx_http_req_cache_info(req, &s->creq->q);
+	if (s->creq->q.cc.flags & DPX_HTTP_CC_NO_STORE &&
+	    !pw->ccfg.ignore_request_cc) {
+		px_cache_exchange_end(w, s);
+		s->cache_status = PX_CS_BYPASS;
+		pw->cstats.bypass++;
+		return 0;
+	}
+	now = px_now_s();
+	s->creq->request_time = now;
+	pw->cstats.lookups++;
+	o = px_lookup(w, req, s->creq);
+	if (o != NULL) {
+		int rc = px_cache_hit(w, s, req, o, now);
+
+		if (rc != 0)
+			return rc;
+	}
+	return px_cache_miss(w, s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Waiters                                                                  */
+
+static void
+px_unwait(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->cache_waiting) {
+		s->cache_waiting = false;
+		TAILQ_REMOVE(&px_w(w)->cache_wait, s, cwlink);
+	}
+}
+
+/* The fill s waited for is done: serve it, or go to the server. */
+static void
+px_wait_over(struct dpx_worker *w, struct px_session *s,
+	     enum dpx_cache_fill_state st, struct dpx_cache_obj *o)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache *c = px_store(w);
+	int64_t now = px_now_s();
+
+	px_unwait(w, s);
+	dpx_cache_fill_put(c, s->cache_fill);
+	s->cache_fill = NULL;
+	if (st == DPX_CACHE_FILL_DONE && o != NULL &&
+	    px_stored_head(w, o, now)) {
+		pw->cstats.collapsed_served++;
+		s->cache_status = PX_CS_HIT;
+		px_chain_free(&s->to_srv);
+		px_chain_free(&s->req_copy);
+		px_serve(w, s, NULL, o, now);   /* may end s */
+		dpx_cache_obj_put(o);
+		return;
+	}
+	if (o != NULL)
+		dpx_cache_obj_put(o);
+	pw->cstats.collapsed_aborted++;
+	if (px_connect_server(w, s) != 0) {
+		px_http_error(w, s, 503);
+		return;
+	}
+	if (s->srv != NULL && s->srv->connected)
+		px_http_client_run(w, s);
+}
+
+bool
+px_cache_waiters_run(struct dpx_worker *w)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct px_session *s, *next;
+	unsigned int budget = PX_WAIT_BUDGET;
+
+	for (s = TAILQ_FIRST(&pw->cache_wait); s != NULL && budget-- > 0;
+	     s = next) {
+		struct dpx_cache_obj *o = NULL;
+		enum dpx_cache_fill_state st;
+
+		next = TAILQ_NEXT(s, cwlink);
+		st = dpx_cache_fill_poll(px_store(w), s->cache_fill, &o);
+		if (st == DPX_CACHE_FILL_PENDING)
+			continue;
+		/* px_wait_over may end sessions, but only s: next stays. */
+		px_wait_over(w, s, st, o);
+	}
+	return !TAILQ_EMPTY(&pw->cache_wait);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Responses                                                                */
+
+uint32_t
+px_cache_fields(const struct px_session *s, char *buf, uint32_t cap)
+{
+	int n;
+
+	if (s->cache_status == PX_CS_NONE ||
+	    !((const struct dpx_cache_section *)
+	      s->w->cfg->cache)->x_cache)
+		return 0;
+	n = snprintf(buf, cap, "X-Cache: %s\r\n", cs_names[s->cache_status]);
+	return n > 0 && (uint32_t)n < cap ? (uint32_t)n : 0;
+}
+
+/* The leader's fill ends without a response to hand over. */
+static void
+px_fill_abort(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->cache_fill != NULL && !s->cache_waiting) {
+		dpx_cache_fill_abort(px_store(w), w->index, s->cache_fill);
+		s->cache_fill = NULL;
+	}
+}
+
+/* The stale entry may stand in for a failed server (stale-if-error).
+ * Parsed aside: pw->rsp may hold the server's response meanwhile. */
+static bool
+px_stale_usable(struct dpx_worker *w, struct px_session *s, int64_t now)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache_obj *o = s->cache_stale;
+	struct dpx_http_response rsp;
+	struct dpx_http_rsp_cache rc;
+	const struct dpx_cache_meta *m;
+	struct dpx_http_cache_times t;
+
+	if (o == NULL || s->cli == NULL || s->rsp_started)
+		return false;
+	m = dpx_cache_obj_meta(o);
+	t = (struct dpx_http_cache_times){ m->request_time, m->response_time,
+					   now };
+	return px_parse_stored(w, o, now, &rsp, &rc) &&
+	       dpx_http_stale_if_error_ok(&rc, &s->creq->q, &t, &pw->ccfg);
+}
+
+/* The server failed: the stale entry, when stale-if-error allows it. */
+static bool
+px_serve_stale(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache_obj *o = s->cache_stale;
+	int64_t now = px_now_s();
+
+	if (!px_stale_usable(w, s, now) || !px_stored_head(w, o, now))
+		return false;
+	s->cache_stale = NULL;
+	pw->cstats.stale_if_error++;
+	s->cache_status = PX_CS_STALE;
+	px_chain_free(&s->to_srv);
+	px_chain_free(&s->req_copy);
+	px_serve(w, s, NULL, o, now);
+	dpx_cache_obj_put(o);
+	return true;
+}
+
+bool
+px_cache_server_failed(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->cache_status == PX_CS_NONE)
+		return false;
+	px_fill_abort(w, s);
+	return px_serve_stale(w, s);
+}
+
+/* RFC 9111 bookkeeping of the response about to be stored. */
+static void
+px_meta(struct dpx_worker *w, struct px_session *s,
+	const struct dpx_http_response *rsp, const char *head,
+	struct dpx_cache_meta *m)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	const struct dpx_http_rsp_cache *rc = &pw->crc;
+	enum dpx_http_fresh_src src;
+	int64_t now = px_now_s();
+
+	memset(m, 0, sizeof(*m));
+	m->status = rsp->status;
+	m->request_time = s->creq->request_time;
+	m->response_time = now;
+	m->date_value = rc->has_date ? rc->date : now;
+	m->age_value = rc->has_age ? rc->age : 0;
+	m->freshness_lifetime = dpx_http_freshness_lifetime(rc, &pw->ccfg, now,
+							    &src);
+	if (src == DPX_HTTP_FRESH_HEURISTIC)
+		m->flags |= DPX_CACHE_F_HEURISTIC;
+	if (rc->cc.flags & (DPX_HTTP_CC_MUST_REVALIDATE |
+			    DPX_HTTP_CC_PROXY_REVALIDATE))
+		m->flags |= DPX_CACHE_F_MUST_REVALIDATE;
+	if (rc->cc.flags & DPX_HTTP_CC_NO_CACHE)
+		m->flags |= DPX_CACHE_F_NO_CACHE;
+	if (rc->cc.present & (1u << DPX_HTTP_CCD_SWR))
+		m->stale_while_revalidate = rc->cc.delta[DPX_HTTP_CCD_SWR];
+	if (rc->cc.present & (1u << DPX_HTTP_CCD_SIE))
+		m->stale_if_error = rc->cc.delta[DPX_HTTP_CCD_SIE];
+	if (rc->has_etag) {
+		m->etag_off = (uint32_t)(rc->etag.p - head);
+		m->etag_len = rc->etag.len;
+	}
+	if (rc->has_last_modified) {
+		m->last_modified_off = (uint32_t)(rc->last_modified_raw.p -
+						  head);
+		m->last_modified_len = rc->last_modified_raw.len;
+	}
+	m->content_length = rsp->content_length;
+}
+
+/* The request's values of the response's Vary names (from the head sent
+ * to the server, parsed again: the request itself is gone). */
+static int
+px_vary_key(struct dpx_worker *w, struct px_session *s, char *out,
+	    uint32_t cap)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	char *buf = (char *)pw->tls_rec;        /* free between flushes */
+	struct dpx_http_parser hp;
+	uint32_t n = px_chain_copy(&s->req_copy, 0,
+				   RTE_MIN(s->req_copy.len,
+					   (uint32_t)sizeof(pw->tls_rec)),
+				   buf);
+
+	dpx_http_parser_init(&hp);
+	if (n == 0 || dpx_http_parse_request_more(&hp, buf, n, NULL,
+						  &pw->req) != 1)
+		return -1;
+	return dpx_http_vary_key(pw->crc.vary_names, pw->crc.n_vary,
+				 &pw->req, out, cap);
+}
+
+/* The Vary names, one a line, stored under the primary key. */
+static void
+px_vary_marker(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache *c = px_store(w);
+	struct dpx_cache_meta m = { .flags = PX_CACHE_F_VARY };
+	char names[1024];
+	uint32_t len = 0;
+	struct dpx_cache_obj *o;
+	struct dpx_cache_obj_args a;
+
+	for (uint32_t i = 0; i < pw->crc.n_vary; i++) {
+		const struct dpx_http_str *v = &pw->crc.vary_names[i];
+
+		if (len + v->len + 1 > sizeof(names))
+			return;
+		memcpy(names + len, v->p, v->len);
+		len += v->len;
+		names[len++] = '\n';
+	}
+	a = (struct dpx_cache_obj_args){
+		.key = &s->creq->k, .vary = "", .vary_len = 0,
+		.host = s->creq->key + s->creq->host_off,
+		.host_len = s->creq->host_len,
+		.path = s->creq->key + s->creq->path_off,
+		.path_len = s->creq->path_len,
+		.head = names, .head_len = len ? len - 1 : 0, .meta = &m,
+	};
+	if (dpx_cache_obj_new(c, w->index, &a, &o) != 0)
+		return;
+	dpx_cache_insert(c, w->index, o);
+	dpx_cache_obj_put(o);
+}
+
+/* Starts storing rsp when the rules and the body allow it. */
+static void
+px_store_begin(struct dpx_worker *w, struct px_session *s,
+	       const struct dpx_http_response *rsp, const char *head)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	const struct dpx_cache_section *cs = px_section(w);
+	struct dpx_cache_meta m;
+	char *vary = pw->cache_scratch;
+	int vlen = 0;
+	struct dpx_cache_obj_args a;
+
+	dpx_http_rsp_cache_info(rsp, px_now_s(), &pw->ccfg, &pw->crc);
+	if (dpx_http_storable(&s->creq->q, &pw->crc, &pw->ccfg,
+			      px_now_s()) != DPX_HTTP_STORE_OK) {
+		pw->cstats.not_stored++;
+		return;
+	}
+	if (rsp->body != DPX_HTTP_BODY_LENGTH ||
+	    rsp->content_length + rsp->head_len > cs->max_object_bytes ||
+	    s->req_head_method) {
+		pw->cstats.not_stored_body++;
+		return;
+	}
+	if (pw->crc.n_vary > 0) {
+		vlen = px_vary_key(w, s, vary, sizeof(pw->cache_scratch));
+		if (vlen < 0) {
+			pw->cstats.not_stored++;
+			return;
+		}
+	}
+	px_meta(w, s, rsp, head, &m);
+	a = (struct dpx_cache_obj_args){
+		.key = &s->creq->k, .vary = vary, .vary_len = (uint32_t)vlen,
+		.host = s->creq->key + s->creq->host_off,
+		.host_len = s->creq->host_len,
+		.path = s->creq->key + s->creq->path_off,
+		.path_len = s->creq->path_len,
+		.head = head, .head_len = rsp->head_len, .meta = &m,
+	};
+	if (dpx_cache_obj_new(px_store(w), w->index, &a, &s->cache_obj) != 0) {
+		s->cache_obj = NULL;
+		pw->cstats.store_failed++;
+		return;
+	}
+	if (pw->crc.n_vary > 0)
+		px_vary_marker(w, s);
+}
+
+bool
+px_cache_response(struct dpx_worker *w, struct px_session *s,
+		  const struct dpx_http_response *rsp, const char *head)
+{
+	if (s->creq == NULL || rsp->status < 200)
+		return false;
+	if (rsp->status >= 500 && s->cache_stale != NULL) {
+		struct px_srv *c = s->srv;
+
+		/* The server's answer is an error: a stale one may do. */
+		if (px_stale_usable(w, s, px_now_s())) {
+			if (c != NULL)
+				px_srv_abort(w, c);
+			px_fill_abort(w, s);
+			px_hbuf_put(w, s);  /* the next request may need it */
+			return px_serve_stale(w, s);
+		}
+	}
+	px_store_begin(w, s, rsp, head);
+	if (s->cache_obj == NULL)
+		px_fill_abort(w, s);
+	return false;
+}
+
+void
+px_cache_body(struct dpx_worker *w, struct px_session *s,
+	      const struct px_chain *q, uint32_t n)
+{
+	struct rte_mbuf *m;
+
+	if (s->cache_obj == NULL)
+		return;
+	for (m = q->head; m != NULL && n > 0; m = m->next) {
+		uint32_t k = RTE_MIN(n, (uint32_t)m->data_len);
+
+		if (dpx_cache_obj_append(px_store(w), w->index, s->cache_obj,
+					 rte_pktmbuf_mtod(m, void *),
+					 k) != 0) {
+			px_w(w)->cstats.not_stored_body++;
+			dpx_cache_obj_put(s->cache_obj);
+			s->cache_obj = NULL;
+			px_fill_abort(w, s);
+			return;
+		}
+		n -= k;
+	}
+}
+
+void
+px_cache_body_done(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache *c = px_store(w);
+	struct dpx_cache_obj *o = s->cache_obj;
+	int rc;
+
+	if (o == NULL)
+		return;
+	s->cache_obj = NULL;
+	if (dpx_cache_obj_body_len(o) != dpx_cache_obj_meta(o)->content_length) {
+		pw->cstats.not_stored_body++;   /* cut short: never stored */
+		dpx_cache_obj_put(o);
+		px_fill_abort(w, s);
+		return;
+	}
+	if (s->cache_fill != NULL) {
+		rc = dpx_cache_fill_commit(c, w->index, s->cache_fill, o);
+		s->cache_fill = NULL;
+	} else {
+		rc = dpx_cache_insert(c, w->index, o);
+	}
+	if (rc == 0)
+		pw->cstats.stored++;
+	else
+		pw->cstats.store_failed++;
+	dpx_cache_obj_put(o);
+}
+
+void
+px_cache_exchange_end(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+
+	if (s->cache_status == PX_CS_NONE && s->creq == NULL)
+		return;
+	if (s->cache_waiting) {
+		px_unwait(w, s);
+		dpx_cache_fill_put(pw->sh->cache, s->cache_fill);
+		s->cache_fill = NULL;
+	}
+	px_fill_abort(w, s);
+	if (s->cache_obj != NULL) {
+		dpx_cache_obj_put(s->cache_obj);    /* incomplete */
+		s->cache_obj = NULL;
+	}
+	if (s->cache_stale != NULL) {
+		dpx_cache_obj_put(s->cache_stale);
+		s->cache_stale = NULL;
+	}
+	if (s->creq != NULL) {
+		rte_mempool_put(pw->creqs, s->creq);
+		s->creq = NULL;
+	}
+	s->cache_served = false;
+	s->cache_status = PX_CS_NONE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Control plane                                                            */
+
+struct dpx_cache *
+dpx_proxy_cache(const struct dpx_proxy_shared *sh)
+{
+	return sh != NULL ? sh->cache : NULL;
+}
+
+const struct dpx_proxy_cache_stats *
+dpx_proxy_worker_cache_stats(const struct dpx_worker *w)
+{
+	return w->proxy != NULL ? &w->proxy->cstats : NULL;
+}
+
+int
+dpx_proxy_cache_purge_url(struct dpx_proxy_shared *sh, const char *url)
+{
+	static const struct dpx_http_str get = { "GET", 3 };
+	const char *p = strstr(url, "://"), *slash;
+	struct dpx_http_str host, target;
+	char scheme[8], key[PX_CACHE_KEY_MAX];
+	struct dpx_cache_key k;
+	int n;
+
+	if (sh->cache == NULL)
+		return -ENOENT;
+	if (p == NULL || p - url >= (long)sizeof(scheme))
+		return -EINVAL;
+	memcpy(scheme, url, (size_t)(p - url));
+	scheme[p - url] = '\0';
+	p += 3;
+	slash = strchr(p, '/');
+	host = (struct dpx_http_str){ p, (uint32_t)(slash ? slash - p :
+						       (long)strlen(p)) };
+	target = slash ? (struct dpx_http_str){ slash, (uint32_t)strlen(slash) }
+		       : (struct dpx_http_str){ "/", 1 };
+	n = dpx_http_cache_key_parts(get, scheme, host, target, NULL, key,
+				     sizeof(key));
+	if (n <= 0)
+		return -EINVAL;
+	dpx_cache_key_init(sh->cache, &k, key, (uint32_t)n);
+	return dpx_cache_purge(sh->cache, sh->n_workers, &k);
+}
+
+int
+dpx_proxy_cache_ban(struct dpx_proxy_shared *sh, const char *host,
+		    const char *prefix)
+{
+	if (sh->cache == NULL)
+		return -ENOENT;
+	return dpx_cache_ban(sh->cache, sh->n_workers, host, prefix);
+}
