@@ -341,7 +341,6 @@ px_serve(struct dpx_worker *w, struct px_session *s,
 	}
 	px_served(w, s, p.status);
 	s->close_after = s->close_after || pw->rsp.body == DPX_HTTP_BODY_CLOSE;
-	px_cache_run(w, s);
 }
 
 void
@@ -400,7 +399,8 @@ px_purge(struct dpx_worker *w, struct px_session *s,
 	char body[64];
 	int n;
 
-	if (!dpx_cache_purge_allowed(px_section(w), s->caddr)) {
+	if (!dpx_cache_purge_allowed(px_section(w),
+				     rte_cpu_to_be_32(s->caddr))) {
 		pw->cstats.purge_denied++;
 		return -403;
 	}
@@ -598,8 +598,9 @@ px_wait_over(struct dpx_worker *w, struct px_session *s,
 		s->cache_status = PX_CS_HIT;
 		px_chain_free(&s->to_srv);
 		px_chain_free(&s->req_copy);
-		px_serve(w, s, NULL, o, now);   /* may end s */
+		px_serve(w, s, NULL, o, now);
 		dpx_cache_obj_put(o);
+		px_cache_run(w, s);             /* may end s */
 		return;
 	}
 	if (o != NULL)
@@ -699,6 +700,7 @@ px_serve_stale(struct dpx_worker *w, struct px_session *s)
 	px_chain_free(&s->req_copy);
 	px_serve(w, s, NULL, o, now);
 	dpx_cache_obj_put(o);
+	px_cache_run(w, s);
 	return true;
 }
 

@@ -461,6 +461,12 @@ px_http_client_run(struct dpx_worker *w, struct px_session *s)
 
 		if (s->draining || s->cli == NULL)
 			return;
+		if (s->cache_served) {
+			/* After the request's bytes were taken: what follows
+			 * them is the next request. */
+			px_cache_run(w, s);
+			return;
+		}
 		if (s->req_state == REQ_TUNNEL) {
 			px_tunnel_run(w, s);
 			return;
