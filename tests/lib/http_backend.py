@@ -33,6 +33,50 @@ Endpoints (HEAD works wherever GET does: same headers, no body):
   GET  /headers       the request head exactly as received, as the body
   GET  /ws            with "Upgrade: websocket" and "Connection: upgrade":
                       101, then every byte received is echoed back raw
+  GET|HEAD /c/NAME?PARAMS
+                      a response whose caching headers come from the query
+                      (URL-decoded; "+" is a space), for cache tests:
+        cc=V          Cache-Control: V
+        expires=S     Expires: now + S seconds (S may be negative);
+                      expires=invalid sends "Expires: invalid"
+        date=S        Date: now + S seconds (default 0); date=none: no Date
+        lm=S          Last-Modified: T + S seconds (negative: past), T the
+                      time this path+query was first served (so that the
+                      validator stays the same from one request to the next)
+        etag=V        ETag: V as given ("v1", W/"v1")
+        vary=V        Vary: V
+        age=V         Age: V
+        status=N      status (default 200; 204/304 and 1xx have no body)
+        len=N         body length (default 64, at most 64 MB)
+        ct=V          Content-Type (default text/plain)
+        lie=N         announce Content-Length N but send only len bytes,
+                      then close (a server lying about its length)
+        reflect=xfh   the received X-Forwarded-Host ("-" if none) goes into
+                      the body as a line "xfh=VALUE"
+        delay=MS      answer after MS milliseconds (at most 600000)
+        errafter=N    once this path+query was served N times, answer
+                      errstatus (default 500) with body "error n=COUNT",
+                      without caching headers
+        x...=V        parameters whose name starts with "x" are ignored
+                      (they only make distinct keys: ?x=1, ?x=2); any other
+                      unknown parameter is a 400, so typos show
+      The body is len bytes: "name=NAME n=COUNT\\n" (then "xfh=...\\n"),
+      then padding: byte i of the body is "abc...z"[i % 26] (c_body());
+      COUNT is how many times this exact path+query was answered (GET and
+      HEAD, 304 and errors included). Headers X-Backend-Count: COUNT,
+      X-Backend-304: N304, X-Backend-Name: the --name. Conditionals: with
+      etag set, an If-None-Match that matches (weak comparison, or *) gets
+      304; with lm set and no If-None-Match, an If-Modified-Since at or
+      after Last-Modified gets 304. A 304 has the same caching headers and
+      no body; it counts in COUNT and N304. A malformed parameter: 400.
+  POST|PUT|DELETE /c/NAME?PARAMS
+                      200 "name=NAME method=M\\n" (body read and dropped);
+                      not in COUNT; X-Backend-Unsafe: how many so far for
+                      this path+query
+  GET  /c-count/NAME?PARAMS
+                      "COUNT N304\\n" of /c/NAME?PARAMS ("0 0" if never),
+                      Cache-Control: no-store; counts nothing (so a test
+                      can ask whether the server was contacted)
 Any request may carry a body; it is read (and discarded) before the
 response. "Expect: 100-continue" is answered with "100 Continue" before the
 body is read. Every response has "Server: pybackend", "X-Powered-By: py"
@@ -49,6 +93,7 @@ Stops on SIGTERM/SIGINT.
 """
 import argparse
 import base64
+import email.utils
 import hashlib
 import os
 import re
@@ -58,6 +103,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 from http_client import BLOCK, CHUNK_SIZES, pattern_block  # noqa: E402
@@ -66,6 +112,9 @@ MAX_LINE = 8192
 MAX_HEADERS = 100
 MAX_HEAD = 65536
 MAX_SLOW_MS = 600000
+MAX_C_LEN = 64 << 20
+_C_PAD = b"abcdefghijklmnopqrstuvwxyz"
+_C_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 LINGER_SECS = 2.0
 LINGER_BYTES = 1 << 20
 
@@ -98,6 +147,86 @@ REASONS = {
 }
 
 
+def c_body(name, count, length, xfh=None):
+    """The body of /c/NAME answered for the COUNT-th time, LENGTH bytes."""
+    head = ("name=%s n=%d\n" % (name, count)).encode("latin-1")
+    if xfh is not None:
+        head += ("xfh=%s\n" % xfh).encode("latin-1")
+    pad = _C_PAD * (length // len(_C_PAD) + 2)
+    body = bytearray(head[:length])
+    body += pad[len(body) % len(_C_PAD):][:length - len(body)]
+    return bytes(body)
+
+
+def http_date(t):
+    return email.utils.formatdate(t, usegmt=True)
+
+
+class CParams:
+    """The query of /c/ URLs, checked; raises ValueError."""
+
+    KNOWN = ("cc", "expires", "date", "lm", "etag", "vary", "age", "status",
+             "len", "ct", "lie", "reflect", "delay", "errafter", "errstatus")
+
+    def __init__(self, query):
+        q = {}
+        for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True,
+                                           strict_parsing=False):
+            if k.startswith("x"):
+                continue            # free for tests: only makes keys apart
+            if k not in self.KNOWN:
+                raise ValueError("unknown parameter %r" % k)
+            if k in q:
+                raise ValueError("parameter %r twice" % k)
+            if any(ord(c) < 0x20 or ord(c) == 0x7f for c in v):
+                raise ValueError("control character in %r" % k)
+            q[k] = v
+        self.q = q
+
+        def num(k, default, lo, hi):
+            if k not in q:
+                return default
+            v = q[k]
+            if not re.fullmatch(r"-?[0-9]{1,12}", v):
+                raise ValueError("%s=%r is not an integer" % (k, v))
+            n = int(v)
+            if not lo <= n <= hi:
+                raise ValueError("%s=%d out of [%d, %d]" % (k, n, lo, hi))
+            return n
+        big = 10 ** 10
+        self.cc = q.get("cc")
+        self.expires = (q["expires"] if q.get("expires") == "invalid"
+                        else num("expires", None, -big, big))
+        self.date = (None if q.get("date") == "none"
+                     else num("date", 0, -big, big))
+        self.lm = num("lm", None, -big, big)
+        self.etag = q.get("etag")
+        self.vary = q.get("vary")
+        self.age = q.get("age")
+        self.status = num("status", 200, 100, 599)
+        self.length = num("len", 64, 0, MAX_C_LEN)
+        self.ct = q.get("ct", "text/plain")
+        self.lie = num("lie", None, 0, MAX_C_LEN * 2)
+        if self.lie is not None and self.lie <= self.length:
+            raise ValueError("lie=%d must exceed len=%d" % (self.lie,
+                                                            self.length))
+        if q.get("reflect") not in (None, "xfh"):
+            raise ValueError("reflect must be xfh")
+        self.reflect = q.get("reflect") == "xfh"
+        self.delay = num("delay", 0, 0, MAX_SLOW_MS)
+        self.errafter = num("errafter", None, 0, big)
+        self.errstatus = num("errstatus", 500, 100, 599)
+
+
+def _etags(value):
+    """Entity tags of an If-None-Match value, weakness dropped; "*" kept."""
+    out = []
+    for m in re.finditer(r'\s*(\*|(?:W/)?"[^"]*")\s*(?:,|$)', value):
+        out.append(m.group(1)[2:] if m.group(1).startswith("W/")
+                   else m.group(1))
+    return out
+
+
 class Reject(Exception):
     """A malformed request: answer status, close."""
 
@@ -126,6 +255,9 @@ class Server:
         self.log_lock = threading.Lock()
         self.conns = 0
         self.conns_lock = threading.Lock()
+        # /c/: path+query -> [count, n304, first served, unsafe]
+        self.cstate = {}
+        self.cstate_lock = threading.Lock()
         self.common = ("Server: pybackend\r\nX-Powered-By: py\r\n"
                        "X-Server: %s\r\n" % a.name).encode()
 
@@ -532,6 +664,8 @@ class Conn:
             return False
         ka = r.keep_alive
         parts = p.split("/")
+        if len(parts) == 3 and parts[1] in ("c", "c-count"):
+            return self.cache_endpoint(r, parts[1], parts[2])
         arg = parts[2] if len(parts) == 3 else ""
         num = int(arg) if arg.isdigit() and arg.isascii() and len(arg) <= 12 else None
         if not getlike or p == "/upload":
@@ -570,6 +704,124 @@ class Conn:
                 self.simple(r, num, "status %d\n" % num, close=not ka)
         else:
             self.simple(r, 404, "not found\n", close=not ka)
+        return ka
+
+    # ---- /c/ and /c-count/: responses for cache tests ----------------------
+    def cache_endpoint(self, r, kind, name):
+        """Answers /c/NAME?Q and /c-count/NAME?Q; returns keep-alive."""
+        srv, m, ka = self.srv, r.method, r.keep_alive
+        t = r.target
+        query = t.split("?", 1)[1] if "?" in t else None
+        key = "/c/" + name + ("?" + query if query is not None else "")
+        if not _C_NAME.fullmatch(name):
+            self.simple(r, 400, "bad name\n", close=not ka)
+            return ka
+        if kind == "c-count":
+            if m not in ("GET", "HEAD"):
+                self.simple(r, 405, "method not allowed\n",
+                            "Allow: GET, HEAD\r\n", close=not ka)
+                return ka
+            with srv.cstate_lock:
+                st = srv.cstate.get(key, [0, 0, None, 0])
+                body = "%d %d\n" % (st[0], st[1])
+            self.simple(r, 200, body, "Cache-Control: no-store\r\n",
+                        close=not ka)
+            return ka
+        try:
+            cp = CParams(query or "")
+        except ValueError as e:
+            self.simple(r, 400, "bad parameter: %s\n" % e, close=not ka)
+            return ka
+        if m in ("POST", "PUT", "DELETE"):
+            with srv.cstate_lock:
+                st = srv.cstate.setdefault(key, [0, 0, None, 0])
+                st[3] += 1
+                unsafe = st[3]
+            self.simple(r, 200, "name=%s method=%s\n" % (name, m),
+                        "X-Backend-Name: %s\r\nX-Backend-Unsafe: %d\r\n"
+                        % (srv.name, unsafe), close=not ka)
+            return ka
+        if m not in ("GET", "HEAD"):
+            self.simple(r, 405, "method not allowed\n",
+                        "Allow: GET, HEAD, POST, PUT, DELETE\r\n",
+                        close=not ka)
+            return ka
+        if cp.delay:
+            time.sleep(cp.delay / 1000.0)
+        get = lambda n: [v for k, v in r.headers if k == n]   # noqa: E731
+        now = time.time()
+        with srv.cstate_lock:
+            st = srv.cstate.setdefault(key, [0, 0, None, 0])
+            if st[2] is None:
+                st[2] = now
+            first = st[2]
+            err = cp.errafter is not None and st[0] >= cp.errafter
+            lm = None if cp.lm is None else int(first) + cp.lm
+            status = cp.errstatus if err else cp.status
+            if not err:
+                inm = get("if-none-match")
+                ims = get("if-modified-since")
+                if inm:
+                    tags = [x for v in inm for x in _etags(v)]
+                    mine = cp.etag
+                    if mine is not None:
+                        mine = mine[2:] if mine.startswith("W/") else mine
+                        if "*" in tags or mine in tags:
+                            status = 304
+                elif ims and lm is not None and len(ims) == 1:
+                    try:
+                        d = email.utils.parsedate_to_datetime(ims[0])
+                        if d.timestamp() >= lm:
+                            status = 304
+                    except (TypeError, ValueError, OverflowError):
+                        pass
+            st[0] += 1
+            if status == 304:
+                st[1] += 1
+            count, n304 = st[0], st[1]
+        extra = ""
+        if not err:
+            if cp.date is not None:
+                extra += "Date: %s\r\n" % http_date(now + cp.date)
+            if cp.cc is not None:
+                extra += "Cache-Control: %s\r\n" % cp.cc
+            if cp.expires == "invalid":
+                extra += "Expires: invalid\r\n"
+            elif cp.expires is not None:
+                extra += "Expires: %s\r\n" % http_date(now + cp.expires)
+            if lm is not None:
+                extra += "Last-Modified: %s\r\n" % http_date(lm)
+            if cp.etag is not None:
+                extra += "ETag: %s\r\n" % cp.etag
+            if cp.vary is not None:
+                extra += "Vary: %s\r\n" % cp.vary
+            if cp.age is not None:
+                extra += "Age: %s\r\n" % cp.age
+        else:
+            extra += "Date: %s\r\n" % http_date(now)
+        extra += ("X-Backend-Count: %d\r\nX-Backend-304: %d\r\n"
+                  "X-Backend-Name: %s\r\n" % (count, n304, srv.name))
+        if err:
+            self.simple(r, status, "error n=%d\n" % count, extra,
+                        close=not ka)
+            return ka
+        if status == 304 or status == 204 or status < 200:
+            self.send(self.head(status, r, extra, None, not ka))
+            return ka
+        xfh = None
+        if cp.reflect:
+            xfh = ", ".join(get("x-forwarded-host")) or "-"
+        body = c_body(name, count, cp.length, xfh)
+        extra = "Content-Type: %s\r\n" % cp.ct + extra
+        if cp.lie is not None:
+            self.send(self.head(status, r, extra, cp.lie, True))
+            if m == "GET":
+                self.send(body)
+            self.s.shutdown(socket.SHUT_WR)
+            return False
+        self.send(self.head(status, r, extra, len(body), not ka))
+        if m == "GET":
+            self.send(body)
         return ka
 
     def run(self):
