@@ -57,6 +57,7 @@ Endpoints (HEAD works wherever GET does: same headers, no body):
         errafter=N    once this path+query was served N times, answer
                       errstatus (default 500) with body "error n=COUNT",
                       without caching headers
+        te=chunked    the body in chunks of 1000 bytes, no Content-Length
         x...=V        parameters whose name starts with "x" are ignored
                       (they only make distinct keys: ?x=1, ?x=2); any other
                       unknown parameter is a 400, so typos show
@@ -166,7 +167,8 @@ class CParams:
     """The query of /c/ URLs, checked; raises ValueError."""
 
     KNOWN = ("cc", "expires", "date", "lm", "etag", "vary", "age", "status",
-             "len", "ct", "lie", "reflect", "delay", "errafter", "errstatus")
+             "len", "ct", "lie", "reflect", "delay", "errafter", "errstatus",
+             "te")
 
     def __init__(self, query):
         q = {}
@@ -216,6 +218,11 @@ class CParams:
         self.delay = num("delay", 0, 0, MAX_SLOW_MS)
         self.errafter = num("errafter", None, 0, big)
         self.errstatus = num("errstatus", 500, 100, 599)
+        if q.get("te") not in (None, "chunked"):
+            raise ValueError("te must be chunked")
+        self.chunked = q.get("te") == "chunked"
+        if self.chunked and self.lie is not None:
+            raise ValueError("te=chunked and lie= together")
 
 
 def _etags(value):
@@ -819,6 +826,16 @@ class Conn:
                 self.send(body)
             self.s.shutdown(socket.SHUT_WR)
             return False
+        if cp.chunked:
+            self.send(self.head(status, r, extra +
+                                "Transfer-Encoding: chunked\r\n", None, not ka))
+            if m == "GET":
+                out = bytearray()
+                for i in range(0, len(body), 1000):
+                    part = body[i:i + 1000]
+                    out += b"%x\r\n%s\r\n" % (len(part), part)
+                self.send(bytes(out) + b"0\r\n\r\n")
+            return ka
         self.send(self.head(status, r, extra, len(body), not ka))
         if m == "GET":
             self.send(body)

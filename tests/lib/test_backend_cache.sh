@@ -193,6 +193,10 @@ st=$(get '/c/l?lie=100&len=10' 2>/dev/null)
 check "lie=100 len=10: Content-Length 100, 10 bytes, then closed" eval '
 	eq status "$st" 200 && eq Content-Length "$(hdr Content-Length)" 100 &&
 	eq body-bytes "$(wc -c <"$TMP/b")" 10 && want_body l 1 10'
+st=$(get '/c/ch?te=chunked&len=2500')
+check "te=chunked: Transfer-Encoding chunked, 2500 bytes as c_body()" eval '
+	eq status "$st" 200 && eq Transfer-Encoding "$(hdr Transfer-Encoding)" chunked &&
+	eq Content-Length "$(hdr Content-Length)" "" && want_body ch 1 2500'
 t0=$(date +%s%3N)
 st=$(get '/c/slow?delay=400')
 t1=$(date +%s%3N)
