@@ -1,0 +1,645 @@
+#!/usr/bin/env bash
+# Checks given to h_check as eval strings expand when they run:
+# shellcheck disable=SC2016,SC2034
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# dpx's RFC 9111 HTTP cache through the reverse proxy: curl and raw-socket
+# clients in the client namespace, tests/lib/http_backend.py's /c/NAME?PARAMS
+# (caching headers from the query, a per-URL count; /c-count/ reads the count
+# without counting) in the server namespace. A cached listener (port 80,
+# "cache": true) and a plain one (81) share one pool. Each row makes one
+# request and asserts its status, X-Cache (HIT, MISS, STALE, BYPASS or
+# absent) and whether the server was contacted (the backend's count before
+# and after); a failing row prints what it saw and the response head.
+#   1. storing and freshness: max-age, s-maxage over max-age, Expires
+#      (future, past, invalid), Age from the server, expiry after 2 s,
+#      Age growing on hits, heuristically cacheable statuses with explicit
+#      freshness (404, 301, 410), HEAD after GET from the store
+#   2. not stored: no-store, private, no-cache (always revalidated), Vary: *,
+#      Vary with 33 fields, bodies over max_object_kb (streamed, sha256
+#      equal), a body cut short (never served from the store), chunked,
+#      Authorization (unless public, s-maxage or must-revalidate); Vary
+#      variants kept apart
+#   3. request directives: no-cache, max-age=0, no-store (BYPASS),
+#      only-if-cached (504 when absent), max-stale on an expired object
+#   4. conditionals from clients (If-None-Match weak and strong,
+#      If-Modified-Since) answered 304 from the store; Range (206, 416,
+#      suffix and open ranges, several ranges: 200)
+#   5. invalidation by POST, PUT, DELETE; keys (query, Host; an unkeyed
+#      X-Forwarded-Host cannot poison); PURGE (allowed, unknown, refused
+#      from another address, never forwarded); /dpx/cache_purge and
+#      /dpx/cache_ban
+#   6. stale-if-error on a 5xx and with the server down; the plain
+#      listener never caches; request collapsing (10 concurrent GETs, one
+#      fetch); eviction under SIEVE (a hot object stays); /dpx/cache_stats
+#      deltas exact; the access log's last field is the cache status and
+#      its counts match what the clients saw
+#   7. a second run with 2 workers (TAP): an object filled once is a HIT on
+#      20 new connections spread over both workers; collapsing there too
+# T_CACHE_ONLY="fresh range" runs some cases of the first run;
+# T_CACHE_WORKERS2=0 skips the second run. H_KEEP=1 keeps the logs.
+set -u
+shopt -s extglob
+
+DPX=198.18.0.1
+SRV=198.18.1.2
+CLI2=198.18.0.3
+SPORT=8081
+
+# shellcheck source=../lib/harness.sh
+source "$(dirname "$0")/../lib/harness.sh"
+h_init cache
+LIB=$H_ROOT/tests/lib
+PY=/usr/bin/python3
+RH=$H_TMP/resp.head RB=$H_TMP/resp.body TALLY=$H_TMP/xcache.tally
+
+in_cli() { ip netns exec "$H_NS_CLI" "$@"; }
+in_srv() { ip netns exec "$H_NS_SRV" "$@"; }
+tel() { "$PY" "$LIB/dpx_telemetry.py" "$H_PREFIX" "$@"; }
+cstat() { tel /dpx/cache_stats "$1" 2>/dev/null; }
+
+write_config() {   # WORKERS
+	cat >"$H_TMP/cache-$1.json" <<-EOF
+	{"workers": $1, "idle": "adaptive",
+	 "ports": [
+	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
+	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
+	 "access_log": {"path": "$H_TMP/access.log"},
+	 "cache": {"size_mb": 16, "max_object_kb": 256, "policy": "sieve",
+	           "purge_allow": ["198.18.0.2/32"]},
+	 "pools": [{"name": "web", "servers": [{"name": "s1", "address": "$SRV", "port": $SPORT}]}],
+	 "listeners": [
+	  {"name": "cached", "address": "$DPX", "port": 80, "mode": "http", "pool": "web",
+	   "cache": true, "access_log": true},
+	  {"name": "plain", "address": "$DPX", "port": 81, "mode": "http", "pool": "web"}]}
+	EOF
+	echo "$H_TMP/cache-$1.json"
+}
+
+BACKEND_PID=
+start_backend() {
+	local i
+	rm -f "$H_TMP/s1.ready"
+	ip netns exec "$H_NS_SRV" "$PY" "$LIB/http_backend.py" --name s1 --addr "$SRV" \
+		--port "$SPORT" --log "$H_TMP/s1.log" --ready "$H_TMP/s1.ready" \
+		>>"$H_TMP/s1.out" 2>&1 &
+	BACKEND_PID=$!
+	for ((i = 0; i < 50; i++)); do
+		[[ -e $H_TMP/s1.ready ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+stop_backend() {
+	[[ -n $BACKEND_PID ]] || return 0
+	kill "$BACKEND_PID" 2>/dev/null
+	wait "$BACKEND_PID" 2>/dev/null
+	BACKEND_PID=
+}
+trap 'stop_backend' EXIT
+
+# ---- requests ------------------------------------------------------------
+# kpath PATH: the /c/... path of a request path (":81/c/x" -> "/c/x").
+kpath() { if [[ $1 == :* ]]; then echo "/${1#*/}"; else echo "$1"; fi; }
+# cnt PATH: how often the backend answered PATH (GET/HEAD), asked directly
+# in the server namespace: nothing goes through dpx, nothing is counted.
+cnt() {
+	local p
+	p=$(kpath "$1")
+	in_srv curl -sS -m 5 "http://$SRV:$SPORT/c-count/${p#/c/}" 2>/dev/null | awk '{print $1}'
+}
+# hv NAME: the value of response header NAME (the last one) of the last req.
+hv() {
+	awk -v n="${1,,}" 'BEGIN { FS = ":" } { sub(/\r$/, "") }
+		tolower($1) == n { v = substr($0, length($1) + 2); sub(/^[ \t]+/, "", v) }
+		END { print v }' "$RH" 2>/dev/null
+}
+# raw METHOD PORT PATH [-H 'K: V']...: one request on its own connection
+# ("Connection: close"), read to the end; head to $RH, whatever follows the
+# head to $RB; prints the status. For HEAD, where curl cannot tell a body
+# sent after the head.
+raw() {
+	in_cli "$PY" - "$DPX" "$@" "$RH" "$RB" <<-'EOF'
+	import socket, sys
+	a = sys.argv[1:]
+	host, method, port, path, rh, rb = a[0], a[1], int(a[2]), a[3], a[-2], a[-1]
+	hdrs = [a[i + 1] for i in range(4, len(a) - 2) if a[i] == "-H"]
+	if not any(h.lower().startswith("host:") for h in hdrs):
+	    hdrs.insert(0, "Host: " + host)
+	s = socket.create_connection((host, port), timeout=10)
+	s.sendall(("%s %s HTTP/1.1\r\n%s\r\nConnection: close\r\n\r\n"
+	           % (method, path, "\r\n".join(hdrs))).encode())
+	data = b""
+	try:
+	    while True:
+	        d = s.recv(65536)
+	        if not d:
+	            break
+	        data += d
+	except OSError:
+	    pass
+	head, _, rest = data.partition(b"\r\n\r\n")
+	open(rh, "wb").write(head + b"\r\n\r\n")
+	open(rb, "wb").write(rest)
+	print(head.split(b" ")[1].decode() if b" " in head else "000")
+	EOF
+}
+# req PATH [HEAD] [CURL ARGS...]: one request through dpx (PATH ":81/..."
+# for the plain listener); sets R_STATUS, R_XC (X-Cache, "-" if none),
+# R_AGE, R_CURL (curl's exit status); head in $RH, body in $RB. Every X-Cache
+# of the cached listener goes to $TALLY (compared with the counters and the
+# access log at the end).
+req() {
+	local path=$1 port=80
+	shift
+	if [[ $path == :* ]]; then port=${path%%/*} port=${port#:} path=/${path#*/}; fi
+	rm -f "$RH" "$RB"
+	: >"$RB"
+	R_CURL=0
+	if [[ ${1:-} == HEAD ]]; then
+		shift
+		R_STATUS=$(raw HEAD "$port" "$path" "$@" 2>"$H_TMP/req.err") || R_CURL=1
+	else
+		R_STATUS=$(in_cli curl -sS -m 10 -D "$RH" -o "$RB" -w '%{http_code}' "$@" \
+			"http://$DPX:$port$path" 2>"$H_TMP/req.err") || R_CURL=$?
+	fi
+	R_XC=$(hv X-Cache) R_AGE=$(hv Age)
+	R_XC=${R_XC:--}
+	[[ $port == 80 ]] && echo "$R_XC" >>"$TALLY"
+	return 0
+}
+# body_n: the n= of the body's first line ("" if none).
+body_n() { head -c 200 "$RB" | sed -n '1s/^name=[^ ]* n=\([0-9]*\).*/\1/p'; }
+
+ROW_SAW=
+# row DESC STATUS XCACHE CONTACTED PATH [HEAD] [CURL ARGS...]: one request,
+# one check. STATUS: a status or a pattern like "502|503". XCACHE: HIT|MISS|STALE|BYPASS, "-" (no X-Cache), "*" (any,
+# printed), or a pattern like "HIT|MISS". CONTACTED: 1 (the backend answered
+# this request), 0 (it was not asked), "-" (not checked). Also: a HIT with
+# a 200/206 carries an integer Age, and a body's n= equals its
+# X-Backend-Count (head and body of one response).
+row() {
+	local desc=$1 want_st=$2 want_xc=$3 want_c=$4 path=$5 c0='' c1='' got_c=- why=''
+	shift 5
+	[[ $want_c == - ]] || c0=$(cnt "$path")
+	req "$path" "$@"
+	if [[ $want_c != - ]]; then
+		c1=$(cnt "$path")
+		got_c=$(( ${c1:-0} - ${c0:-0} ))
+	fi
+	local n bc
+	n=$(body_n) bc=$(hv X-Backend-Count)
+	[[ $R_STATUS == @($want_st) ]] || why+=" status"
+	case $want_xc in
+	'*') ;;
+	*) [[ $R_XC == @($want_xc) ]] || why+=" X-Cache" ;;
+	esac
+	[[ $want_c == - || $got_c == "$want_c" ]] || why+=" contacted"
+	if [[ $R_XC == HIT && ($R_STATUS == 200 || $R_STATUS == 206) && ! $R_AGE =~ ^[0-9]+$ ]]; then
+		why+=" Age"
+	fi
+	[[ -n $n && $n != "$bc" ]] && why+=" body-n!=X-Backend-Count"
+	ROW_SAW="$R_STATUS X-Cache=$R_XC contacted=$got_c${c0:+ (count $c0->$c1)}${R_AGE:+ Age=$R_AGE} body=$(wc -c <"$RB")B${n:+ n=$n}${bc:+ X-Backend-Count=$bc}"
+	((R_CURL)) && ROW_SAW+=" curl-exit=$R_CURL"
+	if [[ -z $why ]]; then
+		h_pass "$desc [$ROW_SAW]"
+	else
+		h_fail "$desc" "want $want_st X-Cache=$want_xc contacted=$want_c; saw $ROW_SAW; wrong:$why"
+		sed 's/\r$//; s/^/    < /' "$RH" 2>/dev/null | head -n 25
+		[[ -s $H_TMP/req.err ]] && sed 's/^/    ! /' "$H_TMP/req.err" | head -n 3
+	fi
+	return 0
+}
+
+# want_body NAME N LEN [XFH]: $RB equals the backend's c_body() (sha256
+# and size printed on failure).
+want_body() {
+	"$PY" - "$LIB" "$RB" "$@" <<-'EOF'
+	import hashlib, sys
+	sys.path.insert(0, sys.argv[1])
+	sys.dont_write_bytecode = True
+	from http_backend import c_body
+	got = open(sys.argv[2], "rb").read()
+	want = c_body(sys.argv[3], int(sys.argv[4]), int(sys.argv[5]),
+	              sys.argv[6] if len(sys.argv) > 6 else None)
+	if got != want:
+	    print("body: %d bytes sha256 %s, want %d bytes sha256 %s; starts %r"
+	          % (len(got), hashlib.sha256(got).hexdigest()[:16], len(want),
+	             hashlib.sha256(want).hexdigest()[:16], got[:40]))
+	    sys.exit(1)
+	EOF
+}
+# eq WHAT GOT WANT
+eq() {
+	[[ $2 == "$3" ]] && return 0
+	echo "$1: got '$2', want '$3'"
+	return 1
+}
+
+# ---- 1. storing and freshness --------------------------------------------
+case_fresh() {
+	local u a1 a2
+	u='/c/f1?cc=max-age%3D60'
+	row "max-age=60: first GET fetched" 200 MISS 1 "$u"
+	row "max-age=60: second GET from the store" 200 HIT 0 "$u"
+	h_check "max-age=60: the hit's body is the stored one (n=1, 64 bytes)" want_body f1 1 64
+	a1=$R_AGE
+	u='/c/f2?cc=s-maxage%3D60%2C%20max-age%3D1'
+	row "s-maxage=60, max-age=1: fetched" 200 MISS 1 "$u"
+	u='/c/f3?cc=s-maxage%3D1%2C%20max-age%3D60'
+	row "s-maxage=1, max-age=60: fetched" 200 MISS 1 "$u"
+	row "expires=60: fetched" 200 MISS 1 '/c/f4?expires=60'
+	row "expires=60: from the store" 200 HIT 0 '/c/f4?expires=60'
+	row "expires=-10 (past): fetched" 200 MISS 1 '/c/f5?expires=-10'
+	row "expires=-10 (past): not fresh, fetched again" 200 MISS 1 '/c/f5?expires=-10'
+	row "Expires invalid: fetched" 200 MISS 1 '/c/f6?expires=invalid'
+	row "Expires invalid: not fresh, fetched again" 200 MISS 1 '/c/f6?expires=invalid'
+	u='/c/f7?cc=max-age%3D60&age=100'
+	row "Age: 100 with max-age=60: fetched" 200 MISS 1 "$u"
+	row "Age: 100 with max-age=60: already stale, fetched again" 200 MISS 1 "$u"
+	u='/c/f8?cc=max-age%3D2'
+	row "max-age=2: fetched" 200 MISS 1 "$u"
+	row "max-age=2: from the store within 2 s" 200 HIT 0 "$u"
+	u='/c/f9?expires=2'
+	row "expires=2: fetched" 200 MISS 1 "$u"
+	local s
+	for s in 404 301 410; do
+		row "status $s with max-age=60: fetched" "$s" MISS 1 "/c/fs$s?status=$s&cc=max-age%3D60"
+		row "status $s with max-age=60: from the store" "$s" HIT 0 "/c/fs$s?status=$s&cc=max-age%3D60"
+	done
+	u='/c/fh?cc=max-age%3D60&etag=%22h1%22'
+	row "HEAD after GET: GET fetched" 200 MISS 1 "$u"
+	local get_h
+	get_h=$(grep -iE '^(content-length|etag|cache-control|x-backend-count|content-type):' "$RH" | tr -d '\r' | sort)
+	row "HEAD after GET: from the store" 200 HIT 0 "$u" HEAD
+	h_check "HEAD after GET: same Content-Length, ETag, Cache-Control, Content-Type, X-Backend-Count; no body ($(wc -c <"$RB") bytes after the head)" \
+		eval 'eq headers "$(grep -iE "^(content-length|etag|cache-control|x-backend-count|content-type):" "$RH" | tr -d "\r" | sort | tr "\n" " ")" "$(tr "\n" " " <<<"$get_h")" && eq body-bytes "$(wc -c <"$RB")" 0'
+	sleep 3
+	row "max-age=2: fetched again after 3 s" 200 MISS 1 '/c/f8?cc=max-age%3D2'
+	row "expires=2: fetched again after 3 s" 200 MISS 1 '/c/f9?expires=2'
+	row "s-maxage=60 wins over max-age=1: still from the store after 3 s" 200 HIT 0 \
+		'/c/f2?cc=s-maxage%3D60%2C%20max-age%3D1'
+	row "s-maxage=1 wins over max-age=60: fetched again after 3 s" 200 MISS 1 \
+		'/c/f3?cc=s-maxage%3D1%2C%20max-age%3D60'
+	row "max-age=60: a hit 3 s later" 200 HIT 0 '/c/f1?cc=max-age%3D60'
+	a2=$R_AGE
+	h_check "Age grows on hits: $a1 then $a2 three seconds later" \
+		eval '[[ $a1 =~ ^[0-9]+$ && $a2 =~ ^[0-9]+$ ]] && (( a2 >= a1 + 2 && a2 <= a1 + 5 ))'
+}
+
+# ---- 2. not stored ---------------------------------------------------------
+case_notstored() {
+	local u cc xc
+	for cc in no-store private no-cache; do
+		u="/c/n-$cc?cc=$cc%2C%20max-age%3D60"
+		row "response $cc, max-age=60: fetched" 200 MISS 1 "$u"
+		# no-cache may be stored, but is revalidated: the server is asked.
+		xc=MISS
+		[[ $cc == no-cache ]] && xc='*'
+		row "response $cc, max-age=60: fetched again" 200 "$xc" 1 "$u"
+	done
+	u='/c/n-nocache-etag?cc=no-cache%2C%20max-age%3D60&etag=%22nc%22'
+	row "response no-cache with an ETag: fetched" 200 MISS 1 "$u"
+	row "response no-cache with an ETag: revalidated, the server is asked" 200 '*' 1 "$u"
+	row "response no-cache with an ETag: asked again" 200 '*' 1 "$u"
+	u='/c/n-vstar?cc=max-age%3D60&vary=*'
+	row "Vary: *: fetched" 200 MISS 1 "$u"
+	row "Vary: *: fetched again" 200 MISS 1 "$u"
+	local v
+	v=$(seq -s '%2C' -f 'x-f%g' 1 33)
+	u="/c/n-v33?cc=max-age%3D60&vary=$v"
+	row "Vary with 33 fields: fetched" 200 MISS 1 "$u"
+	row "Vary with 33 fields: fetched again" 200 MISS 1 "$u"
+	u='/c/n-vary?cc=max-age%3D60&vary=X-Var'
+	row "Vary: X-Var, X-Var: a: fetched" 200 MISS 1 "$u" -H 'X-Var: a'
+	row "Vary: X-Var, X-Var: a again: from the store" 200 HIT 0 "$u" -H 'X-Var: a'
+	row "Vary: X-Var, X-Var: b: not the stored variant, fetched" 200 MISS 1 "$u" -H 'X-Var: b'
+	h_check "Vary: X-Var: b got its own body (n=2)" want_body n-vary 2 64
+	row "Vary: X-Var, no X-Var: fetched" 200 MISS 1 "$u"
+	# Over max_object_kb (256 KB): streamed through, never stored.
+	local big=300000
+	u="/c/n-big?cc=max-age%3D60&len=$big"
+	row "body 300000 B > max_object_kb: fetched" 200 MISS 1 "$u"
+	h_check "body 300000 B: streamed unchanged (sha256 equal, n=1)" want_body n-big 1 "$big"
+	row "body 300000 B: fetched again" 200 MISS 1 "$u"
+	h_check "body 300000 B: second one unchanged too (n=2)" want_body n-big 2 "$big"
+	u='/c/n-lie?cc=max-age%3D60&len=100&lie=1000'
+	row "body cut short (Content-Length 1000, 100 sent): fetched" 200 MISS 1 "$u"
+	h_check "body cut short: the client did not get a complete response (curl exit $R_CURL, $(wc -c <"$RB") bytes)" \
+		test "$R_CURL" -ne 0 -a "$(wc -c <"$RB")" -lt 1000
+	row "body cut short: next GET fetched again, not the truncated body" 200 MISS 1 "$u"
+	h_check "body cut short: the second body is the server's second answer (n=$(body_n))" test "$(body_n)" = 2
+	u='/c/n-chunked?cc=max-age%3D60&te=chunked&len=3000'
+	row "chunked body: fetched" 200 MISS 1 "$u"
+	h_check "chunked body: 3000 bytes as sent" want_body n-chunked 1 3000
+	row "chunked body: not stored, fetched again" 200 MISS 1 "$u"
+	# Authorization: stored only if the response allows it.
+	u='/c/n-auth?cc=max-age%3D60'
+	row "Authorization, response max-age=60: not eligible" 200 BYPASS 1 "$u" -H 'Authorization: Basic dTpw'
+	row "Authorization, response max-age=60: again not eligible" 200 BYPASS 1 "$u" -H 'Authorization: Basic dTpw'
+	row "after Authorization requests: nothing stored, a plain GET fetches" 200 MISS 1 "$u"
+	for cc in 'public%2C%20max-age%3D60' 's-maxage%3D60' 'must-revalidate%2C%20max-age%3D60'; do
+		u="/c/n-auth-${cc%%%*}?cc=$cc"
+		row "Authorization, response ${cc//%2C%20/, }: fetched" 200 MISS 1 "$u" -H 'Authorization: Basic dTpw'
+		row "Authorization, response ${cc//%2C%20/, }: from the store" 200 HIT 0 "$u" -H 'Authorization: Basic dTpw'
+	done
+}
+
+# ---- 3. request directives -------------------------------------------------
+case_reqcc() {
+	local u='/c/q1?cc=max-age%3D60'
+	row "fill for request directives" 200 MISS 1 "$u"
+	row "request Cache-Control: no-cache: fetched" 200 MISS 1 "$u" -H 'Cache-Control: no-cache'
+	row "request Cache-Control: max-age=0: fetched" 200 MISS 1 "$u" -H 'Cache-Control: max-age=0'
+	row "then a plain GET: from the store" 200 HIT 0 "$u"
+	h_check "the store has the refetched response (n=3)" want_body q1 3 64
+	row "request no-store on a stored key: not eligible, fetched" 200 BYPASS 1 "$u" -H 'Cache-Control: no-store'
+	row "request no-store on a new key: not eligible" 200 BYPASS 1 '/c/q2?cc=max-age%3D60' -H 'Cache-Control: no-store'
+	row "after a request no-store: nothing stored" 200 MISS 1 '/c/q2?cc=max-age%3D60'
+	row "only-if-cached, key not stored: 504, server not asked" 504 '*' 0 '/c/q3?cc=max-age%3D60' -H 'Cache-Control: only-if-cached'
+	row "only-if-cached, key stored: from the store" 200 HIT 0 "$u" -H 'Cache-Control: only-if-cached'
+	u='/c/q4?cc=max-age%3D1'
+	row "max-age=1: fill" 200 MISS 1 "$u"
+	sleep 2
+	row "max-stale=100 on the expired object: stale, server not asked" 200 STALE 0 "$u" -H 'Cache-Control: max-stale=100'
+	h_check "max-stale: the stale body (n=1)" want_body q4 1 64
+	row "expired object without max-stale: fetched" 200 MISS 1 "$u"
+}
+
+# ---- 4. conditionals and ranges ---------------------------------------------
+case_cond() {
+	local u='/c/c1?cc=max-age%3D60&etag=%22v1%22&lm=-3600' lm later earlier
+	row "validators ETag \"v1\", Last-Modified -1 h: fill" 200 MISS 1 "$u"
+	lm=$(hv Last-Modified)
+	later=$(date -u -d "$lm + 60 seconds" '+%a, %d %b %Y %H:%M:%S GMT' 2>/dev/null)
+	earlier=$(date -u -d "$lm - 60 seconds" '+%a, %d %b %Y %H:%M:%S GMT' 2>/dev/null)
+	row "If-None-Match \"v1\": 304 from the store" 304 HIT 0 "$u" -H 'If-None-Match: "v1"'
+	h_check "304: ETag \"v1\", no body" eval 'eq ETag "$(hv ETag)" "\"v1\"" && eq body-bytes "$(wc -c <"$RB")" 0'
+	row "If-None-Match W/\"v1\" (weak comparison): 304 from the store" 304 HIT 0 "$u" -H 'If-None-Match: W/"v1"'
+	row "If-None-Match \"v0\", \"v1\": 304 from the store" 304 HIT 0 "$u" -H 'If-None-Match: "v0", "v1"'
+	row "If-None-Match \"v2\": the full response from the store" 200 HIT 0 "$u" -H 'If-None-Match: "v2"'
+	row "If-Modified-Since after Last-Modified ($later): 304 from the store" 304 HIT 0 "$u" -H "If-Modified-Since: $later"
+	row "If-Modified-Since before Last-Modified: 200 from the store" 200 HIT 0 "$u" -H "If-Modified-Since: $earlier"
+	h_check "the server never answered 304 itself" eval 'eq n304 "$(in_srv curl -sS -m 5 "http://$SRV:$SPORT/c-count/c1?cc=max-age%3D60&etag=%22v1%22&lm=-3600" | cut -d" " -f2)" 0'
+}
+
+case_range() {
+	local u='/c/g1?cc=max-age%3D60&len=100' full=$H_TMP/g1.full
+	row "range object (100 bytes): fill" 200 MISS 1 "$u"
+	cp "$RB" "$full"
+	row "Range bytes=10-19: 206 from the store" 206 HIT 0 "$u" -H 'Range: bytes=10-19'
+	h_check "bytes=10-19: Content-Range bytes 10-19/100, exactly those 10 bytes" eval '
+		eq Content-Range "$(hv Content-Range)" "bytes 10-19/100" &&
+		eq body "$(cat "$RB")" "$(tail -c +11 "$full" | head -c 10)"'
+	row "Range bytes=-5 (suffix): 206 from the store" 206 HIT 0 "$u" -H 'Range: bytes=-5'
+	h_check "bytes=-5: Content-Range bytes 95-99/100, the last 5 bytes" eval '
+		eq Content-Range "$(hv Content-Range)" "bytes 95-99/100" && eq body "$(cat "$RB")" "$(tail -c 5 "$full")"'
+	row "Range bytes=90- (open): 206 from the store" 206 HIT 0 "$u" -H 'Range: bytes=90-'
+	h_check "bytes=90-: Content-Range bytes 90-99/100" eq Content-Range "$(hv Content-Range)" "bytes 90-99/100"
+	row "Range bytes=200-300 (past the end): 416" 416 HIT 0 "$u" -H 'Range: bytes=200-300'
+	h_check "416: Content-Range bytes */100" eq Content-Range "$(hv Content-Range)" "bytes */100"
+	row "Range bytes=0-1,5-6 (several): 200 full body" 200 HIT 0 "$u" -H 'Range: bytes=0-1,5-6'
+	h_check "several ranges: the full 100 bytes" cmp "$RB" "$full"
+}
+
+# ---- 5. invalidation, keys, purge --------------------------------------------
+case_inval() {
+	local m u
+	for m in POST PUT DELETE; do
+		u="/c/i-$m?cc=max-age%3D60"
+		row "$m invalidation: fill" 200 MISS 1 "$u"
+		row "$m invalidation: stored" 200 HIT 0 "$u"
+		row "$m to the same URL: forwarded (not cacheable)" 200 BYPASS 0 "$u" -X "$m" --data-binary x
+		h_check "$m reached the server (X-Backend-Unsafe $(hv X-Backend-Unsafe))" eq X-Backend-Unsafe "$(hv X-Backend-Unsafe)" 1
+		row "GET after $m: fetched again" 200 MISS 1 "$u"
+	done
+	row "POST to another URL: fill" 200 MISS 1 '/c/i-keep?cc=max-age%3D60'
+	req '/c/i-other?cc=max-age%3D60' -X POST --data-binary x
+	row "POST to another URL leaves this one stored" 200 HIT 0 '/c/i-keep?cc=max-age%3D60'
+}
+
+case_keys() {
+	row "query in the key: ?x=1 fetched" 200 MISS 1 '/c/k1?cc=max-age%3D60&x=1'
+	row "query in the key: ?x=2 fetched (another object)" 200 MISS 1 '/c/k1?cc=max-age%3D60&x=2'
+	row "query in the key: ?x=1 from the store" 200 HIT 0 '/c/k1?cc=max-age%3D60&x=1'
+	row "query in the key: ?x=2 from the store" 200 HIT 0 '/c/k1?cc=max-age%3D60&x=2'
+	local u='/c/k2?cc=max-age%3D60'
+	row "Host in the key: Host a.test fetched" 200 MISS 1 "$u" -H 'Host: a.test'
+	row "Host in the key: Host b.test fetched (another object)" 200 MISS 1 "$u" -H 'Host: b.test'
+	h_check "Host b.test got the server's second answer (n=2)" want_body k2 2 64
+	row "Host in the key: Host a.test from the store" 200 HIT 0 "$u" -H 'Host: a.test'
+	h_check "Host a.test got its own object (n=1)" want_body k2 1 64
+	row "Host in the key: Host b.test from the store" 200 HIT 0 "$u" -H 'Host: b.test'
+	u='/c/k3?cc=max-age%3D60&reflect=xfh&len=128'
+	row "X-Forwarded-Host: evil.example with a reflecting server: fetched" 200 MISS 1 "$u" -H 'X-Forwarded-Host: evil.example'
+	h_check "dpx replaced X-Forwarded-Host by the real Host ($(sed -n 2p "$RB"))" want_body k3 1 128 "$DPX"
+	row "then a plain GET: from the store" 200 HIT 0 "$u"
+	h_check "the stored body carries no evil.example" eval '! grep -q evil.example "$RB" && want_body k3 1 128 "$DPX"'
+}
+
+case_purge() {
+	local u='/c/p1?cc=max-age%3D60' p0
+	p0=$(cstat purged)
+	row "purge: fill" 200 MISS 1 "$u"
+	row "purge: stored" 200 HIT 0 "$u"
+	row "PURGE from 198.18.0.3 (not in purge_allow): 403" 403 '*' 0 "$u" -X PURGE --interface "$CLI2"
+	row "after the refused PURGE: still stored" 200 HIT 0 "$u"
+	row "PURGE from 198.18.0.2: 200" 200 '*' 0 "$u" -X PURGE
+	row "after PURGE: fetched again" 200 MISS 1 "$u"
+	row "PURGE of a URL not stored: 404" 404 '*' 0 '/c/p-none?cc=max-age%3D60' -X PURGE
+	h_check "no PURGE reached the server" eval '! grep -q "^PURGE" "$H_TMP/s1.log"'
+	h_check "cache_stats purged grew by 1 ($p0 -> $(cstat purged))" test "$(( $(cstat purged) - p0 ))" -eq 1
+	u='/c/p2?cc=max-age%3D60'
+	row "telemetry purge: fill" 200 MISS 1 "$u"
+	local out
+	out=$(tel "/dpx/cache_purge,http://$DPX$u" purged 2>&1)
+	h_check "/dpx/cache_purge,http://$DPX$u: purged 1 (saw: $out)" test "$out" = 1
+	out=$(tel "/dpx/cache_purge,http://$DPX/c/p-none2?x=1" purged 2>&1)
+	h_check "/dpx/cache_purge of a URL not stored: purged 0 (saw: $out)" test "$out" = 0
+	row "after /dpx/cache_purge: fetched again" 200 MISS 1 "$u"
+	local b0
+	b0=$(cstat bans)
+	for u in '/c/ban-a?x=1' '/c/ban-b?x=2' '/c/bankeep?x=3'; do
+		row "ban: fill $u" 200 MISS 1 "$u&cc=max-age%3D60"
+		row "ban: $u stored" 200 HIT 0 "$u&cc=max-age%3D60"
+	done
+	out=$(tel "/dpx/cache_ban,$DPX,/c/ban-" 2>&1)
+	h_check "/dpx/cache_ban,$DPX,/c/ban- answers ($out), bans +1" \
+		eval '[[ $out == *cache_ban* ]] && eq bans "$(( $(cstat bans) - b0 ))" 1'
+	row "after the ban: /c/ban-a fetched again" 200 MISS 1 '/c/ban-a?x=1&cc=max-age%3D60'
+	row "after the ban: /c/ban-b fetched again" 200 MISS 1 '/c/ban-b?x=2&cc=max-age%3D60'
+	row "after the ban: /c/bankeep (outside the prefix) still stored" 200 HIT 0 '/c/bankeep?x=3&cc=max-age%3D60'
+}
+
+# ---- 6. stale-if-error, plain listener, collapsing, eviction, stats ----------
+case_stale() {
+	local u1='/c/s1?cc=max-age%3D1%2C%20stale-if-error%3D60&errafter=1'
+	local u2='/c/s2?cc=max-age%3D1&errafter=1'
+	local u3='/c/s3?cc=max-age%3D1%2C%20stale-if-error%3D60'
+	row "stale-if-error=60: fill" 200 MISS 1 "$u1"
+	row "no stale-if-error: fill" 200 MISS 1 "$u2"
+	row "stale-if-error=60 (server to be stopped): fill" 200 MISS 1 "$u3"
+	sleep 2
+	row "expired, server answers 500, stale-if-error=60: stale served" 200 STALE 1 "$u1"
+	h_check "stale-if-error: the stored body (n=1)" want_body s1 1 64
+	row "expired, server answers 500, no stale-if-error: the 500" 500 MISS 1 "$u2"
+	stop_backend
+	row "expired, server down, stale-if-error=60: stale served" 200 STALE - "$u3"
+	h_check "server down: the stored body (n=1)" want_body s3 1 64
+	row "server down, nothing stored: 502 or 503" '502|503' '*' - '/c/s4?cc=max-age%3D60'
+	h_check "backend back" start_backend
+}
+
+case_plain() {
+	local u='/c/pl?cc=max-age%3D60'
+	row "plain listener: fetched, no X-Cache" 200 - 1 ":81$u"
+	row "plain listener: fetched again, no X-Cache" 200 - 1 ":81$u"
+	row "cached listener: same URL fetched" 200 MISS 1 "$u"
+	row "plain listener: still fetched though the cache has it" 200 - 1 ":81$u"
+}
+
+# collapse TAG: 10 concurrent GETs of a new key the server answers in
+# 800 ms: one fetch, ten equal bodies, collapsed >= 1.
+collapse() {
+	local tag=$1 u="/c/col-$1?cc=max-age%3D60&delay=800&len=500" i pids=() c0 x sums n200
+	c0=$(cstat collapsed)
+	for ((i = 0; i < 10; i++)); do
+		in_cli curl -sS -m 10 -D "$H_TMP/col$i.h" -o "$H_TMP/col$i.b" -w '%{http_code}\n' \
+			"http://$DPX$u" >"$H_TMP/col$i.st" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	for ((i = 0; i < 10; i++)); do
+		awk 'BEGIN { IGNORECASE = 1 } tolower($1) == "x-cache:" { v = $2 } END { sub(/\r$/, "", v); print (v == "" ? "-" : v) }' \
+			"$H_TMP/col$i.h" >>"$TALLY" 2>/dev/null
+	done
+	n200=$(cat "$H_TMP"/col?.st | grep -c '^200$')
+	sums=$(sha256sum "$H_TMP"/col?.b | awk '{print $1}' | sort -u | wc -l)
+	x=$(tail -n 10 "$TALLY" | sort | uniq -c | tr -s ' \n' ' ')
+	h_check "$tag collapsing: 10 concurrent GETs all 200 ($n200), X-Cache:$x" test "$n200" = 10
+	h_check "$tag collapsing: the server answered once ($(cnt "$u"))" test "$(cnt "$u")" = 1
+	h_check "$tag collapsing: all 10 bodies equal ($sums distinct)" test "$sums" = 1
+	h_check "$tag collapsing: cache_stats collapsed grew (${c0:-?} -> $(cstat collapsed))" \
+		test "$(( $(cstat collapsed) - ${c0:-0} ))" -ge 1
+}
+case_collapse() { collapse "1 worker:"; }
+
+STAT_KEYS="hits misses stored objects bytes evicted purged bans collapsed not_stored"
+snap() { tel /dpx/cache_stats 2>/dev/null >"$H_TMP/stats.$1"; }
+# delta KEY A B: counter KEY in snapshot B minus snapshot A.
+delta() {
+	"$PY" - "$H_TMP/stats.$2" "$H_TMP/stats.$3" "$1" <<-'EOF'
+	import json, sys
+	def get(f):
+	    d = json.load(open(f))
+	    return next(iter(d.values()))[sys.argv[3]]
+	try:
+	    print(get(sys.argv[2]) - get(sys.argv[1]))
+	except Exception:          # no snapshot, no counter: say so, briefly
+	    print("?")
+	    sys.exit(1)
+	EOF
+}
+case_stats() {
+	local k missing=
+	snap a
+	for k in $STAT_KEYS; do
+		grep -q "\"$k\"" "$H_TMP/stats.a" || missing+=" $k"
+	done
+	h_check "cache_stats has $STAT_KEYS (missing:${missing:- none})" test -z "$missing"
+	for k in 1 2 3; do
+		row "stats: fill st$k (1000 B)" 200 MISS 1 "/c/st$k?cc=max-age%3D60&len=1000"
+		row "stats: st$k hit" 200 HIT 0 "/c/st$k?cc=max-age%3D60&len=1000"
+		row "stats: st$k hit again" 200 HIT 0 "/c/st$k?cc=max-age%3D60&len=1000"
+	done
+	row "stats: a no-store response" 200 MISS 1 '/c/st4?cc=no-store'
+	snap b
+	local d
+	d="hits $(delta hits a b), misses $(delta misses a b), stored $(delta stored a b), not_stored $(delta not_stored a b), objects $(delta objects a b), bytes $(delta bytes a b)"
+	h_check "cache_stats deltas: hits 6, misses 4, stored 3, not_stored 1, objects 3, bytes >= 3000 ($d)" \
+		eval '[[ $(delta hits a b)/$(delta misses a b)/$(delta stored a b)/$(delta not_stored a b)/$(delta objects a b) == 6/4/3/1/3 ]] &&
+			(( $(delta bytes a b) >= 3000 && $(delta bytes a b) < 3 * 16384 ))'
+}
+
+# Fill 80 objects of 250000 B (20 MB > size_mb 16), reading a hot object
+# between fills: objects are evicted, the store stays within 16 MB, and
+# SIEVE keeps the hot one.
+case_evict() {
+	local i hot='/c/ev-hot?cc=max-age%3D600&len=1000' e0 miss=0 hotmiss=0 xc
+	e0=$(cstat evicted)
+	row "eviction: hot object fill" 200 MISS 1 "$hot"
+	for ((i = 0; i < 80; i++)); do
+		req "/c/ev$i?cc=max-age%3D600&len=250000"
+		[[ $R_STATUS/$R_XC == 200/MISS ]] || miss=$((miss + 1))
+		req "$hot"
+		[[ $R_STATUS/$R_XC == 200/HIT ]] || hotmiss=$((hotmiss + 1))
+	done
+	h_check "eviction: 80 fills of 250000 B all 200 MISS (others: $miss), the hot object a HIT between every fill (not: $hotmiss)" \
+		test "$miss/$hotmiss" = 0/0
+	h_check "eviction: evicted grew (${e0:-?} -> $(cstat evicted)), bytes $(cstat bytes) <= 16 MB" \
+		eval '(( $(cstat evicted) - ${e0:-0} >= 1 && $(cstat bytes) <= 16 * 1048576 ))'
+	row "eviction: the first big object was evicted, fetched again" 200 MISS 1 '/c/ev0?cc=max-age%3D600&len=250000'
+	row "eviction: the last big object is still stored" 200 HIT 0 '/c/ev79?cc=max-age%3D600&len=250000'
+}
+
+case_log() {
+	local i want n hits misses bad
+	want=$(grep -c . "$TALLY")
+	# The main lcore writes the log: wait (bounded) until it has a line
+	# for every response of the cached listener.
+	for ((i = 0; i < 30; i++)); do
+		(($(grep -c ' cached "' "$H_TMP/access.log" 2>/dev/null) >= want)) && break
+		sleep 0.1
+	done
+	n=$(grep -c ' cached "\(GET\|HEAD\) ' "$H_TMP/access.log" 2>/dev/null)
+	hits=$(awk '$2 == "cached" && $3 ~ /^"(GET|HEAD)$/ && $NF == "HIT"' "$H_TMP/access.log" 2>/dev/null | wc -l)
+	misses=$(awk '$2 == "cached" && $3 ~ /^"(GET|HEAD)$/ && $NF == "MISS"' "$H_TMP/access.log" 2>/dev/null | wc -l)
+	bad=$(awk '$2 == "cached" && $3 ~ /^"(GET|HEAD)$/ && $NF !~ /^(HIT|MISS|STALE|BYPASS)$/' "$H_TMP/access.log" 2>/dev/null | head -n 2)
+	h_check "access log: every GET/HEAD line of \"cached\" ends with HIT|MISS|STALE|BYPASS (${n:-0} lines; first bad: ${bad:-none})" \
+		test -n "${n:-}" -a "${n:-0}" -gt 0 -a -z "$bad"
+	h_check "access log: HIT lines = HIT responses seen ($hits, $(grep -c '^HIT$' "$TALLY")), MISS lines = MISS seen ($misses, $(grep -c '^MISS$' "$TALLY"))" \
+		test "$hits/$misses" = "$(grep -c '^HIT$' "$TALLY")/$(grep -c '^MISS$' "$TALLY")"
+	h_check "plain listener not logged" eval '! grep -q " plain \"" "$H_TMP/access.log"'
+}
+
+# ---- run 1: one worker ----------------------------------------------------
+: >"$TALLY"
+h_start_dpx "$(write_config 1)" || exit 1
+h_check "backend up in the server namespace" start_backend
+h_check "second client address $CLI2 on the client interface" \
+	ip -n "$H_NS_CLI" addr add "$CLI2/24" dev "$H_CLI_IF"
+snap run0
+for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval keys purge plain stale collapse stats evict}; do
+	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_CACHE_ONLY" "no case $c"; fi
+done
+snap run1
+hits_seen=$(grep -c '^HIT$' "$TALLY") misses_seen=$(grep -c '^MISS$' "$TALLY")
+h_check "cache_stats over the run: hits = HIT responses seen ($hits_seen), misses = MISS seen ($misses_seen): $(delta hits run0 run1 2>&1)/$(delta misses run0 run1 2>&1)" \
+	test "$(delta hits run0 run1 2>&1)/$(delta misses run0 run1 2>&1)" = "$hits_seen/$misses_seen"
+case_log
+h_log "cache counters: $(tel /dpx/cache_stats 2>&1)"
+stop_backend
+h_stop_dpx
+
+# ---- run 2: two workers (TAP), one store ----------------------------------
+if [[ ${T_CACHE_WORKERS2:-1} == 1 ]]; then
+	h_start_dpx "$(write_config 2)" 0-2 || exit 1
+	h_check "2 workers: backend up" start_backend
+	u='/c/w1?cc=max-age%3D60&len=200'
+	row "2 workers: fill through one connection" 200 MISS 1 "$u"
+	r0=$(tel /dpx/proxy_stats,0 requests) r1=$(tel /dpx/proxy_stats,1 requests)
+	hits=0 seen=
+	for ((i = 0; i < 20; i++)); do
+		req "$u"
+		[[ $R_STATUS/$R_XC == 200/HIT ]] && want_body w1 1 200 >/dev/null && hits=$((hits + 1))
+		seen+=" $R_STATUS/$R_XC"
+	done
+	r0=$(($(tel /dpx/proxy_stats,0 requests) - r0)) r1=$(($(tel /dpx/proxy_stats,1 requests) - r1))
+	h_check "2 workers: 20 new connections all HIT with the stored body ($hits;$seen)" test "$hits" = 20
+	h_check "2 workers: the server answered once ($(cnt "$u"))" test "$(cnt "$u")" = 1
+	h_check "2 workers: requests on both workers (worker 0: +$r0, worker 1: +$r1)" \
+		test "$r0" -gt 0 -a "$r1" -gt 0 -a $((r0 + r1)) -ge 20
+	collapse "2 workers:"
+	stop_backend
+fi
+h_summary
