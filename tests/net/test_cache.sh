@@ -58,24 +58,34 @@ in_srv() { ip netns exec "$H_NS_SRV" "$@"; }
 tel() { "$PY" "$LIB/dpx_telemetry.py" "$H_PREFIX" "$@"; }
 cstat() { tel /dpx/cache_stats "$1" 2>/dev/null; }
 
+# "max_fails": 0: the server-down rows must not get the server ejected for
+# the cases after them. T_CACHE_WITHOUT=1 leaves the cache out of the config, to check the test
+# itself on a dpx without it: the plain listener's rows and the plumbing
+# (backend, counts, raw HEAD, second address, access log) pass, the cache's
+# rows fail.
 write_config() {   # WORKERS
+	local cache='"cache": {"size_mb": 16, "max_object_kb": 256, "policy": "sieve",
+	           "purge_allow": ["198.18.0.2/32"]},' lcache=', "cache": true'
+	[[ ${T_CACHE_WITHOUT:-0} == 1 ]] && cache='' lcache=''
 	cat >"$H_TMP/cache-$1.json" <<-EOF
 	{"workers": $1, "idle": "adaptive",
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
 	 "access_log": {"path": "$H_TMP/access.log"},
-	 "cache": {"size_mb": 16, "max_object_kb": 256, "policy": "sieve",
-	           "purge_allow": ["198.18.0.2/32"]},
-	 "pools": [{"name": "web", "servers": [{"name": "s1", "address": "$SRV", "port": $SPORT}]}],
+	 $cache
+	 "pools": [{"name": "web", "max_fails": 0,
+	            "servers": [{"name": "s1", "address": "$SRV", "port": $SPORT}]}],
 	 "listeners": [
 	  {"name": "cached", "address": "$DPX", "port": 80, "mode": "http", "pool": "web",
-	   "cache": true, "access_log": true},
+	   "access_log": true$lcache},
 	  {"name": "plain", "address": "$DPX", "port": 81, "mode": "http", "pool": "web"}]}
 	EOF
 	echo "$H_TMP/cache-$1.json"
 }
 
+# start_backend: not in a subshell (h_check runs its command in one), so
+# that BACKEND_PID stays known to stop_backend.
 BACKEND_PID=
 start_backend() {
 	local i
@@ -90,13 +100,24 @@ start_backend() {
 	done
 	return 1
 }
+# wait_up: a GET through the plain listener answers 200 (bounded: 10 s).
+wait_up() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ $(in_cli curl -sS -m 2 -o /dev/null -w '%{http_code}' \
+			"http://$DPX:81/c/up?x=$i" 2>/dev/null) == 200 ]] && return 0
+		sleep 0.2
+	done
+	return 1
+}
 stop_backend() {
 	[[ -n $BACKEND_PID ]] || return 0
 	kill "$BACKEND_PID" 2>/dev/null
 	wait "$BACKEND_PID" 2>/dev/null
 	BACKEND_PID=
 }
-trap 'stop_backend' EXIT
+# No EXIT trap of our own: the harness's cleanup (which kills whatever runs
+# in its namespaces, the backend too) must stay the one that runs.
 
 # ---- requests ------------------------------------------------------------
 # kpath PATH: the /c/... path of a request path (":81/c/x" -> "/c/x").
@@ -324,11 +345,15 @@ case_notstored() {
 	row "body 300000 B: fetched again" 200 MISS 1 "$u"
 	h_check "body 300000 B: second one unchanged too (n=2)" want_body n-big 2 "$big"
 	u='/c/n-lie?cc=max-age%3D60&len=100&lie=1000'
-	row "body cut short (Content-Length 1000, 100 sent): fetched" 200 MISS 1 "$u"
+	# dpx can only abort the client's connection: the head may be lost
+	# to the reset (status 000, no X-Cache), but the server is asked
+	# again and nothing comes from the store.
+	row "body cut short (Content-Length 1000, 100 sent): fetched" '200|000' 'MISS|-' 1 "$u"
 	h_check "body cut short: the client did not get a complete response (curl exit $R_CURL, $(wc -c <"$RB") bytes)" \
 		test "$R_CURL" -ne 0 -a "$(wc -c <"$RB")" -lt 1000
-	row "body cut short: next GET fetched again, not the truncated body" 200 MISS 1 "$u"
-	h_check "body cut short: the second body is the server's second answer (n=$(body_n))" test "$(body_n)" = 2
+	row "body cut short: next GET fetched again, not the truncated body" '200|000' 'MISS|-' 1 "$u"
+	h_check "body cut short: the second one is not complete either, and not the first body (curl exit $R_CURL, n=$(body_n))" \
+		eval '(( R_CURL != 0 && $(wc -c <"$RB") < 1000 )) && [[ $(body_n) != 1 ]]'
 	u='/c/n-chunked?cc=max-age%3D60&te=chunked&len=3000'
 	row "chunked body: fetched" 200 MISS 1 "$u"
 	h_check "chunked body: 3000 bytes as sent" want_body n-chunked 1 3000
@@ -487,7 +512,8 @@ case_stale() {
 	row "expired, server down, stale-if-error=60: stale served" 200 STALE - "$u3"
 	h_check "server down: the stored body (n=1)" want_body s3 1 64
 	row "server down, nothing stored: 502 or 503" '502|503' '*' - '/c/s4?cc=max-age%3D60'
-	h_check "backend back" start_backend
+	start_backend
+	h_check "backend back, answering through dpx" wait_up
 }
 
 case_plain() {
@@ -498,10 +524,10 @@ case_plain() {
 	row "plain listener: still fetched though the cache has it" 200 - 1 ":81$u"
 }
 
-# collapse TAG: 10 concurrent GETs of a new key the server answers in
+# collapse TAG KEY: 10 concurrent GETs of a new key the server answers in
 # 800 ms: one fetch, ten equal bodies, collapsed >= 1.
 collapse() {
-	local tag=$1 u="/c/col-$1?cc=max-age%3D60&delay=800&len=500" i pids=() c0 x sums n200
+	local tag=$1 u="/c/col-$2?cc=max-age%3D60&delay=800&len=500" i pids=() c0 x sums n200
 	c0=$(cstat collapsed)
 	for ((i = 0; i < 10; i++)); do
 		in_cli curl -sS -m 10 -D "$H_TMP/col$i.h" -o "$H_TMP/col$i.b" -w '%{http_code}\n' \
@@ -522,7 +548,7 @@ collapse() {
 	h_check "$tag collapsing: cache_stats collapsed grew (${c0:-?} -> $(cstat collapsed))" \
 		test "$(( $(cstat collapsed) - ${c0:-0} ))" -ge 1
 }
-case_collapse() { collapse "1 worker:"; }
+case_collapse() { collapse "1 worker:" w1; }
 
 STAT_KEYS="hits misses stored objects bytes evicted purged bans collapsed not_stored"
 snap() { tel /dpx/cache_stats 2>/dev/null >"$H_TMP/stats.$1"; }
@@ -605,7 +631,8 @@ case_log() {
 # ---- run 1: one worker ----------------------------------------------------
 : >"$TALLY"
 h_start_dpx "$(write_config 1)" || exit 1
-h_check "backend up in the server namespace" start_backend
+start_backend
+h_check "backend up in the server namespace, answering through dpx" wait_up
 h_check "second client address $CLI2 on the client interface" \
 	ip -n "$H_NS_CLI" addr add "$CLI2/24" dev "$H_CLI_IF"
 snap run0
@@ -624,7 +651,8 @@ h_stop_dpx
 # ---- run 2: two workers (TAP), one store ----------------------------------
 if [[ ${T_CACHE_WORKERS2:-1} == 1 ]]; then
 	h_start_dpx "$(write_config 2)" 0-2 || exit 1
-	h_check "2 workers: backend up" start_backend
+	start_backend
+	h_check "2 workers: backend up, answering through dpx" wait_up
 	u='/c/w1?cc=max-age%3D60&len=200'
 	row "2 workers: fill through one connection" 200 MISS 1 "$u"
 	r0=$(tel /dpx/proxy_stats,0 requests) r1=$(tel /dpx/proxy_stats,1 requests)
@@ -639,7 +667,7 @@ if [[ ${T_CACHE_WORKERS2:-1} == 1 ]]; then
 	h_check "2 workers: the server answered once ($(cnt "$u"))" test "$(cnt "$u")" = 1
 	h_check "2 workers: requests on both workers (worker 0: +$r0, worker 1: +$r1)" \
 		test "$r0" -gt 0 -a "$r1" -gt 0 -a $((r0 + r1)) -ge 20
-	collapse "2 workers:"
+	collapse "2 workers:" w2
 	stop_backend
 fi
 h_summary
