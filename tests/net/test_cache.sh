@@ -37,7 +37,9 @@
 #   7. a second run with 2 workers (TAP): an object filled once is a HIT on
 #      20 new connections spread over both workers; collapsing there too
 # T_CACHE_ONLY="fresh range" runs some cases of the first run;
-# T_CACHE_WORKERS2=0 skips the second run. H_KEEP=1 keeps the logs.
+# T_CACHE_WORKERS2=0 skips the second run; T_CACHE_WITHOUT=1 drops the cache
+# from the config (checks the plumbing on a dpx without it). H_KEEP=1 keeps
+# the logs.
 set -u
 shopt -s extglob
 
