@@ -493,22 +493,26 @@ px_cache_miss(struct dpx_worker *w, struct px_session *s)
 		return -504;
 	}
 	s->cache_status = PX_CS_MISS;
-	pw->cstats.misses++;
-	if (s->cache_stale != NULL)
+	if (s->cache_stale != NULL) {
+		pw->cstats.misses++;
 		return 0;
+	}
 	switch (dpx_cache_fill_begin(px_store(w), w->index, &s->creq->k,
 				     &s->cache_fill)) {
 	case DPX_CACHE_FILL_WAIT:
+		/* A HIT or, if the fill fails, a MISS: counted then. */
 		s->cache_waiting = true;
 		TAILQ_INSERT_TAIL(&pw->cache_wait, s, cwlink);
 		pw->cstats.collapsed_waits++;
 		return 0;
 	case DPX_CACHE_FILL_LEADER:
-		return 0;
+		break;
 	default:
 		s->cache_fill = NULL;
-		return 0;
+		break;
 	}
+	pw->cstats.misses++;
+	return 0;
 }
 
 int
@@ -595,6 +599,7 @@ px_wait_over(struct dpx_worker *w, struct px_session *s,
 	if (st == DPX_CACHE_FILL_DONE && o != NULL &&
 	    px_stored_head(w, o, now)) {
 		pw->cstats.collapsed_served++;
+		pw->cstats.hits++;
 		s->cache_status = PX_CS_HIT;
 		px_chain_free(&s->to_srv);
 		px_chain_free(&s->req_copy);
@@ -606,6 +611,7 @@ px_wait_over(struct dpx_worker *w, struct px_session *s,
 	if (o != NULL)
 		dpx_cache_obj_put(o);
 	pw->cstats.collapsed_aborted++;
+	pw->cstats.misses++;
 	if (px_connect_server(w, s) != 0) {
 		px_http_error(w, s, 503);
 		return;

@@ -362,8 +362,9 @@ case_notstored() {
 	row "chunked body: not stored, fetched again" 200 MISS 1 "$u"
 	# Authorization: stored only if the response allows it.
 	u='/c/n-auth?cc=max-age%3D60'
-	row "Authorization, response max-age=60: not eligible" 200 BYPASS 1 "$u" -H 'Authorization: Basic dTpw'
-	row "Authorization, response max-age=60: again not eligible" 200 BYPASS 1 "$u" -H 'Authorization: Basic dTpw'
+	# Looked up, fetched (MISS), and not stored (RFC 9111 3.5).
+	row "Authorization, response max-age=60: fetched, not stored" 200 MISS 1 "$u" -H 'Authorization: Basic dTpw'
+	row "Authorization, response max-age=60: fetched again" 200 MISS 1 "$u" -H 'Authorization: Basic dTpw'
 	row "after Authorization requests: nothing stored, a plain GET fetches" 200 MISS 1 "$u"
 	for cc in 'public%2C%20max-age%3D60' 's-maxage%3D60' 'must-revalidate%2C%20max-age%3D60'; do
 		u="/c/n-auth-${cc%%%*}?cc=$cc"
@@ -490,9 +491,10 @@ case_purge() {
 		row "ban: fill $u" 200 MISS 1 "$u&cc=max-age%3D60"
 		row "ban: $u stored" 200 HIT 0 "$u&cc=max-age%3D60"
 	done
-	out=$(tel "/dpx/cache_ban,$DPX,/c/ban-" 2>&1)
-	h_check "/dpx/cache_ban,$DPX,/c/ban- answers ($out), bans +1" \
-		eval '[[ $out == *cache_ban* ]] && eq bans "$(( $(cstat bans) - b0 ))" 1'
+	# (not "out": h_check has a local of that name)
+	ban_out=$(tel "/dpx/cache_ban,$DPX,/c/ban-" 2>&1)
+	h_check "/dpx/cache_ban,$DPX,/c/ban- answers ($ban_out), bans +1" \
+		eval '[[ $ban_out == *'"'"'"status": "ok"'"'"'* ]] && eq bans "$(( $(cstat bans) - b0 ))" 1'
 	row "after the ban: /c/ban-a fetched again" 200 MISS 1 '/c/ban-a?x=1&cc=max-age%3D60'
 	row "after the ban: /c/ban-b fetched again" 200 MISS 1 '/c/ban-b?x=2&cc=max-age%3D60'
 	row "after the ban: /c/bankeep (outside the prefix) still stored" 200 HIT 0 '/c/bankeep?x=3&cc=max-age%3D60'
@@ -625,8 +627,12 @@ case_log() {
 	bad=$(awk '$2 == "cached" && $3 ~ /^"(GET|HEAD)$/ && $NF !~ /^(HIT|MISS|STALE|BYPASS)$/' "$H_TMP/access.log" 2>/dev/null | head -n 2)
 	h_check "access log: every GET/HEAD line of \"cached\" ends with HIT|MISS|STALE|BYPASS (${n:-0} lines; first bad: ${bad:-none})" \
 		test -n "${n:-}" -a "${n:-0}" -gt 0 -a -z "$bad"
-	h_check "access log: HIT lines = HIT responses seen ($hits, $(grep -c '^HIT$' "$TALLY")), MISS lines = MISS seen ($misses, $(grep -c '^MISS$' "$TALLY"))" \
-		test "$hits/$misses" = "$(grep -c '^HIT$' "$TALLY")/$(grep -c '^MISS$' "$TALLY")"
+	# An exchange the server cuts short is reset, not logged (the lying
+	# rows): MISS lines may be up to 4 fewer than MISS heads seen.
+	local seen_miss
+	seen_miss=$(grep -c '^MISS$' "$TALLY")
+	h_check "access log: HIT lines = HIT responses seen ($hits, $(grep -c '^HIT$' "$TALLY")), MISS lines = MISS seen - 0..4 ($misses, $seen_miss)" \
+		eval '[[ $hits == "$(grep -c "^HIT\$" "$TALLY")" ]] && (( misses <= seen_miss && misses + 4 >= seen_miss ))'
 	h_check "plain listener not logged" eval '! grep -q " plain \"" "$H_TMP/access.log"'
 }
 
@@ -643,8 +649,11 @@ for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval keys purge plain
 done
 snap run1
 hits_seen=$(grep -c '^HIT$' "$TALLY") misses_seen=$(grep -c '^MISS$' "$TALLY")
-h_check "cache_stats over the run: hits = HIT responses seen ($hits_seen), misses = MISS seen ($misses_seen): $(delta hits run0 run1 2>&1)/$(delta misses run0 run1 2>&1)" \
-	test "$(delta hits run0 run1 2>&1)/$(delta misses run0 run1 2>&1)" = "$hits_seen/$misses_seen"
+# The lying server's responses are MISSes whose head the client may lose
+# with the reset (up to 4 rows): misses may exceed what was seen by that.
+h_check "cache_stats over the run: hits = HIT responses seen ($hits_seen), misses = MISS seen + 0..4 ($misses_seen): $(delta hits run0 run1 2>&1)/$(delta misses run0 run1 2>&1)" \
+	eval '[[ $(delta hits run0 run1) == "$hits_seen" ]] &&
+		(( $(delta misses run0 run1) >= misses_seen && $(delta misses run0 run1) <= misses_seen + 4 ))'
 case_log
 h_log "cache counters: $(tel /dpx/cache_stats 2>&1)"
 stop_backend
