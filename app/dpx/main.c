@@ -26,6 +26,7 @@
 #include "dpx_tcp.h"
 #include "dpx_tls.h"
 #include "dpx_cache.h"
+#include "dpx_compress.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -417,6 +418,8 @@ main(int argc, char **argv)
 		.pool_tls = dpx_tls_client_conf_parse,
 		.cache = dpx_cache_section_parse,
 		.release_cache = dpx_cache_section_free,
+		.compression = dpx_compress_conf_parse,
+		.release_compression = dpx_compress_conf_free,
 	};
 	int sep, rc;
 

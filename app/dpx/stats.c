@@ -171,6 +171,9 @@ static const struct {
 	PROXY_STAT(events_dropped),
 	PROXY_STAT(no_memory), PROXY_STAT(sni_routed), PROXY_STAT(sni_default),
 	PROXY_STAT(sni_no_route), PROXY_STAT(sni_bad_hello),
+	PROXY_STAT(compressed), PROXY_STAT(compress_skipped),
+	PROXY_STAT(compress_busy), PROXY_STAT(compress_errors),
+	PROXY_STAT(compress_bytes_in), PROXY_STAT(compress_bytes_out),
 };
 
 /* /dpx/proxy_stats[,worker]: proxy counters, summed over workers. */

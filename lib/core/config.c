@@ -986,7 +986,7 @@ static const char *const listener_keys[] = {
 	"name", "address", "port", "mode", "backlog",
 	"pool", "routes", "max_connections", "max_connections_per_ip",
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
-	"sni_routes", "cache", NULL
+	"sni_routes", "cache", "compression", NULL
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {
@@ -1460,6 +1460,11 @@ const struct dpx_config_ext *dpx_config_get_ext(void)
 void dpx_config_release(struct dpx_config *cfg)
 {
 	for (size_t i = 0; i < DPX_MAX_LISTENERS; i++) {
+		if (cfg->listeners[i].compression != NULL && cfg_ext != NULL &&
+		    cfg_ext->release_compression != NULL)
+			cfg_ext->release_compression(
+				cfg->listeners[i].compression);
+		cfg->listeners[i].compression = NULL;
 		if (cfg->listeners[i].tls == NULL)
 			continue;
 		if (cfg_ext != NULL && cfg_ext->release_tls != NULL)

@@ -980,11 +980,11 @@ static int parse_routes(struct cfg_ctx *c, json_t *l, struct dpx_config *cfg,
 static const char *const proxy_keys[] = {
 	"pool", "routes", "max_connections", "max_connections_per_ip",
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
-	"sni_routes", "cache", NULL
+	"sni_routes", "cache", "compression", NULL
 };
 /* The proxy keys that mean nothing without HTTP requests. */
 static const char *const http_only_keys[] = {
-	"routes", "idle_timeout_ms", "http", "cache", NULL
+	"routes", "idle_timeout_ms", "http", "cache", "compression", NULL
 };
 /* ... and those that only a tcp listener has. */
 static const char *const tcp_only_keys[] = { "sni_routes", NULL };
@@ -1196,6 +1196,25 @@ static int parse_sni_routes(struct cfg_ctx *c, json_t *l,
 	return 0;
 }
 
+/* "compression": lib/compress's section, through the application's hook. */
+static int parse_listener_compression(struct cfg_ctx *c, json_t *l,
+				      struct dpx_listener_conf *ls)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(l, "compression");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "compression");
+	if (ext == NULL || ext->compression == NULL)
+		return cfg_fail(c, true, "compression is not supported by "
+				"this program");
+	if (ext->compression(c, v, &ls->compression) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
 /* "tls": lib/tls's section, through the application's hook. */
 static int parse_listener_tls(struct cfg_ctx *c, json_t *l,
 			      struct dpx_listener_conf *ls)
@@ -1238,6 +1257,7 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 			&ls->idle_timeout_ms) != 0 ||
 	    cfg_opt_bool(c, l, "access_log", &ls->access_log) != 0 ||
 	    cfg_opt_bool(c, l, "cache", &ls->cache) != 0 ||
+	    parse_listener_compression(c, l, ls) != 0 ||
 	    parse_http(c, l, &ls->http) != 0 ||
 	    parse_listener_tls(c, l, ls) != 0)
 		return -1;

@@ -111,6 +111,9 @@ struct dpx_config_ext {
 	/* The top-level "cache" section (HTTP caching), and its release. */
 	int (*cache)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_cache)(void *conf);
+	/* An http listener's "compression" object, and its release. */
+	int (*compression)(struct cfg_ctx *c, json_t *v, void **out);
+	void (*release_compression)(void *conf);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */

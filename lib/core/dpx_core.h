@@ -172,6 +172,7 @@ struct dpx_listener_conf {
 	uint32_t idle_timeout_ms;   /* keep-alive wait for the next request */
 	bool access_log;            /* one line per request/connection */
 	bool cache;                 /* http: responses go through the cache */
+	void *compression;          /* http: lib/compress's conf; NULL */
 	struct dpx_http_conf http;  /* mode http only; defaults otherwise */
 	void *tls;                  /* lib/tls's struct dpx_tls_conf; NULL:
 				     * plain TCP (see dpx_config_release()) */

@@ -341,6 +341,9 @@ struct dpx_http_rsp_rewrite {
 	uint16_t status;	/* 0: rsp's; else this status (206, 304) */
 	bool drop_age;		/* the stored Age goes: extra has the new one */
 	bool drop_length;	/* Content-Length goes: extra has the new one */
+	/* A compressed body (lib/compress): these go, extra has their new
+	 * values (Vary merged, ETag weakened). */
+	bool drop_vary, drop_etag, drop_accept_ranges;
 	const char *extra;	/* whole field lines added before Via ("X-Cache:
 				 * HIT\r\n"); NULL: none, and X-Cache passes */
 	uint32_t extra_len;

@@ -294,6 +294,7 @@ struct drops {
 	bool client_cert;	/* X-SSL-Client-* are dpx's */
 	bool age;		/* a stored response's Age: the cache's instead */
 	bool x_cache;		/* X-Cache is dpx's */
+	bool vary, etag, accept_ranges;	/* rewritten for a compressed body */
 };
 
 /* The fields that tell servers about the client's certificate: a client
@@ -316,7 +317,10 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 		return true;
 	if (h->field == DPX_HTTP_F_OTHER &&
 	    ((d->age && is(h->name, LIT("Age"))) ||
-	     (d->x_cache && is(h->name, LIT("X-Cache")))))
+	     (d->x_cache && is(h->name, LIT("X-Cache"))) ||
+	     (d->vary && is(h->name, LIT("Vary"))) ||
+	     (d->etag && is(h->name, LIT("ETag"))) ||
+	     (d->accept_ranges && is(h->name, LIT("Accept-Ranges")))))
 		return true;
 	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
 		if (m->conn_names & DPX_HTTP_CONN_OTHER) {
@@ -334,7 +338,8 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 static inline struct drops hop_drops(bool upgrade,
 				     const struct dpx_hdr_edits *edits)
 {
-	struct drops d = { HOP_BY_HOP, FRAMING, edits, false, false, false };
+	struct drops d = { HOP_BY_HOP, FRAMING, edits, false, false, false,
+			   false, false, false };
 
 	if (upgrade) {
 		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
@@ -718,6 +723,9 @@ int dpx_http_write_response(char *out, uint32_t cap,
 		d.drop |= BIT(DPX_HTTP_F_CONTENT_LENGTH);
 	d.age = rw->drop_age;
 	d.x_cache = rw->extra != NULL;
+	d.vary = rw->drop_vary;
+	d.etag = rw->drop_etag;
+	d.accept_ranges = rw->drop_accept_ranges;
 	msg_init(&m, rsp->headers, rsp->n_headers, rsp->fields_seen,
 		 rsp->conn_names);
 	out_init(&o, out, cap);

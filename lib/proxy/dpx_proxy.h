@@ -87,6 +87,12 @@ struct dpx_proxy_stats {
 	uint64_t sni_default;       /* ... none did (or no SNI): pool */
 	uint64_t sni_no_route;      /* ... and no pool: reset */
 	uint64_t sni_bad_hello;     /* not a ClientHello, or too long */
+	uint64_t compressed;        /* responses compressed */
+	uint64_t compress_skipped;  /* not eligible (type, size, range...) */
+	uint64_t compress_busy;     /* over the streams per worker */
+	uint64_t compress_errors;
+	uint64_t compress_bytes_in;
+	uint64_t compress_bytes_out;
 };
 
 /* Per-server counters of one worker. */

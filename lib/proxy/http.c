@@ -312,6 +312,7 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 		dpx_http_chunked_init(&s->req_chunked, s->ls->http.max_line,
 				      s->ls->http.max_head);
 	s->hash = px_request_hash(&cfg->pools[s->pool], s, req);
+	px_cz_request(w, s, req);
 	rc = px_cache_request(w, s, req);
 	if (rc != 0) {
 		px_w(w)->stats.requests++;
@@ -529,6 +530,7 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 	pw->stats.responses++;
 	px_session_log(w, s);
 	px_cache_exchange_end(w, s);
+	px_cz_end(w, s);
 	if (s->status >= 500 && s->pool >= 0) {
 		pw->srv_stats[s->pool][s->server].failures++;
 		px_server_event(w, s->pool, s->server, PX_EV_PASSIVE_FAIL);
@@ -583,6 +585,9 @@ px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		.status = x->status,
 		.drop_age = x->drop_age,
 		.drop_length = x->drop_length,
+		.drop_vary = x->drop_vary,
+		.drop_etag = x->drop_etag,
+		.drop_accept_ranges = x->drop_accept_ranges,
 		.extra = x->len > 0 ? x->fields : NULL,
 		.extra_len = x->len,
 	};
@@ -602,10 +607,12 @@ static int
 px_forward_response_head(struct dpx_worker *w, struct px_session *s,
 			 const struct dpx_http_response *rsp)
 {
-	char fields[64];
+	char fields[640];
 	struct px_rsp_extra x = { .fields = fields };
 
 	x.len = px_cache_fields(s, fields, sizeof(fields));
+	x.len += px_cz_response(w, s, rsp, &x, fields + x.len,
+				(uint32_t)sizeof(fields) - x.len);
 	return px_http_write_head(w, s, rsp, &x);
 }
 
@@ -714,8 +721,14 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 						       s->rsp_left);
 
 			px_cache_body(w, s, &c->in, n);
-			if (px_chain_take(mp, &c->in, n, &s->to_cli) != 0)
+			if (s->cz != NULL) {
+				if (px_cz_body(w, s, &c->in, n,
+					       n == s->rsp_left) != 0)
+					return -ENOMEM;
+			} else if (px_chain_take(mp, &c->in, n,
+						 &s->to_cli) != 0) {
 				return -ENOMEM;
+			}
 			s->rsp_left -= n;
 			moved += n;
 			done = s->rsp_left == 0;

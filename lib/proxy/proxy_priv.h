@@ -11,6 +11,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dpx_cache.h"
+#include "dpx_compress.h"
 #include "dpx_http.h"
 #include "dpx_lb.h"
 #include "dpx_proxy.h"
@@ -247,6 +248,11 @@ struct px_session {
 	struct dpx_cache_obj *cache_obj;    /* being stored */
 	struct dpx_cache_obj *cache_stale;  /* for stale-if-error */
 	TAILQ_ENTRY(px_session) cwlink;
+	/* "compression" (compress.c) */
+	uint8_t ce_coding;          /* enum dpx_coding the client accepts */
+	bool req_range;             /* the request had Range */
+	bool cz_chunked;            /* compressed body framed chunked */
+	struct dpx_compress_stream *cz;
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -304,6 +310,7 @@ struct dpx_proxy_worker {
 	/* The HTTP cache: sessions waiting for a fill, request keys, rules'
 	 * settings, scratch for a stored head's parse and a Vary key. */
 	struct px_session_list cache_wait;
+	uint32_t cz_active;             /* compression streams */
 	struct rte_mempool *creqs;
 	struct dpx_http_cache_cfg ccfg;
 	struct dpx_http_rsp_cache crc;
@@ -454,11 +461,26 @@ void px_cache_exchange_end(struct dpx_worker *w, struct px_session *s);
 /* Waiting sessions whose fill ended; true when some still wait. */
 bool px_cache_waiters_run(struct dpx_worker *w);
 
+/* compress.c */
+void px_cz_request(struct dpx_worker *w, struct px_session *s,
+		   const struct dpx_http_request *req);
+struct px_rsp_extra;
+/* Starts compressing rsp's body when allowed: fields for the head into
+ * buf (their length; 0: not compressed) and x's drops. */
+uint32_t px_cz_response(struct dpx_worker *w, struct px_session *s,
+			const struct dpx_http_response *rsp,
+			struct px_rsp_extra *x, char *buf, uint32_t cap);
+/* n bytes at the head of in, compressed to to_cli; last: the body ends. */
+int px_cz_body(struct dpx_worker *w, struct px_session *s, struct px_chain *in,
+	       uint32_t n, bool last);
+void px_cz_end(struct dpx_worker *w, struct px_session *s);
+
 /* http.c: used by cache.c */
 struct px_rsp_extra {
 	uint16_t status;            /* 0: the response's */
 	bool drop_age;
 	bool drop_length;
+	bool drop_vary, drop_etag, drop_accept_ranges;  /* compression */
 	const char *fields;
 	uint32_t len;
 };

@@ -93,6 +93,7 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 		px_session_log(w, s);   /* one line per tcp connection */
 	px_queue_del(w, s);
 	px_cache_exchange_end(w, s);
+	px_cz_end(w, s);
 	dpx_timer_cancel(dpx_tcp_wheel(w), &s->timer);
 	px_chain_free(&s->cin);
 	px_chain_free(&s->to_srv);

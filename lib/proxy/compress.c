@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Response compression on http listeners with "compression" (lib/compress
+ * does the coding): the request's Accept-Encoding picks a coding, and a
+ * response the rules allow, with a Content-Length body, is compressed as
+ * it streams: Content-Length goes, the body is framed chunked (HTTP/1.1)
+ * or by close (1.0), Vary gains Accept-Encoding, a strong ETag is weakened
+ * and Accept-Ranges goes (ranges are of the identity body). Output is
+ * flushed whenever the server's input runs dry, so a slow server's bytes
+ * still reach the client. Streams are capped per worker (each holds a
+ * codec state of 0.3 to 4.4 MB); over the cap responses pass as they are.
+ *
+ * The cache stores the identity response as the server sent it; answers
+ * from the store are not compressed (yet).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proxy_priv.h"
+
+#define PX_CZ_MAX 64                /* streams at once, per worker */
+
+static const struct dpx_http_str *
+px_field(const struct dpx_http_header *h, uint32_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (h[i].name.len == len &&
+		    strncasecmp(h[i].name.p, name, len) == 0)
+			return &h[i].value;
+	return NULL;
+}
+
+void
+px_cz_request(struct dpx_worker *w, struct px_session *s,
+	      const struct dpx_http_request *req)
+{
+	const struct dpx_compress_conf *conf = s->ls->compression;
+	struct dpx_http_str ae[8];
+	unsigned int n = 0;
+
+	(void)w;
+	s->ce_coding = DPX_CODING_NONE;
+	s->req_range = false;
+	if (conf == NULL)
+		return;
+	for (uint32_t i = 0; i < req->n_headers; i++) {
+		const struct dpx_http_header *h = &req->headers[i];
+
+		if (h->name.len == 15 &&
+		    strncasecmp(h->name.p, "accept-encoding", 15) == 0 &&
+		    n < 8)
+			ae[n++] = h->value;
+		else if (h->name.len == 5 &&
+			 strncasecmp(h->name.p, "range", 5) == 0)
+			s->req_range = true;
+	}
+	s->ce_coding = (uint8_t)dpx_compress_negotiate(conf, ae, n);
+}
+
+/* Content-Encoding, framing, Vary and ETag of the compressed response. */
+static uint32_t
+px_cz_fields(struct px_session *s, const struct dpx_http_response *rsp,
+	     struct px_rsp_extra *x, char *buf, uint32_t cap)
+{
+	const struct dpx_http_str *vary = px_field(rsp->headers, rsp->n_headers,
+						   "vary");
+	const struct dpx_http_str *etag = px_field(rsp->headers, rsp->n_headers,
+						   "etag");
+	char v[256], e[256];
+	int n, vl = dpx_compress_vary(vary, v, sizeof(v));
+	int el = etag != NULL ? dpx_compress_etag(etag, e, sizeof(e)) : 0;
+
+	n = snprintf(buf, cap, "Content-Encoding: %s\r\n%s",
+		     dpx_coding_name((enum dpx_coding)s->ce_coding),
+		     s->cz_chunked ? "Transfer-Encoding: chunked\r\n" : "");
+	if (vl > 0)
+		n += snprintf(buf + n, cap - (uint32_t)n, "Vary: %s\r\n", v);
+	if (el > 0)
+		n += snprintf(buf + n, cap - (uint32_t)n, "ETag: %s\r\n", e);
+	x->drop_length = true;
+	x->drop_vary = vl > 0;
+	x->drop_etag = etag != NULL;
+	x->drop_accept_ranges = true;
+	return n > 0 && (uint32_t)n < cap ? (uint32_t)n : 0;
+}
+
+uint32_t
+px_cz_response(struct dpx_worker *w, struct px_session *s,
+	       const struct dpx_http_response *rsp, struct px_rsp_extra *x,
+	       char *buf, uint32_t cap)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	const struct dpx_compress_conf *conf = s->ls->compression;
+	const struct dpx_http_str none = { NULL, 0 };
+	const struct dpx_http_str *ct, *ce, *cc;
+	struct dpx_compress_rsp r;
+	enum dpx_coding c = (enum dpx_coding)s->ce_coding;
+
+	if (conf == NULL || c == DPX_CODING_NONE ||
+	    rsp->body != DPX_HTTP_BODY_LENGTH || s->cache_served)
+		return 0;
+	ct = px_field(rsp->headers, rsp->n_headers, "content-type");
+	ce = px_field(rsp->headers, rsp->n_headers, "content-encoding");
+	cc = px_field(rsp->headers, rsp->n_headers, "cache-control");
+	r = (struct dpx_compress_rsp){
+		.status = rsp->status,
+		.content_type = ct ? *ct : none,
+		.content_encoding = ce ? *ce : none,
+		.cache_control = cc ? *cc : none,
+		.content_length = (int64_t)rsp->content_length,
+		.request_range = s->req_range,
+		.head_request = s->req_head_method,
+	};
+	if (dpx_compress_eligible(conf, &r) != DPX_COMPRESS_YES) {
+		pw->stats.compress_skipped++;
+		return 0;
+	}
+	if (pw->cz_active >= PX_CZ_MAX) {
+		pw->stats.compress_busy++;
+		return 0;
+	}
+	if (dpx_compress_stream_new(c, conf->level[c], &s->cz) != 0) {
+		s->cz = NULL;
+		pw->stats.compress_errors++;
+		return 0;
+	}
+	pw->cz_active++;
+	pw->stats.compressed++;
+	s->cz_chunked = !s->client_http10;
+	if (!s->cz_chunked)
+		s->close_after = true;      /* the end of the body is the close */
+	return px_cz_fields(s, rsp, x, buf, cap);
+}
+
+/* out (compressed bytes) to the client, in a chunk when chunked. */
+static int
+px_cz_emit(struct dpx_worker *w, struct px_session *s,
+	   struct dpx_compress_chain *out, bool last)
+{
+	struct rte_mempool *mp = dpx_tcp_pool(w);
+	char line[24];
+	int n;
+
+	if (out->len > 0 && s->cz_chunked) {
+		n = snprintf(line, sizeof(line), "%x\r\n", out->len);
+		if (px_chain_add_bytes(mp, &s->to_cli, line, (uint32_t)n) != 0)
+			return -ENOMEM;
+	}
+	px_w(w)->stats.compress_bytes_out += out->len;
+	px_chain_add(&s->to_cli, out->head);
+	if (out->len > 0 && s->cz_chunked &&
+	    px_chain_add_bytes(mp, &s->to_cli, "\r\n", 2) != 0)
+		return -ENOMEM;
+	if (last && s->cz_chunked &&
+	    px_chain_add_bytes(mp, &s->to_cli, "0\r\n\r\n", 5) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+px_cz_body(struct dpx_worker *w, struct px_session *s, struct px_chain *in,
+	   uint32_t n, bool last)
+{
+	struct rte_mempool *mp = dpx_tcp_pool(w);
+	struct dpx_compress_chain out = { NULL, NULL, 0 };
+	struct px_chain part = { NULL, NULL, 0 };
+	int rc;
+
+	if (px_chain_take(mp, in, n, &part) != 0)
+		return -ENOMEM;
+	px_w(w)->stats.compress_bytes_in += part.len;
+	rc = part.head != NULL ?
+	     dpx_compress_feed(s->cz, part.head, mp, &out) : 0;
+	px_chain_free(&part);
+	if (rc == 0 && last)
+		rc = dpx_compress_finish(s->cz, mp, &out);
+	else if (rc == 0 && in->len == 0)
+		rc = dpx_compress_flush(s->cz, mp, &out);  /* input ran dry */
+	if (rc != 0) {
+		dpx_compress_chain_free(&out);
+		px_w(w)->stats.compress_errors++;
+		return -EIO;
+	}
+	rc = px_cz_emit(w, s, &out, last);
+	if (last)
+		px_cz_end(w, s);
+	return rc;
+}
+
+void
+px_cz_end(struct dpx_worker *w, struct px_session *s)
+{
+	if (s->cz == NULL)
+		return;
+	dpx_compress_stream_free(s->cz);
+	s->cz = NULL;
+	px_w(w)->cz_active--;
+}
