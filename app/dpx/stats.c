@@ -434,7 +434,8 @@ static const struct {
 	size_t off;
 } cache_stat_fields[] = {
 	CACHE_STAT(lookups), CACHE_STAT(hits), CACHE_STAT(stale_served),
-	CACHE_STAT(stale_if_error), CACHE_STAT(misses), CACHE_STAT(bypass),
+	CACHE_STAT(stale_if_error), CACHE_STAT(misses),
+	CACHE_STAT(revalidated), CACHE_STAT(bypass),
 	CACHE_STAT(not_modified), CACHE_STAT(ranges),
 	CACHE_STAT(range_unsatisfiable), CACHE_STAT(gateway_timeout),
 	CACHE_STAT(stored), CACHE_STAT(not_stored), CACHE_STAT(not_stored_body),

@@ -297,6 +297,9 @@ struct dpx_http_req_rewrite {
 	bool client_cert;
 	const char *client_s_dn;	/* NULL: no verified certificate */
 	const char *client_sha256;
+	/* Whole field lines to add (a cache's validators); NULL: none. */
+	const char *extra;
+	uint32_t extra_len;
 };
 
 /*

@@ -580,6 +580,15 @@ static void put_request_line(struct out *o, const struct dpx_http_request *req)
 	d[8] = req->version_minor == 0 ? '0' : '1';
 }
 
+/* Bytes the caller formatted (whole field lines). */
+static void put_bytes(struct out *o, const char *p, uint32_t n)
+{
+	char *d = reserve(o, n);
+
+	if (d != NULL)
+		memcpy(d, p, n);
+}
+
 int dpx_http_write_request(char *out, uint32_t cap,
 			   const struct dpx_http_request *req,
 			   const struct dpx_http_req_rewrite *rw)
@@ -619,6 +628,8 @@ int dpx_http_write_request(char *out, uint32_t cap,
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	put_forwarding(&o, &m, rw, &fi);
 	put_client_cert(&o, rw);
+	if (rw->extra != NULL)
+		put_bytes(&o, rw->extra, rw->extra_len);
 	if (rw->via && !edit_drops(rw->edits, DPX_HTTP_F_VIA, LIT("via")))
 		put_via(&o, &m, req->version_minor);
 	put_sets(&o, rw->edits);
@@ -660,15 +671,6 @@ static const char *reason_of(int status)
 
 /* "HTTP/1.1 STATUS REASON", the reason filled in when empty; status is
  * 100..999. */
-/* Bytes the caller formatted (whole field lines). */
-static void put_bytes(struct out *o, const char *p, uint32_t n)
-{
-	char *d = reserve(o, n);
-
-	if (d != NULL)
-		memcpy(d, p, n);
-}
-
 /* status: rsp's when 0, else this one with its standard reason. */
 static void put_status_line(struct out *o, const struct dpx_http_response *rsp,
 			    uint16_t status)

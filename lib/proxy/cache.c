@@ -37,7 +37,7 @@
 #define PX_WAIT_BUDGET 64
 
 static const char *const cs_names[PX_CS_COUNT] = {
-	"-", "MISS", "HIT", "STALE", "BYPASS"
+	"-", "MISS", "HIT", "STALE", "BYPASS", "REVALIDATED"
 };
 
 const char *
@@ -440,6 +440,29 @@ px_invalidate(struct dpx_worker *w, struct px_session *s,
 		px_w(w)->cstats.invalidations++;
 }
 
+static bool
+px_has_conditionals(const struct dpx_http_request *req)
+{
+	for (uint32_t i = 0; i < req->n_headers; i++) {
+		const struct dpx_http_str *n = &req->headers[i].name;
+
+		if (n->len >= 8 && strncasecmp(n->p, "if-", 3) == 0)
+			return true;
+	}
+	return false;
+}
+
+const char *
+px_cache_validators(const struct px_session *s, uint32_t *len)
+{
+	if (s->creq == NULL || s->creq->reval_len == 0) {
+		*len = 0;
+		return NULL;
+	}
+	*len = s->creq->reval_len;
+	return s->creq->reval;
+}
+
 static int
 px_cache_hit(struct dpx_worker *w, struct px_session *s,
 	     const struct dpx_http_request *req, struct dpx_cache_obj *o,
@@ -472,8 +495,16 @@ px_cache_hit(struct dpx_worker *w, struct px_session *s,
 		pw->cstats.gateway_timeout++;
 		return -504;
 	default:
-		/* To the server; kept in case it fails (stale-if-error). */
+		/* To the server, with the stored validators unless the client
+		 * has its own: a 304 then renews the stored response. The
+		 * entry is kept for that, and for stale-if-error. */
 		s->cache_stale = o;
+		if (!px_has_conditionals(req)) {
+			int n = dpx_http_revalidation_fields(&pw->crc,
+					s->creq->reval, sizeof(s->creq->reval));
+
+			s->creq->reval_len = (uint16_t)(n > 0 ? n : 0);
+		}
 		return 0;
 	}
 	px_serve(w, s, req, o, now);
@@ -493,10 +524,8 @@ px_cache_miss(struct dpx_worker *w, struct px_session *s)
 		return -504;
 	}
 	s->cache_status = PX_CS_MISS;
-	if (s->cache_stale != NULL) {
-		pw->cstats.misses++;
-		return 0;
-	}
+	if (s->cache_stale != NULL)
+		return 0;   /* a MISS or REVALIDATED: counted with the answer */
 	switch (dpx_cache_fill_begin(px_store(w), w->index, &s->creq->k,
 				     &s->cache_fill)) {
 	case DPX_CACHE_FILL_WAIT:
@@ -545,6 +574,7 @@ px_cache_request(struct dpx_worker *w, struct px_session *s,
 		return 0;
 	}
 	s->creq = obj;
+	s->creq->reval_len = 0;
 	if (!px_key(w, s, req, s->creq)) {
 		px_cache_exchange_end(w, s);
 		s->cache_status = PX_CS_BYPASS;
@@ -867,12 +897,126 @@ px_store_begin(struct dpx_worker *w, struct px_session *s,
 		px_vary_marker(w, s);
 }
 
+/* A copy of old with the merged head (RFC 9111 4.3.4), published in its
+ * place; NULL when the store refused it (old is sent all the same). */
+static struct dpx_cache_obj *
+px_restore(struct dpx_worker *w, struct px_session *s,
+	   const struct dpx_cache_obj *old, const char *head, uint32_t len,
+	   int64_t now)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache *c = px_store(w);
+	struct dpx_http_limits lim = dpx_http_default_limits;
+	struct dpx_http_response r;
+	struct dpx_http_parser hp;
+	struct dpx_cache_meta m;
+	struct dpx_cache_obj_args a;
+	struct dpx_cache_obj *o;
+	struct rte_mbuf *body, *seg;
+	char *vary = pw->cache_scratch;
+	int vlen = 0, rc = 0;
+
+	lim.max_head = len;
+	dpx_http_parser_init(&hp);
+	if (dpx_http_parse_response_more(&hp, head, len, &lim, false, &r) != 1)
+		return NULL;
+	dpx_http_rsp_cache_info(&r, now, &pw->ccfg, &pw->crc);
+	if (pw->crc.n_vary > 0)
+		vlen = px_vary_key(w, s, vary, sizeof(pw->cache_scratch));
+	if (vlen < 0)
+		return NULL;
+	px_meta(w, s, &r, head, &m);
+	m.content_length = dpx_cache_obj_body_len(old);
+	a = (struct dpx_cache_obj_args){
+		.key = &s->creq->k, .vary = vary, .vary_len = (uint32_t)vlen,
+		.host = s->creq->key + s->creq->host_off,
+		.host_len = s->creq->host_len,
+		.path = s->creq->key + s->creq->path_off,
+		.path_len = s->creq->path_len,
+		.head = head, .head_len = len, .meta = &m,
+	};
+	if (dpx_cache_obj_new(c, w->index, &a, &o) != 0)
+		return NULL;
+	body = dpx_cache_body_clone(old, dpx_tcp_pool(w));
+	for (seg = body; seg != NULL && rc == 0; seg = seg->next)
+		rc = dpx_cache_obj_append(c, w->index, o,
+					  rte_pktmbuf_mtod(seg, void *),
+					  seg->data_len);
+	while (body != NULL) {
+		seg = body->next;
+		body->next = NULL;
+		rte_pktmbuf_free_seg(body);
+		body = seg;
+	}
+	if (rc != 0 || dpx_cache_obj_body_len(o) != m.content_length ||
+	    dpx_cache_insert(c, w->index, o) != 0) {
+		dpx_cache_obj_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * The server answered the stored validators with 304: the stored response
+ * is still good. Its head is merged with the 304's fields and stored
+ * again, and the client gets it (REVALIDATED). false when the stored head
+ * cannot be merged: the 304 goes to the client as it is.
+ */
+static bool
+px_revalidated(struct dpx_worker *w, struct px_session *s,
+	       const struct dpx_http_response *nm)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache_obj *old = s->cache_stale, *o;
+	struct px_srv *c = s->srv;
+	struct dpx_http_response stored;
+	struct dpx_http_rsp_cache rc;
+	char *head = pw->scratch;
+	uint32_t head_len = nm->head_len;
+	enum dpx_http_body body = nm->body;
+	bool keepalive = nm->keep_alive;
+	int64_t now = px_now_s();
+	int len;
+
+	if (c == NULL || !px_parse_stored(w, old, now, &stored, &rc))
+		return false;
+	len = dpx_http_merge_304(&stored, nm, head, pw->hbuf_size + 4096);
+	if (len <= 0)
+		return false;
+	/* The 304 is done with: its head leaves the connection. */
+	px_chain_take(dpx_tcp_pool(w), &c->in, head_len, NULL);
+	px_srv_recv_done(w, c, head_len);
+	px_hbuf_put(w, s);
+	s->rsp_body = body;
+	s->rsp_keepalive = keepalive;
+	px_chain_free(&s->req_copy);
+	o = px_restore(w, s, old, head, (uint32_t)len, now);
+	s->cache_status = PX_CS_REVALIDATED;
+	pw->cstats.revalidated++;
+	if (o == NULL)
+		pw->cstats.store_failed++;
+	if (!px_stored_head(w, o != NULL ? o : old, now)) {
+		if (o != NULL)
+			dpx_cache_obj_put(o);
+		px_session_end(w, s, true);
+		return true;
+	}
+	px_serve(w, s, NULL, o != NULL ? o : old, now);
+	if (o != NULL)
+		dpx_cache_obj_put(o);
+	px_cache_run(w, s);
+	return true;
+}
+
 bool
 px_cache_response(struct dpx_worker *w, struct px_session *s,
 		  const struct dpx_http_response *rsp, const char *head)
 {
 	if (s->creq == NULL || rsp->status < 200)
 		return false;
+	if (rsp->status == 304 && s->creq->reval_len > 0 &&
+	    s->cache_stale != NULL && px_revalidated(w, s, rsp))
+		return true;
 	if (rsp->status >= 500 && s->cache_stale != NULL) {
 		struct px_srv *c = s->srv;
 
@@ -885,6 +1029,8 @@ px_cache_response(struct dpx_worker *w, struct px_session *s,
 			return px_serve_stale(w, s);
 		}
 	}
+	if (s->cache_stale != NULL)
+		px_w(w)->cstats.misses++;
 	px_store_begin(w, s, rsp, head);
 	if (s->cache_obj == NULL)
 		px_fill_abort(w, s);

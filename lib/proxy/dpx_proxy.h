@@ -40,6 +40,7 @@ struct dpx_proxy_cache_stats {
 	uint64_t stale_served;      /* max-stale, stale-while-revalidate, grace */
 	uint64_t stale_if_error;    /* served stale: the server failed */
 	uint64_t misses;
+	uint64_t revalidated;       /* 304 from the server: stored one sent */
 	uint64_t bypass;
 	uint64_t not_modified;      /* 304 from the store */
 	uint64_t ranges;            /* 206 from the store */

@@ -257,6 +257,7 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 	int n;
 
 	(void)pw;
+	rw.extra = px_cache_validators(s, &rw.extra_len);
 	if (s->tls != NULL && px_tls_cert_headers(s->ls)) {
 		rw.client_cert = true;
 		rw.client_s_dn = dpx_tls_conn_client_subject(s->tls);

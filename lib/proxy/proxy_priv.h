@@ -125,6 +125,7 @@ enum px_cache_status {
 	PX_CS_HIT,
 	PX_CS_STALE,
 	PX_CS_BYPASS,               /* not eligible */
+	PX_CS_REVALIDATED,          /* stored, the server said 304 */
 	PX_CS_COUNT
 };
 
@@ -137,6 +138,8 @@ struct px_creq {
 	int64_t request_time;       /* s */
 	uint16_t host_off, host_len;    /* within key, for bans */
 	uint16_t path_off, path_len;
+	uint16_t reval_len;         /* validators sent to revalidate */
+	char reval[512];
 	char key[PX_CACHE_KEY_MAX];
 };
 
@@ -444,6 +447,8 @@ int px_cache_request(struct dpx_worker *w, struct px_session *s,
  * cache answered instead (stale-if-error) and the server is dropped. */
 bool px_cache_response(struct dpx_worker *w, struct px_session *s,
 		       const struct dpx_http_response *rsp, const char *head);
+/* Validators to send when revalidating a stored response; NULL: none. */
+const char *px_cache_validators(const struct px_session *s, uint32_t *len);
 /* The X-Cache field of a forwarded response into buf; its length. */
 uint32_t px_cache_fields(const struct px_session *s, char *buf, uint32_t cap);
 /* n body bytes at the head of q go to the client: a copy is stored. */
