@@ -45,7 +45,7 @@
 # usage: bash tools/bench_proxy.sh [--duration S] [--connections C]
 #            [--only dpx|haproxy|nginx[,...]] [--dpx-only]
 #            [--dpx-idle adaptive|poll] [--dpx-spin-us N] [--veth-offload]
-#            [--tls rsa|ecdsa] [--keep]
+#            [--tls rsa|ecdsa] [--cache] [--keep]
 # --tls: HTTPS on :443 at every proxy, with the same self-signed RSA-2048
 # or ECDSA P-256 certificate, TLS 1.2-1.3 (nginx 1.22 leaves 1.3 out
 # by default: it is set) and TLS_AES_128_GCM_SHA256 as the only TLS 1.3
@@ -58,6 +58,13 @@
 #          connection; results in handshakes/s and CPU per handshake
 #   bulk   wrk -c4 GETs of a 64 MB body (AES-128-GCM records); results
 #          in MB/s and proxy CPU per MB
+# --cache: every proxy caches (the backends answer "Cache-Control:
+# max-age=3600"): dpx's "cache" section with "cache": true on the
+# listener, HAProxy's cache (http-request cache-use / http-response
+# cache-store), nginx's proxy_cache, and Varnish (varnishd, one backend,
+# malloc storage, pinned to the proxy's CPU like the others) as a fourth
+# proxy. All 64 MB. Loads as above, all but the first request hits; the
+# round-robin check is replaced by one that the 301st request is a hit.
 # T_LINK=af_xdp|tap chooses dpx's link (default: af_xdp where possible).
 # --veth-offload: HAProxy's and nginx's ends keep the kernel's offloads
 # (the peers keep theirs too, but TX checksums on the af_xdp link).
@@ -68,7 +75,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0 DPX_SPIN= TLS=
+DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0 DPX_SPIN= TLS= CACHE=0
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
@@ -80,6 +87,7 @@ while (($#)); do
 	--dpx-spin-us) DPX_SPIN=${2:-}; shift ;;
 	--veth-offload) VETH_OFFLOAD=1 ;;
 	--tls) TLS=${2:-}; shift ;;
+	--cache) CACHE=1 ;;
 	--keep) export H_KEEP=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench_proxy: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -90,10 +98,11 @@ if ! [[ $DUR =~ ^[0-9]+$ && $CONNS =~ ^[0-9]+$ ]] || ((DUR < 1 || DUR > 600 || C
 	echo "bench_proxy: --duration 1..600, --connections 1..10000" >&2
 	exit 2
 fi
-if [[ ! $ONLY =~ ^(dpx|haproxy|nginx)(,(dpx|haproxy|nginx))*$ ]]; then
-	echo "bench_proxy: --only takes dpx, haproxy, nginx (comma-separated)" >&2
+if [[ ! $ONLY =~ ^(dpx|haproxy|nginx|varnish)(,(dpx|haproxy|nginx|varnish))*$ ]]; then
+	echo "bench_proxy: --only takes dpx, haproxy, nginx, varnish (comma-separated)" >&2
 	exit 2
 fi
+((CACHE)) && [[ $ONLY == dpx,haproxy,nginx ]] && ONLY=dpx,haproxy,nginx,varnish
 if [[ -n $DPX_SPIN && ! $DPX_SPIN =~ ^[0-9]+$ ]]; then
 	echo "bench_proxy: --dpx-spin-us N (microseconds)" >&2
 	exit 2
@@ -123,6 +132,9 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_pkgs+=(nginx-lig
 if want haproxy && ! command -v haproxy >/dev/null && [[ ! -x /usr/sbin/haproxy ]]; then
 	need_pkgs+=(haproxy)
 fi
+if want varnish && ! command -v varnishd >/dev/null && [[ ! -x /usr/sbin/varnishd ]]; then
+	need_pkgs+=(varnish)
+fi
 if ((${#need_pkgs[@]})); then
 	echo "bench_proxy: installing ${need_pkgs[*]}"
 	if ! bash tools/install-deps.sh "${need_pkgs[@]}"; then
@@ -132,6 +144,7 @@ if ((${#need_pkgs[@]})); then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+VARNISHD=$(command -v varnishd || echo /usr/sbin/varnishd)
 DPX_BUILD_OK=1
 if want dpx && [[ ! -x build/app/dpx/dpx ]]; then
 	if ! { [[ -f build/build.ninja ]] || meson setup build >/dev/null; } ||
@@ -166,6 +179,11 @@ if [[ -n $TLS ]]; then
 	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}], \"ciphersuites\": \"$TLS_SUITE\"}"
 fi
 HS_PROCS=${HS_PROCS:-8} BULK_MB=64
+DPX_CACHE_TOP= DPX_CACHE_KV=
+if ((CACHE)); then
+	DPX_CACHE_TOP=' "cache": {"size_mb": 64},'
+	DPX_CACHE_KV=', "cache": true'
+fi
 # Descriptors the proxies may use: what the hard limit allows.
 NOFILE=$(ulimit -Hn)
 [[ $NOFILE =~ ^[0-9]+$ ]] && ((NOFILE <= 65536)) || NOFILE=65536
@@ -332,7 +350,9 @@ backend_conf() { # DIR
 			i=$((i + 1))
 			printf '    server {\n        listen %s:%s backlog=4096;\n' "$SRV_ADDR" "$port"
 			[[ -n $TLS ]] && printf '        location = /bulk { add_header X-Server s%d always; alias %s/bulk.bin; }\n' "$i" "$d"
-			printf '        location / { add_header X-Server s%d always; return 200 "%s\\n"; }\n    }\n' "$i" "$body"
+			# (in the location: its add_header would hide the server's)
+			printf '        location / { add_header X-Server s%d always; %sreturn 200 "%s\\n"; }\n    }\n' \
+				"$i" "$( ((CACHE)) && echo 'add_header Cache-Control "max-age=3600" always; ')" "$body"
 		done
 		echo "}"
 	} >"$d/nginx.conf"
@@ -376,8 +396,26 @@ tls_dist() {
 		awk '{ n[$1]++ } END { printf "{\"s1\": %d, \"s2\": %d, \"s3\": %d, \"errors\": %d}", n["s1"], n["s2"], n["s3"], 300 - n["s1"] - n["s2"] - n["s3"] }'
 }
 
+# cache_check P: 300 requests, then the next must be a hit (dpx and
+# Varnish say so in X-Cache / X-Varnish, HAProxy and nginx by an Age).
+cache_check() {
+	local i h
+	for ((i = 0; i < 300; i++)); do
+		in_ns "$H_NS_CLI" curl -s -o /dev/null --max-time 2 "$URL" || break
+	done
+	h=$(in_ns "$H_NS_CLI" curl -s -D - -o /dev/null --max-time 2 "$URL" | tr -d '\r')
+	R[$1.dist]=$(grep -iE '^(x-cache|age|x-varnish):' <<<"$h" | tr '\n' ' ')
+	printf '  cache check (301st request): %s\n' "${R[$1.dist]:-no cache fields}"
+	grep -qiE '^(x-cache: HIT|age: [0-9]|x-varnish: [0-9]+ [0-9]+)' <<<"$h" ||
+		ODD+=("$1: the 301st request was not a cache hit: ${R[$1.dist]:-no Age or X-Cache}")
+}
+
 check_dist() {
 	local out i
+	if ((CACHE)); then
+		cache_check "$1"
+		return
+	fi
 	for ((i = 0; i < 20; i++)); do
 		if [[ -n $TLS ]]; then
 			out=$(tls_dist)
@@ -582,12 +620,12 @@ wait_proxy() {
 # --- dpx ------------------------------------------------------------------------
 dpx_config() {
 	cat >"$H_TMP/dpx-proxy.json" <<-EOF
-	{"workers": 1, "idle": "$DPX_IDLE", $SPIN_KV"log_level": "info",
+	{"workers": 1, "idle": "$DPX_IDLE", $SPIN_KV"log_level": "info",$DPX_CACHE_TOP
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$PRX_ADDR/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
 	 "listeners": [
-	  {"name": "web", "address": "$PRX_ADDR", "port": $PRX_PORT, "mode": "http", "pool": "web"$DPX_TLS_KV}],
+	  {"name": "web", "address": "$PRX_ADDR", "port": $PRX_PORT, "mode": "http", "pool": "web"$DPX_TLS_KV$DPX_CACHE_KV}],
 	 "pools": [
 	  {"name": "web", "balance": "roundrobin", "servers": [
 	   {"name": "s1", "address": "$SRV_ADDR", "port": ${BE_PORTS[0]}},
@@ -746,6 +784,7 @@ haproxy_bench() {
 	    maxconn $MAXCONN
 	    ${TLS:+ssl-default-bind-ciphersuites $TLS_SUITE}
 	    pidfile $d/haproxy.pid
+	$( ((CACHE)) && printf 'cache c1\n    total-max-size 64\n    max-age 3600\n')
 	defaults
 	    mode http
 	    timeout connect 5s
@@ -758,6 +797,7 @@ haproxy_bench() {
 	backend web
 	    balance roundrobin
 	    http-reuse always
+	    $( ((CACHE)) && printf 'http-request cache-use c1\n    http-response cache-store c1')
 	    server s1 $SRV_ADDR:${BE_PORTS[0]}
 	    server s2 $SRV_ADDR:${BE_PORTS[1]}
 	    server s3 $SRV_ADDR:${BE_PORTS[2]}
@@ -783,6 +823,7 @@ nginx_bench() {
 	{
 	nginx_head "$d" 1
 	cat <<-EOF
+	    $( ((CACHE)) && echo "proxy_cache_path $d/cache levels=1:2 keys_zone=c1:10m max_size=64m;")
 	    upstream web {
 	        server $SRV_ADDR:${BE_PORTS[0]};
 	        server $SRV_ADDR:${BE_PORTS[1]};
@@ -794,6 +835,7 @@ nginx_bench() {
 	        listen $PRX_ADDR:$PRX_PORT${TLS:+ ssl} backlog=4096;
 	        ${TLS:+ssl_certificate $TLS_DIR/cert.pem; ssl_certificate_key $TLS_DIR/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_conf_command Ciphersuites $TLS_SUITE;}
 	        location / {
+	            $( ((CACHE)) && echo "proxy_cache c1; proxy_cache_valid 200 1h; add_header X-Cache \$upstream_cache_status;")
 	            proxy_pass http://web;
 	            proxy_http_version 1.1;
 	            proxy_set_header Connection "";
@@ -814,6 +856,37 @@ nginx_bench() {
 		ODD+=("nginx: $(tail -n 3 "$d/logs/stdout.log" "$d/logs/error.log" 2>/dev/null | tr '\n' '|')")
 	fi
 	[[ -s $d/logs/error.log ]] && ODD+=("nginx proxy error log: $(head -n 3 "$d/logs/error.log" | tr '\n' '|')")
+	stop_pid "$PRX_PID"
+	PRX_PID=
+}
+
+# Varnish (--cache): one backend (what is cached does not depend on which),
+# malloc storage of 64 MB, pinned to the proxy's CPU.
+varnish_bench() {
+	local d=$H_TMP/varnish
+	mkdir -p "$d"
+	# varnishd's child runs as its own user: it must reach the VCL.
+	chmod a+rx "$H_TMP" "$d"
+	cat >"$d/default.vcl" <<-EOF
+	vcl 4.1;
+	backend s1 { .host = "$SRV_ADDR"; .port = "${BE_PORTS[0]}"; }
+	EOF
+	R[varnish.config]="varnishd -a $PRX_ADDR:$PRX_PORT -s malloc,64m, VCL: $(tr -s ' \n\t' ' ' <"$d/default.vcl")"
+	say "Varnish, pinned to CPU $PRX_CPU (config: ${R[varnish.config]})"
+	if [[ ! -x $VARNISHD ]]; then
+		ODD+=("varnish: varnishd not installed")
+		return
+	fi
+	ip netns exec "$H_NS_DUT" taskset -c "$PRX_CPU" "$VARNISHD" -F -n "$d/work" \
+		-a "$PRX_ADDR:$PRX_PORT" -f "$d/default.vcl" -s malloc,64m \
+		-p thread_pools=1 >"$d/out.log" 2>&1 &
+	PRX_PID=$!
+	prx_pids() { tree "$PRX_PID"; }
+	if wait_proxy varnish; then
+		bench_one varnish
+	else
+		ODD+=("varnish: $(tail -n 3 "$d/out.log" | tr '\n' '|')")
+	fi
 	stop_pid "$PRX_PID"
 	PRX_PID=
 }
@@ -842,6 +915,7 @@ if want haproxy || want nginx; then
 	if kernel_topology; then
 		want haproxy && haproxy_bench
 		want nginx && nginx_bench
+		want varnish && varnish_bench
 	fi
 fi
 b_cleanup
@@ -852,13 +926,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%
 
 say "commands"
 for c in "${CMDS[@]}"; do echo "  $c"; done
-for p in dpx haproxy nginx backends; do
+for p in dpx haproxy nginx varnish backends; do
 	[[ -n ${R[$p.config]:-} ]] && printf '  %-9s %s\n' "$p:" "${R[$p.config]}"
 done
 
 say "results (wrk -t1 -c$CONNS -d${DUR}s --latency; latency in us; CPU = proxy process CPU time / requests; cycles at $MHZ MHz)"
 printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s %9s %9s  %s\n' proxy load "req/s" p50 p99 "CPU-us/rq" "user-us" "cycles/rq" "proxy%" "be-us/rq" "wrk-us/rq" "sirq-us/rq" "CPUs busy"
-for p in dpx haproxy nginx; do
+for p in dpx haproxy nginx varnish; do
 	for k in ka close; do
 		[[ -n ${R[$p.$k.rps]:-} ]] || continue
 		printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s %9s %9s  %s\n' "$p" "$k" "${R[$p.$k.rps]}" \
@@ -866,7 +940,7 @@ for p in dpx haproxy nginx; do
 			"${R[$p.$k.pct]}" "${R[$p.$k.bcpu_us]}" "${R[$p.$k.ccpu_us]}" "${R[$p.$k.sirq_us]}" "${R[$p.$k.busy]}"
 	done
 done
-for o in haproxy nginx; do
+for o in haproxy nginx varnish; do
 	[[ -n ${R[dpx.ka.rps]:-} && -n ${R[$o.ka.rps]:-} ]] || continue
 	printf 'ratio dpx/%s: req/s keep-alive %s, close %s; CPU per request keep-alive %s, close %s\n' "$o" \
 		"$(ratio "${R[dpx.ka.rps]}" "${R[$o.ka.rps]}")" "$(ratio "${R[dpx.close.rps]:-}" "${R[$o.close.rps]:-}")" \
@@ -928,7 +1002,7 @@ else
 	echo "  nothing: no wrk socket errors, no non-2xx responses, every backend answered"
 fi
 
-printf '\nBENCH proxy %s (%ss, link %s%s, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$H_LINK" "${TLS:+, tls $TLS}" "$CONNS" "$DUR"
+printf '\nBENCH proxy %s (%ss, link %s%s%s, -c%s -d%ss): ' "$(date -u +%F)" $(($(date +%s) - START)) "$H_LINK" "${TLS:+, tls $TLS}" "$( ((CACHE)) && echo ', cache')" "$CONNS" "$DUR"
 for p in "${PROXIES[@]}"; do
 	printf '%s ka=%s req/s p50=%sus p99=%sus cpu=%sus/req close=%s req/s p99=%sus cpu=%sus/req; ' "$p" \
 		"${R[$p.ka.rps]:-?}" "${R[$p.ka.p50]:-?}" "${R[$p.ka.p99]:-?}" "${R[$p.ka.cpu_us]:-?}" \
