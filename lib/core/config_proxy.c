@@ -684,7 +684,8 @@ static int want_pool(struct cfg_ctx *c, const json_t *v,
 /* Routes                                                                   */
 
 static const char *const route_keys[] = {
-	"host", "path", "pool", "request_headers", "response_headers", NULL
+	"host", "path", "pool", "request_headers", "response_headers", "cache",
+	NULL
 };
 static const char *const edit_keys[] = { "set", "remove", NULL };
 /*
@@ -918,6 +919,27 @@ static int check_route_shadowed(struct cfg_ctx *c,
 	return 0;
 }
 
+/* "cache": the route's own choice, else the listener's (-1). */
+static int parse_route_cache(struct cfg_ctx *c, json_t *v,
+			     const struct dpx_config *cfg,
+			     struct dpx_route_conf *r)
+{
+	bool on = false;
+
+	r->cache = -1;
+	if (json_object_get(v, "cache") == NULL)
+		return 0;
+	if (cfg_opt_bool(c, v, "cache", &on) != 0)
+		return -1;
+	if (on && cfg->cache == NULL) {
+		cfg_push_key(c, "cache");
+		return cfg_fail(c, false, "needs the top-level \"cache\" "
+				"section (the store's size and rules)");
+	}
+	r->cache = on ? 1 : 0;
+	return 0;
+}
+
 static int parse_route(struct cfg_ctx *c, json_t *v, struct dpx_config *cfg,
 		       unsigned int first, unsigned int idx)
 {
@@ -938,6 +960,7 @@ static int parse_route(struct cfg_ctx *c, json_t *v, struct dpx_config *cfg,
 	cfg_pop(c);
 	if (parse_edits(c, v, "request_headers", &r->request) != 0 ||
 	    parse_edits(c, v, "response_headers", &r->response) != 0 ||
+	    parse_route_cache(c, v, cfg, r) != 0 ||
 	    check_route_shadowed(c, cfg, first, idx) != 0)
 		return -1;
 	return 0;

@@ -147,6 +147,7 @@ struct dpx_route_conf {
 	unsigned int pool;          /* index into dpx_config.pools */
 	struct dpx_hdr_edits request;
 	struct dpx_hdr_edits response;
+	int8_t cache;               /* "cache": 1 on, 0 off, -1 the listener's */
 };
 
 /* A tcp listener's route by the SNI of the ClientHello (no decryption). */

@@ -553,7 +553,10 @@ px_cache_request(struct dpx_worker *w, struct px_session *s,
 	void *obj;
 	int64_t now;
 
-	if (!s->ls->cache || pw->sh->cache == NULL)
+	bool on = s->route != NULL && s->route->cache >= 0 ? s->route->cache :
+		  s->ls->cache;
+
+	if (!on || pw->sh->cache == NULL)
 		return 0;
 	s->cache_status = PX_CS_BYPASS;
 	if (px_method_is(req, "PURGE"))
