@@ -343,6 +343,18 @@ px_serve(struct dpx_worker *w, struct px_session *s,
 	s->close_after = s->close_after || pw->rsp.body == DPX_HTTP_BODY_CLOSE;
 }
 
+/* o answers instead of the server the request was staged for (a waiter's
+ * fill, a stale response for an error): the staged request goes. o stays
+ * the caller's; s may end. */
+static void
+px_serve_instead(struct dpx_worker *w, struct px_session *s,
+		 const struct dpx_cache_obj *o, int64_t now)
+{
+	px_chain_free(&s->to_srv);
+	px_chain_free(&s->req_copy);
+	px_serve(w, s, NULL, o, now);
+}
+
 void
 px_cache_run(struct dpx_worker *w, struct px_session *s)
 {
@@ -634,9 +646,7 @@ px_wait_over(struct dpx_worker *w, struct px_session *s,
 		pw->cstats.collapsed_served++;
 		pw->cstats.hits++;
 		s->cache_status = PX_CS_HIT;
-		px_chain_free(&s->to_srv);
-		px_chain_free(&s->req_copy);
-		px_serve(w, s, NULL, o, now);
+		px_serve_instead(w, s, o, now);
 		dpx_cache_obj_put(o);
 		px_cache_run(w, s);             /* may end s */
 		return;
@@ -735,9 +745,7 @@ px_serve_stale(struct dpx_worker *w, struct px_session *s)
 	s->cache_stale = NULL;
 	pw->cstats.stale_if_error++;
 	s->cache_status = PX_CS_STALE;
-	px_chain_free(&s->to_srv);
-	px_chain_free(&s->req_copy);
-	px_serve(w, s, NULL, o, now);
+	px_serve_instead(w, s, o, now);
 	dpx_cache_obj_put(o);
 	px_cache_run(w, s);
 	return true;
@@ -750,6 +758,22 @@ px_cache_server_failed(struct dpx_worker *w, struct px_session *s)
 		return false;
 	px_fill_abort(w, s);
 	return px_serve_stale(w, s);
+}
+
+/* What a new object of s's key is made of. */
+static struct dpx_cache_obj_args
+px_obj_args(const struct px_session *s, const char *vary, uint32_t vary_len,
+	    const char *head, uint32_t head_len,
+	    const struct dpx_cache_meta *m)
+{
+	const struct px_creq *r = s->creq;
+
+	return (struct dpx_cache_obj_args){
+		.key = &r->k, .vary = vary, .vary_len = vary_len,
+		.host = r->key + r->host_off, .host_len = r->host_len,
+		.path = r->key + r->path_off, .path_len = r->path_len,
+		.head = head, .head_len = head_len, .meta = m,
+	};
 }
 
 /* RFC 9111 bookkeeping of the response about to be stored. */
@@ -837,14 +861,7 @@ px_vary_marker(struct dpx_worker *w, struct px_session *s)
 		len += v->len;
 		names[len++] = '\n';
 	}
-	a = (struct dpx_cache_obj_args){
-		.key = &s->creq->k, .vary = "", .vary_len = 0,
-		.host = s->creq->key + s->creq->host_off,
-		.host_len = s->creq->host_len,
-		.path = s->creq->key + s->creq->path_off,
-		.path_len = s->creq->path_len,
-		.head = names, .head_len = len ? len - 1 : 0, .meta = &m,
-	};
+	a = px_obj_args(s, "", 0, names, len ? len - 1 : 0, &m);
 	if (dpx_cache_obj_new(c, w->index, &a, &o) != 0)
 		return;
 	dpx_cache_insert(c, w->index, o);
@@ -883,14 +900,7 @@ px_store_begin(struct dpx_worker *w, struct px_session *s,
 		}
 	}
 	px_meta(w, s, rsp, head, &m);
-	a = (struct dpx_cache_obj_args){
-		.key = &s->creq->k, .vary = vary, .vary_len = (uint32_t)vlen,
-		.host = s->creq->key + s->creq->host_off,
-		.host_len = s->creq->host_len,
-		.path = s->creq->key + s->creq->path_off,
-		.path_len = s->creq->path_len,
-		.head = head, .head_len = rsp->head_len, .meta = &m,
-	};
+	a = px_obj_args(s, vary, (uint32_t)vlen, head, rsp->head_len, &m);
 	if (dpx_cache_obj_new(px_store(w), w->index, &a, &s->cache_obj) != 0) {
 		s->cache_obj = NULL;
 		pw->cstats.store_failed++;
@@ -930,14 +940,7 @@ px_restore(struct dpx_worker *w, struct px_session *s,
 		return NULL;
 	px_meta(w, s, &r, head, &m);
 	m.content_length = dpx_cache_obj_body_len(old);
-	a = (struct dpx_cache_obj_args){
-		.key = &s->creq->k, .vary = vary, .vary_len = (uint32_t)vlen,
-		.host = s->creq->key + s->creq->host_off,
-		.host_len = s->creq->host_len,
-		.path = s->creq->key + s->creq->path_off,
-		.path_len = s->creq->path_len,
-		.head = head, .head_len = len, .meta = &m,
-	};
+	a = px_obj_args(s, vary, (uint32_t)vlen, head, len, &m);
 	if (dpx_cache_obj_new(c, w->index, &a, &o) != 0)
 		return NULL;
 	body = dpx_cache_body_clone(old, dpx_tcp_pool(w));
