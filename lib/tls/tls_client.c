@@ -28,7 +28,6 @@ static const char *const client_keys[] = {
 	"verify", "ca", "sni", "verify_name", "cert", "key", "session_reuse",
 	"min_version", "max_version", "ciphers", "ciphersuites", NULL
 };
-static const char *const versions[] = { "1.2", "1.3", NULL };
 
 /* TLS 1.2 suites with forward secrecy and AEAD, as on listeners. */
 static const char default_ciphers[] =
@@ -272,24 +271,6 @@ const char *dpx_tls_conn_verify_error(const struct dpx_tls_conn *t)
 /* ---------------------------------------------------------------------- */
 /* Config                                                                   */
 
-static int parse_client_versions(struct cfg_ctx *c, json_t *v,
-				 struct dpx_tls_client_conf *cc)
-{
-	int lo = 0, hi = 1;
-
-	if (cfg_opt_choice(c, v, "min_version", versions, &lo) != 0 ||
-	    cfg_opt_choice(c, v, "max_version", versions, &hi) != 0)
-		return -1;
-	if (lo > hi) {
-		cfg_push_key(c, "max_version");
-		return cfg_fail(c, false, "below min_version \"%s\"",
-				versions[lo]);
-	}
-	cc->min_version = lo == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
-	cc->max_version = hi == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
-	return 0;
-}
-
 /* "cert" and "key" come together. */
 static int check_identity_keys(struct cfg_ctx *c, json_t *v,
 			       const struct dpx_tls_client_conf *cc)
@@ -361,7 +342,7 @@ int dpx_tls_client_conf_parse(struct cfg_ctx *c, json_t *v, void **out)
 	    cfg_opt_string(c, v, "key", NULL, cc->key, sizeof(cc->key)) != 0 ||
 	    check_identity_keys(c, v, cc) != 0 ||
 	    cfg_opt_bool(c, v, "session_reuse", &cc->session_reuse) != 0 ||
-	    parse_client_versions(c, v, cc) != 0 ||
+	    tls_parse_versions(c, v, &cc->min_version, &cc->max_version) != 0 ||
 	    cfg_opt_string(c, v, "ciphers", NULL, cc->ciphers,
 			   sizeof(cc->ciphers)) != 0 ||
 	    cfg_opt_string(c, v, "ciphersuites", NULL, cc->ciphersuites,

@@ -308,8 +308,7 @@ static int check_lists(struct cfg_ctx *c, struct dpx_tls_conf *tc)
 	return rc;
 }
 
-static int parse_versions(struct cfg_ctx *c, json_t *t,
-			  struct dpx_tls_conf *tc)
+int tls_parse_versions(struct cfg_ctx *c, json_t *t, int *min, int *max)
 {
 	int lo = 0, hi = 1;
 
@@ -321,8 +320,8 @@ static int parse_versions(struct cfg_ctx *c, json_t *t,
 		return cfg_fail(c, false, "below min_version \"%s\"",
 				versions[lo]);
 	}
-	tc->min_version = lo == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
-	tc->max_version = hi == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	*min = lo == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	*max = hi == 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
 	return 0;
 }
 
@@ -472,7 +471,7 @@ int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
 	set_defaults(tc, http);
 	if (cfg_check_object(c, v, "an object", tls_keys) != 0 ||
 	    parse_certs(c, v, tc) != 0 ||
-	    parse_versions(c, v, tc) != 0 ||
+	    tls_parse_versions(c, v, &tc->min_version, &tc->max_version) != 0 ||
 	    cfg_opt_string(c, v, "ciphers", NULL, tc->ciphers,
 			   sizeof(tc->ciphers)) != 0 ||
 	    cfg_opt_string(c, v, "ciphersuites", NULL, tc->ciphersuites,

@@ -81,6 +81,10 @@ int tls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 int tls_keys_file_read(const char *file, struct tls_key *keys, char *err,
 		       size_t errlen);
 
+/* "min_version" and "max_version" ("1.2", "1.3") of a listener's or a
+ * pool's "tls" into TLS1_x_VERSION (tls_conf.c). */
+int tls_parse_versions(struct cfg_ctx *c, json_t *t, int *min, int *max);
+
 /* OpenSSL's reason for the last failure in buf, and its error queue
  * emptied (tls_conf.c). */
 const char *tls_ssl_reason(char *buf, size_t size);
