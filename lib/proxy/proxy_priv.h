@@ -369,7 +369,6 @@ uint32_t px_srv_pending(const struct px_srv *c);
 void px_srv_close(struct dpx_worker *w, struct px_srv *c);
 void px_srv_unkick(struct dpx_worker *w, struct px_srv *c);
 bool px_srv_kicks_run(struct dpx_worker *w);
-uint64_t px_sni_hash(const char *sni);
 uint64_t px_srv_sni_for(const struct dpx_worker *w, const struct px_session *s);
 
 /* session.c: shared by both modes */

@@ -21,18 +21,6 @@
 
 #include "proxy_priv.h"
 
-uint64_t
-px_sni_hash(const char *sni)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);     /* FNV-1a */
-
-	if (sni == NULL)
-		return 0;
-	while (*sni != '\0')
-		h = (h ^ (unsigned char)*sni++) * UINT64_C(0x100000001b3);
-	return h;
-}
-
 /* The pool sends the client's SNI: connections are kept per SNI. */
 uint64_t
 px_srv_sni_for(const struct dpx_worker *w, const struct px_session *s)
@@ -41,7 +29,7 @@ px_srv_sni_for(const struct dpx_worker *w, const struct px_session *s)
 
 	if (cc == NULL || !cc->sni_from_client || s->tls == NULL)
 		return 0;
-	return px_sni_hash(dpx_tls_conn_sni(s->tls));
+	return dpx_tls_sni_hash(dpx_tls_conn_sni(s->tls));
 }
 
 int

@@ -250,6 +250,9 @@ struct dpx_tls_conn *dpx_tls_conn_connect(struct dpx_tls_client *cli,
 					  struct rte_mempool *mp,
 					  unsigned int server,
 					  const char *client_sni);
+/* Tells SNIs apart (sessions and kept-alive connections are reused only
+ * for the SNI they were made with); NULL: 0. */
+uint64_t dpx_tls_sni_hash(const char *sni);
 /* Why the server's certificate was refused (X509 text), or NULL. */
 const char *dpx_tls_conn_verify_error(const struct dpx_tls_conn *t);
 

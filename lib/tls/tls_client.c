@@ -50,13 +50,14 @@ struct dpx_tls_client {
 	struct tls_peer_session peer[DPX_TLS_MAX_PEERS];
 };
 
-/* FNV-1a: tells SNIs apart for session reuse ("" -> the offset basis). */
-static uint64_t sni_hash(const char *s)
+uint64_t dpx_tls_sni_hash(const char *sni)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	uint64_t h = UINT64_C(0xcbf29ce484222325);     /* FNV-1a */
 
-	while (s != NULL && *s != '\0')
-		h = (h ^ (unsigned char)*s++) * UINT64_C(0x100000001b3);
+	if (sni == NULL)
+		return 0;
+	while (*sni != '\0')
+		h = (h ^ (unsigned char)*sni++) * UINT64_C(0x100000001b3);
 	return h;
 }
 
@@ -82,7 +83,7 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	p = &cli->peer[tls_conn_server(t)];
 	SSL_SESSION_free(p->sess);
 	p->sess = sess;                /* the reference OpenSSL gave us */
-	p->sni_hash = sni_hash(SSL_get_servername(ssl,
+	p->sni_hash = dpx_tls_sni_hash(SSL_get_servername(ssl,
 						  TLSEXT_NAMETYPE_host_name));
 	return 1;
 }
@@ -230,7 +231,7 @@ static int conn_setup(struct dpx_tls_client *cli, SSL *ssl,
 		if (rc != 1)
 			return -1;
 	}
-	if (p->sess != NULL && p->sni_hash == sni_hash(sni) &&
+	if (p->sess != NULL && p->sni_hash == dpx_tls_sni_hash(sni) &&
 	    SSL_set_session(ssl, p->sess) != 1)
 		return -1;
 	return 0;
