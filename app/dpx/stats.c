@@ -426,8 +426,6 @@ tel_runtime(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* /dpx/pool_stats,NAME: per server "NAME.state" (up/down/ejected) and
- * requests, failures, active, idle summed over workers. */
 #define CACHE_STAT(name) { #name, offsetof(struct dpx_proxy_cache_stats, name) }
 static const struct {
 	const char *name;
@@ -536,6 +534,8 @@ tel_cache_ban(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* /dpx/pool_stats,NAME: per server "NAME.state" (up/down/ejected) and
+ * requests, failures, active, idle summed over workers. */
 static int
 tel_pool_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
