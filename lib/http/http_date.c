@@ -99,10 +99,16 @@ static int64_t time_of_day(const char *s)
 
 static bool assemble(int64_t y, int m, int d, int64_t tod, int64_t *t)
 {
+	int64_t v;
+
 	if (y < 1 || y > 9999 || m < 0 || d < 1 || d > month_len(y, m) ||
 	    tod < 0)
 		return false;
-	*t = days_from_civil(y, m, d) * 86400 + tod;
+	v = days_from_civil(y, m, d) * 86400 + tod;
+	/* a leap second on the last day of 9999 is past any date we write */
+	if (v >= days_from_civil(9999, 11, 31) * 86400 + 86400)
+		return false;
+	*t = v;
 	return true;
 }
 

@@ -348,6 +348,7 @@ static void test_dates(void)
 		{ "Mon, 01 Mar 2100 00:00:00 GMT", true, INT64_C(4107542400) },
 		{ "Mon, 29 Feb 2100 00:00:00 GMT", false, 0 },
 		{ "Sat, 30 Jun 2012 23:59:60 GMT", true, 1341100800 },
+		{ "Fri, 31 Dec 9999 23:59:60 GMT", false, 0 },
 		{ "Mon, 01 Jan 0000 00:00:00 GMT", false, 0 },
 		{ "Tue, 14 Nov 2023 24:00:00 GMT", false, 0 },
 		{ "Tue, 14 Nov 2023 22:13:20 UTC", false, 0 },
