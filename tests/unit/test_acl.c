@@ -388,11 +388,12 @@ static void write_big_list(void)
 	fclose(f);
 }
 
+/* CPU time: a busy machine does not make the load look slow. */
 static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -519,9 +520,6 @@ static void test_errors(void)
 
 		CHECK(s == NULL);
 		dpx_acl_section_free(s);
-		if (strstr(err, bads[i].want) == NULL)
-			fprintf(stderr, "bad %zu: \"%s\" lacks \"%s\"\n", i,
-				err, bads[i].want);
 		CHECK_STR_CONTAINS(err, bads[i].want);
 	}
 }
