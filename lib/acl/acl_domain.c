@@ -52,6 +52,11 @@ int acl_domain_normalise(const char *s, size_t n, char *out, uint8_t *flags,
 	size_t i, label = 0, len = 0;
 
 	*flags = ACL_DOMAIN_EXACT;
+	if (n > 1 && s[0] == '*' && s[1] == '.') {
+		*why = "no wildcards: \".name\" is the name and its "
+		       "subdomains";
+		return -1;
+	}
 	if (n > 0 && s[0] == '.') {
 		*flags = ACL_DOMAIN_SUFFIX;
 		s++;
