@@ -90,6 +90,10 @@ int acl_domain_normalise(const char *s, size_t n, char *out, uint8_t *flags,
 		}
 		out[len++] = (char)ch;
 	}
+	if (label == 0) {	/* "a..": one trailing dot only */
+		*why = "empty label";
+		return -1;
+	}
 	return (int)len;
 }
 
@@ -296,7 +300,8 @@ int acl_domain_set_build(struct acl_domain_set *set,
 	pool = acl_arena_alloc(a, b->pool_len + 1);
 	if (set->slots == NULL || pool == NULL)
 		return -1;
-	memcpy(pool, b->pool, b->pool_len);
+	if (b->pool_len > 0)
+		memcpy(pool, b->pool, b->pool_len);
 	set->pool = pool;
 	set->mask = cap - 1;
 	set->count = 0;

@@ -482,6 +482,8 @@ static const struct bad bads[] = {
 	  "[\"a..b\"]}]}}", "a.rules[0].dst_domain[0]: \"a..b\" is not a "
 	  "domain: empty label" },
 	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"dst_domain\": "
+	  "\"a..\"}]}}", "\"a..\" is not a domain: empty label" },
+	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"dst_domain\": "
 	  "[]}]}}", "1..4096 entries" },
 	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"dst_domain_file\": "
 	  "\"/nonexistent/list.txt\"}]}}", "a.rules[0].dst_domain_file: "
@@ -544,6 +546,22 @@ static void test_list_errors(void)
 	CHECK(s == NULL);
 	snprintf(want, sizeof(want), "%s:2: ", list_path);
 	CHECK_STR_CONTAINS(err, want);
+	/* an empty list is a list (fuzz_acl_domains found its memcpy) */
+	write_file(list_path, "");
+	s = parse(text, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s != NULL) {
+		struct dpx_acl *acl = dpx_acl_section_take(s, 0);
+		struct dpx_acl_request rq = { .host = "ok.example",
+					      .host_len = 10 };
+		struct dpx_acl_result res;
+
+		CHECK_EQ(dpx_acl_domain_count(acl), 0);
+		dpx_acl_eval(acl, 0, &rq, &res);
+		CHECK_EQ(res.rule, DPX_ACL_RULE_DEFAULT);
+		dpx_acl_free(acl);
+		dpx_acl_section_free(s);
+	}
 }
 
 /* ---- Reload under load ---- */
