@@ -87,9 +87,9 @@ static double run(const struct dpx_acl *acl, char (*q)[NAME_MAX_LEN],
 	return (now_s() - t) * 1e9 / (double)lookups;
 }
 
-static struct dpx_acl *load(const char *path, double *secs)
+static struct dpx_acl *compile(const char *text, double *secs)
 {
-	char text[512], err[DPX_ERR_LEN];
+	char err[DPX_ERR_LEN];
 	struct cfg_ctx c = { .name = "bench", .err = err,
 			     .errlen = sizeof(err) };
 	struct dpx_acl_section *s;
@@ -97,9 +97,6 @@ static struct dpx_acl *load(const char *path, double *secs)
 	json_t *root;
 	void *out;
 
-	snprintf(text, sizeof(text), "{\"b\": {\"default\": \"allow\", "
-		 "\"rules\": [{\"action\": \"deny\", \"dst_domain_file\": "
-		 "\"%s\"}]}}", path);
 	c.text = text;
 	c.len = strlen(text);
 	root = json_loads(text, 0, NULL);
@@ -115,6 +112,49 @@ static struct dpx_acl *load(const char *path, double *secs)
 	acl = dpx_acl_section_take(s, 0);
 	dpx_acl_section_free(s);
 	return acl;
+}
+
+static struct dpx_acl *load(const char *path, double *secs)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "{\"b\": {\"default\": \"allow\", "
+		 "\"rules\": [{\"action\": \"deny\", \"dst_domain_file\": "
+		 "\"%s\"}]}}", path);
+	return compile(text, secs);
+}
+
+/* What a path_regex matcher costs next to a path_prefix one. */
+static void path_costs(unsigned long lookups)
+{
+	static const char *const rules[] = {
+		"\"path_prefix\": [\"/downloads/\", \"/private/\"]",
+		"\"path_regex\": \"\\\\.(exe|msi)$\"",
+	};
+	static const char path[] = "/static/js/app.min.js?v=20261201";
+	struct dpx_acl_request rq = { .path = path,
+				      .path_len = sizeof(path) - 1 };
+	struct dpx_acl_result res;
+	char text[256];
+
+	for (size_t r = 0; r < 2; r++) {
+		struct dpx_acl *acl;
+		double t;
+
+		snprintf(text, sizeof(text), "{\"p\": {\"default\": "
+			 "\"allow\", \"rules\": [{\"action\": \"deny\", "
+			 "%s}]}}", rules[r]);
+		acl = compile(text, &t);
+		if (acl == NULL)
+			return;
+		t = now_s();
+		for (unsigned long i = 0; i < lookups / 10; i++)
+			dpx_acl_eval(acl, 0, &rq, &res);
+		t = now_s() - t;
+		printf("%-44s %8.1f ns/request\n", rules[r],
+		       t * 1e9 / (double)(lookups / 10));
+		dpx_acl_free(acl);
+	}
 }
 
 /* A third listed names, a third their subdomains, a third unlisted. */
@@ -176,6 +216,7 @@ int main(int argc, char **argv)
 		       hot);
 		dpx_acl_free(acl);
 	}
+	path_costs(lookups);
 	unlink(path);
 	rmdir(dir);
 	free(q);
