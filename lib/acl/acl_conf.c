@@ -102,8 +102,8 @@ static int compile_nets(struct build *b, json_t *obj, const char *key)
 	size_t n = list_size(json_object_get(obj, key));
 	int rc = -1;
 
-	b->net_addrs = malloc(n * sizeof(*b->net_addrs));
-	b->net_lens = malloc(n);
+	b->net_addrs = malloc((n ? n : 1) * sizeof(*b->net_addrs));
+	b->net_lens = malloc(n ? n : 1);
 	if (b->net_addrs == NULL || b->net_lens == NULL)
 		cfg_fail(b->c, true, "out of memory");
 	else if (for_each(b, obj, key, net_item) == 0) {
@@ -177,11 +177,24 @@ static int compile_domains(struct build *b, json_t *obj)
 	return rc;
 }
 
+/* n digits at s as a number; -1 when one is not a digit. */
+static long digits(const char *s, size_t n)
+{
+	long v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
 static int port_item(struct build *b, json_t *item, size_t i)
 {
 	struct acl_range *r = &b->m->u.ranges[i];
 	long long lo, hi;
-	int end = 0;
+	bool ok = false;
 
 	if (json_is_integer(item)) {
 		if (cfg_want_int(b->c, item, 1, 65535, &lo) != 0)
@@ -189,11 +202,18 @@ static int port_item(struct build *b, json_t *item, size_t i)
 		*r = (struct acl_range){ (uint32_t)lo, (uint32_t)lo };
 		return 0;
 	}
-	if (!json_is_string(item) ||
-	    sscanf(json_string_value(item), "%5lld-%5lld%n", &lo, &hi,
-		   &end) != 2 ||
-	    json_string_value(item)[end] != '\0' || lo < 1 || hi > 65535 ||
-	    lo > hi)
+	if (json_is_string(item)) {
+		const char *s = json_string_value(item);
+		const char *dash = strchr(s, '-');
+
+		if (dash != NULL && dash - s <= 5 && strlen(dash + 1) <= 5) {
+			lo = digits(s, (size_t)(dash - s));
+			hi = digits(dash + 1, strlen(dash + 1));
+			ok = dash > s && dash[1] != '\0' && lo >= 1 &&
+			     hi <= 65535 && lo <= hi;
+		}
+	}
+	if (!ok)
 		return cfg_fail(b->c, false, "expected a port (1..65535) or "
 				"a range \"LOW-HIGH\"");
 	*r = (struct acl_range){ (uint32_t)lo, (uint32_t)hi };
@@ -203,24 +223,18 @@ static int port_item(struct build *b, json_t *item, size_t i)
 /* "HH:MM" or "HH:MM:SS" (24:00 as an end) into seconds of day. */
 static int parse_clock(const char *s, size_t n, uint32_t *out)
 {
-	unsigned int h, m, sec = 0;
-	char buf[16];
-	int end = 0;
+	long h, m, sec = 0;
 
-	if (n == 0 || n >= sizeof(buf))
+	if ((n != 5 && n != 8) || s[2] != ':' || (n == 8 && s[5] != ':'))
 		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if ((sscanf(buf, "%2u:%2u%n", &h, &m, &end) != 2 ||
-	     (buf[end] != '\0' &&
-	      sscanf(buf + end, ":%2u%n", &sec, &end) != 1)) ||
-	    !(buf[0] >= '0' && buf[0] <= '9'))
+	h = digits(s, 2);
+	m = digits(s + 3, 2);
+	if (n == 8)
+		sec = digits(s + 6, 2);
+	if (h < 0 || m < 0 || sec < 0 || h > 24 || m > 59 || sec > 59 ||
+	    (h == 24 && (m || sec)))
 		return -1;
-	if (h > 24 || m > 59 || sec > 59 || (h == 24 && (m || sec)))
-		return -1;
-	if (strlen(buf) != 5 && strlen(buf) != 8)
-		return -1;
-	*out = h * 3600 + m * 60 + sec;
+	*out = (uint32_t)(h * 3600 + m * 60 + sec);
 	return 0;
 }
 

@@ -495,6 +495,14 @@ static const struct bad bads[] = {
 	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"time\": "
 	  "\"8-18\"}]}}", "is not a time range" },
 	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"time\": "
+	  "\"08: 0-18:00\"}]}}", "is not a time range" },
+	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"port\": "
+	  "[\" 80-90\"]}]}}", "a.rules[0].port[0]: expected a port" },
+	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"port\": "
+	  "\"90-80\"}]}}", "a.rules[0].port: expected a port" },
+	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"src\": "
+	  "[]}]}}", "a.rules[0].src: 1..4096 entries" },
+	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"time\": "
 	  "\"08:00-24:01\"}]}}", "is not a time range" },
 	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"path_regex\": "
 	  "[\"ok\", \"(unclosed\"]}]}}", "a.rules[0].path_regex[1]: "
