@@ -20,14 +20,15 @@ static const char *const acl_keys[] = {
 	"default", "time", "deny_status", "deny_page", "deny_page_file",
 	"rules", NULL
 };
+#define MATCHER_KEYS \
+	"src", "dst", "dst_domain", "dst_domain_file", "port", "method", \
+	"path_prefix", "path_regex", "user", "time"
+
 static const char *const rule_keys[] = {
 	"name", "action", "redirect", "redirect_status", "deny_status",
-	"deny_page", "deny_page_file", "not",
-	"src", "dst", "dst_domain", "dst_domain_file", "port", "method",
-	"path_prefix", "path_regex", "user", "time", NULL
+	"deny_page", "deny_page_file", "not", MATCHER_KEYS, NULL
 };
-/* The matchers: rule_keys from "src" on. */
-static const char *const *const matcher_keys = rule_keys + 8;
+static const char *const matcher_keys[] = { MATCHER_KEYS, NULL };
 static const char *const actions[] = { "allow", "deny", "redirect", NULL };
 static const char *const clocks[] = { "utc", "local", NULL };
 

@@ -79,7 +79,7 @@ struct dpx_acl_result {
 	/* DENY: the status and page; REDIRECT: the status (301, 302, 303,
 	 * 307, 308) and location. Owned by the ACL. */
 	uint16_t status;
-	const char *body;	/* DENY: page bytes (HTML unless configured) */
+	const char *body;	/* DENY: page bytes, to be sent as text/html */
 	uint32_t body_len;
 	const char *location;	/* REDIRECT: NUL-terminated URL */
 };
