@@ -653,6 +653,8 @@ static void test_reload_under_load(void)
 		CHECK(acl != NULL);
 		if (acl == NULL)
 			break;
+		snprintf(list, sizeof(list), "x.v%d.example", n);
+		CHECK(blocked(acl, list));
 		old = atomic_exchange(&live, acl);
 		synchronize();
 		dpx_acl_free(old);
