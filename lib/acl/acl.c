@@ -187,6 +187,8 @@ static enum match match_one(const struct acl_matcher *m, unsigned int slot,
 		return user_match(m, rq);
 	case ACL_TIME:
 		return in_times(m, rq->time_of_day);
+	case ACL_DAYS:
+		return rq->weekday < 7 && (m->days >> rq->weekday & 1);
 	default:
 		return NO;
 	}
@@ -258,14 +260,20 @@ const char *dpx_acl_action_name(enum dpx_acl_action a)
 	return (unsigned int)a < 4 ? names[a] : NULL;
 }
 
-uint32_t dpx_acl_seconds_of_day(const struct dpx_acl *acl, time_t now)
+void dpx_acl_clock(const struct dpx_acl *acl, time_t now,
+		   uint32_t *time_of_day, uint8_t *weekday)
 {
 	struct tm tm;
 
-	if (!acl->local_time || localtime_r(&now, &tm) == NULL)
-		return (uint32_t)(((now % 86400) + 86400) % 86400);
-	return (uint32_t)(tm.tm_hour * 3600 + tm.tm_min * 60 +
-			  (tm.tm_sec > 59 ? 59 : tm.tm_sec));
+	if ((acl->local_time ? localtime_r(&now, &tm)
+			     : gmtime_r(&now, &tm)) == NULL) {
+		*time_of_day = 0;
+		*weekday = 0;
+		return;
+	}
+	*time_of_day = (uint32_t)(tm.tm_hour * 3600 + tm.tm_min * 60 +
+				  (tm.tm_sec > 59 ? 59 : tm.tm_sec));
+	*weekday = (uint8_t)tm.tm_wday;
 }
 
 const char *dpx_acl_name(const struct dpx_acl *acl)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl_priv.h"
 #include "dpx_config_kit.h"
@@ -22,7 +23,7 @@ static const char *const acl_keys[] = {
 };
 #define MATCHER_KEYS \
 	"src", "dst", "dst_domain", "dst_domain_file", "port", "method", \
-	"path_prefix", "path_regex", "user", "time"
+	"path_prefix", "path_regex", "user", "time", "days"
 
 static const char *const rule_keys[] = {
 	"name", "action", "redirect", "redirect_status", "deny_status",
@@ -258,6 +259,39 @@ static int time_item(struct build *b, json_t *item, size_t i)
 	return 0;
 }
 
+static int weekday_of(const char *s, size_t n)
+{
+	static const char names[] = "sunmontuewedthufrisat";
+
+	for (int d = 0; n == 3 && d < 7; d++)
+		if (strncasecmp(s, names + 3 * d, 3) == 0)
+			return d;
+	return -1;
+}
+
+/* "mon", or "mon-fri" (inclusive; "fri-mon" wraps past Sunday). */
+static int days_item(struct build *b, json_t *item, size_t i)
+{
+	const char *s, *dash;
+	int from, to;
+
+	(void)i;
+	if (want_str(b, item, 7, &s) != 0)
+		return -1;
+	dash = strchr(s, '-');
+	from = weekday_of(s, dash ? (size_t)(dash - s) : strlen(s));
+	to = dash ? weekday_of(dash + 1, strlen(dash + 1)) : from;
+	if (from < 0 || to < 0)
+		return cfg_fail(b->c, false, "\"%s\" is not a day (\"mon\") "
+				"or a range of days (\"mon-fri\")", s);
+	for (int d = from;; d = (d + 1) % 7) {
+		b->m->days |= (uint8_t)(1u << d);
+		if (d == to)
+			break;
+	}
+	return 0;
+}
+
 static bool token_char(unsigned char ch)
 {
 	return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
@@ -406,6 +440,8 @@ static int compile_matcher(struct build *b, json_t *obj, enum acl_kind kind)
 	case ACL_PATH_REGEX:
 		return compile_entries(b, obj, "path_regex", sizeof(regex_t),
 				       NULL);
+	case ACL_DAYS:
+		return for_each(b, obj, "days", days_item);
 	default:
 		return -1;
 	}
@@ -416,7 +452,7 @@ static const char *const kind_keys[ACL_KIND_COUNT] = {
 	[ACL_SRC] = "src", [ACL_DST] = "dst", [ACL_DST_DOMAIN] = "dst_domain",
 	[ACL_PORT] = "port", [ACL_METHOD] = "method",
 	[ACL_PATH_PREFIX] = "path_prefix", [ACL_PATH_REGEX] = "path_regex",
-	[ACL_USER] = "user", [ACL_TIME] = "time",
+	[ACL_USER] = "user", [ACL_TIME] = "time", [ACL_DAYS] = "days",
 };
 
 static bool has_kind(json_t *obj, enum acl_kind k)

@@ -132,6 +132,7 @@ enum acl_kind {
 	ACL_PATH_REGEX,
 	ACL_USER,
 	ACL_TIME,
+	ACL_DAYS,
 	ACL_KIND_COUNT
 };
 
@@ -149,6 +150,7 @@ struct acl_matcher {
 	bool negate;
 	uint32_t n;		/* entries of strs, ranges or regex per slot */
 	bool any_user;		/* ACL_USER: "*" was listed */
+	uint8_t days;		/* ACL_DAYS: bit 0 Sunday .. bit 6 Saturday */
 	union {
 		struct acl_domain_set domains;
 		struct acl_net_set nets;

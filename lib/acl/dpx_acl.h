@@ -11,7 +11,8 @@
  *    allocation (path_regex aside, see dpx_acl_eval);
  *  - domain sets (exact and Squid-like ".suffix" names, inline or from
  *    files of any size, O(labels) lookups), IPv4 network sets, ports,
- *    methods, path prefixes and regexes, users and times of day.
+ *    methods, path prefixes and regexes, users, times of day and days of
+ *    the week.
  * Counters per rule belong to the caller (per worker): rules are numbered
  * 0..dpx_acl_rule_count()-1, and the default action counts as
  * DPX_ACL_RULE_DEFAULT.
@@ -67,9 +68,11 @@ struct dpx_acl_request {
 	uint32_t path_len;
 	const char *user;	/* authenticated user; empty: none */
 	uint32_t user_len;
-	/* Seconds since midnight, 0..86399, on the ACL's clock ("time":
-	 * "utc" or "local"); dpx_acl_seconds_of_day() computes it. */
+	/* Seconds since midnight, 0..86399, and the day of the week, 0
+	 * (Sunday) to 6, on the ACL's clock ("time": "utc" or "local");
+	 * dpx_acl_clock() computes them. */
 	uint32_t time_of_day;
+	uint8_t weekday;
 };
 
 struct dpx_acl_result {
@@ -101,10 +104,11 @@ enum dpx_acl_action dpx_acl_eval(const struct dpx_acl *acl, unsigned int slot,
 				 const struct dpx_acl_request *rq,
 				 struct dpx_acl_result *res);
 
-/* Seconds of day of now on the ACL's clock. For "local" this calls
- * localtime_r(), which takes glibc's time-zone lock: call it once a
- * second per worker (a timer), never per request. */
-uint32_t dpx_acl_seconds_of_day(const struct dpx_acl *acl, time_t now);
+/* Seconds of day and day of the week of now on the ACL's clock. For
+ * "local" this calls localtime_r(), which takes glibc's time-zone lock:
+ * call it once a second per worker (a timer), never per request. */
+void dpx_acl_clock(const struct dpx_acl *acl, time_t now,
+		   uint32_t *time_of_day, uint8_t *weekday);
 
 const char *dpx_acl_name(const struct dpx_acl *acl);
 unsigned int dpx_acl_rule_count(const struct dpx_acl *acl);

@@ -95,7 +95,10 @@ static const char table_acl[] =
 	" \"src\": [\"198.18.0.0/16\"], \"port\": [80, 443],"
 	" \"method\": [\"GET\", \"HEAD\", \"CONNECT\"]},"
 	"{\"name\": \"any-user-post\", \"action\": \"allow\", \"user\": \"*\","
-	" \"method\": \"POST\"}"
+	" \"method\": \"POST\"},"
+	"{\"name\": \"long-weekend\", \"action\": \"allow\","
+	" \"src\": \"198.19.7.0/24\", \"days\": [\"fri-mon\"],"
+	" \"not\": {\"days\": \"Sun\"}}"
 	"]}}";
 
 static const char table_list[] =
@@ -114,6 +117,7 @@ struct row {
 	const char *path;	/* NULL: "/" */
 	const char *user;	/* NULL: none */
 	const char *time;	/* NULL: 12:00:00 */
+	int wday;		/* weekday + 1; 0: Wednesday */
 	enum dpx_acl_action want;
 	const char *rule;	/* "default" for the default */
 };
@@ -195,6 +199,14 @@ static const struct row rows[] = {
 	{ "port not listed", .port = 8080, .want = DENY, .rule = "default" },
 	{ "src outside", .client = "198.19.0.1", .want = DENY,
 	  .rule = "default" },
+	{ "days: Friday", .client = "198.19.7.1", .wday = 5 + 1,
+	  .want = ALLOW, .rule = "long-weekend" },
+	{ "days: Monday, range wraps", .client = "198.19.7.1", .wday = 1 + 1,
+	  .want = ALLOW, .rule = "long-weekend" },
+	{ "days: Sunday negated", .client = "198.19.7.1", .wday = 0 + 1,
+	  .want = DENY, .rule = "default" },
+	{ "days: Wednesday", .client = "198.19.7.1", .want = DENY,
+	  .rule = "default" },
 };
 
 static uint32_t clock_of(const char *s)
@@ -224,6 +236,7 @@ static void fill(struct dpx_acl_request *rq, const struct row *r)
 		.path = path, .path_len = (uint32_t)strlen(path),
 		.user = user, .user_len = (uint32_t)strlen(user),
 		.time_of_day = clock_of(r->time),
+		.weekday = (uint8_t)(r->wday ? r->wday - 1 : 3),
 	};
 }
 
@@ -283,12 +296,12 @@ static void test_results(void)
 
 	if (acl == NULL)
 		return;
-	CHECK_EQ(dpx_acl_rule_count(acl), 11);
+	CHECK_EQ(dpx_acl_rule_count(acl), 12);
 	CHECK(!strcmp(dpx_acl_rule_name(acl, 0), "bad-domain"));
 	CHECK(!strcmp(dpx_acl_rule_name(acl, 10), "any-user-post"));
 	CHECK(!strcmp(dpx_acl_rule_name(acl, DPX_ACL_RULE_DEFAULT),
 		      "default"));
-	CHECK(dpx_acl_rule_name(acl, 11) == NULL);
+	CHECK(dpx_acl_rule_name(acl, 12) == NULL);
 	CHECK(!strcmp(dpx_acl_name(acl), "t"));
 	CHECK_EQ(dpx_acl_domain_count(acl), 5);
 	CHECK(dpx_acl_section_take(s, 0) == NULL);
@@ -325,19 +338,21 @@ static void test_defaults_and_pages(void)
 		"  {\"action\": \"deny\", \"dst_domain\": \"x.example\"},"
 		"  {\"action\": \"deny\", \"dst_domain\": \"y.example\","
 		"   \"deny_status\": 410, \"deny_page\": \"gone\"}]},"
-		" \"empty\": {}}";
+		" \"empty\": {}, \"lt\": {\"time\": \"local\"}}";
 	struct dpx_acl_request rq;
 	struct dpx_acl_result res;
 	char err[512];
 	struct dpx_acl_section *s = parse(text, err, sizeof(err));
-	struct dpx_acl *open, *empty;
+	struct dpx_acl *open, *empty, *lt;
+	uint32_t tod;
+	uint8_t wday;
 
 	CHECK(s != NULL);
 	if (s == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return;
 	}
-	CHECK_EQ(dpx_acl_section_count(s), 2);
+	CHECK_EQ(dpx_acl_section_count(s), 3);
 	CHECK_EQ(dpx_acl_section_find(s, "empty"), 1);
 	CHECK_EQ(dpx_acl_section_find(s, "nope"), -1);
 	open = dpx_acl_section_take(s, 0);
@@ -356,7 +371,19 @@ static void test_defaults_and_pages(void)
 	CHECK(res.body_len == 4 && !memcmp(res.body, "gone", 4));
 	CHECK_EQ(dpx_acl_eval(empty, 5, &rq, &res), DENY);
 	CHECK_EQ(dpx_acl_rule_count(empty), 0);
-	CHECK_EQ(dpx_acl_seconds_of_day(open, 86400 * 3 + 3661), 3661);
+	/* 1970-01-04 01:01:01 UTC was a Sunday */
+	dpx_acl_clock(open, 86400 * 3 + 3661, &tod, &wday);
+	CHECK_EQ(tod, 3661);
+	CHECK_EQ(wday, 0);
+	lt = dpx_acl_section_take(s, 2);
+	setenv("TZ", "XYZ-23", 1);	/* 23 hours east of UTC */
+	tzset();
+	dpx_acl_clock(lt, 86400 * 3 + 3661, &tod, &wday);
+	CHECK_EQ(tod, 3661 + 23 * 3600 - 86400);
+	CHECK_EQ(wday, 1);
+	unsetenv("TZ");
+	tzset();
+	dpx_acl_free(lt);
 	dpx_acl_free(open);
 	dpx_acl_free(empty);
 	dpx_acl_section_free(s);
@@ -518,6 +545,9 @@ static const struct bad bads[] = {
 	{ "{\"a\": {\"deny_page\": \"x\", \"deny_page_file\": \"y\"}}",
 	  "exclude each other" },
 	{ "{\"a\": {\"deny_status\": 200}}", "a.deny_status" },
+	{ "{\"a\": {\"rules\": [{\"action\": \"deny\", \"days\": "
+	  "[\"mon-fry\"]}]}}", "a.rules[0].days[0]: \"mon-fry\" is not a "
+	  "day" },
 };
 
 static void test_errors(void)
