@@ -196,7 +196,7 @@ if ((!QUICK)) && CC=clang build build-fuzz; then
 	run_fuzz fuzz_net -max_len=1600
 	run_fuzz fuzz_timer
 	run_fuzz fuzz_tcp_options -max_len=80
-	run_fuzz fuzz_http -max_len=4096
+	run_fuzz fuzz_http -max_len=4096 "$ROOT/tests/fuzz/corpus/http"
 	run_fuzz fuzz_http_cache "$ROOT/tests/fuzz/corpus/http_cache" -max_len=4096
 	run_fuzz fuzz_tls_hello "$ROOT/tests/fuzz/corpus/tls_hello" -max_len=17000
 	run_fuzz fuzz_accept_encoding "$ROOT/tests/fuzz/corpus/accept_encoding" -max_len=4096
