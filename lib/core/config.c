@@ -986,11 +986,13 @@ static const char *const listener_keys[] = {
 	"name", "address", "port", "mode", "backlog",
 	"pool", "routes", "max_connections", "max_connections_per_ip",
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
-	"sni_routes", "cache", "compression", NULL
+	"sni_routes", "cache", "compression", "hosts", "connect_ports",
+	"anonymity", "user_agent", "strip_headers", "tunnel_idle_timeout_ms",
+	NULL
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {
-	"echo", "static", "http", "tcp", NULL
+	"echo", "static", "http", "tcp", "forward", NULL
 };
 
 static bool is_port_address(const struct dpx_config *cfg, uint32_t a)
@@ -1479,6 +1481,8 @@ const struct dpx_config_ext *dpx_config_get_ext(void)
 void dpx_config_release(struct dpx_config *cfg)
 {
 	for (size_t i = 0; i < DPX_MAX_LISTENERS; i++) {
+		free(cfg->listeners[i].forward);
+		cfg->listeners[i].forward = NULL;
 		if (cfg->listeners[i].compression != NULL && cfg_ext != NULL &&
 		    cfg_ext->release_compression != NULL)
 			cfg_ext->release_compression(

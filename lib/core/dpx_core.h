@@ -90,6 +90,38 @@ enum dpx_listener_mode {
 	DPX_LISTEN_STATIC = 1,  /* built-in HTTP/1.1 responder (tests, benchmarks) */
 	DPX_LISTEN_HTTP = 2,    /* HTTP/1.1 reverse proxy to pools */
 	DPX_LISTEN_TCP = 3,     /* L4 proxy: each connection spliced to a server */
+	DPX_LISTEN_FORWARD = 4, /* HTTP forward proxy (curl -x): any origin */
+};
+
+/* What a forward listener tells origins about its clients ("anonymity"). */
+enum dpx_anonymity {
+	DPX_ANON_TRANSPARENT = 0, /* Via, X-Forwarded-For and Forwarded */
+	DPX_ANON_ANONYMOUS = 1,   /* Via only; client address fields removed */
+	DPX_ANON_ELITE = 2,       /* nothing; Via and address fields removed */
+};
+
+#define DPX_FWD_MAX_PORTS 16    /* connect_ports */
+#define DPX_FWD_MAX_STRIP 16    /* strip_headers */
+
+/* A static name of a forward listener's "hosts" map. */
+struct dpx_forward_host {
+	char name[DPX_HOST_LEN];    /* lower case, no trailing dot */
+	uint32_t addr;              /* host order */
+};
+
+/* The settings of a "mode": "forward" listener; allocated by the loader
+ * (hosts has n_hosts entries), freed by dpx_config_release(). */
+struct dpx_forward_conf {
+	unsigned int pool;          /* the pool its connections count in */
+	enum dpx_anonymity anonymity;
+	uint16_t connect_ports[DPX_FWD_MAX_PORTS];
+	unsigned int n_connect_ports;
+	char user_agent[DPX_HDR_VALUE_LEN]; /* "": the client's passes */
+	char strip_headers[DPX_FWD_MAX_STRIP][DPX_NAME_LEN];
+	unsigned int n_strip_headers;
+	uint32_t tunnel_idle_timeout_ms;
+	unsigned int n_hosts;
+	struct dpx_forward_host hosts[];
 };
 
 /* How the client address is passed to servers ("forwarded" option). */
@@ -177,6 +209,7 @@ struct dpx_listener_conf {
 	struct dpx_http_conf http;  /* mode http only; defaults otherwise */
 	void *tls;                  /* lib/tls's struct dpx_tls_conf; NULL:
 				     * plain TCP (see dpx_config_release()) */
+	struct dpx_forward_conf *forward;   /* mode forward only; else NULL */
 	unsigned int n_sni_routes;  /* tcp: route by SNI; pool is the default */
 	struct dpx_sni_route sni_routes[DPX_MAX_SNI_ROUTES];
 };

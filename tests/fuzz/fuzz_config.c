@@ -36,7 +36,12 @@ check_proxy_invariants(const struct dpx_config *cfg)
 		    (l->mode == DPX_LISTEN_TCP && l->pool < 0) ||
 		    (proxy && l->pool < 0 && l->n_routes == 0) ||
 		    (l->mode == DPX_LISTEN_HTTP &&
-		     (l->http.max_headers > 100 || l->http.max_head < 1)))
+		     (l->http.max_headers > 100 || l->http.max_head < 1)) ||
+		    ((l->mode == DPX_LISTEN_FORWARD) != (l->forward != NULL)) ||
+		    (l->forward != NULL &&
+		     (l->forward->pool >= cfg->n_pools ||
+		      l->forward->n_connect_ports > DPX_FWD_MAX_PORTS ||
+		      l->forward->n_strip_headers > DPX_FWD_MAX_STRIP)))
 			abort();
 	}
 }
