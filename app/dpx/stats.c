@@ -174,6 +174,13 @@ static const struct {
 	PROXY_STAT(compressed), PROXY_STAT(compress_skipped),
 	PROXY_STAT(compress_busy), PROXY_STAT(compress_errors),
 	PROXY_STAT(compress_bytes_in), PROXY_STAT(compress_bytes_out),
+	PROXY_STAT(fwd_requests), PROXY_STAT(fwd_reused),
+	PROXY_STAT(fwd_tunnels), PROXY_STAT(fwd_tunnels_active),
+	PROXY_STAT(fwd_tunnel_bytes), PROXY_STAT(fwd_tunnel_timeouts),
+	PROXY_STAT(fwd_denied_target), PROXY_STAT(fwd_denied_userinfo),
+	PROXY_STAT(fwd_denied_host), PROXY_STAT(fwd_denied_connect_port),
+	PROXY_STAT(fwd_denied_connect_body), PROXY_STAT(fwd_denied_loop),
+	PROXY_STAT(fwd_unresolved),
 };
 
 /* /dpx/proxy_stats[,worker]: proxy counters, summed over workers. */

@@ -24,8 +24,9 @@ void
 px_http_error(struct dpx_worker *w, struct px_session *s, int status)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	char buf[512];
-	int n = dpx_http_write_error(buf, sizeof(buf), status, true);
+	char buf[640], text[PX_FWD_HOST + 32];
+	int n = dpx_http_write_error_text(buf, sizeof(buf), status,
+			px_fwd_error_text(s, text, sizeof(text)), true);
 
 	if (status >= 500)
 		pw->stats.errors_5xx++;
@@ -253,10 +254,12 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 		.via = hc->via,
 		.edits = s->route ? &s->route->request : NULL,
 	};
+	struct dpx_http_str drop_names[PX_FWD_DROP_MAX];
 	struct rte_mbuf *one, *keep;
 	int n;
 
-	(void)pw;
+	if (s->fwd != NULL)
+		px_fwd_rewrite(s, &rw, drop_names);
 	rw.extra = px_cache_validators(s, &rw.extra_len);
 	if (s->tls != NULL && px_tls_cert_headers(s->ls)) {
 		rw.client_cert = true;
@@ -282,6 +285,30 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 	return 0;
 }
 
+/* A forward listener's request: its checks, the head for the origin,
+ * then the origin (after the resolver, which may answer later). */
+static int
+px_fwd_request(struct dpx_worker *w, struct px_session *s,
+	       const struct dpx_http_request *req)
+{
+	int rc = px_fwd_start(w, s, req);
+
+	if (rc < 0)
+		return rc;
+	s->req_idempotent = px_method_idempotent(&req->method);
+	s->req_upgrade = req->upgrade;
+	if (!s->fwd_connect) {
+		rc = px_stage_request_head(w, s, req);
+		if (rc != 0)
+			return rc;
+	}
+	s->req_state = s->fwd_connect || req->body == DPX_HTTP_BODY_NONE ||
+		       (req->body == DPX_HTTP_BODY_LENGTH && s->req_left == 0) ?
+		       REQ_DONE : REQ_BODY;
+	s->rsp_state = RSP_HEAD;
+	return px_fwd_go(w, s);
+}
+
 /* Routing, framing and the server connection for a parsed request. */
 static int
 px_start_request(struct dpx_worker *w, struct px_session *s,
@@ -290,7 +317,9 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 	const struct dpx_config *cfg = w->cfg;
 	int rc;
 
-	/* A reverse proxy has no tunnels to offer (the forward proxy will). */
+	if (s->fwd != NULL)
+		return px_fwd_request(w, s, req);
+	/* A reverse proxy has no tunnels to offer (the forward proxy does). */
 	if (req->method.len == 7 && memcmp(req->method.p, "CONNECT", 7) == 0)
 		return -405;
 	s->route = px_route(cfg, s->ls, req);
@@ -379,6 +408,10 @@ px_read_request(struct dpx_worker *w, struct px_session *s)
 		return 0;
 	}
 	if (rc < 0) {
+		if (s->fwd != NULL)
+			px_fwd_parse_refused(w, s->hlen ? s->hbuf :
+				rte_pktmbuf_mtod(s->cin.head, const char *),
+				s->hlen ? s->hlen : s->cin.head->data_len);
 		px_http_error(w, s, dpx_http_error_status(rc));
 		return -1;
 	}
@@ -551,6 +584,7 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 	s->tried = 0;
 	s->attempts = 0;
 	s->status = 0;
+	s->fwd_deny = PX_FWD_OK;
 	s->rsp_started = false;
 	s->bytes_in = s->bytes_out = 0;
 	s->t_sent = 0;
@@ -593,8 +627,11 @@ px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		.extra_len = x->len,
 	};
 	struct rte_mbuf *one;
-	int n = px_write_head(w, &s->to_cli, px_write_response, rsp, &rw, &one);
+	int n;
 
+	if (s->fwd != NULL)
+		px_fwd_rsp_rewrite(s, &rw);
+	n = px_write_head(w, &s->to_cli, px_write_response, rsp, &rw, &one);
 	if (n < 0)
 		return -1;
 	if (rsp->status >= 200 && close)
@@ -901,6 +938,11 @@ px_http_timeout(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 
+	if (s->fwd_tunnel) {
+		pw->stats.fwd_tunnel_timeouts++;
+		px_session_end(w, s, true);
+		return;
+	}
 	if (s->req_state == REQ_HEAD && s->rsp_state == RSP_IDLE) {
 		if (s->cin.len > 0 || s->hlen > 0) {
 			pw->stats.timeouts_client++;

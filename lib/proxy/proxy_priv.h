@@ -27,6 +27,7 @@
 #define PX_STAGE_MAX (64u * 1024)  /* bytes staged towards one side */
 #define PX_LOG_PATH 160
 #define PX_TLS_RECORD 16384        /* plaintext per TLS record, at most */
+#define PX_FWD_HOST 254            /* a DNS name, NUL included */
 
 /* Server state in a snapshot. */
 enum { PX_SRV_UP = 0, PX_SRV_DOWN, PX_SRV_EJECTED };
@@ -80,6 +81,10 @@ struct px_log_rec {
 	char tls_cipher[40];
 	char tls_sni[64];
 	uint8_t cache;              /* enum px_cache_status; 0: no cache */
+	uint8_t fwd;                /* a forward listener's: dest is set */
+	uint16_t dport;
+	uint32_t daddr;             /* 0: not resolved */
+	char dest[120];             /* the destination as the client named it */
 };
 
 struct dpx_proxy_shared {
@@ -168,6 +173,8 @@ struct px_srv {
 	struct dpx_tls_conn *tls;
 	struct px_chain tls_out;    /* records towards the server */
 	uint64_t sni_hash;          /* of the SNI sent: reuse only for it */
+	uint32_t dst_addr;          /* where it goes: forward pools reuse a */
+	uint16_t dst_port;          /* ... connection only for its origin */
 	bool tcp_up;                /* TCP connected, handshake running */
 	bool fin_in;                /* TCP FIN in; peer_closed once read */
 	bool tls_kicked;            /* on the worker's srv_kick list */
@@ -256,6 +263,15 @@ struct px_session {
 	bool req_range;             /* the request had Range */
 	bool cz_chunked;            /* compressed body framed chunked */
 	struct dpx_compress_stream *cz;
+	/* "mode": "forward" (forward.c); fwd NULL on other listeners. */
+	const struct dpx_forward_conf *fwd;
+	uint32_t fwd_addr;          /* the origin, once resolved */
+	uint16_t fwd_port;
+	bool fwd_connect;           /* CONNECT: a tunnel once connected */
+	bool fwd_tunnel;            /* the tunnel is open (and counted) */
+	bool fwd_resolving;         /* waiting for the resolver */
+	uint8_t fwd_deny;           /* enum px_fwd_deny of dpx's answer */
+	char fwd_host[PX_FWD_HOST]; /* as the client named it */
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -492,6 +508,42 @@ int px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		       const struct dpx_http_response *rsp,
 		       const struct px_rsp_extra *x);
 void px_http_exchange_done(struct dpx_worker *w, struct px_session *s);
+
+/* forward.c: "mode": "forward" listeners */
+enum px_fwd_deny {
+	PX_FWD_OK = 0,
+	PX_FWD_UNRESOLVED,          /* 502 "dpx: cannot resolve NAME" */
+	PX_FWD_LOOP,
+};
+/* A parsed request on a forward listener: 1 when allowed (the session
+ * is set up for it: stage the head, then px_fwd_go()), else -status to
+ * answer with (counted by reason). */
+int px_fwd_start(struct dpx_worker *w, struct px_session *s,
+		 const struct dpx_http_request *req);
+/* Resolve and connect: 0 when under way, else -status. */
+int px_fwd_go(struct dpx_worker *w, struct px_session *s);
+/* The head parser refused a request: count why, when the target says. */
+void px_fwd_parse_refused(struct dpx_worker *w, const char *buf,
+			  uint32_t len);
+/* The resolver answered (addr 0: no such name); may run later than
+ * px_fwd_start() once lib/dns answers asynchronously. */
+void px_fwd_resolved(struct dpx_worker *w, struct px_session *s,
+		     uint32_t addr);
+/* CONNECT: the origin accepted; 200 and the tunnel. */
+void px_fwd_tunnel_open(struct dpx_worker *w, struct px_session *s);
+/* The session goes: tunnel gauges and bytes. */
+void px_fwd_session_end(struct dpx_worker *w, struct px_session *s);
+/* The body of dpx's own error answer, or NULL for the standard one. */
+const char *px_fwd_error_text(const struct px_session *s, char *buf,
+			      size_t cap);
+/* The request writer's settings for the listener's anonymity; names:
+ * room for the dropped names (PX_FWD_DROP_MAX). */
+#define PX_FWD_DROP_MAX (DPX_FWD_MAX_STRIP + 8)
+void px_fwd_rewrite(const struct px_session *s,
+		    struct dpx_http_req_rewrite *rw, struct dpx_http_str *names);
+/* ... and the response writer's. */
+void px_fwd_rsp_rewrite(const struct px_session *s,
+			struct dpx_http_rsp_rewrite *rw);
 
 /* health.c */
 int px_probes_start(struct dpx_worker *w);

@@ -89,8 +89,9 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 
-	if (!s->http)
+	if (!s->http || s->fwd_tunnel)
 		px_session_log(w, s);   /* one line per tcp connection */
+	px_fwd_session_end(w, s);
 	px_queue_del(w, s);
 	px_cache_exchange_end(w, s);
 	px_cz_end(w, s);
@@ -169,6 +170,13 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 	r.t_server_ms = s->t_server;
 	memcpy(r.method, s->method, sizeof(r.method));
 	memcpy(r.path, s->path, sizeof(r.path));
+	if (s->fwd != NULL && s->fwd_host[0] != '\0') {
+		r.fwd = 1;
+		r.daddr = s->fwd_addr;
+		r.dport = s->fwd_port;
+		snprintf(r.dest, sizeof(r.dest), "%.100s:%u", s->fwd_host,
+			 s->fwd_port);
+	}
 	if (s->tls != NULL && dpx_tls_conn_established(s->tls)) {
 		const char *sni = dpx_tls_conn_sni(s->tls);
 
@@ -279,7 +287,8 @@ px_tunnel_run(struct dpx_worker *w, struct px_session *s)
 	}
 	/* tcp: client_timeout_ms is the idle bound of a splice; an HTTP
 	 * upgrade waits like a kept-alive connection. */
-	px_session_arm(w, s, s->http ? s->ls->idle_timeout_ms :
+	px_session_arm(w, s, s->fwd_tunnel ? s->fwd->tunnel_idle_timeout_ms :
+			     s->http ? s->ls->idle_timeout_ms :
 				       s->ls->client_timeout_ms);
 }
 
@@ -324,6 +333,10 @@ px_session_timeout(struct dpx_timer *t, void *arg)
 void
 px_on_server_ready(struct dpx_worker *w, struct px_session *s)
 {
+	if (s->fwd_connect && !s->fwd_tunnel) {
+		px_fwd_tunnel_open(w, s);
+		return;
+	}
 	if (s->http) {
 		px_http_client_run(w, s);
 		return;
@@ -407,7 +420,9 @@ void
 px_on_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 		  bool connected)
 {
-	if (s->http)
+	/* A CONNECT tunnel ends as a tcp splice does: the origin's FIN
+	 * closes one direction only. */
+	if (s->http && !s->fwd_tunnel)
 		px_http_server_gone(w, s, err, connected);
 	else
 		px_tcp_server_gone(w, s, err, connected);
@@ -451,7 +466,8 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	struct dpx_proxy_worker *pw = px_w(w);
 	unsigned int li = (unsigned int)(uintptr_t)arg;
 	const struct dpx_listener_conf *ls = &w->cfg->listeners[li];
-	bool http = ls->mode == DPX_LISTEN_HTTP;
+	bool http = ls->mode == DPX_LISTEN_HTTP ||
+		    ls->mode == DPX_LISTEN_FORWARD;
 	bool limited = ls->max_connections || ls->max_connections_per_ip;
 	struct px_session *s;
 	uint32_t caddr, slot = 0;
@@ -479,6 +495,7 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	s->ls = ls;
 	s->li = (uint8_t)li;
 	s->http = http;
+	s->fwd = ls->forward;
 	s->cli = c;
 	s->caddr = caddr;
 	s->cport = cport;
@@ -595,7 +612,8 @@ px_cli_closed(struct dpx_worker *w, struct dpx_tcb *c, int err)
 	s->cli = NULL;
 	s->cli_fin_sent = true;
 	if (err != 0 || s->http || s->draining) {
-		if (s->http && s->status != 0 && !s->draining)
+		if (s->http && s->status != 0 && !s->draining &&
+		    !s->fwd_tunnel)
 			px_session_log(w, s);
 		px_session_end(w, s, err != 0);
 		return;
