@@ -1299,9 +1299,12 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 	listener_proxy_defaults(ls, cfg->n_routes);
 	if (check_mode_keys(c, l, ls->mode) != 0)
 		return -1;
-	if (ls->mode == DPX_LISTEN_FORWARD)
+	if (ls->mode == DPX_LISTEN_FORWARD) {
+		/* the origins' Server is the client's business */
+		ls->http.server_header = DPX_SRVHDR_PASS;
 		return parse_listener_common(c, l, ls) != 0 ||
 		       cfg_parse_listener_forward(c, l, cfg, idx) != 0 ? -1 : 0;
+	}
 	if (ls->mode != DPX_LISTEN_HTTP && ls->mode != DPX_LISTEN_TCP)
 		return 0;
 	if (parse_listener_pool(c, l, cfg, ls) != 0 ||

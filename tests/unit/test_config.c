@@ -2376,6 +2376,7 @@ static void test_forward(void)
 	CHECK_EQ(f->n_hosts, 0);
 	CHECK_EQ(f->tunnel_idle_timeout_ms, 300000);
 	CHECK_EQ(f->user_agent[0], '\0');
+	CHECK_EQ(cfg.listeners[0].http.server_header, DPX_SRVHDR_PASS);
 	CHECK_EQ(cfg.n_pools, 1);
 	CHECK_EQ(f->pool, 0);
 	p = &cfg.pools[0];
