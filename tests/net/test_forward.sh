@@ -9,7 +9,8 @@
 #      connections reused (fwd_reused)
 #   2. CONNECT: curl to a TLS origin through the tunnel (certificate
 #      checked), a port not in connect_ports (403), CONNECT with a body
-#      (400), half-close (the client's FIN, then the origin's answer)
+#      (400), half-close (the client's FIN, then the origin's answer), an
+#      idle tunnel reset after tunnel_idle_timeout_ms
 #   3. refusals: userinfo, a 300-byte name, a non-ASCII name (400), an
 #      unknown name (502 "dpx: cannot resolve NAME"), dpx itself and its
 #      own Via token (508), each with its counter
@@ -52,7 +53,8 @@ write_config() {
 	   "connect_ports": [8443, 9009], "tunnel_idle_timeout_ms": 20000,
 	   "hosts": {$hosts}},
 	  {"name": "anon", "address": "$DPX", "port": 3129, "mode": "forward",
-	   "anonymity": "anonymous", "hosts": {$hosts}},
+	   "anonymity": "anonymous", "connect_ports": [9009],
+	   "tunnel_idle_timeout_ms": 1000, "hosts": {$hosts}},
 	  {"name": "elite", "address": "$DPX", "port": 3130, "mode": "forward",
 	   "anonymity": "elite", "user_agent": "dpx-test/1",
 	   "strip_headers": ["X-Secret"], "hosts": {$hosts}}]}
@@ -75,11 +77,15 @@ s.bind((sys.argv[1], 9009)); s.listen(8)
 open(sys.argv[2], "w").close()
 while True:
     c, _ = s.accept(); c.settimeout(20); n = 0
-    while True:
-        d = c.recv(65536)
-        if not d: break
-        n += len(d)
-    c.sendall(b"got %d\n" % n); c.close()
+    try:
+        while True:
+            d = c.recv(65536)
+            if not d: break
+            n += len(d)
+        c.sendall(b"got %d\n" % n)
+    except OSError:
+        pass
+    c.close()
 '
 
 start_origins() {
@@ -209,6 +215,31 @@ EOF
 )
 h_check "half-close: 100000 bytes, the client's FIN, then the origin's answer ($out)" \
 	test "$out" = "HTTP/1.1 200 Connection established | got 100000"
+
+d0=$(pstat fwd_tunnel_timeouts)
+out=$(in_cli "$PY" - "$DPX" <<-'EOF'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 3129), timeout=10)
+s.sendall(b"CONNECT half.test:9009 HTTP/1.1\r\nHost: half.test:9009\r\n\r\n")
+head = b""
+while b"\r\n\r\n" not in head:
+    d = s.recv(1)
+    if not d: break
+    head += d
+t0 = time.time()
+try:
+    rest = s.recv(100)
+    how = "closed" if rest == b"" else "data"
+except ConnectionResetError:
+    how = "reset"
+except socket.timeout:
+    how = "still open"
+print(head.split(b"\r\n")[0].decode(), "|", how, "after %.1f s" % (time.time() - t0))
+EOF
+)
+h_check "an idle tunnel ends after tunnel_idle_timeout_ms (1 s): $out" \
+	grep -Eq '^HTTP/1.1 200 Connection established \| reset after [12]\.' <<<"$out"
+h_check "fwd_tunnel_timeouts counted it" counted fwd_tunnel_timeouts "$d0"
 
 # 3. refusals
 d0=$(pstat fwd_denied_userinfo)
