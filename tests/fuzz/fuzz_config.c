@@ -89,8 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0 && (cfg.n_ports < 1 || cfg.n_ports > DPX_MAX_PORTS ||
 			cfg.n_workers < 1 || cfg.n_workers > DPX_MAX_WORKERS))
 		abort();
-	if (rc == 0)
+	if (rc == 0) {
 		check_proxy_invariants(&cfg);
+		dpx_config_release(&cfg);   /* forward listeners' sections */
+	}
 	fuzz_locate(text, size);
 	free(text);
 	return 0;
