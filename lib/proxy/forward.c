@@ -304,6 +304,8 @@ px_fwd_go(struct dpx_worker *w, struct px_session *s)
 
 	if (rc > 0) {
 		s->fwd_resolving = true;    /* px_fwd_resolved() goes on */
+		/* the wait for a name counts as part of the connect */
+		px_session_arm(w, s, w->cfg->pools[s->pool].connect_timeout_ms);
 		return 0;
 	}
 	if (rc < 0)
@@ -333,11 +335,22 @@ px_fwd_tunnel_open(struct dpx_worker *w, struct px_session *s)
 	px_tunnel_run(w, s);
 }
 
+/* The session goes while its name is being resolved: lib/dns must not
+ * answer into a freed session. Nothing can be pending today. */
+static void
+px_fwd_resolve_cancel(struct dpx_worker *w, struct px_session *s)
+{
+	(void)w;
+	s->fwd_resolving = false;
+}
+
 void
 px_fwd_session_end(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 
+	if (s->fwd_resolving)
+		px_fwd_resolve_cancel(w, s);
 	if (!s->fwd_tunnel)
 		return;
 	s->fwd_tunnel = false;

@@ -943,6 +943,11 @@ px_http_timeout(struct dpx_worker *w, struct px_session *s)
 		px_session_end(w, s, true);
 		return;
 	}
+	if (s->fwd_resolving) {
+		pw->stats.timeouts_server++;    /* the resolver's */
+		px_http_error(w, s, 504);
+		return;
+	}
 	if (s->req_state == REQ_HEAD && s->rsp_state == RSP_IDLE) {
 		if (s->cin.len > 0 || s->hlen > 0) {
 			pw->stats.timeouts_client++;

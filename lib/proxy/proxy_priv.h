@@ -531,7 +531,8 @@ void px_fwd_resolved(struct dpx_worker *w, struct px_session *s,
 		     uint32_t addr);
 /* CONNECT: the origin accepted; 200 and the tunnel. */
 void px_fwd_tunnel_open(struct dpx_worker *w, struct px_session *s);
-/* The session goes: tunnel gauges and bytes. */
+/* The session goes: a pending resolution cancelled, tunnel gauges and
+ * bytes. */
 void px_fwd_session_end(struct dpx_worker *w, struct px_session *s);
 /* The body of dpx's own error answer, or NULL for the standard one. */
 const char *px_fwd_error_text(const struct px_session *s, char *buf,
