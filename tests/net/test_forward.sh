@@ -259,6 +259,12 @@ d0=$(pstat fwd_denied_target)
 out=$(raw 3128 'GET /id HTTP/1.1\r\nHost: alpha.test\r\n\r\n')
 h_check "origin-form on a forward listener: 400 ($out)" test "${out%% *}" = 400
 h_check "fwd_denied_target counted it" counted fwd_denied_target "$d0"
+d0=$(pstat fwd_denied_target)
+out=$(raw 3128 'GET https://alpha.test/ HTTP/1.1\r\nHost: alpha.test\r\n\r\n')
+h_check "GET https:// (not through CONNECT): 501 ($out)" test "${out%% *}" = 501
+out=$(raw 3128 'GET http://alpha.test:65536/ HTTP/1.1\r\nHost: alpha.test\r\n\r\n')
+h_check "port 65536: 400 ($out)" test "${out%% *}" = 400
+h_check "fwd_denied_target counted both" test "$(($(pstat fwd_denied_target) - d0))" = 2
 d0=$(pstat fwd_unresolved)
 st=$(via 3128 "http://nowhere.test:$SPORT/id")
 h_check "unknown name: 502 '$(cat "$H_TMP/b")'" \

@@ -1741,6 +1741,30 @@ static void test_write_forward(void)
 		"User-Agent: dpx-test/1\r\n\r\n"));
 }
 
+/* A forward proxy's responses: Proxy-Authenticate is not the client's. */
+static void test_write_forward_response(void)
+{
+	static const struct dpx_http_str drops[] = {
+		{ "Proxy-Authenticate", 18 },
+	};
+	struct dpx_http_rsp_rewrite rw = {
+		.server_header = DPX_SRVHDR_PASS, .via = true,
+		.drop_names = drops, .n_drop_names = 1,
+	};
+
+	CHECK(rewrite_rsp("HTTP/1.1 407 Proxy Authentication Required\r\n"
+		"Server: origin\r\nproxy-authenticate: Basic realm=x\r\n"
+		"Content-Length: 0\r\n\r\n", &rw,
+		"HTTP/1.1 407 Proxy Authentication Required\r\n"
+		"Server: origin\r\nContent-Length: 0\r\n"
+		"Via: 1.1 dpx\r\n\r\n"));
+	rw.via = false;     /* elite */
+	CHECK(rewrite_rsp("HTTP/1.1 200 OK\r\nVia: 1.1 cdn\r\n"
+		"Content-Length: 2\r\n\r\nok", &rw,
+		"HTTP/1.1 200 OK\r\nVia: 1.1 cdn\r\n"
+		"Content-Length: 2\r\n\r\n"));
+}
+
 static void test_write_error_text(void)
 {
 	const char *want = "HTTP/1.1 502 Bad Gateway\r\n"
@@ -1790,6 +1814,7 @@ int main(void)
 	RUN_TEST(test_write_client_cert);
 	RUN_TEST(test_target_split);
 	RUN_TEST(test_write_forward);
+	RUN_TEST(test_write_forward_response);
 	RUN_TEST(test_write_error_text);
 	return TEST_SUMMARY();
 }
