@@ -26,6 +26,7 @@
 #include "dpx_svc.h"
 #include "dpx_tcp.h"
 #include "dpx_tls.h"
+#include "dpx_udp.h"
 #include "dpx_cache.h"
 #include "dpx_compress.h"
 #include "dpx_version.h"
@@ -263,6 +264,8 @@ start(struct app *app)
 		if (rc == 0)
 			rc = dpx_tcp_worker_init(w);
 		if (rc == 0)
+			rc = dpx_udp_worker_init(w);
+		if (rc == 0)
 			rc = dpx_svc_worker_start(w);
 		if (rc == 0)
 			rc = dpx_proxy_worker_start(w, app->proxy);
@@ -351,6 +354,7 @@ shutdown_all(struct app *app)
 		dpx_tcp_worker_fini(&app->workers[i].w);
 		dpx_proxy_worker_fini(&app->workers[i].w);
 		dpx_svc_worker_fini(&app->workers[i].w);
+		dpx_udp_worker_fini(&app->workers[i].w);
 		dpx_net_worker_fini(&app->workers[i].w);
 	}
 	if (app->proxy != NULL)

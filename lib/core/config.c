@@ -992,7 +992,7 @@ static const char *const listener_keys[] = {
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {
-	"echo", "static", "http", "tcp", "forward", NULL
+	"echo", "static", "http", "tcp", "forward", "udp_echo", NULL
 };
 
 static bool is_port_address(const struct dpx_config *cfg, uint32_t a)
@@ -1088,7 +1088,10 @@ static int check_listener_conflict(struct cfg_ctx *c,
 	for (size_t i = 0; i < idx; i++) {
 		const struct dpx_listener_conf *o = &cfg->listeners[i];
 
-		if (o->port != ls->port)
+		/* TCP and UDP ports are separate spaces. */
+		if (o->port != ls->port ||
+		    (o->mode == DPX_LISTEN_UDP_ECHO) !=
+		    (ls->mode == DPX_LISTEN_UDP_ECHO))
 			continue;
 		dpx_ipv4_str(o->addr, b, sizeof(b));
 		if (o->addr == ls->addr)

@@ -91,6 +91,7 @@ enum dpx_listener_mode {
 	DPX_LISTEN_HTTP = 2,    /* HTTP/1.1 reverse proxy to pools */
 	DPX_LISTEN_TCP = 3,     /* L4 proxy: each connection spliced to a server */
 	DPX_LISTEN_FORWARD = 4, /* HTTP forward proxy (curl -x): any origin */
+	DPX_LISTEN_UDP_ECHO = 5, /* UDP echo service (lib/udp through lib/svc) */
 };
 
 /* What a forward listener tells origins about its clients ("anonymity"). */
@@ -376,6 +377,7 @@ struct dpx_runtime {
 
 struct dpx_net_worker;
 struct dpx_tcp_worker;
+struct dpx_udp_worker;
 struct dpx_svc_worker;
 struct dpx_proxy_worker;
 
@@ -390,6 +392,7 @@ struct dpx_worker {
 	const struct dpx_config *cfg;
 	struct dpx_net_worker *net; /* lib/net: ports, ARP cache, counters */
 	struct dpx_tcp_worker *tcp; /* lib/tcp: connections, timers */
+	struct dpx_udp_worker *udp; /* lib/udp: bound ports, counters */
 	struct dpx_svc_worker *svc; /* lib/svc: built-in test services */
 	struct dpx_proxy_worker *proxy; /* lib/proxy: sessions, servers */
 	struct dpx_runtime rt;     /* cycle accounting (lib/net's loop) */
