@@ -85,8 +85,9 @@ int dpx_udp_pick_port(struct dpx_worker *w, uint32_t dst_addr,
 /*
  * Sends len bytes of data (copied into one mbuf) from src to dst; src_addr
  * 0 takes the route's source address. Returns 0 or -errno: -EMSGSIZE
- * (more than one mbuf holds; the MTU is IPv4's check, counted there),
- * -ENOBUFS, -EHOSTUNREACH.
+ * (more than the route's MTU or one mbuf holds: dpx does not fragment),
+ * -ENOBUFS, -EHOSTUNREACH. 0 means handed to IPv4, which may still queue
+ * it behind ARP resolution or drop it (counted in lib/net).
  */
 int dpx_udp_send(struct dpx_worker *w, uint32_t src_addr, uint16_t src_port,
 		 uint32_t dst_addr, uint16_t dst_port, const void *data,

@@ -71,6 +71,7 @@ dpx_udp_send_mbuf(struct dpx_worker *w, uint32_t src_addr, uint16_t src_port,
 		  uint32_t dst_addr, uint16_t dst_port, struct rte_mbuf *m)
 {
 	struct dpx_udp_worker *uw = w->udp;
+	const struct dpx_port *dev;
 	struct rte_udp_hdr *uh;
 	unsigned int port;
 	uint32_t route_src;
@@ -81,8 +82,12 @@ dpx_udp_send_mbuf(struct dpx_worker *w, uint32_t src_addr, uint16_t src_port,
 		return udp_send_error(uw, m, -EHOSTUNREACH);
 	if (src_addr == 0)
 		src_addr = route_src;
-	offloads = dpx_net_port(w, port)->tx_offloads;
+	dev = dpx_net_port(w, port);
+	offloads = dev->tx_offloads;
+	/* No fragments: a datagram the link cannot carry is the caller's
+	 * error, said here rather than counted as a drop by IPv4. */
 	if (m->pkt_len > UDP_MAX_PAYLOAD ||
+	    m->pkt_len + sizeof(struct rte_ipv4_hdr) + sizeof(*uh) > dev->mtu ||
 	    (m->nb_segs > 1 && !(offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
 	     rte_pktmbuf_linearize(m) != 0))
 		return udp_send_error(uw, m, -EMSGSIZE);
