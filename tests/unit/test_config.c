@@ -897,7 +897,7 @@ static void test_listener_fields(void)
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"ftp\"}");
 	EXPECT_ERR_AT(t, "\"ftp\"", 0, "listeners[0].mode: \"ftp\" is not "
-		      "one of echo, static, http, tcp", "");
+		      "one of echo, static, http, tcp, udp_echo", "");
 	/* the proxy modes need a pool (or routes): see test_proxy_listener */
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"http\"}");
@@ -987,6 +987,32 @@ static void test_listener_address(void)
 			   "\"mode\": \"echo\"}");
 	EXPECT_ERR_AT(t, "3323068417", 0, "listeners[0].address: expected a "
 		      "string \"a.b.c.d\", got integer", "");
+}
+
+/* UDP ports are a space of their own: udp_echo shares a port number
+ * with TCP listeners, not with another udp_echo. */
+static void test_listener_udp_echo(void)
+{
+	const char *t;
+
+	EXPECT_OK(with_listeners(ECHO7 ", {\"address\": \"198.18.0.1\", "
+				 "\"port\": 7, \"mode\": \"udp_echo\"}, "
+				 "{\"address\": \"0.0.0.0\", \"port\": 53, "
+				 "\"mode\": \"udp_echo\"}"));
+	CHECK_EQ(cfg.n_listeners, 3);
+	CHECK_EQ(cfg.listeners[1].mode, DPX_LISTEN_UDP_ECHO);
+	CHECK_EQ(cfg.listeners[1].port, 7);
+	CHECK_EQ(cfg.listeners[2].addr, 0);
+	t = with_listeners("{\"name\": \"u\", \"address\": \"0.0.0.0\", "
+			   "\"port\": 53, \"mode\": \"udp_echo\"},\n"
+			   "{\"address\": \"198.18.0.1\", \"port\": 53, "
+			   "\"mode\": \"udp_echo\"}");
+	EXPECT_ERR_AT(t, "53", 1, "listeners[1].port: 198.18.0.1:53 conflicts "
+		      "with 0.0.0.0:53 of listener \"u\" (listeners[0])", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 53, "
+			   "\"mode\": \"udp_echo\", \"pool\": \"web\"}");
+	EXPECT_ERR_AT(t, "\"pool\"", 0, "listeners[0].pool: only for mode "
+		      "http or tcp (this listener is mode udp_echo)", "");
 }
 
 static void test_listener_conflicts(void)
@@ -2452,6 +2478,7 @@ int main(void)
 	RUN_TEST(test_listeners_ok);
 	RUN_TEST(test_listeners_max);
 	RUN_TEST(test_listener_fields);
+	RUN_TEST(test_listener_udp_echo);
 	RUN_TEST(test_listener_required);
 	RUN_TEST(test_listener_address);
 	RUN_TEST(test_listener_conflicts);
