@@ -193,7 +193,7 @@ run_fuzz() {
 
 if ((!QUICK)) && CC=clang build build-fuzz; then
 	run_fuzz fuzz_config "$ROOT/tests/config/good"
-	run_fuzz fuzz_net -max_len=1600
+	run_fuzz fuzz_net "$ROOT/tests/fuzz/corpus/net" -max_len=1600
 	run_fuzz fuzz_timer
 	run_fuzz fuzz_tcp_options -max_len=80
 	run_fuzz fuzz_http -max_len=4096 "$ROOT/tests/fuzz/corpus/http"
