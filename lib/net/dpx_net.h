@@ -3,8 +3,9 @@
  * dpx net: DPDK ports (queues, mempools, offloads, link), the per-worker
  * receive/transmit path and the IPv4 base: Ethernet, ARP (per-worker cache
  * with aging, pending-packet queues, gratuitous ARP), IPv4 (validation,
- * connected + gateway routing) and ICMP echo. Also test-only fault injection
- * (drop, duplicate, reorder, delay) per port and direction.
+ * connected + gateway routing) and ICMP (echo, port unreachable for UDP).
+ * Also test-only fault injection (drop, duplicate, reorder, delay) per
+ * port and direction.
  *
  * Ownership: struct dpx_net (ports, mempools) belongs to the control plane
  * and is read-only once workers run. Each worker owns its struct
