@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <rte_arp.h>
 #include <rte_ethdev.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
@@ -116,33 +115,6 @@ tx_clear(struct dpx_worker *w)
 	w->net->tx[0].count = 0;
 }
 
-/* The peer's MAC, so that what dpx sends goes straight to TX. */
-static void
-learn_peer(struct dpx_worker *w)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *a;
-
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) +
-							  sizeof(*a));
-	memset(eth, 0xff, sizeof(eth->dst_addr));
-	eth->src_addr = peer_mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	a = (struct rte_arp_hdr *)(eth + 1);
-	a->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	a->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	a->arp_hlen = 6;
-	a->arp_plen = 4;
-	a->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	a->arp_data.arp_sha = peer_mac;
-	a->arp_data.arp_sip = rte_cpu_to_be_32(PEER_IP);
-	memset(&a->arp_data.arp_tha, 0, 6);
-	a->arp_data.arp_tip = rte_cpu_to_be_32(OUR_IP);
-	dpx_net_input(w, 0, m);
-	tx_clear(w);
-}
-
 static void
 worker_setup(struct dpx_worker *w, unsigned int index)
 {
@@ -151,7 +123,8 @@ worker_setup(struct dpx_worker *w, unsigned int index)
 	w->cfg = &cfg;
 	CHECK_EQ(dpx_net_worker_init(w, &net), 0);
 	CHECK_EQ(dpx_udp_worker_init(w), 0);
-	learn_peer(w);
+	test_net_learn_neighbour(w, pool, OUR_IP, PEER_IP, &peer_mac);
+	tx_clear(w);
 }
 
 static void
