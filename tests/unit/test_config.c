@@ -897,7 +897,7 @@ static void test_listener_fields(void)
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"ftp\"}");
 	EXPECT_ERR_AT(t, "\"ftp\"", 0, "listeners[0].mode: \"ftp\" is not "
-		      "one of echo, static, http, tcp, udp_echo", "");
+		      "one of echo, static, http, tcp, forward, udp_echo", "");
 	/* the proxy modes need a pool (or routes): see test_proxy_listener */
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"http\"}");
