@@ -29,6 +29,7 @@
 #include "dpx_udp.h"
 #include "dpx_cache.h"
 #include "dpx_compress.h"
+#include "dpx_auth.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -427,6 +428,8 @@ main(int argc, char **argv)
 		.release_compression = dpx_compress_conf_free,
 		.acls = dpx_acl_section_parse,
 		.release_acls = dpx_acl_section_free,
+		.auth = dpx_auth_section_parse,
+		.release_auth = dpx_auth_section_free,
 	};
 	int sep, rc;
 

@@ -1314,7 +1314,7 @@ static int parse_tcp(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 static const char *const top_keys[] = {
 	"ports", "workers", "idle", "idle_spin_us", "log_level", "arp",
 	"mbufs_per_worker", "tcp", "pools", "listeners", "access_log", "cache",
-	"acls", NULL
+	"acls", "auth", NULL
 };
 
 /* "cache": lib/cache's section, through the application's hook. */
@@ -1353,6 +1353,24 @@ static int parse_acls(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 	return 0;
 }
 
+/* "auth": lib/auth's authenticators, through the application's hook. */
+static int parse_auth(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(root, "auth");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "auth");
+	if (ext == NULL || ext->auth == NULL)
+		return cfg_fail(c, true, "proxy authentication is not "
+				"supported by this program");
+	if (ext->auth(c, v, &cfg->auth) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
 static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
 	if (!json_is_object(root))
@@ -1372,6 +1390,7 @@ static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 	    parse_tcp(c, root, cfg) != 0 ||
 	    parse_cache(c, root, cfg) != 0 ||
 	    parse_acls(c, root, cfg) != 0 ||
+	    parse_auth(c, root, cfg) != 0 ||
 	    cfg_parse_pools(c, root, cfg) != 0 ||
 	    parse_listeners(c, root, cfg) != 0 ||
 	    cfg_parse_access_log(c, root, cfg) != 0)
@@ -1505,6 +1524,10 @@ void dpx_config_release(struct dpx_config *cfg)
 	    cfg_ext->release_acls != NULL)
 		cfg_ext->release_acls(cfg->acls);
 	cfg->acls = NULL;
+	if (cfg->auth != NULL && cfg_ext != NULL &&
+	    cfg_ext->release_auth != NULL)
+		cfg_ext->release_auth(cfg->auth);
+	cfg->auth = NULL;
 	for (size_t i = 0; i < DPX_MAX_POOLS; i++) {
 		if (cfg->pools[i].tls == NULL)
 			continue;

@@ -119,6 +119,10 @@ struct dpx_config_ext {
 	int (*acls)(struct cfg_ctx *c, json_t *v, unsigned int n_workers,
 		    void **out);
 	void (*release_acls)(void *conf);
+	/* The top-level "auth" section (proxy authentication), and its
+	 * release. */
+	int (*auth)(struct cfg_ctx *c, json_t *v, void **out);
+	void (*release_auth)(void *conf);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */
