@@ -265,7 +265,7 @@ static char *read_all(const char *path, size_t *len, char *err,
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	long size;
+	long size = 0;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
