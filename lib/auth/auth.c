@@ -104,6 +104,15 @@ static void *verifier_main(void *arg)
 	return NULL;
 }
 
+/* "auth-NAME" in ps and top (15 bytes at most). */
+static void name_thread(struct dpx_auth *a)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "auth-%.10s", a->conf.name);
+	pthread_setname_np(a->thread, name);
+}
+
 static int make_dummy_hash(struct dpx_auth *a)
 {
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -208,6 +217,7 @@ struct dpx_auth *dpx_auth_create(const struct dpx_auth_conf *conf,
 		return NULL;
 	}
 	a->thread_started = true;
+	name_thread(a);
 	return a;
 }
 

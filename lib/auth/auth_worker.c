@@ -104,10 +104,13 @@ struct dpx_auth_worker *auth_worker_create(struct dpx_auth *a,
 					   unsigned int index)
 {
 	const struct dpx_auth_conf *c = &a->conf;
-	struct dpx_auth_worker *aw = calloc(1, sizeof(*aw));
+	/* Its own cache lines: workers write their counters all the time. */
+	struct dpx_auth_worker *aw = aligned_alloc(RTE_CACHE_LINE_SIZE,
+		RTE_ALIGN_CEIL(sizeof(*aw), RTE_CACHE_LINE_SIZE));
 
 	if (aw == NULL)
 		return NULL;
+	memset(aw, 0, sizeof(*aw));
 	aw->auth = a;
 	/* Twice the slots: a ring of 2^k holds 2^k - 1. */
 	aw->requests = ring_new("req", index, 2 * c->queue_size);
@@ -265,6 +268,12 @@ static enum dpx_auth_status submit(struct dpx_auth_worker *aw,
 	return DPX_AUTH_PENDING;
 }
 
+static void set_user(struct dpx_auth_result *res,
+		     const struct dpx_auth_cred *cred)
+{
+	memcpy(res->user, cred->text, (size_t)cred->user_len + 1);
+}
+
 static enum dpx_auth_status answer_ok(struct dpx_auth_worker *aw,
 				      int32_t user_index,
 				      const struct dpx_auth_rule *rule,
@@ -320,6 +329,7 @@ enum dpx_auth_status dpx_auth_check(struct dpx_auth_worker *aw,
 			     dpx_auth_parse_basic(v, len, &cred);
 	if (why != DPX_AUTH_PARSE_OK)
 		return refuse(aw, why, client, now_ms, res);
+	set_user(res, &cred);
 	st = check_cred(aw, &cred, client, now_ms, res);
 	OPENSSL_cleanse(cred.text, (size_t)cred.user_len + cred.pass_len + 2);
 	return st;
@@ -345,6 +355,7 @@ static bool take_answer(struct dpx_auth_worker *aw, struct auth_slot *s,
 	aw->counters.verifications++;
 	*out = (struct dpx_auth_result){ .cookie = s->cookie,
 		.status = s->status, .user_index = -1 };
+	set_user(out, &s->cred);
 	switch (s->status) {
 	case DPX_AUTH_OK:
 		cache_insert(aw, s, now_ms);
@@ -384,6 +395,19 @@ unsigned int dpx_auth_poll(struct dpx_auth_worker *aw, uint64_t now_ms,
 unsigned int dpx_auth_in_flight(const struct dpx_auth_worker *aw)
 {
 	return aw->n_slots - aw->n_free;
+}
+
+_Static_assert(sizeof(struct dpx_auth_counters) % sizeof(uint64_t) == 0,
+	       "dpx_auth_counters: uint64_t counters only");
+
+void dpx_auth_counters_add(struct dpx_auth_counters *sum,
+			   const struct dpx_auth_worker *aw)
+{
+	const uint64_t *from = (const uint64_t *)&aw->counters;
+	uint64_t *to = (uint64_t *)sum;
+
+	for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+		to[i] += from[i];
 }
 
 const struct dpx_auth_counters *dpx_auth_worker_counters(

@@ -191,6 +191,8 @@ struct dpx_auth_result {
 	uint64_t cookie;		/* from dpx_auth_check() */
 	enum dpx_auth_status status;
 	enum dpx_auth_parse malformed;	/* status MALFORMED: why */
+	char user[DPX_AUTH_USER_MAX + 1];	/* as sent; "" if MISSING or
+						 * MALFORMED (for the log) */
 	int32_t user_index;		/* -1 unless OK or DENIED */
 	const struct dpx_auth_rule *rule; /* OK: NULL when none applies */
 };
@@ -230,6 +232,10 @@ unsigned int dpx_auth_poll(struct dpx_auth_worker *aw, uint64_t now_ms,
 unsigned int dpx_auth_in_flight(const struct dpx_auth_worker *aw);
 const struct dpx_auth_counters *dpx_auth_worker_counters(
 	const struct dpx_auth_worker *aw);
+/* Control plane: adds a worker's counters (plain loads, no stop) to sum;
+ * every counter is a uint64_t. */
+void dpx_auth_counters_add(struct dpx_auth_counters *sum,
+			   const struct dpx_auth_worker *aw);
 
 /* ---- Per-client failure limit (exposed for tests) ---- */
 

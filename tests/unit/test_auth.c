@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_priv.h"	/* auth_users_bind */
 #include "dpx_auth.h"
 #include "dpx_config_kit.h"
 #include "dpx_test.h"
@@ -262,6 +263,33 @@ static void test_users_errors(void)
 	CHECK_STR_CONTAINS(err, "/nonexistent/users: cannot open");
 }
 
+/* Own rule, else "*", else none; rules for absent users are ignored. */
+static void test_rule_binding(void)
+{
+	static const char text[] = "alice:" H6 "\nbob:" H6 "\ncarol:" H6 "\n";
+	struct dpx_auth_rule rules[3] = {
+		{ .user = "carol", .acl = "c" },
+		{ .user = "*", .acl = "everyone" },
+		{ .user = "zed", .deny = true },
+	};
+	char err[256];
+	struct dpx_auth_users *u = dpx_auth_users_parse("f", text,
+							strlen(text), err,
+							sizeof(err));
+
+	CHECK(u != NULL);
+	if (u == NULL)
+		return;
+	auth_users_bind(u, rules, 3);
+	CHECK(u->users[0].rule == &rules[1]);
+	CHECK(u->users[1].rule == &rules[1]);
+	CHECK(u->users[2].rule == &rules[0]);
+	auth_users_bind(u, rules, 1);
+	CHECK(u->users[0].rule == NULL);
+	CHECK(u->users[2].rule == &rules[0]);
+	dpx_auth_users_free(u);
+}
+
 /* ---- The "auth" section ---- */
 
 static const struct dpx_config_ext ext = {
@@ -507,6 +535,7 @@ static void test_verify_both_schemes(void)
 		     "Basic realm=\"dpx\", charset=\"UTF-8\"") == 0);
 	CHECK_EQ(ask(&f, "alice:alice-pw", client_a, 1000, &r), DPX_AUTH_OK);
 	CHECK_EQ(r.user_index, 0);
+	CHECK(strcmp(r.user, "alice") == 0);
 	CHECK(r.rule != NULL && strcmp(r.rule->acl, "staff") == 0 &&
 	      r.rule->egress_addr == htonl(0xC6120105));
 	CHECK_EQ(ask(&f, "bob:bob-pw", client_a, 1000, &r), DPX_AUTH_OK);
@@ -519,6 +548,7 @@ static void test_verify_both_schemes(void)
 		 DPX_AUTH_BAD_PASSWORD);
 	CHECK_EQ(ask(&f, "nobody:x", client_a, 1000, &r),
 		 DPX_AUTH_UNKNOWN_USER);
+	CHECK(strcmp(r.user, "nobody") == 0);
 	CHECK_EQ(ask(&f, "mallory:alice-pw", client_a, 1000, &r),
 		 DPX_AUTH_DENIED);
 	CHECK_EQ(r.user_index, 3);
@@ -530,6 +560,14 @@ static void test_verify_both_schemes(void)
 	CHECK_EQ(c->unknown_user, 1);
 	CHECK_EQ(c->denied, 1);
 	CHECK_EQ(dpx_auth_in_flight(f.aw), 0);
+	/* Sums over workers: worker 1 adds nothing yet. */
+	struct dpx_auth_counters sum;
+
+	memset(&sum, 0, sizeof(sum));
+	dpx_auth_counters_add(&sum, dpx_auth_worker(f.a, 0));
+	dpx_auth_counters_add(&sum, dpx_auth_worker(f.a, 1));
+	CHECK_EQ(sum.verifications, 6);
+	CHECK_EQ(sum.bad_password, 2);
 	dpx_auth_destroy(f.a);
 }
 
@@ -554,6 +592,7 @@ static void test_cache_and_ttl(void)
 					client_a, 7, 1000 + i * 1000, &r),
 			 DPX_AUTH_OK);
 	CHECK_EQ(r.user_index, 0);
+	CHECK(strcmp(r.user, "alice") == 0);
 	CHECK(r.rule != NULL && strcmp(r.rule->acl, "staff") == 0);
 	CHECK_EQ(c->cache_hits, 100);
 	CHECK_EQ(dpx_auth_crypt_calls(f.a), 1);
@@ -715,6 +754,7 @@ int main(void)
 	RUN_TEST(test_parse_bounds);
 	RUN_TEST(test_challenge);
 	RUN_TEST(test_users_errors);
+	RUN_TEST(test_rule_binding);
 	RUN_TEST(test_config);
 	RUN_TEST(test_limiter);
 	RUN_TEST(test_verify_both_schemes);
