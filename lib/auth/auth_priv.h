@@ -66,6 +66,10 @@ struct dpx_auth {
 	char dummy_hash[AUTH_HASH_MAX + 1];
 };
 
+/* SipHash-2-4, 128-bit output (auth_siphash.c). */
+void auth_siphash128(const uint8_t key[16], const void *data, size_t n,
+		     uint8_t out[AUTH_MAC_LEN]);
+
 /* Verifier side of worker i's rings. */
 struct rte_ring *auth_worker_requests(struct dpx_auth_worker *aw);
 struct rte_ring *auth_worker_answers(struct dpx_auth_worker *aw);

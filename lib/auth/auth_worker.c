@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <rte_common.h>
 #include <rte_ring.h>
 
@@ -39,8 +38,6 @@ struct dpx_auth_worker {
 	struct cache_entry *cache;
 	uint32_t cache_set_mask;
 	struct dpx_auth_limiter *limiter;
-	EVP_MAC *mac;
-	EVP_MAC_CTX *mac_ctx;
 	struct dpx_auth_counters counters;
 };
 
@@ -91,15 +88,6 @@ static int alloc_slots(struct dpx_auth_worker *aw, uint32_t n)
 	return 0;
 }
 
-static int setup_mac(struct dpx_auth_worker *aw)
-{
-	aw->mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
-	if (aw->mac == NULL)
-		return -1;
-	aw->mac_ctx = EVP_MAC_CTX_new(aw->mac);
-	return aw->mac_ctx == NULL ? -1 : 0;
-}
-
 struct dpx_auth_worker *auth_worker_create(struct dpx_auth *a,
 					   unsigned int index)
 {
@@ -122,7 +110,7 @@ struct dpx_auth_worker *auth_worker_create(struct dpx_auth *a,
 						      c->max_failures_per_min);
 	if (aw->requests == NULL || aw->answers == NULL || aw->cache == NULL ||
 	    (c->max_failures_per_min > 0 && aw->limiter == NULL) ||
-	    alloc_slots(aw, c->queue_size) != 0 || setup_mac(aw) != 0) {
+	    alloc_slots(aw, c->queue_size) != 0) {
 		auth_worker_free(aw);
 		return NULL;
 	}
@@ -141,25 +129,17 @@ void auth_worker_free(struct dpx_auth_worker *aw)
 	free(aw->free_slots);
 	free(aw->cache);
 	dpx_auth_limiter_free(aw->limiter);
-	EVP_MAC_CTX_free(aw->mac_ctx);
-	EVP_MAC_free(aw->mac);
 	free(aw);
 }
 
 /* Keyed hash of "user\0password": the cache never holds a password, and
  * without the process's key nobody can aim at an entry. */
-static int cred_mac(struct dpx_auth_worker *aw,
-		    const struct dpx_auth_cred *cred, uint8_t *mac)
+static void cred_mac(const struct dpx_auth_worker *aw,
+		     const struct dpx_auth_cred *cred, uint8_t *mac)
 {
-	size_t n = (size_t)cred->user_len + 1 + cred->pass_len, len;
+	size_t n = (size_t)cred->user_len + 1 + cred->pass_len;
 
-	if (EVP_MAC_init(aw->mac_ctx, aw->auth->mac_key,
-			 sizeof(aw->auth->mac_key), NULL) != 1 ||
-	    EVP_MAC_update(aw->mac_ctx, (const uint8_t *)cred->text, n) != 1 ||
-	    EVP_MAC_final(aw->mac_ctx, mac, &len, AUTH_MAC_LEN) != 1 ||
-	    len != AUTH_MAC_LEN)
-		return -1;
-	return 0;
+	auth_siphash128(aw->auth->mac_key, cred->text, n, mac);
 }
 
 static struct cache_entry *cache_set(struct dpx_auth_worker *aw,
@@ -294,10 +274,7 @@ static enum dpx_auth_status check_cred(struct dpx_auth_worker *aw,
 	const struct cache_entry *e;
 	uint8_t mac[AUTH_MAC_LEN];
 
-	if (cred_mac(aw, cred, mac) != 0) {
-		aw->counters.queue_full++;
-		return res->status = DPX_AUTH_BUSY;
-	}
+	cred_mac(aw, cred, mac);
 	e = cache_find(aw, mac, current_generation(aw), now_ms);
 	if (e != NULL) {
 		aw->counters.cache_hits++;
