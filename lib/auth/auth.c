@@ -19,10 +19,12 @@
 
 #include "auth_priv.h"
 
-/* Idle verifier: a request waits this long at most before it is seen.
- * Sleeping rather than being woken keeps syscalls off the workers, and
- * is small next to the cost of a hash. */
-#define VERIFIER_IDLE_US 500
+/* An idle verifier sleeps rather than waits to be woken, which would put
+ * a syscall on the workers. The first request after a quiet spell waits
+ * at most VERIFIER_SLEEP_MAX_US to be seen, small next to a hash; while
+ * requests keep coming, at most VERIFIER_SLEEP_MIN_US. */
+#define VERIFIER_SLEEP_MIN_US 100
+#define VERIFIER_SLEEP_MAX_US 4000
 
 static void adopt_next_table(struct dpx_auth *a)
 {
@@ -95,11 +97,17 @@ static bool verify_round(struct dpx_auth *a)
 static void *verifier_main(void *arg)
 {
 	struct dpx_auth *a = arg;
+	unsigned int sleep_us = VERIFIER_SLEEP_MIN_US;
 
 	while (!atomic_load_explicit(&a->stop, memory_order_acquire)) {
 		adopt_next_table(a);
-		if (!verify_round(a))
-			usleep(VERIFIER_IDLE_US);
+		if (verify_round(a)) {
+			sleep_us = VERIFIER_SLEEP_MIN_US;
+			continue;
+		}
+		usleep(sleep_us);
+		if (sleep_us < VERIFIER_SLEEP_MAX_US)
+			sleep_us *= 2;
 	}
 	return NULL;
 }

@@ -19,9 +19,24 @@
  *    "user:password" (the password itself is never stored) and count
  *    failures per client address, so that a flood of bad passwords is
  *    refused without hashing.
- * Nothing here touches a connection: lib/proxy calls dpx_auth_check()
- * with the request's field, answers 407/429/503 or goes on, and collects
- * deferred answers with dpx_auth_poll() once per loop pass.
+ * Nothing here touches a connection. How a forward proxy uses it:
+ *
+ *   control plane: a = dpx_auth_create(dpx_auth_section_find(cfg->auth,
+ *                      listener's name), n_workers, err, len);
+ *                  dpx_auth_reload(a, ...) on SIGHUP; dpx_auth_destroy(a)
+ *                  after the workers stopped; dpx_auth_counters_add() for
+ *                  telemetry.
+ *   worker w, per request head:
+ *       st = dpx_auth_check(dpx_auth_worker(a, w->index), value, len,
+ *                           n_proxy_authorization_fields, client_ip,
+ *                           session_id, now_ms, &res);
+ *       OK: apply res.rule (acl, egress_addr), remove the field, go on;
+ *       PENDING: park the request; MISSING, MALFORMED, BAD_PASSWORD,
+ *       UNKNOWN_USER: 407 with Proxy-Authenticate:
+ *       dpx_auth_challenge_value(a); DENIED: 403; RATE_LIMITED: 429;
+ *       BUSY: 503.
+ *   worker w, once per loop pass: dpx_auth_poll() and resume the parked
+ *       requests whose cookies come back, with the same answers.
  */
 #ifndef DPX_AUTH_H
 #define DPX_AUTH_H
