@@ -466,7 +466,7 @@ static void test_limiter(void)
 
 struct fixture {
 	char users[200];
-	char sha_hash[256], bcrypt_hash[256];
+	char sha_hash[256], bcrypt_hash[256], bcrypt_y_hash[256];
 	struct dpx_auth_rule rules[2];
 	struct dpx_auth_conf conf;
 	struct dpx_auth *a;
@@ -485,8 +485,9 @@ static void write_users(struct fixture *f, const char *carol_pass)
 
 	make_hash("$6$", 5000, carol_pass, carol, sizeof(carol));
 	snprintf(text, sizeof(text),
-		 "# test users\nalice:%s\nbob:%s\ncarol:%s\nmallory:%s\n",
-		 f->sha_hash, f->bcrypt_hash, carol, f->sha_hash);
+		 "# test users\nalice:%s\nbob:%s\ncarol:%s\nmallory:%s\n"
+		 "dave:%s\n", f->sha_hash, f->bcrypt_hash, carol, f->sha_hash,
+		 f->bcrypt_y_hash);
 	write_file(f->users, text);
 }
 
@@ -499,6 +500,8 @@ static int fixture_init(struct fixture *f, uint32_t queue, uint32_t ttl)
 	make_hash("$6$", 5000, "alice-pw", f->sha_hash, sizeof(f->sha_hash));
 	make_hash("$2b$", 4, "bob-pw", f->bcrypt_hash,
 		  sizeof(f->bcrypt_hash));
+	make_hash("$2y$", 4, "dave-pw", f->bcrypt_y_hash,
+		  sizeof(f->bcrypt_y_hash));
 	write_users(f, "carol-pw");
 	snprintf(f->rules[0].user, sizeof(f->rules[0].user), "alice");
 	snprintf(f->rules[0].acl, sizeof(f->rules[0].acl), "staff");
@@ -582,6 +585,9 @@ static void test_verify_both_schemes(void)
 	CHECK_EQ(ask(&f, "bob:bob-pw", client_a, 1000, &r), DPX_AUTH_OK);
 	CHECK_EQ(r.user_index, 1);
 	CHECK(r.rule == NULL);
+	CHECK(strncmp(f.bcrypt_y_hash, "$2y$04$", 7) == 0);
+	CHECK_EQ(ask(&f, "dave:dave-pw", client_a, 1000, &r), DPX_AUTH_OK);
+	CHECK_EQ(r.user_index, 4);
 	CHECK_EQ(ask(&f, "alice:wrong", client_a, 1000, &r),
 		 DPX_AUTH_BAD_PASSWORD);
 	CHECK_EQ(r.user_index, -1);
@@ -594,9 +600,9 @@ static void test_verify_both_schemes(void)
 		 DPX_AUTH_DENIED);
 	CHECK_EQ(r.user_index, 3);
 	/* Every verification hashed once, the unknown user included. */
-	CHECK_EQ(dpx_auth_crypt_calls(f.a), 6);
-	CHECK_EQ(c->ok, 2);
-	CHECK_EQ(c->verifications, 6);
+	CHECK_EQ(dpx_auth_crypt_calls(f.a), 7);
+	CHECK_EQ(c->ok, 3);
+	CHECK_EQ(c->verifications, 7);
 	CHECK_EQ(c->bad_password, 2);
 	CHECK_EQ(c->unknown_user, 1);
 	CHECK_EQ(c->denied, 1);
@@ -607,7 +613,7 @@ static void test_verify_both_schemes(void)
 	memset(&sum, 0, sizeof(sum));
 	dpx_auth_counters_add(&sum, dpx_auth_worker(f.a, 0));
 	dpx_auth_counters_add(&sum, dpx_auth_worker(f.a, 1));
-	CHECK_EQ(sum.verifications, 6);
+	CHECK_EQ(sum.verifications, 7);
 	CHECK_EQ(sum.bad_password, 2);
 	dpx_auth_destroy(f.a);
 }
@@ -785,6 +791,79 @@ static void test_reload(void)
 	dpx_auth_destroy(f.a);
 }
 
+/* Two workers at once: each gets its own answers, cookies intact. */
+static void test_two_workers(void)
+{
+	struct fixture f;
+	struct dpx_auth_worker *w[2];
+	struct dpx_auth_result r, out[4];
+	char good[128], bad[128];
+	unsigned int i, k, got;
+
+	if (fixture_init(&f, 4, 300) != 0) {
+		CHECK(0);
+		return;
+	}
+	w[0] = dpx_auth_worker(f.a, 0);
+	w[1] = dpx_auth_worker(f.a, 1);
+	field_for("bob:bob-pw", good);
+	field_for("bob:nope", bad);
+	for (i = 0; i < 4; i++)
+		for (k = 0; k < 2; k++) {
+			const char *fl = (i + k) % 2 ? bad : good;
+
+			CHECK_EQ(dpx_auth_check(w[k], fl, strlen(fl), 1,
+						client_a + k, k * 100 + i, 1000,
+						&r), DPX_AUTH_PENDING);
+		}
+	for (k = 0; k < 2; k++) {
+		f.aw = w[k];
+		got = wait_answers(&f, 1000, out, 4);
+		CHECK_EQ(got, 4);
+		for (i = 0; i < got; i++) {
+			CHECK_EQ(out[i].cookie, k * 100 + i);
+			CHECK_EQ(out[i].status, (i + k) % 2 ?
+				 DPX_AUTH_BAD_PASSWORD : DPX_AUTH_OK);
+		}
+	}
+	CHECK_EQ(dpx_auth_crypt_calls(f.a), 8);
+	dpx_auth_destroy(f.a);
+}
+
+/* Answers computed against a table replaced meanwhile are not used:
+ * they go back to the verifier and come again under the new table. */
+static void test_reload_in_flight(void)
+{
+	struct fixture f;
+	struct dpx_auth_result r, out[4];
+	char field[128], err[512];
+	unsigned int i, got = 0;
+
+	if (fixture_init(&f, 4, 300) != 0) {
+		CHECK(0);
+		return;
+	}
+	field_for("carol:carol-pw", field);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(dpx_auth_check(f.aw, field, strlen(field), 1,
+					client_a, i, 1000, &r),
+			 DPX_AUTH_PENDING);
+	for (i = 0; i < 5000 && dpx_auth_crypt_calls(f.a) < 3; i++)
+		usleep(1000);
+	CHECK_EQ(dpx_auth_crypt_calls(f.a), 3);
+	write_users(&f, "carol-new");
+	CHECK_EQ(dpx_auth_reload(f.a, err, sizeof(err)), 0);
+	for (i = 0; i < 5000 && dpx_auth_generation(f.a) != 2; i++)
+		usleep(1000);
+	got = wait_answers(&f, 1000, out, 3);
+	CHECK_EQ(got, 3);
+	for (i = 0; i < got; i++)
+		CHECK_EQ(out[i].status, DPX_AUTH_BAD_PASSWORD);
+	CHECK_EQ(dpx_auth_worker_counters(f.aw)->requeued, 3);
+	CHECK_EQ(dpx_auth_crypt_calls(f.a), 6);
+	dpx_auth_destroy(f.a);
+}
+
 int main(void)
 {
 	if (mkdtemp(tmp_dir) == NULL) {
@@ -805,6 +884,8 @@ int main(void)
 	RUN_TEST(test_rate_limit);
 	RUN_TEST(test_queue_full);
 	RUN_TEST(test_reload);
+	RUN_TEST(test_two_workers);
+	RUN_TEST(test_reload_in_flight);
 	char cmd[128];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_dir);
