@@ -6,7 +6,10 @@
  * is refused while tat is more than a minute's worth of failures ahead of
  * now, so max failures pass at once and then one per 60 s / max. The
  * table is 4-way set associative and bounded: when a set is full, the
- * address with the least debt is forgotten.
+ * address with the least debt is forgotten. The worker charges a failure
+ * when it sends a check to the verifier and gives it back when the
+ * password was right, so that checks in flight count too: a client
+ * cannot get a queue's worth of guesses hashed before the first answer.
  */
 #include <stdlib.h>
 
@@ -111,4 +114,15 @@ void dpx_auth_limiter_fail(struct dpx_auth_limiter *l, uint32_t client,
 	}
 	e->tat_us = (e->tat_us > now_us ? e->tat_us : now_us) +
 		    l->interval_us;
+}
+
+void dpx_auth_limiter_refund(struct dpx_auth_limiter *l, uint32_t client)
+{
+	struct limiter_entry *e;
+
+	if (l == NULL || (e = find(l, client)) == NULL)
+		return;
+	/* Never 0: that marks a free way. */
+	e->tat_us = e->tat_us > l->interval_us ? e->tat_us - l->interval_us :
+						 1;
 }

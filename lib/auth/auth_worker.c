@@ -284,7 +284,11 @@ static enum dpx_auth_status check_cred(struct dpx_auth_worker *aw,
 		aw->counters.rate_limited++;
 		return res->status = DPX_AUTH_RATE_LIMITED;
 	}
-	return res->status = submit(aw, cred, mac, client, res->cookie);
+	res->status = submit(aw, cred, mac, client, res->cookie);
+	/* Charged now, given back if the password is right. */
+	if (res->status == DPX_AUTH_PENDING)
+		dpx_auth_limiter_fail(aw->limiter, client, now_ms);
+	return res->status;
 }
 
 enum dpx_auth_status dpx_auth_check(struct dpx_auth_worker *aw,
@@ -333,22 +337,23 @@ static bool take_answer(struct dpx_auth_worker *aw, struct auth_slot *s,
 	*out = (struct dpx_auth_result){ .cookie = s->cookie,
 		.status = s->status, .user_index = -1 };
 	set_user(out, &s->cred);
+	/* The failure charged at submission stands unless it was right. */
 	switch (s->status) {
 	case DPX_AUTH_OK:
+		dpx_auth_limiter_refund(aw->limiter, s->client);
 		cache_insert(aw, s, now_ms);
 		answer_ok(aw, s->user_index, s->rule, out);
 		break;
 	case DPX_AUTH_DENIED:
+		dpx_auth_limiter_refund(aw->limiter, s->client);
 		aw->counters.denied++;
 		out->user_index = s->user_index;
 		break;
 	case DPX_AUTH_UNKNOWN_USER:
 		aw->counters.unknown_user++;
-		dpx_auth_limiter_fail(aw->limiter, s->client, now_ms);
 		break;
 	default:
 		aw->counters.bad_password++;
-		dpx_auth_limiter_fail(aw->limiter, s->client, now_ms);
 		break;
 	}
 	release_slot(aw, s);

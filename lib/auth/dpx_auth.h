@@ -264,5 +264,7 @@ bool dpx_auth_limited(const struct dpx_auth_limiter *l, uint32_t client,
 		      uint64_t now_ms);
 void dpx_auth_limiter_fail(struct dpx_auth_limiter *l, uint32_t client,
 			   uint64_t now_ms);
+/* Takes one failure back (a check charged in advance that succeeded). */
+void dpx_auth_limiter_refund(struct dpx_auth_limiter *l, uint32_t client);
 
 #endif /* DPX_AUTH_H */

@@ -456,6 +456,17 @@ static void test_limiter(void)
 	CHECK(dpx_auth_limited(l, ip, 1000 + 6000));
 	/* A full minute clears it. */
 	CHECK(!dpx_auth_limited(l, ip, 1000 + 66000));
+	/* A refund takes one failure back. */
+	dpx_auth_limiter_fail(l, other, 1000);
+	for (i = 0; i < 9; i++)
+		dpx_auth_limiter_fail(l, other, 1000);
+	CHECK(dpx_auth_limited(l, other, 1000));
+	dpx_auth_limiter_refund(l, other);
+	CHECK(!dpx_auth_limited(l, other, 1000));
+	for (i = 0; i < 20; i++)
+		dpx_auth_limiter_refund(l, other);
+	CHECK(!dpx_auth_limited(l, other, 1000));
+	dpx_auth_limiter_refund(l, htonl(0xC6129999));	/* unknown: no-op */
 	/* Bounded: many addresses never grow the table, never crash. */
 	for (uint32_t a = 1; a < 100000; a++)
 		dpx_auth_limiter_fail(l, htonl(a), 2000);
@@ -724,6 +735,39 @@ static void test_rate_limit(void)
 	dpx_auth_destroy(f.a);
 }
 
+/* Checks in flight count: a client cannot have a queue's worth of
+ * guesses hashed before the first answer comes back. */
+static void test_rate_limit_in_flight(void)
+{
+	struct fixture f;
+	struct dpx_auth_result r, out[16];
+	char field[128];
+	unsigned int i, pending = 0, limited = 0;
+
+	if (fixture_init(&f, 32, 0) != 0) {	/* no cache: all verified */
+		CHECK(0);
+		return;
+	}
+	field_for("alice:guess", field);
+	for (i = 0; i < 20; i++) {
+		enum dpx_auth_status st = dpx_auth_check(
+			f.aw, field, strlen(field), 1, client_a, i, 1000, &r);
+
+		pending += st == DPX_AUTH_PENDING;
+		limited += st == DPX_AUTH_RATE_LIMITED;
+	}
+	CHECK_EQ(pending, 10);
+	CHECK_EQ(limited, 10);
+	CHECK_EQ(wait_answers(&f, 1000, out, 10), 10);
+	CHECK_EQ(dpx_auth_crypt_calls(f.a), 10);
+	/* Right passwords are given back: 15 in a row never limit. */
+	for (i = 0; i < 15; i++)
+		CHECK_EQ(ask(&f, "alice:alice-pw", client_a + 1, 1000 + i,
+			     &r), DPX_AUTH_OK);
+	CHECK_EQ(dpx_auth_crypt_calls(f.a), 25);
+	dpx_auth_destroy(f.a);
+}
+
 static void test_queue_full(void)
 {
 	struct fixture f;
@@ -882,6 +926,7 @@ int main(void)
 	RUN_TEST(test_cache_and_ttl);
 	RUN_TEST(test_no_cache);
 	RUN_TEST(test_rate_limit);
+	RUN_TEST(test_rate_limit_in_flight);
 	RUN_TEST(test_queue_full);
 	RUN_TEST(test_reload);
 	RUN_TEST(test_two_workers);
