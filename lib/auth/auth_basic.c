@@ -89,14 +89,15 @@ static enum dpx_auth_parse b64_decode(const char *s, size_t len,
 			return DPX_AUTH_PARSE_BASE64_CHAR;
 	if (len % 4 != 0)
 		return DPX_AUTH_PARSE_BASE64_PAD;
+	/* *out_len is what was written, also on failure (to wipe it). */
 	for (i = 0; i < len; i += 4) {
 		r = b64_quantum((const unsigned char *)s + i, i + 4 == len,
 				out + total, &n);
 		if (r != DPX_AUTH_PARSE_OK)
 			return r;
 		total += n;
+		*out_len = total;
 	}
-	*out_len = total;
 	return DPX_AUTH_PARSE_OK;
 }
 
@@ -166,10 +167,13 @@ enum dpx_auth_parse dpx_auth_parse_basic(const char *v, size_t len,
 			return DPX_AUTH_PARSE_SYNTAX;
 	if (end - tok > DPX_AUTH_TOKEN_MAX)
 		return DPX_AUTH_PARSE_TOO_LONG;
+	n = 0;
 	r = b64_decode(v + tok, end - tok, decoded, &n);
-	if (r != DPX_AUTH_PARSE_OK)
-		return r;
-	return split_cred(decoded, n, out);
+	if (r == DPX_AUTH_PARSE_OK)
+		r = split_cred(decoded, n, out);
+	/* A password must not linger on the worker's stack. */
+	explicit_bzero(decoded, n);
+	return r;
 }
 
 int dpx_auth_challenge(const char *realm, char *buf, size_t size)
