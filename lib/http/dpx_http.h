@@ -814,15 +814,40 @@ int dpx_http_cache_key(const struct dpx_http_request *req, const char *scheme,
 		       const struct dpx_http_key_opts *o, char *out,
 		       uint32_t cap);
 
+/* What URI references in a response resolve against: the request's
+ * method, scheme ("http", "https"), Host and target. */
+struct dpx_http_uri_base {
+	struct dpx_http_str method;
+	const char *scheme;
+	struct dpx_http_str host;
+	struct dpx_http_str target;
+};
+
+/*
+ * A Location or Content-Location value v resolved against base (RFC 3986
+ * 5.2: relative references merged with the target's directory, dot
+ * segments removed, the fragment dropped) into an origin-form target in
+ * out[0, cap), when it is on base's host: relative references always;
+ * absolute URIs (http, https) and network-path references ("//host/p")
+ * when their host is base's, default ports ignored. Returns its length,
+ * 0 for another host (or another scheme, or an empty reference), -1 when
+ * cap is too small.
+ */
+int dpx_http_resolve_same_host(const struct dpx_http_uri_base *base,
+			       struct dpx_http_str v, char *out, uint32_t cap);
+
 /*
  * The URIs an unsafe request's 2xx/3xx response invalidates (RFC 9111
- * 4.4), as request targets on req->host into out[0, 3): the target, then
- * Location and Content-Location when they are absolute paths or absolute
- * URIs of the same host (others are skipped: a relative path, another
- * host). Returns how many (0 for safe methods and other statuses).
+ * 4.4), as origin-form targets on base's host into out[0, 3): the target,
+ * then the first Location and the first Content-Location when
+ * dpx_http_resolve_same_host() resolves them (never another host's).
+ * Resolved targets are written into buf[0, cap) (out points there, or
+ * into base's target). Returns how many (0 for safe methods and other
+ * statuses).
  */
-uint32_t dpx_http_invalidation_targets(const struct dpx_http_request *req,
+uint32_t dpx_http_invalidation_targets(const struct dpx_http_uri_base *base,
 				       const struct dpx_http_response *rsp,
-				       struct dpx_http_str out[3]);
+				       struct dpx_http_str out[3], char *buf,
+				       uint32_t cap);
 
 #endif /* DPX_HTTP_H */

@@ -439,17 +439,72 @@ px_method_is(const struct dpx_http_request *req, const char *m)
 	return req->method.len == n && memcmp(req->method.p, m, n) == 0;
 }
 
-/* Unsafe methods invalidate what the target's GET stored (RFC 9111 4.4);
- * done when the request goes, which may only invalidate early. */
+/* Removes what the GET of target on host stored. */
+static void
+px_purge_target(struct dpx_worker *w, struct px_session *s,
+		struct dpx_http_str host, struct dpx_http_str target)
+{
+	static const struct dpx_http_str get = { "GET", 3 };
+	char key[PX_CACHE_KEY_MAX];
+	struct dpx_cache_key k;
+	int n = dpx_http_cache_key_parts(get, s->tls ? "https" : "http", host,
+					 target, NULL, key, sizeof(key));
+
+	if (n <= 0)
+		return;
+	dpx_cache_key_init(px_store(w), &k, key, (uint32_t)n);
+	if (dpx_cache_purge(px_store(w), w->index, &k) > 0)
+		px_w(w)->cstats.invalidations++;
+}
+
+/*
+ * Unsafe methods invalidate what the target's GET stored (RFC 9111 4.4):
+ * once when the request goes (early, so no hit is served meanwhile), and
+ * after the response (px_invalidate_after) with its Location and
+ * Content-Location. The key stays in a creq for that; without one (the
+ * pool is empty) only the early invalidation is done.
+ */
 static void
 px_invalidate(struct dpx_worker *w, struct px_session *s,
 	      const struct dpx_http_request *req)
 {
-	struct px_creq r;
+	struct dpx_proxy_worker *pw = px_w(w);
+	void *obj;
 
-	if (px_key(w, s, req, &r) &&
-	    dpx_cache_purge(px_store(w), w->index, &r.k) > 0)
-		px_w(w)->cstats.invalidations++;
+	px_purge_target(w, s, req->host, req->target);
+	if (rte_mempool_get(pw->creqs, &obj) != 0)
+		return;
+	s->creq = obj;
+	s->creq->reval_len = 0;
+	if (!px_key(w, s, req, s->creq)) {
+		rte_mempool_put(pw->creqs, s->creq);
+		s->creq = NULL;
+		return;
+	}
+	s->cache_unsafe = true;
+}
+
+/* A non-error response to an unsafe request: its target again, and the
+ * Location and Content-Location on the same host (never another's). */
+static void
+px_invalidate_after(struct dpx_worker *w, struct px_session *s,
+		    const struct dpx_http_response *rsp)
+{
+	const struct px_creq *r = s->creq;
+	/* The request's method is gone; any unsafe one reads the same. */
+	struct dpx_http_uri_base base = {
+		.method = { "POST", 4 },
+		.scheme = s->tls ? "https" : "http",
+		.host = { r->key + r->host_off, r->host_len },
+		.target = { r->key + r->path_off, r->path_len },
+	};
+	struct dpx_http_str t[3];
+	char *buf = px_w(w)->cache_scratch;
+	uint32_t n = dpx_http_invalidation_targets(&base, rsp, t, buf,
+					sizeof(px_w(w)->cache_scratch));
+
+	for (uint32_t i = 0; i < n; i++)
+		px_purge_target(w, s, base.host, t[i]);
 }
 
 static bool
@@ -1020,6 +1075,10 @@ px_cache_response(struct dpx_worker *w, struct px_session *s,
 {
 	if (s->creq == NULL || rsp->status < 200)
 		return false;
+	if (s->cache_unsafe) {
+		px_invalidate_after(w, s, rsp);
+		return false;
+	}
 	if (rsp->status == 304 && s->creq->reval_len > 0 &&
 	    s->cache_stale != NULL && px_revalidated(w, s, rsp))
 		return true;
@@ -1123,6 +1182,7 @@ px_cache_exchange_end(struct dpx_worker *w, struct px_session *s)
 		s->creq = NULL;
 	}
 	s->cache_served = false;
+	s->cache_unsafe = false;
 	s->cache_status = PX_CS_NONE;
 }
 

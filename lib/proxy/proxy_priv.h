@@ -253,6 +253,7 @@ struct px_session {
 	uint8_t cache_status;       /* enum px_cache_status */
 	bool cache_served;          /* the response is the cache's own */
 	bool cache_waiting;         /* on cache_wait for another's fill */
+	bool cache_unsafe;          /* unsafe method: its response invalidates */
 	struct px_creq *creq;
 	struct dpx_cache_fill *cache_fill;  /* led or awaited */
 	struct dpx_cache_obj *cache_obj;    /* being stored */

@@ -73,7 +73,8 @@ Endpoints (HEAD works wherever GET does: same headers, no body):
   POST|PUT|DELETE /c/NAME?PARAMS
                       200 "name=NAME method=M\\n" (body read and dropped);
                       not in COUNT; X-Backend-Unsafe: how many so far for
-                      this path+query
+                      this path+query; loc=V and cloc=V send
+                      "Location: V" and "Content-Location: V"
   GET  /c-count/NAME?PARAMS
                       "COUNT N304\\n" of /c/NAME?PARAMS ("0 0" if never),
                       Cache-Control: no-store; counts nothing (so a test
@@ -168,7 +169,7 @@ class CParams:
 
     KNOWN = ("cc", "expires", "date", "lm", "etag", "vary", "age", "status",
              "len", "ct", "lie", "reflect", "delay", "errafter", "errstatus",
-             "te")
+             "te", "loc", "cloc")
 
     def __init__(self, query):
         q = {}
@@ -221,6 +222,8 @@ class CParams:
         if q.get("te") not in (None, "chunked"):
             raise ValueError("te must be chunked")
         self.chunked = q.get("te") == "chunked"
+        self.loc = q.get("loc")
+        self.cloc = q.get("cloc")
         if self.chunked and self.lie is not None:
             raise ValueError("te=chunked and lie= together")
 
@@ -744,9 +747,14 @@ class Conn:
                 st = srv.cstate.setdefault(key, [0, 0, None, 0])
                 st[3] += 1
                 unsafe = st[3]
-            self.simple(r, 200, "name=%s method=%s\n" % (name, m),
-                        "X-Backend-Name: %s\r\nX-Backend-Unsafe: %d\r\n"
-                        % (srv.name, unsafe), close=not ka)
+            extra = ("X-Backend-Name: %s\r\nX-Backend-Unsafe: %d\r\n"
+                     % (srv.name, unsafe))
+            if cp.loc is not None:
+                extra += "Location: %s\r\n" % cp.loc
+            if cp.cloc is not None:
+                extra += "Content-Location: %s\r\n" % cp.cloc
+            self.simple(r, 200, "name=%s method=%s\n" % (name, m), extra,
+                        close=not ka)
             return ka
         if m not in ("GET", "HEAD"):
             self.simple(r, 405, "method not allowed\n",

@@ -25,7 +25,8 @@
 #   4. conditionals from clients (If-None-Match weak and strong,
 #      If-Modified-Since) answered 304 from the store; Range (206, 416,
 #      suffix and open ranges, several ranges: 200)
-#   5. invalidation by POST, PUT, DELETE; keys (query, Host; an unkeyed
+#   5. invalidation by POST, PUT, DELETE, and of their responses' Location
+#      and Content-Location (same host only); keys (query, Host; an unkeyed
 #      X-Forwarded-Host cannot poison); PURGE (allowed, unknown, refused
 #      from another address, never forwarded); /dpx/cache_purge and
 #      /dpx/cache_ban
@@ -452,6 +453,27 @@ case_inval() {
 	row "POST to another URL leaves this one stored" 200 HIT 0 '/c/i-keep?cc=max-age%3D60'
 }
 
+# RFC 9111 4.4: a non-error response to an unsafe method also invalidates
+# its Location and Content-Location on the same host (relative, absolute
+# path, absolute URI), never another host's.
+case_invalloc() {
+	local cc='?cc=max-age%3D60' ecc='%3Fcc%3Dmax-age%253D60' n
+	for n in a b c d; do
+		row "Location invalidation: fill il-$n" 200 MISS 1 "/c/il-$n$cc"
+	done
+	row "Location invalidation: fill il-x on Host other.example" 200 MISS 1 "/c/il-x$cc" -H 'Host: other.example'
+	req "/c/il-p1?loc=%2Fc%2Fil-a$ecc&cloc=il-b$ecc" -X POST --data-binary x
+	h_check "POST: Location /c/il-a (absolute path), Content-Location il-b (relative) ($R_STATUS, $(hv Location), $(hv Content-Location))" \
+		eval '[[ $R_STATUS == 200 && $(hv Location) == /c/il-a* && $(hv Content-Location) == il-b* ]]'
+	req "/c/il-p2?loc=http%3A%2F%2F$DPX%2Fc%2Fil-c$ecc&cloc=http%3A%2F%2Fother.example%2Fc%2Fil-x$ecc" -X PUT --data-binary x
+	h_check "PUT: Location http://$DPX/c/il-c, Content-Location http://other.example/c/il-x ($R_STATUS)" test "$R_STATUS" = 200
+	row "Location (absolute path) invalidated: fetched again" 200 MISS 1 "/c/il-a$cc"
+	row "Content-Location (relative) invalidated: fetched again" 200 MISS 1 "/c/il-b$cc"
+	row "Location (absolute URI, same host) invalidated: fetched again" 200 MISS 1 "/c/il-c$cc"
+	row "not named by any response: still stored" 200 HIT 0 "/c/il-d$cc"
+	row "Content-Location on another host: that host's object still stored" 200 HIT 0 "/c/il-x$cc" -H 'Host: other.example'
+}
+
 case_keys() {
 	row "query in the key: ?x=1 fetched" 200 MISS 1 '/c/k1?cc=max-age%3D60&x=1'
 	row "query in the key: ?x=2 fetched (another object)" 200 MISS 1 '/c/k1?cc=max-age%3D60&x=2'
@@ -693,7 +715,7 @@ h_check "backend up in the server namespace, answering through dpx" wait_up
 h_check "second client address $CLI2 on the client interface" \
 	ip -n "$H_NS_CLI" addr add "$CLI2/24" dev "$H_CLI_IF"
 snap run0
-for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval keys purge plain routes stale collapse reval stats evict}; do
+for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval invalloc keys purge plain routes stale collapse reval stats evict}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_CACHE_ONLY" "no case $c"; fi
 done
 snap run1

@@ -827,8 +827,12 @@ static void test_invalidation(void)
 		{ "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
 		  "HTTP/1.1 201 Created\r\nLocation: /b\r\nContent-Location: http://H/c?x\r\nContent-Length: 0\r\n" E,
 		  { "/a", "/b", "/c?x" } },
+		/* another host: never; a network-path reference to ours: yes */
 		{ "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
 		  "HTTP/1.1 204 No Content\r\nLocation: http://other/b\r\nContent-Location: //h/c\r\n" E,
+		  { "/a", "/c", NULL } },
+		{ "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 204 No Content\r\nLocation: //other/b\r\nContent-Location: https://h.evil/c\r\n" E,
 		  { "/a", NULL, NULL } },
 		{ "DELETE /a HTTP/1.1\r\nHost: h\r\n" E,
 		  "HTTP/1.1 302 Found\r\nLocation: https://h\r\nContent-Length: 0\r\n" E,
@@ -839,24 +843,60 @@ static void test_invalidation(void)
 		{ "GET /a HTTP/1.1\r\nHost: h\r\n" E,
 		  "HTTP/1.1 200 OK\r\nLocation: /b\r\nContent-Length: 0\r\n" E,
 		  { NULL, NULL, NULL } },
-		{ "PATCH http://h/a?q HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
-		  "HTTP/1.1 200 OK\r\nLocation: rel\r\nLocation: /second\r\nContent-Length: 0\r\n" E,
-		  { "/a?q", NULL, NULL } },
+		/* relative references: merged with the target's directory;
+		 * only the first line of each field counts */
+		{ "PATCH http://h/d/a?q HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 200 OK\r\nLocation: rel\r\nLocation: /second\r\nContent-Location: ../up/./x?y#frag\r\nContent-Length: 0\r\n" E,
+		  { "/d/a?q", "/d/rel", "/up/x?y" } },
+		{ "POST /d/e/f HTTP/1.1\r\nHost: h:80\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 303 See Other\r\nLocation: ?page=2\r\nContent-Location: ../../../..\r\nContent-Length: 0\r\n" E,
+		  { "/d/e/f", "/d/e/f?page=2", "/" } },
+		{ "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 201 Created\r\nLocation: mailto:x@h\r\nContent-Location: http://h:80/z/\r\nContent-Length: 0\r\n" E,
+		  { "/a", "/z/", NULL } },
+		{ "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 201 Created\r\nLocation: http://h:8080/p\r\nContent-Location: #top\r\nContent-Length: 0\r\n" E,
+		  { "/a", NULL, NULL } },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct dpx_http_str out[3];
+		char buf[256];
 		uint32_t n, want = 0;
+		struct dpx_http_uri_base base;
 
 		parse_req(t[i].req);
 		parse_rsp(t[i].rsp, &rsp);
-		n = dpx_http_invalidation_targets(&req, &rsp, out);
+		base = (struct dpx_http_uri_base){ req.method, "http",
+						   req.host, req.target };
+		n = dpx_http_invalidation_targets(&base, &rsp, out, buf,
+						  sizeof(buf));
 		while (want < 3 && t[i].want[want])
 			want++;
 		CHECK_EQ(n, want);
-		for (uint32_t k = 0; k < n && k < want; k++)
+		for (uint32_t k = 0; k < n && k < want; k++) {
+			if (str_is(out[k], t[i].want[k]))
+				continue;
+			fprintf(stderr, "  row %zu: got \"%.*s\" want \"%s\"\n",
+				i, (int)out[k].len, out[k].p, t[i].want[k]);
 			CHECK(str_is(out[k], t[i].want[k]));
+		}
 		rows_run++;
 	}
+}
+
+/* A resolved target that does not fit is refused, not cut. */
+static void test_resolve_small_buffer(void)
+{
+	struct dpx_http_uri_base base = {
+		{ "POST", 4 }, "http", { "h", 1 }, { "/dir/a", 6 }
+	};
+	struct dpx_http_str v = { "b/c", 3 };
+	char buf[16];
+
+	CHECK_EQ(dpx_http_resolve_same_host(&base, v, buf, sizeof(buf)), 8);
+	CHECK(memcmp(buf, "/dir/b/c", 8) == 0);
+	CHECK_EQ(dpx_http_resolve_same_host(&base, v, buf, 7), -1);
+	rows_run++;
 }
 
 int main(void)
@@ -878,6 +918,7 @@ int main(void)
 	RUN_TEST(test_cache_key);
 	RUN_TEST(test_cache_key_many_params);
 	RUN_TEST(test_invalidation);
+	RUN_TEST(test_resolve_small_buffer);
 	printf("%d behaviour rows (%zu in the main table)\n", rows_run,
 	       sizeof(rows) / sizeof(rows[0]));
 	return TEST_SUMMARY();
