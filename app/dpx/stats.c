@@ -489,7 +489,8 @@ static const struct {
 	CACHE_STAT(store_failed), CACHE_STAT(collapsed_waits),
 	CACHE_STAT(collapsed_served), CACHE_STAT(collapsed_aborted),
 	CACHE_STAT(invalidations), CACHE_STAT(purges), CACHE_STAT(purge_denied),
-	CACHE_STAT(no_memory),
+	CACHE_STAT(no_memory), CACHE_STAT(bg_refreshes),
+	CACHE_STAT(bg_refresh_failed),
 };
 
 /* /dpx/cache_stats: the store's counters (store_*) and the workers'. */

@@ -345,6 +345,9 @@ struct dpx_http_req_rewrite {
 	const struct dpx_http_str *drop_names;
 	uint32_t n_drop_names;
 	const char *user_agent;
+	/* The received If-* and Range fields dropped (a cache's background
+	 * refresh: its own validators go in extra). */
+	bool drop_conditionals;
 };
 
 /*

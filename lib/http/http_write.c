@@ -297,6 +297,7 @@ struct drops {
 	bool vary, etag, accept_ranges;	/* rewritten for a compressed body */
 	const struct dpx_http_str *names;	/* dropped by name */
 	uint32_t n_names;
+	bool conditionals;	/* If-*, Range: a cache's own request */
 };
 
 static bool named_in(const struct drops *d, struct dpx_http_str name)
@@ -317,6 +318,16 @@ static bool is_client_cert_field(struct dpx_http_str name)
 		is(name, LIT("X-SSL-Client-SHA256")));
 }
 
+/* Fields that make a request conditional or partial (RFC 9110 13.1,
+ * 14.2): If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since,
+ * If-Range, Range. */
+static bool is_conditional_field(struct dpx_http_str name)
+{
+	return (name.len > 3 && (name.p[0] | 0x20) == 'i' &&
+		(name.p[1] | 0x20) == 'f' && name.p[2] == '-') ||
+	       is(name, LIT("Range"));
+}
+
 static inline bool drop_field(const struct msg *m, const struct drops *d,
 			      const struct dpx_http_header *h)
 {
@@ -332,7 +343,8 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 	     (d->x_cache && is(h->name, LIT("X-Cache"))) ||
 	     (d->vary && is(h->name, LIT("Vary"))) ||
 	     (d->etag && is(h->name, LIT("ETag"))) ||
-	     (d->accept_ranges && is(h->name, LIT("Accept-Ranges")))))
+	     (d->accept_ranges && is(h->name, LIT("Accept-Ranges"))) ||
+	     (d->conditionals && is_conditional_field(h->name))))
 		return true;
 	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
 		if (m->conn_names & DPX_HTTP_CONN_OTHER) {
@@ -351,7 +363,7 @@ static inline struct drops hop_drops(bool upgrade,
 				     const struct dpx_hdr_edits *edits)
 {
 	struct drops d = { HOP_BY_HOP, FRAMING, edits, false, false, false,
-			   false, false, false, NULL, 0 };
+			   false, false, false, NULL, 0, false };
 
 	if (upgrade) {
 		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
@@ -552,6 +564,7 @@ static inline struct drops request_drops(const struct dpx_http_request *req,
 	d.client_cert = rw->client_cert;
 	d.names = rw->drop_names;
 	d.n_names = rw->drop_names != NULL ? rw->n_drop_names : 0;
+	d.conditionals = rw->drop_conditionals;
 	return d;
 }
 

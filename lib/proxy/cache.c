@@ -35,6 +35,7 @@
 #define PX_CREQS 1024               /* cacheable requests at once, per worker */
 #define PX_CACHE_F_VARY 0x0100      /* a Vary marker, not a response */
 #define PX_WAIT_BUDGET 64
+#define PX_BG_MAX 64                /* background refreshes at once, per worker */
 
 static const char *const cs_names[PX_CS_COUNT] = {
 	"-", "MISS", "HIT", "STALE", "BYPASS", "REVALIDATED"
@@ -72,6 +73,7 @@ px_cache_worker_init(struct dpx_worker *w)
 	char name[RTE_MEMPOOL_NAMESIZE];
 
 	TAILQ_INIT(&pw->cache_wait);
+	TAILQ_INIT(&pw->cache_bg);
 	if (pw->sh->cache == NULL)
 		return 0;
 	pw->ccfg = dpx_http_cache_default_cfg;
@@ -86,9 +88,31 @@ px_cache_worker_init(struct dpx_worker *w)
 	return pw->creqs != NULL ? 0 : -ENOMEM;
 }
 
+/* Worker shutdown, after TCP's: a refresh with a server connection ended
+ * when it closed; one still queued for a connection is dropped here (the
+ * timer wheel is gone: nothing to cancel). */
+static void
+px_bg_drop_all(struct dpx_worker *w)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct px_session *s;
+
+	while ((s = TAILQ_FIRST(&pw->cache_bg)) != NULL) {
+		px_queue_del(w, s);
+		px_cache_exchange_end(w, s);        /* unlinks it */
+		px_chain_free(&s->to_srv);
+		px_chain_free(&s->req_copy);
+		px_chain_free(&s->to_cli);
+		px_hbuf_put(w, s);
+		pw->stats.sessions_active--;
+		rte_mempool_put(pw->sessions, s);
+	}
+}
+
 void
 px_cache_worker_fini(struct dpx_worker *w)
 {
+	px_bg_drop_all(w);
 	rte_mempool_free(px_w(w)->creqs);
 }
 
@@ -530,6 +554,77 @@ px_cache_validators(const struct px_session *s, uint32_t *len)
 	return s->creq->reval;
 }
 
+/*
+ * stale-while-revalidate (RFC 5861) and grace: s is served the stale
+ * object o at once, and o is refreshed in the background, once per key
+ * across all workers. The claim is the store's fill of the key: LEADER,
+ * this worker refreshes; WAIT, a refresh (or a miss's fetch) runs already
+ * on some worker; BYPASS, the slot is busy with another key and the next
+ * stale hit tries again. The store abandons a fill after fill_timeout_ms,
+ * so a lost claim cannot block refreshes for good.
+ *
+ * The refresh is a session without a client (px_session_new_detached):
+ * req goes to the server with o's validators instead of the client's
+ * conditionals and range, through the normal upstream code; its response
+ * goes only to the store: a storable 200 replaces o through the fill, a
+ * 304 freshens o (px_revalidated), anything else leaves o as it is. It
+ * ends like any exchange (response done, server gone, timeouts) and, if
+ * still queued for a connection at shutdown, in px_bg_drop_all().
+ */
+static void
+px_bg_refresh(struct dpx_worker *w, struct px_session *s,
+	      const struct dpx_http_request *req, struct dpx_cache_obj *o)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache *c = px_store(w);
+	struct dpx_cache_fill *fill;
+	struct px_session *b;
+	void *obj;
+	int n;
+
+	if (pw->n_cache_bg >= PX_BG_MAX)
+		return;
+	switch (dpx_cache_fill_begin(c, w->index, &s->creq->k, &fill)) {
+	case DPX_CACHE_FILL_LEADER:
+		break;
+	case DPX_CACHE_FILL_WAIT:
+		dpx_cache_fill_put(c, fill);
+		return;
+	default:
+		return;
+	}
+	pw->cstats.bg_refreshes++;
+	b = px_session_new_detached(w, s);
+	if (b == NULL || rte_mempool_get(pw->creqs, &obj) != 0) {
+		pw->cstats.bg_refresh_failed++;
+		dpx_cache_fill_abort(c, w->index, fill);
+		if (b != NULL)
+			px_session_end(w, b, true);
+		return;
+	}
+	b->cache_bg = true;
+	b->cache_bg_https = s->tls != NULL;
+	b->cache_status = PX_CS_MISS;
+	b->cache_fill = fill;
+	b->cache_stale = o;
+	dpx_cache_obj_get(o);
+	b->creq = obj;
+	memcpy(b->creq, s->creq, sizeof(*b->creq));
+	b->creq->k.p = b->creq->key;
+	n = dpx_http_revalidation_fields(&pw->crc, b->creq->reval,
+					 sizeof(b->creq->reval));
+	b->creq->reval_len = (uint16_t)(n > 0 ? n : 0);
+	TAILQ_INSERT_TAIL(&pw->cache_bg, b, cwlink);
+	pw->n_cache_bg++;
+	if (px_http_stage_request_head(w, b, req) != 0 ||
+	    px_connect_server(w, b) != 0) {
+		px_session_end(w, b, true);
+		return;
+	}
+	if (b->srv != NULL && b->srv->connected)
+		px_http_client_run(w, b);   /* a kept-alive connection */
+}
+
 static int
 px_cache_hit(struct dpx_worker *w, struct px_session *s,
 	     const struct dpx_http_request *req, struct dpx_cache_obj *o,
@@ -552,8 +647,11 @@ px_cache_hit(struct dpx_worker *w, struct px_session *s,
 		s->cache_status = PX_CS_HIT;
 		pw->cstats.hits++;
 		break;
-	case DPX_HTTP_SERVE_STALE:
 	case DPX_HTTP_SERVE_STALE_REVALIDATE:
+		/* pw->crc is o's: the refresh's validators come from it */
+		px_bg_refresh(w, s, req, o);
+		/* fall through */
+	case DPX_HTTP_SERVE_STALE:
 		s->cache_status = PX_CS_STALE;
 		pw->cstats.stale_served++;
 		break;
@@ -965,6 +1063,28 @@ px_store_begin(struct dpx_worker *w, struct px_session *s,
 		px_vary_marker(w, s);
 }
 
+/* Publishes o for s: through the fill s leads (its waiters get o), or
+ * straight into the store. 0 or -errno (counted store_failed). */
+static int
+px_publish(struct dpx_worker *w, struct px_session *s,
+	   struct dpx_cache_obj *o)
+{
+	struct dpx_cache *c = px_store(w);
+	int rc;
+
+	if (s->cache_fill != NULL && !s->cache_waiting) {
+		rc = dpx_cache_fill_commit(c, w->index, s->cache_fill, o);
+		s->cache_fill = NULL;
+	} else {
+		rc = dpx_cache_insert(c, w->index, o);
+	}
+	if (rc != 0)
+		px_w(w)->cstats.store_failed++;
+	else if (s->cache_bg)
+		s->cache_bg_done = true;
+	return rc;
+}
+
 /* A copy of old with the merged head (RFC 9111 4.3.4), published in its
  * place; NULL when the store refused it (old is sent all the same). */
 static struct dpx_cache_obj *
@@ -1009,8 +1129,12 @@ px_restore(struct dpx_worker *w, struct px_session *s,
 		rte_pktmbuf_free_seg(body);
 		body = seg;
 	}
-	if (rc != 0 || dpx_cache_obj_body_len(o) != m.content_length ||
-	    dpx_cache_insert(c, w->index, o) != 0) {
+	if (rc != 0 || dpx_cache_obj_body_len(o) != m.content_length) {
+		pw->cstats.store_failed++;
+		dpx_cache_obj_put(o);
+		return NULL;
+	}
+	if (px_publish(w, s, o) != 0) {
 		dpx_cache_obj_put(o);
 		return NULL;
 	}
@@ -1052,10 +1176,15 @@ px_revalidated(struct dpx_worker *w, struct px_session *s,
 	s->rsp_keepalive = keepalive;
 	px_chain_free(&s->req_copy);
 	o = px_restore(w, s, old, head, (uint32_t)len, now);
+	if (s->cache_bg) {
+		/* Nobody to send it to: the store has it (or keeps old). */
+		if (o != NULL)
+			dpx_cache_obj_put(o);
+		px_http_exchange_done(w, s);
+		return true;
+	}
 	s->cache_status = PX_CS_REVALIDATED;
 	pw->cstats.revalidated++;
-	if (o == NULL)
-		pw->cstats.store_failed++;
 	if (!px_stored_head(w, o != NULL ? o : old, now)) {
 		if (o != NULL)
 			dpx_cache_obj_put(o);
@@ -1094,7 +1223,7 @@ px_cache_response(struct dpx_worker *w, struct px_session *s,
 			return px_serve_stale(w, s);
 		}
 	}
-	if (s->cache_stale != NULL)
+	if (s->cache_stale != NULL && !s->cache_bg)
 		px_w(w)->cstats.misses++;
 	px_store_begin(w, s, rsp, head);
 	if (s->cache_obj == NULL)
@@ -1130,9 +1259,7 @@ void
 px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	struct dpx_cache *c = px_store(w);
 	struct dpx_cache_obj *o = s->cache_obj;
-	int rc;
 
 	if (o == NULL)
 		return;
@@ -1143,17 +1270,21 @@ px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 		px_fill_abort(w, s);
 		return;
 	}
-	if (s->cache_fill != NULL) {
-		rc = dpx_cache_fill_commit(c, w->index, s->cache_fill, o);
-		s->cache_fill = NULL;
-	} else {
-		rc = dpx_cache_insert(c, w->index, o);
-	}
-	if (rc == 0)
+	if (px_publish(w, s, o) == 0)
 		pw->cstats.stored++;
-	else
-		pw->cstats.store_failed++;
 	dpx_cache_obj_put(o);
+}
+
+/* A background refresh's exchange ends (once: with its creq). */
+static void
+px_bg_over(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+
+	if (!s->cache_bg_done)
+		pw->cstats.bg_refresh_failed++;
+	TAILQ_REMOVE(&pw->cache_bg, s, cwlink);
+	pw->n_cache_bg--;
 }
 
 void
@@ -1178,6 +1309,8 @@ px_cache_exchange_end(struct dpx_worker *w, struct px_session *s)
 		s->cache_stale = NULL;
 	}
 	if (s->creq != NULL) {
+		if (s->cache_bg)
+			px_bg_over(w, s);
 		rte_mempool_put(pw->creqs, s->creq);
 		s->creq = NULL;
 	}

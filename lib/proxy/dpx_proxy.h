@@ -59,6 +59,10 @@ struct dpx_proxy_cache_stats {
 	uint64_t purges;            /* PURGE requests that purged */
 	uint64_t purge_denied;      /* 403 */
 	uint64_t no_memory;         /* no key buffer: bypassed */
+	uint64_t bg_refreshes;      /* stale-while-revalidate/grace refreshes
+				     * started (one per key at a time) */
+	uint64_t bg_refresh_failed; /* ... that stored nothing: server error or
+				     * gone, timeout, not storable, no memory */
 };
 
 /* Counters of one worker; the control plane sums them on read. */

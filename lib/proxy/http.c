@@ -238,21 +238,22 @@ px_tls_cert_headers(const struct dpx_listener_conf *ls)
 	return tc != NULL && tc->client_cert_headers;
 }
 
-/* Writes the request head for the server into to_srv (and keeps it for a
- * retry when the request has no body). */
-static int
-px_stage_request_head(struct dpx_worker *w, struct px_session *s,
-		      const struct dpx_http_request *req)
+int
+px_http_stage_request_head(struct dpx_worker *w, struct px_session *s,
+			   const struct dpx_http_request *req)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 	const struct dpx_http_conf *hc = &s->ls->http;
+	bool https = s->tls != NULL || s->cache_bg_https;
 	char addr[16];
 	struct dpx_http_req_rewrite rw = {
 		.client_addr = dpx_ipv4_str(s->caddr, addr, sizeof(addr)),
-		.proto = s->tls != NULL ? "https" : "http",
+		.proto = https ? "https" : "http",
 		.forwarded = hc->forwarded,
 		.via = hc->via,
 		.edits = s->route ? &s->route->request : NULL,
+		/* a refresh validates with the store's validators only */
+		.drop_conditionals = s->cache_bg,
 	};
 	struct dpx_http_str drop_names[PX_FWD_DROP_MAX];
 	struct rte_mbuf *one, *keep;
@@ -261,10 +262,14 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 	if (s->fwd != NULL)
 		px_fwd_rewrite(s, &rw, drop_names);
 	rw.extra = px_cache_validators(s, &rw.extra_len);
-	if (s->tls != NULL && px_tls_cert_headers(s->ls)) {
+	if (https && px_tls_cert_headers(s->ls)) {
+		/* A refresh has no certificate to tell of ("NONE"), and must
+		 * not pass on what the client claimed. */
 		rw.client_cert = true;
-		rw.client_s_dn = dpx_tls_conn_client_subject(s->tls);
-		rw.client_sha256 = dpx_tls_conn_client_sha256(s->tls);
+		if (s->tls != NULL) {
+			rw.client_s_dn = dpx_tls_conn_client_subject(s->tls);
+			rw.client_sha256 = dpx_tls_conn_client_sha256(s->tls);
+		}
 	}
 	n = px_write_head(w, &s->to_srv, px_write_request, req, &rw, &one);
 	if (n == -1)
@@ -348,7 +353,7 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 		px_w(w)->stats.requests++;
 		return rc < 0 ? rc : 0;     /* answered by the cache */
 	}
-	rc = px_stage_request_head(w, s, req);
+	rc = px_http_stage_request_head(w, s, req);
 	if (rc != 0)
 		return rc;
 	s->req_state = req->body == DPX_HTTP_BODY_NONE ||
@@ -494,7 +499,7 @@ px_http_client_run(struct dpx_worker *w, struct px_session *s)
 			      s->srv->tcb != NULL;
 		int rc;
 
-		if (s->draining || s->cli == NULL)
+		if (s->draining || (s->cli == NULL && !s->cache_bg))
 			return;
 		if (s->cache_served) {
 			/* After the request's bytes were taken: what follows
@@ -561,7 +566,8 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 		     s->rsp_body != DPX_HTTP_BODY_CLOSE && s->srv->in.len == 0 &&
 		     s->rsp_keepalive;
 
-	pw->stats.responses++;
+	if (!s->cache_bg)
+		pw->stats.responses++;
 	px_session_log(w, s);
 	px_cache_exchange_end(w, s);
 	px_cz_end(w, s);
@@ -812,7 +818,7 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 		struct px_srv *c = s->srv;
 		int rc;
 
-		if (s->draining || s->cli == NULL)
+		if (s->draining || (s->cli == NULL && !s->cache_bg))
 			return;
 		if (s->rsp_state == RSP_TUNNEL) {
 			px_tunnel_run(w, s);
@@ -846,7 +852,7 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 		}
 		break;
 	}
-	if (s->cli != NULL)
+	if (s->cli != NULL || s->cache_bg)
 		px_cli_flush(w, s);
 	if (s->srv == NULL || !s->srv->peer_closed || s->srv->in.len > 0)
 		return;

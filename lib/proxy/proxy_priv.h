@@ -254,11 +254,14 @@ struct px_session {
 	bool cache_served;          /* the response is the cache's own */
 	bool cache_waiting;         /* on cache_wait for another's fill */
 	bool cache_unsafe;          /* unsafe method: its response invalidates */
+	bool cache_bg;              /* a background refresh: no client */
+	bool cache_bg_https;        /* ... for a client of a TLS listener */
+	bool cache_bg_done;         /* ... that stored or freshened the object */
 	struct px_creq *creq;
 	struct dpx_cache_fill *cache_fill;  /* led or awaited */
 	struct dpx_cache_obj *cache_obj;    /* being stored */
 	struct dpx_cache_obj *cache_stale;  /* for stale-if-error */
-	TAILQ_ENTRY(px_session) cwlink;
+	TAILQ_ENTRY(px_session) cwlink;    /* cache_wait, or cache_bg (bg) */
 	/* "compression" (compress.c) */
 	uint8_t ce_coding;          /* enum dpx_coding the client accepts */
 	bool req_range;             /* the request had Range */
@@ -330,6 +333,8 @@ struct dpx_proxy_worker {
 	/* The HTTP cache: sessions waiting for a fill, request keys, rules'
 	 * settings, scratch for a stored head's parse and a Vary key. */
 	struct px_session_list cache_wait;
+	struct px_session_list cache_bg;    /* background refreshes running */
+	uint32_t n_cache_bg;
 	uint32_t cz_active;             /* compression streams */
 	struct rte_mempool *creqs;
 	struct dpx_http_cache_cfg ccfg;
@@ -394,6 +399,8 @@ void px_session_arm(struct dpx_worker *w, struct px_session *s, uint32_t ms);
 void px_session_end(struct dpx_worker *w, struct px_session *s, bool abort);
 void px_session_log(struct dpx_worker *w, struct px_session *s);
 int px_connect_server(struct dpx_worker *w, struct px_session *s);
+struct px_session *px_session_new_detached(struct dpx_worker *w,
+					   const struct px_session *from);
 char *px_hbuf_get(struct dpx_worker *w, struct px_session *s);
 void px_hbuf_put(struct dpx_worker *w, struct px_session *s);
 void px_tunnel_run(struct dpx_worker *w, struct px_session *s);
@@ -450,6 +457,10 @@ void px_http_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 			 bool connected);
 void px_http_error(struct dpx_worker *w, struct px_session *s, int status);
 void px_http_timeout(struct dpx_worker *w, struct px_session *s);
+/* Writes the request head for the server into to_srv (and keeps it for a
+ * retry when the request has no body); 0 or -status. */
+int px_http_stage_request_head(struct dpx_worker *w, struct px_session *s,
+			       const struct dpx_http_request *req);
 
 /* cache.c */
 const char *px_cache_status_name(unsigned int st);

@@ -154,8 +154,8 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 
 	pw->stats.bytes_in += s->bytes_in;
 	pw->stats.bytes_out += s->bytes_out;
-	if (!s->ls->access_log)
-		return;
+	if (!s->ls->access_log || s->cache_bg)
+		return;     /* a line per client request: a refresh is none */
 	memset(&r, 0, sizeof(r));
 	r.caddr = s->caddr;
 	r.cport = s->cport;
@@ -190,6 +190,44 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 	if (rte_ring_sp_enqueue_elem(pw->sh->logs[w->index], &r,
 				     sizeof(r)) != 0)
 		pw->stats.events_dropped++;
+}
+
+/*
+ * A session without a client, for a request the proxy makes on its own
+ * (the cache's background refresh): from's listener, route, pool and
+ * balancing key; it ends after one exchange, on the paths every session
+ * ends by (server gone, timeouts). NULL when the pool is empty.
+ */
+struct px_session *
+px_session_new_detached(struct dpx_worker *w, const struct px_session *from)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct px_session *s;
+	void *obj;
+
+	if (rte_mempool_get(pw->sessions, &obj) != 0) {
+		pw->stats.no_memory++;
+		return NULL;
+	}
+	s = obj;
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	s->ls = from->ls;
+	s->li = from->li;
+	s->http = true;
+	s->caddr = from->caddr;
+	s->cport = from->cport;
+	s->pool = from->pool;
+	s->route = from->route;
+	s->hash = from->hash;
+	s->req_idempotent = true;
+	s->close_after = true;
+	s->req_state = REQ_DONE;
+	s->rsp_state = RSP_HEAD;
+	s->t_start = dpx_tcp_now_ms(w);
+	dpx_timer_init(&s->timer, px_session_timeout, s);
+	pw->stats.sessions_active++;
+	return s;
 }
 
 /*

@@ -32,7 +32,8 @@
 #      /dpx/cache_ban
 #   6. stale-if-error on a 5xx and with the server down; the plain
 #      listener never caches; request collapsing (10 concurrent GETs, one
-#      fetch); eviction under SIEVE (a hot object stays); /dpx/cache_stats
+#      fetch); stale-while-revalidate (stale at once from a slow server,
+#      one background refresh per object, then a HIT); eviction under SIEVE (a hot object stays); /dpx/cache_stats
 #      deltas exact; the access log's last field is the cache status and
 #      its counts match what the clients saw
 #   7. a second run with 2 workers (TAP): an object filled once is a HIT on
@@ -592,6 +593,85 @@ collapse() {
 }
 case_collapse() { collapse "1 worker:" w1; }
 
+# par TAG N PATH: N concurrent GETs of PATH; per request i the head, body
+# and "STATUS SECONDS" in $H_TMP/TAG$i.{h,b,st}; their X-Cache to $TALLY.
+par() {
+	local tag=$1 n=$2 u=$3 i pids=()
+	for ((i = 0; i < n; i++)); do
+		in_cli curl -sS -m 10 -D "$H_TMP/$tag$i.h" -o "$H_TMP/$tag$i.b" \
+			-w '%{http_code} %{time_total}\n' "http://$DPX$u" >"$H_TMP/$tag$i.st" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	for ((i = 0; i < n; i++)); do
+		awk 'tolower($1) == "x-cache:" { v = $2 } END { sub(/\r$/, "", v); print (v == "" ? "-" : v) }' \
+			"$H_TMP/$tag$i.h" >>"$TALLY" 2>/dev/null
+	done
+}
+# par_saw TAG N: "STATUS/X-CACHE/SECONDS" of each request, space-separated.
+par_saw() {
+	local i out=
+	for ((i = 0; i < $2; i++)); do
+		out+=" $(cut -d' ' -f1 "$H_TMP/$1$i.st")/$(sed -n "$((i + 1))p" <(tail -n "$2" "$TALLY"))/$(cut -d' ' -f2 "$H_TMP/$1$i.st")"
+	done
+	echo "$out"
+}
+
+# stale-while-revalidate (RFC 5861): a stale answer at once while ONE
+# background refresh per object runs, however many stale hits come; the
+# client never waits for a slow server (delay=2000); once refreshed, a HIT
+# with the new body (200) or the stored one freshened (304); a refresh
+# that fails leaves the stale object. Counters bg_refreshes and
+# bg_refresh_failed.
+case_swr() {
+	# (max-age=6: the server's 2 s count in the age (RFC 9111 4.2.3):
+	# 2-3 s at the fill, 6-8 s at the burst (stale), 2-4 s once refreshed)
+	local cc='cc=max-age%3D6%2C%20stale-while-revalidate%3D60'
+	local u1="/c/swr1?$cc&delay=2000&len=100" u2="/c/swr2?$cc&delay=2000&etag=%22w2%22&len=100"
+	local u3="/c/swr3?cc=max-age%3D1%2C%20stale-while-revalidate%3D60&errafter=1"
+	local b0 f0 saw1 saw2 p1 p2 i
+	b0=$(cstat bg_refreshes) f0=$(cstat bg_refresh_failed)
+	par swrf1 1 "$u1" &
+	p1=$!
+	par swrf2 1 "$u2" &
+	p2=$!
+	wait "$p1" "$p2"    # (not a bare wait: the backend runs in background)
+	h_check "swr: slow fills (2 s) of two objects, each fetched once ($(cnt "$u1"), $(cnt "$u2"))" \
+		eval '[[ $(cnt "$u1")/$(cnt "$u2") == 1/1 ]]'
+	sleep 4.5
+	par swra 5 "$u1"
+	saw1=$(par_saw swra 5)
+	par swrb 5 "$u2"
+	saw2=$(par_saw swrb 5)
+	h_check "swr: 5 concurrent stale GETs of each, all 200 STALE in < 1 s, though the server takes 2 s:$saw1 |$saw2" \
+		eval '! grep -v -E "^200/STALE/0\.[0-9]+$" <(tr " " "\n" <<<"$saw1 $saw2" | grep .) >/dev/null &&
+			[[ $(tr " " "\n" <<<"$saw1 $saw2" | grep -c .) == 10 ]]'
+	h_check "swr: the stale answers carry the stored body (n=1)" \
+		eval 'for i in 0 1 2 3 4; do cp "$H_TMP/swra$i.b" "$RB"; want_body swr1 1 100 || exit 1; done'
+	# The refreshes end about 2 s after the bursts (bounded: 5 s).
+	for ((i = 0; i < 50; i++)); do
+		[[ $(cnt "$u1")/$(cnt "$u2") == 2/2 ]] && break
+		sleep 0.1
+	done
+	req "$u1"
+	h_check "swr: after the refresh (200) a HIT with the new body, n=2 ($R_STATUS $R_XC)" \
+		eval '[[ $R_STATUS/$R_XC == 200/HIT ]] && want_body swr1 2 100'
+	req "$u2"
+	h_check "swr: after the refresh (304) a HIT with the stored body freshened ($R_STATUS $R_XC, X-Backend-304 $(hv X-Backend-304))" \
+		eval '[[ $R_STATUS/$R_XC/$(hv X-Backend-304) == 200/HIT/1 ]] && want_body swr2 1 100'
+	row "swr: fill of an object whose server will fail" 200 MISS 1 "$u3"
+	sleep 1.1
+	row "swr: stale, its refresh gets a 500: stale served" 200 STALE - "$u3"
+	sleep 0.3
+	row "swr: the refresh that got 500 left the stale object" 200 STALE - "$u3"
+	h_check "swr: the client got the first body (n=1)" want_body swr3 1 64
+	h_check "swr: one background refresh per object for 5 stale hits (server counts $(cnt "$u1"), $(cnt "$u2"); 304s of the second: $(n304 "$u2"))" \
+		eval '[[ $(cnt "$u1")/$(cnt "$u2")/$(n304 "$u2") == 2/2/1 ]]'
+	h_check "swr: bg_refreshes grew by 4 ($b0 -> $(cstat bg_refreshes)), bg_refresh_failed by 1 or 2 ($f0 -> $(cstat bg_refresh_failed))" \
+		eval '(( $(cstat bg_refreshes) - b0 == 4 &&
+			$(cstat bg_refresh_failed) - f0 >= 1 && $(cstat bg_refresh_failed) - f0 <= 2 ))'
+}
+
 # Revalidation (RFC 9111 4.3): a stale entry with a validator goes to the
 # server with If-None-Match / If-Modified-Since; the server's 304 renews
 # it (its fields merged), and the client gets the stored body.
@@ -715,7 +795,7 @@ h_check "backend up in the server namespace, answering through dpx" wait_up
 h_check "second client address $CLI2 on the client interface" \
 	ip -n "$H_NS_CLI" addr add "$CLI2/24" dev "$H_CLI_IF"
 snap run0
-for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval invalloc keys purge plain routes stale collapse reval stats evict}; do
+for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval invalloc keys purge plain routes stale collapse swr reval stats evict}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_CACHE_ONLY" "no case $c"; fi
 done
 snap run1

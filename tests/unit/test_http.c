@@ -1564,6 +1564,30 @@ static void test_write_connection_names(void)
 		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
 }
 
+/* A cache's background refresh: the client's conditionals and ranges go,
+ * the cache's own validators (extra) come instead. */
+static void test_write_drop_conditionals(void)
+{
+	static const char *const in = "GET /r HTTP/1.1\r\nHost: h\r\n"
+		"If-None-Match: \"c\"\r\nA: 1\r\nif-modified-since: x\r\n"
+		"Range: bytes=0-1\r\nIf-Range: \"c\"\r\nIf-Match: *\r\n"
+		"If-Unmodified-Since: y\r\nIfx: keep\r\nRanges: keep\r\n\r\n";
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.9", .proto = "http",
+		.forwarded = DPX_FWD_NONE,
+		.extra = "If-None-Match: \"s\"\r\n", .extra_len = 20,
+		.drop_conditionals = true,
+	};
+
+	CHECK(rewrite_req(in, &rw,
+		"GET /r HTTP/1.1\r\nHost: h\r\nA: 1\r\nIfx: keep\r\n"
+		"Ranges: keep\r\nIf-None-Match: \"s\"\r\n\r\n"));
+	rw.drop_conditionals = false;
+	rw.extra = NULL;
+	rw.extra_len = 0;
+	CHECK(rewrite_req(in, &rw, in));
+}
+
 /* X-SSL-Client-*: dpx's when asked (received ones of any case dropped,
  * even without a certificate), passed untouched when not. */
 static void test_write_client_cert(void)
@@ -1816,5 +1840,6 @@ int main(void)
 	RUN_TEST(test_write_forward);
 	RUN_TEST(test_write_forward_response);
 	RUN_TEST(test_write_error_text);
+	RUN_TEST(test_write_drop_conditionals);
 	return TEST_SUMMARY();
 }
