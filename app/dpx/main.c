@@ -424,6 +424,8 @@ main(int argc, char **argv)
 		.pool_tls = dpx_tls_client_conf_parse,
 		.cache = dpx_cache_section_parse,
 		.release_cache = dpx_cache_section_free,
+		.route_cache = dpx_cache_route_parse,
+		.release_route_cache = dpx_cache_route_free,
 		.compression = dpx_compress_conf_parse,
 		.release_compression = dpx_compress_conf_free,
 		.acls = dpx_acl_section_parse,

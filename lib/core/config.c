@@ -1528,6 +1528,12 @@ void dpx_config_release(struct dpx_config *cfg)
 	    cfg_ext->release_auth != NULL)
 		cfg_ext->release_auth(cfg->auth);
 	cfg->auth = NULL;
+	for (size_t i = 0; i < DPX_MAX_ROUTES; i++) {
+		if (cfg->routes[i].cache_rules != NULL && cfg_ext != NULL &&
+		    cfg_ext->release_route_cache != NULL)
+			cfg_ext->release_route_cache(cfg->routes[i].cache_rules);
+		cfg->routes[i].cache_rules = NULL;
+	}
 	for (size_t i = 0; i < DPX_MAX_POOLS; i++) {
 		if (cfg->pools[i].tls == NULL)
 			continue;

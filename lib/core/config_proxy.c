@@ -919,18 +919,33 @@ static int check_route_shadowed(struct cfg_ctx *c,
 	return 0;
 }
 
-/* "cache": the route's own choice, else the listener's (-1). */
+/* "cache": the route's own choice, else the listener's (-1): true, false,
+ * or lib/cache's object (TTLs) through the application's hook. */
 static int parse_route_cache(struct cfg_ctx *c, json_t *v,
 			     const struct dpx_config *cfg,
 			     struct dpx_route_conf *r)
 {
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *o = json_object_get(v, "cache");
 	bool on = false;
 
 	r->cache = -1;
-	if (json_object_get(v, "cache") == NULL)
+	if (o == NULL)
 		return 0;
-	if (cfg_opt_bool(c, v, "cache", &on) != 0)
-		return -1;
+	if (json_is_object(o)) {
+		cfg_push_key(c, "cache");
+		if (ext == NULL || ext->route_cache == NULL)
+			return cfg_fail(c, true, "caching is not supported by "
+					"this program");
+		if (ext->route_cache(c, o, &on, &r->cache_rules) != 0)
+			return -1;
+		cfg_pop(c);
+	} else if (json_is_boolean(o)) {
+		on = json_is_true(o);
+	} else {
+		cfg_push_key(c, "cache");
+		return cfg_type_error(c, o, "true, false or an object");
+	}
 	if (on && cfg->cache == NULL) {
 		cfg_push_key(c, "cache");
 		return cfg_fail(c, false, "needs the top-level \"cache\" "

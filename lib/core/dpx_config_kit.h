@@ -111,6 +111,11 @@ struct dpx_config_ext {
 	/* The top-level "cache" section (HTTP caching), and its release. */
 	int (*cache)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_cache)(void *conf);
+	/* A route's "cache" object (its TTLs): *enabled says whether the
+	 * route caches; released by release_route_cache. */
+	int (*route_cache)(struct cfg_ctx *c, json_t *v, bool *enabled,
+			   void **out);
+	void (*release_route_cache)(void *conf);
 	/* An http listener's "compression" object, and its release. */
 	int (*compression)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_compression)(void *conf);

@@ -181,6 +181,8 @@ struct dpx_route_conf {
 	struct dpx_hdr_edits request;
 	struct dpx_hdr_edits response;
 	int8_t cache;               /* "cache": 1 on, 0 off, -1 the listener's */
+	void *cache_rules;          /* "cache" as an object: lib/cache's struct
+				     * dpx_cache_route (TTLs); NULL */
 };
 
 /* A tcp listener's route by the SNI of the ClientHello (no decryption). */

@@ -521,6 +521,14 @@ struct dpx_http_cache_cfg {
 					 * Pragma are not looked at */
 	uint32_t max_vary;		/* names; 32 (at most DPX_HTTP_VARY_MAX) */
 	uint32_t max_ranges;		/* range-specs; 16 (DPX_HTTP_RANGES_MAX) */
+	/* The operator's freshness (nginx proxy_cache_valid, Varnish
+	 * default_ttl): default_ttl seconds for responses without explicit
+	 * freshness that may be cached by default (heuristically cacheable
+	 * statuses, or public), before any heuristic; 0: none. force_ttl:
+	 * default_ttl replaces the server's max-age, s-maxage and Expires
+	 * too (Varnish's beresp.ttl); what may be stored does not change. */
+	uint32_t default_ttl;
+	bool force_ttl;
 };
 
 extern const struct dpx_http_cache_cfg dpx_http_cache_default_cfg;
@@ -631,14 +639,15 @@ enum dpx_http_fresh_src {
 	DPX_HTTP_FRESH_HEURISTIC,
 	DPX_HTTP_FRESH_INVALID,		/* 0: invalid max-age, s-maxage or
 					 * Expires */
+	DPX_HTTP_FRESH_CONFIG,		/* cfg->default_ttl */
 };
 
 /*
- * Freshness lifetime in seconds (RFC 9111 4.2.1): s-maxage, else max-age,
- * else Expires - Date (at most DPX_HTTP_DELTA_MAX), else with
- * cfg->heuristics and a Last-Modified, heuristic_percent of Date -
- * Last-Modified up to heuristic_max (for heuristically cacheable statuses
- * or public). An invalid max-age or s-maxage (even beside a valid other
+ * Freshness lifetime in seconds (RFC 9111 4.2.1): cfg->default_ttl when
+ * cfg->force_ttl; else s-maxage, else max-age, else Expires - Date (at
+ * most DPX_HTTP_DELTA_MAX), else (for heuristically cacheable statuses or
+ * public) cfg->default_ttl, else with cfg->heuristics and a Last-Modified,
+ * heuristic_percent of Date - Last-Modified up to heuristic_max. An invalid max-age or s-maxage (even beside a valid other
  * one) or Expires gives 0. response_time stands in for a missing Date.
  * src may be NULL.
  */

@@ -601,6 +601,10 @@ int64_t dpx_http_freshness_lifetime(const struct dpx_http_rsp_cache *rc,
 	cfg = cfg_or_default(cfg);
 	if (!src)
 		src = &dummy;
+	if (cfg->force_ttl && cfg->default_ttl > 0) {
+		*src = DPX_HTTP_FRESH_CONFIG;
+		return cfg->default_ttl;
+	}
 	*src = DPX_HTTP_FRESH_INVALID;
 	if (cc->invalid & (CCD_BIT(DPX_HTTP_CCD_MAX_AGE) |
 			   CCD_BIT(DPX_HTTP_CCD_S_MAXAGE)))
@@ -621,9 +625,13 @@ int64_t dpx_http_freshness_lifetime(const struct dpx_http_rsp_cache *rc,
 		return l < 0 ? 0 : l > DPX_HTTP_DELTA_MAX ? DPX_HTTP_DELTA_MAX : l;
 	}
 	*src = DPX_HTTP_FRESH_NONE;
-	if (!cfg->heuristics || !rc->has_last_modified ||
-	    (!heuristic_status(rc->status) &&
-	     !(cc->flags & DPX_HTTP_CC_PUBLIC)))
+	if (!heuristic_status(rc->status) && !(cc->flags & DPX_HTTP_CC_PUBLIC))
+		return 0;
+	if (cfg->default_ttl > 0) {
+		*src = DPX_HTTP_FRESH_CONFIG;
+		return cfg->default_ttl;
+	}
+	if (!cfg->heuristics || !rc->has_last_modified)
 		return 0;
 	*src = DPX_HTTP_FRESH_HEURISTIC;
 	return heuristic_lifetime(rc, cfg, date);

@@ -53,6 +53,15 @@ px_now_s(void)
 	return (int64_t)time(NULL);
 }
 
+/* The rules' settings for s's request: its route's TTLs, if any. */
+static const struct dpx_http_cache_cfg *
+px_rules(struct dpx_worker *w, const struct px_session *s)
+{
+	if (s->route == NULL || s->route->cache_rules == NULL)
+		return &px_w(w)->ccfg;
+	return &px_w(w)->route_ccfg[s->route - w->cfg->routes];
+}
+
 static struct dpx_cache *
 px_store(struct dpx_worker *w)
 {
@@ -80,6 +89,16 @@ px_cache_worker_init(struct dpx_worker *w)
 	pw->ccfg.heuristics = cs->heuristics;
 	pw->ccfg.stale_grace = cs->grace_s;
 	pw->ccfg.ignore_request_cc = cs->ignore_request_cc;
+	/* Routes with a "cache" object: the same rules with their TTLs. */
+	for (unsigned int i = 0; i < w->cfg->n_routes; i++) {
+		const struct dpx_cache_route *cr = w->cfg->routes[i].cache_rules;
+
+		pw->route_ccfg[i] = pw->ccfg;
+		if (cr != NULL) {
+			pw->route_ccfg[i].default_ttl = cr->ttl_s;
+			pw->route_ccfg[i].force_ttl = cr->force_ttl;
+		}
+	}
 	snprintf(name, sizeof(name), "dpx_pxk_%u", w->index);
 	pw->creqs = rte_mempool_create(name, PX_CREQS, sizeof(struct px_creq),
 			0, 0, NULL, NULL, NULL, NULL,
@@ -277,8 +296,8 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 	}
 	if (s->req_head_method || pw->rsp.status != 200)
 		return;
-	switch (dpx_http_request_ranges(req, &pw->crc, len, &pw->ccfg, now, r,
-					&n)) {
+	switch (dpx_http_request_ranges(req, &pw->crc, len, px_rules(w, s),
+					now, r, &n)) {
 	case DPX_HTTP_RANGE_OK:
 		if (n != 1)
 			return;         /* several: the whole, as allowed */
@@ -641,8 +660,8 @@ px_cache_hit(struct dpx_worker *w, struct px_session *s,
 		dpx_cache_obj_put(o);
 		return 0;
 	}
-	switch (dpx_http_serve_decision(&pw->crc, &s->creq->q, &t, &pw->ccfg,
-					&why)) {
+	switch (dpx_http_serve_decision(&pw->crc, &s->creq->q, &t,
+					px_rules(w, s), &why)) {
 	case DPX_HTTP_SERVE_FRESH:
 		s->cache_status = PX_CS_HIT;
 		pw->cstats.hits++;
@@ -869,7 +888,6 @@ px_fill_abort(struct dpx_worker *w, struct px_session *s)
 static bool
 px_stale_usable(struct dpx_worker *w, struct px_session *s, int64_t now)
 {
-	struct dpx_proxy_worker *pw = px_w(w);
 	struct dpx_cache_obj *o = s->cache_stale;
 	struct dpx_http_response rsp;
 	struct dpx_http_rsp_cache rc;
@@ -882,7 +900,8 @@ px_stale_usable(struct dpx_worker *w, struct px_session *s, int64_t now)
 	t = (struct dpx_http_cache_times){ m->request_time, m->response_time,
 					   now };
 	return px_parse_stored(w, o, now, &rsp, &rc) &&
-	       dpx_http_stale_if_error_ok(&rc, &s->creq->q, &t, &pw->ccfg);
+	       dpx_http_stale_if_error_ok(&rc, &s->creq->q, &t,
+					  px_rules(w, s));
 }
 
 /* The server failed: the stale entry, when stale-if-error allows it. */
@@ -946,8 +965,8 @@ px_meta(struct dpx_worker *w, struct px_session *s,
 	m->response_time = now;
 	m->date_value = rc->has_date ? rc->date : now;
 	m->age_value = rc->has_age ? rc->age : 0;
-	m->freshness_lifetime = dpx_http_freshness_lifetime(rc, &pw->ccfg, now,
-							    &src);
+	m->freshness_lifetime = dpx_http_freshness_lifetime(rc, px_rules(w, s),
+							    now, &src);
 	if (src == DPX_HTTP_FRESH_HEURISTIC)
 		m->flags |= DPX_CACHE_F_HEURISTIC;
 	if (rc->cc.flags & (DPX_HTTP_CC_MUST_REVALIDATE |
@@ -1034,7 +1053,7 @@ px_store_begin(struct dpx_worker *w, struct px_session *s,
 	struct dpx_cache_obj_args a;
 
 	dpx_http_rsp_cache_info(rsp, px_now_s(), &pw->ccfg, &pw->crc);
-	if (dpx_http_storable(&s->creq->q, &pw->crc, &pw->ccfg,
+	if (dpx_http_storable(&s->creq->q, &pw->crc, px_rules(w, s),
 			      px_now_s()) != DPX_HTTP_STORE_OK) {
 		pw->cstats.not_stored++;
 		return;

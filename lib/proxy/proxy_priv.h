@@ -338,6 +338,7 @@ struct dpx_proxy_worker {
 	uint32_t cz_active;             /* compression streams */
 	struct rte_mempool *creqs;
 	struct dpx_http_cache_cfg ccfg;
+	struct dpx_http_cache_cfg route_ccfg[DPX_MAX_ROUTES];  /* their TTLs */
 	struct dpx_http_rsp_cache crc;
 	struct dpx_proxy_cache_stats cstats;
 	char cache_scratch[PX_CACHE_KEY_MAX + 1024];

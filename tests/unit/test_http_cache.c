@@ -816,6 +816,63 @@ static void test_cache_key_many_params(void)
 	rows_run++;
 }
 
+/* ---------------- the operator's TTL (default_ttl, force_ttl) ---------------- */
+
+static void test_config_ttl(void)
+{
+	static const struct {
+		const char *rsp;
+		uint32_t ttl;
+		bool force, heuristics;
+		int64_t lifetime;
+		enum dpx_http_fresh_src src;
+		enum dpx_http_store store;
+	} t[] = {
+		/* no explicit freshness: the default, before heuristics */
+		{ F200(""), 300, false, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200(LM_100D), 300, false, true, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200(""), 0, false, false, 0, DPX_HTTP_FRESH_NONE, DPX_HTTP_NS_NO_FRESHNESS },
+		/* the server's own freshness wins unless forced */
+		{ F200(MA60), 300, false, false, 60, DPX_HTTP_FRESH_MAX_AGE, DPX_HTTP_STORE_OK },
+		{ F200(MA60), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200("Cache-Control: max-age=x\r\n"), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200("Cache-Control: s-maxage=5\r\n"), 300, false, false, 5, DPX_HTTP_FRESH_S_MAXAGE, DPX_HTTP_STORE_OK },
+		/* not cacheable by default (302): no default, even forced
+		 * nothing makes it storable */
+		{ "HTTP/1.1 302 Found\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n" E,
+		  300, false, false, 0, DPX_HTTP_FRESH_NONE, DPX_HTTP_NS_STATUS },
+		{ "HTTP/1.1 302 Found\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n" E,
+		  300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_NS_STATUS },
+		/* what may be stored does not change */
+		{ F200("Cache-Control: no-store\r\n"), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_NS_NO_STORE },
+		{ F200("Cache-Control: private, max-age=60\r\n"), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_NS_PRIVATE },
+	};
+	struct dpx_http_req_cache q;
+
+	parse_req(GET E);
+	dpx_http_req_cache_info(&req, &q);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dpx_http_cache_cfg cfg = dpx_http_cache_default_cfg;
+		struct dpx_http_rsp_cache rc;
+		enum dpx_http_fresh_src src;
+		int64_t l;
+
+		cfg.default_ttl = t[i].ttl;
+		cfg.force_ttl = t[i].force;
+		cfg.heuristics = t[i].heuristics;
+		parse_rsp(t[i].rsp, &rsp);
+		dpx_http_rsp_cache_info(&rsp, 0, &cfg, &rc);
+		l = dpx_http_freshness_lifetime(&rc, &cfg, 0, &src);
+		if (l != t[i].lifetime || src != t[i].src)
+			fprintf(stderr, "  ttl row %zu: lifetime %lld src %d\n",
+				i, (long long)l, (int)src);
+		CHECK_EQ(l, t[i].lifetime);
+		CHECK_EQ(src, t[i].src);
+		CHECK_EQ(dpx_http_storable(&q, &rc, &cfg, 0), t[i].store);
+		rows_run++;
+	}
+}
+
 /* ---------------- invalidation ---------------- */
 
 static void test_invalidation(void)
@@ -917,6 +974,7 @@ int main(void)
 	RUN_TEST(test_vary_many);
 	RUN_TEST(test_cache_key);
 	RUN_TEST(test_cache_key_many_params);
+	RUN_TEST(test_config_ttl);
 	RUN_TEST(test_invalidation);
 	RUN_TEST(test_resolve_small_buffer);
 	printf("%d behaviour rows (%zu in the main table)\n", rows_run,
