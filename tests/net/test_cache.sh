@@ -38,6 +38,8 @@
 #      its counts match what the clients saw
 #   7. a second run with 2 workers (TAP): an object filled once is a HIT on
 #      20 new connections spread over both workers; collapsing there too
+#   per-route TTLs ("cache": {"ttl_s", "force_ttl"} on routes /c/rttl,
+#   /c/rforce); routes switching the cache off and on
 # T_CACHE_ONLY="fresh range" runs some cases of the first run;
 # T_CACHE_WORKERS2=0 skips the second run; T_CACHE_WITHOUT=1 drops the cache
 # from the config (checks the plumbing on a dpx without it). H_KEEP=1 keeps
@@ -72,7 +74,9 @@ write_config() {   # WORKERS
 	local cache='"cache": {"size_mb": 16, "max_object_kb": 256, "policy": "sieve",
 	           "purge_allow": ["198.18.0.2/32"]},' lcache=', "cache": true'
 	# Routes may switch the cache off (or on) for their paths.
-	local lroutes_off=', "routes": [{"path": "/c/roff", "pool": "web", "cache": false}]'
+	local lroutes_off=', "routes": [{"path": "/c/roff", "pool": "web", "cache": false},
+	           {"path": "/c/rttl", "pool": "web", "cache": {"ttl_s": 60}},
+	           {"path": "/c/rforce", "pool": "web", "cache": {"ttl_s": 60, "force_ttl": true}}]'
 	local lroutes_on=', "routes": [{"path": "/c/ron", "pool": "web", "cache": true}]'
 	[[ ${T_CACHE_WITHOUT:-0} == 1 ]] && cache='' lcache='' lroutes_off='' lroutes_on=''
 	cat >"$H_TMP/cache-$1.json" <<-EOF
@@ -559,6 +563,22 @@ case_routes() {
 	EXTRA_HITS=$((EXTRA_HITS + 1)) EXTRA_MISSES=$((EXTRA_MISSES + 1))
 }
 
+# Per-route TTLs: "ttl_s" for responses without explicit freshness,
+# "force_ttl" over the server's; no-store still wins.
+case_ttl() {
+	row "no TTL route, no freshness, no validator: fetched" 200 MISS 1 '/c/nottl-1'
+	row "no TTL route: not stored, fetched again" 200 MISS 1 '/c/nottl-1'
+	row "ttl_s 60, no freshness from the server: fetched" 200 MISS 1 '/c/rttl-1'
+	row "ttl_s 60: from the store" 200 HIT 0 '/c/rttl-1'
+	row "ttl_s 60, server max-age=1: fetched" 200 MISS 1 '/c/rttl-2?cc=max-age%3D1'
+	row "force_ttl 60, server max-age=1: fetched" 200 MISS 1 '/c/rforce-1?cc=max-age%3D1'
+	row "force_ttl 60, server no-store: fetched" 200 MISS 1 '/c/rforce-2?cc=no-store'
+	sleep 2
+	row "ttl_s 60 without force: the server's max-age=1 won, fetched again after 2 s" 200 MISS 1 '/c/rttl-2?cc=max-age%3D1'
+	row "force_ttl 60: still from the store after 2 s though max-age=1" 200 HIT 0 '/c/rforce-1?cc=max-age%3D1'
+	row "force_ttl 60 with no-store: not stored, fetched again" 200 MISS 1 '/c/rforce-2?cc=no-store'
+}
+
 case_plain() {
 	local u='/c/pl?cc=max-age%3D60'
 	row "plain listener: fetched, no X-Cache" 200 - 1 ":81$u"
@@ -795,7 +815,7 @@ h_check "backend up in the server namespace, answering through dpx" wait_up
 h_check "second client address $CLI2 on the client interface" \
 	ip -n "$H_NS_CLI" addr add "$CLI2/24" dev "$H_CLI_IF"
 snap run0
-for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval invalloc keys purge plain routes stale collapse swr reval stats evict}; do
+for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval invalloc keys purge plain routes ttl stale collapse swr reval stats evict}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_CACHE_ONLY" "no case $c"; fi
 done
 snap run1
