@@ -857,6 +857,8 @@ struct wbuf {
 
 static void put(struct wbuf *w, const char *s, uint32_t n)
 {
+	if (n == 0)
+		return;         /* s may be NULL: an absent part */
 	if (w->over || n > w->cap - w->len) {
 		w->over = true;
 		return;
