@@ -54,6 +54,7 @@ Endpoints (HEAD works wherever GET does: same headers, no body):
         reflect=xfh   the received X-Forwarded-Host ("-" if none) goes into
                       the body as a line "xfh=VALUE"
         delay=MS      answer after MS milliseconds (at most 600000)
+        slowafter=N   ... only once this path+query was served N times
         errafter=N    once this path+query was served N times, answer
                       errstatus (default 500) with body "error n=COUNT",
                       without caching headers
@@ -169,7 +170,7 @@ class CParams:
 
     KNOWN = ("cc", "expires", "date", "lm", "etag", "vary", "age", "status",
              "len", "ct", "lie", "reflect", "delay", "errafter", "errstatus",
-             "te", "loc", "cloc")
+             "te", "loc", "cloc", "slowafter")
 
     def __init__(self, query):
         q = {}
@@ -217,6 +218,7 @@ class CParams:
             raise ValueError("reflect must be xfh")
         self.reflect = q.get("reflect") == "xfh"
         self.delay = num("delay", 0, 0, MAX_SLOW_MS)
+        self.slowafter = num("slowafter", 0, 0, big)
         self.errafter = num("errafter", None, 0, big)
         self.errstatus = num("errstatus", 500, 100, 599)
         if q.get("te") not in (None, "chunked"):
@@ -762,7 +764,10 @@ class Conn:
                         close=not ka)
             return ka
         if cp.delay:
-            time.sleep(cp.delay / 1000.0)
+            with srv.cstate_lock:
+                served = srv.cstate.get(key, [0])[0]
+            if served >= cp.slowafter:
+                time.sleep(cp.delay / 1000.0)
         get = lambda n: [v for k, v in r.headers if k == n]   # noqa: E731
         now = time.time()
         with srv.cstate_lock:

@@ -852,6 +852,19 @@ if [[ ${T_CACHE_WORKERS2:-1} == 1 ]]; then
 	h_check "2 workers: requests on both workers (worker 0: +$r0, worker 1: +$r1)" \
 		test "$r0" -gt 0 -a "$r1" -gt 0 -a $((r0 + r1)) -ge 20
 	collapse "2 workers:" w2
+	# One background refresh for stale hits on both workers; the server
+	# is slow (1 s) only for the refresh.
+	u='/c/w2swr?cc=max-age%3D1%2C%20stale-while-revalidate%3D60&delay=1000&slowafter=1'
+	row "2 workers: swr fill" 200 MISS 1 "$u"
+	sleep 1.5
+	r0=$(tel /dpx/proxy_stats,0 sessions) r1=$(tel /dpx/proxy_stats,1 sessions)
+	par w2s 12 "$u"
+	r0=$(($(tel /dpx/proxy_stats,0 sessions) - r0)) r1=$(($(tel /dpx/proxy_stats,1 sessions) - r1))
+	seen=$(par_saw w2s 12)
+	h_check "2 workers: 12 concurrent stale GETs (worker 0: $r0, worker 1: $r1 connections) all 200 STALE in < 1 s:$seen" \
+		eval '[[ $(tr " " "\n" <<<"$seen" | grep -cE "^200/STALE/0\.[0-9]+$") == 12 ]] && (( r0 > 0 && r1 > 0 ))'
+	sleep 1.5
+	h_check "2 workers: one background refresh in all ($(cnt "$u") server answers)" test "$(cnt "$u")" = 2
 	stop_backend
 fi
 h_summary
