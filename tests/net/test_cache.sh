@@ -37,7 +37,8 @@
 #      deltas exact; the access log's last field is the cache status and
 #      its counts match what the clients saw
 #   7. a second run with 2 workers (TAP): an object filled once is a HIT on
-#      20 new connections spread over both workers; collapsing there too
+#      20 new connections spread over both workers; collapsing there too;
+#      stale hits on both workers start one background refresh in all
 #   per-route TTLs ("cache": {"ttl_s", "force_ttl"} on routes /c/rttl,
 #   /c/rforce); routes switching the cache off and on
 # T_CACHE_ONLY="fresh range" runs some cases of the first run;
