@@ -303,7 +303,7 @@ px_fwd_request(struct dpx_worker *w, struct px_session *s,
 	s->req_idempotent = px_method_idempotent(&req->method);
 	s->req_upgrade = req->upgrade;
 	if (!s->fwd_connect) {
-		rc = px_stage_request_head(w, s, req);
+		rc = px_http_stage_request_head(w, s, req);
 		if (rc != 0)
 			return rc;
 	}
