@@ -27,6 +27,7 @@
 #include "dpx_tls.h"
 #include "dpx_cache.h"
 #include "dpx_compress.h"
+#include "dpx_dns.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -420,6 +421,8 @@ main(int argc, char **argv)
 		.release_cache = dpx_cache_section_free,
 		.compression = dpx_compress_conf_parse,
 		.release_compression = dpx_compress_conf_free,
+		.resolver = dpx_dns_conf_parse,
+		.release_resolver = dpx_dns_conf_free,
 	};
 	int sep, rc;
 

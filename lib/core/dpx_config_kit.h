@@ -114,6 +114,9 @@ struct dpx_config_ext {
 	/* An http listener's "compression" object, and its release. */
 	int (*compression)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_compression)(void *conf);
+	/* The top-level "resolver" section (lib/dns), and its release. */
+	int (*resolver)(struct cfg_ctx *c, json_t *v, void **out);
+	void (*release_resolver)(void *conf);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */
