@@ -482,6 +482,7 @@ enum dpx_dns_status dpx_dns_lookup(struct dpx_dns *r, const char *name,
 	uint32_t hash = 0;
 
 	r->stats.lookups++;
+	dpx_dns_cancel(r, wt);          /* one lookup per waiter at a time */
 	if (answer_now(r, name, len, lower, &hash, res))
 		return res->status;
 	if (r->conf.n_servers == 0)

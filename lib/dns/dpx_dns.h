@@ -284,8 +284,8 @@ bool dpx_dns_waiter_pending(const struct dpx_dns_waiter *wt);
  * and returning its status (cache, hosts, IPv4 literal, bad name, over
  * limit), or returns DPX_DNS_PENDING with wt linked to the query (a new
  * one, or the one already in flight for the name); wt's callback then
- * gets the result, at the latest when the last try times out. wt must be
- * idle.
+ * gets the result, at the latest when the last try times out. A wt
+ * still pending on an earlier lookup is detached from it first.
  */
 enum dpx_dns_status dpx_dns_lookup(struct dpx_dns *r, const char *name,
 				   size_t len, struct dpx_dns_waiter *wt,
