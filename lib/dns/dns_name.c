@@ -112,9 +112,7 @@ const char *dpx_dns_name_reason(enum dpx_dns_name_check c)
 		[DPX_DNS_NAME_TOO_LONG] = "longer than 253 bytes",
 		[DPX_DNS_NAME_EMPTY_LABEL] = "an empty label",
 		[DPX_DNS_NAME_LABEL_TOO_LONG] = "a label longer than 63 bytes",
-		[DPX_DNS_NAME_NON_ASCII] =
-			"not ASCII (an internationalized name must be sent "
-			"as xn--)",
+		[DPX_DNS_NAME_NON_ASCII] = "not ASCII (send IDNs as xn--)",
 		[DPX_DNS_NAME_BAD_CHAR] =
 			"a character other than a letter, digit, '-' or '.'",
 		[DPX_DNS_NAME_HYPHEN_EDGE] =
