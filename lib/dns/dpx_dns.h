@@ -215,7 +215,9 @@ struct dpx_dns_io {
 			      uint32_t random);
 	/* Gives back a port pick_port returned (may be NULL). */
 	void (*release_port)(void *ctx, uint16_t port);
-	/* Sends one datagram; 0 or -1 (a failed send times out as lost). */
+	/* Sends one datagram; 0 or -1 (a failed send times out as lost).
+	 * Must not call back into the resolver: an answer comes later,
+	 * through dpx_dns_input(). */
 	int (*send)(void *ctx, uint32_t server, uint16_t server_port,
 		    uint16_t src_port, const uint8_t *data, size_t len);
 	void *ctx;
