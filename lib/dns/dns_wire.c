@@ -95,7 +95,7 @@ static int encode_name(const char *name, struct wire_name *out)
  * The name at *off, decompressed and lower-cased; *off moves past it as
  * it appears at *off (a pointer counts two bytes). Each pointer must go
  * below the start of the piece being read, which bounds the jumps and
- * rules out loops.
+ * rules out loops, and not into the header, where no name can be.
  */
 static int read_name(const uint8_t *p, size_t len, size_t *off,
 		     struct wire_name *out)
@@ -115,8 +115,8 @@ static int read_name(const uint8_t *p, size_t len, size_t *off,
 			if (pos + 1 >= len || ++jumps > MAX_JUMPS)
 				return -1;
 			target = (size_t)(b & 0x3f) << 8 | p[pos + 1];
-			if (target >= limit)
-				return -1;
+			if (target >= limit || target < HEADER_LEN)
+				return -1;      /* forward, or into the header */
 			if (after == 0)
 				after = pos + 2;
 			pos = limit = target;

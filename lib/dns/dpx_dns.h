@@ -155,8 +155,8 @@ struct dpx_dns_answer {
  * Parses the answer to query id for the A record of name (checked, lower
  * case, as given to dpx_dns_build_query). Reads nothing outside
  * pkt[0..len); names are decompressed with pointers that must point
- * backwards, at most 255 bytes and 127 jumps. *out is filled for OK,
- * NXDOMAIN and NODATA.
+ * backwards (below the piece being read) and past the header, to at most
+ * 255 bytes. *out is filled for OK, NXDOMAIN and NODATA.
  */
 enum dpx_dns_parse dpx_dns_parse_answer(const uint8_t *pkt, size_t len,
 					uint16_t id, const char *name,

@@ -449,6 +449,17 @@ static void test_parse_pointers(void)
 	put_name(&p, "a.example");      /* at owner + 16, past the records */
 	CHECK_EQ(parse(&p, 1, "a.example", &a), DPX_DNS_PARSE_MALFORMED);
 
+	/* A pointer into the header (its ID would read as a label). */
+	header(&p, 0, QR_RD_RA, 1, 1, 0, 0);
+	question(&p, "a.example", 1);
+	put16(&p, 0xc000);
+	put16(&p, 1);
+	put16(&p, 1);
+	put32(&p, 60);
+	put16(&p, 4);
+	put32(&p, 1);
+	CHECK_EQ(parse(&p, 0, "a.example", &a), DPX_DNS_PARSE_MALFORMED);
+
 	/* A pointer past the end of the datagram. */
 	header(&p, 1, QR_RD_RA, 1, 1, 0, 0);
 	question(&p, "a.example", 1);
