@@ -78,7 +78,8 @@ struct dpx_dns_result {
 	enum dpx_dns_status status;
 	uint8_t n_addrs;
 	uint32_t addrs[DPX_DNS_MAX_ADDRS];  /* host order */
-	uint32_t ttl_s;         /* left in the cache; 0 for uncached */
+	uint32_t ttl_s;         /* left in the cache; 0 uncached (literals,
+	                         * TTL 0, failures); UINT32_MAX for hosts */
 };
 
 const char *dpx_dns_status_name(enum dpx_dns_status s);
