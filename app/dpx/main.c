@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
+#include "dpx_acl.h"
 #include "dpx_core.h"
 #include "dpx_net.h"
 #include "dpx_proxy.h"
@@ -423,6 +424,8 @@ main(int argc, char **argv)
 		.release_compression = dpx_compress_conf_free,
 		.resolver = dpx_dns_conf_parse,
 		.release_resolver = dpx_dns_conf_free,
+		.acls = dpx_acl_section_parse,
+		.release_acls = dpx_acl_section_free,
 	};
 	int sep, rc;
 

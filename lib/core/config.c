@@ -1309,7 +1309,7 @@ static int parse_tcp(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 static const char *const top_keys[] = {
 	"ports", "workers", "idle", "idle_spin_us", "log_level", "arp",
 	"mbufs_per_worker", "tcp", "pools", "listeners", "access_log", "cache",
-	"resolver", NULL
+	"resolver", "acls", NULL
 };
 
 /* "cache": lib/cache's section, through the application's hook. */
@@ -1349,6 +1349,24 @@ static int parse_resolver(struct cfg_ctx *c, json_t *root,
 	return 0;
 }
 
+/* "acls": lib/acl's section, after "workers" (one regex copy each). */
+static int parse_acls(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(root, "acls");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "acls");
+	if (ext == NULL || ext->acls == NULL)
+		return cfg_fail(c, true, "access control is not supported by "
+				"this program");
+	if (ext->acls(c, v, cfg->n_workers, &cfg->acls) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
 static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
 	if (!json_is_object(root))
@@ -1368,6 +1386,7 @@ static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 	    parse_tcp(c, root, cfg) != 0 ||
 	    parse_cache(c, root, cfg) != 0 ||
 	    parse_resolver(c, root, cfg) != 0 ||
+	    parse_acls(c, root, cfg) != 0 ||
 	    cfg_parse_pools(c, root, cfg) != 0 ||
 	    parse_listeners(c, root, cfg) != 0 ||
 	    cfg_parse_access_log(c, root, cfg) != 0)
@@ -1499,6 +1518,10 @@ void dpx_config_release(struct dpx_config *cfg)
 	    cfg_ext->release_resolver != NULL)
 		cfg_ext->release_resolver(cfg->resolver);
 	cfg->resolver = NULL;
+	if (cfg->acls != NULL && cfg_ext != NULL &&
+	    cfg_ext->release_acls != NULL)
+		cfg_ext->release_acls(cfg->acls);
+	cfg->acls = NULL;
 	for (size_t i = 0; i < DPX_MAX_POOLS; i++) {
 		if (cfg->pools[i].tls == NULL)
 			continue;

@@ -117,6 +117,11 @@ struct dpx_config_ext {
 	/* The top-level "resolver" section (lib/dns), and its release. */
 	int (*resolver)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_resolver)(void *conf);
+	/* The top-level "acls" section (access control), compiled with one
+	 * copy of its regexes per worker, and its release. */
+	int (*acls)(struct cfg_ctx *c, json_t *v, unsigned int n_workers,
+		    void **out);
+	void (*release_acls)(void *conf);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */

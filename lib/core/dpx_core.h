@@ -307,6 +307,7 @@ struct dpx_config {
 	struct dpx_access_log_conf access_log;
 	void *cache;                /* "cache": lib/cache's section; NULL */
 	void *resolver;             /* "resolver": lib/dns's section; NULL */
+	void *acls;                 /* "acls": lib/acl's section; NULL */
 };
 
 /*
