@@ -30,6 +30,7 @@
 #include "dpx_cache.h"
 #include "dpx_compress.h"
 #include "dpx_auth.h"
+#include "dpx_dns.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -428,6 +429,8 @@ main(int argc, char **argv)
 		.release_route_cache = dpx_cache_route_free,
 		.compression = dpx_compress_conf_parse,
 		.release_compression = dpx_compress_conf_free,
+		.resolver = dpx_dns_conf_parse,
+		.release_resolver = dpx_dns_conf_free,
 		.acls = dpx_acl_section_parse,
 		.release_acls = dpx_acl_section_free,
 		.auth = dpx_auth_section_parse,

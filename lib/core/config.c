@@ -1314,7 +1314,7 @@ static int parse_tcp(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 static const char *const top_keys[] = {
 	"ports", "workers", "idle", "idle_spin_us", "log_level", "arp",
 	"mbufs_per_worker", "tcp", "pools", "listeners", "access_log", "cache",
-	"acls", "auth", NULL
+	"resolver", "acls", "auth", NULL
 };
 
 /* "cache": lib/cache's section, through the application's hook. */
@@ -1330,6 +1330,25 @@ static int parse_cache(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 		return cfg_fail(c, true, "caching is not supported by this "
 				"program");
 	if (ext->cache(c, v, &cfg->cache) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
+/* "resolver": lib/dns's section, through the application's hook. */
+static int parse_resolver(struct cfg_ctx *c, json_t *root,
+			  struct dpx_config *cfg)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(root, "resolver");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "resolver");
+	if (ext == NULL || ext->resolver == NULL)
+		return cfg_fail(c, true, "a DNS resolver is not supported by "
+				"this program");
+	if (ext->resolver(c, v, &cfg->resolver) != 0)
 		return -1;
 	cfg_pop(c);
 	return 0;
@@ -1389,6 +1408,7 @@ static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 			&cfg->mbufs_per_worker) != 0 ||
 	    parse_tcp(c, root, cfg) != 0 ||
 	    parse_cache(c, root, cfg) != 0 ||
+	    parse_resolver(c, root, cfg) != 0 ||
 	    parse_acls(c, root, cfg) != 0 ||
 	    parse_auth(c, root, cfg) != 0 ||
 	    cfg_parse_pools(c, root, cfg) != 0 ||
@@ -1520,6 +1540,10 @@ void dpx_config_release(struct dpx_config *cfg)
 	    cfg_ext->release_cache != NULL)
 		cfg_ext->release_cache(cfg->cache);
 	cfg->cache = NULL;
+	if (cfg->resolver != NULL && cfg_ext != NULL &&
+	    cfg_ext->release_resolver != NULL)
+		cfg_ext->release_resolver(cfg->resolver);
+	cfg->resolver = NULL;
 	if (cfg->acls != NULL && cfg_ext != NULL &&
 	    cfg_ext->release_acls != NULL)
 		cfg_ext->release_acls(cfg->acls);

@@ -119,6 +119,9 @@ struct dpx_config_ext {
 	/* An http listener's "compression" object, and its release. */
 	int (*compression)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_compression)(void *conf);
+	/* The top-level "resolver" section (lib/dns), and its release. */
+	int (*resolver)(struct cfg_ctx *c, json_t *v, void **out);
+	void (*release_resolver)(void *conf);
 	/* The top-level "acls" section (access control), compiled with one
 	 * copy of its regexes per worker, and its release. */
 	int (*acls)(struct cfg_ctx *c, json_t *v, unsigned int n_workers,

@@ -342,6 +342,7 @@ struct dpx_config {
 	unsigned int n_routes;
 	struct dpx_access_log_conf access_log;
 	void *cache;                /* "cache": lib/cache's section; NULL */
+	void *resolver;             /* "resolver": lib/dns's section; NULL */
 	void *acls;                 /* "acls": lib/acl's section; NULL */
 	void *auth;                 /* "auth": lib/auth's section; NULL */
 };
