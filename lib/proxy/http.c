@@ -591,7 +591,8 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 	s->attempts = 0;
 	s->status = 0;
 	s->fwd_deny = PX_FWD_OK;
-	s->fwd_host[0] = '\0';     /* the log names no stale origin */
+	if (s->fwd_host != NULL)
+		s->fwd_host[0] = '\0'; /* the log names no stale origin */
 	s->rsp_started = false;
 	s->bytes_in = s->bytes_out = 0;
 	s->t_sent = 0;

@@ -441,6 +441,15 @@ px_hbuf_size(const struct dpx_config *cfg)
 	return size;
 }
 
+static bool
+px_has_forward(const struct dpx_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].forward != NULL)
+			return true;
+	return false;
+}
+
 static int
 px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 {
@@ -471,7 +480,14 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 	pw->hbufs = rte_mempool_create(name, PX_HBUF_COUNT, hsize, 0, 0,
 			NULL, NULL, NULL, NULL, socket,
 			RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
-	if (pw->sessions == NULL || pw->srvs == NULL || pw->hbufs == NULL) {
+	if (px_has_forward(cfg)) {
+		snprintf(name, sizeof(name), "dpx_pxf_%u", w->index);
+		pw->fwd_hosts = rte_mempool_create(name, nconn, PX_FWD_HOST,
+				0, 0, NULL, NULL, NULL, NULL, socket,
+				RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	}
+	if (pw->sessions == NULL || pw->srvs == NULL || pw->hbufs == NULL ||
+	    (pw->fwd_hosts == NULL && px_has_forward(cfg))) {
 		DPX_ERR("worker %u: cannot allocate proxy pools (%u "
 			"connections): %s", w->index, nconn,
 			rte_strerror(rte_errno));
@@ -596,6 +612,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 		dpx_tls_client_free(pw->tls_cli[p]);
 	rte_rcu_qsbr_thread_unregister(pw->sh->qsbr, w->index);
 	rte_mempool_free(pw->sessions);
+	rte_mempool_free(pw->fwd_hosts);
 	rte_mempool_free(pw->srvs);
 	rte_mempool_free(pw->hbufs);
 	rte_free(pw);

@@ -275,7 +275,9 @@ struct px_session {
 	bool fwd_tunnel;            /* the tunnel is open (and counted) */
 	bool fwd_resolving;         /* waiting for the resolver */
 	uint8_t fwd_deny;           /* enum px_fwd_deny of dpx's answer */
-	char fwd_host[PX_FWD_HOST]; /* as the client named it */
+	/* As the client named it: PX_FWD_HOST bytes from pw->fwd_hosts, only
+	 * on forward listeners, so other sessions do not carry 254 bytes. */
+	char *fwd_host;
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -310,6 +312,7 @@ struct dpx_proxy_worker {
 	struct rte_mempool *sessions;
 	struct rte_mempool *srvs;
 	struct rte_mempool *hbufs;
+	struct rte_mempool *fwd_hosts;  /* NULL without forward listeners */
 	uint32_t hbuf_size;
 	struct px_pool_worker pools[DPX_MAX_POOLS];
 	struct px_probe *probes;

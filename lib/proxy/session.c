@@ -105,6 +105,8 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 	dpx_tls_conn_free(s->tls);
 	s->tls = NULL;
 	px_hbuf_put(w, s);
+	if (s->fwd_host != NULL)
+		rte_mempool_put(pw->fwd_hosts, s->fwd_host);
 	if (s->counted)
 		px_limits_give(pw->sh, s->li, s->ip_slot);
 	pw->stats.sessions_active--;
@@ -529,6 +531,18 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	}
 	s = obj;
 	memset(s, 0, sizeof(*s));
+	if (ls->forward != NULL) {
+		if (rte_mempool_get(pw->fwd_hosts, &obj) != 0) {
+			rte_mempool_put(pw->sessions, s);
+			pw->stats.no_memory++;
+			if (limited)
+				px_limits_give(pw->sh, li, slot);
+			dpx_tcp_abort(w, c);
+			return;
+		}
+		s->fwd_host = obj;
+		s->fwd_host[0] = '\0';
+	}
 	s->w = w;
 	s->ls = ls;
 	s->li = (uint8_t)li;
