@@ -6,9 +6,14 @@
 # and per-stage cycle table, the veth offloads and the kernel proxies'
 # addresses on dpx's af_xdp veths. Sourced after tests/lib/harness.sh's
 # h_init; the caller defines ODD (array of oddities), R (associative array
-# of results), VETH_OFFLOAD (0/1) and PRX_ADDR (the proxy's client-side
-# address).
+# of results), VETH_OFFLOAD (0/1), PRX_ADDR (the proxy's client-side
+# address) and SRV_ADDR (the server namespace's).
 # shellcheck disable=SC2034 # CPU and clock variables are for the caller
+# Descriptors the proxies may use: what the hard limit allows.
+NOFILE=$(ulimit -Hn)
+[[ $NOFILE =~ ^[0-9]+$ ]] && ((NOFILE <= 65536)) || NOFILE=65536
+MAXCONN=$(((NOFILE - 100) / 2))   # HAProxy: two descriptors a connection
+
 # stop_pid PID: SIGTERM, bounded wait, SIGKILL.
 stop_pid() {
 	local i
@@ -199,3 +204,53 @@ machine_load() {
 steal_ticks() { awk '$1 == "cpu" {print $9 + 0}' /proc/stat; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "?" }'; }
+
+# nginx_head DIR WORKERS: the start of an nginx.conf whose files all live
+# in DIR (with tmp/ and logs/ made), up to and including "http {" with the
+# settings both the backends and the nginx proxy use.
+nginx_head() {
+	cat <<-EOF
+	user root;
+	worker_processes $2;
+	pid $1/nginx.pid;
+	error_log $1/logs/error.log warn;
+	worker_rlimit_nofile $NOFILE;
+	events { worker_connections $MAXCONN; }
+	http {
+	    access_log off;
+	    client_body_temp_path $1/tmp/body;
+	    proxy_temp_path $1/tmp/proxy;
+	    fastcgi_temp_path $1/tmp/fastcgi;
+	    uwsgi_temp_path $1/tmp/uwsgi;
+	    scgi_temp_path $1/tmp/scgi;
+	    keepalive_timeout 65;
+	    keepalive_requests 1000000;
+	EOF
+}
+
+# veth_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B
+veth_link() {
+	ip -n "$1" link add "$2" type veth peer name "$5" netns "$4" &&
+		in_ns "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" &&
+		in_ns "$4" sysctl -qw "net.ipv6.conf.$5.disable_ipv6=1" &&
+		ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$4" addr add "$6/24" dev "$5" &&
+		ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up || return 1
+	# Like dpx's link: every <=1500-byte segment crosses on its own,
+	# checksums in software.
+	offloads_off "$1" "$2"
+	offloads_off "$4" "$5"
+}
+
+# tap_kernel_links: dpx's TAP devices went with it: veth pairs with the
+# same addresses (SRV_ADDR: the server namespace's) for a kernel proxy.
+tap_kernel_links() {
+	_h_teardown
+	if ! _h_netns_setup ||
+		! veth_link "$H_NS_CLI" "bvc$H_ID" 198.18.0.2 "$H_NS_DUT" "bvp$H_ID" "$PRX_ADDR" ||
+		! veth_link "$H_NS_DUT" "bvq$H_ID" 198.18.1.1 "$H_NS_SRV" "bvs$H_ID" "$SRV_ADDR" ||
+		! ip -n "$H_NS_CLI" route add 198.18.1.0/24 via "$PRX_ADDR" ||
+		! ip -n "$H_NS_SRV" route add 198.18.0.0/24 via 198.18.1.1; then
+		ODD+=("could not build the namespaces for the kernel proxies")
+		return 1
+	fi
+}
