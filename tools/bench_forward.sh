@@ -368,7 +368,8 @@ squid_topology() {
 # --- run ------------------------------------------------------------------------
 START=$(date +%s) STEAL0=$(steal_ticks)
 say "bench_forward $(date -u '+%Y-%m-%d %H:%M:%S UTC'): $(nproc) CPUs (allowed: ${ALLOWED[*]}), $MHZ MHz ($MHZ_SRC), $(uname -r)"
-echo "  squid: $("$SQUID" -v 2>&1 | head -n 1); nginx: $("$NGINX" -v 2>&1); dpx: $(build/app/dpx/dpx --version 2>&1 | head -n 1)"
+echo "  squid: $("$SQUID" -v 2>&1 | head -n 1); nginx: $("$NGINX" -v 2>&1)"
+want dpx && echo "  dpx: $(build/app/dpx/dpx --version 2>&1 | head -n 1)"
 echo "  pinning: client on CPU $CLI_CPU, proxy (dpx worker lcore, Squid) on CPU $PRX_CPU, origin on CPU $BE_CPUS"
 echo "  machine: $(machine_load)"
 want dpx && dpx_bench
