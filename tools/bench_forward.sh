@@ -381,8 +381,8 @@ f_cleanup
 H_SUMMARY_DONE=1   # a benchmark: no pass/fail line from the harness
 
 # --- report ---------------------------------------------------------------------
-say "commands"
-for c in "${CMDS[@]}"; do echo "  $c"; done
+say "commands (the same for both proxies)"
+printf '  %s\n' "${CMDS[@]}" | sort -u
 for p in dpx squid; do
 	[[ -n ${R[$p.config]:-} ]] && printf '  %-6s %s\n' "$p:" "${R[$p.config]}"
 done
@@ -397,7 +397,7 @@ for p in dpx squid; do
 		tunnel) rate="${R[$p.tunnel.mbps]:-?} MB/s" ;;
 		esac
 		printf '%-6s %-7s %12s %9s %9s %10s %7s %s\n' "$p" "$k" "$rate" "${R[$p.$k.p50]:--}" \
-			"${R[$p.$k.p99]:--}" "${R[$p.$k.cpu_us]:-?}" "${R[$p.$k.pct]:-?}" "${R[dpx.$k.runtime]:-}"
+			"${R[$p.$k.p99]:--}" "${R[$p.$k.cpu_us]:-?}" "${R[$p.$k.pct]:-?}" "$([[ $p == dpx ]] && echo "${R[dpx.$k.runtime]:-}")"
 	done
 done
 # Per core: rate / the proxy's CPU share (dpx's worker busy-polls less than
