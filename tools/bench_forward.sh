@@ -154,7 +154,11 @@ start_origin() {
 # acct_begin P / acct_end P KIND COUNT: CPU of the proxy's processes (and
 # dpx's stage snapshot) around one load; per-request figures into R.
 acct_begin() {
-	[[ $1 == dpx ]] && "$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt0.json" 2>/dev/null
+	if [[ $1 == dpx ]]; then
+		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt0.json" 2>/dev/null
+		dpx_json /dpx/tcp_stats >"$H_TMP/c0.json"
+		dpx_json /dpx/stats >"$H_TMP/n0.json"
+	fi
 	# shellcheck disable=SC2046 # PID lists
 	read -r A_T0 _ < <(ticks $(prx_pids))
 	cpu_snap >"$H_TMP/cpu0"
@@ -175,7 +179,21 @@ acct_end() {
 	if [[ $p == dpx ]]; then
 		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt1.json" 2>/dev/null
 		runtime_table "$k" "$n"
+		dpx_counters "$k"
 	fi
+}
+
+# dpx_counters KIND: dpx's TCP and port counters over the load; error-like
+# ones (retransmits, drops...) go to the oddities.
+dpx_counters() {
+	local tcp net bad
+	dpx_json /dpx/tcp_stats >"$H_TMP/c1.json"
+	dpx_json /dpx/stats >"$H_TMP/n1.json"
+	tcp=$(counter_delta "$H_TMP/c0.json" "$H_TMP/c1.json")
+	net=$(counter_delta "$H_TMP/n0.json" "$H_TMP/n1.json")
+	printf '  dpx tcp_stats delta: %s\n  dpx stats delta: %s\n' "$tcp" "$net"
+	bad=$(tr ' ' '\n' <<<"$tcp $net" | grep '^!' | tr '\n' ' ')
+	[[ -n $bad ]] && ODD+=("dpx $1: counters ${bad% }")
 }
 
 # load_ka P: keep-alive absolute-form GETs of 1 KB with wrk.
