@@ -114,6 +114,15 @@ struct dpx_proxy_stats {
 	uint64_t fwd_denied_connect_body;
 	uint64_t fwd_denied_loop;   /* dpx itself, or its Via token */
 	uint64_t fwd_unresolved;
+	uint64_t fwd_egress_off_route; /* origin not behind the egress port */
+};
+
+/* Per egress address of a forward listener, one worker's. */
+struct dpx_proxy_egress_stats {
+	uint64_t connections;       /* origin connections opened from it */
+	uint64_t requests;          /* requests (and tunnels) sent from it */
+	uint64_t bytes_in;          /* from the clients of those requests */
+	uint64_t bytes_out;         /* to those clients */
 };
 
 /* Per-server counters of one worker. */
@@ -159,6 +168,10 @@ dpx_proxy_worker_tls_origin_stats(const struct dpx_worker *w);
 const struct dpx_proxy_server_stats *
 dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
 			      unsigned int server);
+/* The counters of listener's egress.addrs[addr]; NULL out of range. */
+const struct dpx_proxy_egress_stats *
+dpx_proxy_worker_egress_stats(const struct dpx_worker *w,
+			      unsigned int listener, unsigned int addr);
 
 /*
  * Control plane: re-reads every TLS listener's certificate, key and OCSP

@@ -84,6 +84,7 @@ struct px_log_rec {
 	uint8_t fwd;                /* a forward listener's: dest is set */
 	uint16_t dport;
 	uint32_t daddr;             /* 0: not resolved */
+	uint32_t egress;            /* source address to the origin; 0: - */
 	char dest[120];             /* the destination as the client named it */
 };
 
@@ -175,6 +176,7 @@ struct px_srv {
 	uint64_t sni_hash;          /* of the SNI sent: reuse only for it */
 	uint32_t dst_addr;          /* where it goes: forward pools reuse a */
 	uint16_t dst_port;          /* ... connection only for its origin */
+	uint32_t src_addr;          /* ... from its egress address (0: route's) */
 	bool tcp_up;                /* TCP connected, handshake running */
 	bool fin_in;                /* TCP FIN in; peer_closed once read */
 	bool tls_kicked;            /* on the worker's srv_kick list */
@@ -274,6 +276,9 @@ struct px_session {
 	bool fwd_connect;           /* CONNECT: a tunnel once connected */
 	bool fwd_tunnel;            /* the tunnel is open (and counted) */
 	bool fwd_resolving;         /* waiting for the resolver */
+	int8_t egress_idx;          /* in fwd->egress.addrs; -1: none */
+	uint32_t egress_addr;       /* source of the origin connection; 0:
+				     * the route's (egress.c) */
 	uint8_t fwd_deny;           /* enum px_fwd_deny of dpx's answer */
 	/* As the client named it: PX_FWD_HOST bytes from pw->fwd_hosts, only
 	 * on forward listeners, so other sessions do not carry 254 bytes. */
@@ -318,6 +323,10 @@ struct dpx_proxy_worker {
 	struct px_probe *probes;
 	struct dpx_proxy_stats stats;
 	struct dpx_proxy_server_stats srv_stats[DPX_MAX_POOLS][DPX_MAX_SERVERS];
+	/* Forward listeners' egress addresses (egress.c). */
+	uint32_t egress_rr[DPX_MAX_LISTENERS];
+	struct dpx_proxy_egress_stats
+		egress_stats[DPX_MAX_LISTENERS][DPX_EGRESS_MAX];
 	struct dpx_tls_server *tls[DPX_MAX_LISTENERS];
 	/* A reload posted by the control plane, taken by px_tls_adopt(). */
 	_Atomic(struct px_tls_set *) tls_next;
@@ -561,6 +570,13 @@ void px_fwd_rewrite(const struct px_session *s,
 /* ... and the response writer's. */
 void px_fwd_rsp_rewrite(const struct px_session *s,
 			struct dpx_http_rsp_rewrite *rw);
+
+/* egress.c: the source address of a forward request's origin connection
+ * into s->egress_addr / egress_idx (before px_connect_server()); a new
+ * connection from it; a finished request's bytes. */
+void px_egress_pick(struct dpx_worker *w, struct px_session *s);
+void px_egress_connected(struct dpx_worker *w, const struct px_session *s);
+void px_egress_account(struct dpx_worker *w, const struct px_session *s);
 
 /* health.c */
 int px_probes_start(struct dpx_worker *w);
