@@ -4,7 +4,9 @@
 
 origin ADDR PORT READY: an HTTP origin that answers every request with
   "PEER HOST\n" (the TCP peer address it saw, the Host it was asked for)
-  and closes the connection.
+  and closes the connection, except for the path /ka: kept alive.
+keepalive PROXY PORT HOST N: N proxied GETs of /ka on one client
+  connection, one after the other; prints the peers, comma-separated.
 client PROXY PORT SRC N HOSTS...: N proxied GETs (absolute-form,
   Connection: close), one connection each, from source address SRC, the
   i-th to HOSTS[i % len]; 16 at a time, 60 s at most in all. Prints JSON:
@@ -19,22 +21,38 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 
+def read_head(sock, buf):
+    """One request head from sock (buf: bytes already read); the head and
+    what follows it, or None at EOF."""
+    while b"\r\n\r\n" not in buf:
+        d = sock.recv(4096)
+        if not d or len(buf) > 65536:
+            return None
+        buf += d
+    return buf.split(b"\r\n\r\n", 1)
+
+
 class Origin(socketserver.BaseRequestHandler):
     def handle(self):
         self.request.settimeout(10)
-        head = b""
-        while b"\r\n\r\n" not in head and len(head) < 65536:
-            d = self.request.recv(4096)
-            if not d:
+        rest = b""
+        while True:
+            got = read_head(self.request, rest)
+            if got is None:
                 return
-            head += d
-        host = "-"
-        for line in head.split(b"\r\n")[1:]:
-            if line.lower().startswith(b"host:"):
-                host = line[5:].strip().decode("ascii", "replace")
-        body = ("%s %s\n" % (self.client_address[0], host)).encode()
-        self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
-                             b"Connection: close\r\n\r\n" % len(body) + body)
+            head, rest = got
+            host = "-"
+            for line in head.split(b"\r\n")[1:]:
+                if line.lower().startswith(b"host:"):
+                    host = line[5:].strip().decode("ascii", "replace")
+            keep = head.split(b" ")[1] == b"/ka"
+            body = ("%s %s\n" % (self.client_address[0], host)).encode()
+            self.request.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n"
+                % (len(body), b"" if keep else b"Connection: close\r\n")
+                + body)
+            if not keep:
+                return
 
 
 class Server(socketserver.ThreadingTCPServer):
@@ -73,6 +91,23 @@ def one(proxy, port, src, host, deadline):
     return peer, asked
 
 
+def keepalive(proxy, port, host, n):
+    s = socket.create_connection((proxy, int(port)), timeout=10)
+    peers, rest = [], b""
+    for _ in range(int(n)):
+        s.sendall(("GET http://%s/ka HTTP/1.1\r\nHost: %s\r\n\r\n"
+                   % (host, host)).encode())
+        head, rest = read_head(s, rest)
+        length = int([h.split(b":")[1] for h in head.split(b"\r\n")
+                      if h.lower().startswith(b"content-length:")][0])
+        while len(rest) < length:
+            rest += s.recv(4096)
+        peers.append(rest[:length].decode().split(" ")[0])
+        rest = rest[length:]
+    s.close()
+    print(",".join(peers))
+
+
 def client(proxy, port, src, n, *hosts):
     deadline = time.monotonic() + 60
     peers, by_host, failed = {}, {}, 0
@@ -98,4 +133,5 @@ def client(proxy, port, src, n, *hosts):
 
 
 if __name__ == "__main__":
-    {"origin": origin, "client": client}[sys.argv[1]](*sys.argv[2:])
+    {"origin": origin, "client": client,
+     "keepalive": keepalive}[sys.argv[1]](*sys.argv[2:])

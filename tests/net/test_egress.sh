@@ -15,7 +15,10 @@
 #   4. sticky_destination: six names, each always the same egress, FNV-1a
 #      32 of "host:port" modulo 3
 #   5. random: 600 connections, each address within +-20% of 200
-#   6. the access log's egress field
+#   6. kept-alive origin connections: 6 requests on one client connection
+#      (round robin) go a, b, c, a, b, c over 3 origin connections, the
+#      last 3 reused from the address picked
+#   7. the access log's egress field
 # Every check compares addresses or counts. H_KEEP=1 keeps the logs.
 set -u
 
@@ -142,8 +145,20 @@ done
 h_check "random: egress_stats add up to 600 connections" \
 	test $(( $(estat 9 connections) + $(estat 10 connections) + $(estat 11 connections) )) = 600
 
-# 6. access log
+# 6. keep-alive: a connection is reused only from the address picked
+c0=$(( $(estat 0 connections) + $(estat 1 connections) + $(estat 2 connections) ))
+r0=$(tel /dpx/proxy_stats fwd_reused)
+seq=$(in_cli timeout 30 "$PY" "$LIB/egress_peers.py" keepalive "$DPX" 3128 o0.test:$OPORT 6)
+IFS=, read -r -a p <<<"$seq"
+h_check "keep-alive: six answers from three addresses in turn ($seq)" \
+	test "${#p[@]}" = 6 -a "${p[0]}" != "${p[1]}" -a "${p[1]}" != "${p[2]}" -a \
+	"${p[0]}" != "${p[2]}" -a "${p[3]},${p[4]},${p[5]}" = "${p[0]},${p[1]},${p[2]}"
+c1=$(( $(estat 0 connections) + $(estat 1 connections) + $(estat 2 connections) ))
+h_check "keep-alive: 3 origin connections ($c0 -> $c1), 3 reuses ($r0 -> $(tel /dpx/proxy_stats fwd_reused))" \
+	test "$((c1 - c0))/$(( $(tel /dpx/proxy_stats fwd_reused) - r0 ))" = 3/3
+
+# 7. access log
 sleep 0.5
 h_check "access log: the egress address last on rr's lines" \
-	test "$(grep -c "o0.test:$OPORT - - ${EG[1]}\$" "$H_TMP/access.log")" = 1000
+	test "$(grep -c "\"GET http://o0.test:$OPORT/\" .* o0.test:$OPORT - - ${EG[1]}\$" "$H_TMP/access.log")" = 1000
 h_summary
