@@ -120,7 +120,7 @@ struct dpx_proxy_stats {
 /* Per egress address of a forward listener, one worker's. */
 struct dpx_proxy_egress_stats {
 	uint64_t connections;       /* origin connections opened from it */
-	uint64_t requests;          /* requests (and tunnels) sent from it */
+	uint64_t requests;          /* requests and tunnels that picked it */
 	uint64_t bytes_in;          /* from the clients of those requests */
 	uint64_t bytes_out;         /* to those clients */
 };
