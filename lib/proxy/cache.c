@@ -218,7 +218,7 @@ px_parse_stored(struct dpx_worker *w, const struct dpx_cache_obj *o,
 }
 
 /* The same into pw->rsp and pw->crc, which px_serve() writes from. */
-static bool
+bool
 px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
 	       int64_t now)
 {
@@ -297,14 +297,10 @@ px_part_fields(struct dpx_worker *w, struct px_session *s,
 	return (uint32_t)n;
 }
 
-/*
- * Answers from o (pw->rsp and pw->crc already describe its head). req is
- * NULL for a waiter, whose request is gone: it gets the whole response.
- */
 static void
-px_serve(struct dpx_worker *w, struct px_session *s,
-	 const struct dpx_http_request *req, const struct dpx_cache_obj *o,
-	 int64_t now)
+px_serve_obj(struct dpx_worker *w, struct px_session *s,
+	     const struct dpx_http_request *req, const struct dpx_cache_obj *o,
+	     int64_t now)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 	const struct dpx_cache_meta *m = dpx_cache_obj_meta(o);
@@ -341,6 +337,24 @@ px_serve(struct dpx_worker *w, struct px_session *s,
 	}
 	px_served(w, s, p.status);
 	s->close_after = s->close_after || pw->rsp.body == DPX_HTTP_BODY_CLOSE;
+}
+
+/*
+ * Answers from o (pw->rsp and pw->crc already describe its head), or from
+ * its compressed variant when the client takes one (cache_variant.c). req
+ * is NULL for a waiter, whose request is gone: it gets the whole response.
+ */
+static void
+px_serve(struct dpx_worker *w, struct px_session *s,
+	 const struct dpx_http_request *req, const struct dpx_cache_obj *o,
+	 int64_t now)
+{
+	struct dpx_cache_obj *v = px_cv_get(w, s, (struct dpx_cache_obj *)o,
+					    now);
+
+	px_serve_obj(w, s, req, v != NULL ? v : o, now);
+	if (v != NULL)
+		dpx_cache_obj_put(v);
 }
 
 /* o answers instead of the server the request was staged for (a waiter's
@@ -1094,6 +1108,12 @@ px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 		pw->cstats.stored++;
 	else
 		pw->cstats.store_failed++;
+	/* Held back for its compressed variant: answered from the store now
+	 * (even when publishing failed, o is whole). */
+	if (s->cv_defer && px_stored_head(w, o, px_now_s())) {
+		s->cv_defer = false;
+		px_serve_instead(w, s, o, px_now_s());
+	}
 	dpx_cache_obj_put(o);
 }
 
