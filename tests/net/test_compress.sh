@@ -23,6 +23,10 @@
 #      on a hit of an identity fill; a fresher identity object gets a new
 #      variant (never the old one); a no-transform request gets identity;
 #      PURGE takes the variants too; counters
+#   6. two workers (TAP): 12 concurrent first requests for one variant on
+#      new connections over both workers: compressed once (variants_stored
+#      +1, variant_bytes_in + the body), every answer 200 and decoding (br)
+#      or equal (identity, while the other worker makes it) to the body
 # Every check compares bytes, headers or counts. H_KEEP=1 keeps the logs.
 set -u
 
@@ -40,9 +44,9 @@ in_cli() { ip netns exec "$H_NS_CLI" "$@"; }
 tel() { "$PY" "$LIB/dpx_telemetry.py" "$H_PREFIX" "$@"; }
 pstat() { tel /dpx/proxy_stats "$1"; }
 
-write_config() {
-	cat >"$H_TMP/compress.json" <<-EOF
-	{"workers": 1, "idle": "adaptive",
+write_config() {	# [WORKERS]
+	cat >"$H_TMP/compress-${1:-1}.json" <<-EOF
+	{"workers": ${1:-1}, "idle": "adaptive",
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
@@ -55,11 +59,13 @@ write_config() {
 	   "cache": true, "compression": {"min_size": 256}}],
 	 "cache": {"size_mb": 16, "max_object_kb": 1024, "purge_allow": ["198.18.0.0/24"]}}
 	EOF
-	echo "$H_TMP/compress.json"
+	echo "$H_TMP/compress-${1:-1}.json"
 }
 
 start_backend() {
 	local i
+	rm -f "$H_TMP/s1.ready"
+	# (run by h_check, in a subshell: the harness's teardown stops it)
 	ip netns exec "$H_NS_SRV" "$PY" "$LIB/http_backend.py" --name s1 --addr "$SRV" \
 		--port "$SPORT" --ready "$H_TMP/s1.ready" >>"$H_TMP/s1.out" 2>&1 &
 	for ((i = 0; i < 50; i++)); do
@@ -269,4 +275,46 @@ st=$(raw "$u" "$H_TMP/p1" -H 'Accept-Encoding: br')
 h_check "after PURGE: fetched again ($(hdr X-Cache), $(fetches "$u") fetches)" \
 	test "$(hdr X-Cache)/$(fetches "$u")" = "MISS/2"
 variant_ok br v-gzip 2 30000 "$H_TMP/p1" "after PURGE"
+h_log "cache counters: $(tel /dpx/cache_stats 2>&1)"
+
+# ---- 6. two workers: one compression for concurrent first requests ---------
+# New namespaces and links (TAP): the old backend went with them.
+h_stop_dpx
+h_start_dpx "$(write_config 2)" 0-2 || exit 1
+h_check "2 workers: backend up, answering through dpx" start_backend
+len=900000
+u="/c/w2?ct=text/html&len=$len&cc=max-age%3D60"
+st=$(raw "$u" "$H_TMP/w2.id")
+h_check "2 workers: identity fill ($st $(hdr X-Cache))" test "$st/$(hdr X-Cache)" = 200/MISS
+vs0=$(cstat variants_stored) vb0=$(cstat variant_bytes_in)
+r0=$(tel /dpx/proxy_stats,0 requests) r1=$(tel /dpx/proxy_stats,1 requests)
+pids=()
+for ((i = 0; i < 12; i++)); do
+	in_cli curl -sS -m 30 -D "$H_TMP/w2.$i.h" -o "$H_TMP/w2.$i.b" -w '%{http_code}' \
+		-H 'Accept-Encoding: br' "http://$DPX:82$u" >"$H_TMP/w2.$i.st" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+r0=$(($(tel /dpx/proxy_stats,0 requests) - r0)) r1=$(($(tel /dpx/proxy_stats,1 requests) - r1))
+ok=0 nbr=0 seen=
+for ((i = 0; i < 12; i++)); do
+	ce=$(tr -d '\r' <"$H_TMP/w2.$i.h" | sed -n 's/^content-encoding: //Ip')
+	st=$(cat "$H_TMP/w2.$i.st")
+	seen+=" $st/${ce:-identity}"
+	if [[ $st != 200 ]]; then
+		:
+	elif [[ $ce == br ]]; then
+		nbr=$((nbr + 1))
+		brotli -dc <"$H_TMP/w2.$i.b" | cmp -s - "$H_TMP/w2.id" && ok=$((ok + 1))
+	elif [[ -z $ce ]]; then
+		cmp -s "$H_TMP/w2.$i.b" "$H_TMP/w2.id" && ok=$((ok + 1))
+	fi
+done
+h_check "2 workers: 12 answers, each br decoding to the body or the body itself ($ok ok;$seen)" test "$ok" = 12
+h_check "2 workers: requests on both workers (worker 0: +$r0, worker 1: +$r1)" \
+	test "$r0" -gt 0 -a "$r1" -gt 0
+h_check "2 workers: compressed once: variants_stored +1 ($vs0 -> $(cstat variants_stored)), variant_bytes_in +$len ($vb0 -> $(cstat variant_bytes_in))" \
+	test "$(( $(cstat variants_stored) - vs0 ))/$(( $(cstat variant_bytes_in) - vb0 ))" = "1/$len"
+h_check "2 workers: fetched once ($(fetches "$u"))" test "$(fetches "$u")" = 1
+h_log "2 workers: $nbr br, $((12 - nbr)) identity; variant_waits $(cstat variant_waits)"
 h_summary
