@@ -200,6 +200,7 @@ if ((!QUICK)) && CC=clang build build-fuzz; then
 	run_fuzz fuzz_http_cache "$ROOT/tests/fuzz/corpus/http_cache" -max_len=4096
 	run_fuzz fuzz_tls_hello "$ROOT/tests/fuzz/corpus/tls_hello" -max_len=17000
 	run_fuzz fuzz_accept_encoding "$ROOT/tests/fuzz/corpus/accept_encoding" -max_len=4096
+	run_fuzz fuzz_variant_head "$ROOT/tests/fuzz/corpus/variant_head" -max_len=4096
 fi
 
 if selected config/check_config; then

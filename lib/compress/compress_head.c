@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "dpx_compress.h"
@@ -22,14 +23,40 @@ field_of(const struct dpx_http_response *rsp, const char *name, size_t len)
 	return NULL;
 }
 
+/* Every Vary line's value joined into one list (they all go). */
+static int
+vary_joined(const struct dpx_http_response *rsp, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < rsp->n_headers; i++) {
+		const struct dpx_http_header *h = &rsp->headers[i];
+
+		if (h->name.len != 4 || strncasecmp(h->name.p, "vary", 4) != 0 ||
+		    h->value.len == 0)
+			continue;
+		if (n + 2 + h->value.len >= size)
+			return -1;
+		if (n > 0) {
+			memcpy(buf + n, ", ", 2);
+			n += 2;
+		}
+		memcpy(buf + n, h->value.p, h->value.len);
+		n += h->value.len;
+	}
+	return (int)n;
+}
+
 /* Content-Encoding, Content-Length, Vary and ETag lines into buf. */
 static int
 variant_fields(const struct dpx_http_response *rsp, enum dpx_coding c,
 	       uint64_t len, char *buf, size_t size)
 {
 	const struct dpx_http_str *etag = field_of(rsp, "etag", 4);
-	char vary[512], weak[256];
-	int vl = dpx_compress_vary(field_of(rsp, "vary", 4), vary, sizeof(vary));
+	char old[512], vary[540], weak[256];
+	int ol = vary_joined(rsp, old, sizeof(old));
+	struct dpx_http_str ov = { old, ol > 0 ? (uint32_t)ol : 0 };
+	int vl = ol < 0 ? -1 : dpx_compress_vary(&ov, vary, sizeof(vary));
 	int el = etag != NULL ? dpx_compress_etag(etag, weak, sizeof(weak)) : 0;
 	int n;
 
@@ -41,6 +68,13 @@ variant_fields(const struct dpx_http_response *rsp, enum dpx_coding c,
 		n += snprintf(buf + n, size - (size_t)n, "ETag: %s\r\n", weak);
 	return n > 0 && (size_t)n < size ? n : -1;
 }
+
+/* "Content-Encoding: identity" is no coding (and allowed through): it
+ * goes, so that the variant names one coding only. */
+static const struct dpx_hdr_edits drop_identity = {
+	.remove = { "content-encoding" },
+	.n_remove = 1,
+};
 
 int dpx_compress_variant_head(const struct dpx_http_response *rsp,
 			      enum dpx_coding c, uint64_t len, char *out,
@@ -54,6 +88,7 @@ int dpx_compress_variant_head(const struct dpx_http_response *rsp,
 		.drop_vary = true,
 		.drop_etag = true,
 		.drop_accept_ranges = true,
+		.edits = &drop_identity,
 	};
 
 	if (c <= DPX_CODING_NONE || c >= DPX_CODING_COUNT ||

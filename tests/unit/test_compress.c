@@ -349,6 +349,18 @@ static void test_variant_head(void)
 		DPX_CODING_ZSTD, 7,
 		"HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\n"
 		"Content-Length: 7\r\nVary: Accept-Encoding\r\n\r\n");
+	check_variant_head(
+		"HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\n"
+		"Content-Length: 300\r\n\r\n", DPX_CODING_BR, 9,
+		"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n"
+		"Content-Length: 9\r\nVary: Accept-Encoding\r\n\r\n");
+	/* Several Vary lines: one, naming them all. */
+	check_variant_head(
+		"HTTP/1.1 200 OK\r\nVary: Cookie\r\nContent-Length: 300\r\n"
+		"Vary: User-Agent\r\n\r\n", DPX_CODING_GZIP, 8,
+		"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+		"Content-Length: 8\r\nVary: Cookie, User-Agent, "
+		"Accept-Encoding\r\n\r\n");
 	check_variant_head(plain, DPX_CODING_NONE, 5, NULL);
 	check_variant_head(plain, DPX_CODING_COUNT, 5, NULL);
 	check_variant_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
