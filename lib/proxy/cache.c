@@ -349,8 +349,7 @@ px_serve(struct dpx_worker *w, struct px_session *s,
 	 const struct dpx_http_request *req, const struct dpx_cache_obj *o,
 	 int64_t now)
 {
-	struct dpx_cache_obj *v = px_cv_get(w, s, (struct dpx_cache_obj *)o,
-					    now);
+	struct dpx_cache_obj *v = px_cv_get(w, s, o, now);
 
 	px_serve_obj(w, s, req, v != NULL ? v : o, now);
 	if (v != NULL)

@@ -251,8 +251,8 @@ px_cv_wanted(const struct px_session *s)
 }
 
 struct dpx_cache_obj *
-px_cv_get(struct dpx_worker *w, struct px_session *s, struct dpx_cache_obj *o,
-	  int64_t now)
+px_cv_get(struct dpx_worker *w, struct px_session *s,
+	  const struct dpx_cache_obj *o, int64_t now)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 	enum dpx_coding c = (enum dpx_coding)s->ce_coding;

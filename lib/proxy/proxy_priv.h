@@ -477,7 +477,7 @@ bool px_cache_waiters_run(struct dpx_worker *w);
  * pw->crc parsed from its head. NULL: o is the answer (no coding, not
  * eligible, no gain, or being made by another worker). */
 struct dpx_cache_obj *px_cv_get(struct dpx_worker *w, struct px_session *s,
-				struct dpx_cache_obj *o, int64_t now);
+				const struct dpx_cache_obj *o, int64_t now);
 /* rsp, being stored, qualifies for a compressed variant: its head and
  * body are held back and the client is answered from the store once the
  * body is in (s->cv_defer). */
