@@ -1107,13 +1107,32 @@ px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 		pw->cstats.stored++;
 	else
 		pw->cstats.store_failed++;
-	/* Held back for its compressed variant: answered from the store now
-	 * (even when publishing failed, o is whole). */
-	if (s->cv_defer && px_stored_head(w, o, px_now_s())) {
-		s->cv_defer = false;
-		px_serve_instead(w, s, o, px_now_s());
+	if (s->cv_defer)
+		s->cache_obj = o;   /* px_cache_deferred() answers from it */
+	else
+		dpx_cache_obj_put(o);
+}
+
+void
+px_cache_deferred(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_cache_obj *o = s->cache_obj;
+	int64_t now = px_now_s();
+
+	s->cv_defer = false;
+	s->cache_obj = NULL;
+	/* Whole even when publishing failed: it answers all the same. */
+	if (o == NULL || dpx_cache_obj_body_len(o) !=
+			 dpx_cache_obj_meta(o)->content_length ||
+	    !px_stored_head(w, o, now)) {
+		if (o != NULL)
+			dpx_cache_obj_put(o);
+		px_session_end(w, s, true);     /* nothing sent, nothing to send */
+		return;
 	}
+	px_serve_instead(w, s, o, now);
 	dpx_cache_obj_put(o);
+	px_cache_run(w, s);
 }
 
 void

@@ -767,8 +767,6 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 		done = 1;
 	if (done)
 		px_cache_body_done(w, s);
-	if (done && s->cv_defer)
-		return -EIO;    /* held back, and the store could not answer */
 	s->rsp_complete = done;
 	return done;
 }
@@ -802,6 +800,10 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 			rc = px_stage_response_body(w, s);
 			if (rc < 0) {
 				px_session_end(w, s, true);
+				return;
+			}
+			if (rc == 1 && s->cv_defer) {
+				px_cache_deferred(w, s);    /* may end s */
 				return;
 			}
 			px_cli_flush(w, s);

@@ -458,6 +458,9 @@ void px_cache_body(struct dpx_worker *w, struct px_session *s,
 		   const struct px_chain *q, uint32_t n);
 /* The whole body went to the client: publish what was stored. */
 void px_cache_body_done(struct dpx_worker *w, struct px_session *s);
+/* The body of a response held back (s->cv_defer) is in: answer from the
+ * store. May end s. */
+void px_cache_deferred(struct dpx_worker *w, struct px_session *s);
 /* The server failed before a response (502/504 next): true when a stale
  * response was served instead. */
 bool px_cache_server_failed(struct dpx_worker *w, struct px_session *s);
