@@ -69,6 +69,18 @@ variant_fields(const struct dpx_http_response *rsp, enum dpx_coding c,
 	return n > 0 && (size_t)n < size ? n : -1;
 }
 
+/* What is stored must parse back as the proxy parses stored heads (the
+ * fields added may take it over the parser's field count). */
+static bool
+parses_back(const char *head, int n)
+{
+	struct dpx_http_limits lim = dpx_http_default_limits;
+	struct dpx_http_response r;
+
+	lim.max_head = (uint32_t)n;
+	return dpx_http_parse_response(head, (uint32_t)n, &lim, false, &r) == 1;
+}
+
 /* "Content-Encoding: identity" is no coding (and allowed through): it
  * goes, so that the variant names one coding only. */
 static const struct dpx_hdr_edits drop_identity = {
@@ -99,5 +111,6 @@ int dpx_compress_variant_head(const struct dpx_http_response *rsp,
 		return -1;
 	rw.extra = fields;
 	rw.extra_len = (uint32_t)n;
-	return dpx_http_write_response(out, cap, rsp, &rw);
+	n = dpx_http_write_response(out, cap, rsp, &rw);
+	return n > 0 && parses_back(out, n) ? n : -1;
 }

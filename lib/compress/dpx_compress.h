@@ -206,7 +206,8 @@ int dpx_compress_etag(const struct dpx_http_str *etag, char *buf,
  * one Vary (every Vary line joined, merged with Accept-Encoding by
  * dpx_compress_vary) and the ETag weakened (dpx_compress_etag; dropped
  * when it is no entity-tag). The length written, or -1: coding out of
- * range, rsp without a Content-Length body, or cap too small.
+ * range, rsp without a Content-Length body, cap too small, or a head
+ * that would not parse back (over the parser's field count).
  */
 int dpx_compress_variant_head(const struct dpx_http_response *rsp,
 			      enum dpx_coding c, uint64_t len, char *out,
