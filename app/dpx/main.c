@@ -19,14 +19,18 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
+#include "dpx_acl.h"
 #include "dpx_core.h"
 #include "dpx_net.h"
 #include "dpx_proxy.h"
 #include "dpx_svc.h"
 #include "dpx_tcp.h"
 #include "dpx_tls.h"
+#include "dpx_udp.h"
 #include "dpx_cache.h"
 #include "dpx_compress.h"
+#include "dpx_auth.h"
+#include "dpx_dns.h"
 #include "dpx_version.h"
 #include "stats.h"
 
@@ -262,6 +266,8 @@ start(struct app *app)
 		if (rc == 0)
 			rc = dpx_tcp_worker_init(w);
 		if (rc == 0)
+			rc = dpx_udp_worker_init(w);
+		if (rc == 0)
 			rc = dpx_svc_worker_start(w);
 		if (rc == 0)
 			rc = dpx_proxy_worker_start(w, app->proxy);
@@ -350,6 +356,7 @@ shutdown_all(struct app *app)
 		dpx_tcp_worker_fini(&app->workers[i].w);
 		dpx_proxy_worker_fini(&app->workers[i].w);
 		dpx_svc_worker_fini(&app->workers[i].w);
+		dpx_udp_worker_fini(&app->workers[i].w);
 		dpx_net_worker_fini(&app->workers[i].w);
 	}
 	if (app->proxy != NULL)
@@ -418,8 +425,16 @@ main(int argc, char **argv)
 		.pool_tls = dpx_tls_client_conf_parse,
 		.cache = dpx_cache_section_parse,
 		.release_cache = dpx_cache_section_free,
+		.route_cache = dpx_cache_route_parse,
+		.release_route_cache = dpx_cache_route_free,
 		.compression = dpx_compress_conf_parse,
 		.release_compression = dpx_compress_conf_free,
+		.resolver = dpx_dns_conf_parse,
+		.release_resolver = dpx_dns_conf_free,
+		.acls = dpx_acl_section_parse,
+		.release_acls = dpx_acl_section_free,
+		.auth = dpx_auth_section_parse,
+		.release_auth = dpx_auth_section_free,
 	};
 	int sep, rc;
 

@@ -11,6 +11,7 @@
 #include "dpx_cache.h"
 #include "dpx_proxy.h"
 #include "dpx_tcp.h"
+#include "dpx_udp.h"
 #include "stats.h"
 
 /* Telemetry callbacks take no user pointer: the registered source. */
@@ -54,11 +55,15 @@ stats_to_dict(struct rte_tel_data *d, const struct dpx_port_stats *s)
 	rte_tel_data_add_dict_u64(d, "arp_replies_sent", s->arp_replies_sent);
 	rte_tel_data_add_dict_u64(d, "arp_evicted", s->arp_evicted);
 	rte_tel_data_add_dict_u64(d, "icmp_echo_replies", s->icmp_echo_replies);
+	rte_tel_data_add_dict_u64(d, "icmp_unreachables_sent",
+				  s->icmp_unreachables_sent);
 	rte_tel_data_add_dict_u64(d, "fault_duplicated", s->fault_duplicated);
 	rte_tel_data_add_dict_u64(d, "fault_reordered", s->fault_reordered);
 	rte_tel_data_add_dict_u64(d, "fault_delayed", s->fault_delayed);
 	rte_tel_data_add_dict_u64(d, "dispatched_out", s->dispatched_out);
 	rte_tel_data_add_dict_u64(d, "dispatched_in", s->dispatched_in);
+	rte_tel_data_add_dict_u64(d, "dispatched_out_udp",
+				  s->dispatched_out_udp);
 	for (int i = 0; i < DPX_DROP_MAX; i++) {
 		snprintf(key, sizeof(key), "drop_%s", dpx_drop_names[i]);
 		rte_tel_data_add_dict_u64(d, key, s->drops[i]);
@@ -154,6 +159,43 @@ tel_tcp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+#define UDP_STAT(name) { #name, offsetof(struct dpx_udp_stats, name) }
+static const struct {
+	const char *name;
+	size_t off;
+} udp_stat_fields[] = {
+	UDP_STAT(in), UDP_STAT(out), UDP_STAT(bad_checksum),
+	UDP_STAT(bad_length), UDP_STAT(no_port), UDP_STAT(unreach_sent),
+	UDP_STAT(unreach_limited), UDP_STAT(dispatched),
+	UDP_STAT(send_errors),
+};
+
+/* /dpx/udp_stats[,worker]: UDP counters, summed unless a worker is named. */
+static int
+tel_udp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	long only = worker_param(params); /* -1: all workers */
+	uint64_t sums[RTE_DIM(udp_stat_fields)] = { 0 };
+
+	(void)cmd;
+	if (only == -2)
+		return -1;
+	for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+		struct dpx_udp_stats s;
+
+		if (only >= 0 && (long)w != only)
+			continue;
+		dpx_udp_worker_stats(stats_src->workers[w], &s);
+		for (size_t f = 0; f < RTE_DIM(udp_stat_fields); f++)
+			sums[f] += *(const uint64_t *)((const char *)&s +
+						       udp_stat_fields[f].off);
+	}
+	rte_tel_data_start_dict(d);
+	for (size_t f = 0; f < RTE_DIM(udp_stat_fields); f++)
+		rte_tel_data_add_dict_u64(d, udp_stat_fields[f].name, sums[f]);
+	return 0;
+}
+
 #define PROXY_STAT(name) { #name, offsetof(struct dpx_proxy_stats, name) }
 static const struct {
 	const char *name;
@@ -174,6 +216,13 @@ static const struct {
 	PROXY_STAT(compressed), PROXY_STAT(compress_skipped),
 	PROXY_STAT(compress_busy), PROXY_STAT(compress_errors),
 	PROXY_STAT(compress_bytes_in), PROXY_STAT(compress_bytes_out),
+	PROXY_STAT(fwd_requests), PROXY_STAT(fwd_reused),
+	PROXY_STAT(fwd_tunnels), PROXY_STAT(fwd_tunnels_active),
+	PROXY_STAT(fwd_tunnel_bytes), PROXY_STAT(fwd_tunnel_timeouts),
+	PROXY_STAT(fwd_denied_target), PROXY_STAT(fwd_denied_userinfo),
+	PROXY_STAT(fwd_denied_host), PROXY_STAT(fwd_denied_connect_port),
+	PROXY_STAT(fwd_denied_connect_body), PROXY_STAT(fwd_denied_loop),
+	PROXY_STAT(fwd_unresolved),
 };
 
 /* /dpx/proxy_stats[,worker]: proxy counters, summed over workers. */
@@ -445,6 +494,8 @@ static const struct {
 	CACHE_STAT(variant_waits), CACHE_STAT(variant_no_gain),
 	CACHE_STAT(variant_errors), CACHE_STAT(variant_bytes_in),
 	CACHE_STAT(variant_bytes_out),
+	CACHE_STAT(bg_refreshes),
+	CACHE_STAT(bg_refresh_failed),
 };
 
 /* /dpx/cache_stats: the store's counters (store_*) and the workers'. */
@@ -603,6 +654,8 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"Counters of one worker. Parameters: int worker") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tcp_stats", tel_tcp_stats,
 			"TCP counters, all workers or one. Parameters: [int worker]") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/udp_stats", tel_udp_stats,
+			"UDP counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/proxy_stats", tel_proxy_stats,
 			"Proxy counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tls_stats", tel_tls_stats,

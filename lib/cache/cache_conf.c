@@ -116,6 +116,45 @@ void dpx_cache_section_free(void *cs)
 	free(cs);
 }
 
+/* A year: beyond it, RFC 9111's "a year is plenty" (5.3) applies. */
+#define ROUTE_TTL_MAX (365u * 86400)
+
+static const char *const route_keys[] = {
+	"enabled", "ttl_s", "force_ttl", NULL
+};
+
+int dpx_cache_route_parse(struct cfg_ctx *c, json_t *v, bool *enabled,
+			  void **out)
+{
+	struct dpx_cache_route *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return cfg_fail(c, false, "out of memory");
+	r->enabled = true;
+	if (cfg_check_object(c, v, "an object", route_keys) != 0 ||
+	    cfg_opt_bool(c, v, "enabled", &r->enabled) != 0 ||
+	    cfg_opt_u32(c, v, "ttl_s", 1, ROUTE_TTL_MAX, false,
+			&r->ttl_s) != 0 ||
+	    cfg_opt_bool(c, v, "force_ttl", &r->force_ttl) != 0) {
+		free(r);
+		return -1;
+	}
+	if (r->force_ttl && r->ttl_s == 0) {
+		free(r);
+		cfg_push_key(c, "force_ttl");
+		return cfg_fail(c, false, "needs \"ttl_s\" (the TTL to "
+				"force)");
+	}
+	*enabled = r->enabled;
+	*out = r;
+	return 0;
+}
+
+void dpx_cache_route_free(void *r)
+{
+	free(r);
+}
+
 bool dpx_cache_purge_allowed(const struct dpx_cache_section *cs,
 			     uint32_t addr)
 {

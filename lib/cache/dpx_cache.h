@@ -289,10 +289,23 @@ struct dpx_cache_section {
 	uint32_t purge_mask[DPX_CACHE_MAX_PURGE_NETS];
 };
 
+/* A route's "cache" object: whether it caches, and the freshness the
+ * operator gives its responses (the rules' default_ttl and force_ttl). */
+struct dpx_cache_route {
+	bool enabled;                   /* "enabled", default true */
+	uint32_t ttl_s;                 /* "ttl_s": for responses without
+					 * explicit freshness; 0: none */
+	bool force_ttl;                 /* "force_ttl": over the server's */
+};
+
 struct cfg_ctx;
 typedef struct json_t json_t;
 int dpx_cache_section_parse(struct cfg_ctx *c, json_t *v, void **out);
 void dpx_cache_section_free(void *cs);
+/* The config hook for a route's "cache" object (struct dpx_cache_route). */
+int dpx_cache_route_parse(struct cfg_ctx *c, json_t *v, bool *enabled,
+			  void **out);
+void dpx_cache_route_free(void *r);
 /* addr (network order) may PURGE. */
 bool dpx_cache_purge_allowed(const struct dpx_cache_section *cs,
 			     uint32_t addr);

@@ -986,11 +986,13 @@ static const char *const listener_keys[] = {
 	"name", "address", "port", "mode", "backlog",
 	"pool", "routes", "max_connections", "max_connections_per_ip",
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
-	"sni_routes", "cache", "compression", NULL
+	"sni_routes", "cache", "compression", "hosts", "connect_ports",
+	"anonymity", "user_agent", "strip_headers", "tunnel_idle_timeout_ms",
+	NULL
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {
-	"echo", "static", "http", "tcp", NULL
+	"echo", "static", "http", "tcp", "forward", "udp_echo", NULL
 };
 
 static bool is_port_address(const struct dpx_config *cfg, uint32_t a)
@@ -1086,7 +1088,10 @@ static int check_listener_conflict(struct cfg_ctx *c,
 	for (size_t i = 0; i < idx; i++) {
 		const struct dpx_listener_conf *o = &cfg->listeners[i];
 
-		if (o->port != ls->port)
+		/* TCP and UDP ports are separate spaces. */
+		if (o->port != ls->port ||
+		    (o->mode == DPX_LISTEN_UDP_ECHO) !=
+		    (ls->mode == DPX_LISTEN_UDP_ECHO))
 			continue;
 		dpx_ipv4_str(o->addr, b, sizeof(b));
 		if (o->addr == ls->addr)
@@ -1309,7 +1314,7 @@ static int parse_tcp(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 static const char *const top_keys[] = {
 	"ports", "workers", "idle", "idle_spin_us", "log_level", "arp",
 	"mbufs_per_worker", "tcp", "pools", "listeners", "access_log", "cache",
-	NULL
+	"resolver", "acls", "auth", NULL
 };
 
 /* "cache": lib/cache's section, through the application's hook. */
@@ -1325,6 +1330,61 @@ static int parse_cache(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 		return cfg_fail(c, true, "caching is not supported by this "
 				"program");
 	if (ext->cache(c, v, &cfg->cache) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
+/* "resolver": lib/dns's section, through the application's hook. */
+static int parse_resolver(struct cfg_ctx *c, json_t *root,
+			  struct dpx_config *cfg)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(root, "resolver");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "resolver");
+	if (ext == NULL || ext->resolver == NULL)
+		return cfg_fail(c, true, "a DNS resolver is not supported by "
+				"this program");
+	if (ext->resolver(c, v, &cfg->resolver) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
+/* "acls": lib/acl's section, after "workers" (one regex copy each). */
+static int parse_acls(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(root, "acls");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "acls");
+	if (ext == NULL || ext->acls == NULL)
+		return cfg_fail(c, true, "access control is not supported by "
+				"this program");
+	if (ext->acls(c, v, cfg->n_workers, &cfg->acls) != 0)
+		return -1;
+	cfg_pop(c);
+	return 0;
+}
+
+/* "auth": lib/auth's authenticators, through the application's hook. */
+static int parse_auth(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(root, "auth");
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "auth");
+	if (ext == NULL || ext->auth == NULL)
+		return cfg_fail(c, true, "proxy authentication is not "
+				"supported by this program");
+	if (ext->auth(c, v, &cfg->auth) != 0)
 		return -1;
 	cfg_pop(c);
 	return 0;
@@ -1348,6 +1408,9 @@ static int parse_root(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 			&cfg->mbufs_per_worker) != 0 ||
 	    parse_tcp(c, root, cfg) != 0 ||
 	    parse_cache(c, root, cfg) != 0 ||
+	    parse_resolver(c, root, cfg) != 0 ||
+	    parse_acls(c, root, cfg) != 0 ||
+	    parse_auth(c, root, cfg) != 0 ||
 	    cfg_parse_pools(c, root, cfg) != 0 ||
 	    parse_listeners(c, root, cfg) != 0 ||
 	    cfg_parse_access_log(c, root, cfg) != 0)
@@ -1460,6 +1523,8 @@ const struct dpx_config_ext *dpx_config_get_ext(void)
 void dpx_config_release(struct dpx_config *cfg)
 {
 	for (size_t i = 0; i < DPX_MAX_LISTENERS; i++) {
+		free(cfg->listeners[i].forward);
+		cfg->listeners[i].forward = NULL;
 		if (cfg->listeners[i].compression != NULL && cfg_ext != NULL &&
 		    cfg_ext->release_compression != NULL)
 			cfg_ext->release_compression(
@@ -1475,6 +1540,24 @@ void dpx_config_release(struct dpx_config *cfg)
 	    cfg_ext->release_cache != NULL)
 		cfg_ext->release_cache(cfg->cache);
 	cfg->cache = NULL;
+	if (cfg->resolver != NULL && cfg_ext != NULL &&
+	    cfg_ext->release_resolver != NULL)
+		cfg_ext->release_resolver(cfg->resolver);
+	cfg->resolver = NULL;
+	if (cfg->acls != NULL && cfg_ext != NULL &&
+	    cfg_ext->release_acls != NULL)
+		cfg_ext->release_acls(cfg->acls);
+	cfg->acls = NULL;
+	if (cfg->auth != NULL && cfg_ext != NULL &&
+	    cfg_ext->release_auth != NULL)
+		cfg_ext->release_auth(cfg->auth);
+	cfg->auth = NULL;
+	for (size_t i = 0; i < DPX_MAX_ROUTES; i++) {
+		if (cfg->routes[i].cache_rules != NULL && cfg_ext != NULL &&
+		    cfg_ext->release_route_cache != NULL)
+			cfg_ext->release_route_cache(cfg->routes[i].cache_rules);
+		cfg->routes[i].cache_rules = NULL;
+	}
 	for (size_t i = 0; i < DPX_MAX_POOLS; i++) {
 		if (cfg->pools[i].tls == NULL)
 			continue;

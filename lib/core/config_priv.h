@@ -22,5 +22,13 @@ int cfg_parse_access_log(struct cfg_ctx *c, json_t *root,
  * is known. */
 int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 			     struct dpx_config *cfg, size_t idx);
+/* config_forward.c: the keys of a "mode": "forward" listener idx (limits
+ * and "http" parsed already); adds the pool its connections count in. */
+int cfg_parse_listener_forward(struct cfg_ctx *c, json_t *l,
+			       struct dpx_config *cfg, size_t idx);
+/* A header name: a token (RFC 9110 5.6.2). */
+int cfg_check_header_name(struct cfg_ctx *c, const char *s);
+/* A header value: text, no blank at either end. */
+int cfg_check_header_value(struct cfg_ctx *c, const char *s);
 
 #endif /* DPX_CONFIG_PRIV_H */

@@ -919,18 +919,33 @@ static int check_route_shadowed(struct cfg_ctx *c,
 	return 0;
 }
 
-/* "cache": the route's own choice, else the listener's (-1). */
+/* "cache": the route's own choice, else the listener's (-1): true, false,
+ * or lib/cache's object (TTLs) through the application's hook. */
 static int parse_route_cache(struct cfg_ctx *c, json_t *v,
 			     const struct dpx_config *cfg,
 			     struct dpx_route_conf *r)
 {
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *o = json_object_get(v, "cache");
 	bool on = false;
 
 	r->cache = -1;
-	if (json_object_get(v, "cache") == NULL)
+	if (o == NULL)
 		return 0;
-	if (cfg_opt_bool(c, v, "cache", &on) != 0)
-		return -1;
+	if (json_is_object(o)) {
+		cfg_push_key(c, "cache");
+		if (ext == NULL || ext->route_cache == NULL)
+			return cfg_fail(c, true, "caching is not supported by "
+					"this program");
+		if (ext->route_cache(c, o, &on, &r->cache_rules) != 0)
+			return -1;
+		cfg_pop(c);
+	} else if (json_is_boolean(o)) {
+		on = json_is_true(o);
+	} else {
+		cfg_push_key(c, "cache");
+		return cfg_type_error(c, o, "true, false or an object");
+	}
 	if (on && cfg->cache == NULL) {
 		cfg_push_key(c, "cache");
 		return cfg_fail(c, false, "needs the top-level \"cache\" "
@@ -1011,6 +1026,15 @@ static const char *const http_only_keys[] = {
 };
 /* ... and those that only a tcp listener has. */
 static const char *const tcp_only_keys[] = { "sni_routes", NULL };
+/* ... and those that only a forward listener has. */
+static const char *const forward_only_keys[] = {
+	"hosts", "connect_ports", "anonymity", "user_agent", "strip_headers",
+	"tunnel_idle_timeout_ms", NULL
+};
+/* The proxy keys a forward listener has no use for: it has no pools. */
+static const char *const not_forward_keys[] = {
+	"pool", "routes", "sni_routes", "cache", "compression", "tls", NULL
+};
 static const char *const sni_route_keys[] = { "sni", "pool", NULL };
 static const char *const http_keys[] = {
 	"max_line", "max_headers", "max_head", "max_body", "forwarded", "via",
@@ -1160,6 +1184,15 @@ static int check_mode_keys(struct cfg_ctx *c, json_t *l,
 {
 	char why[96];
 
+	if (mode == DPX_LISTEN_FORWARD)
+		return reject_keys(c, l, not_forward_keys,
+				   "for mode http or tcp (this listener is "
+				   "mode forward)");
+	if (reject_keys(c, l, forward_only_keys, mode == DPX_LISTEN_HTTP ?
+			"for mode forward (this listener is mode http)" :
+			mode == DPX_LISTEN_TCP ? "for mode forward (this "
+			"listener is mode tcp)" : "for mode forward") != 0)
+		return -1;
 	snprintf(why, sizeof(why), "for mode %s (this listener is mode %s)",
 		 mode == DPX_LISTEN_TCP ? "http" : "http or tcp",
 		 cfg_listener_modes[mode]);
@@ -1257,6 +1290,22 @@ static int parse_listener_tls(struct cfg_ctx *c, json_t *l,
 	return 0;
 }
 
+/* Limits, timeouts, the access log and "http": http, tcp and forward. */
+static int parse_listener_common(struct cfg_ctx *c, json_t *l,
+				 struct dpx_listener_conf *ls)
+{
+	return cfg_opt_u32(c, l, "max_connections", 0, CONN_LIMIT_MAX, false,
+			   &ls->max_connections) != 0 ||
+	       cfg_opt_u32(c, l, "max_connections_per_ip", 0, CONN_LIMIT_MAX,
+			   false, &ls->max_connections_per_ip) != 0 ||
+	       cfg_opt_u32(c, l, "client_timeout_ms", 100, TIMEOUT_MAX_MS,
+			   false, &ls->client_timeout_ms) != 0 ||
+	       cfg_opt_u32(c, l, "idle_timeout_ms", 100, TIMEOUT_MAX_MS,
+			   false, &ls->idle_timeout_ms) != 0 ||
+	       cfg_opt_bool(c, l, "access_log", &ls->access_log) != 0 ||
+	       parse_http(c, l, &ls->http) != 0 ? -1 : 0;
+}
+
 int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 			     struct dpx_config *cfg, size_t idx)
 {
@@ -1265,23 +1314,20 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 	listener_proxy_defaults(ls, cfg->n_routes);
 	if (check_mode_keys(c, l, ls->mode) != 0)
 		return -1;
+	if (ls->mode == DPX_LISTEN_FORWARD) {
+		/* the origins' Server is the client's business */
+		ls->http.server_header = DPX_SRVHDR_PASS;
+		return parse_listener_common(c, l, ls) != 0 ||
+		       cfg_parse_listener_forward(c, l, cfg, idx) != 0 ? -1 : 0;
+	}
 	if (ls->mode != DPX_LISTEN_HTTP && ls->mode != DPX_LISTEN_TCP)
 		return 0;
 	if (parse_listener_pool(c, l, cfg, ls) != 0 ||
 	    parse_sni_routes(c, l, cfg, ls) != 0 ||
 	    parse_routes(c, l, cfg, ls) != 0 ||
-	    cfg_opt_u32(c, l, "max_connections", 0, CONN_LIMIT_MAX, false,
-			&ls->max_connections) != 0 ||
-	    cfg_opt_u32(c, l, "max_connections_per_ip", 0, CONN_LIMIT_MAX,
-			false, &ls->max_connections_per_ip) != 0 ||
-	    cfg_opt_u32(c, l, "client_timeout_ms", 100, TIMEOUT_MAX_MS,
-			false, &ls->client_timeout_ms) != 0 ||
-	    cfg_opt_u32(c, l, "idle_timeout_ms", 100, TIMEOUT_MAX_MS, false,
-			&ls->idle_timeout_ms) != 0 ||
-	    cfg_opt_bool(c, l, "access_log", &ls->access_log) != 0 ||
+	    parse_listener_common(c, l, ls) != 0 ||
 	    cfg_opt_bool(c, l, "cache", &ls->cache) != 0 ||
 	    parse_listener_compression(c, l, ls) != 0 ||
-	    parse_http(c, l, &ls->http) != 0 ||
 	    parse_listener_tls(c, l, ls) != 0)
 		return -1;
 	if (ls->cache && cfg->cache == NULL) {
@@ -1315,4 +1361,17 @@ int cfg_parse_access_log(struct cfg_ctx *c, json_t *root,
 		return -1;
 	cfg_pop(c);
 	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Shared with config_forward.c                                             */
+
+int cfg_check_header_name(struct cfg_ctx *c, const char *s)
+{
+	return check_token(c, false, s, "header name");
+}
+
+int cfg_check_header_value(struct cfg_ctx *c, const char *s)
+{
+	return check_header_value(c, s);
 }

@@ -111,9 +111,26 @@ struct dpx_config_ext {
 	/* The top-level "cache" section (HTTP caching), and its release. */
 	int (*cache)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_cache)(void *conf);
+	/* A route's "cache" object (its TTLs): *enabled says whether the
+	 * route caches; released by release_route_cache. */
+	int (*route_cache)(struct cfg_ctx *c, json_t *v, bool *enabled,
+			   void **out);
+	void (*release_route_cache)(void *conf);
 	/* An http listener's "compression" object, and its release. */
 	int (*compression)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_compression)(void *conf);
+	/* The top-level "resolver" section (lib/dns), and its release. */
+	int (*resolver)(struct cfg_ctx *c, json_t *v, void **out);
+	void (*release_resolver)(void *conf);
+	/* The top-level "acls" section (access control), compiled with one
+	 * copy of its regexes per worker, and its release. */
+	int (*acls)(struct cfg_ctx *c, json_t *v, unsigned int n_workers,
+		    void **out);
+	void (*release_acls)(void *conf);
+	/* The top-level "auth" section (proxy authentication), and its
+	 * release. */
+	int (*auth)(struct cfg_ctx *c, json_t *v, void **out);
+	void (*release_auth)(void *conf);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */

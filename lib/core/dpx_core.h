@@ -90,6 +90,39 @@ enum dpx_listener_mode {
 	DPX_LISTEN_STATIC = 1,  /* built-in HTTP/1.1 responder (tests, benchmarks) */
 	DPX_LISTEN_HTTP = 2,    /* HTTP/1.1 reverse proxy to pools */
 	DPX_LISTEN_TCP = 3,     /* L4 proxy: each connection spliced to a server */
+	DPX_LISTEN_FORWARD = 4, /* HTTP forward proxy (curl -x): any origin */
+	DPX_LISTEN_UDP_ECHO = 5, /* UDP echo service (lib/udp through lib/svc) */
+};
+
+/* What a forward listener tells origins about its clients ("anonymity"). */
+enum dpx_anonymity {
+	DPX_ANON_TRANSPARENT = 0, /* Via, X-Forwarded-For and Forwarded */
+	DPX_ANON_ANONYMOUS = 1,   /* Via only; client address fields removed */
+	DPX_ANON_ELITE = 2,       /* nothing; Via and address fields removed */
+};
+
+#define DPX_FWD_MAX_PORTS 16    /* connect_ports */
+#define DPX_FWD_MAX_STRIP 16    /* strip_headers */
+
+/* A static name of a forward listener's "hosts" map. */
+struct dpx_forward_host {
+	char name[DPX_HOST_LEN];    /* lower case, no trailing dot */
+	uint32_t addr;              /* host order */
+};
+
+/* The settings of a "mode": "forward" listener; allocated by the loader
+ * (hosts has n_hosts entries), freed by dpx_config_release(). */
+struct dpx_forward_conf {
+	unsigned int pool;          /* the pool its connections count in */
+	enum dpx_anonymity anonymity;
+	uint16_t connect_ports[DPX_FWD_MAX_PORTS];
+	unsigned int n_connect_ports;
+	char user_agent[DPX_HDR_VALUE_LEN]; /* "": the client's passes */
+	char strip_headers[DPX_FWD_MAX_STRIP][DPX_NAME_LEN];
+	unsigned int n_strip_headers;
+	uint32_t tunnel_idle_timeout_ms;
+	unsigned int n_hosts;
+	struct dpx_forward_host hosts[];
 };
 
 /* How the client address is passed to servers ("forwarded" option). */
@@ -148,6 +181,8 @@ struct dpx_route_conf {
 	struct dpx_hdr_edits request;
 	struct dpx_hdr_edits response;
 	int8_t cache;               /* "cache": 1 on, 0 off, -1 the listener's */
+	void *cache_rules;          /* "cache" as an object: lib/cache's struct
+				     * dpx_cache_route (TTLs); NULL */
 };
 
 /* A tcp listener's route by the SNI of the ClientHello (no decryption). */
@@ -177,6 +212,7 @@ struct dpx_listener_conf {
 	struct dpx_http_conf http;  /* mode http only; defaults otherwise */
 	void *tls;                  /* lib/tls's struct dpx_tls_conf; NULL:
 				     * plain TCP (see dpx_config_release()) */
+	struct dpx_forward_conf *forward;   /* mode forward only; else NULL */
 	unsigned int n_sni_routes;  /* tcp: route by SNI; pool is the default */
 	struct dpx_sni_route sni_routes[DPX_MAX_SNI_ROUTES];
 };
@@ -306,6 +342,9 @@ struct dpx_config {
 	unsigned int n_routes;
 	struct dpx_access_log_conf access_log;
 	void *cache;                /* "cache": lib/cache's section; NULL */
+	void *resolver;             /* "resolver": lib/dns's section; NULL */
+	void *acls;                 /* "acls": lib/acl's section; NULL */
+	void *auth;                 /* "auth": lib/auth's section; NULL */
 };
 
 /*
@@ -342,6 +381,7 @@ struct dpx_runtime {
 
 struct dpx_net_worker;
 struct dpx_tcp_worker;
+struct dpx_udp_worker;
 struct dpx_svc_worker;
 struct dpx_proxy_worker;
 
@@ -356,6 +396,7 @@ struct dpx_worker {
 	const struct dpx_config *cfg;
 	struct dpx_net_worker *net; /* lib/net: ports, ARP cache, counters */
 	struct dpx_tcp_worker *tcp; /* lib/tcp: connections, timers */
+	struct dpx_udp_worker *udp; /* lib/udp: bound ports, counters */
 	struct dpx_svc_worker *svc; /* lib/svc: built-in test services */
 	struct dpx_proxy_worker *proxy; /* lib/proxy: sessions, servers */
 	struct dpx_runtime rt;     /* cycle accounting (lib/net's loop) */

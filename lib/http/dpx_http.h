@@ -8,8 +8,12 @@
  *  - an incremental scanner that finds the end of a chunked body in
  *    arbitrary fragments, so that the body can be passed through unchanged;
  *  - the writers of the heads dpx sends on (hop-by-hop fields removed,
- *    Forwarded/X-Forwarded-*, Via, Server and route header edits applied)
- *    and of its own small error responses.
+ *    Forwarded/X-Forwarded-*, Via, Server and route header edits applied;
+ *    for a forward proxy origin-form, fields dropped by name, User-Agent)
+ *    and of its own small error responses;
+ *  - the split of a forward proxy's target (absolute-form, CONNECT's
+ *    authority-form) into host, port and path, with the reason of a
+ *    refusal.
  * It allocates nothing; the head parsers and the chunked scanner keep their
  * state in structs the caller owns, so that bytes arriving in pieces are
  * examined once. Hot byte scans use SSE4.2 or AVX2 when the CPU has them
@@ -285,6 +289,39 @@ int dpx_http_chunked_scan(struct dpx_http_chunked *st, const char *buf,
 /* Decoded payload bytes so far (for access logs and limits). */
 uint64_t dpx_http_chunked_body_bytes(const struct dpx_http_chunked *st);
 
+/* Why dpx_http_target_split() refuses a target. */
+enum {
+	DPX_HTTP_T_OK = 0,
+	DPX_HTTP_T_FORM,	/* not absolute-form (origin-form, "*") */
+	DPX_HTTP_T_SCHEME,	/* absolute-form with a scheme other than http */
+	DPX_HTTP_T_USERINFO,	/* "user:pw@" in the authority */
+	DPX_HTTP_T_HOST,	/* not a host name or dotted quad */
+	DPX_HTTP_T_HOST_LONG,	/* a name over 253 bytes */
+	DPX_HTTP_T_NON_ASCII,	/* bytes >= 0x80 (IDN not encoded) */
+	DPX_HTTP_T_PORT,	/* port missing (CONNECT), 0, or over 65535 */
+};
+
+/* Where a forward proxy's request goes. */
+struct dpx_http_target {
+	struct dpx_http_str host;	/* name or dotted quad, no port, no
+					 * trailing dot */
+	uint16_t port;			/* 80 when absolute-form names none */
+	struct dpx_http_str path;	/* path and query after the authority;
+					 * may be empty or start with '?' */
+};
+
+/*
+ * Split a forward proxy's request target p[0, n): the authority-form
+ * "host:port" of CONNECT when connect, else the absolute-form
+ * "http://host[:port][/path]" (scheme case-insensitive). Host names are
+ * letters, digits, '-' and '.' in labels of at most 63 bytes, 253 bytes in
+ * all (DNS, RFC 1035 2.3.4); IP literals in brackets are refused (dpx
+ * forwards over IPv4 only). Returns DPX_HTTP_T_OK with *t filled, or the
+ * reason for a refusal.
+ */
+int dpx_http_target_split(const char *p, uint32_t n, bool connect,
+			  struct dpx_http_target *t);
+
 /* How dpx_http_write_request() rewrites a request head for the server. */
 struct dpx_http_req_rewrite {
 	const char *client_addr;	/* the client, e.g. "198.18.0.1" */
@@ -300,6 +337,17 @@ struct dpx_http_req_rewrite {
 	/* Whole field lines to add (a cache's validators); NULL: none. */
 	const char *extra;
 	uint32_t extra_len;
+	/* A forward proxy (listener mode forward): an absolute-form target
+	 * goes out in origin-form ("/path?query", "/" when empty), received
+	 * fields with these names are dropped, and User-Agent is replaced
+	 * when user_agent is set. */
+	bool origin_form;
+	const struct dpx_http_str *drop_names;
+	uint32_t n_drop_names;
+	const char *user_agent;
+	/* The received If-* and Range fields dropped (a cache's background
+	 * refresh: its own validators go in extra). */
+	bool drop_conditionals;
 };
 
 /*
@@ -350,6 +398,10 @@ struct dpx_http_rsp_rewrite {
 	const char *extra;	/* whole field lines added before Via ("X-Cache:
 				 * HIT\r\n"); NULL: none, and X-Cache passes */
 	uint32_t extra_len;
+	/* Received fields with these names are dropped (a forward proxy's
+	 * Proxy-Authenticate). */
+	const struct dpx_http_str *drop_names;
+	uint32_t n_drop_names;
 };
 
 /*
@@ -371,10 +423,15 @@ int dpx_http_write_response(char *out, uint32_t cap,
  * Write a complete error response by dpx itself, e.g. "HTTP/1.1 502 Bad
  * Gateway", Content-Type: text/plain, Content-Length, "Connection: close"
  * if close, and the body "502 Bad Gateway\n". status is one of 400 403 404 405
- * 408 413 414 421 429 431 500 501 502 503 504 505. Returns the length, or
+ * 408 413 414 421 429 431 500 501 502 503 504 505 508. Returns the length, or
  * -1 for another status or if cap is too small.
  */
 int dpx_http_write_error(char *out, uint32_t cap, int status, bool close);
+
+/* The same with the body text instead ("dpx: cannot resolve NAME\n");
+ * text NULL: as dpx_http_write_error(). */
+int dpx_http_write_error_text(char *out, uint32_t cap, int status,
+			      const char *text, bool close);
 
 /* ==================================================================== *
  * HTTP caching rules (RFC 9111, with RFC 9110 sections 5.6.7, 13 and 14,
@@ -464,6 +521,14 @@ struct dpx_http_cache_cfg {
 					 * Pragma are not looked at */
 	uint32_t max_vary;		/* names; 32 (at most DPX_HTTP_VARY_MAX) */
 	uint32_t max_ranges;		/* range-specs; 16 (DPX_HTTP_RANGES_MAX) */
+	/* The operator's freshness (nginx proxy_cache_valid, Varnish
+	 * default_ttl): default_ttl seconds for responses without explicit
+	 * freshness that may be cached by default (heuristically cacheable
+	 * statuses, or public), before any heuristic; 0: none. force_ttl:
+	 * default_ttl replaces the server's max-age, s-maxage and Expires
+	 * too (Varnish's beresp.ttl); what may be stored does not change. */
+	uint32_t default_ttl;
+	bool force_ttl;
 };
 
 extern const struct dpx_http_cache_cfg dpx_http_cache_default_cfg;
@@ -574,14 +639,15 @@ enum dpx_http_fresh_src {
 	DPX_HTTP_FRESH_HEURISTIC,
 	DPX_HTTP_FRESH_INVALID,		/* 0: invalid max-age, s-maxage or
 					 * Expires */
+	DPX_HTTP_FRESH_CONFIG,		/* cfg->default_ttl */
 };
 
 /*
- * Freshness lifetime in seconds (RFC 9111 4.2.1): s-maxage, else max-age,
- * else Expires - Date (at most DPX_HTTP_DELTA_MAX), else with
- * cfg->heuristics and a Last-Modified, heuristic_percent of Date -
- * Last-Modified up to heuristic_max (for heuristically cacheable statuses
- * or public). An invalid max-age or s-maxage (even beside a valid other
+ * Freshness lifetime in seconds (RFC 9111 4.2.1): cfg->default_ttl when
+ * cfg->force_ttl; else s-maxage, else max-age, else Expires - Date (at
+ * most DPX_HTTP_DELTA_MAX), else (for heuristically cacheable statuses or
+ * public) cfg->default_ttl, else with cfg->heuristics and a Last-Modified,
+ * heuristic_percent of Date - Last-Modified up to heuristic_max. An invalid max-age or s-maxage (even beside a valid other
  * one) or Expires gives 0. response_time stands in for a missing Date.
  * src may be NULL.
  */
@@ -760,15 +826,40 @@ int dpx_http_cache_key(const struct dpx_http_request *req, const char *scheme,
 		       const struct dpx_http_key_opts *o, char *out,
 		       uint32_t cap);
 
+/* What URI references in a response resolve against: the request's
+ * method, scheme ("http", "https"), Host and target. */
+struct dpx_http_uri_base {
+	struct dpx_http_str method;
+	const char *scheme;
+	struct dpx_http_str host;
+	struct dpx_http_str target;
+};
+
+/*
+ * A Location or Content-Location value v resolved against base (RFC 3986
+ * 5.2: relative references merged with the target's directory, dot
+ * segments removed, the fragment dropped) into an origin-form target in
+ * out[0, cap), when it is on base's host: relative references always;
+ * absolute URIs (http, https) and network-path references ("//host/p")
+ * when their host is base's, default ports ignored. Returns its length,
+ * 0 for another host (or another scheme, or an empty reference), -1 when
+ * cap is too small.
+ */
+int dpx_http_resolve_same_host(const struct dpx_http_uri_base *base,
+			       struct dpx_http_str v, char *out, uint32_t cap);
+
 /*
  * The URIs an unsafe request's 2xx/3xx response invalidates (RFC 9111
- * 4.4), as request targets on req->host into out[0, 3): the target, then
- * Location and Content-Location when they are absolute paths or absolute
- * URIs of the same host (others are skipped: a relative path, another
- * host). Returns how many (0 for safe methods and other statuses).
+ * 4.4), as origin-form targets on base's host into out[0, 3): the target,
+ * then the first Location and the first Content-Location when
+ * dpx_http_resolve_same_host() resolves them (never another host's).
+ * Resolved targets are written into buf[0, cap) (out points there, or
+ * into base's target). Returns how many (0 for safe methods and other
+ * statuses).
  */
-uint32_t dpx_http_invalidation_targets(const struct dpx_http_request *req,
+uint32_t dpx_http_invalidation_targets(const struct dpx_http_uri_base *base,
 				       const struct dpx_http_response *rsp,
-				       struct dpx_http_str out[3]);
+				       struct dpx_http_str out[3], char *buf,
+				       uint32_t cap);
 
 #endif /* DPX_HTTP_H */

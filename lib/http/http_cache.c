@@ -601,6 +601,10 @@ int64_t dpx_http_freshness_lifetime(const struct dpx_http_rsp_cache *rc,
 	cfg = cfg_or_default(cfg);
 	if (!src)
 		src = &dummy;
+	if (cfg->force_ttl && cfg->default_ttl > 0) {
+		*src = DPX_HTTP_FRESH_CONFIG;
+		return cfg->default_ttl;
+	}
 	*src = DPX_HTTP_FRESH_INVALID;
 	if (cc->invalid & (CCD_BIT(DPX_HTTP_CCD_MAX_AGE) |
 			   CCD_BIT(DPX_HTTP_CCD_S_MAXAGE)))
@@ -621,9 +625,13 @@ int64_t dpx_http_freshness_lifetime(const struct dpx_http_rsp_cache *rc,
 		return l < 0 ? 0 : l > DPX_HTTP_DELTA_MAX ? DPX_HTTP_DELTA_MAX : l;
 	}
 	*src = DPX_HTTP_FRESH_NONE;
-	if (!cfg->heuristics || !rc->has_last_modified ||
-	    (!heuristic_status(rc->status) &&
-	     !(cc->flags & DPX_HTTP_CC_PUBLIC)))
+	if (!heuristic_status(rc->status) && !(cc->flags & DPX_HTTP_CC_PUBLIC))
+		return 0;
+	if (cfg->default_ttl > 0) {
+		*src = DPX_HTTP_FRESH_CONFIG;
+		return cfg->default_ttl;
+	}
+	if (!cfg->heuristics || !rc->has_last_modified)
 		return 0;
 	*src = DPX_HTTP_FRESH_HEURISTIC;
 	return heuristic_lifetime(rc, cfg, date);
@@ -849,6 +857,8 @@ struct wbuf {
 
 static void put(struct wbuf *w, const char *s, uint32_t n)
 {
+	if (n == 0)
+		return;         /* s may be NULL: an absent part */
 	if (w->over || n > w->cap - w->len) {
 		w->over = true;
 		return;
@@ -1309,40 +1319,166 @@ int dpx_http_cache_key(const struct dpx_http_request *req, const char *scheme,
 
 /* ---- invalidation (RFC 9111 4.4) ---- */
 
-/* A Location/Content-Location value as a path on host, if it is one. */
-static bool same_host_path(struct dpx_http_str v, struct dpx_http_str host,
-			   struct dpx_http_str *path)
+/* RFC 3986 5.2.4 on an absolute path p[0, n): "." and ".." segments go. */
+static void put_path_resolved(struct wbuf *w, const char *p, uint32_t n)
 {
-	struct dpx_http_str h;
+	uint32_t start = w->len, i = 0;
 
-	if (v.len > 0 && v.p[0] == '/') {
-		if (v.len > 1 && v.p[1] == '/')
-			return false;	/* network-path reference */
-		*path = v;
-		return true;
+	while (i < n && !w->over) {
+		uint32_t j = i + 1;
+		struct dpx_http_str seg;
+		bool last;
+
+		while (j < n && p[j] != '/')
+			j++;
+		seg = (struct dpx_http_str){ p + i + 1, j - i - 1 };
+		last = j >= n;
+		if (exact_is(seg, "..")) {
+			while (w->len > start && w->p[w->len - 1] != '/')
+				w->len--;
+			if (w->len > start)
+				w->len--;
+		}
+		if (exact_is(seg, ".") || exact_is(seg, "..")) {
+			if (last)
+				put(w, "/", 1);
+		} else {
+			put(w, "/", 1);
+			put(w, seg.p, seg.len);
+		}
+		i = j;
 	}
-	if (!target_path(v, &h, path) || h.len == 0 ||
-	    !dpx_http_name_eq(h.p, h.len, host.p, host.len))
-		return false;
-	if (path->len == 0 || path->p[0] != '/') {
-		path->p = "/";
-		path->len = 1;
-	}
-	return true;
+	if (w->len == start)
+		put(w, "/", 1);
 }
 
-uint32_t dpx_http_invalidation_targets(const struct dpx_http_request *req,
+/* target's path and query, split at '?' (query with its '?'). */
+static void split_query(struct dpx_http_str t, struct dpx_http_str *path,
+			struct dpx_http_str *query)
+{
+	const char *q = memchr(t.p, '?', t.len);
+
+	*path = t;
+	query->p = q;
+	query->len = q ? t.len - (uint32_t)(q - t.p) : 0;
+	if (q)
+		path->len = (uint32_t)(q - t.p);
+}
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* "http:" or "https:" at the start of v, as a scheme name; the length
+ * of v's scheme with its ':' in *skip (0: v has none). */
+static const char *uri_scheme(struct dpx_http_str v, uint32_t *skip)
+{
+	uint32_t i = 0;
+
+	*skip = 0;
+	if (v.len == 0 || !is_alpha(v.p[0]))
+		return NULL;
+	while (i < v.len && (is_alpha(v.p[i]) ||
+			     (v.p[i] >= '0' && v.p[i] <= '9') ||
+			     v.p[i] == '+' || v.p[i] == '-' || v.p[i] == '.'))
+		i++;
+	if (i == v.len || v.p[i] != ':')
+		return NULL;
+	*skip = i + 1;
+	if (dpx_http_name_eq(v.p, i, "http", 4))
+		return "http";
+	if (dpx_http_name_eq(v.p, i, "https", 5))
+		return "https";
+	return "";
+}
+
+/* Same host, default ports (of each side's scheme) ignored. */
+static bool same_host(struct dpx_http_str a, const char *a_scheme,
+		      struct dpx_http_str b, const char *b_scheme)
+{
+	a = host_sans_port(a, a_scheme);
+	b = host_sans_port(b, b_scheme);
+	return a.len > 0 && dpx_http_name_eq(a.p, a.len, b.p, b.len);
+}
+
+int dpx_http_resolve_same_host(const struct dpx_http_uri_base *base,
+			       struct dpx_http_str v, char *out, uint32_t cap)
+{
+	struct wbuf w = { out, cap, 0, false };
+	struct dpx_http_str bpath, bquery, path, query;
+	const char *scheme = base->scheme;
+	const char *hash = memchr(v.p, '#', v.len);
+	bool authority = false;
+	uint32_t skip;
+
+	if (hash)
+		v.len = (uint32_t)(hash - v.p);
+	if (v.len == 0)
+		return 0;       /* the base itself: invalidated already */
+	scheme = uri_scheme(v, &skip);
+	if (scheme != NULL && scheme[0] == '\0')
+		return 0;       /* mailto:, urn:...: not on any host */
+	v.p += skip;
+	v.len -= skip;
+	if (skip == 0)
+		scheme = base->scheme;
+	if (v.len >= 2 && v.p[0] == '/' && v.p[1] == '/') {
+		struct dpx_http_str auth = { v.p + 2, 0 };
+
+		while (2 + auth.len < v.len && v.p[2 + auth.len] != '/' &&
+		       v.p[2 + auth.len] != '?')
+			auth.len++;
+		if (!same_host(auth, scheme, base->host, base->scheme))
+			return 0;
+		v.p += 2 + auth.len;
+		v.len -= 2 + auth.len;
+		authority = true;
+	} else if (skip != 0) {
+		return 0;       /* "http:path": no authority, nothing to key */
+	}
+	split_query(base->target, &bpath, &bquery);
+	split_query(v, &path, &query);
+	if (authority) {
+		put_path_resolved(&w, path.p, path.len);  /* "": "/" */
+	} else if (path.len == 0) {
+		/* "?q": the base's path with another query */
+		put_path_resolved(&w, bpath.p, bpath.len);
+	} else if (path.p[0] != '/') {
+		/* relative path: merged with the base's directory */
+		char merged[2048];
+		struct wbuf m = { merged, sizeof(merged), 0, false };
+		uint32_t dir = bpath.len;
+
+		while (dir > 0 && bpath.p[dir - 1] != '/')
+			dir--;
+		if (dir == 0)
+			put(&m, "/", 1);
+		put(&m, bpath.p, dir);
+		put(&m, path.p, path.len);
+		if (m.over)
+			return -1;
+		put_path_resolved(&w, merged, m.len);
+	} else {
+		put_path_resolved(&w, path.p, path.len);
+	}
+	put(&w, query.p, query.len);
+	return wresult(&w);
+}
+
+uint32_t dpx_http_invalidation_targets(const struct dpx_http_uri_base *base,
 				       const struct dpx_http_response *rsp,
-				       struct dpx_http_str out[3])
+				       struct dpx_http_str out[3], char *buf,
+				       uint32_t cap)
 {
 	struct dpx_http_str h;
 	bool loc = false, cloc = false;
-	uint32_t n = 0;
+	uint32_t n = 0, used = 0;
 
-	if (method_class(req->method) != DPX_HTTP_M_UNSAFE ||
+	if (method_class(base->method) != DPX_HTTP_M_UNSAFE ||
 	    rsp->status < 200 || rsp->status > 399)
 		return 0;
-	if (!target_path(req->target, &h, &out[0]))
+	if (!target_path(base->target, &h, &out[0]))
 		return 0;
 	n = 1;
 	for (uint32_t i = 0; i < rsp->n_headers; i++) {
@@ -1350,11 +1486,19 @@ uint32_t dpx_http_invalidation_targets(const struct dpx_http_request *req,
 		bool *seen = span_is(x->name, "location") ? &loc :
 			     span_is(x->name, "content-location") ? &cloc :
 			     NULL;
+		struct dpx_http_uri_base b = *base;
+		int len;
 
-		if (seen && !*seen) {
-			*seen = true;
-			if (same_host_path(x->value, req->host, &out[n]))
-				n++;
+		if (seen == NULL || *seen)
+			continue;
+		*seen = true;
+		b.target = out[0];
+		len = dpx_http_resolve_same_host(&b, x->value, buf + used,
+						 cap - used);
+		if (len > 0) {
+			out[n++] = (struct dpx_http_str){ buf + used,
+							  (uint32_t)len };
+			used += (uint32_t)len;
 		}
 	}
 	return n;

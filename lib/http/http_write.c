@@ -295,7 +295,18 @@ struct drops {
 	bool age;		/* a stored response's Age: the cache's instead */
 	bool x_cache;		/* X-Cache is dpx's */
 	bool vary, etag, accept_ranges;	/* rewritten for a compressed body */
+	const struct dpx_http_str *names;	/* dropped by name */
+	uint32_t n_names;
+	bool conditionals;	/* If-*, Range: a cache's own request */
 };
+
+static bool named_in(const struct drops *d, struct dpx_http_str name)
+{
+	for (uint32_t i = 0; i < d->n_names; i++)
+		if (is(d->names[i], name))
+			return true;
+	return false;
+}
 
 /* The fields that tell servers about the client's certificate: a client
  * must never be able to send them itself. */
@@ -307,10 +318,22 @@ static bool is_client_cert_field(struct dpx_http_str name)
 		is(name, LIT("X-SSL-Client-SHA256")));
 }
 
+/* Fields that make a request conditional or partial (RFC 9110 13.1,
+ * 14.2): If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since,
+ * If-Range, Range. */
+static bool is_conditional_field(struct dpx_http_str name)
+{
+	return (name.len > 3 && (name.p[0] | 0x20) == 'i' &&
+		(name.p[1] | 0x20) == 'f' && name.p[2] == '-') ||
+	       is(name, LIT("Range"));
+}
+
 static inline bool drop_field(const struct msg *m, const struct drops *d,
 			      const struct dpx_http_header *h)
 {
 	if (d->drop >> h->field & 1)
+		return true;
+	if (d->n_names > 0 && named_in(d, h->name))
 		return true;
 	if (d->client_cert && h->field == DPX_HTTP_F_OTHER &&
 	    is_client_cert_field(h->name))
@@ -320,7 +343,8 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 	     (d->x_cache && is(h->name, LIT("X-Cache"))) ||
 	     (d->vary && is(h->name, LIT("Vary"))) ||
 	     (d->etag && is(h->name, LIT("ETag"))) ||
-	     (d->accept_ranges && is(h->name, LIT("Accept-Ranges")))))
+	     (d->accept_ranges && is(h->name, LIT("Accept-Ranges"))) ||
+	     (d->conditionals && is_conditional_field(h->name))))
 		return true;
 	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
 		if (m->conn_names & DPX_HTTP_CONN_OTHER) {
@@ -339,7 +363,7 @@ static inline struct drops hop_drops(bool upgrade,
 				     const struct dpx_hdr_edits *edits)
 {
 	struct drops d = { HOP_BY_HOP, FRAMING, edits, false, false, false,
-			   false, false, false };
+			   false, false, false, NULL, 0, false };
 
 	if (upgrade) {
 		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
@@ -538,6 +562,9 @@ static inline struct drops request_drops(const struct dpx_http_request *req,
 	if (rw->via)
 		d.drop |= BIT(DPX_HTTP_F_VIA);
 	d.client_cert = rw->client_cert;
+	d.names = rw->drop_names;
+	d.n_names = rw->drop_names != NULL ? rw->n_drop_names : 0;
+	d.conditionals = rw->drop_conditionals;
 	return d;
 }
 
@@ -563,19 +590,41 @@ static void put_client_cert(struct out *o,
 			  cstr(rw->client_sha256, 64));
 }
 
+/* What follows the authority of an absolute-form target (RFC 9112
+ * 3.2.2); other forms as they are. */
+static struct dpx_http_str origin_target(struct dpx_http_str t)
+{
+	const char *p = t.len > 0 ? memchr(t.p, ':', t.len) : NULL;
+	uint32_t i;
+
+	if (t.len == 0 || t.p[0] == '/' || p == NULL ||
+	    (uint32_t)(p - t.p) + 3 > t.len || p[1] != '/' || p[2] != '/')
+		return t;
+	i = (uint32_t)(p - t.p) + 3;
+	while (i < t.len && t.p[i] != '/' && t.p[i] != '?')
+		i++;
+	return (struct dpx_http_str){ t.p + i, t.len - i };
+}
+
 /* "METHOD TARGET HTTP/1.x": an HTTP/1.0 client cannot take a chunked
  * response, so the server is asked in HTTP/1.0 too and frames by length
  * or close. */
-static void put_request_line(struct out *o, const struct dpx_http_request *req)
+static void put_request_line(struct out *o, const struct dpx_http_request *req,
+			     bool origin_form)
 {
-	uint32_t n = req->method.len + req->target.len;
+	struct dpx_http_str t = origin_form ? origin_target(req->target) :
+				req->target;
+	bool slash = origin_form && (t.len == 0 || t.p[0] != '/');
+	uint32_t n = req->method.len + t.len + slash;
 	char *d = reserve(o, n + 1 + sizeof(" HTTP/1.1\r\n") - 1);
 
 	if (d == NULL)
 		return;
 	d = copy(d, req->method.p, req->method.len);
 	*d++ = ' ';
-	d = copy(d, req->target.p, req->target.len);
+	if (slash)
+		*d++ = '/';
+	d = copy(d, t.p, t.len);
 	memcpy(d, " HTTP/1.1\r\n", sizeof(" HTTP/1.1\r\n") - 1);
 	d[8] = req->version_minor == 0 ? '0' : '1';
 }
@@ -606,10 +655,23 @@ int dpx_http_write_request(char *out, uint32_t cap,
 	struct out o;
 	struct msg m;
 
+	struct dpx_http_str ua_names[DPX_HTTP_MAX_HEADERS + 1];
+
+	if (rw->user_agent != NULL) {
+		/* the replaced User-Agent goes with the other drops */
+		uint32_t k = d.n_names < DPX_HTTP_MAX_HEADERS ? d.n_names :
+			     DPX_HTTP_MAX_HEADERS;
+
+		if (k > 0)
+			memcpy(ua_names, d.names, k * sizeof(ua_names[0]));
+		ua_names[k] = LIT("User-Agent");
+		d.names = ua_names;
+		d.n_names = k + 1;
+	}
 	msg_init(&m, req->headers, req->n_headers, req->fields_seen,
 		 req->conn_names);
 	out_init(&o, out, cap);
-	put_request_line(&o, req);
+	put_request_line(&o, req, rw->origin_form);
 	/* RFC 9112 3.2: Host first. An HTTP/1.0 request may have none; an
 	 * empty Host would make it invalid (the proxy forwards such requests
 	 * as HTTP/1.0). */
@@ -624,6 +686,9 @@ int dpx_http_write_request(char *out, uint32_t cap,
 			keep_field(&o, &run, h);
 	}
 	run_flush(&o, &run);
+	if (rw->user_agent != NULL)
+		put_field(&o, LIT("User-Agent"), cstr(rw->user_agent,
+						       DPX_HDR_VALUE_LEN));
 	if (req->upgrade)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	put_forwarding(&o, &m, rw, &fi);
@@ -658,6 +723,7 @@ static const struct status_text status_texts[] = {
 	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
 	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
 	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+	{ 508, "Loop Detected" },
 };
 
 static const char *reason_of(int status)
@@ -728,6 +794,8 @@ int dpx_http_write_response(char *out, uint32_t cap,
 	d.vary = rw->drop_vary;
 	d.etag = rw->drop_etag;
 	d.accept_ranges = rw->drop_accept_ranges;
+	d.names = rw->drop_names;
+	d.n_names = rw->drop_names != NULL ? rw->n_drop_names : 0;
 	msg_init(&m, rsp->headers, rsp->n_headers, rsp->fields_seen,
 		 rsp->conn_names);
 	out_init(&o, out, cap);
@@ -760,10 +828,16 @@ int dpx_http_write_response(char *out, uint32_t cap,
 
 static const uint16_t error_statuses[] = {
 	400, 403, 404, 405, 408, 413, 414, 421, 429, 431,
-	500, 501, 502, 503, 504, 505,
+	500, 501, 502, 503, 504, 505, 508,
 };
 
 int dpx_http_write_error(char *out, uint32_t cap, int status, bool close)
+{
+	return dpx_http_write_error_text(out, cap, status, NULL, close);
+}
+
+int dpx_http_write_error_text(char *out, uint32_t cap, int status,
+			      const char *text, bool close)
 {
 	size_t n_err = sizeof(error_statuses) / sizeof(error_statuses[0]);
 	const char *reason = NULL;
@@ -776,7 +850,8 @@ int dpx_http_write_error(char *out, uint32_t cap, int status, bool close)
 	if (reason == NULL)
 		return -1;
 	rlen = (uint32_t)strlen(reason);
-	blen = 3 + 1 + rlen + 1;	/* "502 Bad Gateway\n" */
+	blen = text != NULL ? (uint32_t)strnlen(text, 4096) :
+	       3 + 1 + rlen + 1;	/* "502 Bad Gateway\n" */
 
 	out_init(&o, out, cap);
 	PUT_LIT(&o, "HTTP/1.1 ");
@@ -789,6 +864,10 @@ int dpx_http_write_error(char *out, uint32_t cap, int status, bool close)
 	if (close)
 		PUT_LIT(&o, "Connection: close\r\n");
 	PUT_LIT(&o, "\r\n");
+	if (text != NULL) {
+		put(&o, text, blen);
+		return finish_out(&o);
+	}
 	put_u32(&o, (uint32_t)status);
 	PUT_LIT(&o, " ");
 	put(&o, reason, rlen);

@@ -175,3 +175,27 @@ dpx_cksum_sub(uint16_t a, uint16_t b)
 	s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
 }
+
+/* Not rte_raw_cksum_mbuf(): in DPDK 22.11 it byte-swaps a segment's
+ * unfolded 32-bit sum truncated to 16 bits when the segment starts at an
+ * odd offset, losing the carries, so zero-copy chains (payload pieces of
+ * odd length) got bad checksums. */
+uint16_t
+dpx_cksum_chain(const struct rte_mbuf *m)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL; m = m->next) {
+		uint16_t part;
+
+		/* Forwarded payload: summed when it arrived. */
+		if (!dpx_mbuf_sum_get(m, &part))
+			part = dpx_cksum(rte_pktmbuf_mtod(m, const void *),
+					 m->data_len);
+		sum += done & 1 ? rte_bswap16(part) : part;
+		done += m->data_len;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}

@@ -3,8 +3,9 @@
  * dpx net: DPDK ports (queues, mempools, offloads, link), the per-worker
  * receive/transmit path and the IPv4 base: Ethernet, ARP (per-worker cache
  * with aging, pending-packet queues, gratuitous ARP), IPv4 (validation,
- * connected + gateway routing) and ICMP echo. Also test-only fault injection
- * (drop, duplicate, reorder, delay) per port and direction.
+ * connected + gateway routing) and ICMP (echo, port unreachable for UDP).
+ * Also test-only fault injection (drop, duplicate, reorder, delay) per
+ * port and direction.
  *
  * Ownership: struct dpx_net (ports, mempools) belongs to the control plane
  * and is read-only once workers run. Each worker owns its struct
@@ -77,11 +78,13 @@ struct dpx_port_stats {
 	uint64_t arp_replies_sent;
 	uint64_t arp_evicted;      /* unresolved entries given up for new ones */
 	uint64_t icmp_echo_replies;
+	uint64_t icmp_unreachables_sent; /* for upper layers (UDP) */
 	uint64_t fault_duplicated;
 	uint64_t fault_reordered;
 	uint64_t fault_delayed;
 	uint64_t dispatched_out;  /* handed to the flow's owner worker */
 	uint64_t dispatched_in;   /* received from another worker */
+	uint64_t dispatched_out_udp; /* UDP datagrams among dispatched_out */
 	uint64_t drops[DPX_DROP_MAX];
 };
 
@@ -258,9 +261,21 @@ void dpx_net_set_l4_handler(struct dpx_worker *w, uint8_t proto,
 int dpx_ipv4_output(struct dpx_worker *w, struct rte_mbuf *m,
 		    uint32_t src, uint32_t dst, uint8_t proto);
 
+/*
+ * ICMP destination unreachable, code port unreachable (RFC 792, RFC 1122
+ * 4.1.3.1), for a datagram no one receives: m as an L4 handler gets it
+ * (data at the L4 header, the IPv4 header in front, m->port the port
+ * index). The answer quotes the IPv4 header and 8 bytes of the datagram;
+ * m is not consumed. Rate limiting is the caller's. Returns 0 or -errno.
+ */
+int dpx_icmp_port_unreachable(struct dpx_worker *w, const struct rte_mbuf *m);
+
 /* The 16-bit one's complement sum of buf, not inverted: what
  * rte_raw_cksum() returns, several times faster (8 bytes per step). */
 uint16_t dpx_cksum(const void *buf, size_t len);
+/* The sum (as dpx_cksum()) of a whole mbuf chain's data, segments of any
+ * length, using the known sums of dpx_mbuf_sum_get() where set. */
+uint16_t dpx_cksum_chain(const struct rte_mbuf *m);
 /* a - b in one's complement arithmetic: the sum of a buffer without a
  * part of it (at an even offset; byte-swap for an odd one). */
 uint16_t dpx_cksum_sub(uint16_t a, uint16_t b);

@@ -149,6 +149,7 @@ net_flow_handoff(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 	const struct dpx_port *p = &net->ports[port];
 	unsigned int owner;
 	uint32_t hash;
+	bool udp;
 
 	/* Too short for ports: the local L4 handler counts it malformed. */
 	if (packet_hash(p, m, &hash) != 0)
@@ -159,11 +160,15 @@ net_flow_handoff(struct dpx_worker *w, unsigned int port, struct rte_mbuf *m)
 		return false;
 	/* The owner needs our port index; the ethdev id is not used after RX. */
 	m->port = (uint16_t)port;
+	/* Read before the handoff: m is the owner's once enqueued. */
+	udp = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->next_proto_id ==
+	      IPPROTO_UDP;
 	if (rte_ring_mp_enqueue(net->handoff[owner], m) != 0) {
 		net_drop(nw, port, m, DPX_DROP_DISPATCH_FULL);
 		return true;
 	}
 	nw->stats[port].dispatched_out++;
+	nw->stats[port].dispatched_out_udp += udp;
 	net_kick(net, owner);
 	return true;
 }

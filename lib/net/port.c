@@ -240,18 +240,20 @@ port_conf_build(struct dpx_net *net, struct dpx_port *p,
 	 * out MBUF_FAST_FREE, which assumes direct mbufs with refcnt 1. */
 	uint64_t tcp_tx = RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	uint64_t tcp_rx = RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+	uint64_t udp_tx = RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	uint64_t udp_rx = RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 
 	/* The TAP PMD's TCP "offload" is its own software sum, and in DPDK
 	 * 22.11 it adds the segments of a chain without minding odd
 	 * lengths: zero-copy segments came out with bad checksums. dpx sums
 	 * them better itself (and keeps received payload's sums). */
 	if (strcmp(info->driver_name, "net_tap") == 0)
-		tcp_tx = tcp_rx = 0;
+		tcp_tx = tcp_rx = udp_tx = udp_rx = 0;
 	p->tx_offloads = info->tx_offload_capa &
-			 (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | tcp_tx |
+			 (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | tcp_tx | udp_tx |
 			  RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	p->rx_offloads = info->rx_offload_capa &
-			 (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | tcp_rx);
+			 (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | tcp_rx | udp_rx);
 	conf->txmode.offloads = p->tx_offloads;
 	conf->rxmode.offloads = p->rx_offloads;
 	/* An idle worker sleeps on Rx interrupts where the PMD has them
@@ -510,15 +512,17 @@ port_start(struct dpx_net *net, struct dpx_port *p)
 	else
 		snprintf(link_str, sizeof(link_str), "unknown");
 	DPX_INFO("port %s (%s, %s): %s, %u queue pairs, RSS %s%s, "
-		 "checksum offload rx %s%s tx %s%s, zero-copy TX %s, %s",
+		 "checksum offload rx %s%s%s tx %s%s%s, zero-copy TX %s, %s",
 		 p->conf->name,
 		 p->conf->device, info.driver_name, mac, net->n_workers,
 		 p->rss ? "on" : "off",
 		 net_port_dispatches(net, p) ? ", software dispatch" : "",
 		 (p->rx_offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) ? "ipv4" : "-",
 		 (p->rx_offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) ? "+tcp" : "",
+		 (p->rx_offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) ? "+udp" : "",
 		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) ? "ipv4" : "-",
 		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) ? "+tcp" : "",
+		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) ? "+udp" : "",
 		 (p->tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ? "on" : "off",
 		 link_str);
 	if (port_is_xdp(&info))

@@ -35,6 +35,7 @@
 #define PX_CREQS 1024               /* cacheable requests at once, per worker */
 #define PX_CACHE_F_VARY 0x0100      /* a Vary marker, not a response */
 #define PX_WAIT_BUDGET 64
+#define PX_BG_MAX 64                /* background refreshes at once, per worker */
 
 static const char *const cs_names[PX_CS_COUNT] = {
 	"-", "MISS", "HIT", "STALE", "BYPASS", "REVALIDATED"
@@ -50,6 +51,15 @@ static int64_t
 px_now_s(void)
 {
 	return (int64_t)time(NULL);
+}
+
+/* The rules' settings for s's request: its route's TTLs, if any. */
+static const struct dpx_http_cache_cfg *
+px_rules(struct dpx_worker *w, const struct px_session *s)
+{
+	if (s->route == NULL || s->route->cache_rules == NULL)
+		return &px_w(w)->ccfg;
+	return &px_w(w)->route_ccfg[s->route - w->cfg->routes];
 }
 
 static struct dpx_cache *
@@ -72,12 +82,23 @@ px_cache_worker_init(struct dpx_worker *w)
 	char name[RTE_MEMPOOL_NAMESIZE];
 
 	TAILQ_INIT(&pw->cache_wait);
+	TAILQ_INIT(&pw->cache_bg);
 	if (pw->sh->cache == NULL)
 		return 0;
 	pw->ccfg = dpx_http_cache_default_cfg;
 	pw->ccfg.heuristics = cs->heuristics;
 	pw->ccfg.stale_grace = cs->grace_s;
 	pw->ccfg.ignore_request_cc = cs->ignore_request_cc;
+	/* Routes with a "cache" object: the same rules with their TTLs. */
+	for (unsigned int i = 0; i < w->cfg->n_routes; i++) {
+		const struct dpx_cache_route *cr = w->cfg->routes[i].cache_rules;
+
+		pw->route_ccfg[i] = pw->ccfg;
+		if (cr != NULL) {
+			pw->route_ccfg[i].default_ttl = cr->ttl_s;
+			pw->route_ccfg[i].force_ttl = cr->force_ttl;
+		}
+	}
 	snprintf(name, sizeof(name), "dpx_pxk_%u", w->index);
 	pw->creqs = rte_mempool_create(name, PX_CREQS, sizeof(struct px_creq),
 			0, 0, NULL, NULL, NULL, NULL,
@@ -86,9 +107,31 @@ px_cache_worker_init(struct dpx_worker *w)
 	return pw->creqs != NULL ? 0 : -ENOMEM;
 }
 
+/* Worker shutdown, after TCP's: a refresh with a server connection ended
+ * when it closed; one still queued for a connection is dropped here (the
+ * timer wheel is gone: nothing to cancel). */
+static void
+px_bg_drop_all(struct dpx_worker *w)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct px_session *s;
+
+	while ((s = TAILQ_FIRST(&pw->cache_bg)) != NULL) {
+		px_queue_del(w, s);
+		px_cache_exchange_end(w, s);        /* unlinks it */
+		px_chain_free(&s->to_srv);
+		px_chain_free(&s->req_copy);
+		px_chain_free(&s->to_cli);
+		px_hbuf_put(w, s);
+		pw->stats.sessions_active--;
+		rte_mempool_put(pw->sessions, s);
+	}
+}
+
 void
 px_cache_worker_fini(struct dpx_worker *w)
 {
+	px_bg_drop_all(w);
 	rte_mempool_free(px_w(w)->creqs);
 }
 
@@ -253,8 +296,8 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 	}
 	if (s->req_head_method || pw->rsp.status != 200)
 		return;
-	switch (dpx_http_request_ranges(req, &pw->crc, len, &pw->ccfg, now, r,
-					&n)) {
+	switch (dpx_http_request_ranges(req, &pw->crc, len, px_rules(w, s),
+					now, r, &n)) {
 	case DPX_HTTP_RANGE_OK:
 		if (n != 1)
 			return;         /* several: the whole, as allowed */
@@ -452,17 +495,72 @@ px_method_is(const struct dpx_http_request *req, const char *m)
 	return req->method.len == n && memcmp(req->method.p, m, n) == 0;
 }
 
-/* Unsafe methods invalidate what the target's GET stored (RFC 9111 4.4);
- * done when the request goes, which may only invalidate early. */
+/* Removes what the GET of target on host stored. */
+static void
+px_purge_target(struct dpx_worker *w, struct px_session *s,
+		struct dpx_http_str host, struct dpx_http_str target)
+{
+	static const struct dpx_http_str get = { "GET", 3 };
+	char key[PX_CACHE_KEY_MAX];
+	struct dpx_cache_key k;
+	int n = dpx_http_cache_key_parts(get, s->tls ? "https" : "http", host,
+					 target, NULL, key, sizeof(key));
+
+	if (n <= 0)
+		return;
+	dpx_cache_key_init(px_store(w), &k, key, (uint32_t)n);
+	if (dpx_cache_purge(px_store(w), w->index, &k) > 0)
+		px_w(w)->cstats.invalidations++;
+}
+
+/*
+ * Unsafe methods invalidate what the target's GET stored (RFC 9111 4.4):
+ * once when the request goes (early, so no hit is served meanwhile), and
+ * after the response (px_invalidate_after) with its Location and
+ * Content-Location. The key stays in a creq for that; without one (the
+ * pool is empty) only the early invalidation is done.
+ */
 static void
 px_invalidate(struct dpx_worker *w, struct px_session *s,
 	      const struct dpx_http_request *req)
 {
-	struct px_creq r;
+	struct dpx_proxy_worker *pw = px_w(w);
+	void *obj;
 
-	if (px_key(w, s, req, &r) &&
-	    dpx_cache_purge(px_store(w), w->index, &r.k) > 0)
-		px_w(w)->cstats.invalidations++;
+	px_purge_target(w, s, req->host, req->target);
+	if (rte_mempool_get(pw->creqs, &obj) != 0)
+		return;
+	s->creq = obj;
+	s->creq->reval_len = 0;
+	if (!px_key(w, s, req, s->creq)) {
+		rte_mempool_put(pw->creqs, s->creq);
+		s->creq = NULL;
+		return;
+	}
+	s->cache_unsafe = true;
+}
+
+/* A non-error response to an unsafe request: its target again, and the
+ * Location and Content-Location on the same host (never another's). */
+static void
+px_invalidate_after(struct dpx_worker *w, struct px_session *s,
+		    const struct dpx_http_response *rsp)
+{
+	const struct px_creq *r = s->creq;
+	/* The request's method is gone; any unsafe one reads the same. */
+	struct dpx_http_uri_base base = {
+		.method = { "POST", 4 },
+		.scheme = s->tls ? "https" : "http",
+		.host = { r->key + r->host_off, r->host_len },
+		.target = { r->key + r->path_off, r->path_len },
+	};
+	struct dpx_http_str t[3];
+	char *buf = px_w(w)->cache_scratch;
+	uint32_t n = dpx_http_invalidation_targets(&base, rsp, t, buf,
+					sizeof(px_w(w)->cache_scratch));
+
+	for (uint32_t i = 0; i < n; i++)
+		px_purge_target(w, s, base.host, t[i]);
 }
 
 static bool
@@ -488,6 +586,77 @@ px_cache_validators(const struct px_session *s, uint32_t *len)
 	return s->creq->reval;
 }
 
+/*
+ * stale-while-revalidate (RFC 5861) and grace: s is served the stale
+ * object o at once, and o is refreshed in the background, once per key
+ * across all workers. The claim is the store's fill of the key: LEADER,
+ * this worker refreshes; WAIT, a refresh (or a miss's fetch) runs already
+ * on some worker; BYPASS, the slot is busy with another key and the next
+ * stale hit tries again. The store abandons a fill after fill_timeout_ms,
+ * so a lost claim cannot block refreshes for good.
+ *
+ * The refresh is a session without a client (px_session_new_detached):
+ * req goes to the server with o's validators instead of the client's
+ * conditionals and range, through the normal upstream code; its response
+ * goes only to the store: a storable 200 replaces o through the fill, a
+ * 304 freshens o (px_revalidated), anything else leaves o as it is. It
+ * ends like any exchange (response done, server gone, timeouts) and, if
+ * still queued for a connection at shutdown, in px_bg_drop_all().
+ */
+static void
+px_bg_refresh(struct dpx_worker *w, struct px_session *s,
+	      const struct dpx_http_request *req, struct dpx_cache_obj *o)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_cache *c = px_store(w);
+	struct dpx_cache_fill *fill;
+	struct px_session *b;
+	void *obj;
+	int n;
+
+	if (pw->n_cache_bg >= PX_BG_MAX)
+		return;
+	switch (dpx_cache_fill_begin(c, w->index, &s->creq->k, &fill)) {
+	case DPX_CACHE_FILL_LEADER:
+		break;
+	case DPX_CACHE_FILL_WAIT:
+		dpx_cache_fill_put(c, fill);
+		return;
+	default:
+		return;
+	}
+	pw->cstats.bg_refreshes++;
+	b = px_session_new_detached(w, s);
+	if (b == NULL || rte_mempool_get(pw->creqs, &obj) != 0) {
+		pw->cstats.bg_refresh_failed++;
+		dpx_cache_fill_abort(c, w->index, fill);
+		if (b != NULL)
+			px_session_end(w, b, true);
+		return;
+	}
+	b->cache_bg = true;
+	b->cache_bg_https = s->tls != NULL;
+	b->cache_status = PX_CS_MISS;
+	b->cache_fill = fill;
+	b->cache_stale = o;
+	dpx_cache_obj_get(o);
+	b->creq = obj;
+	memcpy(b->creq, s->creq, sizeof(*b->creq));
+	b->creq->k.p = b->creq->key;
+	n = dpx_http_revalidation_fields(&pw->crc, b->creq->reval,
+					 sizeof(b->creq->reval));
+	b->creq->reval_len = (uint16_t)(n > 0 ? n : 0);
+	TAILQ_INSERT_TAIL(&pw->cache_bg, b, cwlink);
+	pw->n_cache_bg++;
+	if (px_http_stage_request_head(w, b, req) != 0 ||
+	    px_connect_server(w, b) != 0) {
+		px_session_end(w, b, true);
+		return;
+	}
+	if (b->srv != NULL && b->srv->connected)
+		px_http_client_run(w, b);   /* a kept-alive connection */
+}
+
 static int
 px_cache_hit(struct dpx_worker *w, struct px_session *s,
 	     const struct dpx_http_request *req, struct dpx_cache_obj *o,
@@ -504,14 +673,17 @@ px_cache_hit(struct dpx_worker *w, struct px_session *s,
 		dpx_cache_obj_put(o);
 		return 0;
 	}
-	switch (dpx_http_serve_decision(&pw->crc, &s->creq->q, &t, &pw->ccfg,
-					&why)) {
+	switch (dpx_http_serve_decision(&pw->crc, &s->creq->q, &t,
+					px_rules(w, s), &why)) {
 	case DPX_HTTP_SERVE_FRESH:
 		s->cache_status = PX_CS_HIT;
 		pw->cstats.hits++;
 		break;
-	case DPX_HTTP_SERVE_STALE:
 	case DPX_HTTP_SERVE_STALE_REVALIDATE:
+		/* pw->crc is o's: the refresh's validators come from it */
+		px_bg_refresh(w, s, req, o);
+		/* fall through */
+	case DPX_HTTP_SERVE_STALE:
 		s->cache_status = PX_CS_STALE;
 		pw->cstats.stale_served++;
 		break;
@@ -729,7 +901,6 @@ px_fill_abort(struct dpx_worker *w, struct px_session *s)
 static bool
 px_stale_usable(struct dpx_worker *w, struct px_session *s, int64_t now)
 {
-	struct dpx_proxy_worker *pw = px_w(w);
 	struct dpx_cache_obj *o = s->cache_stale;
 	struct dpx_http_response rsp;
 	struct dpx_http_rsp_cache rc;
@@ -742,7 +913,8 @@ px_stale_usable(struct dpx_worker *w, struct px_session *s, int64_t now)
 	t = (struct dpx_http_cache_times){ m->request_time, m->response_time,
 					   now };
 	return px_parse_stored(w, o, now, &rsp, &rc) &&
-	       dpx_http_stale_if_error_ok(&rc, &s->creq->q, &t, &pw->ccfg);
+	       dpx_http_stale_if_error_ok(&rc, &s->creq->q, &t,
+					  px_rules(w, s));
 }
 
 /* The server failed: the stale entry, when stale-if-error allows it. */
@@ -806,8 +978,8 @@ px_meta(struct dpx_worker *w, struct px_session *s,
 	m->response_time = now;
 	m->date_value = rc->has_date ? rc->date : now;
 	m->age_value = rc->has_age ? rc->age : 0;
-	m->freshness_lifetime = dpx_http_freshness_lifetime(rc, &pw->ccfg, now,
-							    &src);
+	m->freshness_lifetime = dpx_http_freshness_lifetime(rc, px_rules(w, s),
+							    now, &src);
 	if (src == DPX_HTTP_FRESH_HEURISTIC)
 		m->flags |= DPX_CACHE_F_HEURISTIC;
 	if (rc->cc.flags & (DPX_HTTP_CC_MUST_REVALIDATE |
@@ -894,7 +1066,7 @@ px_store_begin(struct dpx_worker *w, struct px_session *s,
 	struct dpx_cache_obj_args a;
 
 	dpx_http_rsp_cache_info(rsp, px_now_s(), &pw->ccfg, &pw->crc);
-	if (dpx_http_storable(&s->creq->q, &pw->crc, &pw->ccfg,
+	if (dpx_http_storable(&s->creq->q, &pw->crc, px_rules(w, s),
 			      px_now_s()) != DPX_HTTP_STORE_OK) {
 		pw->cstats.not_stored++;
 		return;
@@ -921,6 +1093,28 @@ px_store_begin(struct dpx_worker *w, struct px_session *s,
 	}
 	if (pw->crc.n_vary > 0)
 		px_vary_marker(w, s);
+}
+
+/* Publishes o for s: through the fill s leads (its waiters get o), or
+ * straight into the store. 0 or -errno (counted store_failed). */
+static int
+px_publish(struct dpx_worker *w, struct px_session *s,
+	   struct dpx_cache_obj *o)
+{
+	struct dpx_cache *c = px_store(w);
+	int rc;
+
+	if (s->cache_fill != NULL && !s->cache_waiting) {
+		rc = dpx_cache_fill_commit(c, w->index, s->cache_fill, o);
+		s->cache_fill = NULL;
+	} else {
+		rc = dpx_cache_insert(c, w->index, o);
+	}
+	if (rc != 0)
+		px_w(w)->cstats.store_failed++;
+	else if (s->cache_bg)
+		s->cache_bg_done = true;
+	return rc;
 }
 
 /* A copy of old with the merged head (RFC 9111 4.3.4), published in its
@@ -967,8 +1161,12 @@ px_restore(struct dpx_worker *w, struct px_session *s,
 		rte_pktmbuf_free_seg(body);
 		body = seg;
 	}
-	if (rc != 0 || dpx_cache_obj_body_len(o) != m.content_length ||
-	    dpx_cache_insert(c, w->index, o) != 0) {
+	if (rc != 0 || dpx_cache_obj_body_len(o) != m.content_length) {
+		pw->cstats.store_failed++;
+		dpx_cache_obj_put(o);
+		return NULL;
+	}
+	if (px_publish(w, s, o) != 0) {
 		dpx_cache_obj_put(o);
 		return NULL;
 	}
@@ -1010,10 +1208,15 @@ px_revalidated(struct dpx_worker *w, struct px_session *s,
 	s->rsp_keepalive = keepalive;
 	px_chain_free(&s->req_copy);
 	o = px_restore(w, s, old, head, (uint32_t)len, now);
+	if (s->cache_bg) {
+		/* Nobody to send it to: the store has it (or keeps old). */
+		if (o != NULL)
+			dpx_cache_obj_put(o);
+		px_http_exchange_done(w, s);
+		return true;
+	}
 	s->cache_status = PX_CS_REVALIDATED;
 	pw->cstats.revalidated++;
-	if (o == NULL)
-		pw->cstats.store_failed++;
 	if (!px_stored_head(w, o != NULL ? o : old, now)) {
 		if (o != NULL)
 			dpx_cache_obj_put(o);
@@ -1033,6 +1236,10 @@ px_cache_response(struct dpx_worker *w, struct px_session *s,
 {
 	if (s->creq == NULL || rsp->status < 200)
 		return false;
+	if (s->cache_unsafe) {
+		px_invalidate_after(w, s, rsp);
+		return false;
+	}
 	if (rsp->status == 304 && s->creq->reval_len > 0 &&
 	    s->cache_stale != NULL && px_revalidated(w, s, rsp))
 		return true;
@@ -1048,7 +1255,7 @@ px_cache_response(struct dpx_worker *w, struct px_session *s,
 			return px_serve_stale(w, s);
 		}
 	}
-	if (s->cache_stale != NULL)
+	if (s->cache_stale != NULL && !s->cache_bg)
 		px_w(w)->cstats.misses++;
 	px_store_begin(w, s, rsp, head);
 	if (s->cache_obj == NULL)
@@ -1084,9 +1291,7 @@ void
 px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	struct dpx_cache *c = px_store(w);
 	struct dpx_cache_obj *o = s->cache_obj;
-	int rc;
 
 	if (o == NULL)
 		return;
@@ -1097,16 +1302,8 @@ px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 		px_fill_abort(w, s);
 		return;
 	}
-	if (s->cache_fill != NULL) {
-		rc = dpx_cache_fill_commit(c, w->index, s->cache_fill, o);
-		s->cache_fill = NULL;
-	} else {
-		rc = dpx_cache_insert(c, w->index, o);
-	}
-	if (rc == 0)
+	if (px_publish(w, s, o) == 0)
 		pw->cstats.stored++;
-	else
-		pw->cstats.store_failed++;
 	if (s->cv_defer)
 		s->cache_obj = o;   /* px_cache_deferred() answers from it */
 	else
@@ -1135,6 +1332,18 @@ px_cache_deferred(struct dpx_worker *w, struct px_session *s)
 	px_cache_run(w, s);
 }
 
+/* A background refresh's exchange ends (once: with its creq). */
+static void
+px_bg_over(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+
+	if (!s->cache_bg_done)
+		pw->cstats.bg_refresh_failed++;
+	TAILQ_REMOVE(&pw->cache_bg, s, cwlink);
+	pw->n_cache_bg--;
+}
+
 void
 px_cache_exchange_end(struct dpx_worker *w, struct px_session *s)
 {
@@ -1157,10 +1366,13 @@ px_cache_exchange_end(struct dpx_worker *w, struct px_session *s)
 		s->cache_stale = NULL;
 	}
 	if (s->creq != NULL) {
+		if (s->cache_bg)
+			px_bg_over(w, s);
 		rte_mempool_put(pw->creqs, s->creq);
 		s->creq = NULL;
 	}
 	s->cache_served = false;
+	s->cache_unsafe = false;
 	s->cache_status = PX_CS_NONE;
 }
 

@@ -58,6 +58,11 @@ px_tls_kick(struct dpx_worker *w, struct px_session *s)
 void
 px_cli_flush(struct dpx_worker *w, struct px_session *s)
 {
+	if (s->cache_bg) {
+		/* No client: the response went to the store only. */
+		px_chain_free(&s->to_cli);
+		return;
+	}
 	if (s->tls == NULL) {
 		if (s->cli != NULL)
 			px_chain_flush(w, &s->to_cli, s->cli);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lib/proxy: the reverse-proxy sessions of "mode": "http" and "mode": "tcp"
- * listeners, and everything they share with the control plane.
+ * listeners, the forward-proxy sessions of "mode": "forward" listeners
+ * (absolute-form requests and CONNECT tunnels to any origin), and
+ * everything they share with the control plane.
  *
  * Per worker (no sharing): client sessions, server connections (connect,
  * keep-alive pool, per-server limits and queue), health probes of the
@@ -66,6 +68,10 @@ struct dpx_proxy_cache_stats {
 	uint64_t variant_errors;    /* compressing or storing failed */
 	uint64_t variant_bytes_in;  /* identity bytes compressed once */
 	uint64_t variant_bytes_out; /* compressed bytes stored */
+	uint64_t bg_refreshes;      /* stale-while-revalidate/grace refreshes
+				     * started (one per key at a time) */
+	uint64_t bg_refresh_failed; /* ... that stored nothing: server error or
+				     * gone, timeout, not storable, no memory */
 };
 
 /* Counters of one worker; the control plane sums them on read. */
@@ -103,6 +109,20 @@ struct dpx_proxy_stats {
 	uint64_t compress_errors;
 	uint64_t compress_bytes_in;
 	uint64_t compress_bytes_out;
+	/* mode forward */
+	uint64_t fwd_requests;      /* requests and CONNECTs taken on */
+	uint64_t fwd_reused;        /* sent on a kept-alive origin conn */
+	uint64_t fwd_tunnels;       /* CONNECT tunnels opened */
+	uint64_t fwd_tunnels_active;    /* gauge */
+	uint64_t fwd_tunnel_bytes;  /* both ways, counted as tunnels end */
+	uint64_t fwd_tunnel_timeouts;
+	uint64_t fwd_denied_target; /* not absolute-form, bad port, https:// */
+	uint64_t fwd_denied_userinfo;
+	uint64_t fwd_denied_host;   /* bad, too long or non-ASCII name */
+	uint64_t fwd_denied_connect_port;
+	uint64_t fwd_denied_connect_body;
+	uint64_t fwd_denied_loop;   /* dpx itself, or its Via token */
+	uint64_t fwd_unresolved;
 };
 
 /* Per-server counters of one worker. */

@@ -24,8 +24,9 @@ void
 px_http_error(struct dpx_worker *w, struct px_session *s, int status)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	char buf[512];
-	int n = dpx_http_write_error(buf, sizeof(buf), status, true);
+	char buf[640], text[PX_FWD_HOST + 32];
+	int n = dpx_http_write_error_text(buf, sizeof(buf), status,
+			px_fwd_error_text(s, text, sizeof(text)), true);
 
 	if (status >= 500)
 		pw->stats.errors_5xx++;
@@ -237,31 +238,38 @@ px_tls_cert_headers(const struct dpx_listener_conf *ls)
 	return tc != NULL && tc->client_cert_headers;
 }
 
-/* Writes the request head for the server into to_srv (and keeps it for a
- * retry when the request has no body). */
-static int
-px_stage_request_head(struct dpx_worker *w, struct px_session *s,
-		      const struct dpx_http_request *req)
+int
+px_http_stage_request_head(struct dpx_worker *w, struct px_session *s,
+			   const struct dpx_http_request *req)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 	const struct dpx_http_conf *hc = &s->ls->http;
+	bool https = s->tls != NULL || s->cache_bg_https;
 	char addr[16];
 	struct dpx_http_req_rewrite rw = {
 		.client_addr = dpx_ipv4_str(s->caddr, addr, sizeof(addr)),
-		.proto = s->tls != NULL ? "https" : "http",
+		.proto = https ? "https" : "http",
 		.forwarded = hc->forwarded,
 		.via = hc->via,
 		.edits = s->route ? &s->route->request : NULL,
+		/* a refresh validates with the store's validators only */
+		.drop_conditionals = s->cache_bg,
 	};
+	struct dpx_http_str drop_names[PX_FWD_DROP_MAX];
 	struct rte_mbuf *one, *keep;
 	int n;
 
-	(void)pw;
+	if (s->fwd != NULL)
+		px_fwd_rewrite(s, &rw, drop_names);
 	rw.extra = px_cache_validators(s, &rw.extra_len);
-	if (s->tls != NULL && px_tls_cert_headers(s->ls)) {
+	if (https && px_tls_cert_headers(s->ls)) {
+		/* A refresh has no certificate to tell of ("NONE"), and must
+		 * not pass on what the client claimed. */
 		rw.client_cert = true;
-		rw.client_s_dn = dpx_tls_conn_client_subject(s->tls);
-		rw.client_sha256 = dpx_tls_conn_client_sha256(s->tls);
+		if (s->tls != NULL) {
+			rw.client_s_dn = dpx_tls_conn_client_subject(s->tls);
+			rw.client_sha256 = dpx_tls_conn_client_sha256(s->tls);
+		}
 	}
 	n = px_write_head(w, &s->to_srv, px_write_request, req, &rw, &one);
 	if (n == -1)
@@ -282,6 +290,30 @@ px_stage_request_head(struct dpx_worker *w, struct px_session *s,
 	return 0;
 }
 
+/* A forward listener's request: its checks, the head for the origin,
+ * then the origin (after the resolver, which may answer later). */
+static int
+px_fwd_request(struct dpx_worker *w, struct px_session *s,
+	       const struct dpx_http_request *req)
+{
+	int rc = px_fwd_start(w, s, req);
+
+	if (rc < 0)
+		return rc;
+	s->req_idempotent = px_method_idempotent(&req->method);
+	s->req_upgrade = req->upgrade;
+	if (!s->fwd_connect) {
+		rc = px_http_stage_request_head(w, s, req);
+		if (rc != 0)
+			return rc;
+	}
+	s->req_state = s->fwd_connect || req->body == DPX_HTTP_BODY_NONE ||
+		       (req->body == DPX_HTTP_BODY_LENGTH && s->req_left == 0) ?
+		       REQ_DONE : REQ_BODY;
+	s->rsp_state = RSP_HEAD;
+	return px_fwd_go(w, s);
+}
+
 /* Routing, framing and the server connection for a parsed request. */
 static int
 px_start_request(struct dpx_worker *w, struct px_session *s,
@@ -290,7 +322,9 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 	const struct dpx_config *cfg = w->cfg;
 	int rc;
 
-	/* A reverse proxy has no tunnels to offer (the forward proxy will). */
+	if (s->fwd != NULL)
+		return px_fwd_request(w, s, req);
+	/* A reverse proxy has no tunnels to offer (the forward proxy does). */
 	if (req->method.len == 7 && memcmp(req->method.p, "CONNECT", 7) == 0)
 		return -405;
 	s->route = px_route(cfg, s->ls, req);
@@ -319,7 +353,7 @@ px_start_request(struct dpx_worker *w, struct px_session *s,
 		px_w(w)->stats.requests++;
 		return rc < 0 ? rc : 0;     /* answered by the cache */
 	}
-	rc = px_stage_request_head(w, s, req);
+	rc = px_http_stage_request_head(w, s, req);
 	if (rc != 0)
 		return rc;
 	s->req_state = req->body == DPX_HTTP_BODY_NONE ||
@@ -379,6 +413,10 @@ px_read_request(struct dpx_worker *w, struct px_session *s)
 		return 0;
 	}
 	if (rc < 0) {
+		if (s->fwd != NULL)
+			px_fwd_parse_refused(w, s->hlen ? s->hbuf :
+				rte_pktmbuf_mtod(s->cin.head, const char *),
+				s->hlen ? s->hlen : s->cin.head->data_len);
 		px_http_error(w, s, dpx_http_error_status(rc));
 		return -1;
 	}
@@ -461,7 +499,7 @@ px_http_client_run(struct dpx_worker *w, struct px_session *s)
 			      s->srv->tcb != NULL;
 		int rc;
 
-		if (s->draining || s->cli == NULL)
+		if (s->draining || (s->cli == NULL && !s->cache_bg))
 			return;
 		if (s->cache_served) {
 			/* After the request's bytes were taken: what follows
@@ -528,7 +566,8 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 		     s->rsp_body != DPX_HTTP_BODY_CLOSE && s->srv->in.len == 0 &&
 		     s->rsp_keepalive;
 
-	pw->stats.responses++;
+	if (!s->cache_bg)
+		pw->stats.responses++;
 	px_session_log(w, s);
 	px_cache_exchange_end(w, s);
 	px_cz_end(w, s);
@@ -551,6 +590,9 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 	s->tried = 0;
 	s->attempts = 0;
 	s->status = 0;
+	s->fwd_deny = PX_FWD_OK;
+	if (s->fwd_host != NULL)
+		s->fwd_host[0] = '\0'; /* the log names no stale origin */
 	s->rsp_started = false;
 	s->bytes_in = s->bytes_out = 0;
 	s->t_sent = 0;
@@ -593,8 +635,11 @@ px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		.extra_len = x->len,
 	};
 	struct rte_mbuf *one;
-	int n = px_write_head(w, &s->to_cli, px_write_response, rsp, &rw, &one);
+	int n;
 
+	if (s->fwd != NULL)
+		px_fwd_rsp_rewrite(s, &rw);
+	n = px_write_head(w, &s->to_cli, px_write_response, rsp, &rw, &one);
 	if (n < 0)
 		return -1;
 	if (rsp->status >= 200 && close)
@@ -782,7 +827,7 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 		struct px_srv *c = s->srv;
 		int rc;
 
-		if (s->draining || s->cli == NULL)
+		if (s->draining || (s->cli == NULL && !s->cache_bg))
 			return;
 		if (s->rsp_state == RSP_TUNNEL) {
 			px_tunnel_run(w, s);
@@ -820,7 +865,7 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 		}
 		break;
 	}
-	if (s->cli != NULL)
+	if (s->cli != NULL || s->cache_bg)
 		px_cli_flush(w, s);
 	if (s->srv == NULL || !s->srv->peer_closed || s->srv->in.len > 0)
 		return;
@@ -913,6 +958,16 @@ px_http_timeout(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 
+	if (s->fwd_tunnel) {
+		pw->stats.fwd_tunnel_timeouts++;
+		px_session_end(w, s, true);
+		return;
+	}
+	if (s->fwd_resolving) {
+		pw->stats.timeouts_server++;    /* the resolver's */
+		px_http_error(w, s, 504);
+		return;
+	}
 	if (s->req_state == REQ_HEAD && s->rsp_state == RSP_IDLE) {
 		if (s->cin.len > 0 || s->hlen > 0) {
 			pw->stats.timeouts_client++;

@@ -25,7 +25,8 @@ px_has_proxy(const struct dpx_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->n_listeners; i++)
 		if (cfg->listeners[i].mode == DPX_LISTEN_HTTP ||
-		    cfg->listeners[i].mode == DPX_LISTEN_TCP)
+		    cfg->listeners[i].mode == DPX_LISTEN_TCP ||
+		    cfg->listeners[i].mode == DPX_LISTEN_FORWARD)
 			return true;
 	return cfg->n_pools > 0;
 }
@@ -324,8 +325,15 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 			snprintf(sa, sizeof(sa), "%s",
 				 cfg->pools[r->pool].servers[r->server].name);
 	}
+	if (r->fwd) {
+		/* the origin's address; the name as asked at the end, with
+		 * user, rule and egress address still to come ("-") */
+		snprintf(sa, sizeof(sa), "%s:%u", r->daddr ?
+			 dpx_ipv4_str(r->daddr, ca, sizeof(ca)) : "-",
+			 r->dport);
+	}
 	fprintf(sh->log, "%s:%u %s \"%s %s\" %u %" PRIu64 " %" PRIu64
-		" %s %s %u %u %s %s %s%s%s\n",
+		" %s %s %u %u %s %s %s%s%s%s%s%s\n",
 		dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
 		r->cport, cfg->listeners[r->listener].name,
 		r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
@@ -334,7 +342,9 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 		r->tls_version[0] ? r->tls_version : "-",
 		r->tls_cipher[0] ? r->tls_cipher : "-",
 		r->tls_sni[0] ? r->tls_sni : "-", r->cache ? " " : "",
-		r->cache ? px_cache_status_name(r->cache) : "");
+		r->cache ? px_cache_status_name(r->cache) : "",
+		r->fwd ? " " : "", r->fwd ? r->dest : "",
+		r->fwd ? " - - -" : "");
 }
 
 /* Ticket keys: a new one every ticket_rotate_s, or the file again. */
@@ -425,9 +435,19 @@ px_hbuf_size(const struct dpx_config *cfg)
 	uint32_t size = 16384;
 
 	for (unsigned int i = 0; i < cfg->n_listeners; i++)
-		if (cfg->listeners[i].mode == DPX_LISTEN_HTTP)
+		if (cfg->listeners[i].mode == DPX_LISTEN_HTTP ||
+		    cfg->listeners[i].mode == DPX_LISTEN_FORWARD)
 			size = RTE_MAX(size, cfg->listeners[i].http.max_head);
 	return size;
+}
+
+static bool
+px_has_forward(const struct dpx_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].forward != NULL)
+			return true;
+	return false;
 }
 
 static int
@@ -460,7 +480,14 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 	pw->hbufs = rte_mempool_create(name, PX_HBUF_COUNT, hsize, 0, 0,
 			NULL, NULL, NULL, NULL, socket,
 			RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
-	if (pw->sessions == NULL || pw->srvs == NULL || pw->hbufs == NULL) {
+	if (px_has_forward(cfg)) {
+		snprintf(name, sizeof(name), "dpx_pxf_%u", w->index);
+		pw->fwd_hosts = rte_mempool_create(name, nconn, PX_FWD_HOST,
+				0, 0, NULL, NULL, NULL, NULL, socket,
+				RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	}
+	if (pw->sessions == NULL || pw->srvs == NULL || pw->hbufs == NULL ||
+	    (pw->fwd_hosts == NULL && px_has_forward(cfg))) {
 		DPX_ERR("worker %u: cannot allocate proxy pools (%u "
 			"connections): %s", w->index, nconn,
 			rte_strerror(rte_errno));
@@ -489,7 +516,8 @@ dpx_proxy_worker_start(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
 		const struct dpx_listener_conf *ls = &cfg->listeners[i];
 
-		if (ls->mode != DPX_LISTEN_HTTP && ls->mode != DPX_LISTEN_TCP)
+		if (ls->mode != DPX_LISTEN_HTTP && ls->mode != DPX_LISTEN_TCP &&
+		    ls->mode != DPX_LISTEN_FORWARD)
 			continue;
 		if (ls->tls != NULL) {
 			char err[256];
@@ -584,6 +612,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 		dpx_tls_client_free(pw->tls_cli[p]);
 	rte_rcu_qsbr_thread_unregister(pw->sh->qsbr, w->index);
 	rte_mempool_free(pw->sessions);
+	rte_mempool_free(pw->fwd_hosts);
 	rte_mempool_free(pw->srvs);
 	rte_mempool_free(pw->hbufs);
 	rte_free(pw);

@@ -27,6 +27,7 @@
 #define PX_STAGE_MAX (64u * 1024)  /* bytes staged towards one side */
 #define PX_LOG_PATH 160
 #define PX_TLS_RECORD 16384        /* plaintext per TLS record, at most */
+#define PX_FWD_HOST 254            /* a DNS name, NUL included */
 
 /* Server state in a snapshot. */
 enum { PX_SRV_UP = 0, PX_SRV_DOWN, PX_SRV_EJECTED };
@@ -80,6 +81,10 @@ struct px_log_rec {
 	char tls_cipher[40];
 	char tls_sni[64];
 	uint8_t cache;              /* enum px_cache_status; 0: no cache */
+	uint8_t fwd;                /* a forward listener's: dest is set */
+	uint16_t dport;
+	uint32_t daddr;             /* 0: not resolved */
+	char dest[120];             /* the destination as the client named it */
 };
 
 struct dpx_proxy_shared {
@@ -168,6 +173,8 @@ struct px_srv {
 	struct dpx_tls_conn *tls;
 	struct px_chain tls_out;    /* records towards the server */
 	uint64_t sni_hash;          /* of the SNI sent: reuse only for it */
+	uint32_t dst_addr;          /* where it goes: forward pools reuse a */
+	uint16_t dst_port;          /* ... connection only for its origin */
 	bool tcp_up;                /* TCP connected, handshake running */
 	bool fin_in;                /* TCP FIN in; peer_closed once read */
 	bool tls_kicked;            /* on the worker's srv_kick list */
@@ -246,11 +253,15 @@ struct px_session {
 	uint8_t cache_status;       /* enum px_cache_status */
 	bool cache_served;          /* the response is the cache's own */
 	bool cache_waiting;         /* on cache_wait for another's fill */
+	bool cache_unsafe;          /* unsafe method: its response invalidates */
+	bool cache_bg;              /* a background refresh: no client */
+	bool cache_bg_https;        /* ... for a client of a TLS listener */
+	bool cache_bg_done;         /* ... that stored or freshened the object */
 	struct px_creq *creq;
 	struct dpx_cache_fill *cache_fill;  /* led or awaited */
 	struct dpx_cache_obj *cache_obj;    /* being stored */
 	struct dpx_cache_obj *cache_stale;  /* for stale-if-error */
-	TAILQ_ENTRY(px_session) cwlink;
+	TAILQ_ENTRY(px_session) cwlink;    /* cache_wait, or cache_bg (bg) */
 	/* "compression" (compress.c) */
 	uint8_t ce_coding;          /* enum dpx_coding the client accepts */
 	bool req_range;             /* the request had Range */
@@ -259,6 +270,17 @@ struct px_session {
 	bool cv_defer;              /* the response is being stored: the
 				     * client gets its compressed variant
 				     * once the body is (cache_variant.c) */
+	/* "mode": "forward" (forward.c); fwd NULL on other listeners. */
+	const struct dpx_forward_conf *fwd;
+	uint32_t fwd_addr;          /* the origin, once resolved */
+	uint16_t fwd_port;
+	bool fwd_connect;           /* CONNECT: a tunnel once connected */
+	bool fwd_tunnel;            /* the tunnel is open (and counted) */
+	bool fwd_resolving;         /* waiting for the resolver */
+	uint8_t fwd_deny;           /* enum px_fwd_deny of dpx's answer */
+	/* As the client named it: PX_FWD_HOST bytes from pw->fwd_hosts, only
+	 * on forward listeners, so other sessions do not carry 254 bytes. */
+	char *fwd_host;
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -293,6 +315,7 @@ struct dpx_proxy_worker {
 	struct rte_mempool *sessions;
 	struct rte_mempool *srvs;
 	struct rte_mempool *hbufs;
+	struct rte_mempool *fwd_hosts;  /* NULL without forward listeners */
 	uint32_t hbuf_size;
 	struct px_pool_worker pools[DPX_MAX_POOLS];
 	struct px_probe *probes;
@@ -316,9 +339,12 @@ struct dpx_proxy_worker {
 	/* The HTTP cache: sessions waiting for a fill, request keys, rules'
 	 * settings, scratch for a stored head's parse and a Vary key. */
 	struct px_session_list cache_wait;
+	struct px_session_list cache_bg;    /* background refreshes running */
+	uint32_t n_cache_bg;
 	uint32_t cz_active;             /* compression streams */
 	struct rte_mempool *creqs;
 	struct dpx_http_cache_cfg ccfg;
+	struct dpx_http_cache_cfg route_ccfg[DPX_MAX_ROUTES];  /* their TTLs */
 	struct dpx_http_rsp_cache crc;
 	struct dpx_proxy_cache_stats cstats;
 	char cache_scratch[PX_CACHE_KEY_MAX + 1024];
@@ -380,6 +406,8 @@ void px_session_arm(struct dpx_worker *w, struct px_session *s, uint32_t ms);
 void px_session_end(struct dpx_worker *w, struct px_session *s, bool abort);
 void px_session_log(struct dpx_worker *w, struct px_session *s);
 int px_connect_server(struct dpx_worker *w, struct px_session *s);
+struct px_session *px_session_new_detached(struct dpx_worker *w,
+					   const struct px_session *from);
 char *px_hbuf_get(struct dpx_worker *w, struct px_session *s);
 void px_hbuf_put(struct dpx_worker *w, struct px_session *s);
 void px_tunnel_run(struct dpx_worker *w, struct px_session *s);
@@ -436,6 +464,10 @@ void px_http_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 			 bool connected);
 void px_http_error(struct dpx_worker *w, struct px_session *s, int status);
 void px_http_timeout(struct dpx_worker *w, struct px_session *s);
+/* Writes the request head for the server into to_srv (and keeps it for a
+ * retry when the request has no body); 0 or -status. */
+int px_http_stage_request_head(struct dpx_worker *w, struct px_session *s,
+			       const struct dpx_http_request *req);
 
 /* cache.c */
 const char *px_cache_status_name(unsigned int st);
@@ -518,6 +550,43 @@ int px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		       const struct dpx_http_response *rsp,
 		       const struct px_rsp_extra *x);
 void px_http_exchange_done(struct dpx_worker *w, struct px_session *s);
+
+/* forward.c: "mode": "forward" listeners */
+enum px_fwd_deny {
+	PX_FWD_OK = 0,
+	PX_FWD_UNRESOLVED,          /* 502 "dpx: cannot resolve NAME" */
+	PX_FWD_LOOP,
+};
+/* A parsed request on a forward listener: 1 when allowed (the session
+ * is set up for it: stage the head, then px_fwd_go()), else -status to
+ * answer with (counted by reason). */
+int px_fwd_start(struct dpx_worker *w, struct px_session *s,
+		 const struct dpx_http_request *req);
+/* Resolve and connect: 0 when under way, else -status. */
+int px_fwd_go(struct dpx_worker *w, struct px_session *s);
+/* The head parser refused a request: count why, when the target says. */
+void px_fwd_parse_refused(struct dpx_worker *w, const char *buf,
+			  uint32_t len);
+/* The resolver answered (addr 0: no such name); may run later than
+ * px_fwd_start() once lib/dns answers asynchronously. */
+void px_fwd_resolved(struct dpx_worker *w, struct px_session *s,
+		     uint32_t addr);
+/* CONNECT: the origin accepted; 200 and the tunnel. */
+void px_fwd_tunnel_open(struct dpx_worker *w, struct px_session *s);
+/* The session goes: a pending resolution cancelled, tunnel gauges and
+ * bytes. */
+void px_fwd_session_end(struct dpx_worker *w, struct px_session *s);
+/* The body of dpx's own error answer, or NULL for the standard one. */
+const char *px_fwd_error_text(const struct px_session *s, char *buf,
+			      size_t cap);
+/* The request writer's settings for the listener's anonymity; names:
+ * room for the dropped names (PX_FWD_DROP_MAX). */
+#define PX_FWD_DROP_MAX (DPX_FWD_MAX_STRIP + 8)
+void px_fwd_rewrite(const struct px_session *s,
+		    struct dpx_http_req_rewrite *rw, struct dpx_http_str *names);
+/* ... and the response writer's. */
+void px_fwd_rsp_rewrite(const struct px_session *s,
+			struct dpx_http_rsp_rewrite *rw);
 
 /* health.c */
 int px_probes_start(struct dpx_worker *w);

@@ -89,8 +89,9 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 
-	if (!s->http)
+	if (!s->http || s->fwd_tunnel)
 		px_session_log(w, s);   /* one line per tcp connection */
+	px_fwd_session_end(w, s);
 	px_queue_del(w, s);
 	px_cache_exchange_end(w, s);
 	px_cz_end(w, s);
@@ -104,6 +105,8 @@ px_session_free(struct dpx_worker *w, struct px_session *s)
 	dpx_tls_conn_free(s->tls);
 	s->tls = NULL;
 	px_hbuf_put(w, s);
+	if (s->fwd_host != NULL)
+		rte_mempool_put(pw->fwd_hosts, s->fwd_host);
 	if (s->counted)
 		px_limits_give(pw->sh, s->li, s->ip_slot);
 	pw->stats.sessions_active--;
@@ -153,8 +156,8 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 
 	pw->stats.bytes_in += s->bytes_in;
 	pw->stats.bytes_out += s->bytes_out;
-	if (!s->ls->access_log)
-		return;
+	if (!s->ls->access_log || s->cache_bg)
+		return;     /* a line per client request: a refresh is none */
 	memset(&r, 0, sizeof(r));
 	r.caddr = s->caddr;
 	r.cport = s->cport;
@@ -169,6 +172,13 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 	r.t_server_ms = s->t_server;
 	memcpy(r.method, s->method, sizeof(r.method));
 	memcpy(r.path, s->path, sizeof(r.path));
+	if (s->fwd != NULL && s->fwd_host[0] != '\0') {
+		r.fwd = 1;
+		r.daddr = s->fwd_addr;
+		r.dport = s->fwd_port;
+		snprintf(r.dest, sizeof(r.dest), "%.100s:%u", s->fwd_host,
+			 s->fwd_port);
+	}
 	if (s->tls != NULL && dpx_tls_conn_established(s->tls)) {
 		const char *sni = dpx_tls_conn_sni(s->tls);
 
@@ -182,6 +192,44 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 	if (rte_ring_sp_enqueue_elem(pw->sh->logs[w->index], &r,
 				     sizeof(r)) != 0)
 		pw->stats.events_dropped++;
+}
+
+/*
+ * A session without a client, for a request the proxy makes on its own
+ * (the cache's background refresh): from's listener, route, pool and
+ * balancing key; it ends after one exchange, on the paths every session
+ * ends by (server gone, timeouts). NULL when the pool is empty.
+ */
+struct px_session *
+px_session_new_detached(struct dpx_worker *w, const struct px_session *from)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct px_session *s;
+	void *obj;
+
+	if (rte_mempool_get(pw->sessions, &obj) != 0) {
+		pw->stats.no_memory++;
+		return NULL;
+	}
+	s = obj;
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	s->ls = from->ls;
+	s->li = from->li;
+	s->http = true;
+	s->caddr = from->caddr;
+	s->cport = from->cport;
+	s->pool = from->pool;
+	s->route = from->route;
+	s->hash = from->hash;
+	s->req_idempotent = true;
+	s->close_after = true;
+	s->req_state = REQ_DONE;
+	s->rsp_state = RSP_HEAD;
+	s->t_start = dpx_tcp_now_ms(w);
+	dpx_timer_init(&s->timer, px_session_timeout, s);
+	pw->stats.sessions_active++;
+	return s;
 }
 
 /*
@@ -279,7 +327,8 @@ px_tunnel_run(struct dpx_worker *w, struct px_session *s)
 	}
 	/* tcp: client_timeout_ms is the idle bound of a splice; an HTTP
 	 * upgrade waits like a kept-alive connection. */
-	px_session_arm(w, s, s->http ? s->ls->idle_timeout_ms :
+	px_session_arm(w, s, s->fwd_tunnel ? s->fwd->tunnel_idle_timeout_ms :
+			     s->http ? s->ls->idle_timeout_ms :
 				       s->ls->client_timeout_ms);
 }
 
@@ -324,6 +373,10 @@ px_session_timeout(struct dpx_timer *t, void *arg)
 void
 px_on_server_ready(struct dpx_worker *w, struct px_session *s)
 {
+	if (s->fwd_connect && !s->fwd_tunnel) {
+		px_fwd_tunnel_open(w, s);
+		return;
+	}
 	if (s->http) {
 		px_http_client_run(w, s);
 		return;
@@ -407,7 +460,9 @@ void
 px_on_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 		  bool connected)
 {
-	if (s->http)
+	/* A CONNECT tunnel ends as a tcp splice does: the origin's FIN
+	 * closes one direction only. */
+	if (s->http && !s->fwd_tunnel)
 		px_http_server_gone(w, s, err, connected);
 	else
 		px_tcp_server_gone(w, s, err, connected);
@@ -451,7 +506,8 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	struct dpx_proxy_worker *pw = px_w(w);
 	unsigned int li = (unsigned int)(uintptr_t)arg;
 	const struct dpx_listener_conf *ls = &w->cfg->listeners[li];
-	bool http = ls->mode == DPX_LISTEN_HTTP;
+	bool http = ls->mode == DPX_LISTEN_HTTP ||
+		    ls->mode == DPX_LISTEN_FORWARD;
 	bool limited = ls->max_connections || ls->max_connections_per_ip;
 	struct px_session *s;
 	uint32_t caddr, slot = 0;
@@ -475,10 +531,23 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 	}
 	s = obj;
 	memset(s, 0, sizeof(*s));
+	if (ls->forward != NULL) {
+		if (rte_mempool_get(pw->fwd_hosts, &obj) != 0) {
+			rte_mempool_put(pw->sessions, s);
+			pw->stats.no_memory++;
+			if (limited)
+				px_limits_give(pw->sh, li, slot);
+			dpx_tcp_abort(w, c);
+			return;
+		}
+		s->fwd_host = obj;
+		s->fwd_host[0] = '\0';
+	}
 	s->w = w;
 	s->ls = ls;
 	s->li = (uint8_t)li;
 	s->http = http;
+	s->fwd = ls->forward;
 	s->cli = c;
 	s->caddr = caddr;
 	s->cport = cport;
@@ -595,7 +664,8 @@ px_cli_closed(struct dpx_worker *w, struct dpx_tcb *c, int err)
 	s->cli = NULL;
 	s->cli_fin_sent = true;
 	if (err != 0 || s->http || s->draining) {
-		if (s->http && s->status != 0 && !s->draining)
+		if (s->http && s->status != 0 && !s->draining &&
+		    !s->fwd_tunnel)
 			px_session_log(w, s);
 		px_session_end(w, s, err != 0);
 		return;

@@ -149,14 +149,17 @@ px_idle_expired(struct dpx_timer *t, void *arg)
  * client's); stale ones met on the way are closed. */
 static struct px_srv *
 px_idle_pop(struct dpx_worker *w, unsigned int pool, unsigned int server,
-	    uint64_t sni)
+	    uint64_t sni, uint32_t addr, uint16_t port)
 {
 	struct px_pool_worker *pp = &px_w(w)->pools[pool];
 	struct px_srv *c, *next;
 
+	/* A forward pool's list holds every origin's: bounded by its
+	 * keepalive_max_idle. */
 	for (c = TAILQ_FIRST(&pp->idle[server]); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
-		if (c->sni_hash != sni)
+		if (c->sni_hash != sni || c->dst_addr != addr ||
+		    c->dst_port != port)
 			continue;
 		px_idle_unlink(w, c);
 		if (!c->peer_closed && c->tcb != NULL &&
@@ -173,11 +176,14 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 	struct dpx_proxy_worker *pw = px_w(w);
 	const struct dpx_server_conf *sc =
 		&w->cfg->pools[s->pool].servers[s->server];
+	uint32_t addr = s->fwd != NULL ? s->fwd_addr : sc->addr;
+	uint16_t port = s->fwd != NULL ? s->fwd_port : sc->port;
 	/* Only HTTP exchanges reuse connections: a "tcp" session's bytes
-	 * must start a connection of their own, not follow HTTP on one an
-	 * http listener of the same pool left idle. */
-	struct px_srv *c = s->http ? px_idle_pop(w, s->pool, s->server,
-						 px_srv_sni_for(w, s)) : NULL;
+	 * (or a CONNECT tunnel's) must start a connection of their own, not
+	 * follow HTTP on one an http listener of the same pool left idle. */
+	struct px_srv *c = s->http && !s->fwd_connect ?
+			   px_idle_pop(w, s->pool, s->server,
+				       px_srv_sni_for(w, s), addr, port) : NULL;
 	void *obj;
 
 	*reused = c != NULL;
@@ -192,14 +198,15 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 		c->w = w;
 		c->pool = (uint8_t)s->pool;
 		c->server = (uint8_t)s->server;
+		c->dst_addr = addr;
+		c->dst_port = port;
 		dpx_timer_init(&c->timer, px_idle_expired, c);
 		if (px_srv_tls_open(w, c, s) != 0) {
 			rte_mempool_put(pw->srvs, c);
 			*err = -ENOMEM;
 			return NULL;
 		}
-		c->tcb = dpx_tcp_connect(w, 0, sc->addr, sc->port, &px_srv_cb,
-					 c, err);
+		c->tcb = dpx_tcp_connect(w, 0, addr, port, &px_srv_cb, c, err);
 		if (c->tcb == NULL) {
 			dpx_tls_conn_free(c->tls);
 			rte_mempool_put(pw->srvs, c);

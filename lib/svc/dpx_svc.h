@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dpx svc: the built-in test services that listeners in "echo" and
- * "static" mode run on top of lib/tcp, so the stack can be tested and
+ * "static" mode run on top of lib/tcp ("udp_echo" on lib/udp), so the stack can be tested and
  * measured without the proxy:
  *
  *  - echo: every byte received is sent back, zero copy (the received
@@ -10,6 +10,9 @@
  *  - static: an HTTP/1.1 keep-alive responder. "GET /bytes/N" returns N
  *    bytes of the pattern dpx_svc_pattern_byte() defines; any other path
  *    returns a small fixed body. Requests may be pipelined.
+ *  - udp_echo: every datagram is sent back to its sender, from the
+ *    address and port it was sent to (lib/udp; the payload's mbuf is
+ *    reused).
  *
  * It owns the per-connection service state (one small object per
  * connection from a per-worker pool).

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Echo and static HTTP test services on top of lib/tcp. */
+/* Echo and static HTTP test services on top of lib/tcp; UDP echo on
+ * lib/udp. */
 #include <errno.h>
 #include <stddef.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 
 #include "dpx_svc.h"
 #include "dpx_tcp.h"
+#include "dpx_udp.h"
 
 #define SVC_MAX_CONNS 8192
 #define SVC_BODY_CHUNK 2048
@@ -331,6 +333,18 @@ static const struct dpx_tcp_callbacks svc_callbacks = {
 	.closed = svc_closed,
 };
 
+/* UDP echo: each datagram goes back as it came (the same mbuf), from
+ * the address and port it was sent to. */
+static void
+svc_udp_echo(struct dpx_worker *w, void *arg, uint32_t src_addr,
+	     uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
+	     struct rte_mbuf *payload)
+{
+	(void)arg;
+	/* A failure is counted by lib/udp (send_errors). */
+	dpx_udp_send_mbuf(w, dst_addr, dst_port, src_addr, src_port, payload);
+}
+
 int
 dpx_svc_worker_start(struct dpx_worker *w)
 {
@@ -356,11 +370,16 @@ dpx_svc_worker_start(struct dpx_worker *w)
 		const struct dpx_listener_conf *l = &cfg->listeners[i];
 		int rc;
 
-		if (l->mode != DPX_LISTEN_ECHO && l->mode != DPX_LISTEN_STATIC)
+		if (l->mode == DPX_LISTEN_UDP_ECHO)
+			rc = dpx_udp_bind(w, l->addr, l->port, svc_udp_echo,
+					  NULL);
+		else if (l->mode == DPX_LISTEN_ECHO ||
+			 l->mode == DPX_LISTEN_STATIC)
+			rc = dpx_tcp_listen(w, l->addr, l->port, l->backlog,
+					    &svc_callbacks,
+					    (void *)(uintptr_t)l->mode);
+		else
 			continue;   /* proxy listeners belong to lib/proxy */
-		rc = dpx_tcp_listen(w, l->addr, l->port, l->backlog,
-					&svc_callbacks,
-					(void *)(uintptr_t)l->mode);
 
 		if (rc != 0)
 			return rc;

@@ -71,33 +71,6 @@ tcp_window_field(struct dpx_tcb *c, bool syn)
 	return (uint16_t)field;
 }
 
-/*
- * One's complement sum over an mbuf chain. Not rte_raw_cksum_mbuf(): in
- * DPDK 22.11 it byte-swaps a segment's unfolded 32-bit sum truncated to 16
- * bits when the segment starts at an odd offset, losing the carries, so
- * zero-copy chains (payload pieces of odd length) got bad checksums.
- */
-static uint16_t
-cksum_chain(const struct rte_mbuf *m)
-{
-	uint32_t sum = 0, done = 0;
-
-	for (; m != NULL; m = m->next) {
-		uint16_t part;
-
-		/* Forwarded payload: summed when it arrived. */
-		if (!dpx_mbuf_sum_get(m, &part))
-			part = dpx_cksum(rte_pktmbuf_mtod(m, const void *),
-					 m->data_len);
-
-		sum += done & 1 ? rte_bswap16(part) : part;
-		done += m->data_len;
-	}
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* The pseudo header's sum, not inverted: what a device that completes
  * the TCP checksum expects in the field (DPDK's convention). */
 static uint16_t
@@ -124,7 +97,7 @@ tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
 	};
 	uint32_t sum;
 
-	sum = (uint32_t)rte_raw_cksum(&ph, sizeof(ph)) + cksum_chain(m);
+	sum = (uint32_t)rte_raw_cksum(&ph, sizeof(ph)) + dpx_cksum_chain(m);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;

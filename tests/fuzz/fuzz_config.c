@@ -36,7 +36,12 @@ check_proxy_invariants(const struct dpx_config *cfg)
 		    (l->mode == DPX_LISTEN_TCP && l->pool < 0) ||
 		    (proxy && l->pool < 0 && l->n_routes == 0) ||
 		    (l->mode == DPX_LISTEN_HTTP &&
-		     (l->http.max_headers > 100 || l->http.max_head < 1)))
+		     (l->http.max_headers > 100 || l->http.max_head < 1)) ||
+		    ((l->mode == DPX_LISTEN_FORWARD) != (l->forward != NULL)) ||
+		    (l->forward != NULL &&
+		     (l->forward->pool >= cfg->n_pools ||
+		      l->forward->n_connect_ports > DPX_FWD_MAX_PORTS ||
+		      l->forward->n_strip_headers > DPX_FWD_MAX_STRIP)))
 			abort();
 	}
 }
@@ -84,8 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0 && (cfg.n_ports < 1 || cfg.n_ports > DPX_MAX_PORTS ||
 			cfg.n_workers < 1 || cfg.n_workers > DPX_MAX_WORKERS))
 		abort();
-	if (rc == 0)
+	if (rc == 0) {
 		check_proxy_invariants(&cfg);
+		dpx_config_release(&cfg);   /* forward listeners' sections */
+	}
 	fuzz_locate(text, size);
 	free(text);
 	return 0;

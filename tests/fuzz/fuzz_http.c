@@ -9,6 +9,8 @@
  *    the head, or one byte less, is passed again; then the head writer's
  *    output must parse again with the same framing, and must be refused,
  *    not overflowed, with one byte less of room.
+ *    A forward proxy's target split and origin-form rewrite are checked
+ *    on every request that parses.
  *    Differential: every instruction set the CPU has (scalar, SSE4.2,
  *    AVX2) must give the scalar one-shot parse's result and message, in
  *    one call, resumed after a split at the point the fifth byte picks,
@@ -165,6 +167,49 @@ static void rewrite_request(uint8_t sel, uint32_t len)
 		   memcmp(req2.target.p, req.target.p, req.target.len) != 0) {
 		abort();
 	}
+	free(out);
+}
+
+/* A forward proxy's view: the target split (spans inside it), and an
+ * absolute-form request written in origin-form parses again with its
+ * path as the target. */
+static void forward_request(uint32_t len)
+{
+	static const struct dpx_http_str drops[] = {
+		{ "Proxy-Authorization", 19 }, { "X-Real-IP", 9 }, { "Via", 3 },
+	};
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.1", .forwarded = DPX_FWD_NONE,
+		.origin_form = true, .drop_names = drops, .n_drop_names = 3,
+		.user_agent = "dpx-fuzz",
+	};
+	bool connect = req.method.len == 7 &&
+		       memcmp(req.method.p, "CONNECT", 7) == 0;
+	struct dpx_http_target t;
+	struct dpx_http_limits lim = dpx_http_default_limits;
+	const char *end = req.target.p + req.target.len;
+	char *out;
+	int n;
+
+	if (dpx_http_target_split(req.target.p, req.target.len, connect,
+				  &t) != DPX_HTTP_T_OK)
+		return;
+	if (t.host.len == 0 || t.host.len > 253 || t.port == 0 ||
+	    t.host.p < req.target.p || t.host.p + t.host.len > end ||
+	    (t.path.len > 0 && (t.path.p < req.target.p ||
+				t.path.p + t.path.len != end)))
+		abort();
+	if (connect)
+		return;
+	out = write_checked(write_req, &req, &rw, len, &n);
+	lim.max_line = lim.max_head = (uint32_t)n;
+	if (req.host.len > 0 &&
+	    dpx_http_parse_request(out, (uint32_t)n, &lim, &req2) == 1 &&
+	    (req2.target.p[0] != '/' ||
+	     (t.path.len > 0 && t.path.p[0] == '/' &&
+	      (req2.target.len != t.path.len ||
+	       memcmp(req2.target.p, t.path.p, t.path.len) != 0))))
+		abort();
 	free(out);
 }
 
@@ -358,6 +403,7 @@ static void fuzz_request(const uint8_t *d, const char *buf, uint32_t len)
 		if (r2 == 1)
 			abort();
 		rewrite_request(d[2], len);
+		forward_request(len);
 	} else if (r != 0) {
 		abort();
 	}

@@ -242,7 +242,9 @@ static void fuzz_messages(const char *s, uint32_t len)
 	(void)dpx_http_not_modified(&req, &rc, t.now);
 	(void)dpx_http_revalidation_fields(&rc, out, sizeof(out));
 	(void)dpx_http_request_ranges(&req, &rc, ql * 3, &cfg, t.now, rg, &n);
-	n = dpx_http_invalidation_targets(&req, &rsp, inv);
+	n = dpx_http_invalidation_targets(&(struct dpx_http_uri_base){
+			req.method, "http", req.host, req.target }, &rsp, inv,
+			out, sizeof(out));
 	for (uint32_t i = 0; i < n; i++)
 		if (inv[i].len == 0 || inv[i].p[0] != '/')
 			abort();

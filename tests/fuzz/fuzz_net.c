@@ -2,9 +2,11 @@
 /*
  * libFuzzer target for the receive path: each input is a flags byte and
  * one Ethernet frame handed to dpx_net_input() on a worker with no real
- * device. The flags ask for valid IPv4/ICMP checksums, which random bytes
- * almost never have, so that the fuzzer gets past them. Whatever dpx
- * queues for TX is freed; the pool must end up full again (no leak).
+ * device. The flags ask for valid IPv4/ICMP/UDP checksums, which random
+ * bytes almost never have, so that the fuzzer gets past them. UDP port 53
+ * is bound to an echo (lib/udp's input and output); other ports answer
+ * with ICMP. Whatever dpx queues for TX is freed; the pool must end up
+ * full again (no leak).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,9 @@
 #include <rte_eal.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 
+#include "dpx_udp.h"
 #include "net_priv.h"
 #include "test_eal.h"
 #include "test_net_fixture.h"
@@ -22,6 +26,15 @@ static struct dpx_config cfg;
 static struct dpx_net net;
 static struct dpx_worker worker;
 static struct rte_mempool *pool;
+
+static void
+udp_echo(struct dpx_worker *w, void *arg, uint32_t src_addr,
+	 uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
+	 struct rte_mbuf *payload)
+{
+	(void)arg;
+	dpx_udp_send_mbuf(w, dst_addr, dst_port, src_addr, src_port, payload);
+}
 
 static void
 setup(void)
@@ -37,7 +50,9 @@ setup(void)
 	test_net_one_port(&cfg, &net, pool, 0xc6120001u, 0xc61200feu,
 			  &(struct rte_ether_addr){{ 0x02, 0, 0, 0, 0, 1 }});
 	worker.cfg = &cfg;
-	if (dpx_net_worker_init(&worker, &net) != 0)
+	if (dpx_net_worker_init(&worker, &net) != 0 ||
+	    dpx_udp_worker_init(&worker) != 0 ||
+	    dpx_udp_bind(&worker, 0, 53, udp_echo, NULL) != 0)
 		abort();
 }
 
@@ -66,6 +81,15 @@ fix_checksums(struct rte_mbuf *m, uint8_t flags)
 
 		icmp->icmp_cksum = 0;
 		icmp->icmp_cksum = ~rte_raw_cksum(icmp, total - hlen);
+	}
+	if ((flags & 4) && ip->next_proto_id == IPPROTO_UDP &&
+	    hlen + sizeof(struct rte_udp_hdr) <= total &&
+	    m->data_len >= 14 + total) {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)
+			((uint8_t *)ip + hlen);
+
+		uh->dgram_cksum = 0;
+		uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
 	}
 }
 

@@ -54,6 +54,7 @@ Endpoints (HEAD works wherever GET does: same headers, no body):
         reflect=xfh   the received X-Forwarded-Host ("-" if none) goes into
                       the body as a line "xfh=VALUE"
         delay=MS      answer after MS milliseconds (at most 600000)
+        slowafter=N   ... only once this path+query was served N times
         errafter=N    once this path+query was served N times, answer
                       errstatus (default 500) with body "error n=COUNT",
                       without caching headers
@@ -73,7 +74,8 @@ Endpoints (HEAD works wherever GET does: same headers, no body):
   POST|PUT|DELETE /c/NAME?PARAMS
                       200 "name=NAME method=M\\n" (body read and dropped);
                       not in COUNT; X-Backend-Unsafe: how many so far for
-                      this path+query
+                      this path+query; loc=V and cloc=V send
+                      "Location: V" and "Content-Location: V"
   GET  /c-count/NAME?PARAMS
                       "COUNT N304\\n" of /c/NAME?PARAMS ("0 0" if never),
                       Cache-Control: no-store; counts nothing (so a test
@@ -168,7 +170,7 @@ class CParams:
 
     KNOWN = ("cc", "expires", "date", "lm", "etag", "vary", "age", "status",
              "len", "ct", "lie", "reflect", "delay", "errafter", "errstatus",
-             "te")
+             "te", "loc", "cloc", "slowafter")
 
     def __init__(self, query):
         q = {}
@@ -216,11 +218,14 @@ class CParams:
             raise ValueError("reflect must be xfh")
         self.reflect = q.get("reflect") == "xfh"
         self.delay = num("delay", 0, 0, MAX_SLOW_MS)
+        self.slowafter = num("slowafter", 0, 0, big)
         self.errafter = num("errafter", None, 0, big)
         self.errstatus = num("errstatus", 500, 100, 599)
         if q.get("te") not in (None, "chunked"):
             raise ValueError("te must be chunked")
         self.chunked = q.get("te") == "chunked"
+        self.loc = q.get("loc")
+        self.cloc = q.get("cloc")
         if self.chunked and self.lie is not None:
             raise ValueError("te=chunked and lie= together")
 
@@ -744,9 +749,14 @@ class Conn:
                 st = srv.cstate.setdefault(key, [0, 0, None, 0])
                 st[3] += 1
                 unsafe = st[3]
-            self.simple(r, 200, "name=%s method=%s\n" % (name, m),
-                        "X-Backend-Name: %s\r\nX-Backend-Unsafe: %d\r\n"
-                        % (srv.name, unsafe), close=not ka)
+            extra = ("X-Backend-Name: %s\r\nX-Backend-Unsafe: %d\r\n"
+                     % (srv.name, unsafe))
+            if cp.loc is not None:
+                extra += "Location: %s\r\n" % cp.loc
+            if cp.cloc is not None:
+                extra += "Content-Location: %s\r\n" % cp.cloc
+            self.simple(r, 200, "name=%s method=%s\n" % (name, m), extra,
+                        close=not ka)
             return ka
         if m not in ("GET", "HEAD"):
             self.simple(r, 405, "method not allowed\n",
@@ -754,7 +764,10 @@ class Conn:
                         close=not ka)
             return ka
         if cp.delay:
-            time.sleep(cp.delay / 1000.0)
+            with srv.cstate_lock:
+                served = srv.cstate.get(key, [0])[0]
+            if served >= cp.slowafter:
+                time.sleep(cp.delay / 1000.0)
         get = lambda n: [v for k, v in r.headers if k == n]   # noqa: E731
         now = time.time()
         with srv.cstate_lock:

@@ -897,7 +897,7 @@ static void test_listener_fields(void)
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"ftp\"}");
 	EXPECT_ERR_AT(t, "\"ftp\"", 0, "listeners[0].mode: \"ftp\" is not "
-		      "one of echo, static, http, tcp", "");
+		      "one of echo, static, http, tcp, forward, udp_echo", "");
 	/* the proxy modes need a pool (or routes): see test_proxy_listener */
 	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 7, "
 			   "\"mode\": \"http\"}");
@@ -987,6 +987,32 @@ static void test_listener_address(void)
 			   "\"mode\": \"echo\"}");
 	EXPECT_ERR_AT(t, "3323068417", 0, "listeners[0].address: expected a "
 		      "string \"a.b.c.d\", got integer", "");
+}
+
+/* UDP ports are a space of their own: udp_echo shares a port number
+ * with TCP listeners, not with another udp_echo. */
+static void test_listener_udp_echo(void)
+{
+	const char *t;
+
+	EXPECT_OK(with_listeners(ECHO7 ", {\"address\": \"198.18.0.1\", "
+				 "\"port\": 7, \"mode\": \"udp_echo\"}, "
+				 "{\"address\": \"0.0.0.0\", \"port\": 53, "
+				 "\"mode\": \"udp_echo\"}"));
+	CHECK_EQ(cfg.n_listeners, 3);
+	CHECK_EQ(cfg.listeners[1].mode, DPX_LISTEN_UDP_ECHO);
+	CHECK_EQ(cfg.listeners[1].port, 7);
+	CHECK_EQ(cfg.listeners[2].addr, 0);
+	t = with_listeners("{\"name\": \"u\", \"address\": \"0.0.0.0\", "
+			   "\"port\": 53, \"mode\": \"udp_echo\"},\n"
+			   "{\"address\": \"198.18.0.1\", \"port\": 53, "
+			   "\"mode\": \"udp_echo\"}");
+	EXPECT_ERR_AT(t, "53", 1, "listeners[1].port: 198.18.0.1:53 conflicts "
+		      "with 0.0.0.0:53 of listener \"u\" (listeners[0])", "");
+	t = with_listeners("{\"address\": \"198.18.0.1\", \"port\": 53, "
+			   "\"mode\": \"udp_echo\", \"pool\": \"web\"}");
+	EXPECT_ERR_AT(t, "\"pool\"", 0, "listeners[0].pool: only for mode "
+		      "http or tcp (this listener is mode udp_echo)", "");
 }
 
 static void test_listener_conflicts(void)
@@ -2355,6 +2381,76 @@ static void test_err_buffer(void)
 	}
 }
 
+/* "mode": "forward": hosts map, CONNECT ports, anonymity, the pool it
+ * gets, and defaults. */
+static void test_forward(void)
+{
+	const struct dpx_forward_conf *f;
+	const struct dpx_pool_conf *p;
+
+	EXPECT_OK(with_listeners("{\"name\": \"px\", \"address\": "
+		"\"198.18.0.1\", \"port\": 3128, \"mode\": \"forward\"}"));
+	f = cfg.listeners[0].forward;
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	CHECK_EQ(cfg.listeners[0].mode, DPX_LISTEN_FORWARD);
+	CHECK_EQ(cfg.listeners[0].pool, -1);
+	CHECK_EQ(f->anonymity, DPX_ANON_ANONYMOUS);
+	CHECK_EQ(f->n_connect_ports, 1);
+	CHECK_EQ(f->connect_ports[0], 443);
+	CHECK_EQ(f->n_hosts, 0);
+	CHECK_EQ(f->tunnel_idle_timeout_ms, 300000);
+	CHECK_EQ(f->user_agent[0], '\0');
+	CHECK_EQ(cfg.listeners[0].http.server_header, DPX_SRVHDR_PASS);
+	CHECK_EQ(cfg.n_pools, 1);
+	CHECK_EQ(f->pool, 0);
+	p = &cfg.pools[0];
+	CHECK(strcmp(p->name, "forward-px") == 0);
+	CHECK_EQ(p->n_servers, 1);
+	CHECK_EQ(p->max_fails, 0);
+	CHECK_EQ(p->health.type, DPX_HEALTH_NONE);
+	dpx_config_release(&cfg);
+	CHECK(cfg.listeners[0].forward == NULL);
+
+	EXPECT_OK(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"3128, \"mode\": \"forward\", \"anonymity\": \"elite\", "
+		"\"hosts\": {\"Alpha.Test\": \"198.18.1.2\", \"b\": \"10.0.0.1\"}, "
+		"\"connect_ports\": [443, 8443], \"user_agent\": \"dpx/1\", "
+		"\"strip_headers\": [\"X-Secret\"], "
+		"\"tunnel_idle_timeout_ms\": 1000}"));
+	f = cfg.listeners[0].forward;
+	CHECK_EQ(f->anonymity, DPX_ANON_ELITE);
+	CHECK_EQ(f->n_hosts, 2);
+	CHECK(strcmp(f->hosts[0].name, "alpha.test") == 0);
+	CHECK_EQ(f->hosts[0].addr, 0xC6120102u);
+	CHECK_EQ(f->hosts[1].addr, 0x0A000001u);
+	CHECK_EQ(f->n_connect_ports, 2);
+	CHECK_EQ(f->connect_ports[1], 8443);
+	CHECK(strcmp(f->user_agent, "dpx/1") == 0);
+	CHECK_EQ(f->n_strip_headers, 1);
+	CHECK_EQ(f->tunnel_idle_timeout_ms, 1000);
+	dpx_config_release(&cfg);
+
+	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"3128, \"mode\": \"forward\", \"hosts\": {\"a\": \"x\", "
+		"\"A\": \"10.0.0.1\"}}"), "listeners[0].hosts.a",
+		"is not an IPv4 address");
+	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"3128, \"mode\": \"forward\", \"hosts\": {\"a\": \"10.0.0.2\", "
+		"\"A\": \"10.0.0.1\"}}"), "listeners[0].hosts.A",
+		"listed twice");
+	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"3128, \"mode\": \"forward\", \"cache\": true}"),
+		"listeners[0].cache", "only for mode http or tcp");
+	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"80, \"mode\": \"static\", \"hosts\": {}}"),
+		"listeners[0].hosts", "only for mode forward");
+	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"3128, \"mode\": \"forward\", \"user_agent\": \" x\"}"),
+		"listeners[0].user_agent", "starts or ends with a blank");
+}
+
 int main(void)
 {
 	RUN_TEST(test_parse_ipv4);
@@ -2382,6 +2478,7 @@ int main(void)
 	RUN_TEST(test_listeners_ok);
 	RUN_TEST(test_listeners_max);
 	RUN_TEST(test_listener_fields);
+	RUN_TEST(test_listener_udp_echo);
 	RUN_TEST(test_listener_required);
 	RUN_TEST(test_listener_address);
 	RUN_TEST(test_listener_conflicts);
@@ -2411,5 +2508,6 @@ int main(void)
 	RUN_TEST(test_positions);
 	RUN_TEST(test_load_file);
 	RUN_TEST(test_err_buffer);
+	RUN_TEST(test_forward);
 	return TEST_SUMMARY();
 }

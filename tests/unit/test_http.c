@@ -1564,6 +1564,30 @@ static void test_write_connection_names(void)
 		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
 }
 
+/* A cache's background refresh: the client's conditionals and ranges go,
+ * the cache's own validators (extra) come instead. */
+static void test_write_drop_conditionals(void)
+{
+	static const char *const in = "GET /r HTTP/1.1\r\nHost: h\r\n"
+		"If-None-Match: \"c\"\r\nA: 1\r\nif-modified-since: x\r\n"
+		"Range: bytes=0-1\r\nIf-Range: \"c\"\r\nIf-Match: *\r\n"
+		"If-Unmodified-Since: y\r\nIfx: keep\r\nRanges: keep\r\n\r\n";
+	struct dpx_http_req_rewrite rw = {
+		.client_addr = "198.18.0.9", .proto = "http",
+		.forwarded = DPX_FWD_NONE,
+		.extra = "If-None-Match: \"s\"\r\n", .extra_len = 20,
+		.drop_conditionals = true,
+	};
+
+	CHECK(rewrite_req(in, &rw,
+		"GET /r HTTP/1.1\r\nHost: h\r\nA: 1\r\nIfx: keep\r\n"
+		"Ranges: keep\r\nIf-None-Match: \"s\"\r\n\r\n"));
+	rw.drop_conditionals = false;
+	rw.extra = NULL;
+	rw.extra_len = 0;
+	CHECK(rewrite_req(in, &rw, in));
+}
+
 /* X-SSL-Client-*: dpx's when asked (received ones of any case dropped,
  * even without a certificate), passed untouched when not. */
 static void test_write_client_cert(void)
@@ -1637,6 +1661,154 @@ static void test_write_line_copies(void)
 		"HTTP/1.1 200 OK\r\nVia: 1.0 a, 1.1 b, 1.0 dpx\r\n\r\n"));
 }
 
+/* dpx_http_target_split(): what a forward proxy acts on, and why not. */
+static int split(const char *t, bool connect, struct dpx_http_target *out)
+{
+	return dpx_http_target_split(t, (uint32_t)strlen(t), connect, out);
+}
+
+static void test_target_split(void)
+{
+	struct dpx_http_target t;
+	char name[300];
+
+	CHECK_EQ(split("http://Alpha.Test:8081/p?q", false, &t), DPX_HTTP_T_OK);
+	CHECK(str_is(t.host, "Alpha.Test"));
+	CHECK_EQ(t.port, 8081);
+	CHECK(str_is(t.path, "/p?q"));
+	CHECK_EQ(split("HTTP://h.example", false, &t), DPX_HTTP_T_OK);
+	CHECK(str_is(t.host, "h.example"));
+	CHECK_EQ(t.port, 80);
+	CHECK_EQ(t.path.len, 0);
+	CHECK_EQ(split("http://h.example.?x", false, &t), DPX_HTTP_T_OK);
+	CHECK(str_is(t.host, "h.example"));     /* trailing dot dropped */
+	CHECK(str_is(t.path, "?x"));
+	CHECK_EQ(split("http://198.18.1.2:1/", false, &t), DPX_HTTP_T_OK);
+	CHECK_EQ(t.port, 1);
+	CHECK_EQ(split("tls.test:443", true, &t), DPX_HTTP_T_OK);
+	CHECK(str_is(t.host, "tls.test"));
+	CHECK_EQ(t.port, 443);
+	CHECK_EQ(split("h:65535", true, &t), DPX_HTTP_T_OK);
+
+	CHECK_EQ(split("/p", false, &t), DPX_HTTP_T_FORM);
+	CHECK_EQ(split("*", false, &t), DPX_HTTP_T_FORM);
+	CHECK_EQ(split("ftp://h/", false, &t), DPX_HTTP_T_FORM);
+	CHECK_EQ(split("https://h/", false, &t), DPX_HTTP_T_SCHEME);
+	CHECK_EQ(split("http://u:pw@h/", false, &t), DPX_HTTP_T_USERINFO);
+	CHECK_EQ(split("u@h:443", true, &t), DPX_HTTP_T_USERINFO);
+	CHECK_EQ(split("http:///p", false, &t), DPX_HTTP_T_HOST);
+	CHECK_EQ(split("http://-h/", false, &t), DPX_HTTP_T_HOST);
+	CHECK_EQ(split("http://h-/", false, &t), DPX_HTTP_T_HOST);
+	CHECK_EQ(split("http://a..b/", false, &t), DPX_HTTP_T_HOST);
+	CHECK_EQ(split("http://a_b/", false, &t), DPX_HTTP_T_HOST);
+	CHECK_EQ(split("http://[::1]/", false, &t), DPX_HTTP_T_HOST);
+	CHECK_EQ(split("http://h%41/", false, &t), DPX_HTTP_T_HOST);
+	CHECK_EQ(split("http://b\xc3\xbc" "cher.test/", false, &t),
+		 DPX_HTTP_T_NON_ASCII);
+	CHECK_EQ(split("http://h:0/", false, &t), DPX_HTTP_T_PORT);
+	CHECK_EQ(split("http://h:65536/", false, &t), DPX_HTTP_T_PORT);
+	CHECK_EQ(split("http://h:/", false, &t), DPX_HTTP_T_PORT);
+	CHECK_EQ(split("http://h:8x/", false, &t), DPX_HTTP_T_PORT);
+	CHECK_EQ(split("h", true, &t), DPX_HTTP_T_PORT);
+	CHECK_EQ(split("h:", true, &t), DPX_HTTP_T_PORT);
+
+	/* 63-byte labels, 253 bytes in all: the most DNS takes */
+	memset(name, 'a', sizeof(name));
+	memcpy(name, "http://", 7);
+	for (int i = 7 + 63; i < 7 + 253; i += 64)
+		name[i] = '.';
+	name[7 + 253] = '\0';
+	CHECK_EQ(split(name, false, &t), DPX_HTTP_T_OK);
+	CHECK_EQ(t.host.len, 253);
+	name[7 + 253] = 'a';
+	name[7 + 254] = '\0';
+	CHECK_EQ(split(name, false, &t), DPX_HTTP_T_HOST_LONG);
+	name[7 + 63] = 'a';     /* a 64-byte label */
+	name[7 + 100] = '\0';
+	CHECK_EQ(split(name, false, &t), DPX_HTTP_T_HOST);
+}
+
+/* A forward proxy's rewrite: origin-form, fields dropped by name, a
+ * replaced User-Agent. */
+static void test_write_forward(void)
+{
+	static const struct dpx_http_str drops[] = {
+		{ "Proxy-Authorization", 19 }, { "X-Real-IP", 9 },
+	};
+	struct dpx_http_req_rewrite rw = {
+		.forwarded = DPX_FWD_NONE, .via = true, .origin_form = true,
+		.drop_names = drops, .n_drop_names = 2,
+	};
+
+	CHECK(rewrite_req("GET http://a.example:8080/x?y HTTP/1.1\r\n"
+		"Host: other\r\nProxy-Connection: keep-alive\r\n"
+		"proxy-authorization: Basic dTpw\r\nX-Real-IP: 1.2.3.4\r\n"
+		"User-Agent: curl\r\n\r\n", &rw,
+		"GET /x?y HTTP/1.1\r\nHost: a.example:8080\r\n"
+		"User-Agent: curl\r\nVia: 1.1 dpx\r\n\r\n"));
+	/* no path: "/"; only a query: "/?q" */
+	CHECK(rewrite_req("GET http://a.example HTTP/1.1\r\nHost: a\r\n\r\n",
+		&rw, "GET / HTTP/1.1\r\nHost: a.example\r\nVia: 1.1 dpx\r\n\r\n"));
+	CHECK(rewrite_req("HEAD http://a.example?q HTTP/1.0\r\n\r\n",
+		&rw, "HEAD /?q HTTP/1.0\r\nHost: a.example\r\nVia: 1.0 dpx\r\n\r\n"));
+	/* origin-form stays as it is */
+	CHECK(rewrite_req("GET /p HTTP/1.1\r\nHost: a\r\n\r\n",
+		&rw, "GET /p HTTP/1.1\r\nHost: a\r\nVia: 1.1 dpx\r\n\r\n"));
+	/* elite-like: Via dropped by name, not added; User-Agent replaced */
+	rw.via = false;
+	rw.n_drop_names = 1;
+	rw.drop_names = (const struct dpx_http_str[]){ { "Via", 3 } };
+	rw.user_agent = "dpx-test/1";
+	CHECK(rewrite_req("GET http://a.example/ HTTP/1.1\r\nHost: a\r\n"
+		"Via: 1.0 corp\r\nUser-Agent: curl\r\nAccept: */*\r\n\r\n", &rw,
+		"GET / HTTP/1.1\r\nHost: a.example\r\nAccept: */*\r\n"
+		"User-Agent: dpx-test/1\r\n\r\n"));
+}
+
+/* A forward proxy's responses: Proxy-Authenticate is not the client's. */
+static void test_write_forward_response(void)
+{
+	static const struct dpx_http_str drops[] = {
+		{ "Proxy-Authenticate", 18 },
+	};
+	struct dpx_http_rsp_rewrite rw = {
+		.server_header = DPX_SRVHDR_PASS, .via = true,
+		.drop_names = drops, .n_drop_names = 1,
+	};
+
+	CHECK(rewrite_rsp("HTTP/1.1 407 Proxy Authentication Required\r\n"
+		"Server: origin\r\nproxy-authenticate: Basic realm=x\r\n"
+		"Content-Length: 0\r\n\r\n", &rw,
+		"HTTP/1.1 407 Proxy Authentication Required\r\n"
+		"Server: origin\r\nContent-Length: 0\r\n"
+		"Via: 1.1 dpx\r\n\r\n"));
+	rw.via = false;     /* elite */
+	CHECK(rewrite_rsp("HTTP/1.1 200 OK\r\nVia: 1.1 cdn\r\n"
+		"Content-Length: 2\r\n\r\nok", &rw,
+		"HTTP/1.1 200 OK\r\nVia: 1.1 cdn\r\n"
+		"Content-Length: 2\r\n\r\n"));
+}
+
+static void test_write_error_text(void)
+{
+	const char *want = "HTTP/1.1 502 Bad Gateway\r\n"
+			   "Content-Type: text/plain\r\nContent-Length: 30\r\n"
+			   "Connection: close\r\n\r\ndpx: cannot resolve nowhere.t\n";
+	uint32_t wl = (uint32_t)strlen(want);
+
+	CHECK_EQ(dpx_http_write_error_text(wbuf, sizeof(wbuf), 502,
+			"dpx: cannot resolve nowhere.t\n", true), wl);
+	CHECK(memcmp(wbuf, want, wl) == 0);
+	CHECK_EQ(dpx_http_write_error_text(wbuf, wl - 1, 502,
+			"dpx: cannot resolve nowhere.t\n", true), -1);
+	want = "HTTP/1.1 508 Loop Detected\r\n"
+	       "Content-Type: text/plain\r\nContent-Length: 18\r\n\r\n"
+	       "508 Loop Detected\n";
+	CHECK_EQ(dpx_http_write_error(wbuf, sizeof(wbuf), 508, false),
+		 strlen(want));
+	CHECK(memcmp(wbuf, want, strlen(want)) == 0);
+}
+
 int main(void)
 {
 	RUN_TEST(test_simple_get);
@@ -1664,5 +1836,10 @@ int main(void)
 	RUN_TEST(test_write_connection_names);
 	RUN_TEST(test_write_line_copies);
 	RUN_TEST(test_write_client_cert);
+	RUN_TEST(test_target_split);
+	RUN_TEST(test_write_forward);
+	RUN_TEST(test_write_forward_response);
+	RUN_TEST(test_write_error_text);
+	RUN_TEST(test_write_drop_conditionals);
 	return TEST_SUMMARY();
 }

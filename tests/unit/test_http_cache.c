@@ -816,6 +816,63 @@ static void test_cache_key_many_params(void)
 	rows_run++;
 }
 
+/* ---------------- the operator's TTL (default_ttl, force_ttl) ---------------- */
+
+static void test_config_ttl(void)
+{
+	static const struct {
+		const char *rsp;
+		uint32_t ttl;
+		bool force, heuristics;
+		int64_t lifetime;
+		enum dpx_http_fresh_src src;
+		enum dpx_http_store store;
+	} t[] = {
+		/* no explicit freshness: the default, before heuristics */
+		{ F200(""), 300, false, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200(LM_100D), 300, false, true, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200(""), 0, false, false, 0, DPX_HTTP_FRESH_NONE, DPX_HTTP_NS_NO_FRESHNESS },
+		/* the server's own freshness wins unless forced */
+		{ F200(MA60), 300, false, false, 60, DPX_HTTP_FRESH_MAX_AGE, DPX_HTTP_STORE_OK },
+		{ F200(MA60), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200("Cache-Control: max-age=x\r\n"), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_STORE_OK },
+		{ F200("Cache-Control: s-maxage=5\r\n"), 300, false, false, 5, DPX_HTTP_FRESH_S_MAXAGE, DPX_HTTP_STORE_OK },
+		/* not cacheable by default (302): no default, even forced
+		 * nothing makes it storable */
+		{ "HTTP/1.1 302 Found\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n" E,
+		  300, false, false, 0, DPX_HTTP_FRESH_NONE, DPX_HTTP_NS_STATUS },
+		{ "HTTP/1.1 302 Found\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n" E,
+		  300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_NS_STATUS },
+		/* what may be stored does not change */
+		{ F200("Cache-Control: no-store\r\n"), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_NS_NO_STORE },
+		{ F200("Cache-Control: private, max-age=60\r\n"), 300, true, false, 300, DPX_HTTP_FRESH_CONFIG, DPX_HTTP_NS_PRIVATE },
+	};
+	struct dpx_http_req_cache q;
+
+	parse_req(GET E);
+	dpx_http_req_cache_info(&req, &q);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dpx_http_cache_cfg cfg = dpx_http_cache_default_cfg;
+		struct dpx_http_rsp_cache rc;
+		enum dpx_http_fresh_src src;
+		int64_t l;
+
+		cfg.default_ttl = t[i].ttl;
+		cfg.force_ttl = t[i].force;
+		cfg.heuristics = t[i].heuristics;
+		parse_rsp(t[i].rsp, &rsp);
+		dpx_http_rsp_cache_info(&rsp, 0, &cfg, &rc);
+		l = dpx_http_freshness_lifetime(&rc, &cfg, 0, &src);
+		if (l != t[i].lifetime || src != t[i].src)
+			fprintf(stderr, "  ttl row %zu: lifetime %lld src %d\n",
+				i, (long long)l, (int)src);
+		CHECK_EQ(l, t[i].lifetime);
+		CHECK_EQ(src, t[i].src);
+		CHECK_EQ(dpx_http_storable(&q, &rc, &cfg, 0), t[i].store);
+		rows_run++;
+	}
+}
+
 /* ---------------- invalidation ---------------- */
 
 static void test_invalidation(void)
@@ -827,8 +884,12 @@ static void test_invalidation(void)
 		{ "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
 		  "HTTP/1.1 201 Created\r\nLocation: /b\r\nContent-Location: http://H/c?x\r\nContent-Length: 0\r\n" E,
 		  { "/a", "/b", "/c?x" } },
+		/* another host: never; a network-path reference to ours: yes */
 		{ "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
 		  "HTTP/1.1 204 No Content\r\nLocation: http://other/b\r\nContent-Location: //h/c\r\n" E,
+		  { "/a", "/c", NULL } },
+		{ "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 204 No Content\r\nLocation: //other/b\r\nContent-Location: https://h.evil/c\r\n" E,
 		  { "/a", NULL, NULL } },
 		{ "DELETE /a HTTP/1.1\r\nHost: h\r\n" E,
 		  "HTTP/1.1 302 Found\r\nLocation: https://h\r\nContent-Length: 0\r\n" E,
@@ -839,24 +900,60 @@ static void test_invalidation(void)
 		{ "GET /a HTTP/1.1\r\nHost: h\r\n" E,
 		  "HTTP/1.1 200 OK\r\nLocation: /b\r\nContent-Length: 0\r\n" E,
 		  { NULL, NULL, NULL } },
-		{ "PATCH http://h/a?q HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
-		  "HTTP/1.1 200 OK\r\nLocation: rel\r\nLocation: /second\r\nContent-Length: 0\r\n" E,
-		  { "/a?q", NULL, NULL } },
+		/* relative references: merged with the target's directory;
+		 * only the first line of each field counts */
+		{ "PATCH http://h/d/a?q HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 200 OK\r\nLocation: rel\r\nLocation: /second\r\nContent-Location: ../up/./x?y#frag\r\nContent-Length: 0\r\n" E,
+		  { "/d/a?q", "/d/rel", "/up/x?y" } },
+		{ "POST /d/e/f HTTP/1.1\r\nHost: h:80\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 303 See Other\r\nLocation: ?page=2\r\nContent-Location: ../../../..\r\nContent-Length: 0\r\n" E,
+		  { "/d/e/f", "/d/e/f?page=2", "/" } },
+		{ "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 201 Created\r\nLocation: mailto:x@h\r\nContent-Location: http://h:80/z/\r\nContent-Length: 0\r\n" E,
+		  { "/a", "/z/", NULL } },
+		{ "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" E,
+		  "HTTP/1.1 201 Created\r\nLocation: http://h:8080/p\r\nContent-Location: #top\r\nContent-Length: 0\r\n" E,
+		  { "/a", NULL, NULL } },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct dpx_http_str out[3];
+		char buf[256];
 		uint32_t n, want = 0;
+		struct dpx_http_uri_base base;
 
 		parse_req(t[i].req);
 		parse_rsp(t[i].rsp, &rsp);
-		n = dpx_http_invalidation_targets(&req, &rsp, out);
+		base = (struct dpx_http_uri_base){ req.method, "http",
+						   req.host, req.target };
+		n = dpx_http_invalidation_targets(&base, &rsp, out, buf,
+						  sizeof(buf));
 		while (want < 3 && t[i].want[want])
 			want++;
 		CHECK_EQ(n, want);
-		for (uint32_t k = 0; k < n && k < want; k++)
+		for (uint32_t k = 0; k < n && k < want; k++) {
+			if (str_is(out[k], t[i].want[k]))
+				continue;
+			fprintf(stderr, "  row %zu: got \"%.*s\" want \"%s\"\n",
+				i, (int)out[k].len, out[k].p, t[i].want[k]);
 			CHECK(str_is(out[k], t[i].want[k]));
+		}
 		rows_run++;
 	}
+}
+
+/* A resolved target that does not fit is refused, not cut. */
+static void test_resolve_small_buffer(void)
+{
+	struct dpx_http_uri_base base = {
+		{ "POST", 4 }, "http", { "h", 1 }, { "/dir/a", 6 }
+	};
+	struct dpx_http_str v = { "b/c", 3 };
+	char buf[16];
+
+	CHECK_EQ(dpx_http_resolve_same_host(&base, v, buf, sizeof(buf)), 8);
+	CHECK(memcmp(buf, "/dir/b/c", 8) == 0);
+	CHECK_EQ(dpx_http_resolve_same_host(&base, v, buf, 7), -1);
+	rows_run++;
 }
 
 int main(void)
@@ -877,7 +974,9 @@ int main(void)
 	RUN_TEST(test_vary_many);
 	RUN_TEST(test_cache_key);
 	RUN_TEST(test_cache_key_many_params);
+	RUN_TEST(test_config_ttl);
 	RUN_TEST(test_invalidation);
+	RUN_TEST(test_resolve_small_buffer);
 	printf("%d behaviour rows (%zu in the main table)\n", rows_run,
 	       sizeof(rows) / sizeof(rows[0]));
 	return TEST_SUMMARY();

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_arp.h>
+
 #include "dpx_net.h"
 
 static inline void
@@ -43,6 +45,36 @@ test_net_one_port(struct dpx_config *cfg, struct dpx_net *net,
 	p->mac = *mac;
 	p->masks[0] = 0xffffff00u;
 	p->mtu = 1500;
+}
+
+/* Teaches w the MAC of peer_ip (an ARP request from it to our_ip on port
+ * 0), so that what w sends there goes straight to the TX buffer; the
+ * caller empties that of the ARP reply. */
+static inline void
+test_net_learn_neighbour(struct dpx_worker *w, struct rte_mempool *pool,
+			 uint32_t our_ip, uint32_t peer_ip,
+			 const struct rte_ether_addr *peer_mac)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *a;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) +
+							  sizeof(*a));
+	memset(eth, 0xff, sizeof(eth->dst_addr));
+	eth->src_addr = *peer_mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	a = (struct rte_arp_hdr *)(eth + 1);
+	a->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	a->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	a->arp_hlen = 6;
+	a->arp_plen = 4;
+	a->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
+	a->arp_data.arp_sha = *peer_mac;
+	a->arp_data.arp_sip = rte_cpu_to_be_32(peer_ip);
+	memset(&a->arp_data.arp_tha, 0, 6);
+	a->arp_data.arp_tip = rte_cpu_to_be_32(our_ip);
+	dpx_net_input(w, 0, m);
 }
 
 #endif /* DPX_TEST_NET_FIXTURE_H */

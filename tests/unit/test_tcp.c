@@ -122,10 +122,6 @@ tx_clear(struct dpx_worker *w)
 static void
 worker_setup(struct dpx_worker *w)
 {
-	struct rte_mbuf *m;
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *a;
-
 	memset(w, 0, sizeof(*w));
 	memset(&app, 0, sizeof(app));
 	w->cfg = &cfg;
@@ -133,23 +129,7 @@ worker_setup(struct dpx_worker *w)
 	CHECK_EQ(dpx_tcp_worker_init(w), 0);
 	CHECK_EQ(dpx_tcp_listen(w, OUR_IP, OUR_PORT, 16, &app_cb, NULL), 0);
 	/* The peer's MAC, so replies go straight to the TX buffer. */
-	m = rte_pktmbuf_alloc(pool);
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) +
-							  sizeof(*a));
-	memset(eth, 0xff, sizeof(eth->dst_addr));
-	eth->src_addr = peer_mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	a = (struct rte_arp_hdr *)(eth + 1);
-	a->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	a->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	a->arp_hlen = 6;
-	a->arp_plen = 4;
-	a->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	a->arp_data.arp_sha = peer_mac;
-	a->arp_data.arp_sip = rte_cpu_to_be_32(PEER_IP);
-	memset(&a->arp_data.arp_tha, 0, 6);
-	a->arp_data.arp_tip = rte_cpu_to_be_32(OUR_IP);
-	dpx_net_input(w, 0, m);
+	test_net_learn_neighbour(w, pool, OUR_IP, PEER_IP, &peer_mac);
 	tx_clear(w);
 }
 
