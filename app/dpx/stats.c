@@ -489,7 +489,12 @@ static const struct {
 	CACHE_STAT(store_failed), CACHE_STAT(collapsed_waits),
 	CACHE_STAT(collapsed_served), CACHE_STAT(collapsed_aborted),
 	CACHE_STAT(invalidations), CACHE_STAT(purges), CACHE_STAT(purge_denied),
-	CACHE_STAT(no_memory), CACHE_STAT(bg_refreshes),
+	CACHE_STAT(no_memory), CACHE_STAT(variant_hits),
+	CACHE_STAT(variants_stored), CACHE_STAT(variant_refreshed),
+	CACHE_STAT(variant_waits), CACHE_STAT(variant_no_gain),
+	CACHE_STAT(variant_errors), CACHE_STAT(variant_bytes_in),
+	CACHE_STAT(variant_bytes_out),
+	CACHE_STAT(bg_refreshes),
 	CACHE_STAT(bg_refresh_failed),
 };
 

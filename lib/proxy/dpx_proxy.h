@@ -59,6 +59,15 @@ struct dpx_proxy_cache_stats {
 	uint64_t purges;            /* PURGE requests that purged */
 	uint64_t purge_denied;      /* 403 */
 	uint64_t no_memory;         /* no key buffer: bypassed */
+	/* Compressed variants (cache_variant.c). */
+	uint64_t variant_hits;      /* a stored variant answered */
+	uint64_t variants_stored;   /* compressed once, published */
+	uint64_t variant_refreshed; /* the identity object changed: made again */
+	uint64_t variant_waits;     /* another worker was making it: identity */
+	uint64_t variant_no_gain;   /* not smaller: identity (remembered) */
+	uint64_t variant_errors;    /* compressing or storing failed */
+	uint64_t variant_bytes_in;  /* identity bytes compressed once */
+	uint64_t variant_bytes_out; /* compressed bytes stored */
 	uint64_t bg_refreshes;      /* stale-while-revalidate/grace refreshes
 				     * started (one per key at a time) */
 	uint64_t bg_refresh_failed; /* ... that stored nothing: server error or

@@ -269,6 +269,9 @@ struct px_session {
 	bool req_range;             /* the request had Range */
 	bool cz_chunked;            /* compressed body framed chunked */
 	struct dpx_compress_stream *cz;
+	bool cv_defer;              /* the response is being stored: the
+				     * client gets its compressed variant
+				     * once the body is (cache_variant.c) */
 	/* "mode": "forward" (forward.c); fwd NULL on other listeners. */
 	const struct dpx_forward_conf *fwd;
 	uint32_t fwd_addr;          /* the origin, once resolved */
@@ -496,17 +499,40 @@ void px_cache_body(struct dpx_worker *w, struct px_session *s,
 		   const struct px_chain *q, uint32_t n);
 /* The whole body went to the client: publish what was stored. */
 void px_cache_body_done(struct dpx_worker *w, struct px_session *s);
+/* The body of a response held back (s->cv_defer) is in: answer from the
+ * store. May end s. */
+void px_cache_deferred(struct dpx_worker *w, struct px_session *s);
 /* The server failed before a response (502/504 next): true when a stale
  * response was served instead. */
 bool px_cache_server_failed(struct dpx_worker *w, struct px_session *s);
 /* A response of the cache's own: flush, and end it once sent. */
 void px_cache_run(struct dpx_worker *w, struct px_session *s);
+/* pw->rsp and pw->crc from o's head; false when it does not parse. */
+bool px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
+		    int64_t now);
 /* Releases the exchange's cache state (its end, or the session's). */
 void px_cache_exchange_end(struct dpx_worker *w, struct px_session *s);
 /* Waiting sessions whose fill ended; true when some still wait. */
 bool px_cache_waiters_run(struct dpx_worker *w);
 
+/* cache_variant.c: compressed variants of stored responses */
+/* The variant of o (an identity response, pw->rsp parsed from its head)
+ * in s's coding, found or made now; a reference, with pw->rsp and
+ * pw->crc parsed from its head. NULL: o is the answer (no coding, not
+ * eligible, no gain, or being made by another worker). */
+struct dpx_cache_obj *px_cv_get(struct dpx_worker *w, struct px_session *s,
+				const struct dpx_cache_obj *o, int64_t now);
+/* rsp, being stored, qualifies for a compressed variant: its head and
+ * body are held back and the client is answered from the store once the
+ * body is in (s->cv_defer). */
+bool px_cv_defer(struct dpx_worker *w, struct px_session *s,
+		 const struct dpx_http_response *rsp);
+
 /* compress.c */
+/* Whether rsp may be compressed for s (s->req_range included). */
+enum dpx_compress_why px_cz_check(const struct px_session *s,
+				  const struct dpx_http_response *rsp,
+				  bool head_request);
 void px_cz_request(struct dpx_worker *w, struct px_session *s,
 		   const struct dpx_http_request *req);
 struct px_rsp_extra;
