@@ -435,6 +435,7 @@ main(int argc, char **argv)
 		.release_acls = dpx_acl_section_free,
 		.auth = dpx_auth_section_parse,
 		.release_auth = dpx_auth_section_free,
+		.auth_index = dpx_auth_section_index,
 	};
 	int sep, rc;
 

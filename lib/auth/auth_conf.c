@@ -215,3 +215,11 @@ const struct dpx_auth_conf *dpx_auth_section_find(
 			return &s->auth[i];
 	return NULL;
 }
+
+int dpx_auth_section_index(const void *section, const char *name)
+{
+	const struct dpx_auth_conf *a = dpx_auth_section_find(section, name);
+
+	return a != NULL ?
+	       (int)(a - ((const struct dpx_auth_section *)section)->auth) : -1;
+}

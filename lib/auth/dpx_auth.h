@@ -142,6 +142,9 @@ int dpx_auth_section_parse(struct cfg_ctx *c, json_t *v, void **out);
 void dpx_auth_section_free(void *section);
 const struct dpx_auth_conf *dpx_auth_section_find(
 	const struct dpx_auth_section *s, const char *name);
+/* The config hook of a listener's "auth": the index of name in section
+ * (a struct dpx_auth_section), or -1. */
+int dpx_auth_section_index(const void *section, const char *name);
 
 /* ---- Users file ---- */
 

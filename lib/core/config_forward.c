@@ -3,7 +3,8 @@
  * The keys of "mode": "forward" listeners (HTTP forward proxy): the static
  * "hosts" map that resolves names until lib/dns does, the ports CONNECT
  * may reach, the anonymity level and header changes, the tunnel idle
- * timeout, the egress addresses and the policy that picks among them.
+ * timeout, the egress addresses and the policy that picks among them,
+ * and the authenticator ("auth") that guards it.
  * Each forward listener also gets a pool of its own, with no
  * fixed server, in which its connections to origins are counted and kept
  * alive (/dpx/pool_stats shows it as "forward-NAME").
@@ -244,6 +245,33 @@ static int parse_egress(struct cfg_ctx *c, json_t *l,
 	return 0;
 }
 
+/* "auth": "NAME", an authenticator of the top-level "auth" section
+ * (parsed before the listeners). */
+static int parse_auth_name(struct cfg_ctx *c, json_t *l,
+			   const struct dpx_config *cfg,
+			   struct dpx_forward_conf *f)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(l, "auth");
+	const char *name;
+
+	f->auth = -1;
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "auth");
+	if (cfg_want_string(c, v, 31, false, &name) != 0)
+		return -1;
+	if (cfg->auth == NULL || ext == NULL || ext->auth_index == NULL)
+		return cfg_fail(c, false, "\"%s\" needs the top-level \"auth\" "
+				"section, which has its users file", name);
+	f->auth = ext->auth_index(cfg->auth, name);
+	if (f->auth < 0)
+		return cfg_fail(c, false, "no authenticator \"%s\" in the "
+				"top-level \"auth\" section", name);
+	cfg_pop(c);
+	return 0;
+}
+
 /* The pool the listener's origin connections count in: one "server"
  * standing for every destination, no health checks, no passive ejection,
  * no retry on another server (there is none). */
@@ -300,6 +328,7 @@ int cfg_parse_listener_forward(struct cfg_ctx *c, json_t *l,
 			   f->user_agent, sizeof(f->user_agent)) != 0 ||
 	    parse_strip_headers(c, l, f) != 0 ||
 	    parse_egress(c, l, cfg, f) != 0 ||
+	    parse_auth_name(c, l, cfg, f) != 0 ||
 	    cfg_opt_u32(c, l, "tunnel_idle_timeout_ms", 100, 86400000, false,
 			&f->tunnel_idle_timeout_ms) != 0 ||
 	    add_forward_pool(c, cfg, ls, f) != 0)

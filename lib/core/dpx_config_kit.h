@@ -131,6 +131,9 @@ struct dpx_config_ext {
 	 * release. */
 	int (*auth)(struct cfg_ctx *c, json_t *v, void **out);
 	void (*release_auth)(void *conf);
+	/* The index of the authenticator called name in that section, or
+	 * -1 (a forward listener's "auth"). */
+	int (*auth_index)(const void *section, const char *name);
 };
 
 /* Control plane, before loading: the hooks stay in use until replaced. */

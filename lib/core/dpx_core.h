@@ -141,6 +141,8 @@ struct dpx_forward_conf {
 	unsigned int n_strip_headers;
 	uint32_t tunnel_idle_timeout_ms;
 	struct dpx_egress_conf egress;
+	int auth;                   /* "auth": index in the top-level "auth"
+				     * section (lib/auth); -1: none */
 	unsigned int n_hosts;
 	struct dpx_forward_host hosts[];
 };
