@@ -423,7 +423,7 @@ int dpx_http_write_response(char *out, uint32_t cap,
  * Write a complete error response by dpx itself, e.g. "HTTP/1.1 502 Bad
  * Gateway", Content-Type: text/plain, Content-Length, "Connection: close"
  * if close, and the body "502 Bad Gateway\n". status is one of 400 403 404 405
- * 408 413 414 421 429 431 500 501 502 503 504 505 508. Returns the length, or
+ * 407 408 413 414 421 429 431 500 501 502 503 504 505 508. Returns the length, or
  * -1 for another status or if cap is too small.
  */
 int dpx_http_write_error(char *out, uint32_t cap, int status, bool close);
@@ -432,6 +432,12 @@ int dpx_http_write_error(char *out, uint32_t cap, int status, bool close);
  * text NULL: as dpx_http_write_error(). */
 int dpx_http_write_error_text(char *out, uint32_t cap, int status,
 			      const char *text, bool close);
+
+/* The same with more fields after the others (fields NULL: none), each
+ * "Name: value\r\n" as written, e.g. Proxy-Authenticate for a 407. */
+int dpx_http_write_error_fields(char *out, uint32_t cap, int status,
+				const char *fields, const char *text,
+				bool close);
 
 /* ==================================================================== *
  * HTTP caching rules (RFC 9111, with RFC 9110 sections 5.6.7, 13 and 14,

@@ -716,7 +716,8 @@ static const struct status_text status_texts[] = {
 	{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
 	{ 400, "Bad Request" }, { 401, "Unauthorized" },
 	{ 403, "Forbidden" }, { 404, "Not Found" },
-	{ 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+	{ 405, "Method Not Allowed" },
+	{ 407, "Proxy Authentication Required" }, { 408, "Request Timeout" },
 	{ 413, "Content Too Large" }, { 414, "URI Too Long" },
 	{ 421, "Misdirected Request" }, { 429, "Too Many Requests" },
 	{ 431, "Request Header Fields Too Large" },
@@ -827,7 +828,7 @@ int dpx_http_write_response(char *out, uint32_t cap,
 }
 
 static const uint16_t error_statuses[] = {
-	400, 403, 404, 405, 408, 413, 414, 421, 429, 431,
+	400, 403, 404, 405, 407, 408, 413, 414, 421, 429, 431,
 	500, 501, 502, 503, 504, 505, 508,
 };
 
@@ -838,6 +839,14 @@ int dpx_http_write_error(char *out, uint32_t cap, int status, bool close)
 
 int dpx_http_write_error_text(char *out, uint32_t cap, int status,
 			      const char *text, bool close)
+{
+	return dpx_http_write_error_fields(out, cap, status, NULL, text,
+					   close);
+}
+
+int dpx_http_write_error_fields(char *out, uint32_t cap, int status,
+				const char *fields, const char *text,
+				bool close)
 {
 	size_t n_err = sizeof(error_statuses) / sizeof(error_statuses[0]);
 	const char *reason = NULL;
@@ -863,6 +872,8 @@ int dpx_http_write_error_text(char *out, uint32_t cap, int status,
 	PUT_LIT(&o, "\r\n");
 	if (close)
 		PUT_LIT(&o, "Connection: close\r\n");
+	if (fields != NULL)
+		put(&o, fields, (uint32_t)strnlen(fields, 4096));
 	PUT_LIT(&o, "\r\n");
 	if (text != NULL) {
 		put(&o, text, blen);

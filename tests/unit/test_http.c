@@ -1809,6 +1809,28 @@ static void test_write_error_text(void)
 	CHECK(memcmp(wbuf, want, strlen(want)) == 0);
 }
 
+/* 407 with its challenge: the fields come after Connection, as given. */
+static void test_write_error_fields(void)
+{
+	const char *f = "Proxy-Authenticate: Basic realm=\"p\", "
+			"charset=\"UTF-8\"\r\n";
+	const char *want = "HTTP/1.1 407 Proxy Authentication Required\r\n"
+			   "Content-Type: text/plain\r\nContent-Length: 34\r\n"
+			   "Connection: close\r\n"
+			   "Proxy-Authenticate: Basic realm=\"p\", "
+			   "charset=\"UTF-8\"\r\n\r\n"
+			   "407 Proxy Authentication Required\n";
+	uint32_t wl = (uint32_t)strlen(want);
+
+	CHECK_EQ(dpx_http_write_error_fields(wbuf, sizeof(wbuf), 407, f, NULL,
+					     true), wl);
+	CHECK(memcmp(wbuf, want, wl) == 0);
+	CHECK_EQ(dpx_http_write_error_fields(wbuf, wl - 1, 407, f, NULL,
+					     true), -1);
+	CHECK_EQ(dpx_http_write_error_fields(wbuf, sizeof(wbuf), 406, NULL,
+					     NULL, true), -1);
+}
+
 int main(void)
 {
 	RUN_TEST(test_simple_get);
@@ -1840,6 +1862,7 @@ int main(void)
 	RUN_TEST(test_write_forward);
 	RUN_TEST(test_write_forward_response);
 	RUN_TEST(test_write_error_text);
+	RUN_TEST(test_write_error_fields);
 	RUN_TEST(test_write_drop_conditionals);
 	return TEST_SUMMARY();
 }
