@@ -311,8 +311,8 @@ monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* SIGHUP: certificates only (a full config reload is not there yet);
- * dpx_proxy_tls_reload() logs the outcome. */
+/* SIGHUP: certificates and users files only (a full config reload is
+ * not there yet); both log the outcome. */
 static void
 hup_serve(struct app *app)
 {
@@ -321,9 +321,11 @@ hup_serve(struct app *app)
 
 	if (!atomic_exchange(&app->hup, false))
 		return;
-	DPX_INFO("SIGHUP: reloading TLS certificates");
-	if (app->proxy != NULL)
+	DPX_INFO("SIGHUP: reloading TLS certificates and users files");
+	if (app->proxy != NULL) {
 		dpx_proxy_tls_reload(app->proxy, &n, err, sizeof(err));
+		dpx_auth_reload_all(app->proxy, NULL, &n, err, sizeof(err));
+	}
 }
 
 /* The control plane's loop: health, snapshots and logs every 10 ms;

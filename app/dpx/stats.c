@@ -749,6 +749,8 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"TSC cycles per stage of the worker loop, all workers or one. Parameters: [int worker]") != 0) {
 		DPX_WARN("telemetry commands not registered");
 	}
+	if (dpx_stats_auth_register(src) != 0)
+		DPX_WARN("telemetry commands of auth not registered");
 	return 0;
 }
 

@@ -210,6 +210,18 @@ int dpx_proxy_cache_purge_url(struct dpx_proxy_shared *sh, const char *url);
 int dpx_proxy_cache_ban(struct dpx_proxy_shared *sh, const char *host,
 			const char *prefix);
 
+/* Proxy authentication: the authenticator of entry i of the top-level
+ * "auth" section, started when a forward listener names it (NULL
+ * otherwise); for telemetry (dpx_auth_counters_add() of each worker's
+ * dpx_auth_worker()) and reloads (dpx_auth_reload()), control plane only.
+ * A worker's requests waiting for a verifier now (a plain read: a
+ * gauge) and the answers that came for clients that had gone. */
+struct dpx_auth;
+struct dpx_auth *dpx_proxy_auth(const struct dpx_proxy_shared *sh,
+				unsigned int i);
+void dpx_proxy_worker_auth_waits(const struct dpx_worker *w,
+				 uint64_t *parked, uint64_t *abandoned);
+
 const char *dpx_proxy_server_state(struct dpx_proxy_shared *sh,
 				   unsigned int pool, unsigned int server);
 

@@ -131,17 +131,15 @@ px_fwd_access_check(struct dpx_worker *w, struct px_session *s,
 	return 0;
 }
 
-/* Hook for lib/auth (Proxy-Authorization, 407): 0 to go on, -status to
- * refuse. No authentication until it exists; the field is never passed
- * to origins either way (px_fwd_rewrite()). */
+/* lib/auth on listeners with "auth" (fwd_auth.c): 0 to go on, perhaps
+ * parked (s->fwd_auth_wait: px_fwd_go() waits, px_fwd_authenticated()
+ * goes on), -status to refuse. The field is never passed to origins
+ * either way (px_fwd_rewrite()). */
 static int
 px_fwd_authenticate(struct dpx_worker *w, struct px_session *s,
 		    const struct dpx_http_request *req)
 {
-	(void)w;
-	(void)s;
-	(void)req;
-	return 0;
+	return px_fwd_auth_check(w, s, req);
 }
 
 /*
@@ -303,7 +301,14 @@ px_fwd_start(struct dpx_worker *w, struct px_session *s,
 int
 px_fwd_go(struct dpx_worker *w, struct px_session *s)
 {
-	int rc = px_fwd_resolve(w, s);
+	int rc;
+
+	if (s->fwd_auth_wait) {
+		/* the head is staged: px_fwd_authenticated() goes on */
+		px_session_arm(w, s, w->cfg->pools[s->pool].connect_timeout_ms);
+		return 0;
+	}
+	rc = px_fwd_resolve(w, s);
 
 	if (rc > 0) {
 		s->fwd_resolving = true;    /* px_fwd_resolved() goes on */
@@ -314,6 +319,19 @@ px_fwd_go(struct dpx_worker *w, struct px_session *s)
 	if (rc < 0)
 		s->fwd_addr = 0;
 	return px_fwd_connect(w, s);
+}
+
+void
+px_fwd_authenticated(struct dpx_worker *w, struct px_session *s)
+{
+	int rc = px_fwd_go(w, s);
+
+	if (rc != 0) {
+		px_http_error(w, s, -rc);
+		return;
+	}
+	if (s->srv != NULL && s->srv->connected)
+		px_on_server_ready(w, s);   /* a kept-alive one */
 }
 
 void
@@ -354,6 +372,8 @@ px_fwd_session_end(struct dpx_worker *w, struct px_session *s)
 
 	if (s->fwd_resolving)
 		px_fwd_resolve_cancel(w, s);
+	if (s->fwd_auth_wait)
+		px_fwd_auth_cancel(w, s);
 	if (!s->fwd_tunnel)
 		return;
 	s->fwd_tunnel = false;

@@ -24,8 +24,10 @@ void
 px_http_error(struct dpx_worker *w, struct px_session *s, int status)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	char buf[640], text[PX_FWD_HOST + 32];
-	int n = dpx_http_write_error_text(buf, sizeof(buf), status,
+	char buf[1024], text[PX_FWD_HOST + 32];
+	char fields[DPX_AUTH_CHALLENGE_MAX + 32];
+	int n = dpx_http_write_error_fields(buf, sizeof(buf), status,
+			px_fwd_error_fields(s, status, fields, sizeof(fields)),
 			px_fwd_error_text(s, text, sizeof(text)), true);
 
 	if (status >= 500)
@@ -591,8 +593,10 @@ px_http_response_done(struct dpx_worker *w, struct px_session *s)
 	s->attempts = 0;
 	s->status = 0;
 	s->fwd_deny = PX_FWD_OK;
-	if (s->fwd_host != NULL)
+	if (s->fwd_host != NULL) {
 		s->fwd_host[0] = '\0'; /* the log names no stale origin */
+		s->user[0] = '\0';     /* ... nor user */
+	}
 	s->rsp_started = false;
 	s->bytes_in = s->bytes_out = 0;
 	s->t_sent = 0;
@@ -966,6 +970,11 @@ px_http_timeout(struct dpx_worker *w, struct px_session *s)
 	if (s->fwd_resolving) {
 		pw->stats.timeouts_server++;    /* the resolver's */
 		px_http_error(w, s, 504);
+		return;
+	}
+	if (s->fwd_auth_wait) {
+		pw->stats.timeouts_server++;    /* the verifier's */
+		px_http_error(w, s, 503);
 		return;
 	}
 	if (s->req_state == REQ_HEAD && s->rsp_state == RSP_IDLE) {

@@ -193,6 +193,8 @@ dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 	}
 	if (cfg->cache != NULL && px_cache_create(sh) != 0)
 		goto fail;
+	if (px_auth_create(sh) != 0)
+		goto fail;
 	sh->log = stdout;
 	return sh;
 fail:
@@ -211,6 +213,7 @@ dpx_proxy_shared_free(struct dpx_proxy_shared *sh)
 		rte_ring_free(sh->events[i]);
 		rte_ring_free(sh->logs[i]);
 	}
+	px_auth_destroy(sh);
 	px_snapshot_free(atomic_load(&sh->snap));
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
 		dpx_tls_keys_free(sh->tls_keys[i]);
@@ -312,12 +315,29 @@ px_ejections_expire(struct dpx_proxy_shared *sh, uint64_t now)
 		}
 }
 
+/* A user name as one log field: "-" when none; spaces, quotes and
+ * bytes outside printable ASCII as '?', so that a line stays a line. */
+static const char *
+px_log_user(const char *name, char *out)
+{
+	size_t i;
+
+	if (name[0] == '\0')
+		return "-";
+	for (i = 0; name[i] != '\0' && i < DPX_AUTH_USER_MAX; i++)
+		out[i] = name[i] > ' ' && name[i] < 0x7f && name[i] != '"' ?
+			 name[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
 static void
 px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 {
 	const struct dpx_config *cfg = sh->cfg;
 	char ca[16], sa[32] = "-", eg[16] = "-";
 	const char *pool = "-";
+	char user[DPX_AUTH_USER_MAX + 1];
 
 	if (r->pool >= 0 && (unsigned int)r->pool < cfg->n_pools) {
 		pool = cfg->pools[r->pool].name;
@@ -326,9 +346,10 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 				 cfg->pools[r->pool].servers[r->server].name);
 	}
 	if (r->fwd) {
-		/* the origin's address; the name as asked at the end, with
-		 * user and rule still to come ("-"), then the egress address
-		 * ("-": the route's own, no "egress" on the listener) */
+		/* the origin's address; the name as asked at the end, the
+		 * user, the rule still to come ("-"), then the egress
+		 * address ("-": the route's own, no "egress" on the
+		 * listener) */
 		snprintf(sa, sizeof(sa), "%s:%u", r->daddr ?
 			 dpx_ipv4_str(r->daddr, ca, sizeof(ca)) : "-",
 			 r->dport);
@@ -336,7 +357,7 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 			dpx_ipv4_str(r->egress, eg, sizeof(eg));
 	}
 	fprintf(sh->log, "%s:%u %s \"%s %s\" %u %" PRIu64 " %" PRIu64
-		" %s %s %u %u %s %s %s%s%s%s%s%s%s\n",
+		" %s %s %u %u %s %s %s%s%s%s%s%s%s%s%s\n",
 		dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
 		r->cport, cfg->listeners[r->listener].name,
 		r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
@@ -347,7 +368,8 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 		r->tls_sni[0] ? r->tls_sni : "-", r->cache ? " " : "",
 		r->cache ? px_cache_status_name(r->cache) : "",
 		r->fwd ? " " : "", r->fwd ? r->dest : "",
-		r->fwd ? " - - " : "", r->fwd ? eg : "");
+		r->fwd ? " " : "", r->fwd ? px_log_user(r->user, user) : "",
+		r->fwd ? " - " : "", r->fwd ? eg : "");
 }
 
 /* Ticket keys: a new one every ticket_rotate_s, or the file again. */
@@ -485,7 +507,8 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 			RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (px_has_forward(cfg)) {
 		snprintf(name, sizeof(name), "dpx_pxf_%u", w->index);
-		pw->fwd_hosts = rte_mempool_create(name, nconn, PX_FWD_HOST,
+		pw->fwd_hosts = rte_mempool_create(name, nconn,
+				sizeof(struct px_fwd_names),
 				0, 0, NULL, NULL, NULL, NULL, socket,
 				RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	}
@@ -498,6 +521,8 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 	}
 	if (px_worker_pools(w, pw) != 0)
 		return -EINVAL;
+	if (px_auth_worker_init(w) != 0)
+		return -ENOMEM;
 	return px_cache_worker_init(w);
 }
 
@@ -554,11 +579,13 @@ dpx_proxy_worker_run(struct dpx_worker *w)
 	if (pw == NULL)
 		return false;
 	px_tls_adopt(pw);
+	/* parked requests keep the worker awake: answers come soon */
+	more = px_auth_run(w);
 	if (TAILQ_EMPTY(&pw->tls_kick) && TAILQ_EMPTY(&pw->srv_kick) &&
 	    TAILQ_EMPTY(&pw->cache_wait))
-		return false;
+		return more;
 	dpx_stage_enter(w, DPX_STAGE_APP);
-	more = px_tls_kicks_run(w);
+	more = px_tls_kicks_run(w) || more;
 	more = px_srv_kicks_run(w) || more;
 	return px_cache_waiters_run(w) || more;
 }
@@ -607,6 +634,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 		return;
 	px_probes_stop(w);
 	px_cache_worker_fini(w);
+	px_auth_worker_fini(w);
 	pw->sh->workers[w->index] = NULL;
 	px_tls_set_free(atomic_exchange(&pw->tls_next, NULL));
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)

@@ -10,6 +10,7 @@
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dpx_auth.h"
 #include "dpx_cache.h"
 #include "dpx_compress.h"
 #include "dpx_http.h"
@@ -86,6 +87,7 @@ struct px_log_rec {
 	uint32_t daddr;             /* 0: not resolved */
 	uint32_t egress;            /* source address to the origin; 0: - */
 	char dest[120];             /* the destination as the client named it */
+	char user[DPX_AUTH_USER_MAX + 1];   /* authenticated; "": none */
 };
 
 struct dpx_proxy_shared {
@@ -115,6 +117,10 @@ struct dpx_proxy_shared {
 	struct dpx_proxy_worker *workers[DPX_MAX_WORKERS];
 	_Atomic uint64_t tls_reloads;
 	_Atomic uint64_t tls_reload_failures;
+	/* Proxy authentication (fwd_auth.c): the authenticators of the
+	 * "auth" section that forward listeners use, by section index
+	 * (NULL: unused), each with its verifier thread. */
+	struct dpx_auth *auth[DPX_AUTH_MAX];
 };
 
 /* One reload's servers for one worker, by listener (NULL: not TLS). */
@@ -286,8 +292,44 @@ struct px_session {
 	/* As the client named it: PX_FWD_HOST bytes from pw->fwd_hosts, only
 	 * on forward listeners, so other sessions do not carry 254 bytes. */
 	char *fwd_host;
+	/* Proxy authentication (fwd_auth.c), set per request on forward
+	 * listeners with "auth", read by access rules and egress choice:
+	 * user is the name that was verified ("" until then; in the same
+	 * pool object as fwd_host, NULL on other listeners), user_index its
+	 * line in the users file (-1), auth_rule its rule (acl,
+	 * egress_addr; NULL: none applies). */
+	char *user;
+	int32_t user_index;
+	const struct dpx_auth_rule *auth_rule;
+	bool fwd_auth_wait;         /* parked until the verifier answers */
+	uint32_t fwd_auth_slot;     /* ... in pw->auth.park */
 };
 TAILQ_HEAD(px_session_list, px_session);
+
+/* What a forward session keeps beyond the reverse proxy's (pw->fwd_hosts
+ * objects). */
+struct px_fwd_names {
+	char host[PX_FWD_HOST];
+	char user[DPX_AUTH_USER_MAX + 1];
+};
+
+/* A request waiting for its authenticator's verifier; gen goes into the
+ * cookie so that an answer for a slot used since is recognised. */
+struct px_auth_park {
+	struct px_session *s;       /* NULL: the client went meanwhile */
+	uint32_t gen;
+};
+
+/* A worker's side of the authenticators (fwd_auth.c). */
+struct px_auth_worker {
+	struct dpx_auth_worker *aw[DPX_AUTH_MAX];   /* NULL: unused */
+	unsigned int n;             /* authenticators in use */
+	struct px_auth_park *park;  /* n_park: every queue's slots */
+	uint32_t *park_free;
+	uint32_t n_park;
+	uint32_t n_free;
+	uint64_t abandoned;         /* answers for sessions that had gone */
+};
 
 /* Per worker, per pool: balancing state, idle conns, queue. */
 struct px_pool_worker {
@@ -357,6 +399,7 @@ struct dpx_proxy_worker {
 	struct dpx_http_rsp_cache crc;
 	struct dpx_proxy_cache_stats cstats;
 	char cache_scratch[PX_CACHE_KEY_MAX + 1024];
+	struct px_auth_worker auth;
 	struct dpx_http_request req;    /* scratch: one parse at a time */
 	struct dpx_http_response rsp;
 	char scratch[];                 /* hbuf_size + 4096: outgoing heads */
@@ -603,6 +646,29 @@ void px_fwd_rsp_rewrite(const struct px_session *s,
 void px_egress_pick(struct dpx_worker *w, struct px_session *s);
 void px_egress_connected(struct dpx_worker *w, const struct px_session *s);
 void px_egress_account(struct dpx_worker *w, const struct px_session *s);
+
+/* fwd_auth.c: "auth" on forward listeners (lib/auth) */
+int px_auth_create(struct dpx_proxy_shared *sh);
+void px_auth_destroy(struct dpx_proxy_shared *sh);
+int px_auth_worker_init(struct dpx_worker *w);
+void px_auth_worker_fini(struct dpx_worker *w);
+/* A request's Proxy-Authorization: 0 to go on (s->user and the rule set,
+ * or no "auth"), -status to refuse, or 0 with s->fwd_auth_wait: parked
+ * until px_auth_run() has the verifier's answer. */
+int px_fwd_auth_check(struct dpx_worker *w, struct px_session *s,
+		      const struct dpx_http_request *req);
+/* The session goes while parked: its answer will be dropped. */
+void px_fwd_auth_cancel(struct dpx_worker *w, struct px_session *s);
+/* Once per loop pass: the verifiers' answers resume their requests
+ * (px_fwd_authenticated()). True while requests are parked. */
+bool px_auth_run(struct dpx_worker *w);
+/* The Proxy-Authenticate field of a 407 ("NAME: value\r\n") in buf, or
+ * NULL. */
+const char *px_fwd_error_fields(const struct px_session *s, int status,
+				char *buf, size_t cap);
+
+/* forward.c: a parked request was let through: resolve and connect. */
+void px_fwd_authenticated(struct dpx_worker *w, struct px_session *s);
 
 /* health.c */
 int px_probes_start(struct dpx_worker *w);

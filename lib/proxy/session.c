@@ -180,6 +180,7 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 		r.egress = s->egress_addr;
 		snprintf(r.dest, sizeof(r.dest), "%.100s:%u", s->fwd_host,
 			 s->fwd_port);
+		memcpy(r.user, s->user, sizeof(r.user));
 	}
 	if (s->tls != NULL && dpx_tls_conn_established(s->tls)) {
 		const char *sni = dpx_tls_conn_sni(s->tls);
@@ -542,8 +543,10 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 			dpx_tcp_abort(w, c);
 			return;
 		}
-		s->fwd_host = obj;
+		s->fwd_host = ((struct px_fwd_names *)obj)->host;
 		s->fwd_host[0] = '\0';
+		s->user = ((struct px_fwd_names *)obj)->user;
+		s->user_index = -1;
 	}
 	s->w = w;
 	s->ls = ls;
