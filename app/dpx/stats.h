@@ -49,7 +49,8 @@ void dpx_reload_serve(struct dpx_reload_req *r, struct dpx_proxy_shared *sh);
 int dpx_stats_auth_register(const struct dpx_stats_src *src);
 /* Reads the users files of the authenticators again (name NULL or "":
  * all; else that one): 0 with *n reloaded, or -1 with err and the old
- * tables kept (from the failing one on). Any control-plane thread. */
+ * tables kept (from the failing one on). Waits, up to 2 s each, until
+ * the verifiers use the new tables. Any control-plane thread. */
 int dpx_auth_reload_all(struct dpx_proxy_shared *sh, const char *name,
 			unsigned int *n, char *err, size_t errlen);
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_common.h>
 #include <rte_telemetry.h>
@@ -16,6 +17,8 @@
 #include "dpx_auth.h"
 #include "dpx_proxy.h"
 #include "stats.h"
+
+#define AUTH_ADOPT_WAIT_MS 2000
 
 /* Telemetry callbacks take no user pointer: the registered source. */
 static const struct dpx_stats_src *auth_src;
@@ -97,6 +100,23 @@ tel_auth_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The verifier takes a new table between two checks: waits (bounded)
+ * until it has, so that a reload answered ok is in effect for the next
+ * request. */
+static void
+auth_wait_adopted(const struct dpx_auth *a, uint64_t before)
+{
+	struct timespec ms = { 0, 1000 * 1000 };
+
+	for (int i = 0; i < AUTH_ADOPT_WAIT_MS; i++) {
+		if (dpx_auth_generation(a) != before)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	DPX_WARN("auth %s: the verifier has not taken the new users yet "
+		 "(busy hashing?); it will", dpx_auth_get_conf(a)->name);
+}
+
 int
 dpx_auth_reload_all(struct dpx_proxy_shared *sh, const char *name,
 		    unsigned int *n, char *err, size_t errlen)
@@ -108,12 +128,16 @@ dpx_auth_reload_all(struct dpx_proxy_shared *sh, const char *name,
 	pthread_mutex_lock(&auth_reload_lock);
 	for (unsigned int i = 0; i < DPX_AUTH_MAX && rc == 0; i++) {
 		struct dpx_auth *a = dpx_proxy_auth(sh, i);
+		uint64_t before;
 
 		if (!auth_selected(a, name))
 			continue;
+		before = dpx_auth_generation(a);
 		rc = dpx_auth_reload(a, err, errlen);
-		if (rc == 0)
+		if (rc == 0) {
+			auth_wait_adopted(a, before);
 			(*n)++;
+		}
 	}
 	pthread_mutex_unlock(&auth_reload_lock);
 	if (rc != 0)
