@@ -121,6 +121,7 @@ struct dpx_forward_conf {
 	char strip_headers[DPX_FWD_MAX_STRIP][DPX_NAME_LEN];
 	unsigned int n_strip_headers;
 	uint32_t tunnel_idle_timeout_ms;
+	int acl;                    /* "acl": index in the "acls" section, -1 */
 	unsigned int n_hosts;
 	struct dpx_forward_host hosts[];
 };

@@ -193,6 +193,8 @@ dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 	}
 	if (cfg->cache != NULL && px_cache_create(sh) != 0)
 		goto fail;
+	if (px_acl_shared_init(sh) != 0)
+		goto fail;
 	sh->log = stdout;
 	return sh;
 fail:
@@ -215,6 +217,7 @@ dpx_proxy_shared_free(struct dpx_proxy_shared *sh)
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
 		dpx_tls_keys_free(sh->tls_keys[i]);
 	dpx_cache_free(sh->cache);
+	px_acl_shared_fini(sh);
 	rte_free(sh->qsbr);
 	free(sh->ip_conns);
 	if (sh->log_owned)
@@ -326,14 +329,15 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 				 cfg->pools[r->pool].servers[r->server].name);
 	}
 	if (r->fwd) {
-		/* the origin's address; the name as asked at the end, with
-		 * user, rule and egress address still to come ("-") */
+		/* the origin's address; the name as asked at the end, then
+		 * user and egress address still to come ("-") around the
+		 * ACL rule that decided */
 		snprintf(sa, sizeof(sa), "%s:%u", r->daddr ?
 			 dpx_ipv4_str(r->daddr, ca, sizeof(ca)) : "-",
 			 r->dport);
 	}
 	fprintf(sh->log, "%s:%u %s \"%s %s\" %u %" PRIu64 " %" PRIu64
-		" %s %s %u %u %s %s %s%s%s%s%s%s\n",
+		" %s %s %u %u %s %s %s%s%s%s%s%s%s%s\n",
 		dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
 		r->cport, cfg->listeners[r->listener].name,
 		r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
@@ -344,7 +348,9 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 		r->tls_sni[0] ? r->tls_sni : "-", r->cache ? " " : "",
 		r->cache ? px_cache_status_name(r->cache) : "",
 		r->fwd ? " " : "", r->fwd ? r->dest : "",
-		r->fwd ? " - - -" : "");
+		r->fwd ? " - " : "",
+		r->fwd ? (r->rule[0] ? r->rule : "-") : "",
+		r->fwd ? " -" : "");
 }
 
 /* Ticket keys: a new one every ticket_rotate_s, or the file again. */
@@ -482,7 +488,8 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 			RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (px_has_forward(cfg)) {
 		snprintf(name, sizeof(name), "dpx_pxf_%u", w->index);
-		pw->fwd_hosts = rte_mempool_create(name, nconn, PX_FWD_HOST,
+		pw->fwd_hosts = rte_mempool_create(name, nconn,
+				PX_FWD_HOST + PX_FWD_RULE,
 				0, 0, NULL, NULL, NULL, NULL, socket,
 				RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	}
@@ -495,6 +502,10 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 	}
 	if (px_worker_pools(w, pw) != 0)
 		return -EINVAL;
+	if (px_acl_worker_init(w) != 0) {
+		DPX_ERR("worker %u: cannot allocate ACL state", w->index);
+		return -ENOMEM;
+	}
 	return px_cache_worker_init(w);
 }
 
@@ -611,6 +622,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 	for (unsigned int p = 0; p < DPX_MAX_POOLS; p++)
 		dpx_tls_client_free(pw->tls_cli[p]);
 	rte_rcu_qsbr_thread_unregister(pw->sh->qsbr, w->index);
+	px_acl_worker_fini(w);
 	rte_mempool_free(pw->sessions);
 	rte_mempool_free(pw->fwd_hosts);
 	rte_mempool_free(pw->srvs);
