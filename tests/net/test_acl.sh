@@ -15,7 +15,8 @@
 #      unlisted one allowed
 #   3. the block list rewritten and /dpx/acl_reload called 5 times under
 #      a load of allowed requests: 0 failed requests, the new name denied;
-#      a broken list on reload: an error, the old rules kept
+#      a broken list on reload: an error, the old rules kept; SIGHUP
+#      reloads them too
 #   4. /dpx/acl_stats counters per rule and in total, the access log's
 #      rule field
 # Every check compares statuses, bytes or counts. H_KEEP=1 keeps the logs.
@@ -286,6 +287,14 @@ h_check "a broken list: reload refused with the file and line ($out)" \
 h_check "acl_stats reload_failures: 1" test "$(astat reload_failures)" = 1
 row "the old rules stay: dyn.test still denied" 403 "$PAGE" "http://dyn.test$U"
 row "the old rules stay: a.test allowed" 200 s1 "http://a.test$U"
+printf 'listed.test\n' >"$LIST"
+kill -HUP "$H_DPX_PID"
+for ((i = 0; i < 50; i++)); do
+	[[ $(astat reloads) == 6 ]] && break
+	sleep 0.1
+done
+h_check "SIGHUP reloads the ACLs too: reloads 6 ($(astat reloads))" test "$(astat reloads)" = 6
+row "after SIGHUP dyn.test (no longer listed) is allowed" 200 s1 "http://dyn.test$U"
 
 h_stop_dpx
 h_check "access log: exact.test's line names rule exact" \
