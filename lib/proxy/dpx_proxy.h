@@ -15,7 +15,9 @@
  * has passed a quiescent point (rte_rcu QSBR); per-worker event rings
  * (probe results and passive failures, worker -> control plane); per-worker
  * access-log rings; the connection counters of listener and client-address
- * limits (atomics, the only shared writes on the data path).
+ * limits (atomics, the only shared writes on the data path); the compiled
+ * ACLs of forward listeners' "acl" (one atomic pointer each, replaced by
+ * a reload and retired through the same QSBR).
  *
  * The control plane calls dpx_proxy_control_tick() periodically: it
  * drains the events, runs rise/fall and outlier ejection, ramps slow
