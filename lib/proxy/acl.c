@@ -354,7 +354,8 @@ px_acl_keep(struct dpx_worker *w, struct px_session *s,
 	p->method_len = (uint16_t)rq->method_len;
 	p->path_len = (uint16_t)rq->path_len;
 	memcpy(p->method, rq->method, rq->method_len);
-	memcpy(p->path, rq->path, rq->path_len);
+	if (rq->path_len > 0)       /* CONNECT has no path: NULL */
+		memcpy(p->path, rq->path, rq->path_len);
 	s->acl_pend = p;
 	return 0;
 }
