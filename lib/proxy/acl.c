@@ -23,7 +23,7 @@
 #include "dpx_acl.h"
 #include "proxy_priv.h"
 
-#define PX_ACL_PENDING 1024         /* decisions awaiting a name, per worker */
+#define PX_ACL_PENDING 256          /* decisions awaiting a name, per worker */
 #define PX_ACL_PATH 2048            /* path bytes kept for them */
 
 /* What a decision awaiting the destination address needs again. */

@@ -19,13 +19,16 @@
 #      reloads them too
 #   4. /dpx/acl_stats counters per rule and in total, the access log's
 #      rule field
-# Every check compares statuses, bytes or counts. H_KEEP=1 keeps the logs.
+# Two workers (ACL_WORKERS): counters are summed over both, and each
+# reload waits for both to pass a quiescent point. Every check compares
+# statuses, bytes or counts. H_KEEP=1 keeps the logs.
 set -u
 
 DPX=198.18.0.1
 CLI2=198.18.0.3
 S1=198.18.1.2 S2=198.18.1.3 S3=198.18.1.4
 SPORT=8081
+WORKERS=${ACL_WORKERS:-2}     # the reload's grace period spans them all
 
 # shellcheck source=../lib/harness.sh
 source "$(dirname "$0")/../lib/harness.sh"
@@ -65,7 +68,7 @@ write_config() {
 	names="$names\"dst3.test\": \"$S3\", \"other.example\": \"$S1\""
 	today=$(date -u +%a) tomorrow=$(date -u -d '+1 day' +%a)
 	cat >"$H_TMP/acl.json" <<-EOF
-	{"workers": 1, "idle": "adaptive",
+	{"workers": $WORKERS, "idle": "adaptive",
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
@@ -178,7 +181,7 @@ raw_connect() {
 location() { tr -d '\r' <"$H_TMP/h" | awk -F': ' 'tolower($1) == "location" {print $2}'; }
 
 make_lists
-h_start_dpx "$(write_config)" || exit 1
+h_start_dpx "$(write_config)" "0-$WORKERS" || exit 1
 h_check "origins up on three addresses, ports 8082 and 8443; client address $CLI2" start_origins
 
 # 1. the table
