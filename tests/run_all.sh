@@ -200,6 +200,7 @@ if ((!QUICK)) && CC=clang build build-fuzz; then
 	run_fuzz fuzz_http_cache "$ROOT/tests/fuzz/corpus/http_cache" -max_len=4096
 	run_fuzz fuzz_tls_hello "$ROOT/tests/fuzz/corpus/tls_hello" -max_len=17000
 	run_fuzz fuzz_accept_encoding "$ROOT/tests/fuzz/corpus/accept_encoding" -max_len=4096
+	run_fuzz fuzz_variant_head "$ROOT/tests/fuzz/corpus/variant_head" -max_len=4096
 	run_fuzz fuzz_dns "$ROOT/tests/fuzz/corpus/dns" -max_len=1500
 	run_fuzz fuzz_acl_domains "$ROOT/tests/fuzz/corpus/acl_domains" -max_len=4096
 	run_fuzz fuzz_proxy_auth "$ROOT/tests/fuzz/corpus/proxy_auth" -max_len=2048

@@ -222,7 +222,7 @@ static const struct {
 	PROXY_STAT(fwd_denied_target), PROXY_STAT(fwd_denied_userinfo),
 	PROXY_STAT(fwd_denied_host), PROXY_STAT(fwd_denied_connect_port),
 	PROXY_STAT(fwd_denied_connect_body), PROXY_STAT(fwd_denied_loop),
-	PROXY_STAT(fwd_unresolved),
+	PROXY_STAT(fwd_unresolved), PROXY_STAT(fwd_egress_off_route),
 };
 
 /* /dpx/proxy_stats[,worker]: proxy counters, summed over workers. */
@@ -489,7 +489,12 @@ static const struct {
 	CACHE_STAT(store_failed), CACHE_STAT(collapsed_waits),
 	CACHE_STAT(collapsed_served), CACHE_STAT(collapsed_aborted),
 	CACHE_STAT(invalidations), CACHE_STAT(purges), CACHE_STAT(purge_denied),
-	CACHE_STAT(no_memory), CACHE_STAT(bg_refreshes),
+	CACHE_STAT(no_memory), CACHE_STAT(variant_hits),
+	CACHE_STAT(variants_stored), CACHE_STAT(variant_refreshed),
+	CACHE_STAT(variant_waits), CACHE_STAT(variant_no_gain),
+	CACHE_STAT(variant_errors), CACHE_STAT(variant_bytes_in),
+	CACHE_STAT(variant_bytes_out),
+	CACHE_STAT(bg_refreshes),
 	CACHE_STAT(bg_refresh_failed),
 };
 
@@ -639,6 +644,76 @@ tel_pool_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* One listener's egress address, summed over the workers. */
+static struct dpx_proxy_egress_stats
+egress_sum(unsigned int listener, unsigned int addr)
+{
+	struct dpx_proxy_egress_stats sum = { 0, 0, 0, 0 };
+
+	for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+		const struct dpx_proxy_egress_stats *es =
+			dpx_proxy_worker_egress_stats(stats_src->workers[w],
+						      listener, addr);
+
+		if (es == NULL)
+			continue;
+		sum.connections += es->connections;
+		sum.requests += es->requests;
+		sum.bytes_in += es->bytes_in;
+		sum.bytes_out += es->bytes_out;
+	}
+	return sum;
+}
+
+static void
+egress_add_entry(struct rte_tel_data *d, unsigned int n, const char *listener,
+		 uint32_t addr, const struct dpx_proxy_egress_stats *es)
+{
+	char key[32], ip[16];
+
+	/* Keys allow only [A-Za-z0-9_-]: entries by index, the address and
+	 * listener as values. */
+	snprintf(key, sizeof(key), "e%u_address", n);
+	rte_tel_data_add_dict_string(d, key, dpx_ipv4_str(addr, ip, sizeof(ip)));
+	snprintf(key, sizeof(key), "e%u_listener", n);
+	rte_tel_data_add_dict_string(d, key, listener);
+	snprintf(key, sizeof(key), "e%u_connections", n);
+	rte_tel_data_add_dict_u64(d, key, es->connections);
+	snprintf(key, sizeof(key), "e%u_requests", n);
+	rte_tel_data_add_dict_u64(d, key, es->requests);
+	snprintf(key, sizeof(key), "e%u_bytes_in", n);
+	rte_tel_data_add_dict_u64(d, key, es->bytes_in);
+	snprintf(key, sizeof(key), "e%u_bytes_out", n);
+	rte_tel_data_add_dict_u64(d, key, es->bytes_out);
+}
+
+/* Every forward listener's egress addresses, in config order. */
+static int
+tel_egress_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dpx_config *cfg = stats_src->workers[0]->cfg;
+	unsigned int n = 0;
+
+	(void)cmd;
+	(void)params;
+	if (stats_src->proxy == NULL)
+		return -1;
+	rte_tel_data_start_dict(d);
+	for (unsigned int l = 0; l < cfg->n_listeners; l++) {
+		const struct dpx_forward_conf *fc = cfg->listeners[l].forward;
+
+		for (unsigned int a = 0; fc != NULL &&
+		     a < fc->egress.n_addrs; a++) {
+			struct dpx_proxy_egress_stats sum = egress_sum(l, a);
+
+			egress_add_entry(d, n++, cfg->listeners[l].name,
+					 fc->egress.addrs[a], &sum);
+		}
+	}
+	rte_tel_data_add_dict_u64(d, "entries", n);
+	return 0;
+}
+
 int
 dpx_stats_register(const struct dpx_stats_src *src)
 {
@@ -665,6 +740,9 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"Removes a URL's cached variants. Parameters: string url") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/cache_ban", tel_cache_ban,
 			"Bans a host's path prefix. Parameters: string host,/prefix") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/egress_stats", tel_egress_stats,
+				       "Forward listeners' egress addresses: "
+				       "connections, requests, bytes") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/pool_stats", tel_pool_stats,
 			"Server states and counters of a pool. Parameters: string pool") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/runtime", tel_runtime,

@@ -493,6 +493,19 @@ dpx_cache_obj_body_len(const struct dpx_cache_obj *o)
 	return o->body_len;
 }
 
+const void *
+dpx_cache_obj_vary(const struct dpx_cache_obj *o, uint32_t *len)
+{
+	*len = o->vary_len;
+	return o->vary;
+}
+
+uint64_t
+dpx_cache_obj_seq(const struct dpx_cache_obj *o)
+{
+	return o->published ? o->seq : 0;
+}
+
 struct rte_mbuf *
 dpx_cache_body_clone(const struct dpx_cache_obj *o, struct rte_mempool *mp)
 {

@@ -86,6 +86,9 @@ struct dpx_cache_meta {
 	uint32_t last_modified_len;
 	uint64_t content_length;    /* as announced; the body length is
 				     * dpx_cache_obj_body_len() */
+	uint64_t source_seq;        /* an object derived from another (a
+				     * compressed variant): the source's
+				     * dpx_cache_obj_seq(); 0: none */
 };
 
 #define DPX_CACHE_F_MUST_REVALIDATE 0x0001  /* must-revalidate/proxy-... */
@@ -197,6 +200,12 @@ void dpx_cache_obj_put(struct dpx_cache_obj *o);
 const struct dpx_cache_meta *dpx_cache_obj_meta(const struct dpx_cache_obj *o);
 const void *dpx_cache_obj_head(const struct dpx_cache_obj *o, uint32_t *len);
 uint64_t dpx_cache_obj_body_len(const struct dpx_cache_obj *o);
+/* The secondary key o was stored under ("" without Vary). */
+const void *dpx_cache_obj_vary(const struct dpx_cache_obj *o, uint32_t *len);
+/* o's publication number: unique within the store and increasing, so a
+ * derived object can tell whether its source was replaced since; 0 while
+ * o is unpublished (or its insert failed). */
+uint64_t dpx_cache_obj_seq(const struct dpx_cache_obj *o);
 
 /* The body without copying it: single-segment indirect mbufs from mp,
  * linked by `next` (a px_chain), each attached to a stored segment, whose

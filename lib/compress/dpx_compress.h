@@ -196,6 +196,23 @@ int dpx_compress_vary(const struct dpx_http_str *old, char *buf,
 int dpx_compress_etag(const struct dpx_http_str *etag, char *buf,
 		      size_t size);
 
+/*
+ * The head to store with a one-shot compressed variant of rsp (a parsed
+ * identity response with a Content-Length body), into out[0, cap): rsp's
+ * status and fields less the hop-by-hop ones (no Connection line: the
+ * writer of each answer adds its own) and any Content-Encoding (only
+ * "identity" can be there, others are not eligible), Content-Length
+ * replaced by len, Accept-Ranges dropped, then "Content-Encoding: CODING",
+ * one Vary (every Vary line joined, merged with Accept-Encoding by
+ * dpx_compress_vary) and the ETag weakened (dpx_compress_etag; dropped
+ * when it is no entity-tag). The length written, or -1: coding out of
+ * range, rsp without a Content-Length body, cap too small, or a head
+ * that would not parse back (over the parser's field count).
+ */
+int dpx_compress_variant_head(const struct dpx_http_response *rsp,
+			      enum dpx_coding c, uint64_t len, char *out,
+			      uint32_t cap);
+
 /* ---- Encoders over mbuf chains ---- */
 
 /* The proxy's chain layout (lib/proxy's px_chain). */

@@ -989,6 +989,7 @@ static const char *const listener_keys[] = {
 	"sni_routes", "cache", "compression", "hosts", "connect_ports",
 	"anonymity", "user_agent", "strip_headers", "tunnel_idle_timeout_ms",
 	"acl",
+	"egress",
 	NULL
 };
 /* Indexed by enum dpx_listener_mode. */

@@ -3,7 +3,8 @@
  * The keys of "mode": "forward" listeners (HTTP forward proxy): the static
  * "hosts" map that resolves names until lib/dns does, the ports CONNECT
  * may reach, the anonymity level and header changes, the tunnel idle
- * timeout. Each forward listener also gets a pool of its own, with no
+ * timeout, the egress addresses and the policy that picks among them.
+ * Each forward listener also gets a pool of its own, with no
  * fixed server, in which its connections to origins are counted and kept
  * alive (/dpx/pool_stats shows it as "forward-NAME").
  */
@@ -19,6 +20,12 @@
 static const char *const anonymity_names[] = {
 	"transparent", "anonymous", "elite", NULL
 };
+/* Indexed by enum dpx_egress_policy. */
+static const char *const egress_policy_names[] = {
+	"round_robin", "random", "sticky_client", "sticky_destination",
+	"per_user", NULL
+};
+static const char *const egress_keys[] = { "addresses", "policy", NULL };
 
 /* A host name as dpx_http_target_split() accepts one: letters, digits,
  * '-' and '.', labels of 1..63 bytes; stored in lower case. */
@@ -189,6 +196,81 @@ static int parse_acl(struct cfg_ctx *c, json_t *l, const struct dpx_config *cfg,
 	return 0;
 }
 
+/* The port that has address a, or -1. */
+static int port_of_address(const struct dpx_config *cfg, uint32_t a)
+{
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		for (unsigned int j = 0; j < cfg->ports[i].n_addrs; j++)
+			if (cfg->ports[i].addrs[j].addr == a)
+				return (int)i;
+	return -1;
+}
+
+/* One of "egress"."addresses": a port's own, all on the same port (the
+ * one that routes to the origins), none twice. */
+static int parse_egress_address(struct cfg_ctx *c, const struct dpx_config *cfg,
+				json_t *e, struct dpx_egress_conf *eg)
+{
+	uint32_t a;
+	const char *s;
+	int port;
+
+	if (cfg_want_string(c, e, 15, false, &s) != 0)
+		return -1;
+	if (dpx_parse_ipv4(s, &a) != 0)
+		return cfg_fail(c, false, "\"%s\" is not an IPv4 address", s);
+	port = port_of_address(cfg, a);
+	if (port < 0)
+		return cfg_fail(c, false, "%s is not an address of any port "
+				"(ports[].addresses)", s);
+	if (eg->n_addrs > 0 && (unsigned int)port != eg->port)
+		return cfg_fail(c, false, "%s is on ports[%d], the addresses "
+				"before it on ports[%u]: egress addresses must "
+				"all be on the port that routes to the origins",
+				s, port, eg->port);
+	for (unsigned int i = 0; i < eg->n_addrs; i++)
+		if (eg->addrs[i] == a)
+			return cfg_fail(c, false, "%s is listed twice", s);
+	eg->port = (unsigned int)port;
+	eg->addrs[eg->n_addrs++] = a;
+	return 0;
+}
+
+/* "egress": {"addresses": [...], "policy": "round_robin"} */
+static int parse_egress(struct cfg_ctx *c, json_t *l,
+			const struct dpx_config *cfg, struct dpx_forward_conf *f)
+{
+	json_t *v = json_object_get(l, "egress"), *a, *e;
+	int policy = DPX_EGRESS_ROUND_ROBIN;
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "egress");
+	if (cfg_check_object(c, v, "an object", egress_keys) != 0 ||
+	    cfg_opt_choice(c, v, "policy", egress_policy_names, &policy) != 0)
+		return -1;
+	a = cfg_required(c, v, "addresses");
+	if (a == NULL)
+		return -1;
+	cfg_push_key(c, "addresses");
+	if (!json_is_array(a))
+		return cfg_type_error(c, a, "an array of IPv4 addresses");
+	if (json_array_size(a) < 1 || json_array_size(a) > DPX_EGRESS_MAX)
+		return cfg_fail(c, false, "1 to %d addresses, got %zu",
+				DPX_EGRESS_MAX, json_array_size(a));
+	json_array_foreach(a, i, e) {
+		cfg_push_index(c, i);
+		if (parse_egress_address(c, cfg, e, &f->egress) != 0)
+			return -1;
+		cfg_pop(c);
+	}
+	cfg_pop(c);
+	cfg_pop(c);
+	f->egress.policy = (enum dpx_egress_policy)policy;
+	return 0;
+}
+
 /* The pool the listener's origin connections count in: one "server"
  * standing for every destination, no health checks, no passive ejection,
  * no retry on another server (there is none). */
@@ -245,6 +327,7 @@ int cfg_parse_listener_forward(struct cfg_ctx *c, json_t *l,
 			   f->user_agent, sizeof(f->user_agent)) != 0 ||
 	    parse_strip_headers(c, l, f) != 0 ||
 	    parse_acl(c, l, cfg, f) != 0 ||
+	    parse_egress(c, l, cfg, f) != 0 ||
 	    cfg_opt_u32(c, l, "tunnel_idle_timeout_ms", 100, 86400000, false,
 			&f->tunnel_idle_timeout_ms) != 0 ||
 	    add_forward_pool(c, cfg, ls, f) != 0)

@@ -103,6 +103,25 @@ enum dpx_anonymity {
 
 #define DPX_FWD_MAX_PORTS 16    /* connect_ports */
 #define DPX_FWD_MAX_STRIP 16    /* strip_headers */
+#define DPX_EGRESS_MAX 8        /* egress.addresses */
+
+/* How a forward listener picks the source address of an origin
+ * connection among its egress addresses (lib/proxy/egress.c). */
+enum dpx_egress_policy {
+	DPX_EGRESS_ROUND_ROBIN = 0,     /* per worker, per new request */
+	DPX_EGRESS_RANDOM = 1,
+	DPX_EGRESS_STICKY_CLIENT = 2,   /* hash of the client address */
+	DPX_EGRESS_STICKY_DEST = 3,     /* hash of "host:port" */
+	DPX_EGRESS_PER_USER = 4,        /* the user's; else round robin */
+};
+
+/* A forward listener's "egress": n_addrs 0 means the route's address. */
+struct dpx_egress_conf {
+	uint32_t addrs[DPX_EGRESS_MAX];     /* host order */
+	unsigned int n_addrs;
+	unsigned int port;                  /* the port that has them all */
+	enum dpx_egress_policy policy;
+};
 
 /* A static name of a forward listener's "hosts" map. */
 struct dpx_forward_host {
@@ -121,6 +140,7 @@ struct dpx_forward_conf {
 	char strip_headers[DPX_FWD_MAX_STRIP][DPX_NAME_LEN];
 	unsigned int n_strip_headers;
 	uint32_t tunnel_idle_timeout_ms;
+	struct dpx_egress_conf egress;
 	int acl;                    /* "acl": index in the "acls" section, -1 */
 	unsigned int n_hosts;
 	struct dpx_forward_host hosts[];

@@ -261,7 +261,7 @@ px_parse_stored(struct dpx_worker *w, const struct dpx_cache_obj *o,
 }
 
 /* The same into pw->rsp and pw->crc, which px_serve() writes from. */
-static bool
+bool
 px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
 	       int64_t now)
 {
@@ -340,14 +340,10 @@ px_part_fields(struct dpx_worker *w, struct px_session *s,
 	return (uint32_t)n;
 }
 
-/*
- * Answers from o (pw->rsp and pw->crc already describe its head). req is
- * NULL for a waiter, whose request is gone: it gets the whole response.
- */
 static void
-px_serve(struct dpx_worker *w, struct px_session *s,
-	 const struct dpx_http_request *req, const struct dpx_cache_obj *o,
-	 int64_t now)
+px_serve_obj(struct dpx_worker *w, struct px_session *s,
+	     const struct dpx_http_request *req, const struct dpx_cache_obj *o,
+	     int64_t now)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 	const struct dpx_cache_meta *m = dpx_cache_obj_meta(o);
@@ -384,6 +380,23 @@ px_serve(struct dpx_worker *w, struct px_session *s,
 	}
 	px_served(w, s, p.status);
 	s->close_after = s->close_after || pw->rsp.body == DPX_HTTP_BODY_CLOSE;
+}
+
+/*
+ * Answers from o (pw->rsp and pw->crc already describe its head), or from
+ * its compressed variant when the client takes one (cache_variant.c). req
+ * is NULL for a waiter, whose request is gone: it gets the whole response.
+ */
+static void
+px_serve(struct dpx_worker *w, struct px_session *s,
+	 const struct dpx_http_request *req, const struct dpx_cache_obj *o,
+	 int64_t now)
+{
+	struct dpx_cache_obj *v = px_cv_get(w, s, o, now);
+
+	px_serve_obj(w, s, req, v != NULL ? v : o, now);
+	if (v != NULL)
+		dpx_cache_obj_put(v);
 }
 
 /* o answers instead of the server the request was staged for (a waiter's
@@ -1291,7 +1304,32 @@ px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 	}
 	if (px_publish(w, s, o) == 0)
 		pw->cstats.stored++;
+	if (s->cv_defer)
+		s->cache_obj = o;   /* px_cache_deferred() answers from it */
+	else
+		dpx_cache_obj_put(o);
+}
+
+void
+px_cache_deferred(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_cache_obj *o = s->cache_obj;
+	int64_t now = px_now_s();
+
+	s->cv_defer = false;
+	s->cache_obj = NULL;
+	/* Whole even when publishing failed: it answers all the same. */
+	if (o == NULL || dpx_cache_obj_body_len(o) !=
+			 dpx_cache_obj_meta(o)->content_length ||
+	    !px_stored_head(w, o, now)) {
+		if (o != NULL)
+			dpx_cache_obj_put(o);
+		px_session_end(w, s, true);     /* nothing sent, nothing to send */
+		return;
+	}
+	px_serve_instead(w, s, o, now);
 	dpx_cache_obj_put(o);
+	px_cache_run(w, s);
 }
 
 /* A background refresh's exchange ends (once: with its creq). */

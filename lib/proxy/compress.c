@@ -10,8 +10,8 @@
  * still reach the client. Streams are capped per worker (each holds a
  * codec state of 0.3 to 4.4 MB); over the cap responses pass as they are.
  *
- * The cache stores the identity response as the server sent it; answers
- * from the store are not compressed (yet).
+ * What the cache stores is not streamed: the cache keeps the identity
+ * response and compresses it once per coding (cache_variant.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +44,7 @@ px_cz_request(struct dpx_worker *w, struct px_session *s,
 	(void)w;
 	s->ce_coding = DPX_CODING_NONE;
 	s->req_range = false;
+	s->cv_defer = false;
 	if (conf == NULL)
 		return;
 	for (uint32_t i = 0; i < req->n_headers; i++) {
@@ -87,21 +88,14 @@ px_cz_fields(struct px_session *s, const struct dpx_http_response *rsp,
 	return n > 0 && (uint32_t)n < cap ? (uint32_t)n : 0;
 }
 
-uint32_t
-px_cz_response(struct dpx_worker *w, struct px_session *s,
-	       const struct dpx_http_response *rsp, struct px_rsp_extra *x,
-	       char *buf, uint32_t cap)
+enum dpx_compress_why
+px_cz_check(const struct px_session *s, const struct dpx_http_response *rsp,
+	    bool head_request)
 {
-	struct dpx_proxy_worker *pw = px_w(w);
-	const struct dpx_compress_conf *conf = s->ls->compression;
 	const struct dpx_http_str none = { NULL, 0 };
 	const struct dpx_http_str *ct, *ce, *cc;
 	struct dpx_compress_rsp r;
-	enum dpx_coding c = (enum dpx_coding)s->ce_coding;
 
-	if (conf == NULL || c == DPX_CODING_NONE ||
-	    rsp->body != DPX_HTTP_BODY_LENGTH || s->cache_served)
-		return 0;
 	ct = px_field(rsp->headers, rsp->n_headers, "content-type");
 	ce = px_field(rsp->headers, rsp->n_headers, "content-encoding");
 	cc = px_field(rsp->headers, rsp->n_headers, "cache-control");
@@ -112,9 +106,24 @@ px_cz_response(struct dpx_worker *w, struct px_session *s,
 		.cache_control = cc ? *cc : none,
 		.content_length = (int64_t)rsp->content_length,
 		.request_range = s->req_range,
-		.head_request = s->req_head_method,
+		.head_request = head_request,
 	};
-	if (dpx_compress_eligible(conf, &r) != DPX_COMPRESS_YES) {
+	return dpx_compress_eligible(s->ls->compression, &r);
+}
+
+uint32_t
+px_cz_response(struct dpx_worker *w, struct px_session *s,
+	       const struct dpx_http_response *rsp, struct px_rsp_extra *x,
+	       char *buf, uint32_t cap)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	const struct dpx_compress_conf *conf = s->ls->compression;
+	enum dpx_coding c = (enum dpx_coding)s->ce_coding;
+
+	if (conf == NULL || c == DPX_CODING_NONE ||
+	    rsp->body != DPX_HTTP_BODY_LENGTH || s->cache_served)
+		return 0;
+	if (px_cz_check(s, rsp, s->req_head_method) != DPX_COMPRESS_YES) {
 		pw->stats.compress_skipped++;
 		return 0;
 	}

@@ -61,6 +61,15 @@ struct dpx_proxy_cache_stats {
 	uint64_t purges;            /* PURGE requests that purged */
 	uint64_t purge_denied;      /* 403 */
 	uint64_t no_memory;         /* no key buffer: bypassed */
+	/* Compressed variants (cache_variant.c). */
+	uint64_t variant_hits;      /* a stored variant answered */
+	uint64_t variants_stored;   /* compressed once, published */
+	uint64_t variant_refreshed; /* the identity object changed: made again */
+	uint64_t variant_waits;     /* another worker was making it: identity */
+	uint64_t variant_no_gain;   /* not smaller: identity (remembered) */
+	uint64_t variant_errors;    /* compressing or storing failed */
+	uint64_t variant_bytes_in;  /* identity bytes compressed once */
+	uint64_t variant_bytes_out; /* compressed bytes stored */
 	uint64_t bg_refreshes;      /* stale-while-revalidate/grace refreshes
 				     * started (one per key at a time) */
 	uint64_t bg_refresh_failed; /* ... that stored nothing: server error or
@@ -116,6 +125,15 @@ struct dpx_proxy_stats {
 	uint64_t fwd_denied_connect_body;
 	uint64_t fwd_denied_loop;   /* dpx itself, or its Via token */
 	uint64_t fwd_unresolved;
+	uint64_t fwd_egress_off_route; /* origin not behind the egress port */
+};
+
+/* Per egress address of a forward listener, one worker's. */
+struct dpx_proxy_egress_stats {
+	uint64_t connections;       /* origin connections opened from it */
+	uint64_t requests;          /* requests and tunnels that picked it */
+	uint64_t bytes_in;          /* from the clients of those requests */
+	uint64_t bytes_out;         /* to those clients */
 };
 
 /* Per-server counters of one worker. */
@@ -161,6 +179,10 @@ dpx_proxy_worker_tls_origin_stats(const struct dpx_worker *w);
 const struct dpx_proxy_server_stats *
 dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
 			      unsigned int server);
+/* The counters of listener's egress.addrs[addr]; NULL out of range. */
+const struct dpx_proxy_egress_stats *
+dpx_proxy_worker_egress_stats(const struct dpx_worker *w,
+			      unsigned int listener, unsigned int addr);
 
 /*
  * Control plane: re-reads every TLS listener's certificate, key and OCSP

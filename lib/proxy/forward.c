@@ -187,6 +187,7 @@ px_fwd_connect(struct dpx_worker *w, struct px_session *s)
 		s->fwd_deny = PX_FWD_LOOP;
 		return -508;
 	}
+	px_egress_pick(w, s);
 	if (px_connect_server(w, s) != 0)
 		return -503;
 	if (s->reused)
@@ -265,6 +266,8 @@ px_fwd_start(struct dpx_worker *w, struct px_session *s,
 	int rc;
 
 	s->fwd_deny = PX_FWD_OK;
+	s->egress_idx = -1;
+	s->egress_addr = 0;
 	if (s->ls->access_log) {
 		px_fwd_copy(s->method, sizeof(s->method), &req->method);
 		px_fwd_copy(s->path, sizeof(s->path), &req->target);

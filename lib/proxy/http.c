@@ -659,6 +659,8 @@ px_forward_response_head(struct dpx_worker *w, struct px_session *s,
 	char fields[640];
 	struct px_rsp_extra x = { .fields = fields };
 
+	if (px_cv_defer(w, s, rsp))
+		return 0;   /* the store answers once it has the body */
 	x.len = px_cache_fields(s, fields, sizeof(fields));
 	x.len += px_cz_response(w, s, rsp, &x, fields + x.len,
 				(uint32_t)sizeof(fields) - x.len);
@@ -770,7 +772,12 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 						       s->rsp_left);
 
 			px_cache_body(w, s, &c->in, n);
-			if (s->cz != NULL) {
+			if (s->cv_defer) {
+				/* Copied into the store, which answers. */
+				if (s->cache_obj == NULL)
+					return -ENOMEM;
+				px_chain_take(mp, &c->in, n, NULL);
+			} else if (s->cz != NULL) {
 				if (px_cz_body(w, s, &c->in, n,
 					       n == s->rsp_left) != 0)
 					return -ENOMEM;
@@ -801,7 +808,8 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 	}
 	if (moved > 0)
 		px_srv_recv_done(w, c, moved);
-	s->bytes_out += moved;
+	if (!s->cv_defer)
+		s->bytes_out += moved;
 	if (!done && s->rsp_body == DPX_HTTP_BODY_CLOSE && c->peer_closed &&
 	    c->in.len == 0)
 		done = 1;
@@ -840,6 +848,10 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 			rc = px_stage_response_body(w, s);
 			if (rc < 0) {
 				px_session_end(w, s, true);
+				return;
+			}
+			if (rc == 1 && s->cv_defer) {
+				px_cache_deferred(w, s);    /* may end s */
 				return;
 			}
 			px_cli_flush(w, s);

@@ -319,7 +319,7 @@ static void
 px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 {
 	const struct dpx_config *cfg = sh->cfg;
-	char ca[16], sa[32] = "-";
+	char ca[16], sa[32] = "-", eg[16] = "-";
 	const char *pool = "-";
 
 	if (r->pool >= 0 && (unsigned int)r->pool < cfg->n_pools) {
@@ -329,15 +329,18 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 				 cfg->pools[r->pool].servers[r->server].name);
 	}
 	if (r->fwd) {
-		/* the origin's address; the name as asked at the end, then
-		 * user and egress address still to come ("-") around the
-		 * ACL rule that decided */
+		/* the origin's address; the name as asked at the end, with
+		 * the user still to come ("-"), the ACL rule that decided
+		 * ("-": none), then the egress address ("-": the route's
+		 * own, no "egress" on the listener) */
 		snprintf(sa, sizeof(sa), "%s:%u", r->daddr ?
 			 dpx_ipv4_str(r->daddr, ca, sizeof(ca)) : "-",
 			 r->dport);
+		if (r->egress != 0)
+			dpx_ipv4_str(r->egress, eg, sizeof(eg));
 	}
 	fprintf(sh->log, "%s:%u %s \"%s %s\" %u %" PRIu64 " %" PRIu64
-		" %s %s %u %u %s %s %s%s%s%s%s%s%s%s\n",
+		" %s %s %u %u %s %s %s%s%s%s%s%s%s%s%s\n",
 		dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
 		r->cport, cfg->listeners[r->listener].name,
 		r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
@@ -350,7 +353,7 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 		r->fwd ? " " : "", r->fwd ? r->dest : "",
 		r->fwd ? " - " : "",
 		r->fwd ? (r->rule[0] ? r->rule : "-") : "",
-		r->fwd ? " -" : "");
+		r->fwd ? " " : "", r->fwd ? eg : "");
 }
 
 /* Ticket keys: a new one every ticket_rotate_s, or the file again. */
@@ -657,4 +660,14 @@ dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
 	    server >= DPX_MAX_SERVERS)
 		return NULL;
 	return &w->proxy->srv_stats[pool][server];
+}
+
+const struct dpx_proxy_egress_stats *
+dpx_proxy_worker_egress_stats(const struct dpx_worker *w,
+			      unsigned int listener, unsigned int addr)
+{
+	if (w->proxy == NULL || listener >= DPX_MAX_LISTENERS ||
+	    addr >= DPX_EGRESS_MAX)
+		return NULL;
+	return &w->proxy->egress_stats[listener][addr];
 }

@@ -87,6 +87,7 @@ struct px_log_rec {
 	uint8_t fwd;                /* a forward listener's: dest is set */
 	uint16_t dport;
 	uint32_t daddr;             /* 0: not resolved */
+	uint32_t egress;            /* source address to the origin; 0: - */
 	char dest[120];             /* the destination as the client named it */
 	char rule[PX_FWD_RULE];     /* the ACL rule that decided; "" none */
 };
@@ -189,6 +190,7 @@ struct px_srv {
 	uint64_t sni_hash;          /* of the SNI sent: reuse only for it */
 	uint32_t dst_addr;          /* where it goes: forward pools reuse a */
 	uint16_t dst_port;          /* ... connection only for its origin */
+	uint32_t src_addr;          /* ... from its egress address (0: route's) */
 	bool tcp_up;                /* TCP connected, handshake running */
 	bool fin_in;                /* TCP FIN in; peer_closed once read */
 	bool tls_kicked;            /* on the worker's srv_kick list */
@@ -281,6 +283,9 @@ struct px_session {
 	bool req_range;             /* the request had Range */
 	bool cz_chunked;            /* compressed body framed chunked */
 	struct dpx_compress_stream *cz;
+	bool cv_defer;              /* the response is being stored: the
+				     * client gets its compressed variant
+				     * once the body is (cache_variant.c) */
 	/* "mode": "forward" (forward.c); fwd NULL on other listeners. */
 	const struct dpx_forward_conf *fwd;
 	uint32_t fwd_addr;          /* the origin, once resolved */
@@ -288,6 +293,9 @@ struct px_session {
 	bool fwd_connect;           /* CONNECT: a tunnel once connected */
 	bool fwd_tunnel;            /* the tunnel is open (and counted) */
 	bool fwd_resolving;         /* waiting for the resolver */
+	int8_t egress_idx;          /* in fwd->egress.addrs; -1: none */
+	uint32_t egress_addr;       /* source of the origin connection; 0:
+				     * the route's (egress.c) */
 	uint8_t fwd_deny;           /* enum px_fwd_deny of dpx's answer */
 	/* As the client named it: PX_FWD_HOST bytes from pw->fwd_hosts, only
 	 * on forward listeners, so other sessions do not carry 254 bytes;
@@ -335,6 +343,10 @@ struct dpx_proxy_worker {
 	struct px_probe *probes;
 	struct dpx_proxy_stats stats;
 	struct dpx_proxy_server_stats srv_stats[DPX_MAX_POOLS][DPX_MAX_SERVERS];
+	/* Forward listeners' egress addresses (egress.c). */
+	uint32_t egress_rr[DPX_MAX_LISTENERS];
+	struct dpx_proxy_egress_stats
+		egress_stats[DPX_MAX_LISTENERS][DPX_EGRESS_MAX];
 	struct dpx_tls_server *tls[DPX_MAX_LISTENERS];
 	/* A reload posted by the control plane, taken by px_tls_adopt(). */
 	_Atomic(struct px_tls_set *) tls_next;
@@ -504,17 +516,40 @@ void px_cache_body(struct dpx_worker *w, struct px_session *s,
 		   const struct px_chain *q, uint32_t n);
 /* The whole body went to the client: publish what was stored. */
 void px_cache_body_done(struct dpx_worker *w, struct px_session *s);
+/* The body of a response held back (s->cv_defer) is in: answer from the
+ * store. May end s. */
+void px_cache_deferred(struct dpx_worker *w, struct px_session *s);
 /* The server failed before a response (502/504 next): true when a stale
  * response was served instead. */
 bool px_cache_server_failed(struct dpx_worker *w, struct px_session *s);
 /* A response of the cache's own: flush, and end it once sent. */
 void px_cache_run(struct dpx_worker *w, struct px_session *s);
+/* pw->rsp and pw->crc from o's head; false when it does not parse. */
+bool px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
+		    int64_t now);
 /* Releases the exchange's cache state (its end, or the session's). */
 void px_cache_exchange_end(struct dpx_worker *w, struct px_session *s);
 /* Waiting sessions whose fill ended; true when some still wait. */
 bool px_cache_waiters_run(struct dpx_worker *w);
 
+/* cache_variant.c: compressed variants of stored responses */
+/* The variant of o (an identity response, pw->rsp parsed from its head)
+ * in s's coding, found or made now; a reference, with pw->rsp and
+ * pw->crc parsed from its head. NULL: o is the answer (no coding, not
+ * eligible, no gain, or being made by another worker). */
+struct dpx_cache_obj *px_cv_get(struct dpx_worker *w, struct px_session *s,
+				const struct dpx_cache_obj *o, int64_t now);
+/* rsp, being stored, qualifies for a compressed variant: its head and
+ * body are held back and the client is answered from the store once the
+ * body is in (s->cv_defer). */
+bool px_cv_defer(struct dpx_worker *w, struct px_session *s,
+		 const struct dpx_http_response *rsp);
+
 /* compress.c */
+/* Whether rsp may be compressed for s (s->req_range included). */
+enum dpx_compress_why px_cz_check(const struct px_session *s,
+				  const struct dpx_http_response *rsp,
+				  bool head_request);
 void px_cz_request(struct dpx_worker *w, struct px_session *s,
 		   const struct dpx_http_request *req);
 struct px_rsp_extra;
@@ -600,6 +635,13 @@ void px_fwd_rewrite(const struct px_session *s,
 /* ... and the response writer's. */
 void px_fwd_rsp_rewrite(const struct px_session *s,
 			struct dpx_http_rsp_rewrite *rw);
+
+/* egress.c: the source address of a forward request's origin connection
+ * into s->egress_addr / egress_idx (before px_connect_server()); a new
+ * connection from it; a finished request's bytes. */
+void px_egress_pick(struct dpx_worker *w, struct px_session *s);
+void px_egress_connected(struct dpx_worker *w, const struct px_session *s);
+void px_egress_account(struct dpx_worker *w, const struct px_session *s);
 
 /* health.c */
 int px_probes_start(struct dpx_worker *w);

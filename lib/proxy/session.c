@@ -156,6 +156,7 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 
 	pw->stats.bytes_in += s->bytes_in;
 	pw->stats.bytes_out += s->bytes_out;
+	px_egress_account(w, s);
 	if (!s->ls->access_log || s->cache_bg)
 		return;     /* a line per client request: a refresh is none */
 	memset(&r, 0, sizeof(r));
@@ -176,6 +177,7 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 		r.fwd = 1;
 		r.daddr = s->fwd_addr;
 		r.dport = s->fwd_port;
+		r.egress = s->egress_addr;
 		snprintf(r.dest, sizeof(r.dest), "%.100s:%u", s->fwd_host,
 			 s->fwd_port);
 		snprintf(r.rule, sizeof(r.rule), "%s", px_acl_rule(s));

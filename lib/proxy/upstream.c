@@ -149,7 +149,7 @@ px_idle_expired(struct dpx_timer *t, void *arg)
  * client's); stale ones met on the way are closed. */
 static struct px_srv *
 px_idle_pop(struct dpx_worker *w, unsigned int pool, unsigned int server,
-	    uint64_t sni, uint32_t addr, uint16_t port)
+	    uint64_t sni, uint32_t addr, uint16_t port, uint32_t src)
 {
 	struct px_pool_worker *pp = &px_w(w)->pools[pool];
 	struct px_srv *c, *next;
@@ -159,7 +159,7 @@ px_idle_pop(struct dpx_worker *w, unsigned int pool, unsigned int server,
 	for (c = TAILQ_FIRST(&pp->idle[server]); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
 		if (c->sni_hash != sni || c->dst_addr != addr ||
-		    c->dst_port != port)
+		    c->dst_port != port || c->src_addr != src)
 			continue;
 		px_idle_unlink(w, c);
 		if (!c->peer_closed && c->tcb != NULL &&
@@ -178,12 +178,14 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 		&w->cfg->pools[s->pool].servers[s->server];
 	uint32_t addr = s->fwd != NULL ? s->fwd_addr : sc->addr;
 	uint16_t port = s->fwd != NULL ? s->fwd_port : sc->port;
+	uint32_t src = s->fwd != NULL ? s->egress_addr : 0;
 	/* Only HTTP exchanges reuse connections: a "tcp" session's bytes
 	 * (or a CONNECT tunnel's) must start a connection of their own, not
 	 * follow HTTP on one an http listener of the same pool left idle. */
 	struct px_srv *c = s->http && !s->fwd_connect ?
 			   px_idle_pop(w, s->pool, s->server,
-				       px_srv_sni_for(w, s), addr, port) : NULL;
+				       px_srv_sni_for(w, s), addr, port,
+				       src) : NULL;
 	void *obj;
 
 	*reused = c != NULL;
@@ -200,13 +202,14 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 		c->server = (uint8_t)s->server;
 		c->dst_addr = addr;
 		c->dst_port = port;
+		c->src_addr = src;
 		dpx_timer_init(&c->timer, px_idle_expired, c);
 		if (px_srv_tls_open(w, c, s) != 0) {
 			rte_mempool_put(pw->srvs, c);
 			*err = -ENOMEM;
 			return NULL;
 		}
-		c->tcb = dpx_tcp_connect(w, 0, addr, port, &px_srv_cb, c, err);
+		c->tcb = dpx_tcp_connect(w, src, addr, port, &px_srv_cb, c, err);
 		if (c->tcb == NULL) {
 			dpx_tls_conn_free(c->tls);
 			rte_mempool_put(pw->srvs, c);
@@ -214,6 +217,8 @@ px_srv_get(struct dpx_worker *w, struct px_session *s, bool *reused, int *err)
 		}
 		dpx_tcp_set_user(c->tcb, c);
 		pw->stats.server_connects++;
+		if (s->fwd != NULL)
+			px_egress_connected(w, s);
 	} else {
 		pw->stats.server_reused++;
 	}

@@ -14,6 +14,19 @@
 #   3. left alone: no Accept-Encoding, q=0 only, Range requests, types not
 #      listed, bodies under min_size, HEAD, a listener without compression
 #   4. counters: compressed, compress_skipped, bytes in and out
+#   5. cached compressed variants (listener "zc", "cache": true): for gzip,
+#      br and zstd the first request (a MISS) is answered from the store
+#      compressed once, with Content-Length, decoding (gzip, brotli, zstd
+#      tools) to exactly the server's bytes; the second is a HIT with the
+#      same bytes and no new fetch; an identity client gets identity, a
+#      Range request identity 206, HEAD the variant's head; a variant made
+#      on a hit of an identity fill; a fresher identity object gets a new
+#      variant (never the old one); a no-transform request gets identity;
+#      PURGE takes the variants too; counters
+#   6. two workers (TAP): 12 concurrent first requests for one variant on
+#      new connections over both workers: compressed once (variants_stored
+#      +1, variant_bytes_in + the body), every answer 200 and decoding (br)
+#      or equal (identity, while the other worker makes it) to the body
 # Every check compares bytes, headers or counts. H_KEEP=1 keeps the logs.
 set -u
 
@@ -31,9 +44,9 @@ in_cli() { ip netns exec "$H_NS_CLI" "$@"; }
 tel() { "$PY" "$LIB/dpx_telemetry.py" "$H_PREFIX" "$@"; }
 pstat() { tel /dpx/proxy_stats "$1"; }
 
-write_config() {
-	cat >"$H_TMP/compress.json" <<-EOF
-	{"workers": 1, "idle": "adaptive",
+write_config() {	# [WORKERS]
+	cat >"$H_TMP/compress-${1:-1}.json" <<-EOF
+	{"workers": ${1:-1}, "idle": "adaptive",
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
@@ -41,13 +54,18 @@ write_config() {
 	 "listeners": [
 	  {"name": "z", "address": "$DPX", "port": 80, "mode": "http", "pool": "web",
 	   "compression": {"codings": ["br", "zstd", "gzip"], "min_size": 256}},
-	  {"name": "plain", "address": "$DPX", "port": 81, "mode": "http", "pool": "web"}]}
+	  {"name": "plain", "address": "$DPX", "port": 81, "mode": "http", "pool": "web"},
+	  {"name": "zc", "address": "$DPX", "port": 82, "mode": "http", "pool": "web",
+	   "cache": true, "compression": {"min_size": 256}}],
+	 "cache": {"size_mb": 16, "max_object_kb": 1024, "purge_allow": ["198.18.0.0/24"]}}
 	EOF
-	echo "$H_TMP/compress.json"
+	echo "$H_TMP/compress-${1:-1}.json"
 }
 
 start_backend() {
 	local i
+	rm -f "$H_TMP/s1.ready"
+	# (run by h_check, in a subshell: the harness's teardown stops it)
 	ip netns exec "$H_NS_SRV" "$PY" "$LIB/http_backend.py" --name s1 --addr "$SRV" \
 		--port "$SPORT" --ready "$H_TMP/s1.ready" >>"$H_TMP/s1.out" 2>&1 &
 	for ((i = 0; i < 50; i++)); do
@@ -151,4 +169,152 @@ h_check "proxy_stats compress_skipped: the Range, type and size cases and HEAD (
 	test "$(( $(pstat compress_skipped) - s0 ))" -ge 3
 h_check "bytes: $(pstat compress_bytes_in) in, $(pstat compress_bytes_out) out (less)" \
 	test "$(pstat compress_bytes_out)" -lt "$(pstat compress_bytes_in)"
+# ---- 5. cached compressed variants -----------------------------------------
+cstat() { tel /dpx/cache_stats "$1"; }
+fetches() { ip netns exec "$H_NS_SRV" curl -sS -m 5 "http://$SRV:$SPORT/c-count/${1#/c/}" | awk '{print $1}'; }
+# raw URL OUT CURL_ARGS...: the body as sent (not decoded) into OUT, the
+# head into $H_TMP/h; prints the status.
+raw() {
+	local u=$1 out=$2
+	shift 2
+	in_cli curl -sS -m 30 -D "$H_TMP/h.raw" -o "$out" -w '%{http_code}' "$@" "http://$DPX:82$u"
+	tr -d '\r' <"$H_TMP/h.raw" >"$H_TMP/h"
+}
+# want NAME COUNT LEN OUT: OUT is /c/NAME's LEN-byte body of the COUNT-th answer.
+want() {
+	"$PY" - "$LIB" "$1" "$2" "$3" "$4" <<-'EOF'
+	import sys
+	sys.path.insert(0, sys.argv[1])
+	import http_backend as b
+	want = b.c_body(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+	sys.exit(0 if open(sys.argv[5], "rb").read() == want else 1)
+	EOF
+}
+decode() {	# CODING IN OUT
+	case $1 in
+	gzip) gzip -dc <"$2" >"$3" ;;
+	br) brotli -dc <"$2" >"$3" ;;
+	zstd) zstd -qdc <"$2" >"$3" ;;
+	esac
+}
+# (h_check's eval sees its own local "name": values go in expanded.)
+# variant_ok CODING NAME COUNT LEN FILE WHAT: FILE has Content-Encoding CODING,
+# Content-Length its size, and decodes to the COUNT-th body.
+variant_ok() {
+	local c=$1 name=$2 n=$3 len=$4 f=$5 what=$6 size
+	size=$(stat -c %s "$f")
+	h_check "$what: Content-Encoding $c ($(hdr Content-Encoding)), Content-Length $size ($(hdr Content-Length)), smaller than $len" \
+		test "$(hdr Content-Encoding)/$(hdr Content-Length)" = "$c/$size" -a "$size" -lt "$len"
+	h_check "$what: '$c -d' gives the server's $len bytes" \
+		eval "decode $c '$f' '$H_TMP/dec' && want '$name' $n $len '$H_TMP/dec'"
+}
+
+vs0=$(cstat variants_stored) vh0=$(cstat variant_hits)
+for c in gzip br zstd; do
+	u="/c/v-$c?ct=text/html&len=30000&cc=max-age%3D60&etag=%22e$c%22"
+	st=$(raw "$u" "$H_TMP/v1.$c" -H "Accept-Encoding: $c")
+	h_check "$c: first request 200 MISS ($st $(hdr X-Cache)), Vary $(hdr Vary), ETag $(hdr ETag), no Accept-Ranges" \
+		test "$st/$(hdr X-Cache)/$(hdr Vary)/$(hdr ETag)/$(hdr Accept-Ranges)" = "200/MISS/Accept-Encoding/W/\"e$c\"/"
+	variant_ok "$c" "v-$c" 1 30000 "$H_TMP/v1.$c" "$c: first"
+	st=$(raw "$u" "$H_TMP/v2.$c" -H "Accept-Encoding: $c")
+	h_check "$c: second request 200 HIT ($st $(hdr X-Cache)), fetched once ($(fetches "$u"))" \
+		test "$st/$(hdr X-Cache)/$(fetches "$u")" = "200/HIT/1"
+	h_check "$c: the same compressed bytes as the first" cmp -s "$H_TMP/v1.$c" "$H_TMP/v2.$c"
+	st=$(raw "$u" "$H_TMP/id.$c")
+	h_check "$c: identity client: HIT, no Content-Encoding, 30000 bytes ($st $(hdr X-Cache) '$(hdr Content-Encoding)' $(hdr Content-Length))" \
+		eval 'test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)/$(hdr Content-Length)" = "200/HIT//30000" && want "v-$c" 1 30000 "$H_TMP/id.$c"'
+	st=$(raw "$u" "$H_TMP/r.$c" -H "Accept-Encoding: $c" -H 'Range: bytes=100-109')
+	h_check "$c: Range: identity 206 of 10 bytes ($st '$(hdr Content-Encoding)' $(hdr Content-Range))" \
+		eval 'test "$st/$(hdr Content-Encoding)/$(hdr Content-Range)" = "206//bytes 100-109/30000" && test "$(cat "$H_TMP/r.$c")" = "$(head -c 110 "$H_TMP/id.$c" | tail -c 10)"'
+	st=$(raw "$u" /dev/null -I -H "Accept-Encoding: $c")
+	h_check "$c: HEAD: the variant's head ($st $(hdr Content-Encoding) $(hdr Content-Length))" \
+		test "$st/$(hdr Content-Encoding)/$(hdr Content-Length)" = "200/$c/$(stat -c %s "$H_TMP/v1.$c")"
+	h_check "$c: still fetched once ($(fetches "$u"))" test "$(fetches "$u")" = 1
+done
+h_check "cache_stats variants_stored: 3 more ($vs0 -> $(cstat variants_stored))" \
+	test "$(( $(cstat variants_stored) - vs0 ))" = 3
+h_check "cache_stats variant_hits: at least 6 more ($vh0 -> $(cstat variant_hits))" \
+	test "$(( $(cstat variant_hits) - vh0 ))" -ge 6
+h_check "variant bytes: $(cstat variant_bytes_in) in, $(cstat variant_bytes_out) out (less)" \
+	test "$(cstat variant_bytes_out)" -lt "$(cstat variant_bytes_in)"
+
+u='/c/v-br?ct=text/html&len=30000&cc=max-age%3D60&etag=%22ebr%22'
+st=$(raw "$u" "$H_TMP/nt" -H 'Accept-Encoding: br' -H 'Cache-Control: no-transform')
+h_check "a request with Cache-Control: no-transform: HIT, identity ($(hdr X-Cache) '$(hdr Content-Encoding)' $(hdr Content-Length))" \
+	test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)/$(hdr Content-Length)" = "200/HIT//30000"
+
+# Filled by an identity client; the variant is made on the first hit.
+u='/c/v-hit?ct=text/html&len=20000&cc=max-age%3D60'
+st=$(raw "$u" "$H_TMP/h0")
+h_check "identity fill: MISS, not compressed ($st $(hdr X-Cache) '$(hdr Content-Encoding)')" \
+	test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)" = "200/MISS/"
+st=$(raw "$u" "$H_TMP/h1" -H 'Accept-Encoding: gzip;q=0.5, br')
+h_check "br client on the identity object: HIT ($(hdr X-Cache)), fetched once" \
+	test "$st/$(hdr X-Cache)/$(fetches "$u")" = "200/HIT/1"
+variant_ok br v-hit 1 20000 "$H_TMP/h1" "made on a hit"
+
+# A fresher identity object is never answered with the old one's variant.
+u='/c/v-new?ct=text/html&len=20000&cc=max-age%3D2'
+raw "$u" "$H_TMP/n1" -H 'Accept-Encoding: zstd' >/dev/null
+variant_ok zstd v-new 1 20000 "$H_TMP/n1" "expiring object, answer 1"
+sleep 3.2
+st=$(raw "$u" "$H_TMP/n2" -H 'Accept-Encoding: zstd')
+h_check "after expiry: fetched again ($(hdr X-Cache), $(fetches "$u") fetches)" test "$(fetches "$u")" = 2
+variant_ok zstd v-new 2 20000 "$H_TMP/n2" "the new object's variant"
+st=$(raw "$u" "$H_TMP/n3" -H 'Accept-Encoding: zstd')
+h_check "then a HIT with the new bytes ($(hdr X-Cache))" \
+	eval 'test "$(hdr X-Cache)" = HIT && cmp -s "$H_TMP/n2" "$H_TMP/n3"'
+
+# PURGE takes the identity object and its variants.
+u='/c/v-gzip?ct=text/html&len=30000&cc=max-age%3D60&etag=%22egzip%22'
+raw "$u" /dev/null -H 'Accept-Encoding: br' >/dev/null
+raw "$u" /dev/null -H 'Accept-Encoding: zstd' >/dev/null
+st=$(in_cli curl -sS -m 10 -X PURGE "http://$DPX:82$u")
+h_check "PURGE: the identity object and 3 variants ($st)" test "$st" = "purged 4"
+st=$(raw "$u" "$H_TMP/p1" -H 'Accept-Encoding: br')
+h_check "after PURGE: fetched again ($(hdr X-Cache), $(fetches "$u") fetches)" \
+	test "$(hdr X-Cache)/$(fetches "$u")" = "MISS/2"
+variant_ok br v-gzip 2 30000 "$H_TMP/p1" "after PURGE"
+h_log "cache counters: $(tel /dpx/cache_stats 2>&1)"
+
+# ---- 6. two workers: one compression for concurrent first requests ---------
+# New namespaces and links (TAP): the old backend went with them.
+h_stop_dpx
+h_start_dpx "$(write_config 2)" 0-2 || exit 1
+h_check "2 workers: backend up, answering through dpx" start_backend
+len=900000
+u="/c/w2?ct=text/html&len=$len&cc=max-age%3D60"
+st=$(raw "$u" "$H_TMP/w2.id")
+h_check "2 workers: identity fill ($st $(hdr X-Cache))" test "$st/$(hdr X-Cache)" = 200/MISS
+vs0=$(cstat variants_stored) vb0=$(cstat variant_bytes_in)
+r0=$(tel /dpx/proxy_stats,0 requests) r1=$(tel /dpx/proxy_stats,1 requests)
+pids=()
+for ((i = 0; i < 12; i++)); do
+	in_cli curl -sS -m 30 -D "$H_TMP/w2.$i.h" -o "$H_TMP/w2.$i.b" -w '%{http_code}' \
+		-H 'Accept-Encoding: br' "http://$DPX:82$u" >"$H_TMP/w2.$i.st" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+r0=$(($(tel /dpx/proxy_stats,0 requests) - r0)) r1=$(($(tel /dpx/proxy_stats,1 requests) - r1))
+ok=0 nbr=0 seen=
+for ((i = 0; i < 12; i++)); do
+	ce=$(tr -d '\r' <"$H_TMP/w2.$i.h" | sed -n 's/^content-encoding: //Ip')
+	st=$(cat "$H_TMP/w2.$i.st")
+	seen+=" $st/${ce:-identity}"
+	if [[ $st != 200 ]]; then
+		:
+	elif [[ $ce == br ]]; then
+		nbr=$((nbr + 1))
+		brotli -dc <"$H_TMP/w2.$i.b" | cmp -s - "$H_TMP/w2.id" && ok=$((ok + 1))
+	elif [[ -z $ce ]]; then
+		cmp -s "$H_TMP/w2.$i.b" "$H_TMP/w2.id" && ok=$((ok + 1))
+	fi
+done
+h_check "2 workers: 12 answers, each br decoding to the body or the body itself ($ok ok;$seen)" test "$ok" = 12
+h_check "2 workers: requests on both workers (worker 0: +$r0, worker 1: +$r1)" \
+	test "$r0" -gt 0 -a "$r1" -gt 0
+h_check "2 workers: compressed once: variants_stored +1 ($vs0 -> $(cstat variants_stored)), variant_bytes_in +$len ($vb0 -> $(cstat variant_bytes_in))" \
+	test "$(( $(cstat variants_stored) - vs0 ))/$(( $(cstat variant_bytes_in) - vb0 ))" = "1/$len"
+h_check "2 workers: fetched once ($(fetches "$u"))" test "$(fetches "$u")" = 1
+h_log "2 workers: $nbr br, $((12 - nbr)) identity; variant_waits $(cstat variant_waits)"
 h_summary

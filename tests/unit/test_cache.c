@@ -265,6 +265,57 @@ test_clone_outlives(void)
 	done(c);
 }
 
+/* Publication numbers tell a derived object whether its source was
+ * replaced; the secondary key reads back as stored; source_seq is kept. */
+static void
+test_seq_and_vary(void)
+{
+	struct dpx_cache *c = mk(DPX_CACHE_SIEVE, 1 << 20, 1000);
+	struct dpx_cache_meta m = { .status = 200, .source_seq = 0 };
+	struct dpx_cache_obj *o = build(c, 0, "K", "v:1\n", "h", "/", 10, 1);
+	struct dpx_cache_obj *p, *d;
+	struct dpx_cache_key k;
+	struct dpx_cache_obj_args a;
+	uint64_t first;
+	uint32_t len;
+	const char *vary;
+
+	CHECK(o != NULL);
+	if (o == NULL)
+		return;
+	CHECK_EQ(dpx_cache_obj_seq(o), 0);         /* not published yet */
+	CHECK_EQ(dpx_cache_insert(c, 0, o), 0);
+	first = dpx_cache_obj_seq(o);
+	CHECK(first != 0);
+	vary = dpx_cache_obj_vary(o, &len);
+	CHECK_EQ(len, 4);
+	CHECK(memcmp(vary, "v:1\n", 4) == 0);
+	dpx_cache_obj_put(o);
+	/* Replaced under the same key and variant: a higher number. */
+	CHECK_EQ(store(c, "K", "v:1\n", "h", "/", 20, 2), 0);
+	p = get(c, 0, "K", "v:1\n");
+	CHECK(p != NULL && dpx_cache_obj_seq(p) > first);
+	/* A derived object records its source's number. */
+	m.source_seq = p != NULL ? dpx_cache_obj_seq(p) : 0;
+	dpx_cache_key_init(c, &k, "K", 1);
+	a = (struct dpx_cache_obj_args){ .key = &k, .vary = "\x01gz", .vary_len = 3,
+		.host = "h", .host_len = 1, .path = "/", .path_len = 1,
+		.head = head, .head_len = sizeof(head) - 1, .meta = &m };
+	CHECK_EQ(dpx_cache_obj_new(c, 0, &a, &d), 0);
+	CHECK_EQ(dpx_cache_insert(c, 0, d), 0);
+	dpx_cache_obj_put(d);
+	d = get(c, 0, "K", "\x01gz");
+	CHECK(d != NULL && p != NULL &&
+	      dpx_cache_obj_meta(d)->source_seq == dpx_cache_obj_seq(p));
+	dpx_cache_obj_put(d);
+	dpx_cache_obj_put(p);
+	/* A purge of the key takes the derived object too. */
+	dpx_cache_key_init(c, &k, "K", 1);
+	CHECK_EQ(dpx_cache_purge(c, 0, &k), 2);
+	CHECK(!has(c, "K", "\x01gz"));
+	done(c);
+}
+
 static void
 test_variants(void)
 {
@@ -727,6 +778,7 @@ main(void)
 	RUN_TEST(test_current_age);
 	RUN_TEST(test_clone_outlives);
 	RUN_TEST(test_variants);
+	RUN_TEST(test_seq_and_vary);
 	RUN_TEST(test_purge);
 	RUN_TEST(test_ban);
 	RUN_TEST(test_budget_sieve);

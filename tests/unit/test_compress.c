@@ -298,6 +298,95 @@ static void test_head_helpers(void)
 	CHECK_EQ(h.content_length, 1234);
 }
 
+/* The stored head of a compressed variant, byte for byte. */
+static void check_variant_head(const char *in, enum dpx_coding c,
+			       uint64_t len, const char *want)
+{
+	struct dpx_http_response rsp;
+	char out[1024];
+	int n;
+
+	CHECK(dpx_http_parse_response(in, (uint32_t)strlen(in), NULL, false,
+				      &rsp) == 1);
+	n = dpx_compress_variant_head(&rsp, c, len, out, sizeof(out));
+	CHECK_EQ(n, want != NULL ? (long long)strlen(want) : -1);
+	if (want != NULL && n > 0) {
+		out[n] = '\0';
+		if (strcmp(out, want) != 0)
+			fprintf(stderr, "variant head:\n%s\nwant:\n%s\n", out,
+				want);
+		CHECK(strcmp(out, want) == 0);
+	}
+}
+
+static void test_variant_head(void)
+{
+	struct dpx_http_response rsp;
+	char small[40];
+	const char *plain = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+
+	check_variant_head(
+		"HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 19:00:00 GMT\r\n"
+		"Content-Type: text/html\r\nContent-Length: 20000\r\n"
+		"ETag: \"v1\"\r\nAccept-Ranges: bytes\r\nVary: Cookie\r\n"
+		"Cache-Control: max-age=60\r\nConnection: keep-alive\r\n\r\n",
+		DPX_CODING_GZIP, 1234,
+		"HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 19:00:00 GMT\r\n"
+		"Content-Type: text/html\r\nCache-Control: max-age=60\r\n"
+		"Content-Encoding: gzip\r\nContent-Length: 1234\r\n"
+		"Vary: Cookie, Accept-Encoding\r\nETag: W/\"v1\"\r\n\r\n");
+	/* A weak ETag stays; Vary: Accept-Encoding is not doubled; an ETag
+	 * that is no entity-tag goes. */
+	check_variant_head(
+		"HTTP/1.1 404 Not Found\r\nContent-Length: 300\r\n"
+		"ETag: W/\"x\"\r\nVary: accept-encoding\r\n\r\n",
+		DPX_CODING_BR, 99,
+		"HTTP/1.1 404 Not Found\r\nContent-Encoding: br\r\n"
+		"Content-Length: 99\r\nVary: accept-encoding\r\n"
+		"ETag: W/\"x\"\r\n\r\n");
+	check_variant_head(
+		"HTTP/1.1 200 OK\r\nETag: bare\r\nContent-Length: 300\r\n\r\n",
+		DPX_CODING_ZSTD, 7,
+		"HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\n"
+		"Content-Length: 7\r\nVary: Accept-Encoding\r\n\r\n");
+	check_variant_head(
+		"HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\n"
+		"Content-Length: 300\r\n\r\n", DPX_CODING_BR, 9,
+		"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n"
+		"Content-Length: 9\r\nVary: Accept-Encoding\r\n\r\n");
+	/* Several Vary lines: one, naming them all. */
+	check_variant_head(
+		"HTTP/1.1 200 OK\r\nVary: Cookie\r\nContent-Length: 300\r\n"
+		"Vary: User-Agent\r\n\r\n", DPX_CODING_GZIP, 8,
+		"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+		"Content-Length: 8\r\nVary: Cookie, User-Agent, "
+		"Accept-Encoding\r\n\r\n");
+	check_variant_head(plain, DPX_CODING_NONE, 5, NULL);
+	check_variant_head(plain, DPX_CODING_COUNT, 5, NULL);
+	check_variant_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+			   DPX_CODING_GZIP, 5, NULL);
+	CHECK(dpx_http_parse_response(plain, (uint32_t)strlen(plain), NULL,
+				      false, &rsp) == 1);
+	CHECK_EQ(dpx_compress_variant_head(&rsp, DPX_CODING_GZIP, 3, small,
+					   sizeof(small)), -1);
+	/* At the parser's field count: the added fields would take the
+	 * stored head over it, so no head (it would never parse back). */
+	{
+		static char big[DPX_HTTP_MAX_HEADERS * 16 + 64], out[8192];
+		int n = snprintf(big, sizeof(big),
+				 "HTTP/1.1 200 OK\r\nContent-Length: 300\r\n");
+
+		for (int i = 1; i < DPX_HTTP_MAX_HEADERS; i++)
+			n += snprintf(big + n, sizeof(big) - (size_t)n,
+				      "X-F%d: v\r\n", i);
+		n += snprintf(big + n, sizeof(big) - (size_t)n, "\r\n");
+		CHECK(dpx_http_parse_response(big, (uint32_t)n, NULL, false,
+					      &rsp) == 1);
+		CHECK_EQ(dpx_compress_variant_head(&rsp, DPX_CODING_GZIP, 3, out,
+						   sizeof(out)), -1);
+	}
+}
+
 /* ---- the "compression" section ---- */
 
 static int parse_text(const char *text, struct dpx_compress_conf **out,
@@ -850,6 +939,7 @@ int main(void)
 	RUN_TEST(test_accept_encoding_conf);
 	RUN_TEST(test_eligibility);
 	RUN_TEST(test_head_helpers);
+	RUN_TEST(test_variant_head);
 	RUN_TEST(test_conf);
 	RUN_TEST(test_stream_round_trips);
 	RUN_TEST(test_flush_progress);

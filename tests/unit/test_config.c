@@ -2451,6 +2451,58 @@ static void test_forward(void)
 		"listeners[0].user_agent", "starts or ends with a blank");
 }
 
+/* A forward listener with "egress" EGRESS, next to a server-side port
+ * with three addresses. */
+static const char *with_egress(const char *egress)
+{
+	return fmt("{\"ports\":[" PORT0 ",{\"device\":\"net_tap1\","
+		   "\"addresses\":[\"198.18.1.1/24\",\"198.18.1.10/24\","
+		   "\"198.18.1.11/24\"]}],\n\"listeners\": [{\"address\": "
+		   "\"198.18.0.1\", \"port\": 3128, \"mode\": \"forward\", "
+		   "\"egress\": %s}]}", egress);
+}
+
+/* "egress": addresses of one port, in order, and the policy. */
+static void test_forward_egress(void)
+{
+	const struct dpx_egress_conf *eg;
+
+	EXPECT_OK(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"3128, \"mode\": \"forward\"}"));
+	CHECK_EQ(cfg.listeners[0].forward->egress.n_addrs, 0);
+	dpx_config_release(&cfg);
+
+	EXPECT_OK(with_egress("{\"addresses\": [\"198.18.1.11\", "
+		"\"198.18.1.10\"], \"policy\": \"sticky_destination\"}"));
+	eg = &cfg.listeners[0].forward->egress;
+	CHECK_EQ(eg->n_addrs, 2);
+	CHECK_EQ(eg->addrs[0], 0xC612010Bu);
+	CHECK_EQ(eg->addrs[1], 0xC612010Au);
+	CHECK_EQ(eg->port, 1);
+	CHECK_EQ(eg->policy, DPX_EGRESS_STICKY_DEST);
+	dpx_config_release(&cfg);
+
+	EXPECT_OK(with_egress("{\"addresses\": [\"198.18.1.1\"]}"));
+	CHECK_EQ(cfg.listeners[0].forward->egress.policy,
+		 DPX_EGRESS_ROUND_ROBIN);
+	dpx_config_release(&cfg);
+
+	EXPECT_ERR(with_egress("{\"addresses\": [\"198.18.1.12\"]}"),
+		   "listeners[0].egress.addresses[0]",
+		   "198.18.1.12 is not an address of any port");
+	EXPECT_ERR(with_egress("{\"addresses\": [\"198.18.1.10\", "
+		   "\"198.18.0.1\"]}"), "listeners[0].egress.addresses[1]",
+		   "must all be on the port that routes to the origins");
+	EXPECT_ERR(with_egress("{\"addresses\": [\"198.18.1.10\"], "
+		   "\"policy\": \"hash\"}"), "listeners[0].egress.policy",
+		   "is not one of round_robin, random");
+	EXPECT_ERR(with_egress("[\"198.18.1.10\"]"), "listeners[0].egress",
+		   "expected an object");
+	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		   "80, \"mode\": \"http\", \"pool\": \"p\", \"egress\": {}}"),
+		   "listeners[0].egress", "only for mode forward");
+}
+
 int main(void)
 {
 	RUN_TEST(test_parse_ipv4);
@@ -2509,5 +2561,6 @@ int main(void)
 	RUN_TEST(test_load_file);
 	RUN_TEST(test_err_buffer);
 	RUN_TEST(test_forward);
+	RUN_TEST(test_forward_egress);
 	return TEST_SUMMARY();
 }

@@ -164,6 +164,57 @@ test_arp_request_for_us_gets_reply(void)
 	worker_teardown(&w);
 }
 
+/* Egress rotation puts several addresses on one port: each answers ARP
+ * and echo from itself and is local to IPv4; a neighbour is not. */
+static void
+test_several_addresses(void)
+{
+	static const uint32_t extra[] = { 0xc612000au, 0xc612000bu };
+	const uint32_t unknown = 0xc612000cu;  /* 198.18.0.12 */
+	struct dpx_worker w;
+
+	for (unsigned int i = 0; i < RTE_DIM(extra); i++) {
+		cfg.ports[0].addrs[1 + i] = (struct dpx_ipv4_prefix){
+			extra[i], 24 };
+		net.ports[0].masks[1 + i] = 0xffffff00u;
+	}
+	cfg.ports[0].n_addrs = 3;
+	worker_setup(&w);
+	for (unsigned int i = 0; i < RTE_DIM(extra); i++) {
+		struct rte_arp_hdr *a;
+
+		dpx_net_input(&w, 0, arp_frame(RTE_ARP_OP_REQUEST, &peer_mac,
+					       PEER_IP, extra[i]));
+		CHECK_EQ(txq(&w)->count, i + 1);
+		if (txq(&w)->count != i + 1)
+			break;
+		a = rte_pktmbuf_mtod_offset(txq(&w)->pkts[i],
+					    struct rte_arp_hdr *, 14);
+		CHECK_EQ(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REPLY);
+		CHECK(rte_is_same_ether_addr(&a->arp_data.arp_sha, &our_mac));
+		CHECK_EQ(rte_be_to_cpu_32(a->arp_data.arp_sip), extra[i]);
+	}
+	dpx_net_input(&w, 0, arp_frame(RTE_ARP_OP_REQUEST, &peer_mac, PEER_IP,
+				       unknown));
+	CHECK_EQ(drops(&w, DPX_DROP_ARP_NOT_FOR_US), 1);
+	CHECK_EQ(w.net->stats[0].arp_replies_sent, 2);
+	rte_pktmbuf_free_bulk(txq(&w)->pkts, txq(&w)->count);
+	txq(&w)->count = 0;
+	dpx_net_input(&w, 0, echo_frame(PEER_IP, extra[1], 8));
+	CHECK_EQ(txq(&w)->count, 1);
+	if (txq(&w)->count == 1) {
+		struct rte_ipv4_hdr *ip = ip_of(txq(&w)->pkts[0]);
+
+		CHECK_EQ(rte_be_to_cpu_32(ip->src_addr), extra[1]);
+		CHECK_EQ(rte_be_to_cpu_32(ip->dst_addr), PEER_IP);
+	}
+	dpx_net_input(&w, 0, echo_frame(PEER_IP, unknown, 8));
+	CHECK_EQ(drops(&w, DPX_DROP_IP_NOT_LOCAL), 1);
+	CHECK_EQ(w.net->stats[0].icmp_echo_replies, 1);
+	worker_teardown(&w);
+	cfg.ports[0].n_addrs = 1;
+}
+
 static void
 test_arp_bad_and_foreign(void)
 {
@@ -687,6 +738,7 @@ main(void)
 	config_setup();
 	RUN_TEST(test_arp_request_for_us_gets_reply);
 	RUN_TEST(test_arp_bad_and_foreign);
+	RUN_TEST(test_several_addresses);
 	RUN_TEST(test_echo_reply_to_known_peer);
 	RUN_TEST(test_echo_padded_frame_trimmed);
 	RUN_TEST(test_echo_waits_for_arp);
