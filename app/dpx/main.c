@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
+#include "acl_cmds.h"
 #include "dpx_acl.h"
 #include "dpx_core.h"
 #include "dpx_net.h"
@@ -282,6 +283,8 @@ start(struct app *app)
 		app->stats.workers[i] = &app->workers[i].w;
 	if (rc == 0)
 		rc = dpx_stats_register(&app->stats);
+	if (rc == 0)
+		dpx_acl_cmds_register(app->proxy, app->n_workers);
 	for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++)
 		rc = rte_eal_remote_launch(worker_main, &app->workers[i],
 					   app->workers[i].w.lcore_id);
@@ -311,8 +314,8 @@ monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* SIGHUP: certificates and users files only (a full config reload is
- * not there yet); both log the outcome. */
+/* SIGHUP: certificates, users files and ACLs (a full config reload is
+ * not there yet); each reload logs its outcome. */
 static void
 hup_serve(struct app *app)
 {
@@ -325,6 +328,10 @@ hup_serve(struct app *app)
 	if (app->proxy != NULL) {
 		dpx_proxy_tls_reload(app->proxy, &n, err, sizeof(err));
 		dpx_auth_reload_all(app->proxy, NULL, &n, err, sizeof(err));
+	}
+	if (app->proxy != NULL && app->cfg.acls != NULL) {
+		DPX_INFO("SIGHUP: reloading ACLs");
+		dpx_proxy_acl_reload(app->proxy, &n, err, sizeof(err));
 	}
 }
 
@@ -417,6 +424,13 @@ split_args(int argc, char **argv)
 	return -1;
 }
 
+/* The config hook's view of lib/acl's section (a listener's "acl"). */
+static int
+app_acl_find(const void *acls, const char *name)
+{
+	return dpx_acl_section_find(acls, name);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -435,6 +449,7 @@ main(int argc, char **argv)
 		.release_resolver = dpx_dns_conf_free,
 		.acls = dpx_acl_section_parse,
 		.release_acls = dpx_acl_section_free,
+		.acl_find = app_acl_find,
 		.auth = dpx_auth_section_parse,
 		.release_auth = dpx_auth_section_free,
 		.auth_index = dpx_auth_section_index,

@@ -988,7 +988,7 @@ static const char *const listener_keys[] = {
 	"client_timeout_ms", "idle_timeout_ms", "access_log", "http", "tls",
 	"sni_routes", "cache", "compression", "hosts", "connect_ports",
 	"anonymity", "user_agent", "strip_headers", "tunnel_idle_timeout_ms",
-	"egress", "auth", NULL
+	"acl", "egress", "auth", NULL
 };
 /* Indexed by enum dpx_listener_mode. */
 const char *const cfg_listener_modes[] = {

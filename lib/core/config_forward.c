@@ -170,6 +170,33 @@ static int parse_strip_headers(struct cfg_ctx *c, json_t *l,
 	return 0;
 }
 
+/* "acl": the name of an entry of the top-level "acls" (parsed before
+ * the listeners). */
+static int parse_acl(struct cfg_ctx *c, json_t *l, const struct dpx_config *cfg,
+		     struct dpx_forward_conf *f)
+{
+	const struct dpx_config_ext *ext = dpx_config_get_ext();
+	json_t *v = json_object_get(l, "acl");
+	const char *name;
+	char q[QUOTE_LEN];
+
+	f->acl = -1;
+	if (v == NULL)
+		return 0;
+	cfg_push_key(c, "acl");
+	if (cfg_want_string(c, v, 63, false, &name) != 0)
+		return -1;
+	cfg_quote(q, sizeof(q), name);
+	if (cfg->acls == NULL || ext == NULL || ext->acl_find == NULL)
+		return cfg_fail(c, true, "%s: there is no \"acls\" section "
+				"to name an ACL of", q);
+	f->acl = ext->acl_find(cfg->acls, name);
+	if (f->acl < 0)
+		return cfg_fail(c, true, "%s is not an ACL of \"acls\"", q);
+	cfg_pop(c);
+	return 0;
+}
+
 /* The port that has address a, or -1. */
 static int port_of_address(const struct dpx_config *cfg, uint32_t a)
 {
@@ -327,6 +354,7 @@ int cfg_parse_listener_forward(struct cfg_ctx *c, json_t *l,
 	    cfg_opt_string(c, l, "user_agent", cfg_check_header_value,
 			   f->user_agent, sizeof(f->user_agent)) != 0 ||
 	    parse_strip_headers(c, l, f) != 0 ||
+	    parse_acl(c, l, cfg, f) != 0 ||
 	    parse_egress(c, l, cfg, f) != 0 ||
 	    parse_auth_name(c, l, cfg, f) != 0 ||
 	    cfg_opt_u32(c, l, "tunnel_idle_timeout_ms", 100, 86400000, false,

@@ -1029,7 +1029,7 @@ static const char *const tcp_only_keys[] = { "sni_routes", NULL };
 /* ... and those that only a forward listener has. */
 static const char *const forward_only_keys[] = {
 	"hosts", "connect_ports", "anonymity", "user_agent", "strip_headers",
-	"tunnel_idle_timeout_ms", "egress", "auth", NULL
+	"tunnel_idle_timeout_ms", "egress", "auth", "acl", NULL
 };
 /* The proxy keys a forward listener has no use for: it has no pools. */
 static const char *const not_forward_keys[] = {

@@ -127,6 +127,8 @@ struct dpx_config_ext {
 	int (*acls)(struct cfg_ctx *c, json_t *v, unsigned int n_workers,
 		    void **out);
 	void (*release_acls)(void *conf);
+	/* The index of the ACL called name in the parsed "acls", or -1. */
+	int (*acl_find)(const void *acls, const char *name);
 	/* The top-level "auth" section (proxy authentication), and its
 	 * release. */
 	int (*auth)(struct cfg_ctx *c, json_t *v, void **out);

@@ -143,6 +143,7 @@ struct dpx_forward_conf {
 	struct dpx_egress_conf egress;
 	int auth;                   /* "auth": index in the top-level "auth"
 				     * section (lib/auth); -1: none */
+	int acl;                    /* "acl": index in the "acls" section, -1 */
 	unsigned int n_hosts;
 	struct dpx_forward_host hosts[];
 };

@@ -15,7 +15,9 @@
  * has passed a quiescent point (rte_rcu QSBR); per-worker event rings
  * (probe results and passive failures, worker -> control plane); per-worker
  * access-log rings; the connection counters of listener and client-address
- * limits (atomics, the only shared writes on the data path).
+ * limits (atomics, the only shared writes on the data path); the compiled
+ * ACLs of forward listeners' "acl" (one atomic pointer each, replaced by
+ * a reload and retired through the same QSBR).
  *
  * The control plane calls dpx_proxy_control_tick() periodically: it
  * drains the events, runs rise/fall and outlier ejection, ramps slow
@@ -196,6 +198,38 @@ int dpx_proxy_tls_reload(struct dpx_proxy_shared *sh, unsigned int *listeners,
 /* Reloads done and refused so far; any thread. */
 void dpx_proxy_tls_reload_counts(const struct dpx_proxy_shared *sh,
 				 uint64_t *reloads, uint64_t *failures);
+
+/*
+ * Access control of forward listeners with "acl" (lib/acl). Each ACL of
+ * "acls" is published to workers through an atomic pointer; a reload
+ * rebuilds them all from the config, re-reading their list files, and
+ * swaps them in, freeing the old ones after an RCU grace period. All or
+ * nothing: 0 with the number of ACLs, or -1 with err ("acl NAME: FILE:
+ * LINE: reason") and the current rules kept. Logged and counted; one
+ * reload at a time (control plane or telemetry thread).
+ */
+int dpx_proxy_acl_reload(struct dpx_proxy_shared *sh, unsigned int *n_acls,
+			 char *err, size_t errlen);
+void dpx_proxy_acl_reload_counts(const struct dpx_proxy_shared *sh,
+				 uint64_t *reloads, uint64_t *failures);
+
+/* Per worker decisions of the ACLs. */
+struct dpx_proxy_acl_stats {
+	uint64_t allowed;
+	uint64_t denied;
+	uint64_t redirected;
+	uint64_t need_dst;          /* decided only once the name resolved */
+	uint64_t pending_full;      /* ... no room to wait: 503 */
+	uint64_t path_too_long;     /* ... path over 2048 bytes: 414 */
+};
+const struct dpx_proxy_acl_stats *
+dpx_proxy_worker_acl_stats(const struct dpx_worker *w);
+/* The totals above, the reload counts, and the matches of each rule as
+ * "ACL/RULE" ("ACL/default" for the default action), of one worker or
+ * all (worker -1), through add(). */
+void dpx_proxy_acl_report(struct dpx_proxy_shared *sh, int worker,
+			  void (*add)(void *ctx, const char *key, uint64_t v),
+			  void *ctx);
 
 /* Health as last published: "up", "down", "ejected" (passive). */
 /* The HTTP cache (NULL without a "cache" section): the store's counters

@@ -119,16 +119,15 @@ px_fwd_port_allowed(const struct dpx_forward_conf *fc, uint16_t port)
 	return false;
 }
 
-/* Hook for lib/acl (access rules by client, destination, method): 0 to
- * go on, -status to refuse. Everything is allowed until it exists. */
+/* The listener's "acl" (acl.c): 0 to go on (perhaps to be decided once
+ * the name resolves, in px_fwd_connect()), -status to refuse or redirect
+ * with the ACL's answer. */
 static int
 px_fwd_access_check(struct dpx_worker *w, struct px_session *s,
 		    const struct dpx_http_request *req)
 {
-	(void)w;
-	(void)s;
-	(void)req;
-	return 0;
+	px_acl_rule_clear(s);
+	return px_acl_check(w, s, req, px_is_connect(req));
 }
 
 /* lib/auth on listeners with "auth" (fwd_auth.c): 0 to go on, perhaps
@@ -171,12 +170,16 @@ static int
 px_fwd_connect(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
+	int rc;
 
 	if (s->fwd_addr == 0) {
 		pw->stats.fwd_unresolved++;
 		s->fwd_deny = PX_FWD_UNRESOLVED;
 		return -502;
 	}
+	rc = px_acl_recheck(w, s);     /* a rule needed the address */
+	if (rc != 0)
+		return rc;
 	if (px_fwd_is_self(w, s)) {
 		pw->stats.fwd_denied_loop++;
 		s->fwd_deny = PX_FWD_LOOP;
@@ -374,6 +377,7 @@ px_fwd_session_end(struct dpx_worker *w, struct px_session *s)
 		px_fwd_resolve_cancel(w, s);
 	if (s->fwd_auth_wait)
 		px_fwd_auth_cancel(w, s);
+	px_acl_release(w, s);
 	if (!s->fwd_tunnel)
 		return;
 	s->fwd_tunnel = false;

@@ -26,10 +26,13 @@ px_http_error(struct dpx_worker *w, struct px_session *s, int status)
 	struct dpx_proxy_worker *pw = px_w(w);
 	char buf[1024], text[PX_FWD_HOST + 32];
 	char fields[DPX_AUTH_CHALLENGE_MAX + 32];
-	int n = dpx_http_write_error_fields(buf, sizeof(buf), status,
+	int n;
+
+	if (s->fwd_deny == PX_FWD_ACL && px_acl_answer(w, s))
+		return;
+	n = dpx_http_write_error_fields(buf, sizeof(buf), status,
 			px_fwd_error_fields(s, status, fields, sizeof(fields)),
 			px_fwd_error_text(s, text, sizeof(text)), true);
-
 	if (status >= 500)
 		pw->stats.errors_5xx++;
 	else

@@ -193,7 +193,7 @@ dpx_proxy_shared_create(const struct dpx_config *cfg, unsigned int n_workers)
 	}
 	if (cfg->cache != NULL && px_cache_create(sh) != 0)
 		goto fail;
-	if (px_auth_create(sh) != 0)
+	if (px_auth_create(sh) != 0 || px_acl_shared_init(sh) != 0)
 		goto fail;
 	sh->log = stdout;
 	return sh;
@@ -218,6 +218,7 @@ dpx_proxy_shared_free(struct dpx_proxy_shared *sh)
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)
 		dpx_tls_keys_free(sh->tls_keys[i]);
 	dpx_cache_free(sh->cache);
+	px_acl_shared_fini(sh);
 	rte_free(sh->qsbr);
 	free(sh->ip_conns);
 	if (sh->log_owned)
@@ -347,9 +348,9 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 	}
 	if (r->fwd) {
 		/* the origin's address; the name as asked at the end, the
-		 * user, the rule still to come ("-"), then the egress
-		 * address ("-": the route's own, no "egress" on the
-		 * listener) */
+		 * user ("-": none), the ACL rule that decided ("-": none),
+		 * then the egress address ("-": the route's own, no
+		 * "egress" on the listener) */
 		snprintf(sa, sizeof(sa), "%s:%u", r->daddr ?
 			 dpx_ipv4_str(r->daddr, ca, sizeof(ca)) : "-",
 			 r->dport);
@@ -357,7 +358,7 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 			dpx_ipv4_str(r->egress, eg, sizeof(eg));
 	}
 	fprintf(sh->log, "%s:%u %s \"%s %s\" %u %" PRIu64 " %" PRIu64
-		" %s %s %u %u %s %s %s%s%s%s%s%s%s%s%s\n",
+		" %s %s %u %u %s %s %s%s%s%s%s%s%s%s%s%s%s\n",
 		dpx_ipv4_str(r->caddr, ca, sizeof(ca)),
 		r->cport, cfg->listeners[r->listener].name,
 		r->method[0] ? r->method : "-", r->path[0] ? r->path : "-",
@@ -369,7 +370,9 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 		r->cache ? px_cache_status_name(r->cache) : "",
 		r->fwd ? " " : "", r->fwd ? r->dest : "",
 		r->fwd ? " " : "", r->fwd ? px_log_user(r->user, user) : "",
-		r->fwd ? " - " : "", r->fwd ? eg : "");
+		r->fwd ? " " : "",
+		r->fwd ? (r->rule[0] ? r->rule : "-") : "",
+		r->fwd ? " " : "", r->fwd ? eg : "");
 }
 
 /* Ticket keys: a new one every ticket_rotate_s, or the file again. */
@@ -523,6 +526,10 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 		return -EINVAL;
 	if (px_auth_worker_init(w) != 0)
 		return -ENOMEM;
+	if (px_acl_worker_init(w) != 0) {
+		DPX_ERR("worker %u: cannot allocate ACL state", w->index);
+		return -ENOMEM;
+	}
 	return px_cache_worker_init(w);
 }
 
@@ -642,6 +649,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 	for (unsigned int p = 0; p < DPX_MAX_POOLS; p++)
 		dpx_tls_client_free(pw->tls_cli[p]);
 	rte_rcu_qsbr_thread_unregister(pw->sh->qsbr, w->index);
+	px_acl_worker_fini(w);
 	rte_mempool_free(pw->sessions);
 	rte_mempool_free(pw->fwd_hosts);
 	rte_mempool_free(pw->srvs);

@@ -3,6 +3,7 @@
 #ifndef DPX_PROXY_PRIV_H
 #define DPX_PROXY_PRIV_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/queue.h>
 
@@ -11,6 +12,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dpx_auth.h"
+#include "dpx_acl.h"
 #include "dpx_cache.h"
 #include "dpx_compress.h"
 #include "dpx_http.h"
@@ -29,6 +31,7 @@
 #define PX_LOG_PATH 160
 #define PX_TLS_RECORD 16384        /* plaintext per TLS record, at most */
 #define PX_FWD_HOST 254            /* a DNS name, NUL included */
+#define PX_FWD_RULE 64             /* the ACL rule that decided, after it */
 
 /* Server state in a snapshot. */
 enum { PX_SRV_UP = 0, PX_SRV_DOWN, PX_SRV_EJECTED };
@@ -88,6 +91,16 @@ struct px_log_rec {
 	uint32_t egress;            /* source address to the origin; 0: - */
 	char dest[120];             /* the destination as the client named it */
 	char user[DPX_AUTH_USER_MAX + 1];   /* authenticated; "": none */
+	char rule[PX_FWD_RULE];     /* the ACL rule that decided; "" none */
+};
+
+/* The compiled ACLs of "acls" (acl.c), by index in the section. */
+struct px_acl_shared {
+	_Atomic(struct dpx_acl *) acl[DPX_ACL_MAX_ACLS];
+	unsigned int n;
+	pthread_mutex_t lock;       /* reloads and reports, never workers */
+	_Atomic uint64_t reloads;
+	_Atomic uint64_t reload_failures;
 };
 
 struct dpx_proxy_shared {
@@ -121,6 +134,7 @@ struct dpx_proxy_shared {
 	 * "auth" section that forward listeners use, by section index
 	 * (NULL: unused), each with its verifier thread. */
 	struct dpx_auth *auth[DPX_AUTH_MAX];
+	struct px_acl_shared acl;
 };
 
 /* One reload's servers for one worker, by listener (NULL: not TLS). */
@@ -290,7 +304,9 @@ struct px_session {
 				     * the route's (egress.c) */
 	uint8_t fwd_deny;           /* enum px_fwd_deny of dpx's answer */
 	/* As the client named it: PX_FWD_HOST bytes from pw->fwd_hosts, only
-	 * on forward listeners, so other sessions do not carry 254 bytes. */
+	 * on forward listeners, so other sessions do not carry 254 bytes;
+	 * the host of a struct px_fwd_names with the user and the ACL rule
+	 * that decided (acl.c). */
 	char *fwd_host;
 	/* Proxy authentication (fwd_auth.c), set per request on forward
 	 * listeners with "auth", read by access rules and egress choice:
@@ -303,6 +319,7 @@ struct px_session {
 	const struct dpx_auth_rule *auth_rule;
 	bool fwd_auth_wait;         /* parked until the verifier answers */
 	uint32_t fwd_auth_slot;     /* ... in pw->auth.park */
+	struct px_acl_pending *acl_pend;    /* a decision awaiting the name */
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -311,6 +328,7 @@ TAILQ_HEAD(px_session_list, px_session);
 struct px_fwd_names {
 	char host[PX_FWD_HOST];
 	char user[DPX_AUTH_USER_MAX + 1];
+	char rule[PX_FWD_RULE];     /* the ACL rule that decided (acl.c) */
 };
 
 /* A request waiting for its authenticator's verifier; gen goes into the
@@ -363,6 +381,7 @@ struct dpx_proxy_worker {
 	struct rte_mempool *srvs;
 	struct rte_mempool *hbufs;
 	struct rte_mempool *fwd_hosts;  /* NULL without forward listeners */
+	struct px_acl_worker *acl;      /* NULL without "acls" */
 	uint32_t hbuf_size;
 	struct px_pool_worker pools[DPX_MAX_POOLS];
 	struct px_probe *probes;
@@ -603,11 +622,33 @@ int px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		       const struct px_rsp_extra *x);
 void px_http_exchange_done(struct dpx_worker *w, struct px_session *s);
 
+/* acl.c: access control of forward listeners */
+int px_acl_shared_init(struct dpx_proxy_shared *sh);
+void px_acl_shared_fini(struct dpx_proxy_shared *sh);
+int px_acl_worker_init(struct dpx_worker *w);
+void px_acl_worker_fini(struct dpx_worker *w);
+/* The listener's ACL on a request: 0 allowed (or decided only once the
+ * name resolves: px_acl_recheck()), else -status with the answer kept
+ * for px_acl_answer() (s->fwd_deny PX_FWD_ACL). */
+int px_acl_check(struct dpx_worker *w, struct px_session *s,
+		 const struct dpx_http_request *req, bool connect);
+/* After resolution, for a decision that waited: 0 or -status. */
+int px_acl_recheck(struct dpx_worker *w, struct px_session *s);
+/* The copy a waiting decision kept goes (session end, next request). */
+void px_acl_release(struct dpx_worker *w, struct px_session *s);
+/* The ACL's refusal page or redirect, sent; the session closes. In the
+ * event that decided (the ACL may go after the worker's pass). */
+bool px_acl_answer(struct dpx_worker *w, struct px_session *s);
+/* The rule that decided the session's request; "" when none. */
+const char *px_acl_rule(const struct px_session *s);
+void px_acl_rule_clear(struct px_session *s);
+
 /* forward.c: "mode": "forward" listeners */
 enum px_fwd_deny {
 	PX_FWD_OK = 0,
 	PX_FWD_UNRESOLVED,          /* 502 "dpx: cannot resolve NAME" */
 	PX_FWD_LOOP,
+	PX_FWD_ACL,                 /* an ACL's refusal or redirect (acl.c) */
 };
 /* A parsed request on a forward listener: 1 when allowed (the session
  * is set up for it: stage the head, then px_fwd_go()), else -status to

@@ -181,6 +181,7 @@ px_session_log(struct dpx_worker *w, struct px_session *s)
 		snprintf(r.dest, sizeof(r.dest), "%.100s:%u", s->fwd_host,
 			 s->fwd_port);
 		memcpy(r.user, s->user, sizeof(r.user));
+		snprintf(r.rule, sizeof(r.rule), "%s", px_acl_rule(s));
 	}
 	if (s->tls != NULL && dpx_tls_conn_established(s->tls)) {
 		const char *sni = dpx_tls_conn_sni(s->tls);
@@ -547,6 +548,7 @@ px_cli_accepted(struct dpx_worker *w, struct dpx_tcb *c, void *arg)
 		s->fwd_host[0] = '\0';
 		s->user = ((struct px_fwd_names *)obj)->user;
 		s->user_index = -1;
+		px_acl_rule_clear(s);
 	}
 	s->w = w;
 	s->ls = ls;
