@@ -32,6 +32,7 @@
 #                       create kernel interfaces named $H_IF_CLI / $H_IF_SRV in dut
 #   H_VDEV_EXTRA        appended to both default vdev strings
 #   H_LOG_LEVEL         passed to dpx --log-level when set
+#   H_DPX_MB            dpx's --no-huge -m (default 256 + 384 per worker)
 #   H_READY_TIMEOUT     seconds to wait for dpx's ready file (default 20)
 #   H_KEEP=1            keep the temp dir (logs) after the test
 #   H_PY                python3 with scapy (default /usr/bin/python3)
@@ -341,6 +342,9 @@ h_start_dpx() {
 		what="link tap, topo $H_TOPO"
 	fi
 	local -a dpx_args=(--config "$config" --ready-file "$ready")
+	# Each worker preallocates its sessions for tcp.max_connections
+	# (65536 by default): some 200 MB with the forward proxy's names.
+	local mem_mb=${H_DPX_MB:-$((256 + 384 * workers))}
 	[[ -n ${H_LOG_LEVEL:-} ]] && dpx_args+=(--log-level "$H_LOG_LEVEL")
 	# Names carry our PID, so anything already using them is a leftover
 	# of a killed earlier run.
@@ -371,7 +375,7 @@ h_start_dpx() {
 	h_log "starting dpx (lcores $lcores, $what, log $H_DPX_LOG)"
 	ip netns exec "$H_NS_DUT" "${wrap[@]}" "$H_DPX" --lcores "$(_h_lcore_map "$lcores")" \
 		--no-pci --no-huge \
-		-m 512 --file-prefix "$H_PREFIX" --vdev "$vcli" --vdev "$vsrv" "$@" \
+		-m "$mem_mb" --file-prefix "$H_PREFIX" --vdev "$vcli" --vdev "$vsrv" "$@" \
 		-- "${dpx_args[@]}" >>"$H_DPX_LOG" 2>&1 &
 	H_DPX_PID=$!
 	_h_wait_ready "$ready" || return 1
