@@ -9,6 +9,7 @@
 #include <rte_telemetry.h>
 
 #include "dpx_cache.h"
+#include "dpx_dns.h"
 #include "dpx_proxy.h"
 #include "dpx_tcp.h"
 #include "dpx_udp.h"
@@ -249,6 +250,76 @@ tel_proxy_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		}
 		rte_tel_data_add_dict_u64(d, proxy_stat_fields[f].name, sum);
 	}
+	return 0;
+}
+
+#define DNS_STAT(name) { #name, offsetof(struct dpx_dns_stats, name) }
+static const struct {
+	const char *name;
+	size_t off;
+} dns_stat_fields[] = {
+	DNS_STAT(lookups), DNS_STAT(cache_hits), DNS_STAT(negative_hits),
+	DNS_STAT(cache_misses), DNS_STAT(hosts_hits), DNS_STAT(literals),
+	DNS_STAT(coalesced), DNS_STAT(queries), DNS_STAT(retries),
+	DNS_STAT(answers), DNS_STAT(timeouts), DNS_STAT(no_answer),
+	DNS_STAT(servfail), DNS_STAT(nxdomain), DNS_STAT(nodata),
+	DNS_STAT(unmatched), DNS_STAT(send_errors), DNS_STAT(over_limit),
+	DNS_STAT(bad_names), DNS_STAT(evictions),
+};
+
+/* The answers the parser refused, one counter per reason: "refused_"
+ * and the reason's name ("refused_malformed"). */
+static void
+dns_bad_answers(struct rte_tel_data *d, long only)
+{
+	for (int p = DPX_DNS_PARSE_BAD_ID; p < DPX_DNS_PARSE_COUNT; p++) {
+		char key[64];
+		uint64_t sum = 0;
+
+		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+			const struct dpx_dns_stats *ds =
+				dpx_proxy_worker_dns_stats(stats_src->workers[w]);
+
+			if ((only < 0 || (long)w == only) && ds != NULL)
+				sum += ds->bad_answers[p];
+		}
+		snprintf(key, sizeof(key), "refused_%s", dpx_dns_parse_name(p));
+		rte_tel_data_add_dict_u64(d, key, sum);
+	}
+}
+
+/* /dpx/dns_stats[,worker]: the forward proxy's resolvers, summed over
+ * workers; an error when no worker has one. */
+static int
+tel_dns_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	long only = worker_param(params);
+	uint64_t sums[RTE_DIM(dns_stat_fields)] = { 0 };
+	uint64_t pending = 0;
+	bool any = false;
+
+	(void)cmd;
+	if (only == -2)
+		return -1;
+	for (unsigned int w = 0; w < stats_src->n_workers; w++) {
+		const struct dpx_dns_stats *ds =
+			dpx_proxy_worker_dns_stats(stats_src->workers[w]);
+
+		if ((only >= 0 && (long)w != only) || ds == NULL)
+			continue;
+		any = true;
+		pending += ds->pending;
+		for (size_t f = 0; f < RTE_DIM(dns_stat_fields); f++)
+			sums[f] += *(const uint64_t *)((const char *)ds +
+						       dns_stat_fields[f].off);
+	}
+	if (!any)
+		return -1;
+	rte_tel_data_start_dict(d);
+	for (size_t f = 0; f < RTE_DIM(dns_stat_fields); f++)
+		rte_tel_data_add_dict_u64(d, dns_stat_fields[f].name, sums[f]);
+	dns_bad_answers(d, only);
+	rte_tel_data_add_dict_u64(d, "pending", pending);
 	return 0;
 }
 
@@ -728,6 +799,8 @@ dpx_stats_register(const struct dpx_stats_src *src)
 			"UDP counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/proxy_stats", tel_proxy_stats,
 			"Proxy counters, all workers or one. Parameters: [int worker]") != 0 ||
+	    rte_telemetry_register_cmd("/dpx/dns_stats", tel_dns_stats,
+			"DNS resolver counters (forward proxy), all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tls_stats", tel_tls_stats,
 			"TLS counters, all workers or one. Parameters: [int worker]") != 0 ||
 	    rte_telemetry_register_cmd("/dpx/tls_origin_stats", tel_tls_stats,

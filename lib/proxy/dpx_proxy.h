@@ -176,6 +176,12 @@ dpx_proxy_worker_tls_stats(const struct dpx_worker *w);
 /* ... and of its connections to pools with "tls". */
 const struct dpx_tls_stats *
 dpx_proxy_worker_tls_origin_stats(const struct dpx_worker *w);
+/* The counters of the worker's DNS resolver (struct dpx_dns_stats of
+ * lib/dns), NULL when it has none: no "resolver" section, or no forward
+ * listener to use it. */
+struct dpx_dns_stats;
+const struct dpx_dns_stats *
+dpx_proxy_worker_dns_stats(const struct dpx_worker *w);
 const struct dpx_proxy_server_stats *
 dpx_proxy_worker_server_stats(const struct dpx_worker *w, unsigned int pool,
 			      unsigned int server);

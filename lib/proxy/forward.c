@@ -143,9 +143,9 @@ px_fwd_authenticate(struct dpx_worker *w, struct px_session *s,
 
 /*
  * Starts resolving s->fwd_host: 0 with s->fwd_addr set, 1 when the answer
- * comes later through px_fwd_resolved(), or -1: no such name. Today: IP
- * literals and the listener's "hosts" map, both at once; lib/dns will
- * take the names the map does not have.
+ * comes later through px_fwd_resolved(), or -1: not resolved. IP literals
+ * and the listener's "hosts" map answer at once; other names go to the
+ * worker's resolver when the config has one (fwd_dns.c).
  */
 static int
 px_fwd_resolve(struct dpx_worker *w, struct px_session *s)
@@ -153,7 +153,7 @@ px_fwd_resolve(struct dpx_worker *w, struct px_session *s)
 	const struct dpx_forward_conf *fc = s->fwd;
 	size_t n = strlen(s->fwd_host);
 
-	(void)w;
+	s->fwd_dns = DPX_DNS_OK;
 	if (dpx_parse_ipv4(s->fwd_host, &s->fwd_addr) == 0)
 		return 0;
 	for (unsigned int i = 0; i < fc->n_hosts; i++)
@@ -162,7 +162,7 @@ px_fwd_resolve(struct dpx_worker *w, struct px_session *s)
 			s->fwd_addr = fc->hosts[i].addr;
 			return 0;
 		}
-	return -1;
+	return px_dns_resolve(w, s);
 }
 
 /* After resolution: 0 when connecting (or queued), else -status. */
@@ -175,7 +175,7 @@ px_fwd_connect(struct dpx_worker *w, struct px_session *s)
 	if (s->fwd_addr == 0) {
 		pw->stats.fwd_unresolved++;
 		s->fwd_deny = PX_FWD_UNRESOLVED;
-		return -502;
+		return -px_dns_http_status(s);
 	}
 	rc = px_acl_recheck(w, s);     /* a rule needed the address */
 	if (rc != 0)
@@ -360,11 +360,11 @@ px_fwd_tunnel_open(struct dpx_worker *w, struct px_session *s)
 }
 
 /* The session goes while its name is being resolved: lib/dns must not
- * answer into a freed session. Nothing can be pending today. */
+ * answer into a freed session (the query goes on and fills the cache). */
 static void
 px_fwd_resolve_cancel(struct dpx_worker *w, struct px_session *s)
 {
-	(void)w;
+	px_dns_cancel(w, s);
 	s->fwd_resolving = false;
 }
 
@@ -388,9 +388,13 @@ px_fwd_session_end(struct dpx_worker *w, struct px_session *s)
 const char *
 px_fwd_error_text(const struct px_session *s, char *buf, size_t cap)
 {
+	const char *why;
+
 	if (s->fwd == NULL || s->fwd_deny != PX_FWD_UNRESOLVED)
 		return NULL;
-	snprintf(buf, cap, "dpx: cannot resolve %s\n", s->fwd_host);
+	why = px_dns_failure_text(s);
+	snprintf(buf, cap, "dpx: cannot resolve %s%s%s\n", s->fwd_host,
+		 why != NULL ? ": " : "", why != NULL ? why : "");
 	return buf;
 }
 

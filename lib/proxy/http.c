@@ -24,7 +24,7 @@ void
 px_http_error(struct dpx_worker *w, struct px_session *s, int status)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	char buf[1024], text[PX_FWD_HOST + 32];
+	char buf[1024], text[PX_FWD_HOST + 64];
 	char fields[DPX_AUTH_CHALLENGE_MAX + 32];
 	int n;
 

@@ -530,6 +530,8 @@ px_worker_alloc(struct dpx_worker *w, struct dpx_proxy_shared *sh)
 		DPX_ERR("worker %u: cannot allocate ACL state", w->index);
 		return -ENOMEM;
 	}
+	if (px_dns_worker_init(w, px_has_forward(cfg)) != 0)
+		return -ENOMEM;
 	return px_cache_worker_init(w);
 }
 
@@ -642,6 +644,7 @@ dpx_proxy_worker_fini(struct dpx_worker *w)
 	px_probes_stop(w);
 	px_cache_worker_fini(w);
 	px_auth_worker_fini(w);
+	px_dns_worker_fini(w);
 	pw->sh->workers[w->index] = NULL;
 	px_tls_set_free(atomic_exchange(&pw->tls_next, NULL));
 	for (unsigned int i = 0; i < DPX_MAX_LISTENERS; i++)

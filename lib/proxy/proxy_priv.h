@@ -15,6 +15,7 @@
 #include "dpx_acl.h"
 #include "dpx_cache.h"
 #include "dpx_compress.h"
+#include "dpx_dns.h"
 #include "dpx_http.h"
 #include "dpx_lb.h"
 #include "dpx_proxy.h"
@@ -320,6 +321,9 @@ struct px_session {
 	bool fwd_auth_wait;         /* parked until the verifier answers */
 	uint32_t fwd_auth_slot;     /* ... in pw->auth.park */
 	struct px_acl_pending *acl_pend;    /* a decision awaiting the name */
+	/* Its lookup by the worker's resolver (fwd_dns.c), when it has one. */
+	struct dpx_dns_waiter fwd_wait;
+	uint8_t fwd_dns;            /* enum dpx_dns_status of the last one */
 };
 TAILQ_HEAD(px_session_list, px_session);
 
@@ -382,6 +386,7 @@ struct dpx_proxy_worker {
 	struct rte_mempool *hbufs;
 	struct rte_mempool *fwd_hosts;  /* NULL without forward listeners */
 	struct px_acl_worker *acl;      /* NULL without "acls" */
+	struct dpx_dns *dns;            /* NULL without "resolver" (fwd_dns.c) */
 	uint32_t hbuf_size;
 	struct px_pool_worker pools[DPX_MAX_POOLS];
 	struct px_probe *probes;
@@ -710,6 +715,19 @@ const char *px_fwd_error_fields(const struct px_session *s, int status,
 
 /* forward.c: a parked request was let through: resolve and connect. */
 void px_fwd_authenticated(struct dpx_worker *w, struct px_session *s);
+
+/* fwd_dns.c: the worker's resolver for forward listeners */
+/* Creates it when the config has a "resolver" and forward listeners. */
+int px_dns_worker_init(struct dpx_worker *w, bool forward);
+void px_dns_worker_fini(struct dpx_worker *w);
+/* Looks s->fwd_host up: 0 with s->fwd_addr set, 1 when px_fwd_resolved()
+ * follows, -1 on failure (or no resolver); s->fwd_dns says which. */
+int px_dns_resolve(struct dpx_worker *w, struct px_session *s);
+void px_dns_cancel(struct dpx_worker *w, struct px_session *s);
+/* A failed resolution's status (502 without a resolver), and the reason
+ * to add to "dpx: cannot resolve NAME" (NULL: none). */
+int px_dns_http_status(const struct px_session *s);
+const char *px_dns_failure_text(const struct px_session *s);
 
 /* health.c */
 int px_probes_start(struct dpx_worker *w);
