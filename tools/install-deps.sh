@@ -15,7 +15,7 @@ set -uo pipefail
 PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk
 	libjansson-dev libssl-dev libcrypt-dev zlib1g-dev libbrotli-dev libzstd-dev clang
 	gzip brotli zstd
-	libclang-rt-14-dev iproute2 iputils-ping iputils-arping procps python3 python3-scapy curl openssl valgrind wrk ethtool "$@")
+	libclang-rt-14-dev iproute2 iputils-ping iputils-arping procps python3 python3-scapy curl openssl valgrind wrk ethtool dnsmasq-base "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
