@@ -13,8 +13,10 @@
 #      forwards neg.test to.
 #   4. TTL: a record with TTL 2 is a cache hit within it, a new query
 #      after 3 s
+#   1b. two clients at once for one new name: one query
 #   5. dnsmasq killed under a loop of requests: cached names still 200, a
-#      new name 504 within timeout_ms x (retries + 1) (plus slack)
+#      new name 504 within timeout_ms x (retries + 1) (plus slack); a
+#      client that leaves while its name is pending (the waiter cancelled)
 #   6. the resolver's counters add up
 # H_KEEP=1 keeps the logs.
 set -u
@@ -76,7 +78,8 @@ start_dns() {
 		--log-queries --log-facility="$H_TMP/queries.log" \
 		--host-record=alpha.test,$S1,60 --host-record=beta.test,$S2,60 \
 		--host-record=gamma.test,$S3,60 --host-record=short.test,$S1,2 \
-		--host-record=late.test,$S2,60 --cname=alias.test,gamma.test \
+		--host-record=late.test,$S2,60 --host-record=pair.test,$S1,60 \
+		--cname=alias.test,gamma.test \
 		--server=/neg.test/$NS2 >>"$H_TMP/front.out" 2>&1 &
 	FRONT_PID=$!
 }
@@ -145,6 +148,18 @@ r=$(get beta.test)
 h_check "beta.test again: a cache hit ($r, hits +$(delta cache_hits "$h"), asked $(asked beta.test))" \
 	test "$r/$(delta cache_hits "$h")/$(asked beta.test)" = "200/s2/1/1"
 
+# Two clients at once for a name not yet known: one query, shared.
+c0=$(dstat coalesced) q0=$(dstat queries)
+in_cli curl -sS -m 20 --noproxy '' -x "http://$DPX:3128" -o "$H_TMP/p1" \
+	"http://pair.test:$SPORT/id" 2>>"$H_TMP/curl.err" &
+p1=$!
+in_cli curl -sS -m 20 --noproxy '' -x "http://$DPX:3128" -o "$H_TMP/p2" \
+	"http://pair.test:$SPORT/id" 2>>"$H_TMP/curl.err"
+wait "$p1"
+h_check "pair.test asked by two clients at once: both s1 ($(cat "$H_TMP/p1" "$H_TMP/p2" | tr '\n' ' ')), one query (+$(delta queries "$q0")), asked $(asked pair.test)" \
+	test "$(cat "$H_TMP/p1" "$H_TMP/p2" | tr '\n' ' ')/$(delta queries "$q0")/$(asked pair.test)" = "s1 s1 /1/1"
+h_log "coalesced: +$(delta coalesced "$c0") (0 when the second request came after the answer)"
+
 # 2. CNAME
 r=$(get alias.test)
 h_check "alias.test -> gamma.test (CNAME): $r" test "$r" = "200/s3"
@@ -197,7 +212,14 @@ h_check "its body names the reason ($(cat "$H_TMP/b"))" \
 	test "$(cat "$H_TMP/b")" = "dpx: cannot resolve late.test: DNS: no server answered"
 h_check "$((RETRIES + 1)) tries timed out, one lookup ran out ($(delta timeouts "$t0"), $(delta no_answer "$n0"))" \
 	test "$(delta timeouts "$t0")/$(delta no_answer "$n0")" = "$((RETRIES + 1))/1"
-sleep 0.5
+# A client that gives up while its name is looked up: the session goes,
+# its waiter is cancelled, the query runs out later without it.
+s0=$(tel /dpx/proxy_stats sessions_active)
+in_cli curl -sS -m 0.3 --noproxy '' -x "http://$DPX:3128" -o /dev/null \
+	"http://gone.test:$SPORT/id" 2>/dev/null
+sleep 1
+h_check "a client gone while its name was pending: no session left ($s0 -> $(tel /dpx/proxy_stats sessions_active)), no query pending ($(dstat pending)), one more no_answer (+$(delta no_answer "$n0"))" \
+	test "$(tel /dpx/proxy_stats sessions_active)/$(dstat pending)/$(delta no_answer "$n0")" = "$s0/0/2"
 touch "$H_TMP/load.stop"
 wait "$LOAD_PID"
 LOAD_PID=
@@ -214,7 +236,7 @@ done
 h_check "lookups ${c[lookups]} = hits ${c[cache_hits]} + negative ${c[negative_hits]} + misses ${c[cache_misses]} (+ hosts, literals, bad names: ${c[hosts_hits]} ${c[literals]} ${c[bad_names]})" \
 	test "${c[lookups]}" = $((c[cache_hits] + c[negative_hits] + c[cache_misses] + c[hosts_hits] + c[literals] + c[bad_names]))
 h_check "queries ${c[queries]} = answers ${c[answers]} + timeouts ${c[timeouts]}; retries ${c[retries]}, no_answer ${c[no_answer]}" \
-	test "${c[queries]}" = $((c[answers] + c[timeouts])) -a "${c[retries]}" = "$RETRIES" -a "${c[no_answer]}" = 1
+	test "${c[queries]}" = $((c[answers] + c[timeouts])) -a "${c[retries]}" = $((2 * RETRIES)) -a "${c[no_answer]}" = 2
 h_check "no SERVFAIL, stray answer, send error or query left (${c[servfail]} ${c[unmatched]} ${c[send_errors]} ${c[pending]})" \
 	test "${c[servfail]}/${c[unmatched]}/${c[send_errors]}/${c[pending]}" = 0/0/0/0
 h_check "udp_stats: no datagram to a closed port ($(tel /dpx/udp_stats no_port))" \
