@@ -18,6 +18,7 @@
 #      new name 504 within timeout_ms x (retries + 1) (plus slack); a
 #      client that leaves while its name is pending (the waiter cancelled)
 #   6. the resolver's counters add up
+#   7. two workers: 16 names, each worker's answers come back to it
 # H_KEEP=1 keeps the logs.
 set -u
 
@@ -49,9 +50,10 @@ stop_helpers() {
 }
 trap 'stop_helpers; _h_exit_trap' EXIT
 
+# write_config [WORKERS]
 write_config() {
 	cat >"$H_TMP/dns.json" <<-EOF
-	{"workers": 1, "idle": "adaptive",
+	{"workers": ${1:-1}, "idle": "adaptive",
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
@@ -68,6 +70,10 @@ write_config() {
 # it under load): the front one (recursion for dpx) knows the names and
 # forwards neg.test to the back one, authoritative for it (SOA on NXDOMAIN).
 start_dns() {
+	local i many=()
+	for ((i = 1; i <= 16; i++)); do
+		many+=("--host-record=n$i.test,$S2,60")
+	done
 	ip netns exec "$H_NS_SRV" "$DNSMASQ" --no-daemon --no-resolv --no-hosts --user=root --pid-file= \
 		--port 53 --listen-address=$NS2 --bind-interfaces \
 		--auth-server=ns.neg.test,$NS2 --auth-zone=neg.test --auth-ttl=60 \
@@ -80,7 +86,7 @@ start_dns() {
 		--host-record=gamma.test,$S3,60 --host-record=short.test,$S1,2 \
 		--host-record=late.test,$S2,60 --host-record=pair.test,$S1,60 \
 		--cname=alias.test,gamma.test \
-		--server=/neg.test/$NS2 >>"$H_TMP/front.out" 2>&1 &
+		--server=/neg.test/$NS2 "${many[@]}" >>"$H_TMP/front.out" 2>&1 &
 	FRONT_PID=$!
 }
 dns_ready() {
@@ -212,20 +218,21 @@ h_check "its body names the reason ($(cat "$H_TMP/b"))" \
 	test "$(cat "$H_TMP/b")" = "dpx: cannot resolve late.test: DNS: no server answered"
 h_check "$((RETRIES + 1)) tries timed out, one lookup ran out ($(delta timeouts "$t0"), $(delta no_answer "$n0"))" \
 	test "$(delta timeouts "$t0")/$(delta no_answer "$n0")" = "$((RETRIES + 1))/1"
-# A client that gives up while its name is looked up: the session goes,
-# its waiter is cancelled, the query runs out later without it.
-s0=$(tel /dpx/proxy_stats sessions_active)
-in_cli curl -sS -m 0.3 --noproxy '' -x "http://$DPX:3128" -o /dev/null \
-	"http://gone.test:$SPORT/id" 2>/dev/null
-sleep 1
-h_check "a client gone while its name was pending: no session left ($s0 -> $(tel /dpx/proxy_stats sessions_active)), no query pending ($(dstat pending)), one more no_answer (+$(delta no_answer "$n0"))" \
-	test "$(tel /dpx/proxy_stats sessions_active)/$(dstat pending)/$(delta no_answer "$n0")" = "$s0/0/2"
+sleep 0.5
 touch "$H_TMP/load.stop"
 wait "$LOAD_PID"
 LOAD_PID=
 total=$(wc -l <"$H_TMP/load.out") ok=$(grep -c '^200$' "$H_TMP/load.out")
 h_check "under load, before and after the kill: $ok of $total answers 200 (cached)" \
 	test "$total" -ge 10 -a "$ok" = "$total"
+
+# A client that gives up while its name is looked up: the session goes,
+# its waiter is cancelled, the query runs out later without it.
+in_cli curl -sS -m 0.3 --noproxy '' -x "http://$DPX:3128" -o /dev/null \
+	"http://gone.test:$SPORT/id" 2>/dev/null
+sleep 1
+h_check "a client gone while its name was pending: no session left ($(tel /dpx/proxy_stats sessions_active)), no query pending ($(dstat pending)), one more no_answer (+$(delta no_answer "$n0"))" \
+	test "$(tel /dpx/proxy_stats sessions_active)/$(dstat pending)/$(delta no_answer "$n0")" = "0/0/2"
 
 # 6. counters
 declare -A c
@@ -241,4 +248,23 @@ h_check "no SERVFAIL, stray answer, send error or query left (${c[servfail]} ${c
 	test "${c[servfail]}/${c[unmatched]}/${c[send_errors]}/${c[pending]}" = 0/0/0/0
 h_check "udp_stats: no datagram to a closed port ($(tel /dpx/udp_stats no_port))" \
 	test "$(tel /dpx/udp_stats no_port)" = 0
+h_stop_dpx
+stop_helpers
+
+# 7. two workers: each has its own resolver, and each query's source port
+# brings the answer back to the worker that asked (none lost, none stray)
+rm -f "$H_TMP"/s?.ready "$H_TMP/queries.log"
+h_start_dpx "$(write_config 2)" 0-2 || exit 1
+h_check "2 workers: origins up" start_origins
+start_dns
+h_check "2 workers: dnsmasq up" dns_ready
+ok=0
+for ((i = 1; i <= 16; i++)); do
+	[[ $(get "n$i.test") == 200/s2 ]] && ok=$((ok + 1))
+done
+h_check "2 workers: 16 names on 16 connections, $ok answered 200 from s2" test "$ok" = 16
+l0=$(tel /dpx/dns_stats,0 lookups) l1=$(tel /dpx/dns_stats,1 lookups)
+h_check "2 workers: both resolved ($l0 and $l1 lookups)" test "$l0" -gt 0 -a "$l1" -gt 0
+h_check "2 workers: queries $(dstat queries) = answers $(dstat answers) = misses $(dstat cache_misses), no timeout ($(dstat timeouts)), nothing unmatched ($(dstat unmatched))" \
+	test "$(dstat queries)/$(dstat answers)/$(dstat timeouts)/$(dstat unmatched)" = "$(dstat cache_misses)/$(dstat cache_misses)/0/0"
 h_summary
