@@ -665,8 +665,8 @@ int px_fwd_go(struct dpx_worker *w, struct px_session *s);
 /* The head parser refused a request: count why, when the target says. */
 void px_fwd_parse_refused(struct dpx_worker *w, const char *buf,
 			  uint32_t len);
-/* The resolver answered (addr 0: no such name); may run later than
- * px_fwd_start() once lib/dns answers asynchronously. */
+/* The resolver answered (addr 0: not resolved, s->fwd_dns says why);
+ * runs later than px_fwd_start() when lib/dns had to ask a server. */
 void px_fwd_resolved(struct dpx_worker *w, struct px_session *s,
 		     uint32_t addr);
 /* CONNECT: the origin accepted; 200 and the tunnel. */
