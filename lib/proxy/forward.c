@@ -153,7 +153,7 @@ px_fwd_resolve(struct dpx_worker *w, struct px_session *s)
 	const struct dpx_forward_conf *fc = s->fwd;
 	size_t n = strlen(s->fwd_host);
 
-	s->fwd_dns = DPX_DNS_OK;
+	px_dns_forget(s);
 	if (dpx_parse_ipv4(s->fwd_host, &s->fwd_addr) == 0)
 		return 0;
 	for (unsigned int i = 0; i < fc->n_hosts; i++)

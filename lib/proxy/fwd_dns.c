@@ -99,13 +99,25 @@ px_dns_worker_fini(struct dpx_worker *w)
 	pw->dns = NULL;
 }
 
+static struct px_fwd_names *
+px_fwd_name(const struct px_session *s)
+{
+	return container_of(s->fwd_host, struct px_fwd_names, host[0]);
+}
+
+void
+px_dns_forget(struct px_session *s)
+{
+	px_fwd_name(s)->dns = DPX_DNS_OK;
+}
+
 static void
 px_dns_done(struct dpx_dns_waiter *wt, const struct dpx_dns_result *res)
 {
-	struct px_session *s = container_of(wt, struct px_session, fwd_wait);
+	struct px_fwd_names *n = container_of(wt, struct px_fwd_names, wait);
 
-	s->fwd_dns = (uint8_t)res->status;
-	px_fwd_resolved(s->w, s,
+	n->dns = (uint8_t)res->status;
+	px_fwd_resolved(n->s->w, n->s,
 			res->status == DPX_DNS_OK ? res->addrs[0] : 0);
 }
 
@@ -113,15 +125,16 @@ int
 px_dns_resolve(struct dpx_worker *w, struct px_session *s)
 {
 	struct dpx_dns *r = px_w(w)->dns;
+	struct px_fwd_names *n = px_fwd_name(s);
 	struct dpx_dns_result res;
 	enum dpx_dns_status st;
 
 	if (r == NULL)
 		return -1;
-	dpx_dns_waiter_init(&s->fwd_wait, px_dns_done, s);
-	st = dpx_dns_lookup(r, s->fwd_host, strlen(s->fwd_host), &s->fwd_wait,
-			    &res);
-	s->fwd_dns = (uint8_t)st;
+	n->s = s;
+	dpx_dns_waiter_init(&n->wait, px_dns_done, s);
+	st = dpx_dns_lookup(r, n->host, strlen(n->host), &n->wait, &res);
+	n->dns = (uint8_t)st;
 	if (st == DPX_DNS_PENDING)
 		return 1;
 	if (st != DPX_DNS_OK)
@@ -136,18 +149,20 @@ px_dns_cancel(struct dpx_worker *w, struct px_session *s)
 	struct dpx_dns *r = px_w(w)->dns;
 
 	if (r != NULL)
-		dpx_dns_cancel(r, &s->fwd_wait);
+		dpx_dns_cancel(r, &px_fwd_name(s)->wait);
 }
 
 int
 px_dns_http_status(const struct px_session *s)
 {
-	switch (s->fwd_dns) {
+	enum dpx_dns_status st = px_fwd_name(s)->dns;
+
+	switch (st) {
 	case DPX_DNS_TIMEOUT:
 	case DPX_DNS_OVERLOAD:
 	case DPX_DNS_BAD_NAME:
 	case DPX_DNS_SERVFAIL:
-		return dpx_dns_http_status(s->fwd_dns);
+		return dpx_dns_http_status(st);
 	default:        /* no resolver, NXDOMAIN, NODATA, no servers */
 		return 502;
 	}
@@ -156,9 +171,10 @@ px_dns_http_status(const struct px_session *s)
 const char *
 px_dns_failure_text(const struct px_session *s)
 {
-	return px_dns_http_status(s) == 502 &&
-	       s->fwd_dns != DPX_DNS_SERVFAIL ? NULL :
-	       dpx_dns_status_text(s->fwd_dns);
+	enum dpx_dns_status st = px_fwd_name(s)->dns;
+
+	return px_dns_http_status(s) == 502 && st != DPX_DNS_SERVFAIL ? NULL :
+	       dpx_dns_status_text(st);
 }
 
 const struct dpx_dns_stats *

@@ -306,8 +306,8 @@ struct px_session {
 	uint8_t fwd_deny;           /* enum px_fwd_deny of dpx's answer */
 	/* As the client named it: PX_FWD_HOST bytes from pw->fwd_hosts, only
 	 * on forward listeners, so other sessions do not carry 254 bytes;
-	 * the host of a struct px_fwd_names with the user and the ACL rule
-	 * that decided (acl.c). */
+	 * the host of a struct px_fwd_names (with the user, the ACL rule
+	 * that decided and the name's lookup). */
 	char *fwd_host;
 	/* Proxy authentication (fwd_auth.c), set per request on forward
 	 * listeners with "auth", read by access rules and egress choice:
@@ -321,18 +321,20 @@ struct px_session {
 	bool fwd_auth_wait;         /* parked until the verifier answers */
 	uint32_t fwd_auth_slot;     /* ... in pw->auth.park */
 	struct px_acl_pending *acl_pend;    /* a decision awaiting the name */
-	/* Its lookup by the worker's resolver (fwd_dns.c), when it has one. */
-	struct dpx_dns_waiter fwd_wait;
-	uint8_t fwd_dns;            /* enum dpx_dns_status of the last one */
 };
 TAILQ_HEAD(px_session_list, px_session);
 
-/* What a forward session keeps beyond the reverse proxy's (pw->fwd_hosts
- * objects). */
+/* What only forward sessions carry, an element of pw->fwd_hosts, so
+ * other sessions do not carry it: the name (s->fwd_host points at host),
+ * the user (fwd_auth.c), the ACL rule that decided (acl.c) and the
+ * name's lookup by the worker's resolver (fwd_dns.c). */
 struct px_fwd_names {
-	char host[PX_FWD_HOST];
+	char host[PX_FWD_HOST];     /* first: s->fwd_host is its address */
 	char user[DPX_AUTH_USER_MAX + 1];
-	char rule[PX_FWD_RULE];     /* the ACL rule that decided (acl.c) */
+	char rule[PX_FWD_RULE];
+	uint8_t dns;                /* enum dpx_dns_status of the last lookup */
+	struct px_session *s;       /* the waiter's session */
+	struct dpx_dns_waiter wait;
 };
 
 /* A request waiting for its authenticator's verifier; gen goes into the
@@ -665,7 +667,7 @@ int px_fwd_go(struct dpx_worker *w, struct px_session *s);
 /* The head parser refused a request: count why, when the target says. */
 void px_fwd_parse_refused(struct dpx_worker *w, const char *buf,
 			  uint32_t len);
-/* The resolver answered (addr 0: not resolved, s->fwd_dns says why);
+/* The resolver answered (addr 0: not resolved, px_dns_http_status());
  * runs later than px_fwd_start() when lib/dns had to ask a server. */
 void px_fwd_resolved(struct dpx_worker *w, struct px_session *s,
 		     uint32_t addr);
@@ -721,8 +723,10 @@ void px_fwd_authenticated(struct dpx_worker *w, struct px_session *s);
 int px_dns_worker_init(struct dpx_worker *w, bool forward);
 void px_dns_worker_fini(struct dpx_worker *w);
 /* Looks s->fwd_host up: 0 with s->fwd_addr set, 1 when px_fwd_resolved()
- * follows, -1 on failure (or no resolver); s->fwd_dns says which. */
+ * follows, -1 on failure (or no resolver); the status is kept for
+ * px_dns_http_status(). px_dns_forget() clears it (no lookup made). */
 int px_dns_resolve(struct dpx_worker *w, struct px_session *s);
+void px_dns_forget(struct px_session *s);
 void px_dns_cancel(struct dpx_worker *w, struct px_session *s);
 /* A failed resolution's status (502 without a resolver), and the reason
  * to add to "dpx: cannot resolve NAME" (NULL: none). */
