@@ -13,16 +13,17 @@
 #include "proxy_priv.h"
 
 /*
- * HOOK(auth): the authenticated user's egress address (lib/auth's
- * res.rule->egress_addr, network order there), host order; 0 when the
- * session has no user or the user none. Nothing records a user on the
- * session yet: per_user falls back to round robin until then.
+ * The authenticated user's egress address (its rule's egress_addr in the
+ * "auth" section, network order there), host order; 0 when the session
+ * has no user or the user's rule names none (per_user then falls back to
+ * round robin).
  */
 static uint32_t
 px_egress_user_addr(const struct px_session *s)
 {
-	(void)s;
-	return 0;
+	if (s->auth_rule == NULL || s->auth_rule->egress_addr == 0)
+		return 0;
+	return rte_be_to_cpu_32(s->auth_rule->egress_addr);
 }
 
 /* Leaving from another port than the route's would send the origin a
