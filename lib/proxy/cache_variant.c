@@ -206,6 +206,23 @@ px_cv_build(struct dpx_worker *w, struct px_session *s,
 	return v;
 }
 
+/* o's variant in the store, if it was made from o as it is now. */
+static struct dpx_cache_obj *
+px_cv_lookup(struct dpx_worker *w, struct px_session *s,
+	     const struct dpx_cache_obj *o, const char *vary, uint32_t vary_len)
+{
+	struct dpx_cache_obj *v = dpx_cache_lookup(px_cv_store(w), w->index,
+						   &s->creq->k, vary, vary_len);
+
+	if (v != NULL &&
+	    dpx_cache_obj_meta(v)->source_seq != dpx_cache_obj_seq(o)) {
+		dpx_cache_obj_put(v);
+		v = NULL;
+		px_w(w)->cstats.variant_refreshed++;
+	}
+	return v;
+}
+
 /* Makes o's variant once: published when o is (a variant of an object
  * that is not in the store would never be found again). */
 static struct dpx_cache_obj *
@@ -226,6 +243,17 @@ px_cv_make(struct dpx_worker *w, struct px_session *s,
 		if (role == DPX_CACHE_FILL_WAIT) {
 			pw->cstats.variant_waits++;
 			return NULL;
+		}
+	}
+	if (role == DPX_CACHE_FILL_LEADER) {
+		/* another worker's fill may have ended between our lookup
+		 * and our fill_begin: its variant is in the store then */
+		v = px_cv_lookup(w, s, o, vary, vary_len);
+		if (v != NULL) {
+			dpx_cache_fill_abort(store, w->index, f);
+			if (!(dpx_cache_obj_meta(v)->flags & PX_CV_F_NO_GAIN))
+				pw->cstats.variant_hits++;
+			return v;
 		}
 	}
 	v = px_cv_build(w, s, o, c, vary, vary_len, seq, now);
@@ -267,14 +295,7 @@ px_cv_get(struct dpx_worker *w, struct px_session *s,
 	vlen = px_cv_vary(o, c, vary, sizeof(pw->cache_scratch));
 	if (vlen < 0)
 		return NULL;
-	v = dpx_cache_lookup(px_cv_store(w), w->index, &s->creq->k, vary,
-			     (uint32_t)vlen);
-	if (v != NULL &&
-	    dpx_cache_obj_meta(v)->source_seq != dpx_cache_obj_seq(o)) {
-		dpx_cache_obj_put(v);
-		v = NULL;
-		pw->cstats.variant_refreshed++;
-	}
+	v = px_cv_lookup(w, s, o, vary, (uint32_t)vlen);
 	if (v == NULL)
 		v = px_cv_make(w, s, o, c, vary, (uint32_t)vlen, now);
 	else if (!(dpx_cache_obj_meta(v)->flags & PX_CV_F_NO_GAIN))
