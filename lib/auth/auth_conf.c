@@ -68,7 +68,29 @@ static int parse_egress(struct cfg_ctx *c, json_t *v, uint32_t *addr)
 	return 0;
 }
 
+/* The rule's "acl" to its index in "acls" (the proxy's lookup). */
+static int resolve_acl(struct cfg_ctx *c, const struct cfg_acl_names *acls,
+		       struct dpx_auth_rule *r)
+{
+	char q[QUOTE_LEN];
+
+	r->acl_index = -1;
+	if (r->acl[0] == '\0')
+		return 0;
+	cfg_push_key(c, "acl");
+	cfg_quote(q, sizeof(q), r->acl);
+	if (acls == NULL || acls->section == NULL || acls->find == NULL)
+		return cfg_fail(c, false, "%s: there is no \"acls\" section "
+				"to name an ACL of", q);
+	r->acl_index = acls->find(acls->section, r->acl);
+	if (r->acl_index < 0)
+		return cfg_fail(c, false, "%s is not an ACL of \"acls\"", q);
+	cfg_pop(c);
+	return 0;
+}
+
 static int parse_rule(struct cfg_ctx *c, const char *user, json_t *v,
+		      const struct cfg_acl_names *acls,
 		      struct dpx_auth_rule *r)
 {
 	size_t n = strlen(user);
@@ -82,6 +104,7 @@ static int parse_rule(struct cfg_ctx *c, const char *user, json_t *v,
 	if (cfg_check_object(c, v, "an object", rule_keys) != 0 ||
 	    cfg_opt_string(c, v, "acl", acl_check, r->acl,
 			   sizeof(r->acl)) != 0 ||
+	    resolve_acl(c, acls, r) != 0 ||
 	    parse_egress(c, v, &r->egress_addr) != 0 ||
 	    cfg_opt_bool(c, v, "deny", &r->deny) != 0)
 		return -1;
@@ -89,6 +112,7 @@ static int parse_rule(struct cfg_ctx *c, const char *user, json_t *v,
 }
 
 static int parse_rules(struct cfg_ctx *c, json_t *obj,
+		       const struct cfg_acl_names *acls,
 		       struct dpx_auth_conf *a)
 {
 	json_t *v = json_object_get(obj, "users"), *e;
@@ -108,7 +132,7 @@ static int parse_rules(struct cfg_ctx *c, json_t *obj,
 		return cfg_fail(c, false, "out of memory");
 	json_object_foreach(v, user, e) {
 		cfg_push_key(c, user);
-		if (parse_rule(c, user, e, &a->rules[a->n_rules]) != 0)
+		if (parse_rule(c, user, e, acls, &a->rules[a->n_rules]) != 0)
 			return -1;
 		a->n_rules++;
 		cfg_pop(c);
@@ -141,7 +165,7 @@ static int parse_users_file(struct cfg_ctx *c, json_t *obj,
 }
 
 static int parse_one(struct cfg_ctx *c, const char *name, json_t *v,
-		     struct dpx_auth_conf *a)
+		     const struct cfg_acl_names *acls, struct dpx_auth_conf *a)
 {
 	conf_defaults(a);
 	if (strlen(name) == 0 || strlen(name) >= sizeof(a->name))
@@ -164,10 +188,11 @@ static int parse_one(struct cfg_ctx *c, const char *name, json_t *v,
 			   &a->clients_tracked) != 0 ||
 	       cfg_opt_u32(c, v, "queue_size", 4, 4096, true,
 			   &a->queue_size) != 0 ||
-	       parse_rules(c, v, a) != 0 ? -1 : 0;
+	       parse_rules(c, v, acls, a) != 0 ? -1 : 0;
 }
 
-int dpx_auth_section_parse(struct cfg_ctx *c, json_t *v, void **out)
+int dpx_auth_section_parse(struct cfg_ctx *c, json_t *v,
+			   const struct cfg_acl_names *acls, void **out)
 {
 	struct dpx_auth_section *s = calloc(1, sizeof(*s));
 	const char *name;
@@ -186,7 +211,7 @@ int dpx_auth_section_parse(struct cfg_ctx *c, json_t *v, void **out)
 	}
 	json_object_foreach(v, name, e) {
 		cfg_push_key(c, name);
-		if (parse_one(c, name, e, &s->auth[s->n++]) != 0) {
+		if (parse_one(c, name, e, acls, &s->auth[s->n++]) != 0) {
 			dpx_auth_section_free(s);
 			return -1;
 		}

@@ -112,6 +112,7 @@ int dpx_auth_challenge(const char *realm, char *buf, size_t size);
 struct dpx_auth_rule {
 	char user[DPX_AUTH_USER_MAX + 1];
 	char acl[DPX_AUTH_NAME_LEN];	/* "": none */
+	int acl_index;			/* acl's index in "acls"; -1: none */
 	uint32_t egress_addr;		/* source IPv4, network order; 0: any */
 	bool deny;			/* a valid password is still refused */
 };
@@ -135,10 +136,13 @@ struct dpx_auth_section {
 };
 
 struct cfg_ctx;
+struct cfg_acl_names;
 typedef struct json_t json_t;
 /* The config hook: *out a malloc'ed struct dpx_auth_section. The users
- * files are loaded once to check them (errors name file and line). */
-int dpx_auth_section_parse(struct cfg_ctx *c, json_t *v, void **out);
+ * files are loaded once to check them (errors name file and line); a
+ * rule's "acl" must be a name of acls (its acl_index). */
+int dpx_auth_section_parse(struct cfg_ctx *c, json_t *v,
+			   const struct cfg_acl_names *acls, void **out);
 void dpx_auth_section_free(void *section);
 const struct dpx_auth_conf *dpx_auth_section_find(
 	const struct dpx_auth_section *s, const char *name);

@@ -1377,6 +1377,7 @@ static int parse_auth(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 {
 	const struct dpx_config_ext *ext = dpx_config_get_ext();
 	json_t *v = json_object_get(root, "auth");
+	struct cfg_acl_names acls;
 
 	if (v == NULL)
 		return 0;
@@ -1384,7 +1385,9 @@ static int parse_auth(struct cfg_ctx *c, json_t *root, struct dpx_config *cfg)
 	if (ext == NULL || ext->auth == NULL)
 		return cfg_fail(c, true, "proxy authentication is not "
 				"supported by this program");
-	if (ext->auth(c, v, &cfg->auth) != 0)
+	acls.section = cfg->acls;
+	acls.find = ext->acl_find;
+	if (ext->auth(c, v, &acls, &cfg->auth) != 0)
 		return -1;
 	cfg_pop(c);
 	return 0;

@@ -92,6 +92,14 @@ int cfg_want_choice(struct cfg_ctx *c, const json_t *v,
 /* Names of ports, listeners and pools: letters, digits, '_' and '-'. */
 int cfg_check_name_chars(struct cfg_ctx *c, const char *s);
 
+/* The ACL names of a parsed "acls" section, for the sections that refer
+ * to them: find returns an ACL's index, or -1; section is NULL without
+ * "acls". */
+struct cfg_acl_names {
+	const void *section;
+	int (*find)(const void *section, const char *name);
+};
+
 /*
  * Sections owned by modules above lib/core. Each parser is called at the
  * member's path with its value; it returns 0 and its result in *out, or
@@ -130,8 +138,10 @@ struct dpx_config_ext {
 	/* The index of the ACL called name in the parsed "acls", or -1. */
 	int (*acl_find)(const void *acls, const char *name);
 	/* The top-level "auth" section (proxy authentication), and its
-	 * release. */
-	int (*auth)(struct cfg_ctx *c, json_t *v, void **out);
+	 * release. Its per-user rules name ACLs of "acls" (parsed before
+	 * it): acls resolves those names. */
+	int (*auth)(struct cfg_ctx *c, json_t *v,
+		    const struct cfg_acl_names *acls, void **out);
 	void (*release_auth)(void *conf);
 	/* The index of the authenticator called name in that section, or
 	 * -1 (a forward listener's "auth"). */

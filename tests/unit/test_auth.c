@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "auth_priv.h"	/* auth_users_bind */
+#include "dpx_acl.h"
 #include "dpx_auth.h"
 #include "dpx_config_kit.h"
 #include "dpx_test.h"
@@ -333,10 +334,21 @@ static void test_rule_binding(void)
 
 /* ---- The "auth" section ---- */
 
+static int acl_find(const void *acls, const char *name)
+{
+	return dpx_acl_section_find(acls, name);
+}
+
 static const struct dpx_config_ext ext = {
+	.acls = dpx_acl_section_parse,
+	.release_acls = dpx_acl_section_free,
+	.acl_find = acl_find,
 	.auth = dpx_auth_section_parse,
 	.release_auth = dpx_auth_section_free,
 };
+
+#define ACLS "\"acls\": {\"open\": {\"default\": \"allow\"}, " \
+	"\"staff\": {\"default\": \"deny\"}}, "
 
 #define PORTS "\"ports\": [{\"device\": \"net_tap0\", " \
 	"\"addresses\": [\"198.18.0.1/24\"]}], "
@@ -359,7 +371,7 @@ static void test_config(void)
 	write_file(users, "alice:" H6 "\n");
 	dpx_config_set_ext(&ext);
 	snprintf(json, sizeof(json),
-		 "{" PORTS "\"auth\": {\"fwd\": {\"users_file\": \"%s\", "
+		 "{" PORTS ACLS "\"auth\": {\"fwd\": {\"users_file\": \"%s\", "
 		 "\"realm\": \"Corp \\\"proxy\\\"\", \"cache_ttl_s\": 60, "
 		 "\"max_failures_per_min\": 5, \"queue_size\": 8, "
 		 "\"users\": {\"alice\": {\"acl\": \"staff\", "
@@ -377,6 +389,9 @@ static void test_config(void)
 		CHECK_EQ(a->queue_size, 8);
 		CHECK_EQ(a->n_rules, 2);
 		CHECK(a->n_rules == 2 && strcmp(a->rules[0].acl, "staff") == 0);
+		/* the index in "acls" the proxy evaluates for alice */
+		CHECK(a->n_rules == 2 && a->rules[0].acl_index == 1);
+		CHECK(a->n_rules == 2 && a->rules[1].acl_index == -1);
 		CHECK(a->n_rules == 2 &&
 		      a->rules[0].egress_addr == htonl(0xC6120105));
 		CHECK(a->n_rules == 2 && a->rules[1].deny);
@@ -401,6 +416,13 @@ static void test_config(void)
 		{ "{\"fwd\": {\"users_file\": \"@B\"}}",
 		  "bad_users:2: user \"bob\": MD5-crypt is refused" },
 		{ "[]", "auth: expected an object of authenticators" },
+		{ "{\"fwd\": {\"users_file\": \"@U\", \"users\": "
+		  "{\"a\": {\"acl\": \"office\"}}}}",
+		  "auth.fwd.users.a.acl: \"office\": there is no \"acls\" "
+		  "section" },
+		{ "@A{\"fwd\": {\"users_file\": \"@U\", \"users\": "
+		  "{\"*\": {\"acl\": \"offce\"}}}}",
+		  "auth.fwd.users.*.acl: \"offce\" is not an ACL of \"acls\"" },
 	};
 	char bad_users[512];
 
@@ -420,7 +442,10 @@ static void test_config(void)
 				 (size_t)(at - body), "%s%s",
 				 at[1] == 'U' ? users : bad_users, rest);
 		}
-		snprintf(json, sizeof(json), "{" PORTS "\"auth\": %s}", body);
+		/* "@A": the "acls" section goes first */
+		snprintf(json, sizeof(json), "{" PORTS "%s\"auth\": %s}",
+			 strncmp(body, "@A", 2) == 0 ? ACLS : "",
+			 strncmp(body, "@A", 2) == 0 ? body + 2 : body);
 		CHECK_EQ(load_conf(json, &cfg, err, sizeof(err)), -1);
 		CHECK_STR_CONTAINS(err, bad[i].want);
 	}
