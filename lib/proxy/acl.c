@@ -6,8 +6,12 @@
  * of "acls", read by workers inside a loop pass, replaced whole by a
  * reload and freed after an RCU grace period (the QSBR of the balancing
  * snapshots). A worker never keeps a pointer past its pass: a decision
- * that waits for the resolver keeps a copy of the request's method and
- * path instead and evaluates again once the address is known.
+ * that waits for the resolver, or for the verifier of a listener with
+ * "auth", keeps a copy of the request's method and path instead and
+ * evaluates again once the address or the user is known.
+ *
+ * With "auth", the authenticated user's rule may name an ACL of its own:
+ * that one decides the user's requests instead of the listener's.
  *
  * Counters are the worker's: totals, and matches per rule number (index
  * 0 is the default action), summed by dpx_proxy_acl_report().
@@ -23,7 +27,8 @@
 #include "dpx_acl.h"
 #include "proxy_priv.h"
 
-#define PX_ACL_PENDING 256          /* decisions awaiting a name, per worker */
+#define PX_ACL_PENDING 256          /* decisions awaiting a name, per worker,
+				     * besides one per authentication park */
 #define PX_ACL_PATH 2048            /* path bytes kept for them */
 
 /* What a decision awaiting the destination address needs again. */
@@ -248,7 +253,7 @@ px_acl_worker_init(struct dpx_worker *w)
 			return -ENOMEM;
 	}
 	snprintf(name, sizeof(name), "dpx_acl_%u", w->index);
-	aw->pending = rte_mempool_create(name, PX_ACL_PENDING,
+	aw->pending = rte_mempool_create(name, PX_ACL_PENDING + pw->auth.n_park,
 			sizeof(struct px_acl_pending), 0, 0, NULL, NULL, NULL,
 			NULL, (int)rte_socket_id(),
 			RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
@@ -334,14 +339,13 @@ px_acl_decided(struct dpx_worker *w, struct px_session *s, unsigned int idx,
 
 /* Keeps what a second evaluation needs; 0, or -status. */
 static int
-px_acl_keep(struct dpx_worker *w, struct px_session *s,
-	    const struct dpx_acl_request *rq)
+px_acl_store(struct dpx_worker *w, struct px_session *s,
+	     const struct dpx_acl_request *rq)
 {
 	struct px_acl_worker *aw = px_w(w)->acl;
 	struct px_acl_pending *p;
 	void *obj;
 
-	aw->stats.need_dst++;
 	if (rq->path_len > PX_ACL_PATH || rq->method_len > sizeof(p->method)) {
 		aw->stats.path_too_long++;
 		return -414;
@@ -358,6 +362,26 @@ px_acl_keep(struct dpx_worker *w, struct px_session *s,
 		memcpy(p->path, rq->path, rq->path_len);
 	s->acl_pend = p;
 	return 0;
+}
+
+/* ... for a decision that waits for the destination address. */
+static int
+px_acl_keep(struct dpx_worker *w, struct px_session *s,
+	    const struct dpx_acl_request *rq)
+{
+	px_w(w)->acl->stats.need_dst++;
+	return px_acl_store(w, s, rq);
+}
+
+/* The ACL that decides s's request, by index in "acls": the
+ * authenticated user's own (the "acl" of its auth rule) replaces the
+ * listener's; -1: none. */
+static int
+px_acl_index(const struct px_session *s)
+{
+	if (s->auth_rule != NULL && s->auth_rule->acl_index >= 0)
+		return s->auth_rule->acl_index;
+	return s->fwd->acl;
 }
 
 /* The request's destination as known before resolution. */
@@ -378,17 +402,48 @@ px_acl_dest(const struct px_session *s, struct dpx_acl_request *rq)
 }
 
 static enum dpx_acl_action
-px_acl_eval(struct dpx_worker *w, struct px_session *s,
+px_acl_eval(struct dpx_worker *w, struct px_session *s, unsigned int idx,
 	    struct dpx_acl_request *rq, struct dpx_acl_result *res)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	unsigned int idx = (unsigned int)s->fwd->acl;
 	const struct dpx_acl *acl = atomic_load_explicit(&pw->sh->acl.acl[idx],
 							memory_order_acquire);
 
 	rq->client_addr = rte_cpu_to_be_32(s->caddr);
+	rq->user = s->user;
+	rq->user_len = (uint32_t)strlen(s->user);
 	px_acl_clock(w, &pw->acl->clock[idx], acl, rq);
 	return dpx_acl_eval(acl, w->index, rq, res);
+}
+
+/* The request's destination, method and path (none for CONNECT). */
+static void
+px_acl_request(const struct px_session *s, const struct dpx_http_request *req,
+	       bool connect, struct dpx_acl_request *rq)
+{
+	struct dpx_http_target t;
+
+	px_acl_dest(s, rq);
+	rq->method = req->method.p;
+	rq->method_len = req->method.len;
+	if (!connect && dpx_http_target_split(req->target.p, req->target.len,
+					      false, &t) == DPX_HTTP_T_OK) {
+		rq->path = t.path.p;
+		rq->path_len = t.path.len;
+	}
+}
+
+/* The same from the copy kept in s->acl_pend. */
+static void
+px_acl_request_kept(const struct px_session *s, struct dpx_acl_request *rq)
+{
+	const struct px_acl_pending *p = s->acl_pend;
+
+	px_acl_dest(s, rq);
+	rq->method = p->method;
+	rq->method_len = p->method_len;
+	rq->path = p->path;
+	rq->path_len = p->path_len;
 }
 
 int
@@ -397,40 +452,57 @@ px_acl_check(struct dpx_worker *w, struct px_session *s,
 {
 	struct dpx_acl_request rq = { 0 };
 	struct dpx_acl_result res;
-	struct dpx_http_target t;
+	int idx = px_acl_index(s);
 
 	px_acl_release(w, s);
-	if (s->fwd->acl < 0 || px_w(w)->acl == NULL)
+	if (idx < 0 || px_w(w)->acl == NULL)
 		return 0;
-	px_acl_dest(s, &rq);
-	rq.method = req->method.p;
-	rq.method_len = req->method.len;
-	if (!connect && dpx_http_target_split(req->target.p, req->target.len,
-					      false, &t) == DPX_HTTP_T_OK) {
-		rq.path = t.path.p;
-		rq.path_len = t.path.len;
-	}
-	if (px_acl_eval(w, s, &rq, &res) == DPX_ACL_NEED_DST)
+	px_acl_request(s, req, connect, &rq);
+	if (px_acl_eval(w, s, (unsigned int)idx, &rq, &res) ==
+	    DPX_ACL_NEED_DST)
 		return px_acl_keep(w, s, &rq);
-	return px_acl_decided(w, s, (unsigned int)s->fwd->acl, &res);
+	return px_acl_decided(w, s, (unsigned int)idx, &res);
 }
 
 int
-px_acl_recheck(struct dpx_worker *w, struct px_session *s)
+px_acl_park(struct dpx_worker *w, struct px_session *s,
+	    const struct dpx_http_request *req, bool connect)
 {
-	struct px_acl_pending *p = s->acl_pend;
+	struct dpx_acl_request rq = { 0 };
+
+	px_acl_release(w, s);
+	if (px_w(w)->acl == NULL ||
+	    (s->fwd->acl < 0 && !px_fwd_auth_names_acls(w, s)))
+		return 0;
+	px_acl_request(s, req, connect, &rq);
+	return px_acl_store(w, s, &rq);
+}
+
+/* The copy in s->acl_pend against the ACL that decides now: 0 to go on,
+ * or -status. A rule that still needs the address keeps the copy for
+ * px_acl_recheck() when the name is yet to be resolved (dst_later), else
+ * it denies. */
+static int
+px_acl_decide_kept(struct dpx_worker *w, struct px_session *s, bool dst_later)
+{
 	struct dpx_acl_request rq = { 0 };
 	struct dpx_acl_result res;
+	int idx = px_acl_index(s);
 	int rc;
 
-	if (p == NULL)
+	if (s->acl_pend == NULL)
 		return 0;
-	px_acl_dest(s, &rq);
-	rq.method = p->method;
-	rq.method_len = p->method_len;
-	rq.path = p->path;
-	rq.path_len = p->path_len;
-	if (px_acl_eval(w, s, &rq, &res) == DPX_ACL_NEED_DST) {
+	if (idx < 0) {
+		px_acl_release(w, s);
+		return 0;
+	}
+	px_acl_request_kept(s, &rq);
+	if (px_acl_eval(w, s, (unsigned int)idx, &rq, &res) ==
+	    DPX_ACL_NEED_DST) {
+		if (dst_later) {
+			px_w(w)->acl->stats.need_dst++;
+			return 0;
+		}
 		/* a reload put a dst rule first and there is no address */
 		res.action = DPX_ACL_DENY;
 		res.status = 403;
@@ -439,9 +511,21 @@ px_acl_recheck(struct dpx_worker *w, struct px_session *s)
 		res.body = NULL;
 		res.body_len = 0;
 	}
-	rc = px_acl_decided(w, s, (unsigned int)s->fwd->acl, &res);
+	rc = px_acl_decided(w, s, (unsigned int)idx, &res);
 	px_acl_release(w, s);
 	return rc;
+}
+
+int
+px_acl_authenticated(struct dpx_worker *w, struct px_session *s)
+{
+	return px_acl_decide_kept(w, s, true);
+}
+
+int
+px_acl_recheck(struct dpx_worker *w, struct px_session *s)
+{
+	return px_acl_decide_kept(w, s, false);
 }
 
 const char *

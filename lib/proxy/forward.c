@@ -9,10 +9,12 @@
  * "server" stands for every origin, and a kept-alive connection is reused
  * only for the origin it was made for (upstream.c).
  *
- * A request goes: target checks, access rules, authentication, name
- * resolution, loop check, connect. Resolution may finish later than the
- * request step (px_fwd_resolved()), so nothing after it relies on the
- * parsed request: the head to the origin is staged before.
+ * A request goes: target checks, authentication, access rules (with the
+ * user known), name resolution, loop check, connect. Authentication and
+ * resolution may finish later than the request step
+ * (px_fwd_authenticated(), px_fwd_resolved()), so nothing after them
+ * relies on the parsed request: the head to the origin is staged before,
+ * and the ACL keeps its own copy of method and path.
  */
 #include <stdio.h>
 #include <string.h>
@@ -119,14 +121,17 @@ px_fwd_port_allowed(const struct dpx_forward_conf *fc, uint16_t port)
 	return false;
 }
 
-/* The listener's "acl" (acl.c): 0 to go on (perhaps to be decided once
- * the name resolves, in px_fwd_connect()), -status to refuse or redirect
- * with the ACL's answer. */
+/* The listener's "acl", or the authenticated user's own (acl.c): 0 to go
+ * on (perhaps to be decided once the user is verified, in
+ * px_fwd_authenticated(), or once the name resolves, in
+ * px_fwd_connect()), -status to refuse or redirect with the ACL's
+ * answer. */
 static int
 px_fwd_access_check(struct dpx_worker *w, struct px_session *s,
 		    const struct dpx_http_request *req)
 {
-	px_acl_rule_clear(s);
+	if (s->fwd_auth_wait)
+		return px_acl_park(w, s, req, px_is_connect(req));
 	return px_acl_check(w, s, req, px_is_connect(req));
 }
 
@@ -266,6 +271,7 @@ px_fwd_start(struct dpx_worker *w, struct px_session *s,
 	s->fwd_deny = PX_FWD_OK;
 	s->egress_idx = -1;
 	s->egress_addr = 0;
+	px_acl_rule_clear(s);
 	if (s->ls->access_log) {
 		px_fwd_copy(s->method, sizeof(s->method), &req->method);
 		px_fwd_copy(s->path, sizeof(s->path), &req->target);
@@ -278,10 +284,13 @@ px_fwd_start(struct dpx_worker *w, struct px_session *s,
 		s->fwd_deny = PX_FWD_LOOP;
 		rc = -508;
 	}
-	if (rc == 0)
-		rc = px_fwd_access_check(w, s, req);
+	/* as Squid's proxy_auth: no ACL decides before the user is known,
+	 * so a request without valid credentials gets 407 whatever the
+	 * rules say */
 	if (rc == 0)
 		rc = px_fwd_authenticate(w, s, req);
+	if (rc == 0)
+		rc = px_fwd_access_check(w, s, req);
 	if (rc != 0)
 		return rc;
 	s->pool = (int)s->fwd->pool;
@@ -327,7 +336,10 @@ px_fwd_go(struct dpx_worker *w, struct px_session *s)
 void
 px_fwd_authenticated(struct dpx_worker *w, struct px_session *s)
 {
-	int rc = px_fwd_go(w, s);
+	int rc = px_acl_authenticated(w, s);
+
+	if (rc == 0)
+		rc = px_fwd_go(w, s);
 
 	if (rc != 0) {
 		px_http_error(w, s, -rc);

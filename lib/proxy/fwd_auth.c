@@ -203,6 +203,22 @@ px_fwd_auth_check(struct dpx_worker *w, struct px_session *s,
 	return 0;
 }
 
+bool
+px_fwd_auth_names_acls(const struct dpx_worker *w, const struct px_session *s)
+{
+	const struct dpx_auth *a;
+	const struct dpx_auth_conf *conf;
+
+	if (s->fwd->auth < 0)
+		return false;
+	a = w->proxy->sh->auth[s->fwd->auth];
+	conf = dpx_auth_get_conf(a);
+	for (unsigned int i = 0; i < conf->n_rules; i++)
+		if (conf->rules[i].acl_index >= 0)
+			return true;
+	return false;
+}
+
 void
 px_fwd_auth_cancel(struct dpx_worker *w, struct px_session *s)
 {

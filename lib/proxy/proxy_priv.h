@@ -634,11 +634,19 @@ int px_acl_shared_init(struct dpx_proxy_shared *sh);
 void px_acl_shared_fini(struct dpx_proxy_shared *sh);
 int px_acl_worker_init(struct dpx_worker *w);
 void px_acl_worker_fini(struct dpx_worker *w);
-/* The listener's ACL on a request: 0 allowed (or decided only once the
- * name resolves: px_acl_recheck()), else -status with the answer kept
- * for px_acl_answer() (s->fwd_deny PX_FWD_ACL). */
+/* The ACL on a request, with the user authenticated (s->user; the
+ * user's own ACL, its auth rule's "acl", replaces the listener's): 0
+ * allowed (or decided only once the name resolves: px_acl_recheck()),
+ * else -status with the answer kept for px_acl_answer() (s->fwd_deny
+ * PX_FWD_ACL). */
 int px_acl_check(struct dpx_worker *w, struct px_session *s,
 		 const struct dpx_http_request *req, bool connect);
+/* The request parks for its verifier (s->fwd_auth_wait): its method and
+ * path are kept when an ACL may decide it; 0 or -status. */
+int px_acl_park(struct dpx_worker *w, struct px_session *s,
+		const struct dpx_http_request *req, bool connect);
+/* The parked request authenticated: px_acl_check() on the kept copy. */
+int px_acl_authenticated(struct dpx_worker *w, struct px_session *s);
 /* After resolution, for a decision that waited: 0 or -status. */
 int px_acl_recheck(struct dpx_worker *w, struct px_session *s);
 /* The copy a waiting decision kept goes (session end, next request). */
@@ -707,6 +715,9 @@ int px_fwd_auth_check(struct dpx_worker *w, struct px_session *s,
 		      const struct dpx_http_request *req);
 /* The session goes while parked: its answer will be dropped. */
 void px_fwd_auth_cancel(struct dpx_worker *w, struct px_session *s);
+/* Some rule of the listener's authenticator names an ACL of its own. */
+bool px_fwd_auth_names_acls(const struct dpx_worker *w,
+			    const struct px_session *s);
 /* Once per loop pass: the verifiers' answers resume their requests
  * (px_fwd_authenticated()). True while requests are parked. */
 bool px_auth_run(struct dpx_worker *w);
