@@ -13,10 +13,19 @@
 static struct dpx_proxy_shared *acl_proxy;
 static unsigned int acl_workers;
 
+/* DPDK's telemetry refuses (drops) keys with characters other than
+ * letters, digits, '_' and '/', and ACL and rule names may have '-':
+ * such a counter shows under its key with '_' for '-'. */
 static void
 acl_add(void *ctx, const char *key, uint64_t v)
 {
-	rte_tel_data_add_dict_u64(ctx, key, v);
+	char tel_key[RTE_TEL_MAX_STRING_LEN];
+
+	snprintf(tel_key, sizeof(tel_key), "%s", key);
+	for (char *p = tel_key; *p != '\0'; p++)
+		if (*p == '-')
+			*p = '_';
+	rte_tel_data_add_dict_u64(ctx, tel_key, v);
 }
 
 /* /dpx/acl_stats[,worker] */
