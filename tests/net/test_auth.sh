@@ -20,7 +20,19 @@
 #      answer is dropped (abandoned 1, parked 0), dpx serves on
 #   5. the access log's user field; /dpx/auth_reload adds a user, a bad
 #      users file is refused and the old users stay
-#   6. 30 bad passwords from one client: 429 after the limit, and the
+#   6. per-user rules on a second listener (3130, "acl": "byuser",
+#      egress per_user): the ACL runs after the authentication, so (a) a
+#      "user" rule lets ann in and keeps ben out of the same URL (200
+#      byte-exact / 403 with the ACL's page, the origin counts only ann's),
+#      (b) alice's own ACL ("office", her auth rule's "acl") replaces the
+#      listener's, for her only and on the listener without an ACL too,
+#      (c) a user's first request (parked for the verifier) is decided as
+#      the next ones (from the cache), also when the rule waits for the
+#      name's address, (d) no credentials: 407 whether the rules would
+#      allow or deny, and nothing reaches the origin, (e) ann and ben leave
+#      from their own egress_address (the origin echoes the peer); the
+#      access log carries user, rule and egress; /dpx/acl_stats per rule
+#   7. 30 bad passwords from one client: 429 after the limit, and the
 #      verifier hashed at most the limit and a little
 # H_KEEP=1 keeps the logs.
 set -u
@@ -28,7 +40,10 @@ set -u
 DPX=198.18.0.1
 S1=198.18.1.2
 SPORT=8081
+EPORT=8080                  # the egress origin: answers "PEER HOST"
+EG_ANN=198.18.1.10 EG_BEN=198.18.1.11
 REALM='dpx test'
+DENIED='denied by byuser'
 
 # shellcheck source=../lib/harness.sh
 source "$(dirname "$0")/../lib/harness.sh"
@@ -40,6 +55,7 @@ in_cli() { ip netns exec "$H_NS_CLI" "$@"; }
 in_srv() { ip netns exec "$H_NS_SRV" "$@"; }
 tel() { "$PY" "$LIB/dpx_telemetry.py" "$H_PREFIX" "$@"; }
 astat() { tel /dpx/auth_stats "$1"; }
+aclstat() { tel /dpx/acl_stats "$1"; }
 
 # crypt_hash SCHEME PASSWORD [ROUNDS]: python's crypt (libxcrypt).
 crypt_hash() {
@@ -59,6 +75,9 @@ write_users() {
 		echo "alice:$(openssl passwd -6 'wonder land')"
 		echo "guest:$(openssl passwd -6 guest)"
 		echo "slow:$(crypt_hash sha512 slowpw 3000000)"
+		echo "ann:$(openssl passwd -6 annpw)"
+		echo "ben:$(openssl passwd -6 benpw)"
+		echo "cat:$(openssl passwd -6 catpw)"
 		bob=$(crypt_hash bcrypt 'b0b!' 16 2>/dev/null)
 		[[ $bob == '$2'* ]] && echo "bob:$bob"
 	} >"$H_TMP/users"
@@ -69,16 +88,32 @@ write_config() {
 	{"workers": 1, "idle": "adaptive",
 	 "ports": [
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
-	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
+	  {"name": "server", "device": "$H_DEV_SRV",
+	   "addresses": ["198.18.1.1/24", "$EG_ANN/24", "$EG_BEN/24"]}],
 	 "access_log": {"path": "$H_TMP/access.log"},
+	 "acls": {
+	  "office": {"default": "allow",
+	   "rules": [{"name": "closed", "action": "deny", "path_prefix": "/c/closed"}]},
+	  "byuser": {"default": "deny", "deny_page": "$DENIED",
+	   "rules": [
+	    {"name": "ann-all", "action": "allow", "user": "ann"},
+	    {"name": "ben-no-c", "action": "deny", "user": "ben", "path_prefix": "/c/"},
+	    {"name": "cat-no-s1", "action": "deny", "user": "cat", "dst": "$S1/32"},
+	    {"name": "staff", "action": "allow", "user": ["ben", "cat"]}]}},
 	 "auth": {"staff": {"users_file": "$H_TMP/users", "realm": "$REALM",
 	   "cache_ttl_s": 300, "max_failures_per_min": 10, "queue_size": 64,
 	   "users": {"guest": {"deny": true},
-	             "alice": {"acl": "office", "egress_address": "198.18.1.1"}}}},
+	             "alice": {"acl": "office", "egress_address": "198.18.1.1"},
+	             "ann": {"egress_address": "$EG_ANN"},
+	             "ben": {"egress_address": "$EG_BEN"}}}},
 	 "listeners": [
 	  {"name": "fwd", "address": "$DPX", "port": 3128, "mode": "forward",
 	   "access_log": true, "auth": "staff", "connect_ports": [8443],
-	   "hosts": {"alpha.test": "$S1", "tls.test": "$S1"}}]}
+	   "hosts": {"alpha.test": "$S1", "tls.test": "$S1"}},
+	  {"name": "byuser", "address": "$DPX", "port": 3130, "mode": "forward",
+	   "access_log": true, "auth": "staff", "acl": "byuser",
+	   "hosts": {"alpha.test": "$S1", "e.test": "$S1"},
+	   "egress": {"addresses": ["$EG_ANN", "$EG_BEN"], "policy": "per_user"}}]}
 	EOF
 	echo "$H_TMP/auth.json"
 }
@@ -92,18 +127,21 @@ start_origins() {
 		--ready "$H_TMP/s1.ready" >>"$H_TMP/s1.out" 2>&1 &
 	in_srv "$PY" "$LIB/tls_echo_server.py" "$S1" 8443 "$H_TMP/tls.pem" "$H_TMP/tls.key" \
 		--name tls >>"$H_TMP/tls.out" 2>&1 &
+	in_srv "$PY" "$LIB/egress_peers.py" origin "$S1" "$EPORT" "$H_TMP/e.ready" \
+		>>"$H_TMP/e.out" 2>&1 &
 	for ((i = 0; i < 50; i++)); do
-		[[ -e $H_TMP/s1.ready ]] && return 0
+		[[ -e $H_TMP/s1.ready && -e $H_TMP/e.ready ]] && return 0
 		sleep 0.1
 	done
 	return 1
 }
 
 # via URL CURL_ARGS...: body in $H_TMP/b, head in $H_TMP/h; the status.
+# Through the listener at VIA_PORT (3128 when unset).
 via() {
 	local url=$1
 	shift
-	in_cli curl -sS -m 30 --noproxy '' -x "http://$DPX:3128" -o "$H_TMP/b" \
+	in_cli curl -sS -m 30 --noproxy '' -x "http://$DPX:${VIA_PORT:-3128}" -o "$H_TMP/b" \
 		-D "$H_TMP/h" -w '%{http_code}' "$@" "$url" 2>>"$H_TMP/curl.err"
 }
 
@@ -129,6 +167,16 @@ raw() {
 
 # up NAME BEFORE N: the counter went up by exactly N.
 up() { test "$(($(astat "$1") - $2))" = "$3"; }
+# on3130 URL CURL_ARGS...: via the listener with the per-user rules.
+on3130() { VIA_PORT=3130 via "$@"; }
+# got STATUS WANT TEXT: STATUS is WANT and $H_TMP/b holds exactly TEXT
+# (printf escapes).
+got() { test "$1" = "$2" && printf "$3" | cmp -s - "$H_TMP/b"; }
+# origin_count NAME: "COUNT N304" of the origin's /c/NAME?len=12, asked
+# directly (not through dpx).
+origin_count() {
+	in_srv curl -sS -m 5 "http://$S1:$SPORT/c-count/$1?len=12"
+}
 
 write_users
 h_start_dpx "$(write_config)" || exit 1
@@ -214,8 +262,8 @@ h_check "dpx serves on ($st)" test "$st" = 200
 
 # 5. the log and reloads
 sleep 0.3
-h_check "access log: alice in the user field, '-' without credentials" \
-	bash -c "grep -q 'fwd \"GET http://alpha.test:$SPORT/id\" 200 .* alpha.test:$SPORT alice - -\$' '$H_TMP/access.log' &&
+h_check "access log: alice in the user field (her ACL's rule after it), '-' without credentials" \
+	bash -c "grep -q 'fwd \"GET http://alpha.test:$SPORT/id\" 200 .* alpha.test:$SPORT alice default -\$' '$H_TMP/access.log' &&
 		grep -q 'fwd \"GET http://alpha.test:$SPORT/id\" 407 .* alpha.test:$SPORT - - -\$' '$H_TMP/access.log' &&
 		grep -q 'fwd \"GET http://alpha.test:$SPORT/id\" 403 .* alpha.test:$SPORT guest - -\$' '$H_TMP/access.log'"
 st=$(via "http://alpha.test:$SPORT/id" --proxy-user 'carol:c4r0l')
@@ -233,7 +281,77 @@ st=$(via "http://alpha.test:$SPORT/id" --proxy-user 'carol:c4r0l')
 h_check "the old users stay: carol 200 ($st)" test "$st" = 200
 cp "$H_TMP/users.good" "$H_TMP/users"
 
-# 6. a flood of bad passwords (last: the client's address stays limited)
+# 6. per-user rules: the ACL runs after the authentication
+U="http://alpha.test:$SPORT"
+# (d) without credentials: 407 whatever the rules would say
+decided() { echo $(($(aclstat allowed) + $(aclstat denied) + $(aclstat redirected))); }
+d0=$(decided)
+for path in /c/d1 /id; do
+	st=$(on3130 "$U$path?len=12")
+	pa=$(tr -d '\r' <"$H_TMP/h" | grep -ci '^proxy-authenticate: basic')
+	h_check "3130, no credentials, $path: 407 ($st) with the challenge" test "$st/$pa" = 407/1
+done
+h_check "nothing reached the origin ($(origin_count d1))" test "$(origin_count d1)" = "0 0"
+h_check "no ACL decision without a user ($d0 -> $(decided))" test "$(decided)" = "$d0"
+# (a), (c): ann and ben on the same URL, first parked for the verifier,
+# then from the cache
+v0=$(astat verifications)
+st=$(on3130 "$U/c/u1?len=12" --proxy-user ann:annpw)
+h_check "ann, parked: 200 ($st), body byte-exact" got "$st" 200 'name=u1 n=1\n'
+h_check "... one verification" up verifications "$v0" 1
+v0=$(astat verifications)
+st=$(on3130 "$U/c/u1?len=12" --proxy-user ben:benpw)
+h_check "ben, parked: 403 ($st) with byuser's page" got "$st" 403 "$DENIED"
+h_check "... one verification" up verifications "$v0" 1
+v0=$(astat verifications) c0=$(astat cache_hits)
+st=$(on3130 "$U/c/u1?len=12" --proxy-user ann:annpw)
+h_check "ann, cached: 200 ($st), body byte-exact" got "$st" 200 'name=u1 n=2\n'
+st=$(on3130 "$U/c/u1?len=12" --proxy-user ben:benpw)
+h_check "ben, cached: 403 ($st) as when parked" got "$st" 403 "$DENIED"
+h_check "both from the cache (cache_hits +$(($(astat cache_hits) - c0)), verifications +$(($(astat verifications) - v0)))" \
+	test "$(($(astat cache_hits) - c0))/$(($(astat verifications) - v0))" = 2/0
+h_check "the origin served ann's two only ($(origin_count u1))" test "$(origin_count u1)" = "2 0"
+st=$(on3130 "$U/id" --proxy-user ben:benpw)
+h_check "ben elsewhere: 200 by rule staff ($st $(cat "$H_TMP/b"))" test "$st/$(cat "$H_TMP/b")" = 200/s1
+h_check "acl_stats (telemetry keys: '_' for '-'): byuser/ann_all 2, byuser/ben_no_c 2, byuser/staff 1" \
+	test "$(aclstat byuser/ann_all)/$(aclstat byuser/ben_no_c)/$(aclstat byuser/staff)" = 2/2/1
+# (c) with a rule that waits for the address: cat, parked then cached
+n0=$(aclstat need_dst) v0=$(astat verifications)
+st=$(on3130 "$U/id" --proxy-user cat:catpw)
+st2=$(on3130 "$U/id" --proxy-user cat:catpw)
+h_check "cat (dst rule): parked $st, cached $st2, both 403 by cat-no-s1 after resolution" \
+	test "$st/$st2/$(aclstat byuser/cat_no_s1)/$(($(aclstat need_dst) - n0))/$(($(astat verifications) - v0))" = 403/403/2/2/1
+# (b) alice's own ACL replaces the listener's, for her only
+st=$(on3130 "$U/c/u2?len=12" --proxy-user 'alice:wonder land')
+h_check "alice on 3130: 200 ($st) by office (byuser would deny her)" \
+	got "$st" 200 'name=u2 n=1\n'
+st=$(on3130 "$U/c/closed?len=12" --proxy-user 'alice:wonder land')
+h_check "alice on 3130, /c/closed: 403 ($st) by office/closed" \
+	test "$st/$(aclstat office/closed)" = 403/1
+st=$(via "$U/c/closed?len=12" --proxy-user 'alice:wonder land')
+h_check "alice on 3128 (no listener ACL), /c/closed: 403 ($st) by office/closed" \
+	test "$st/$(aclstat office/closed)" = 403/2
+st=$(on3130 "$U/c/closed?len=12" --proxy-user ann:annpw)
+st2=$(via "$U/c/closed?len=12" --proxy-user ann:annpw)
+h_check "ann, /c/closed: 200 on 3130 ($st), 200 on 3128 ($st2): office is alice's only" \
+	test "$st/$st2/$(origin_count closed)" = "200/200/2 0"
+# (e) per_user egress: each user's own source address
+for u in ann ben ann ben; do
+	pw=${u}pw
+	[[ $u == ann ]] && want=$EG_ANN || want=$EG_BEN
+	st=$(on3130 "http://e.test:$EPORT/" --proxy-user "$u:$pw")
+	h_check "$u leaves from $want: $st '$(tr -d '\n' <"$H_TMP/b")'" \
+		got "$st" 200 "$want e.test:$EPORT\\n"
+done
+sleep 0.3
+h_check "access log (3130): user, rule and egress of ann's 200 and ben's 403" \
+	bash -c "grep -q 'byuser \"GET $U/c/u1?len=12\" 200 .* alpha.test:$SPORT ann ann-all $EG_ANN\$' '$H_TMP/access.log' &&
+		grep -q 'byuser \"GET $U/c/u1?len=12\" 403 .* alpha.test:$SPORT ben ben-no-c -\$' '$H_TMP/access.log' &&
+		grep -q 'byuser \"GET http://e.test:$EPORT/\" 200 .* e.test:$EPORT ben staff $EG_BEN\$' '$H_TMP/access.log' &&
+		grep -q 'byuser \"GET $U/c/d1?len=12\" 407 .* alpha.test:$SPORT - - -\$' '$H_TMP/access.log'"
+h_check "nothing left parked ($(astat parked))" test "$(astat parked)" = 0
+
+# 7. a flood of bad passwords (last: the client's address stays limited)
 v0=$(astat verifications) r0=$(astat rate_limited)
 codes=""
 for i in $(seq 30); do
