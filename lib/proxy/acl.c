@@ -31,7 +31,8 @@
 				     * besides one per authentication park */
 #define PX_ACL_PATH 2048            /* path bytes kept for them */
 
-/* What a decision awaiting the destination address needs again. */
+/* What a decision awaiting the destination address, or the user, needs
+ * again. */
 struct px_acl_pending {
 	uint16_t method_len;
 	uint16_t path_len;
