@@ -1033,7 +1033,7 @@ static const char *const forward_only_keys[] = {
 };
 /* The proxy keys a forward listener has no use for: it has no pools. */
 static const char *const not_forward_keys[] = {
-	"pool", "routes", "sni_routes", "cache", "compression", "tls", NULL
+	"pool", "routes", "sni_routes", "compression", "tls", NULL
 };
 static const char *const sni_route_keys[] = { "sni", "pool", NULL };
 static const char *const http_keys[] = {
@@ -1306,6 +1306,21 @@ static int parse_listener_common(struct cfg_ctx *c, json_t *l,
 	       parse_http(c, l, &ls->http) != 0 ? -1 : 0;
 }
 
+/* "cache": true stores through the top-level section (http, forward). */
+static int parse_listener_cache(struct cfg_ctx *c, json_t *l,
+				const struct dpx_config *cfg,
+				struct dpx_listener_conf *ls)
+{
+	if (cfg_opt_bool(c, l, "cache", &ls->cache) != 0)
+		return -1;
+	if (ls->cache && cfg->cache == NULL) {
+		cfg_push_key(c, "cache");
+		return cfg_fail(c, false, "needs the top-level \"cache\" "
+				"section (the store's size and rules)");
+	}
+	return 0;
+}
+
 int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 			     struct dpx_config *cfg, size_t idx)
 {
@@ -1318,6 +1333,7 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 		/* the origins' Server is the client's business */
 		ls->http.server_header = DPX_SRVHDR_PASS;
 		return parse_listener_common(c, l, ls) != 0 ||
+		       parse_listener_cache(c, l, cfg, ls) != 0 ||
 		       cfg_parse_listener_forward(c, l, cfg, idx) != 0 ? -1 : 0;
 	}
 	if (ls->mode != DPX_LISTEN_HTTP && ls->mode != DPX_LISTEN_TCP)
@@ -1326,15 +1342,10 @@ int cfg_parse_listener_proxy(struct cfg_ctx *c, json_t *l,
 	    parse_sni_routes(c, l, cfg, ls) != 0 ||
 	    parse_routes(c, l, cfg, ls) != 0 ||
 	    parse_listener_common(c, l, ls) != 0 ||
-	    cfg_opt_bool(c, l, "cache", &ls->cache) != 0 ||
+	    parse_listener_cache(c, l, cfg, ls) != 0 ||
 	    parse_listener_compression(c, l, ls) != 0 ||
 	    parse_listener_tls(c, l, ls) != 0)
 		return -1;
-	if (ls->cache && cfg->cache == NULL) {
-		cfg_push_key(c, "cache");
-		return cfg_fail(c, false, "needs the top-level \"cache\" "
-				"section (the store's size and rules)");
-	}
 	if (ls->mode == DPX_LISTEN_HTTP && ls->pool < 0 && ls->n_routes == 0)
 		return cfg_fail(c, false, "mode http needs a \"pool\", "
 				"\"routes\", or both");
