@@ -157,14 +157,45 @@ px_key_parts(struct px_creq *r, uint32_t len)
 	}
 }
 
+/* A forward listener's origins speak plain http whatever the client's
+ * connection to dpx is (https:// targets go through CONNECT). */
+static const char *
+px_key_scheme(const struct px_session *s)
+{
+	return s->tls != NULL && s->fwd == NULL ? "https" : "http";
+}
+
+/*
+ * The host a key names: the request's Host, or on a forward listener the
+ * target's authority (s->fwd_host and s->fwd_port), since that is what
+ * the request goes to and Host may say anything; into buf when built.
+ * dpx_http_cache_key_parts() lower-cases it and drops :80, so
+ * "http://A/x" and "http://a:80/x" share an entry.
+ */
+static struct dpx_http_str
+px_key_host(const struct px_session *s, const struct dpx_http_request *req,
+	    char *buf, size_t cap)
+{
+	int n;
+
+	if (s->fwd == NULL)
+		return req->host;
+	n = snprintf(buf, cap, "%s:%u", s->fwd_host, s->fwd_port);
+	return (struct dpx_http_str){ buf, n > 0 && (size_t)n < cap ?
+				      (uint32_t)n : 0 };
+}
+
 /* The GET key of req's target into r; false when it has none. */
 static bool
 px_key(struct dpx_worker *w, struct px_session *s,
        const struct dpx_http_request *req, struct px_creq *r)
 {
 	static const struct dpx_http_str get = { "GET", 3 };
-	int n = dpx_http_cache_key_parts(get, s->tls ? "https" : "http",
-					 req->host, req->target, NULL, r->key,
+	char hbuf[PX_FWD_HOST + 8];
+	int n = dpx_http_cache_key_parts(get, px_key_scheme(s),
+					 px_key_host(s, req, hbuf,
+						     sizeof(hbuf)),
+					 req->target, NULL, r->key,
 					 sizeof(r->key));
 
 	if (n <= 0)
@@ -503,8 +534,8 @@ px_purge_target(struct dpx_worker *w, struct px_session *s,
 	static const struct dpx_http_str get = { "GET", 3 };
 	char key[PX_CACHE_KEY_MAX];
 	struct dpx_cache_key k;
-	int n = dpx_http_cache_key_parts(get, s->tls ? "https" : "http", host,
-					 target, NULL, key, sizeof(key));
+	int n = dpx_http_cache_key_parts(get, px_key_scheme(s), host, target,
+					 NULL, key, sizeof(key));
 
 	if (n <= 0)
 		return;
@@ -525,9 +556,11 @@ px_invalidate(struct dpx_worker *w, struct px_session *s,
 	      const struct dpx_http_request *req)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
+	char hbuf[PX_FWD_HOST + 8];
 	void *obj;
 
-	px_purge_target(w, s, req->host, req->target);
+	px_purge_target(w, s, px_key_host(s, req, hbuf, sizeof(hbuf)),
+			req->target);
 	if (rte_mempool_get(pw->creqs, &obj) != 0)
 		return;
 	s->creq = obj;
@@ -550,7 +583,7 @@ px_invalidate_after(struct dpx_worker *w, struct px_session *s,
 	/* The request's method is gone; any unsafe one reads the same. */
 	struct dpx_http_uri_base base = {
 		.method = { "POST", 4 },
-		.scheme = s->tls ? "https" : "http",
+		.scheme = px_key_scheme(s),
 		.host = { r->key + r->host_off, r->host_len },
 		.target = { r->key + r->path_off, r->path_len },
 	};
@@ -680,8 +713,12 @@ px_cache_hit(struct dpx_worker *w, struct px_session *s,
 		pw->cstats.hits++;
 		break;
 	case DPX_HTTP_SERVE_STALE_REVALIDATE:
-		/* pw->crc is o's: the refresh's validators come from it */
-		px_bg_refresh(w, s, req, o);
+		/* pw->crc is o's: the refresh's validators come from it.
+		 * A forward listener's origin is not resolved yet: no
+		 * refresh; the entry is revalidated once it is past the
+		 * stale window. */
+		if (s->fwd == NULL)
+			px_bg_refresh(w, s, req, o);
 		/* fall through */
 	case DPX_HTTP_SERVE_STALE:
 		s->cache_status = PX_CS_STALE;
@@ -840,6 +877,10 @@ px_wait_over(struct dpx_worker *w, struct px_session *s,
 		dpx_cache_obj_put(o);
 	pw->cstats.collapsed_aborted++;
 	pw->cstats.misses++;
+	if (s->fwd != NULL) {
+		px_fwd_cache_missed(w, s);  /* the name, then the origin */
+		return;
+	}
 	if (px_connect_server(w, s) != 0) {
 		px_http_error(w, s, 503);
 		return;

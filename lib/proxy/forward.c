@@ -10,11 +10,12 @@
  * only for the origin it was made for (upstream.c).
  *
  * A request goes: target checks, authentication, access rules (with the
- * user known), name resolution, loop check, connect. Authentication and
- * resolution may finish later than the request step
- * (px_fwd_authenticated(), px_fwd_resolved()), so nothing after them
- * relies on the parsed request: the head to the origin is staged before,
- * and the ACL keeps its own copy of method and path.
+ * user known), the cache (listeners with "cache": true), name
+ * resolution, loop check, connect. Authentication and resolution may
+ * finish later than the request step (px_fwd_authenticated(),
+ * px_fwd_resolved()), so nothing after them relies on the parsed
+ * request: the head to the origin is staged before, and the ACL keeps
+ * its own copy of method and path.
  */
 #include <stdio.h>
 #include <string.h>
@@ -310,17 +311,12 @@ px_fwd_start(struct dpx_worker *w, struct px_session *s,
 	return 1;   /* http.c stages the head, then px_fwd_go() */
 }
 
-int
-px_fwd_go(struct dpx_worker *w, struct px_session *s)
+/* The name, then the origin: 0 when connecting or waiting for the
+ * resolver, else -status. */
+static int
+px_fwd_origin(struct dpx_worker *w, struct px_session *s)
 {
-	int rc;
-
-	if (s->fwd_auth_wait) {
-		/* the head is staged: px_fwd_authenticated() goes on */
-		px_session_arm(w, s, w->cfg->pools[s->pool].connect_timeout_ms);
-		return 0;
-	}
-	rc = px_fwd_resolve(w, s);
+	int rc = px_fwd_resolve(w, s);
 
 	if (rc > 0) {
 		s->fwd_resolving = true;    /* px_fwd_resolved() goes on */
@@ -333,20 +329,115 @@ px_fwd_go(struct dpx_worker *w, struct px_session *s)
 	return px_fwd_connect(w, s);
 }
 
+/* A parked request's head is gone: the one staged for the origin is
+ * parsed again (origin-form, Host from the target: the same key), into
+ * s's head buffer, which the caller puts back. NULL: not readable. */
+static const struct dpx_http_request *
+px_fwd_staged_request(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_http_parser hp;
+	uint32_t n;
+
+	if (px_hbuf_get(w, s) == NULL)
+		return NULL;
+	n = px_chain_copy(&s->to_srv, 0, RTE_MIN(s->to_srv.len, pw->hbuf_size),
+			  s->hbuf);
+	dpx_http_parser_init(&hp);
+	if (n == 0 ||
+	    dpx_http_parse_request_more(&hp, s->hbuf, n, NULL, &pw->req) != 1)
+		return NULL;
+	return &pw->req;
+}
+
+/*
+ * The cache (cache.c) for a request that passed its checks, the ACL and
+ * authentication: 1 when answered from the store, or waiting for another
+ * request's fill of the key (which answers it, or px_fwd_cache_missed()),
+ * 0 to go to the origin, -status. CONNECT never is; nor is a request
+ * whose ACL decision waits for the address, as a hit must not pass a
+ * rule not yet decided. req NULL: a parked request (its staged head is
+ * read again).
+ */
+static int
+px_fwd_cache(struct dpx_worker *w, struct px_session *s,
+	     const struct dpx_http_request *req)
+{
+	bool reparsed = req == NULL;
+	int rc;
+
+	if (!s->ls->cache || s->fwd_connect)
+		return 0;
+	if (s->acl_pend != NULL || (reparsed && s->hbuf != NULL)) {
+		px_w(w)->cstats.bypass++;
+		s->cache_status = PX_CS_BYPASS;
+		return 0;
+	}
+	if (reparsed)
+		req = px_fwd_staged_request(w, s);
+	rc = req != NULL ? px_cache_request(w, s, req) : 0;
+	if (reparsed)
+		px_hbuf_put(w, s);
+	if (rc > 0) {
+		/* answered: the head staged for the origin goes */
+		px_chain_free(&s->to_srv);
+		px_chain_free(&s->req_copy);
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	return s->cache_waiting ? 1 : 0;
+}
+
+int
+px_fwd_go(struct dpx_worker *w, struct px_session *s,
+	  const struct dpx_http_request *req)
+{
+	int rc;
+
+	if (s->fwd_auth_wait) {
+		/* the head is staged: px_fwd_authenticated() goes on */
+		px_session_arm(w, s, w->cfg->pools[s->pool].connect_timeout_ms);
+		return 0;
+	}
+	rc = px_fwd_cache(w, s, req);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return px_fwd_origin(w, s);
+}
+
+/* A request goes on outside the request step (rc from px_fwd_go() or
+ * px_fwd_origin()): the error, the cache's answer, or a kept-alive
+ * origin connection to write to. */
+static void
+px_fwd_resume(struct dpx_worker *w, struct px_session *s, int rc)
+{
+	if (rc != 0) {
+		px_http_error(w, s, -rc);
+		return;
+	}
+	if (s->cache_served) {
+		px_cache_run(w, s);         /* may end s */
+		return;
+	}
+	if (s->srv != NULL && s->srv->connected)
+		px_on_server_ready(w, s);   /* a kept-alive one */
+}
+
 void
 px_fwd_authenticated(struct dpx_worker *w, struct px_session *s)
 {
 	int rc = px_acl_authenticated(w, s);
 
 	if (rc == 0)
-		rc = px_fwd_go(w, s);
+		rc = px_fwd_go(w, s, NULL);
+	px_fwd_resume(w, s, rc);
+}
 
-	if (rc != 0) {
-		px_http_error(w, s, -rc);
-		return;
-	}
-	if (s->srv != NULL && s->srv->connected)
-		px_on_server_ready(w, s);   /* a kept-alive one */
+void
+px_fwd_cache_missed(struct dpx_worker *w, struct px_session *s)
+{
+	px_fwd_resume(w, s, px_fwd_origin(w, s));
 }
 
 void

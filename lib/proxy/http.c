@@ -316,7 +316,7 @@ px_fwd_request(struct dpx_worker *w, struct px_session *s,
 		       (req->body == DPX_HTTP_BODY_LENGTH && s->req_left == 0) ?
 		       REQ_DONE : REQ_BODY;
 	s->rsp_state = RSP_HEAD;
-	return px_fwd_go(w, s);
+	return px_fwd_go(w, s, req);
 }
 
 /* Routing, framing and the server connection for a parsed request. */

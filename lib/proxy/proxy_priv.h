@@ -670,8 +670,11 @@ enum px_fwd_deny {
  * answer with (counted by reason). */
 int px_fwd_start(struct dpx_worker *w, struct px_session *s,
 		 const struct dpx_http_request *req);
-/* Resolve and connect: 0 when under way, else -status. */
-int px_fwd_go(struct dpx_worker *w, struct px_session *s);
+/* The cache, then resolve and connect: 0 when under way (or answered
+ * from the cache: s->cache_served), else -status. req: the parsed
+ * request, NULL once it is gone (a parked one). */
+int px_fwd_go(struct dpx_worker *w, struct px_session *s,
+	      const struct dpx_http_request *req);
 /* The head parser refused a request: count why, when the target says. */
 void px_fwd_parse_refused(struct dpx_worker *w, const char *buf,
 			  uint32_t len);
@@ -726,8 +729,11 @@ bool px_auth_run(struct dpx_worker *w);
 const char *px_fwd_error_fields(const struct px_session *s, int status,
 				char *buf, size_t cap);
 
-/* forward.c: a parked request was let through: resolve and connect. */
+/* forward.c: a parked request was let through: the cache, then resolve
+ * and connect. */
 void px_fwd_authenticated(struct dpx_worker *w, struct px_session *s);
+/* forward.c: the fill a request waited for failed: resolve and connect. */
+void px_fwd_cache_missed(struct dpx_worker *w, struct px_session *s);
 
 /* fwd_dns.c: the worker's resolver for forward listeners */
 /* Creates it when the config has a "resolver" and forward listeners. */
