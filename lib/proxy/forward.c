@@ -351,6 +351,40 @@ px_fwd_staged_request(struct dpx_worker *w, struct px_session *s)
 }
 
 /*
+ * The lookup found a stale entry to revalidate: its validators go into
+ * the head already staged for the origin (to_srv, and the copy kept of
+ * it, which the store reads Vary values from). 0, or -1 when they could
+ * not be added (the request goes without them: a plain miss), or -503.
+ */
+static int
+px_fwd_stage_validators(struct dpx_worker *w, struct px_session *s)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct rte_mempool *mp = dpx_tcp_pool(w);
+	char *buf = pw->scratch;
+	uint32_t vlen, n = s->to_srv.len;
+	const char *v = px_cache_validators(s, &vlen);
+
+	if (v == NULL)
+		return 0;
+	if (n < 4 || n + vlen > pw->hbuf_size + 4096 ||
+	    px_chain_copy(&s->to_srv, 0, n, buf) != n ||
+	    memcmp(buf + n - 4, "\r\n\r\n", 4) != 0) {
+		s->creq->reval_len = 0;
+		return -1;
+	}
+	memmove(buf + n - 2 + vlen, buf + n - 2, 2);
+	memcpy(buf + n - 2, v, vlen);
+	n += vlen;
+	px_chain_free(&s->to_srv);
+	px_chain_free(&s->req_copy);
+	if (px_chain_add_bytes(mp, &s->to_srv, buf, n) != 0 ||
+	    px_chain_add_bytes(mp, &s->req_copy, buf, n) != 0)
+		return -503;
+	return 0;
+}
+
+/*
  * The cache (cache.c) for a request that passed its checks, the ACL and
  * authentication: 1 when answered from the store, or waiting for another
  * request's fill of the key (which answers it, or px_fwd_cache_missed()),
@@ -386,7 +420,9 @@ px_fwd_cache(struct dpx_worker *w, struct px_session *s,
 	}
 	if (rc < 0)
 		return rc;
-	return s->cache_waiting ? 1 : 0;
+	if (s->cache_waiting)
+		return 1;
+	return px_fwd_stage_validators(w, s) == -503 ? -503 : 0;
 }
 
 int
