@@ -366,13 +366,15 @@ px_write_log(struct dpx_proxy_shared *sh, const struct px_log_rec *r)
 		r->t_total_ms, r->t_server_ms,
 		r->tls_version[0] ? r->tls_version : "-",
 		r->tls_cipher[0] ? r->tls_cipher : "-",
-		r->tls_sni[0] ? r->tls_sni : "-", r->cache ? " " : "",
-		r->cache ? px_cache_status_name(r->cache) : "",
+		r->tls_sni[0] ? r->tls_sni : "-",
 		r->fwd ? " " : "", r->fwd ? r->dest : "",
 		r->fwd ? " " : "", r->fwd ? px_log_user(r->user, user) : "",
 		r->fwd ? " " : "",
 		r->fwd ? (r->rule[0] ? r->rule : "-") : "",
-		r->fwd ? " " : "", r->fwd ? eg : "");
+		r->fwd ? " " : "", r->fwd ? eg : "",
+		/* last, also after a forward listener's fields */
+		r->cache ? " " : "",
+		r->cache ? px_cache_status_name(r->cache) : "");
 }
 
 /* Ticket keys: a new one every ticket_rotate_s, or the file again. */

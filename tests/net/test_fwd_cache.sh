@@ -19,7 +19,7 @@
 #      for the verifier: the cache looks at the head staged for the
 #      origin); an ACL rule on the destination address: BYPASS
 #   3. CONNECT still tunnels (a cached URL inside it reaches the origin);
-#      cache and forward counters exact
+#      cache and forward counters exact; the access log's cache status
 #   4. 2 workers (TAP): an object filled once is a HIT on 20 new
 #      connections spread over both workers
 # H_KEEP=1 keeps the logs.
@@ -50,6 +50,7 @@ write_config() {   # WORKERS
 	  {"name": "client", "device": "$H_DEV_CLI", "addresses": ["$DPX/24"]},
 	  {"name": "server", "device": "$H_DEV_SRV", "addresses": ["198.18.1.1/24"]}],
 	 "cache": {"size_mb": 16, "max_object_kb": 256},
+	 "access_log": {"path": "$H_TMP/access.log"},
 	 "acls": {
 	  "no-alpha": {"default": "allow",
 	               "rules": [{"name": "alpha", "action": "deny", "dst_domain": "alpha.test"}]},
@@ -59,7 +60,7 @@ write_config() {   # WORKERS
 	   "cache_ttl_s": 300}},
 	 "listeners": [
 	  {"name": "fwd", "address": "$DPX", "port": 3128, "mode": "forward",
-	   "cache": true, "anonymity": "anonymous", "connect_ports": [80],
+	   "cache": true, "anonymity": "anonymous", "connect_ports": [80], "access_log": true,
 	   "hosts": {$hosts}},
 	  {"name": "denied", "address": "$DPX", "port": 3129, "mode": "forward",
 	   "cache": true, "acl": "no-alpha", "hosts": {$hosts}},
@@ -253,6 +254,11 @@ h_check "cache_stats over the run: hits +$(($(cstat hits) - h0)), misses +$(($(c
 	test "$(($(cstat hits) - h0))/$(($(cstat misses) - m0))/$(cstat revalidated)" = 17/10/1
 h_check "forward requests: fwd_requests +$(($(pstat fwd_requests) - f0)) = requests +$(($(pstat requests) - r0)) = 31" \
 	test "$(($(pstat fwd_requests) - f0))/$(($(pstat requests) - r0))" = 31/31
+sleep 0.5
+h_check "access log: a HIT's line ends with the destination, user, rule, egress, then HIT" \
+	grep -q "fwd \"GET http://alpha.test$u\" 200 .* alpha.test:80 - - - HIT\$" "$H_TMP/access.log"
+h_check "access log: a MISS's line names the origin it went to" \
+	grep -q "fwd \"GET http://beta.test$u\" 200 .* $S1:80 .* beta.test:80 - - - MISS\$" "$H_TMP/access.log"
 stop_origins
 h_stop_dpx
 
