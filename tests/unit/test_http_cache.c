@@ -956,9 +956,46 @@ static void test_resolve_small_buffer(void)
 	rows_run++;
 }
 
+/* The forward proxy's key (lib/proxy/cache.c): the authority of the
+ * absolute-form target as "host:port" (port always given), the target
+ * itself absolute-form (first request) or origin-form (a parked request's
+ * staged head): the same entry for http://A/x and http://a:80/x. */
+static void test_forward_cache_key(void)
+{
+	static const struct {
+		const char *host, *target, *want;
+	} t[] = {
+		{ "ALPHA.test:80", "http://ALPHA.test:80/x?q=1",
+		  "GET http://alpha.test/x?q=1" },
+		{ "alpha.test:80", "http://alpha.test/x?q=1",
+		  "GET http://alpha.test/x?q=1" },
+		{ "alpha.test:80", "/x?q=1", "GET http://alpha.test/x?q=1" },
+		{ "Alpha.Test:80", "HTTP://Alpha.Test", "GET http://alpha.test/" },
+		{ "beta.test:80", "http://beta.test/x?q=1",
+		  "GET http://beta.test/x?q=1" },
+		{ "alpha.test:8080", "http://alpha.test:8080/x",
+		  "GET http://alpha.test:8080/x" },
+	};
+	static const struct dpx_http_str get = { "GET", 3 };
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dpx_http_str host = { t[i].host,
+					     (uint32_t)strlen(t[i].host) };
+		struct dpx_http_str target = { t[i].target,
+					       (uint32_t)strlen(t[i].target) };
+		int n = dpx_http_cache_key_parts(get, "http", host, target,
+						 NULL, buf, sizeof(buf));
+
+		CHECK_EQ(n, (int)strlen(t[i].want));
+		CHECK(n > 0 && memcmp(buf, t[i].want, (size_t)n) == 0);
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(test_behaviour_table);
+	RUN_TEST(test_forward_cache_key);
 	RUN_TEST(test_revalidation_reasons);
 	RUN_TEST(test_cache_control);
 	RUN_TEST(test_dates);
