@@ -5,7 +5,8 @@
 # and raw python clients in the client namespace, python origins on three
 # addresses of the server namespace, named by the listeners' "hosts" map.
 #   1. absolute-form GETs to three names, byte-exact; a big download
-#      (FWD_BIG_MB, default 256) sha256-equal; kept-alive origin
+#      (FWD_BIG_MB, default 1024: 1 GB; lower it for a quicker run)
+#      sha256-equal; kept-alive origin
 #      connections reused (fwd_reused)
 #   2. CONNECT: curl to a TLS origin through the tunnel (certificate
 #      checked), a port not in connect_ports (403), CONNECT with a body
@@ -25,7 +26,7 @@ set -u
 DPX=198.18.0.1
 S1=198.18.1.2 S2=198.18.1.3 S3=198.18.1.4
 SPORT=8081
-BIG_MB=${FWD_BIG_MB:-256}
+BIG_MB=${FWD_BIG_MB:-1024}
 
 # shellcheck source=../lib/harness.sh
 source "$(dirname "$0")/../lib/harness.sh"
