@@ -2440,9 +2440,13 @@ static void test_forward(void)
 		"3128, \"mode\": \"forward\", \"hosts\": {\"a\": \"10.0.0.2\", "
 		"\"A\": \"10.0.0.1\"}}"), "listeners[0].hosts.A",
 		"listed twice");
+	/* "cache" is a forward listener's too, through the store's section */
 	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
 		"3128, \"mode\": \"forward\", \"cache\": true}"),
-		"listeners[0].cache", "only for mode http or tcp");
+		"listeners[0].cache", "needs the top-level \"cache\" section");
+	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
+		"3128, \"mode\": \"forward\", \"compression\": {}}"),
+		"listeners[0].compression", "only for mode http or tcp");
 	EXPECT_ERR(with_listeners("{\"address\": \"198.18.0.1\", \"port\": "
 		"80, \"mode\": \"static\", \"hosts\": {}}"),
 		"listeners[0].hosts", "only for mode forward");
