@@ -72,6 +72,7 @@ struct dpx_tls_conf {
 	bool alpn_http11;              /* offer "http/1.1" */
 	bool sni_strict;               /* unknown or missing SNI: refuse */
 	bool session_tickets;
+	uint32_t tickets;              /* TLS 1.3 tickets per full handshake */
 	uint32_t session_cache;        /* per-worker cache entries; 0: off */
 	uint32_t handshake_timeout_ms;
 	uint32_t max_handshakes;       /* concurrent, per worker; 0: none */

@@ -22,11 +22,17 @@
 
 #define HANDSHAKE_TIMEOUT_MAX_MS 3600000
 #define SESSION_CACHE_MAX (1u << 20)
+/* TLS 1.3 tickets after a full handshake (OpenSSL's own default is 2).
+ * A resumption always brings a fresh one (tls_keys.c), so one is enough
+ * for a client that reconnects one connection at a time; each costs an
+ * encryption, a MAC and a record. */
+#define DEFAULT_TICKETS 2
+#define TICKETS_MAX 8
 
 static const char *const tls_keys[] = {
 	"certificates", "min_version", "max_version", "ciphers",
 	"ciphersuites", "groups", "prefer_server_ciphers", "alpn",
-	"unknown_sni", "session_tickets", "session_cache",
+	"unknown_sni", "session_tickets", "tickets", "session_cache",
 	"handshake_timeout_ms", "max_handshakes", "ticket_keys_file",
 	"ticket_rotate_s", "client_auth", "client_ca", "client_verify_depth",
 	"client_cert_headers", NULL
@@ -335,6 +341,7 @@ static void set_defaults(struct dpx_tls_conf *tc, bool http)
 	tc->prefer_server_ciphers = true;
 	tc->alpn_http11 = http;
 	tc->session_tickets = true;
+	tc->tickets = DEFAULT_TICKETS;
 	tc->handshake_timeout_ms = 10000;
 	tc->max_handshakes = 1024;
 	tc->ticket_rotate_s = 3600;
@@ -483,6 +490,8 @@ int dpx_tls_conf_parse(struct cfg_ctx *c, json_t *v, bool http, void **out)
 	    parse_alpn(c, v, tc) != 0 ||
 	    cfg_opt_choice(c, v, "unknown_sni", sni_modes, &sni) != 0 ||
 	    cfg_opt_bool(c, v, "session_tickets", &tc->session_tickets) != 0 ||
+	    cfg_opt_u32(c, v, "tickets", 1, TICKETS_MAX, false,
+			&tc->tickets) != 0 ||
 	    cfg_opt_u32(c, v, "session_cache", 0, SESSION_CACHE_MAX, false,
 			&tc->session_cache) != 0 ||
 	    cfg_opt_u32(c, v, "handshake_timeout_ms", 100,

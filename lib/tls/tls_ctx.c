@@ -265,8 +265,10 @@ static SSL_CTX *ctx_new(struct dpx_tls_server *srv, char *err, size_t errlen)
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	}
-	if (tc->session_tickets)
+	if (tc->session_tickets) {
 		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_key_cb);
+		SSL_CTX_set_num_tickets(ctx, tc->tickets);
+	}
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, srv);
 	if (tc->alpn_http11)
@@ -330,6 +332,11 @@ struct dpx_tls_server *dpx_tls_server_new(struct dpx_tls_conf *conf,
 		snprintf(err, errlen, "cannot create the mbuf BIO method");
 		goto fail;
 	}
+	srv->ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	if (srv->ticket_cipher == NULL) {
+		snprintf(err, errlen, "no AES-256-CBC for session tickets");
+		goto fail;
+	}
 	for (unsigned int i = 0; i < conf->n_certs; i++) {
 		const struct dpx_tls_cert_conf *cc = &conf->certs[i];
 		unsigned int g;
@@ -361,6 +368,7 @@ void dpx_tls_server_release(struct dpx_tls_server *srv)
 		SSL_CTX_free(srv->groups[g].ctx);
 	for (unsigned int i = 0; i < srv->n_ocsp; i++)
 		OPENSSL_free(srv->ocsp[i].der);
+	EVP_CIPHER_free(srv->ticket_cipher);
 	dpx_tls_conf_put(srv->conf);
 	free(srv);
 }

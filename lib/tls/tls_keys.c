@@ -289,16 +289,16 @@ int tls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 		tls_keys_current(srv->keys, &key);
 		memcpy(name, key.name, sizeof(key.name));
 		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1 ||
-		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes,
-				       iv) != 1)
+		    EVP_EncryptInit_ex(cctx, srv->ticket_cipher, NULL,
+				       key.aes, iv) != 1)
 			goto out;
 	} else {
 		if (!tls_keys_find(srv->keys, name, &key, &current)) {
 			rc = 0;
 			goto out;
 		}
-		if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes,
-				       iv) != 1)
+		if (EVP_DecryptInit_ex(cctx, srv->ticket_cipher, NULL,
+				       key.aes, iv) != 1)
 			goto out;
 	}
 	if (EVP_MAC_CTX_set_params(hctx, params) != 1)

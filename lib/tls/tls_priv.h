@@ -67,6 +67,9 @@ struct dpx_tls_server {
 	const struct dpx_tls_keys *keys;
 	struct dpx_tls_stats *stats;
 	uint32_t handshaking;          /* connections in a handshake */
+	/* Fetched once: OpenSSL 3 looks a cipher named by EVP_aes_256_cbc()
+	 * up in its provider store on every init, i.e. on every ticket. */
+	EVP_CIPHER *ticket_cipher;
 	unsigned int n_groups;
 	struct tls_group groups[DPX_TLS_MAX_CERTS]; /* [0]: the default */
 };

@@ -312,6 +312,12 @@ static void test_conf_errors(void)
 	    "not the base64 of an 80-byte key");
 	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
 	    "],\"ticket_rotate_s\":604801}"), "tls.ticket_rotate_s");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"tickets\":0}"), "tls.tickets");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"tickets\":9}"), "tls.tickets");
+	bad("http", with_dir("{\"certificates\":[" CERT("dflt")
+	    "],\"tickets\":\"2\"}"), "tls.tickets");
 	/* No hook: the program has no TLS. */
 	dpx_config_set_ext(NULL);
 	bad("http", with_dir("{\"certificates\":[" CERT("dflt") "]}"),
@@ -773,6 +779,89 @@ static void check_client_cert(int version)
 	dpx_tls_conn_free(t);
 	CHECK_EQ(m.st.handshake_failed, 0);
 	mtls_stop(&m);
+}
+
+/* docs/config.md: "tickets" defaults to 2. */
+#define DEFAULT_TICKETS_WANT 2
+
+/* Tickets the client was given (its new-session callback). */
+static unsigned int tickets_seen;
+
+static int count_ticket(SSL *ssl, SSL_SESSION *sess)
+{
+	(void)ssl;
+	(void)sess;
+	tickets_seen++;
+	return 0;       /* not kept: the test dups the session itself */
+}
+
+/* One TLS 1.3 connection; the session the client ended up with (NULL:
+ * none) and how many tickets came. */
+static SSL_SESSION *ticket_round(struct dpx_tls_server *srv,
+				 SSL_SESSION *resume, unsigned int *tickets)
+{
+	struct dpx_tls_conn *t = dpx_tls_conn_new(srv, mp);
+	SSL_SESSION *sess = NULL;
+	struct client c;
+
+	client_new(&c, TLS1_3_VERSION, "www.example.test", NULL);
+	SSL_CTX_set_session_cache_mode(c.ctx, SSL_SESS_CACHE_CLIENT);
+	SSL_CTX_sess_set_new_cb(c.ctx, count_ticket);
+	if (resume != NULL)
+		SSL_set_session(c.ssl, resume);
+	tickets_seen = 0;
+	CHECK(handshake(&c, t, 1 << 20));
+	client_drain(&c);
+	*tickets = tickets_seen;
+	if (SSL_get0_session(c.ssl) != NULL)
+		sess = SSL_SESSION_dup(SSL_get0_session(c.ssl));
+	client_free(&c);
+	dpx_tls_conn_free(t);
+	return sess;
+}
+
+/* "tickets": that many after a full handshake, one after a resumption
+ * (renewed, so a client reconnecting one at a time always has one). */
+static void check_tickets(const char *opt, unsigned int want)
+{
+	char json[512];
+	struct dpx_tls_stats st = { 0 };
+	struct dpx_tls_keys *keys = dpx_tls_keys_create();
+	struct dpx_tls_server *srv;
+	struct dpx_tls_conf *tc;
+	SSL_SESSION *sess, *next;
+	unsigned int n = 0;
+
+	snprintf(json, sizeof(json), "{\"certificates\":[" CERT("www-ec")
+		 "]%s}", dir, dir, opt);
+	CHECK_EQ(load_tls("http", json), 0);
+	CHECK(cfg.listeners[0].tls != NULL);
+	if (cfg.listeners[0].tls == NULL)
+		return;
+	tc = cfg.listeners[0].tls;
+	CHECK_EQ(tc->tickets, want);
+	srv = dpx_tls_server_new(tc, keys, &st, err, sizeof(err));
+	CHECK(srv != NULL);
+	if (srv == NULL)
+		return;
+	sess = ticket_round(srv, NULL, &n);
+	CHECK_EQ(n, want);
+	CHECK(sess != NULL);
+	next = ticket_round(srv, sess, &n);
+	CHECK_EQ(st.resumed, 1);
+	CHECK_EQ(n, 1);
+	SSL_SESSION_free(sess);
+	SSL_SESSION_free(next);
+	dpx_tls_server_release(srv);
+	dpx_tls_keys_free(keys);
+	dpx_config_release(&cfg);
+}
+
+static void test_tickets(void)
+{
+	check_tickets("", DEFAULT_TICKETS_WANT);
+	check_tickets(",\"tickets\":1", 1);
+	check_tickets(",\"tickets\":3", 3);
 }
 
 static void test_client_cert13(void) { check_client_cert(TLS1_3_VERSION); }
@@ -1479,6 +1568,7 @@ int main(void)
 	RUN_TEST(test_client_cert13);
 	RUN_TEST(test_client_cert12);
 	RUN_TEST(test_client_ca_names);
+	RUN_TEST(test_tickets);
 	RUN_TEST(test_client_cert_no_foreign_ticket);
 	RUN_TEST(test_client_cert_refused);
 	RUN_TEST(test_hello_real);
