@@ -45,7 +45,7 @@
 # usage: bash tools/bench_proxy.sh [--duration S] [--connections C]
 #            [--only dpx|haproxy|nginx[,...]] [--dpx-only]
 #            [--dpx-idle adaptive|poll] [--dpx-spin-us N] [--veth-offload]
-#            [--tls rsa|ecdsa] [--cache] [--keep]
+#            [--tls rsa|ecdsa] [--cache] [--loads ka,close,full,bulk] [--keep]
 # --tls: HTTPS on :443 at every proxy, with the same self-signed RSA-2048
 # or ECDSA P-256 certificate, TLS 1.2-1.3 (nginx 1.22 leaves 1.3 out
 # by default: it is set) and TLS_AES_128_GCM_SHA256 as the only TLS 1.3
@@ -58,6 +58,16 @@
 #          connection; results in handshakes/s and CPU per handshake
 #   bulk   wrk -c4 GETs of a 64 MB body (AES-128-GCM records); results
 #          in MB/s and proxy CPU per MB
+# Per core: process CPU includes dpx's idle polling, so for dpx the busy
+# microseconds per handshake/request from its own account (/dpx/runtime:
+# busy cycles / tsc_hz / count) and handshakes per busy core-second are
+# printed too; for every proxy handshakes per CPU-second of its process.
+# The s_time clients' CPU is measured (getrusage): when their CPU is
+# saturated the handshake rate measures the client, and it is said so.
+# --loads: only these loads (default: all of them), e.g. "full" to
+# measure handshakes alone.
+# DPX_TLS_EXTRA (environment): more members of dpx's "tls" object, e.g.
+# DPX_TLS_EXTRA=', "tickets": 1' (the other proxies keep their defaults).
 # --cache: every proxy caches (the backends answer "Cache-Control:
 # max-age=3600"): dpx's "cache" section with "cache": true on the
 # listener, HAProxy's cache (http-request cache-use / http-response
@@ -76,6 +86,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0 DPX_SPIN= TLS= CACHE=0
+LOADS=ka,close,full,bulk
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
@@ -88,6 +99,7 @@ while (($#)); do
 	--veth-offload) VETH_OFFLOAD=1 ;;
 	--tls) TLS=${2:-}; shift ;;
 	--cache) CACHE=1 ;;
+	--loads) LOADS=${2:-}; shift ;;
 	--keep) export H_KEEP=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench_proxy: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -103,6 +115,11 @@ if [[ ! $ONLY =~ ^(dpx|haproxy|nginx|varnish)(,(dpx|haproxy|nginx|varnish))*$ ]]
 	exit 2
 fi
 ((CACHE)) && [[ $ONLY == dpx,haproxy,nginx ]] && ONLY=dpx,haproxy,nginx,varnish
+if [[ ! $LOADS =~ ^(ka|close|full|bulk)(,(ka|close|full|bulk))*$ ]]; then
+	echo "bench_proxy: --loads takes ka, close, full, bulk (comma-separated)" >&2
+	exit 2
+fi
+load_wanted() { [[ ,$LOADS, == *,$1,* ]]; }
 if [[ -n $DPX_SPIN && ! $DPX_SPIN =~ ^[0-9]+$ ]]; then
 	echo "bench_proxy: --dpx-spin-us N (microseconds)" >&2
 	exit 2
@@ -176,7 +193,7 @@ if [[ -n $TLS ]]; then
 		exit 1
 	fi
 	cat "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >"$TLS_DIR/haproxy.pem"
-	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}], \"ciphersuites\": \"$TLS_SUITE\"}"
+	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}], \"ciphersuites\": \"$TLS_SUITE\"${DPX_TLS_EXTRA:-}}"
 fi
 HS_PROCS=${HS_PROCS:-8} BULK_MB=64
 DPX_CACHE_TOP= DPX_CACHE_KV=
@@ -304,6 +321,17 @@ check_dist() {
 		ODD+=("$1: distribution check (round robin should give 100 each): ${out:-no answer}")
 }
 
+# busy_per KIND COUNT: dpx's busy microseconds per request/handshake of
+# the last load, and counts per busy core-second, from its RUNTIME line
+# (busy cycles / tsc_hz): what the worker spent, its idle polling left out.
+busy_per() {
+	local rt=${R[dpx.$1.runtime]:-}
+	R[dpx.$1.busy_us]=$(awk -v rt="$rt" -v n="$2" 'BEGIN { split(rt, f, " ")
+		for (i in f) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
+		if (n > 0 && v["tsc_hz"] > 0) printf "%.1f", v["busy_cycles"] / v["tsc_hz"] * 1e6 / n; else print "?" }')
+	R[dpx.$1.hs_busy_s]=$(awk -v us="${R[dpx.$1.busy_us]}" 'BEGIN {if (us + 0 > 0) printf "%.0f", 1e6 / us; else print "?"}')
+}
+
 # run_wrk P KIND [EXTRA WRK ARGS]: one wrk run; results into R.
 run_wrk() {
 	local p=$1 k=$2 out=$H_TMP/wrk-$1-$2.txt
@@ -374,6 +402,8 @@ sys.exit(rc)' wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$@" "${WRK_URL:-$URL}")
 	if [[ $p == dpx ]]; then
 		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt1.json" 2>/dev/null
 		runtime_table "$k" "${n:-0}"
+		busy_per "$k" "${n:-0}"
+		printf '  dpx busy (its own account, idle polling left out): %s us/request\n' "${R[dpx.$k.busy_us]}"
 		dpx_json /dpx/tcp_stats >"$H_TMP/c1.json"
 		dpx_json /dpx/stats >"$H_TMP/n1.json"
 		local tcp net bad
@@ -389,8 +419,14 @@ sys.exit(rc)' wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$@" "${WRK_URL:-$URL}")
 # clients at once, each one connection at a time with a GET / in it.
 run_stime() {
 	local p=$1 i n=0 c bytes=0 t0 t1 w0 w1 s0=$H_TMP/cpu0 s1=$H_TMP/cpu1 pids=()
+	local ccpu=0 cli_pct
+	# Under the getrusage wrapper of run_wrk: the clients' own CPU.
 	local -a cmd=(ip netns exec "$H_NS_CLI" taskset -c "$CLI_CPU" timeout $((DUR + 30))
-		openssl s_time -connect "$PRX_ADDR:443" -new -tls1_3 -time "$DUR" -www /)
+		"$H_PY" -c 'import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:]).returncode
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("CLIENT_CPU %.3f %.3f" % (r.ru_utime, r.ru_stime))
+sys.exit(rc)' openssl s_time -connect "$PRX_ADDR:443" -new -tls1_3 -time "$DUR" -www /)
 	CMDS+=("$(printf '%q ' "${cmd[@]}")(x $HS_PROCS at once)")
 	say "$p / full: ${cmd[*]:3} (x $HS_PROCS at once)"
 	[[ $p == dpx ]] && "$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt0.json" 2>/dev/null
@@ -411,6 +447,7 @@ run_stime() {
 		c=$(awk '/connections in .* real seconds/ {print $1 + 0; exit}' "$H_TMP/stime-$p-$i.txt")
 		n=$((n + ${c:-0}))
 		bytes=$(awk '/real seconds/ {print $(NF - 4) + 0; exit}' "$H_TMP/stime-$p-$i.txt")
+		ccpu=$(awk -v c="$ccpu" '/^CLIENT_CPU / {c += $2 + $3} END {print c}' "$H_TMP/stime-$p-$i.txt")
 		[[ -z $c || $c == 0 ]] && ODD+=("$p full: s_time $i: $(tail -n 2 "$H_TMP/stime-$p-$i.txt" | tr '\n' '|')")
 	done
 	((bytes >= 1024)) || ODD+=("$p full: s_time read ${bytes:-0} bytes per connection: no response?")
@@ -419,11 +456,22 @@ run_stime() {
 	R[$p.full.rps]=$(awk -v n="$n" -v w="${R[$p.full.wall]}" 'BEGIN {printf "%.1f", (w > 0 ? n / w : 0)}')
 	R[$p.full.cpu_us]=$(awk -v t="${R[$p.full.ticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "?"}')
 	R[$p.full.cyc]=$(awk -v us="${R[$p.full.cpu_us]}" -v mhz="$MHZ" 'BEGIN {if (us + 0 > 0) printf "%.0f", us * mhz; else print "?"}')
-	printf '  %s handshakes (+ GET /) in %s s: %s/s; proxy CPU %s us = %s cycles per handshake; CPUs busy: %s\n' \
-		"$n" "${R[$p.full.wall]}" "${R[$p.full.rps]}" "${R[$p.full.cpu_us]}" "${R[$p.full.cyc]}" "${R[$p.full.busy]}"
+	R[$p.full.hs_cpu_s]=$(awk -v t="${R[$p.full.ticks]}" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {if (t > 0) printf "%.0f", n / (t / hz); else print "?"}')
+	cli_pct=$(awk -v c="$ccpu" -v w="${R[$p.full.wall]}" 'BEGIN {if (w > 0) printf "%.0f", 100 * c / w; else print "?"}')
+	R[$p.full.cli_pct]=$cli_pct
+	printf '  %s handshakes (+ GET /) in %s s: %s/s; proxy CPU %s us = %s cycles per handshake (%s handshakes per CPU-second); CPUs busy: %s\n' \
+		"$n" "${R[$p.full.wall]}" "${R[$p.full.rps]}" "${R[$p.full.cpu_us]}" "${R[$p.full.cyc]}" "${R[$p.full.hs_cpu_s]}" "${R[$p.full.busy]}"
+	printf '  clients (%s s_time on CPU %s): %s s of CPU in %s s = %s%% of one CPU\n' "$HS_PROCS" "$CLI_CPU" "$ccpu" "${R[$p.full.wall]}" "$cli_pct"
+	if [[ $cli_pct =~ ^[0-9]+$ ]] && ((cli_pct >= 90)); then
+		R[$p.full.client_bound]=1
+		printf '  the client is the bottleneck (its CPU is saturated): handshakes/s measures the client; compare CPU per handshake\n'
+	fi
 	if [[ $p == dpx ]]; then
 		"$H_PY" tools/dpx_runtime.py snap "$H_PREFIX" >"$H_TMP/rt1.json" 2>/dev/null
 		runtime_table full "$n"
+		busy_per full "$n"
+		printf '  dpx busy (its own account, idle polling left out): %s us per handshake = %s handshakes per busy core-second\n' \
+			"${R[dpx.full.busy_us]}" "${R[dpx.full.hs_busy_s]}"
 	fi
 }
 
@@ -447,16 +495,15 @@ bulk_mb() {
 bench_one() {
 	PROXIES+=("$1")
 	check_dist "$1"
-	run_wrk "$1" ka
-	sleep 1
-	run_wrk "$1" close -H 'Connection: close'
-	sleep 1
+	load_wanted ka && { run_wrk "$1" ka; sleep 1; }
+	load_wanted close && { run_wrk "$1" close -H 'Connection: close'; sleep 1; }
 	[[ -n $TLS ]] || return 0
-	run_stime "$1"
-	sleep 1
-	CONNS=4 WRK_URL=${URL}bulk run_wrk "$1" bulk --timeout 60s
-	bulk_mb "$1"
-	sleep 1
+	load_wanted full && { run_stime "$1"; sleep 1; }
+	if load_wanted bulk; then
+		CONNS=4 WRK_URL=${URL}bulk run_wrk "$1" bulk --timeout 60s
+		bulk_mb "$1"
+		sleep 1
+	fi
 }
 
 # wait_proxy P: until GET / through the proxy answers 200 (bounded).
@@ -718,21 +765,34 @@ for o in haproxy nginx varnish; do
 		"$(ratio "${R[dpx.ka.cpu_us]}" "${R[$o.ka.cpu_us]}")" "$(ratio "${R[dpx.close.cpu_us]:-}" "${R[$o.close.cpu_us]:-}")"
 done
 [[ -z ${R[dpx.ka.rps]:-} ]] && want dpx && echo "ratios: none, dpx was not measured (see below)"
+for k in ka close; do
+	[[ -n ${R[dpx.$k.busy_us]:-} ]] &&
+		printf 'dpx %-5s busy %s us/request by its own account (idle polling left out; CPU-us/rq includes it)\n' "$k" "${R[dpx.$k.busy_us]}"
+done
 for k in ka close full bulk; do
 	[[ -n ${R[dpx.$k.runtime]:-} ]] && printf 'dpx %-5s RUNTIME %s\n' "$k" "${R[dpx.$k.runtime]}"
 done
 if [[ -n $TLS ]]; then
-	printf '\nTLS (%s certificate, TLS 1.3, %s):\n%-8s %12s %10s %12s %10s %10s %10s\n' "$TLS" "$TLS_SUITE" \
-		proxy "full hs/s" "CPU-us/hs" "cycles/hs" "bulk MB/s" "CPU-us/MB" "user-us/MB"
+	printf '\nTLS (%s certificate, TLS 1.3, %s):\n%-8s %10s %10s %10s %9s %10s %9s %8s %10s %10s %10s\n' "$TLS" "$TLS_SUITE" \
+		proxy "full hs/s" "CPU-us/hs" "cycles/hs" "hs/CPU-s" "busy-us/hs" "hs/busy-s" "client%" \
+		"bulk MB/s" "CPU-us/MB" "user-us/MB"
 	for p in dpx haproxy nginx; do
-		[[ -n ${R[$p.full.rps]:-} ]] || continue
-		printf '%-8s %12s %10s %12s %10s %10s %10s\n' "$p" "${R[$p.full.rps]}" "${R[$p.full.cpu_us]}" \
-			"${R[$p.full.cyc]}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}" "${R[$p.bulk.ucpu_mb]:-?}"
+		[[ -n ${R[$p.full.rps]:-}${R[$p.bulk.mbps]:-} ]] || continue
+		printf '%-8s %10s %10s %10s %9s %10s %9s %8s %10s %10s %10s\n' "$p" "${R[$p.full.rps]:-?}" "${R[$p.full.cpu_us]:-?}" \
+			"${R[$p.full.cyc]:-?}" "${R[$p.full.hs_cpu_s]:-?}" "${R[$p.full.busy_us]:--}" "${R[$p.full.hs_busy_s]:--}" \
+			"${R[$p.full.cli_pct]:-?}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}" "${R[$p.bulk.ucpu_mb]:-?}"
 	done
+	for p in dpx haproxy nginx; do
+		[[ -n ${R[$p.full.client_bound]:-} ]] &&
+			echo "$p full: the s_time clients' CPU was saturated (client% >= 90): the handshake rate is the client's, compare per-CPU numbers"
+	done
+	[[ -n ${R[dpx.full.busy_us]:-} ]] &&
+		echo "hs/CPU-s: handshakes per CPU-second of the proxy's process (dpx's includes its idle polling); busy-us/hs and hs/busy-s: dpx's own account of its worker's busy time (/dpx/runtime)"
 	for o in haproxy nginx; do
-		[[ -n ${R[dpx.full.rps]:-} && -n ${R[$o.full.rps]:-} ]] || continue
-		printf 'ratio dpx/%s: full handshakes/s %s, CPU per handshake %s; bulk MB/s %s, CPU per MB %s\n' "$o" \
-			"$(ratio "${R[dpx.full.rps]}" "${R[$o.full.rps]}")" "$(ratio "${R[dpx.full.cpu_us]}" "${R[$o.full.cpu_us]}")" \
+		[[ -n ${R[dpx.full.rps]:-}${R[dpx.bulk.mbps]:-} && -n ${R[$o.full.rps]:-}${R[$o.bulk.mbps]:-} ]] || continue
+		printf 'ratio dpx/%s: full handshakes/s %s, CPU per handshake %s, handshakes per core-second (dpx busy / %s CPU) %s; bulk MB/s %s, CPU per MB %s\n' "$o" \
+			"$(ratio "${R[dpx.full.rps]:-}" "${R[$o.full.rps]:-}")" "$(ratio "${R[dpx.full.cpu_us]:-}" "${R[$o.full.cpu_us]:-}")" \
+			"$o" "$(ratio "${R[dpx.full.hs_busy_s]:-}" "${R[$o.full.hs_cpu_s]:-}")" \
 			"$(ratio "${R[dpx.bulk.mbps]:-}" "${R[$o.bulk.mbps]:-}")" "$(ratio "${R[dpx.bulk.cpu_mb]:-}" "${R[$o.bulk.cpu_mb]:-}")"
 	done
 fi

@@ -92,7 +92,7 @@ def table(a, b, requests, label):
     kv = {"requests": requests, "busy_cycles": busy, "idle_cycles": idle,
           "cycles_per_request": round(busy / requests) if requests > 0
           else 0, "rx_packets": pkts, "packets_per_burst":
-          round(pkts / bursts, 2) if bursts else 0}
+          round(pkts / bursts, 2) if bursts else 0, "tsc_hz": hz}
     for s in STAGES:
         kv[s + "_per_request"] = (round(d.get(s + "_cycles", 0) / requests)
                                   if requests > 0 else 0)

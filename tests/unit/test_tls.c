@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -864,6 +865,127 @@ static void test_tickets(void)
 	check_tickets(",\"tickets\":3", 3);
 }
 
+/*
+ * Not a test: DPX_TLS_HS_COST=N test_tls prints the server side's CPU
+ * time (thread CPU, so a loaded machine's preemption is left out) per
+ * full TLS 1.3 handshake, ECDSA P-256 and RSA-2048, with 1 and 2
+ * tickets: dpx's TLS code and OpenSSL's server work, not the client's
+ * (run in the same thread, untimed) nor TCP's.
+ */
+static double thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static double timed_handshake(struct dpx_tls_server *srv)
+{
+	double ns = 0, t0 = thread_ns();
+	struct dpx_tls_conn *t = dpx_tls_conn_new(srv, mp);
+	struct client c;
+
+	ns += thread_ns() - t0;
+	client_new(&c, TLS1_3_VERSION, "www.example.test", NULL);
+	for (int round = 0; round < 10; round++) {
+		int r = SSL_do_handshake(c.ssl);
+
+		t0 = thread_ns();
+		pump_to_server(&c, t, 1 << 20, NULL, NULL);
+		pump_to_client(&c, t);
+		ns += thread_ns() - t0;
+		if (r == 1 && dpx_tls_conn_established(t))
+			break;
+	}
+	CHECK(dpx_tls_conn_established(t));
+	client_drain(&c);
+	client_free(&c);
+	t0 = thread_ns();
+	dpx_tls_conn_free(t);
+	return ns + thread_ns() - t0;
+}
+
+struct hs_case {
+	const char *cert;
+	unsigned int tickets;
+	struct dpx_tls_conf conf;
+	struct dpx_tls_keys *keys;
+	struct dpx_tls_stats st;
+	struct dpx_tls_server *srv;
+	double batch_us[64];
+};
+
+static bool hs_case_open(struct hs_case *hc)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), "{\"certificates\":[{\"cert\":"
+		 "\"%s/%s.pem\",\"key\":\"%s/%s.key\"}],\"tickets\":%u}",
+		 dir, hc->cert, dir, hc->cert, hc->tickets);
+	if (load_tls("http", json) != 0 || cfg.listeners[0].tls == NULL)
+		return false;
+	hc->conf = *(const struct dpx_tls_conf *)cfg.listeners[0].tls;
+	dpx_config_release(&cfg);
+	hc->keys = dpx_tls_keys_create();
+	hc->srv = dpx_tls_server_new(&hc->conf, hc->keys, &hc->st, err,
+				     sizeof(err));
+	return hc->srv != NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Batches of each case in turn, so that the machine's drift (a loaded
+ * VM) hits every case alike; the median batch per case is printed. */
+static void test_hs_cost(void)
+{
+	static struct hs_case cases[] = {
+		{ .cert = "www-ec", .tickets = 1 },
+		{ .cert = "www-ec", .tickets = 2 },
+		{ .cert = "www-rsa", .tickets = 1 },
+		{ .cert = "www-rsa", .tickets = 2 },
+	};
+	const char *env = getenv("DPX_TLS_HS_COST");
+	int batches = env != NULL ? atoi(env) : 0, per = 20;
+
+	if (batches <= 0)
+		return;
+	if (batches > 64)
+		batches = 64;
+	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+		CHECK(hs_case_open(&cases[i]));
+		if (cases[i].srv == NULL)
+			return;
+		timed_handshake(cases[i].srv);          /* warm-up */
+	}
+	for (int b = 0; b < batches; b++)
+		for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+			double ns = 0;
+
+			for (int k = 0; k < per; k++)
+				ns += timed_handshake(cases[i].srv);
+			cases[i].batch_us[b] = ns / per / 1e3;
+		}
+	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+		struct hs_case *hc = &cases[i];
+
+		qsort(hc->batch_us, (size_t)batches, sizeof(double),
+		      cmp_double);
+		printf("HS_COST cert=%s tickets=%u handshakes=%d "
+		       "server_us_median=%.1f min=%.1f\n", hc->cert,
+		       hc->tickets, batches * per, hc->batch_us[batches / 2],
+		       hc->batch_us[0]);
+		CHECK_EQ(hc->st.handshake_failed, 0);
+		dpx_tls_server_release(hc->srv);
+		dpx_tls_keys_free(hc->keys);
+	}
+}
+
 static void test_client_cert13(void) { check_client_cert(TLS1_3_VERSION); }
 static void test_client_cert12(void) { check_client_cert(TLS1_2_VERSION); }
 
@@ -1569,6 +1691,7 @@ int main(void)
 	RUN_TEST(test_client_cert12);
 	RUN_TEST(test_client_ca_names);
 	RUN_TEST(test_tickets);
+	RUN_TEST(test_hs_cost);
 	RUN_TEST(test_client_cert_no_foreign_ticket);
 	RUN_TEST(test_client_cert_refused);
 	RUN_TEST(test_hello_real);
