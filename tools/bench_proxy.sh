@@ -285,6 +285,18 @@ tls_dist() {
 		awk '{ n[$1]++ } END { printf "{\"s1\": %d, \"s2\": %d, \"s3\": %d, \"errors\": %d}", n["s1"], n["s2"], n["s3"], 300 - n["s1"] - n["s2"] - n["s3"] }'
 }
 
+# tls_tickets P: TLS 1.3 tickets the proxy sends after a full handshake
+# (s_client -msg shows each NewSessionTicket), so that the per-handshake
+# costs are read knowing what each proxy does.
+tls_tickets() {
+	local n
+	n=$(printf 'GET / HTTP/1.1\r\nHost: bench.test\r\nConnection: close\r\n\r\n' |
+		in_ns "$H_NS_CLI" timeout 10 openssl s_client -connect "$PRX_ADDR:443" -tls1_3 -msg -ign_eof \
+			-servername bench.test 2>/dev/null | grep -c '<<< .*NewSessionTicket')
+	R[$1.tickets]=${n:-?}
+	printf '  TLS 1.3 tickets after a full handshake: %s\n' "${R[$1.tickets]}"
+}
+
 # cache_check P: 300 requests, then the next must be a hit (dpx and
 # Varnish say so in X-Cache / X-Varnish, HAProxy and nginx by an Age).
 cache_check() {
@@ -495,6 +507,7 @@ bulk_mb() {
 bench_one() {
 	PROXIES+=("$1")
 	check_dist "$1"
+	[[ -n $TLS ]] && tls_tickets "$1"
 	load_wanted ka && { run_wrk "$1" ka; sleep 1; }
 	load_wanted close && { run_wrk "$1" close -H 'Connection: close'; sleep 1; }
 	[[ -n $TLS ]] || return 0
@@ -773,14 +786,14 @@ for k in ka close full bulk; do
 	[[ -n ${R[dpx.$k.runtime]:-} ]] && printf 'dpx %-5s RUNTIME %s\n' "$k" "${R[dpx.$k.runtime]}"
 done
 if [[ -n $TLS ]]; then
-	printf '\nTLS (%s certificate, TLS 1.3, %s):\n%-8s %10s %10s %10s %9s %10s %9s %8s %10s %10s %10s\n' "$TLS" "$TLS_SUITE" \
+	printf '\nTLS (%s certificate, TLS 1.3, %s):\n%-8s %10s %10s %10s %9s %10s %9s %8s %10s %10s %10s %7s\n' "$TLS" "$TLS_SUITE" \
 		proxy "full hs/s" "CPU-us/hs" "cycles/hs" "hs/CPU-s" "busy-us/hs" "hs/busy-s" "client%" \
-		"bulk MB/s" "CPU-us/MB" "user-us/MB"
+		"bulk MB/s" "CPU-us/MB" "user-us/MB" tickets
 	for p in dpx haproxy nginx; do
 		[[ -n ${R[$p.full.rps]:-}${R[$p.bulk.mbps]:-} ]] || continue
-		printf '%-8s %10s %10s %10s %9s %10s %9s %8s %10s %10s %10s\n' "$p" "${R[$p.full.rps]:-?}" "${R[$p.full.cpu_us]:-?}" \
+		printf '%-8s %10s %10s %10s %9s %10s %9s %8s %10s %10s %10s %7s\n' "$p" "${R[$p.full.rps]:-?}" "${R[$p.full.cpu_us]:-?}" \
 			"${R[$p.full.cyc]:-?}" "${R[$p.full.hs_cpu_s]:-?}" "${R[$p.full.busy_us]:--}" "${R[$p.full.hs_busy_s]:--}" \
-			"${R[$p.full.cli_pct]:-?}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}" "${R[$p.bulk.ucpu_mb]:-?}"
+			"${R[$p.full.cli_pct]:-?}" "${R[$p.bulk.mbps]:-?}" "${R[$p.bulk.cpu_mb]:-?}" "${R[$p.bulk.ucpu_mb]:-?}" "${R[$p.tickets]:-?}"
 	done
 	for p in dpx haproxy nginx; do
 		[[ -n ${R[$p.full.client_bound]:-} ]] &&

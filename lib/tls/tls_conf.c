@@ -22,11 +22,12 @@
 
 #define HANDSHAKE_TIMEOUT_MAX_MS 3600000
 #define SESSION_CACHE_MAX (1u << 20)
-/* TLS 1.3 tickets after a full handshake (OpenSSL's own default is 2).
- * A resumption always brings a fresh one (tls_keys.c), so one is enough
- * for a client that reconnects one connection at a time; each costs an
- * encryption, a MAC and a record. */
-#define DEFAULT_TICKETS 2
+/* TLS 1.3 tickets after a full handshake. OpenSSL's default is 2; a
+ * resumption always brings a fresh one (tls_keys.c), so one keeps a
+ * client that reconnects one connection at a time resuming, and each
+ * ticket costs an encoding of the session, an encryption, a MAC and a
+ * record (docs/config.md has the numbers). */
+#define DEFAULT_TICKETS 1
 #define TICKETS_MAX 8
 
 static const char *const tls_keys[] = {

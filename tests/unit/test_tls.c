@@ -782,8 +782,8 @@ static void check_client_cert(int version)
 	mtls_stop(&m);
 }
 
-/* docs/config.md: "tickets" defaults to 2. */
-#define DEFAULT_TICKETS_WANT 2
+/* docs/config.md: "tickets" defaults to 1. */
+#define DEFAULT_TICKETS_WANT 1
 
 /* Tickets the client was given (its new-session callback). */
 static unsigned int tickets_seen;
@@ -861,7 +861,7 @@ static void check_tickets(const char *opt, unsigned int want)
 static void test_tickets(void)
 {
 	check_tickets("", DEFAULT_TICKETS_WANT);
-	check_tickets(",\"tickets\":1", 1);
+	check_tickets(",\"tickets\":2", 2);
 	check_tickets(",\"tickets\":3", 3);
 }
 
