@@ -176,6 +176,27 @@ dpx_cksum_sub(uint16_t a, uint16_t b)
 	return (uint16_t)s;
 }
 
+struct cksum_pseudo {
+	rte_be32_t src;
+	rte_be32_t dst;
+	uint8_t zero;
+	uint8_t proto;
+	rte_be16_t len;
+} __rte_packed;
+
+uint16_t
+dpx_cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+	struct cksum_pseudo ph = {
+		.src = rte_cpu_to_be_32(src),
+		.dst = rte_cpu_to_be_32(dst),
+		.proto = proto,
+		.len = rte_cpu_to_be_16(len),
+	};
+
+	return dpx_cksum(&ph, sizeof(ph));
+}
+
 /* Not rte_raw_cksum_mbuf(): in DPDK 22.11 it byte-swaps a segment's
  * unfolded 32-bit sum truncated to 16 bits when the segment starts at an
  * odd offset, losing the carries, so zero-copy chains (payload pieces of

@@ -279,6 +279,33 @@ uint16_t dpx_cksum_chain(const struct rte_mbuf *m);
 /* a - b in one's complement arithmetic: the sum of a buffer without a
  * part of it (at an even offset; byte-swap for an odd one). */
 uint16_t dpx_cksum_sub(uint16_t a, uint16_t b);
+/* The IPv4 pseudo header's sum (RFC 9293 3.1, RFC 768), not inverted, for
+ * an L4 segment of len bytes of protocol proto (IPPROTO_TCP, IPPROTO_UDP)
+ * from src to dst (host order): what a device that completes the L4
+ * checksum expects in the field (DPDK's convention). */
+uint16_t dpx_cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
+			  uint16_t len);
+
+/* What the receiving device said of a packet's L4 checksum. */
+enum dpx_rx_l4_cksum {
+	DPX_RX_L4_CKSUM_GOOD,
+	DPX_RX_L4_CKSUM_BAD,
+	DPX_RX_L4_CKSUM_UNKNOWN,        /* software has to sum it */
+};
+
+static inline enum dpx_rx_l4_cksum
+dpx_rx_l4_cksum(const struct rte_mbuf *m)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	/* NONE: the data is intact though the field is not (a partial
+	 * checksum a virtual device passed on), as good as GOOD. */
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		return DPX_RX_L4_CKSUM_GOOD;
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return DPX_RX_L4_CKSUM_BAD;
+	return DPX_RX_L4_CKSUM_UNKNOWN;
+}
 
 /*
  * The known sum of an mbuf segment's data (dpx_cksum() of it), so that

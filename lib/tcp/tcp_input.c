@@ -30,16 +30,12 @@ static bool
 tcp_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 		uint16_t *data, bool *summed)
 {
-	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	enum dpx_rx_l4_cksum verdict = dpx_rx_l4_cksum(m);
 	uint32_t sum;
 
 	*summed = false;
-	/* NONE: the data is intact though the field is not (a partial
-	 * checksum a virtual device passed on), as good as GOOD. */
-	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
-		return true;
-	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		return false;
+	if (verdict != DPX_RX_L4_CKSUM_UNKNOWN)
+		return verdict == DPX_RX_L4_CKSUM_GOOD;
 	/* tcp_parse() made the segment one mbuf. */
 	*data = dpx_cksum(rte_pktmbuf_mtod(m, const void *), m->data_len);
 	*summed = true;

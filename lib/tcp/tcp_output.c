@@ -12,14 +12,6 @@
 
 #include "tcp_priv.h"
 
-struct tcp_pseudo {
-	rte_be32_t src;
-	rte_be32_t dst;
-	uint8_t zero;
-	uint8_t proto;
-	rte_be16_t len;
-} __rte_packed;
-
 uint32_t
 tcp_ts_now(const struct dpx_tcp_worker *tw)
 {
@@ -76,28 +68,16 @@ tcp_window_field(struct dpx_tcb *c, bool syn)
 static uint16_t
 tcp_pseudo_sum(const struct tcp_key *k, uint16_t len)
 {
-	struct tcp_pseudo ph = {
-		.src = rte_cpu_to_be_32(k->laddr),
-		.dst = rte_cpu_to_be_32(k->raddr),
-		.proto = IPPROTO_TCP,
-		.len = rte_cpu_to_be_16(len),
-	};
-
-	return dpx_cksum(&ph, sizeof(ph));
+	return dpx_cksum_pseudo(k->laddr, k->raddr, IPPROTO_TCP, len);
 }
 
 static uint16_t
 tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
 {
-	struct tcp_pseudo ph = {
-		.src = rte_cpu_to_be_32(k->laddr),
-		.dst = rte_cpu_to_be_32(k->raddr),
-		.proto = IPPROTO_TCP,
-		.len = rte_cpu_to_be_16((uint16_t)m->pkt_len),
-	};
 	uint32_t sum;
 
-	sum = (uint32_t)rte_raw_cksum(&ph, sizeof(ph)) + dpx_cksum_chain(m);
+	sum = (uint32_t)tcp_pseudo_sum(k, (uint16_t)m->pkt_len) +
+	      dpx_cksum_chain(m);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;

@@ -15,18 +15,14 @@
 static bool
 udp_checksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
-	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	enum dpx_rx_l4_cksum verdict = dpx_rx_l4_cksum(m);
 	uint32_t sum;
 
-	/* NONE: the data is intact though the field is not (a partial
-	 * checksum a virtual device passed on), as good as GOOD. */
-	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
-		return true;
-	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		return false;
-	sum = (uint32_t)udp_pseudo_sum(rte_be_to_cpu_32(ip->src_addr),
-				       rte_be_to_cpu_32(ip->dst_addr),
-				       (uint16_t)m->pkt_len) +
+	if (verdict != DPX_RX_L4_CKSUM_UNKNOWN)
+		return verdict == DPX_RX_L4_CKSUM_GOOD;
+	sum = (uint32_t)dpx_cksum_pseudo(rte_be_to_cpu_32(ip->src_addr),
+					 rte_be_to_cpu_32(ip->dst_addr),
+					 IPPROTO_UDP, (uint16_t)m->pkt_len) +
 	      dpx_cksum_chain(m);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);

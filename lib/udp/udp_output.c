@@ -15,34 +15,14 @@
 #define UDP_MAX_PAYLOAD (UINT16_MAX - sizeof(struct rte_ipv4_hdr) - \
 			 sizeof(struct rte_udp_hdr))
 
-struct udp_pseudo {
-	rte_be32_t src;
-	rte_be32_t dst;
-	uint8_t zero;
-	uint8_t proto;
-	rte_be16_t len;
-} __rte_packed;
-
-uint16_t
-udp_pseudo_sum(uint32_t src, uint32_t dst, uint16_t len)
-{
-	struct udp_pseudo ph = {
-		.src = rte_cpu_to_be_32(src),
-		.dst = rte_cpu_to_be_32(dst),
-		.proto = IPPROTO_UDP,
-		.len = rte_cpu_to_be_16(len),
-	};
-
-	return dpx_cksum(&ph, sizeof(ph));
-}
-
 /* The device completes the sum from the pseudo header's (DPDK's
  * convention); software sums it all, 0 being "no checksum" (RFC 768). */
 static void
 udp_set_checksum(struct rte_mbuf *m, struct rte_udp_hdr *uh, uint32_t src,
 		 uint32_t dst, uint64_t offloads)
 {
-	uint16_t pseudo = udp_pseudo_sum(src, dst, (uint16_t)m->pkt_len);
+	uint16_t pseudo = dpx_cksum_pseudo(src, dst, IPPROTO_UDP,
+					   (uint16_t)m->pkt_len);
 	uint32_t sum;
 
 	if (offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {

@@ -42,7 +42,4 @@ const struct udp_endpoint *udp_lookup(const struct dpx_udp_worker *uw,
 /* udp_input.c: the IPPROTO_UDP handler. */
 void udp_input(struct dpx_worker *w, struct rte_mbuf **pkts, unsigned int n);
 
-/* udp_output.c: the sum of the pseudo header (RFC 768), not inverted. */
-uint16_t udp_pseudo_sum(uint32_t src, uint32_t dst, uint16_t len);
-
 #endif /* DPX_UDP_PRIV_H */
