@@ -6,11 +6,11 @@
  * few thousand networks have few distinct lengths, so a binary search
  * per length present is as good here.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acl_priv.h"
+#include "dpx_core.h"
 
 static uint32_t mask_of(uint8_t len)
 {
@@ -19,29 +19,8 @@ static uint32_t mask_of(uint8_t len)
 
 int acl_parse_net(const char *s, uint32_t *net, uint8_t *len)
 {
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	char buf[INET_ADDRSTRLEN];
-	struct in_addr a;
-	long l = 32;
-
-	if (n == 0 || n >= sizeof(buf))
+	if (dpx_parse_ipv4_net(s, net, len) != 0)
 		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -1;
-	if (slash != NULL) {
-		const char *p = slash + 1;
-
-		if (*p < '0' || *p > '9' || strlen(p) > 2)
-			return -1;
-		l = strtol(p, NULL, 10);
-		if (l > 32)
-			return -1;
-	}
-	*net = ntohl(a.s_addr);
-	*len = (uint8_t)l;
 	return (*net & ~mask_of(*len)) == 0 ? 0 : -1;
 }
 

@@ -21,26 +21,13 @@ static const char *const policies[] = { "sieve", "s3fifo", "lru", NULL };
 /* "a.b.c.d/len" (or a bare address: /32) into network and mask. */
 static int parse_net(const char *s, uint32_t *net, uint32_t *mask)
 {
-	char buf[32];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	struct in_addr a;
-	char *end;
-	long len = 32;
+	uint32_t addr;
+	uint8_t len;
 
-	if (n == 0 || n >= sizeof(buf))
+	if (dpx_parse_ipv4_net(s, &addr, &len) != 0)
 		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -1;
-	if (slash != NULL) {
-		len = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end != '\0' || len < 0 || len > 32)
-			return -1;
-	}
 	*mask = len == 0 ? 0 : htonl(~0u << (32 - len));
-	*net = a.s_addr & *mask;
+	*net = htonl(addr) & *mask;
 	return 0;
 }
 

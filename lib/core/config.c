@@ -463,18 +463,36 @@ int dpx_parse_ipv4(const char *s, uint32_t *out)
 	return 0;
 }
 
+int dpx_parse_ipv4_net(const char *s, uint32_t *addr, uint8_t *len)
+{
+	uint32_t a;
+	unsigned int l = 32;
+
+	if (s == NULL || addr == NULL || len == NULL || parse_quad(&s, &a) != 0)
+		return -1;
+	if (*s == '/') {
+		s++;
+		if (parse_dec(&s, 32, &l) != 0)
+			return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	*addr = a;
+	*len = (uint8_t)l;
+	return 0;
+}
+
 int dpx_parse_ipv4_prefix(const char *s, struct dpx_ipv4_prefix *out)
 {
 	uint32_t a;
-	unsigned int len;
+	uint8_t len;
 
-	if (s == NULL || out == NULL || parse_quad(&s, &a) != 0 || *s != '/')
-		return -1;
-	s++;
-	if (parse_dec(&s, 32, &len) != 0 || len < 1 || *s != '\0')
+	/* A port's address says its prefix length, and it is never 0. */
+	if (s == NULL || out == NULL || strchr(s, '/') == NULL ||
+	    dpx_parse_ipv4_net(s, &a, &len) != 0 || len < 1)
 		return -1;
 	out->addr = a;
-	out->len = (uint8_t)len;
+	out->len = len;
 	return 0;
 }
 

@@ -441,6 +441,9 @@ void dpx_config_release(struct dpx_config *cfg);
 
 /* "198.18.0.1/24" -> prefix; returns 0 or -1. Exposed for unit tests. */
 int dpx_parse_ipv4_prefix(const char *s, struct dpx_ipv4_prefix *out);
+/* "a.b.c.d/len" (len 0 to 32) or "a.b.c.d" (len 32) -> host-order address
+ * and length, host bits as written (the caller's rule); returns 0 or -1. */
+int dpx_parse_ipv4_net(const char *s, uint32_t *addr, uint8_t *len);
 /* Dotted quad -> host-order address; returns 0 or -1. */
 int dpx_parse_ipv4(const char *s, uint32_t *out);
 /* Host-order address -> dotted quad in buf (at least 16 bytes). */

@@ -151,6 +151,37 @@ static void test_parse_prefix(void)
 	CHECK_EQ(dpx_parse_ipv4_prefix(NULL, &p), -1);
 }
 
+/* The network syntax acls and the cache's purge_allow share; host bits
+ * are the callers' to judge. */
+static void test_parse_net(void)
+{
+	static const char *const bad[] = {
+		"", "/24", "198.18.0.1/", "198.18.0.1/33", "198.18.0.1/024",
+		"198.18.0.1/04", "198.18.0.1/+4", "198.18.0.1/ 4",
+		"198.18.0.1/4 ", "198.18.0.1/3x", "198.18.0.300/24",
+		"198.18.0/24", "198.18.0.01", "198.18.0.1//24",
+	};
+	uint32_t a = 0;
+	uint8_t len = 0;
+
+	CHECK_EQ(dpx_parse_ipv4_net("198.18.0.1", &a, &len), 0);
+	CHECK_EQ(a, 0xC6120001u);
+	CHECK_EQ(len, 32);
+	CHECK_EQ(dpx_parse_ipv4_net("198.18.0.1/24", &a, &len), 0);
+	CHECK_EQ(a, 0xC6120001u);
+	CHECK_EQ(len, 24);
+	CHECK_EQ(dpx_parse_ipv4_net("0.0.0.0/0", &a, &len), 0);
+	CHECK_EQ(a, 0u);
+	CHECK_EQ(len, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (dpx_parse_ipv4_net(bad[i], &a, &len) != -1) {
+			fprintf(stderr, "  accepted \"%s\"\n", bad[i]);
+			CHECK(0);
+		}
+	}
+	CHECK_EQ(dpx_parse_ipv4_net(NULL, &a, &len), -1);
+}
+
 static void test_ipv4_str(void)
 {
 	char buf[16], small[8];
@@ -2511,6 +2542,7 @@ int main(void)
 {
 	RUN_TEST(test_parse_ipv4);
 	RUN_TEST(test_parse_prefix);
+	RUN_TEST(test_parse_net);
 	RUN_TEST(test_ipv4_str);
 	RUN_TEST(test_log_level);
 	RUN_TEST(test_log_output);
