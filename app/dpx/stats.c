@@ -99,6 +99,90 @@ worker_param(const char *params)
 	return w;
 }
 
+static const char *
+tel_key(char *key, size_t len, const char *prefix, const char *name)
+{
+	if (prefix == NULL)
+		return name;
+	snprintf(key, len, "%s%s", prefix, name);
+	return key;
+}
+
+static uint64_t
+tel_value(const void *s, const struct tel_field *f)
+{
+	return *(const uint64_t *)((const char *)s + f->off);
+}
+
+unsigned int
+tel_sum_fields(struct rte_tel_data *d, const char *prefix,
+	       const struct dpx_stats_src *src, long only,
+	       const struct tel_counters *tc, const void *ctx)
+{
+	uint64_t scratch[TEL_SCRATCH / sizeof(uint64_t)];
+	unsigned int found = 0;
+	char key[64];
+
+	for (size_t f = 0; f < tc->n_fields; f++) {
+		uint64_t sum = 0;
+
+		found = 0;
+		for (unsigned int w = 0; w < src->n_workers; w++) {
+			const void *s;
+
+			if (only >= 0 && (long)w != only)
+				continue;
+			s = tc->get(src->workers[w], ctx, scratch);
+			if (s == NULL)
+				continue;
+			found++;
+			sum += tel_value(s, &tc->fields[f]);
+		}
+		rte_tel_data_add_dict_u64(d, tel_key(key, sizeof(key), prefix,
+						     tc->fields[f].name), sum);
+	}
+	return found;
+}
+
+void
+tel_add_fields(struct rte_tel_data *d, const char *prefix,
+	       const struct tel_field *fields, size_t n, const void *s)
+{
+	char key[64];
+
+	for (size_t f = 0; f < n; f++)
+		rte_tel_data_add_dict_u64(d, tel_key(key, sizeof(key), prefix,
+						     fields[f].name),
+					  tel_value(s, &fields[f]));
+}
+
+/* A pool's server (pool_stats), or a listener's egress address. */
+struct tel_pick {
+	unsigned int owner;
+	unsigned int index;
+};
+
+/* The tel_counters_fn fn of a module whose accessor gives a worker's
+ * struct (NULL: none)... */
+#define TEL_COUNTERS_OF(fn, accessor)					\
+	static const void *						\
+	fn(const struct dpx_worker *w, const void *ctx, void *scratch)	\
+	{								\
+		(void)ctx;						\
+		(void)scratch;						\
+		return accessor(w);					\
+	}
+/* ... and of one whose accessor takes a struct tel_pick's numbers. */
+#define TEL_PICKED_COUNTERS_OF(fn, accessor)				\
+	static const void *						\
+	fn(const struct dpx_worker *w, const void *ctx, void *scratch)	\
+	{								\
+		const struct tel_pick *pick = ctx;			\
+									\
+		(void)scratch;						\
+		return accessor(w, pick->owner, pick->index);		\
+	}
+
 static int
 tel_worker_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -113,11 +197,8 @@ tel_worker_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-#define TCP_STAT(name) { #name, offsetof(struct dpx_tcp_stats, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} tcp_stat_fields[] = {
+#define TCP_STAT(name) TEL_FIELD(struct dpx_tcp_stats, name)
+static const struct tel_field tcp_stat_fields[] = {
 	TCP_STAT(segs_in), TCP_STAT(segs_out), TCP_STAT(retransmits),
 	TCP_STAT(fast_retransmits), TCP_STAT(rto_expired),
 	TCP_STAT(tail_loss_probes), TCP_STAT(ooo_segs),
@@ -134,6 +215,17 @@ static const struct {
 	TCP_STAT(conns_time_wait),
 };
 
+static const void *
+tcp_counters_of(const struct dpx_worker *w, const void *ctx, void *scratch)
+{
+	(void)ctx;
+	(void)scratch;
+	return w->tcp == NULL ? NULL : dpx_tcp_worker_stats(w);
+}
+
+static const struct tel_counters tcp_counters =
+	TEL_COUNTERS(tcp_stat_fields, tcp_counters_of);
+
 /* /dpx/tcp_stats[,worker]: TCP counters, summed unless a worker is named. */
 static int
 tel_tcp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -144,64 +236,47 @@ tel_tcp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (only == -2)
 		return -1;
 	rte_tel_data_start_dict(d);
-	for (size_t f = 0; f < RTE_DIM(tcp_stat_fields); f++) {
-		uint64_t sum = 0;
-
-		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-			const struct dpx_worker *wk = stats_src->workers[w];
-
-			if ((only >= 0 && (long)w != only) || wk->tcp == NULL)
-				continue;
-			sum += *(const uint64_t *)((const char *)
-				dpx_tcp_worker_stats(wk) + tcp_stat_fields[f].off);
-		}
-		rte_tel_data_add_dict_u64(d, tcp_stat_fields[f].name, sum);
-	}
+	tel_sum_fields(d, NULL, stats_src, only, &tcp_counters, NULL);
 	return 0;
 }
 
-#define UDP_STAT(name) { #name, offsetof(struct dpx_udp_stats, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} udp_stat_fields[] = {
+#define UDP_STAT(name) TEL_FIELD(struct dpx_udp_stats, name)
+static const struct tel_field udp_stat_fields[] = {
 	UDP_STAT(in), UDP_STAT(out), UDP_STAT(bad_checksum),
 	UDP_STAT(bad_length), UDP_STAT(no_port), UDP_STAT(unreach_sent),
 	UDP_STAT(unreach_limited), UDP_STAT(dispatched),
 	UDP_STAT(send_errors),
 };
 
+/* lib/udp adds lib/net's dispatched count: its counters come as a copy. */
+static const void *
+udp_counters_of(const struct dpx_worker *w, const void *ctx, void *scratch)
+{
+	RTE_BUILD_BUG_ON(sizeof(struct dpx_udp_stats) > TEL_SCRATCH);
+	(void)ctx;
+	dpx_udp_worker_stats(w, scratch);
+	return scratch;
+}
+
+static const struct tel_counters udp_counters =
+	TEL_COUNTERS(udp_stat_fields, udp_counters_of);
+
 /* /dpx/udp_stats[,worker]: UDP counters, summed unless a worker is named. */
 static int
 tel_udp_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	long only = worker_param(params); /* -1: all workers */
-	uint64_t sums[RTE_DIM(udp_stat_fields)] = { 0 };
 
 	(void)cmd;
 	if (only == -2)
 		return -1;
-	for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-		struct dpx_udp_stats s;
-
-		if (only >= 0 && (long)w != only)
-			continue;
-		dpx_udp_worker_stats(stats_src->workers[w], &s);
-		for (size_t f = 0; f < RTE_DIM(udp_stat_fields); f++)
-			sums[f] += *(const uint64_t *)((const char *)&s +
-						       udp_stat_fields[f].off);
-	}
 	rte_tel_data_start_dict(d);
-	for (size_t f = 0; f < RTE_DIM(udp_stat_fields); f++)
-		rte_tel_data_add_dict_u64(d, udp_stat_fields[f].name, sums[f]);
+	tel_sum_fields(d, NULL, stats_src, only, &udp_counters, NULL);
 	return 0;
 }
 
-#define PROXY_STAT(name) { #name, offsetof(struct dpx_proxy_stats, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} proxy_stat_fields[] = {
+#define PROXY_STAT(name) TEL_FIELD(struct dpx_proxy_stats, name)
+static const struct tel_field proxy_stat_fields[] = {
 	PROXY_STAT(sessions), PROXY_STAT(sessions_active),
 	PROXY_STAT(requests), PROXY_STAT(responses), PROXY_STAT(errors_4xx),
 	PROXY_STAT(errors_5xx), PROXY_STAT(server_connects),
@@ -226,6 +301,11 @@ static const struct {
 	PROXY_STAT(fwd_unresolved), PROXY_STAT(fwd_egress_off_route),
 };
 
+TEL_COUNTERS_OF(proxy_counters_of, dpx_proxy_worker_stats)
+
+static const struct tel_counters proxy_counters =
+	TEL_COUNTERS(proxy_stat_fields, proxy_counters_of);
+
 /* /dpx/proxy_stats[,worker]: proxy counters, summed over workers. */
 static int
 tel_proxy_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -236,28 +316,12 @@ tel_proxy_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (only == -2 || stats_src->proxy == NULL)
 		return -1;
 	rte_tel_data_start_dict(d);
-	for (size_t f = 0; f < RTE_DIM(proxy_stat_fields); f++) {
-		uint64_t sum = 0;
-
-		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-			const struct dpx_proxy_stats *ps =
-				dpx_proxy_worker_stats(stats_src->workers[w]);
-
-			if ((only >= 0 && (long)w != only) || ps == NULL)
-				continue;
-			sum += *(const uint64_t *)((const char *)ps +
-						   proxy_stat_fields[f].off);
-		}
-		rte_tel_data_add_dict_u64(d, proxy_stat_fields[f].name, sum);
-	}
+	tel_sum_fields(d, NULL, stats_src, only, &proxy_counters, NULL);
 	return 0;
 }
 
-#define DNS_STAT(name) { #name, offsetof(struct dpx_dns_stats, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} dns_stat_fields[] = {
+#define DNS_STAT(name) TEL_FIELD(struct dpx_dns_stats, name)
+static const struct tel_field dns_stat_fields[] = {
 	DNS_STAT(lookups), DNS_STAT(cache_hits), DNS_STAT(negative_hits),
 	DNS_STAT(cache_misses), DNS_STAT(hosts_hits), DNS_STAT(literals),
 	DNS_STAT(coalesced), DNS_STAT(queries), DNS_STAT(retries),
@@ -266,6 +330,11 @@ static const struct {
 	DNS_STAT(unmatched), DNS_STAT(send_errors), DNS_STAT(over_limit),
 	DNS_STAT(bad_names), DNS_STAT(evictions),
 };
+
+TEL_COUNTERS_OF(dns_counters_of, dpx_proxy_worker_dns_stats)
+
+static const struct tel_counters dns_counters =
+	TEL_COUNTERS(dns_stat_fields, dns_counters_of);
 
 /* The answers the parser refused, one counter per reason: "refused_"
  * and the reason's name ("refused_malformed"). */
@@ -294,40 +363,29 @@ static int
 tel_dns_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	long only = worker_param(params);
-	uint64_t sums[RTE_DIM(dns_stat_fields)] = { 0 };
 	uint64_t pending = 0;
-	bool any = false;
 
 	(void)cmd;
 	if (only == -2)
 		return -1;
+	/* Telemetry drops what an error answer added. */
+	rte_tel_data_start_dict(d);
+	if (tel_sum_fields(d, NULL, stats_src, only, &dns_counters, NULL) == 0)
+		return -1;
+	dns_bad_answers(d, only);
 	for (unsigned int w = 0; w < stats_src->n_workers; w++) {
 		const struct dpx_dns_stats *ds =
 			dpx_proxy_worker_dns_stats(stats_src->workers[w]);
 
-		if ((only >= 0 && (long)w != only) || ds == NULL)
-			continue;
-		any = true;
-		pending += ds->pending;
-		for (size_t f = 0; f < RTE_DIM(dns_stat_fields); f++)
-			sums[f] += *(const uint64_t *)((const char *)ds +
-						       dns_stat_fields[f].off);
+		if ((only < 0 || (long)w == only) && ds != NULL)
+			pending += ds->pending;
 	}
-	if (!any)
-		return -1;
-	rte_tel_data_start_dict(d);
-	for (size_t f = 0; f < RTE_DIM(dns_stat_fields); f++)
-		rte_tel_data_add_dict_u64(d, dns_stat_fields[f].name, sums[f]);
-	dns_bad_answers(d, only);
 	rte_tel_data_add_dict_u64(d, "pending", pending);
 	return 0;
 }
 
-#define TLS_STAT(name) { #name, offsetof(struct dpx_tls_stats, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} tls_stat_fields[] = {
+#define TLS_STAT(name) TEL_FIELD(struct dpx_tls_stats, name)
+static const struct tel_field tls_stat_fields[] = {
 	TLS_STAT(handshakes), TLS_STAT(resumed), TLS_STAT(handshake_failed),
 	TLS_STAT(handshake_timeouts), TLS_STAT(handshakes_refused),
 	TLS_STAT(sni_missing), TLS_STAT(sni_unknown), TLS_STAT(sni_refused),
@@ -340,6 +398,15 @@ static const struct {
 	TLS_STAT(no_memory), TLS_STAT(verify_failed),
 	TLS_STAT(reloads_adopted),
 };
+
+TEL_COUNTERS_OF(tls_counters_of, dpx_proxy_worker_tls_stats)
+
+TEL_COUNTERS_OF(tls_origin_counters_of, dpx_proxy_worker_tls_origin_stats)
+
+static const struct tel_counters tls_counters =
+	TEL_COUNTERS(tls_stat_fields, tls_counters_of);
+static const struct tel_counters tls_origin_counters =
+	TEL_COUNTERS(tls_stat_fields, tls_origin_counters_of);
 
 /* The process's reload counts (not per worker). */
 static void
@@ -374,22 +441,8 @@ tel_tls_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (only == -2 || stats_src->proxy == NULL)
 		return -1;
 	rte_tel_data_start_dict(d);
-	for (size_t f = 0; f < RTE_DIM(tls_stat_fields); f++) {
-		uint64_t sum = 0;
-
-		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-			const struct dpx_worker *wk = stats_src->workers[w];
-			const struct dpx_tls_stats *ts = origin ?
-				dpx_proxy_worker_tls_origin_stats(wk) :
-				dpx_proxy_worker_tls_stats(wk);
-
-			if ((only >= 0 && (long)w != only) || ts == NULL)
-				continue;
-			sum += *(const uint64_t *)((const char *)ts +
-						   tls_stat_fields[f].off);
-		}
-		rte_tel_data_add_dict_u64(d, tls_stat_fields[f].name, sum);
-	}
+	tel_sum_fields(d, NULL, stats_src, only,
+		       origin ? &tls_origin_counters : &tls_counters, NULL);
 	if (!origin)
 		tls_reload_counts(d);
 	return 0;
@@ -546,11 +599,8 @@ tel_runtime(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-#define CACHE_STAT(name) { #name, offsetof(struct dpx_proxy_cache_stats, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} cache_stat_fields[] = {
+#define CACHE_STAT(name) TEL_FIELD(struct dpx_proxy_cache_stats, name)
+static const struct tel_field cache_stat_fields[] = {
 	CACHE_STAT(lookups), CACHE_STAT(hits), CACHE_STAT(stale_served),
 	CACHE_STAT(stale_if_error), CACHE_STAT(misses),
 	CACHE_STAT(revalidated), CACHE_STAT(bypass),
@@ -569,6 +619,11 @@ static const struct {
 	CACHE_STAT(bg_refresh_failed),
 };
 
+TEL_COUNTERS_OF(cache_counters_of, dpx_proxy_worker_cache_stats)
+
+static const struct tel_counters cache_counters =
+	TEL_COUNTERS(cache_stat_fields, cache_counters_of);
+
 /* /dpx/cache_stats: the store's counters (store_*) and the workers'. */
 static int
 tel_cache_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -582,20 +637,7 @@ tel_cache_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -1;
 	dpx_cache_stats(c, &cs);
 	rte_tel_data_start_dict(d);
-	for (size_t f = 0; f < RTE_DIM(cache_stat_fields); f++) {
-		uint64_t sum = 0;
-
-		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-			const struct dpx_proxy_cache_stats *s =
-				dpx_proxy_worker_cache_stats(
-					stats_src->workers[w]);
-
-			if (s != NULL)
-				sum += *(const uint64_t *)((const char *)s +
-						cache_stat_fields[f].off);
-		}
-		rte_tel_data_add_dict_u64(d, cache_stat_fields[f].name, sum);
-	}
+	tel_sum_fields(d, NULL, stats_src, -1, &cache_counters, NULL);
 	rte_tel_data_add_dict_u64(d, "store_hits", cs.hits);
 	rte_tel_data_add_dict_u64(d, "store_misses", cs.misses);
 	rte_tel_data_add_dict_u64(d, "store_stored", cs.stored);
@@ -660,6 +702,17 @@ tel_cache_ban(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+#define SERVER_STAT(name) TEL_FIELD(struct dpx_proxy_server_stats, name)
+static const struct tel_field server_stat_fields[] = {
+	SERVER_STAT(requests), SERVER_STAT(failures), SERVER_STAT(active),
+	SERVER_STAT(idle),
+};
+
+TEL_PICKED_COUNTERS_OF(server_counters_of, dpx_proxy_worker_server_stats)
+
+static const struct tel_counters server_counters =
+	TEL_COUNTERS(server_stat_fields, server_counters_of);
+
 /* /dpx/pool_stats,NAME: per server "NAME.state" (up/down/ejected) and
  * requests, failures, active, idle summed over workers. */
 static int
@@ -681,21 +734,9 @@ tel_pool_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -1;
 	rte_tel_data_start_dict(d);
 	for (unsigned int s = 0; s < pc->n_servers; s++) {
-		struct dpx_proxy_server_stats sum = { 0, 0, 0, 0 };
+		struct tel_pick pick = { p, s };
 		char key[32];
 
-		for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-			const struct dpx_proxy_server_stats *ss =
-				dpx_proxy_worker_server_stats(
-					stats_src->workers[w], p, s);
-
-			if (ss == NULL)
-				continue;
-			sum.requests += ss->requests;
-			sum.failures += ss->failures;
-			sum.active += ss->active;
-			sum.idle += ss->idle;
-		}
 		/* Telemetry keys allow only [A-Za-z0-9_-]: servers appear by
 		 * index, with their configured name as a value. */
 		snprintf(key, sizeof(key), "s%u_name", s);
@@ -703,42 +744,28 @@ tel_pool_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		snprintf(key, sizeof(key), "s%u_state", s);
 		rte_tel_data_add_dict_string(d, key,
 			dpx_proxy_server_state(stats_src->proxy, p, s));
-		snprintf(key, sizeof(key), "s%u_requests", s);
-		rte_tel_data_add_dict_u64(d, key, sum.requests);
-		snprintf(key, sizeof(key), "s%u_failures", s);
-		rte_tel_data_add_dict_u64(d, key, sum.failures);
-		snprintf(key, sizeof(key), "s%u_active", s);
-		rte_tel_data_add_dict_u64(d, key, sum.active);
-		snprintf(key, sizeof(key), "s%u_idle", s);
-		rte_tel_data_add_dict_u64(d, key, sum.idle);
+		snprintf(key, sizeof(key), "s%u_", s);
+		tel_sum_fields(d, key, stats_src, -1, &server_counters, &pick);
 	}
 	return 0;
 }
 
-/* One listener's egress address, summed over the workers. */
-static struct dpx_proxy_egress_stats
-egress_sum(unsigned int listener, unsigned int addr)
-{
-	struct dpx_proxy_egress_stats sum = { 0, 0, 0, 0 };
+#define EGRESS_STAT(name) TEL_FIELD(struct dpx_proxy_egress_stats, name)
+static const struct tel_field egress_stat_fields[] = {
+	EGRESS_STAT(connections), EGRESS_STAT(requests), EGRESS_STAT(bytes_in),
+	EGRESS_STAT(bytes_out),
+};
 
-	for (unsigned int w = 0; w < stats_src->n_workers; w++) {
-		const struct dpx_proxy_egress_stats *es =
-			dpx_proxy_worker_egress_stats(stats_src->workers[w],
-						      listener, addr);
+TEL_PICKED_COUNTERS_OF(egress_counters_of, dpx_proxy_worker_egress_stats)
 
-		if (es == NULL)
-			continue;
-		sum.connections += es->connections;
-		sum.requests += es->requests;
-		sum.bytes_in += es->bytes_in;
-		sum.bytes_out += es->bytes_out;
-	}
-	return sum;
-}
+static const struct tel_counters egress_counters =
+	TEL_COUNTERS(egress_stat_fields, egress_counters_of);
 
+/* Entry n: a listener's egress address, its counters summed over the
+ * workers. */
 static void
 egress_add_entry(struct rte_tel_data *d, unsigned int n, const char *listener,
-		 uint32_t addr, const struct dpx_proxy_egress_stats *es)
+		 uint32_t addr, const struct tel_pick *pick)
 {
 	char key[32], ip[16];
 
@@ -748,14 +775,8 @@ egress_add_entry(struct rte_tel_data *d, unsigned int n, const char *listener,
 	rte_tel_data_add_dict_string(d, key, dpx_ipv4_str(addr, ip, sizeof(ip)));
 	snprintf(key, sizeof(key), "e%u_listener", n);
 	rte_tel_data_add_dict_string(d, key, listener);
-	snprintf(key, sizeof(key), "e%u_connections", n);
-	rte_tel_data_add_dict_u64(d, key, es->connections);
-	snprintf(key, sizeof(key), "e%u_requests", n);
-	rte_tel_data_add_dict_u64(d, key, es->requests);
-	snprintf(key, sizeof(key), "e%u_bytes_in", n);
-	rte_tel_data_add_dict_u64(d, key, es->bytes_in);
-	snprintf(key, sizeof(key), "e%u_bytes_out", n);
-	rte_tel_data_add_dict_u64(d, key, es->bytes_out);
+	snprintf(key, sizeof(key), "e%u_", n);
+	tel_sum_fields(d, key, stats_src, -1, &egress_counters, pick);
 }
 
 /* Every forward listener's egress addresses, in config order. */
@@ -775,10 +796,10 @@ tel_egress_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 
 		for (unsigned int a = 0; fc != NULL &&
 		     a < fc->egress.n_addrs; a++) {
-			struct dpx_proxy_egress_stats sum = egress_sum(l, a);
+			struct tel_pick pick = { l, a };
 
 			egress_add_entry(d, n++, cfg->listeners[l].name,
-					 fc->egress.addrs[a], &sum);
+					 fc->egress.addrs[a], &pick);
 		}
 	}
 	rte_tel_data_add_dict_u64(d, "entries", n);

@@ -12,8 +12,10 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 struct dpx_proxy_shared;
+struct rte_tel_data;
 
 /*
  * A certificate reload asked for by a telemetry client. Telemetry runs
@@ -38,6 +40,39 @@ struct dpx_stats_src {
 	unsigned int n_workers;
 	struct dpx_reload_req *reload;
 };
+
+/* A counter of a module's per-worker struct (all uint64_t): its
+ * telemetry key and offset. */
+struct tel_field {
+	const char *name;
+	size_t off;
+};
+#define TEL_FIELD(type, member) { #member, offsetof(type, member) }
+
+/* Bytes a tel_counters_fn may use in scratch. */
+#define TEL_SCRATCH 256
+/* Worker w's struct that a field table indexes, or NULL when w has none.
+ * ctx: what the command picked (a pool's server...), else NULL; scratch:
+ * room for a module that copies its counters out. */
+typedef const void *tel_counters_fn(const struct dpx_worker *w,
+				    const void *ctx, void *scratch);
+
+struct tel_counters {
+	const struct tel_field *fields;
+	size_t n_fields;
+	tel_counters_fn *get;
+};
+#define TEL_COUNTERS(fields, get) { fields, RTE_DIM(fields), get }
+
+/* Adds to d (a dict begun) each field as "PREFIXname" (prefix NULL: none)
+ * summed over the workers that have the struct, all of them or only the
+ * one numbered only (>= 0). Returns how many workers had it. */
+unsigned int tel_sum_fields(struct rte_tel_data *d, const char *prefix,
+			    const struct dpx_stats_src *src, long only,
+			    const struct tel_counters *tc, const void *ctx);
+/* Adds to d each field of one struct s, keys as tel_sum_fields's. */
+void tel_add_fields(struct rte_tel_data *d, const char *prefix,
+		    const struct tel_field *fields, size_t n, const void *s);
 
 /* src must outlive EAL (telemetry reads it from its own thread). */
 int dpx_stats_register(const struct dpx_stats_src *src);

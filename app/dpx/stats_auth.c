@@ -25,11 +25,8 @@ static const struct dpx_stats_src *auth_src;
 /* Reloads come from telemetry threads and SIGHUP: one at a time. */
 static pthread_mutex_t auth_reload_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define AUTH_STAT(name) { #name, offsetof(struct dpx_auth_counters, name) }
-static const struct {
-	const char *name;
-	size_t off;
-} auth_stat_fields[] = {
+#define AUTH_STAT(name) TEL_FIELD(struct dpx_auth_counters, name)
+static const struct tel_field auth_stat_fields[] = {
 	AUTH_STAT(ok), AUTH_STAT(cache_hits), AUTH_STAT(verifications),
 	AUTH_STAT(bad_password), AUTH_STAT(unknown_user), AUTH_STAT(denied),
 	AUTH_STAT(missing), AUTH_STAT(rate_limited), AUTH_STAT(queue_full),
@@ -75,10 +72,8 @@ tel_auth_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (auth_sum(params, &sum, &crypts) == 0)
 		return -1;
 	rte_tel_data_start_dict(d);
-	for (size_t f = 0; f < RTE_DIM(auth_stat_fields); f++)
-		rte_tel_data_add_dict_u64(d, auth_stat_fields[f].name,
-			*(const uint64_t *)((const char *)&sum +
-					    auth_stat_fields[f].off));
+	tel_add_fields(d, NULL, auth_stat_fields, RTE_DIM(auth_stat_fields),
+		       &sum);
 	for (int r = 1; r < DPX_AUTH_PARSE_COUNT; r++) {
 		malformed += sum.malformed[r];
 		snprintf(key, sizeof(key), "malformed_%s",
