@@ -87,35 +87,11 @@ to_us() {
 }
 
 dpx_json() { "$H_PY" "$H_LIB_DIR/dpx_telemetry.py" "$H_PREFIX" "$1" 2>/dev/null || echo '{}'; }
-# counter_delta BEFORE AFTER: "key=delta ..." of changed dpx counters,
-# error-like ones marked with '!'.
+# counter_delta BEFORE AFTER: "key=delta ..." of changed dpx counters
+# (tools/counter_delta.py), error-like ones marked with '!'.
 counter_delta() {
-	"$H_PY" - "$1" "$2" <<-'EOF'
-	import json, sys
-	def load(p):
-	    try:
-	        d = json.load(open(p))
-	    except (OSError, ValueError):
-	        return {}
-	    out = {}
-	    for v in d.values():
-	        if isinstance(v, dict):
-	            out.update(v)
-	    return out
-	a, b = load(sys.argv[1]), load(sys.argv[2])
-	bad = ("retransmit", "rto", "rst_sent", "drop", "challenge", "dup", "ooo", "cookie", "err", "fail")
-	items = []
-	for k, v in b.items():
-	    if not isinstance(v, int):
-	        continue
-	    if k.startswith("conns_"):
-	        items.append("%s=%s" % (k, v))
-	        continue
-	    d = v - a.get(k, 0)
-	    if d:
-	        items.append("%s%s=%d" % ("!" if any(x in k for x in bad) else "", k, d))
-	print(" ".join(items))
-	EOF
+	"$H_PY" tools/counter_delta.py "$1" "$2" retransmit rto rst_sent drop \
+		challenge dup ooo cookie err fail
 }
 
 # runtime_table KIND REQUESTS: dpx's per-stage cycles over the last load

@@ -172,31 +172,13 @@ snmp_tcp() {
 dpx_json() { "$H_PY" "$H_LIB_DIR/dpx_telemetry.py" "$H_PREFIX" "$1" 2>/dev/null || echo '{}'; }
 
 # counter_delta BEFORE AFTER: "key=delta ..." of non-zero deltas (gauges
-# conns_* shown as their value after); error-like ones marked with '!'.
+# conns_* shown as their value after; tools/counter_delta.py); error-like
+# ones marked with '!'. rst_received is left out: wrk ends a run by
+# closing connections that still have a request in flight, and the client
+# kernel resets them.
 counter_delta() {
-	"$H_PY" - "$1" "$2" <<-'EOF'
-	import json, sys
-	def load(p):
-	    d = json.load(open(p))
-	    out = {}
-	    for v in d.values():
-	        if isinstance(v, dict):
-	            out.update(v)
-	    return out
-	a, b = load(sys.argv[1]), load(sys.argv[2])
-	# rst_received is left out: wrk ends a run by closing connections
-	# that still have a request in flight, and the client kernel resets them.
-	bad = ("retransmit", "rto", "rst_sent", "drop", "challenge", "dup", "ooo", "cookie")
-	items = []
-	for k, v in b.items():
-	    if k.startswith("conns_"):
-	        items.append("%s=%s" % (k, v))
-	        continue
-	    d = v - a.get(k, 0)
-	    if d:
-	        items.append("%s%s=%d" % ("!" if any(x in k for x in bad) else "", k, d))
-	print(" ".join(items))
-	EOF
+	"$H_PY" tools/counter_delta.py "$1" "$2" retransmit rto rst_sent drop \
+		challenge dup ooo cookie
 }
 
 # to_us VALUE: wrk's "123.45us" / "1.20ms" / "1.01s" / "2.00m" in µs.
