@@ -24,6 +24,11 @@
 #   close                  one request per client connection (--close-conns,
 #                          100); dpx keeps its server connections
 #   bulk                   GET /bytes/BULK (100 MB) through the L4 listener
+#   hit1k hit100k          cache hits: GET /bytes/1024 or /bytes/102400,
+#                          keep-alive, 10 connections, to listener "cweb"
+#                          (:81, the cache on, its route's ttl_s 3600:
+#                          the static backends send no Cache-Control);
+#                          every response but the first is a hit
 # Per load: dpx-load's report, the deltas of dpx's counters, dpx's
 # per-stage cycles from telemetry /dpx/runtime (read before the load and
 # after dpx-load's report; "n/a" for a dpx without that command) and cycles per request =
@@ -41,7 +46,8 @@
 #            [--workers 1|2] [--no-huge] [--zero-copy] [--dpx-zero-copy]
 #            [--rsize N] [--close-conns N] [--bulk-bytes N] [--dpx PATH]
 #            [--keep]
-#   --only LIST    comma-separated loads: ka1,ka10,ka100,ka1000,close,bulk
+#   --only LIST    comma-separated loads: ka1,ka10,ka100,ka1000,close,bulk,
+#                  hit1k,hit100k (default: all but the hits)
 #   --zero-copy    dpx-load's memif ports with zero-copy=yes
 #                  (and --single-file-segments)
 #   --dpx-zero-copy  dpx is the memif client, zero-copy=yes (and
@@ -80,8 +86,9 @@ bad() { echo "bench_memif: $*" >&2; exit 2; }
 [[ $DUR =~ ^[0-9]+$ ]] && ((DUR >= 1 && DUR <= 600)) || bad "--duration 1..600"
 [[ $WARMUP =~ ^[0-9]+$ ]] && ((WARMUP <= 60)) || bad "--warmup 0..60"
 [[ $WORKERS == 1 || $WORKERS == 2 ]] || bad "--workers 1 or 2"
-[[ $ONLY =~ ^(ka1|ka10|ka100|ka1000|close|bulk)(,(ka1|ka10|ka100|ka1000|close|bulk))*$ ]] ||
-	bad "--only takes ka1,ka10,ka100,ka1000,close,bulk"
+LOADS='ka1|ka10|ka100|ka1000|close|bulk|hit1k|hit100k'
+[[ $ONLY =~ ^($LOADS)(,($LOADS))*$ ]] ||
+	bad "--only takes ka1,ka10,ka100,ka1000,close,bulk,hit1k,hit100k"
 [[ -z $RSIZE || ($RSIZE =~ ^[0-9]+$ && RSIZE -ge 1 && RSIZE -le 14) ]] || bad "--rsize 1..14"
 [[ $CLOSE_CONNS =~ ^[0-9]+$ ]] && ((CLOSE_CONNS >= 1 && CLOSE_CONNS <= 100000)) ||
 	bad "--close-conns 1..100000"
@@ -189,6 +196,7 @@ write_configs() {
 	((DZC)) && mbufs="\"mbufs_per_worker\": $((4 * 2 ** ${RSIZE:-10} * 2 + 8192)), "
 	cat >"$H_TMP/dpx.json" <<-EOF
 	{"workers": $WORKERS, "idle": "poll", "log_level": "info", $mbufs
+	 "cache": {"size_mb": 64, "max_object_kb": 1024},
 	 "ports": [
 	  {"name": "client", "device": "net_memif0",
 	   "devargs": "$(h_memif_devargs $DPX_ROLE cli "mac=02:00:00:00:01:01${DPX_EXTRA:+,$DPX_EXTRA}")",
@@ -198,6 +206,8 @@ write_configs() {
 	   "addresses": ["198.18.1.1/24"]}],
 	 "listeners": [
 	  {"name": "web", "address": "198.18.0.1", "port": 80, "mode": "http", "pool": "web"},
+	  {"name": "cweb", "address": "198.18.0.1", "port": 81, "mode": "http", "pool": "web",
+	   "cache": true, "routes": [{"path": "/", "pool": "web", "cache": {"ttl_s": 3600}}]},
 	  {"name": "l4", "address": "198.18.0.1", "port": 9000, "mode": "tcp", "pool": "web"},
 	  {"name": "static", "address": "198.18.0.1", "port": 8080, "mode": "static"}],
 	 "pools": [{"name": "web", "balance": "roundrobin", "keepalive": {"max_idle": 1024},
@@ -232,7 +242,7 @@ snap() {
 	path = t.socket_path(sys.argv[2])
 	out = {}
 	cmds = [("/dpx/runtime", "runtime"), ("/dpx/proxy_stats", "proxy"),
-	        ("/dpx/tcp_stats", "tcp"), ("/dpx/stats", "net")]
+	        ("/dpx/tcp_stats", "tcp"), ("/dpx/stats", "net"), ("/dpx/cache_stats", "cache")]
 	if int(sys.argv[3]) > 1:
 	    cmds += [("/dpx/runtime,%d" % w, "runtime%d" % w) for w in range(int(sys.argv[3]))]
 	for cmd, key in cmds:
@@ -265,7 +275,7 @@ analyse() {
 	# dpx-load's gratuitous ARPs at start: not for dpx, harmless.
 	harmless = ("drop_arp_not_for_us",)
 	odd, items = [], []
-	for sect in ("proxy", "tcp", "net"):
+	for sect in ("proxy", "tcp", "net", "cache"):
 	    for k, v in sorted(b.get(sect, {}).items()):
 	        if not isinstance(v, int) or k.startswith("conns_") or k.endswith("_active"):
 	            continue
@@ -418,6 +428,8 @@ for c in 1 10 100 1000; do
 done
 want close && run close --target 198.18.0.1:80 --connections "$CLOSE_CONNS" \
 	--requests-per-conn 1 --path /bytes/1024
+want hit1k && run hit1k --target 198.18.0.1:81 --connections 10 --path /bytes/1024
+want hit100k && run hit100k --target 198.18.0.1:81 --connections 10 --path /bytes/102400
 want bulk && run bulk --target 198.18.0.1:9000 --bulk "$BULK_BYTES" --connections 1 \
 	--timeout-ms 10000
 b_cleanup
