@@ -115,6 +115,8 @@ ROWS=()         # one "ROW key=value ..." per load
 # --- hugepages: reserved here, given back by the EXIT trap ----------------
 HP_FILE=/proc/sys/vm/nr_hugepages HP_GOT=0 HP_MOUNT=
 DPX_MB=256 LOAD_MB=$((256 * WORKERS + 256))
+# The cache loads' store (size_mb 16) and its bookkeeping.
+{ want hit1k || want hit100k; } && DPX_MB=$((DPX_MB + 64))
 
 hugepages_reserve() {
 	local need=$(((DPX_MB + LOAD_MB) / 2 + 64)) before after size
@@ -196,7 +198,7 @@ write_configs() {
 	((DZC)) && mbufs="\"mbufs_per_worker\": $((4 * 2 ** ${RSIZE:-10} * 2 + 8192)), "
 	cat >"$H_TMP/dpx.json" <<-EOF
 	{"workers": $WORKERS, "idle": "poll", "log_level": "info", $mbufs
-	 "cache": {"size_mb": 64, "max_object_kb": 1024},
+	 "cache": {"size_mb": 16, "max_object_kb": 1024},
 	 "ports": [
 	  {"name": "client", "device": "net_memif0",
 	   "devargs": "$(h_memif_devargs $DPX_ROLE cli "mac=02:00:00:00:01:01${DPX_EXTRA:+,$DPX_EXTRA}")",
@@ -414,7 +416,7 @@ PINGPONG=$(dirname "$H_LOAD")/../cpu_pingpong
 if ((HUGE)) && hugepages_reserve; then
 	H_DPX_MEM="--huge-dir $HP_MOUNT -m $DPX_MB" H_LOAD_MEM="--huge-dir $HP_MOUNT -m $LOAD_MB"
 else
-	H_DPX_MEM="--no-huge -m 512" H_LOAD_MEM="--no-huge -m $((LOAD_MB + 256))"
+	H_DPX_MEM="--no-huge -m $((DPX_MB + 256))" H_LOAD_MEM="--no-huge -m $((LOAD_MB + 256))"
 	echo "  memory: --no-huge"
 fi
 export H_DPX_MEM H_LOAD_MEM

@@ -24,10 +24,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include <rte_malloc.h>
 #include <rte_mempool.h>
 
 #include "proxy_priv.h"
@@ -99,6 +101,12 @@ px_cache_worker_init(struct dpx_worker *w)
 			pw->route_ccfg[i].force_ttl = cr->force_ttl;
 		}
 	}
+	pw->head_memo = rte_zmalloc_socket("dpx_head_memo",
+			PX_HEAD_MEMOS * sizeof(*pw->head_memo),
+			RTE_CACHE_LINE_SIZE,
+			(int)rte_lcore_to_socket_id(w->lcore_id));
+	if (pw->head_memo == NULL)
+		return -ENOMEM;
 	snprintf(name, sizeof(name), "dpx_pxk_%u", w->index);
 	pw->creqs = rte_mempool_create(name, PX_CREQS, sizeof(struct px_creq),
 			0, 0, NULL, NULL, NULL, NULL,
@@ -133,6 +141,8 @@ px_cache_worker_fini(struct dpx_worker *w)
 {
 	px_bg_drop_all(w);
 	rte_mempool_free(px_w(w)->creqs);
+	rte_free(px_w(w)->head_memo);
+	px_w(w)->head_memo = NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -291,12 +301,55 @@ px_parse_stored(struct dpx_worker *w, const struct dpx_cache_obj *o,
 	return true;
 }
 
-/* The same into pw->rsp and pw->crc, which px_serve() writes from. */
+/* Copies the parts of a parse that are in use: of 100 header slots and
+ * 64 Vary names, a stored head fills a few. */
+static void
+px_rsp_copy(struct dpx_http_response *dst,
+	    const struct dpx_http_response *src)
+{
+	const size_t head = offsetof(struct dpx_http_response, headers);
+	const size_t tail = offsetof(struct dpx_http_response, n_headers);
+
+	memcpy(dst, src, head);
+	memcpy(dst->headers, src->headers,
+	       src->n_headers * sizeof(src->headers[0]));
+	memcpy((char *)dst + tail, (const char *)src + tail,
+	       sizeof(*dst) - tail);
+}
+
+static void
+px_crc_copy(struct dpx_http_rsp_cache *dst,
+	    const struct dpx_http_rsp_cache *src)
+{
+	uint32_t n = RTE_MIN(src->n_vary, (uint32_t)DPX_HTTP_VARY_MAX);
+
+	memcpy(dst, src, offsetof(struct dpx_http_rsp_cache, vary_names));
+	memcpy(dst->vary_names, src->vary_names, n * sizeof(src->vary_names[0]));
+}
+
+/* The same into pw->rsp and pw->crc, which px_serve() writes from: from
+ * the worker's memo of o's head when it has one of this second. */
 bool
 px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
 	       int64_t now)
 {
-	return px_parse_stored(w, o, now, &px_w(w)->rsp, &px_w(w)->crc);
+	struct dpx_proxy_worker *pw = px_w(w);
+	uint64_t seq = dpx_cache_obj_seq(o);
+	struct px_head_memo *m;
+
+	if (seq == 0 || pw->head_memo == NULL)
+		return px_parse_stored(w, o, now, &pw->rsp, &pw->crc);
+	m = &pw->head_memo[seq % PX_HEAD_MEMOS];
+	if (m->seq != seq || m->now != now) {
+		m->seq = 0;
+		if (!px_parse_stored(w, o, now, &m->rsp, &m->crc))
+			return false;
+		m->seq = seq;
+		m->now = now;
+	}
+	px_rsp_copy(&pw->rsp, &m->rsp);
+	px_crc_copy(&pw->crc, &m->crc);
+	return true;
 }
 
 /* What of o a request gets: all, a range (206, 416), or 304. */
@@ -347,12 +400,40 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 	}
 }
 
+/* "NAME: VALUE\r\n" at buf (cap bytes, enough: the caller's 256 hold
+ * the longest); the bytes written. Every hit writes these two, and
+ * snprintf's format walk cost more than the rest of the head's writing. */
+static uint32_t
+px_put_field(char *buf, const char *name, uint32_t name_len,
+	     const char *value, uint32_t value_len)
+{
+	memcpy(buf, name, name_len);
+	memcpy(buf + name_len, value, value_len);
+	memcpy(buf + name_len + value_len, "\r\n", 2);
+	return name_len + value_len + 2;
+}
+
+static uint32_t
+px_put_age(char *buf, int64_t age)
+{
+	char digits[20];
+	uint32_t n = 0;
+	uint64_t v = age < 0 ? 0 : (uint64_t)age;
+
+	do {
+		digits[sizeof(digits) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return px_put_field(buf, "Age: ", 5, digits + sizeof(digits) - n, n);
+}
+
 /* Age, X-Cache and a part's own fields. */
 static uint32_t
 px_part_fields(struct dpx_worker *w, struct px_session *s,
 	       const struct px_part *p, int64_t age, uint64_t len, char *buf,
 	       uint32_t cap)
 {
+	const char *cs = cs_names[s->cache_status];
 	int n = 0;
 
 	if (p->status == 206)
@@ -363,11 +444,10 @@ px_part_fields(struct dpx_worker *w, struct px_session *s,
 	else if (p->status == 416)
 		n = snprintf(buf, cap, "Content-Range: bytes */%" PRIu64
 			     "\r\nContent-Length: 0\r\n", len);
-	n += snprintf(buf + n, cap - (uint32_t)n, "Age: %" PRId64 "\r\n",
-		      age < 0 ? 0 : age);
+	n += (int)px_put_age(buf + n, age);
 	if (px_section(w)->x_cache)
-		n += snprintf(buf + n, cap - (uint32_t)n, "X-Cache: %s\r\n",
-			      cs_names[s->cache_status]);
+		n += (int)px_put_field(buf + n, "X-Cache: ", 9, cs,
+				       (uint32_t)strlen(cs));
 	return (uint32_t)n;
 }
 

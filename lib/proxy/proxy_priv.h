@@ -381,6 +381,21 @@ struct px_probe {
 	char buf[PX_PROBE_BUF];
 };
 
+/*
+ * A stored head as parsed for a hit, found by the object's publication
+ * number (never reused, so a match is the very object whose head the
+ * spans point into) and valid for the second it was parsed in (RFC 850
+ * dates depend on the clock): a hot object's hits skip the parse.
+ */
+struct px_head_memo {
+	uint64_t seq;                   /* 0: empty */
+	int64_t now;
+	struct dpx_http_response rsp;
+	struct dpx_http_rsp_cache crc;
+};
+
+#define PX_HEAD_MEMOS 16                /* direct-mapped by seq */
+
 struct dpx_proxy_worker {
 	struct dpx_proxy_shared *sh;
 	struct rte_mempool *sessions;
@@ -423,6 +438,7 @@ struct dpx_proxy_worker {
 	struct dpx_http_cache_cfg ccfg;
 	struct dpx_http_cache_cfg route_ccfg[DPX_MAX_ROUTES];  /* their TTLs */
 	struct dpx_http_rsp_cache crc;
+	struct px_head_memo *head_memo;     /* PX_HEAD_MEMOS (cache.c) */
 	struct dpx_proxy_cache_stats cstats;
 	char cache_scratch[PX_CACHE_KEY_MAX + 1024];
 	struct px_auth_worker auth;
