@@ -506,36 +506,25 @@ dpx_cache_obj_seq(const struct dpx_cache_obj *o)
 	return o->published ? o->seq : 0;
 }
 
-#define CLONE_BATCH 32     /* indirect mbufs taken from the pool at once */
-
 struct rte_mbuf *
 dpx_cache_body_clone(const struct dpx_cache_obj *o, struct rte_mempool *mp)
 {
-	struct rte_mbuf *head = NULL, *tail = NULL, *s = o->body;
-	struct rte_mbuf *batch[CLONE_BATCH];
+	struct rte_mbuf *head = NULL, *tail = NULL, *s, *mi;
 
-	/* A 100 KB body is 50 segments: one pool access per batch, not
-	 * one per segment. */
-	while (s != NULL) {
-		unsigned int n = 0;
-
-		for (const struct rte_mbuf *t = s; t != NULL && n < CLONE_BATCH;
-		     t = t->next)
-			n++;
-		if (rte_pktmbuf_alloc_bulk(mp, batch, n) != 0) {
+	for (s = o->body; s != NULL; s = s->next) {
+		mi = rte_pktmbuf_alloc(mp);
+		if (mi == NULL) {
 			rte_pktmbuf_free(head);
 			return NULL;
 		}
-		for (unsigned int i = 0; i < n; i++, s = s->next) {
-			/* Takes a reference on s: the clone keeps the bytes
-			 * even after the object and the index let go. */
-			rte_pktmbuf_attach(batch[i], s);
-			if (tail != NULL)
-				tail->next = batch[i];
-			else
-				head = batch[i];
-			tail = batch[i];
-		}
+		/* Takes a reference on s: the clone keeps the bytes even
+		 * after the object and the index let go of them. */
+		rte_pktmbuf_attach(mi, s);
+		if (tail != NULL)
+			tail->next = mi;
+		else
+			head = mi;
+		tail = mi;
 	}
 	return head;
 }
