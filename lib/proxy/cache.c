@@ -326,7 +326,8 @@ px_crc_copy(struct dpx_http_rsp_cache *dst,
 	uint32_t n = RTE_MIN(src->n_vary, (uint32_t)DPX_HTTP_VARY_MAX);
 
 	memcpy(dst, src, offsetof(struct dpx_http_rsp_cache, vary_names));
-	memcpy(dst->vary_names, src->vary_names, n * sizeof(src->vary_names[0]));
+	memcpy(dst->vary_names, src->vary_names,
+	       n * sizeof(src->vary_names[0]));
 }
 
 /* The same into pw->rsp and pw->crc, which px_serve() writes from: from
@@ -402,9 +403,9 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 	}
 }
 
-/* "NAME: VALUE\r\n" at buf (cap bytes, enough: the caller's 256 hold
- * the longest); the bytes written. Every hit writes these two, and
- * snprintf's format walk cost more than the rest of the head's writing. */
+/* "NAME: VALUE\r\n" at buf, which has room (px_serve_obj's 256 bytes
+ * hold the longest fields); the bytes written. Every hit writes Age and
+ * X-Cache: snprintf's format walk cost more than the rest of the head. */
 static uint32_t
 px_put_field(char *buf, const char *name, uint32_t name_len,
 	     const char *value, uint32_t value_len)
