@@ -454,6 +454,17 @@ px_part_fields(struct dpx_worker *w, struct px_session *s,
 	return (uint32_t)n;
 }
 
+/* Out of mbufs while answering: s is reset by px_cache_run(), which
+ * every caller reaches once it no longer uses s (ending s here would free
+ * it under the request step or a server callback that goes on with it). */
+static void
+px_serve_failed(struct dpx_worker *w, struct px_session *s)
+{
+	px_served(w, s, 503);
+	s->cache_abort = true;
+	s->close_after = true;
+}
+
 static void
 px_serve_obj(struct dpx_worker *w, struct px_session *s,
 	     const struct dpx_http_request *req, const struct dpx_cache_obj *o,
@@ -477,7 +488,7 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 				      len, fields, sizeof(fields)),
 	};
 	if (px_http_write_head(w, s, &pw->rsp, &x) != 0) {
-		px_session_end(w, s, true);
+		px_serve_failed(w, s);
 		return;
 	}
 	if (p.body && len > 0) {
@@ -486,7 +497,7 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 			body = px_slice(body, p.first, p.last);
 		if (body == NULL) {
 			pw->stats.no_memory++;
-			px_session_end(w, s, true);
+			px_serve_failed(w, s);
 			return;
 		}
 		s->bytes_out += p.status == 206 ? p.last - p.first + 1 : len;
@@ -528,6 +539,10 @@ px_serve_instead(struct dpx_worker *w, struct px_session *s,
 void
 px_cache_run(struct dpx_worker *w, struct px_session *s)
 {
+	if (s->cache_abort) {
+		px_session_end(w, s, true);
+		return;
+	}
 	if (s->cli == NULL || s->draining)
 		return;
 	px_cli_flush(w, s);
@@ -1496,6 +1511,7 @@ px_cache_exchange_end(struct dpx_worker *w, struct px_session *s)
 		s->creq = NULL;
 	}
 	s->cache_served = false;
+	s->cache_abort = false;
 	s->cache_unsafe = false;
 	s->cache_status = PX_CS_NONE;
 }

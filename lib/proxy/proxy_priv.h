@@ -275,6 +275,7 @@ struct px_session {
 	/* "cache": true listeners (cache.c), reset with each exchange. */
 	uint8_t cache_status;       /* enum px_cache_status */
 	bool cache_served;          /* the response is the cache's own */
+	bool cache_abort;           /* ... but could not be written: reset */
 	bool cache_waiting;         /* on cache_wait for another's fill */
 	bool cache_unsafe;          /* unsafe method: its response invalidates */
 	bool cache_bg;              /* a background refresh: no client */
