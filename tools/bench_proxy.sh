@@ -45,7 +45,7 @@
 # usage: bash tools/bench_proxy.sh [--duration S] [--connections C]
 #            [--only dpx|haproxy|nginx[,...]] [--dpx-only]
 #            [--dpx-idle adaptive|poll] [--dpx-spin-us N] [--veth-offload]
-#            [--tls rsa|ecdsa] [--cache] [--loads ka,close,full,bulk] [--keep]
+#            [--tls rsa|ecdsa] [--cache] [--loads ka,close,full,bulk,big] [--keep]
 # --tls: HTTPS on :443 at every proxy, with the same self-signed RSA-2048
 # or ECDSA P-256 certificate, TLS 1.2-1.3 (nginx 1.22 leaves 1.3 out
 # by default: it is set) and TLS_AES_128_GCM_SHA256 as the only TLS 1.3
@@ -75,6 +75,10 @@
 # malloc storage, pinned to the proxy's CPU like the others) as a fourth
 # proxy. All 64 MB. Loads as above, all but the first request hits; the
 # round-robin check is replaced by one that the 301st request is a hit.
+# With --cache one more load:
+#   big    wrk keep-alive GETs of /big, a $BIG_KB KB (BIG_KB, default 100)
+#          file the backends serve with the same Cache-Control: hits of a
+#          large object (its first request fills the cache)
 # T_LINK=af_xdp|tap chooses dpx's link (default: af_xdp where possible).
 # --veth-offload: HAProxy's and nginx's ends keep the kernel's offloads
 # (the peers keep theirs too, but TX checksums on the af_xdp link).
@@ -86,7 +90,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 DUR=10 CONNS=32 ONLY=dpx,haproxy,nginx DPX_IDLE=adaptive VETH_OFFLOAD=0 DPX_SPIN= TLS= CACHE=0
-LOADS=ka,close,full,bulk
+LOADS=ka,close,full,bulk,big
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
@@ -115,8 +119,8 @@ if [[ ! $ONLY =~ ^(dpx|haproxy|nginx|varnish)(,(dpx|haproxy|nginx|varnish))*$ ]]
 	exit 2
 fi
 ((CACHE)) && [[ $ONLY == dpx,haproxy,nginx ]] && ONLY=dpx,haproxy,nginx,varnish
-if [[ ! $LOADS =~ ^(ka|close|full|bulk)(,(ka|close|full|bulk))*$ ]]; then
-	echo "bench_proxy: --loads takes ka, close, full, bulk (comma-separated)" >&2
+if [[ ! $LOADS =~ ^(ka|close|full|bulk|big)(,(ka|close|full|bulk|big))*$ ]]; then
+	echo "bench_proxy: --loads takes ka, close, full, bulk, big (comma-separated)" >&2
 	exit 2
 fi
 load_wanted() { [[ ,$LOADS, == *,$1,* ]]; }
@@ -195,7 +199,7 @@ if [[ -n $TLS ]]; then
 	cat "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >"$TLS_DIR/haproxy.pem"
 	DPX_TLS_KV=", \"tls\": {\"certificates\": [{\"cert\": \"$TLS_DIR/cert.pem\", \"key\": \"$TLS_DIR/key.pem\"}], \"ciphersuites\": \"$TLS_SUITE\"${DPX_TLS_EXTRA:-}}"
 fi
-HS_PROCS=${HS_PROCS:-8} BULK_MB=64
+HS_PROCS=${HS_PROCS:-8} BULK_MB=64 BIG_KB=${BIG_KB:-100}
 DPX_CACHE_TOP= DPX_CACHE_KV=
 if ((CACHE)); then
 	DPX_CACHE_TOP=' "cache": {"size_mb": 64},'
@@ -228,6 +232,7 @@ backend_conf() { # DIR
 	body=$(printf '%01023d' 0 | tr 0 x)
 	mkdir -p "$d/tmp" "$d/logs"
 	[[ -n $TLS && ! -e $d/bulk.bin ]] && head -c $((BULK_MB << 20)) /dev/urandom >"$d/bulk.bin"
+	((CACHE)) && [[ ! -e $d/big.bin ]] && head -c $((BIG_KB << 10)) /dev/urandom >"$d/big.bin"
 	{
 		nginx_head "$d" "$BE_WORKERS"
 		cat <<-EOF
@@ -239,6 +244,7 @@ backend_conf() { # DIR
 			i=$((i + 1))
 			printf '    server {\n        listen %s:%s backlog=4096;\n' "$SRV_ADDR" "$port"
 			[[ -n $TLS ]] && printf '        location = /bulk { add_header X-Server s%d always; alias %s/bulk.bin; }\n' "$i" "$d"
+			((CACHE)) && printf '        location = /big { add_header X-Server s%d always; add_header Cache-Control "max-age=3600" always; alias %s/big.bin; }\n' "$i" "$d"
 			# (in the location: its add_header would hide the server's)
 			printf '        location / { add_header X-Server s%d always; %sreturn 200 "%s\\n"; }\n    }\n' \
 				"$i" "$( ((CACHE)) && echo 'add_header Cache-Control "max-age=3600" always; ')" "$body"
@@ -510,6 +516,7 @@ bench_one() {
 	[[ -n $TLS ]] && tls_tickets "$1"
 	load_wanted ka && { run_wrk "$1" ka; sleep 1; }
 	load_wanted close && { run_wrk "$1" close -H 'Connection: close'; sleep 1; }
+	((CACHE)) && load_wanted big && { WRK_URL=${URL}big run_wrk "$1" big; sleep 1; }
 	[[ -n $TLS ]] || return 0
 	load_wanted full && { run_stime "$1"; sleep 1; }
 	if load_wanted bulk; then
@@ -764,7 +771,7 @@ done
 say "results (wrk -t1 -c$CONNS -d${DUR}s --latency; latency in us; CPU = proxy process CPU time / requests; cycles at $MHZ MHz)"
 printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s %9s %9s  %s\n' proxy load "req/s" p50 p99 "CPU-us/rq" "user-us" "cycles/rq" "proxy%" "be-us/rq" "wrk-us/rq" "sirq-us/rq" "CPUs busy"
 for p in dpx haproxy nginx varnish; do
-	for k in ka close; do
+	for k in ka close big; do
 		[[ -n ${R[$p.$k.rps]:-} ]] || continue
 		printf '%-8s %-6s %10s %7s %7s %9s %8s %9s %6s %9s %9s %9s  %s\n' "$p" "$k" "${R[$p.$k.rps]}" \
 			"${R[$p.$k.p50]}" "${R[$p.$k.p99]}" "${R[$p.$k.cpu_us]}" "${R[$p.$k.ucpu_us]}" "${R[$p.$k.cyc]}" \
@@ -776,13 +783,16 @@ for o in haproxy nginx varnish; do
 	printf 'ratio dpx/%s: req/s keep-alive %s, close %s; CPU per request keep-alive %s, close %s\n' "$o" \
 		"$(ratio "${R[dpx.ka.rps]}" "${R[$o.ka.rps]}")" "$(ratio "${R[dpx.close.rps]:-}" "${R[$o.close.rps]:-}")" \
 		"$(ratio "${R[dpx.ka.cpu_us]}" "${R[$o.ka.cpu_us]}")" "$(ratio "${R[dpx.close.cpu_us]:-}" "${R[$o.close.cpu_us]:-}")"
+	[[ -n ${R[dpx.big.rps]:-} && -n ${R[$o.big.rps]:-} ]] &&
+		printf 'ratio dpx/%s: %s KB hits req/s %s, CPU per request %s\n' "$o" "$BIG_KB" \
+			"$(ratio "${R[dpx.big.rps]}" "${R[$o.big.rps]}")" "$(ratio "${R[dpx.big.cpu_us]}" "${R[$o.big.cpu_us]}")"
 done
 [[ -z ${R[dpx.ka.rps]:-} ]] && want dpx && echo "ratios: none, dpx was not measured (see below)"
-for k in ka close; do
+for k in ka close big; do
 	[[ -n ${R[dpx.$k.busy_us]:-} ]] &&
 		printf 'dpx %-5s busy %s us/request by its own account (idle polling left out; CPU-us/rq includes it)\n' "$k" "${R[dpx.$k.busy_us]}"
 done
-for k in ka close full bulk; do
+for k in ka close big full bulk; do
 	[[ -n ${R[dpx.$k.runtime]:-} ]] && printf 'dpx %-5s RUNTIME %s\n' "$k" "${R[dpx.$k.runtime]}"
 done
 if [[ -n $TLS ]]; then
