@@ -96,7 +96,9 @@ LOADS='ka1|ka10|ka100|ka1000|close|bulk|hit1k|hit100k'
 want() { [[ ,$ONLY, == *,$1,* ]]; }
 ((EUID == 0)) || { echo "bench_memif: run it as root (hugetlbfs, DPDK)" >&2; exit 1; }
 
-if [[ ! -x $DPX_BIN || ! -x build/tools/dpx-load/dpx-load ]]; then
+# Always through ninja (a no-op when up to date): a binary older than the
+# tree would be measured silently. A DPX_BIN of another tree is its own.
+if [[ $DPX_BIN == "$PWD/build/app/dpx/dpx" || $DPX_BIN == build/app/dpx/dpx || ! -x build/tools/dpx-load/dpx-load ]]; then
 	{ [[ -f build/build.ninja ]] || meson setup build >/dev/null; } && ninja -C build >/dev/null ||
 		{ echo "bench_memif: build failed" >&2; exit 1; }
 fi
