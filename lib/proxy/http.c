@@ -878,10 +878,13 @@ px_http_server_run(struct dpx_worker *w, struct px_session *s)
 		return;
 	if (s->rsp_state == RSP_HEAD && s->hlen == 0) {
 		px_http_server_gone(w, s, 0, true);     /* no response: retry? */
-	} else if (s->rsp_state == RSP_BODY &&
+	} else if (s->rsp_state == RSP_BODY && !s->rsp_complete &&
 		   s->rsp_body != DPX_HTTP_BODY_CLOSE) {
 		/* The server closed inside a framed body: the client must
-		 * not take the truncated response for a whole one. */
+		 * not take the truncated response for a whole one. (A whole
+		 * one may still wait for the client: a TLS client's records
+		 * are made at the end of the pass, a slow client's window
+		 * may be full. The server leaving is then its own business.) */
 		px_w(w)->stats.truncated++;
 		px_session_end(w, s, true);
 	}
@@ -901,8 +904,9 @@ px_http_server_gone(struct dpx_worker *w, struct px_session *s, int err,
 		 * any response): drop it. */
 		px_srv_abort(w, s->srv);
 	}
-	if (s->rsp_state == RSP_BODY && s->rsp_body == DPX_HTTP_BODY_CLOSE &&
-	    err == 0) {
+	if (s->rsp_state == RSP_BODY &&
+	    (s->rsp_complete ||
+	     (s->rsp_body == DPX_HTTP_BODY_CLOSE && err == 0))) {
 		px_http_server_run(w, s);
 		if (s->rsp_state == RSP_BODY && s->to_cli.len == 0)
 			px_http_response_done(w, s);
