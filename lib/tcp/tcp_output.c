@@ -71,13 +71,19 @@ tcp_pseudo_sum(const struct tcp_key *k, uint16_t len)
 	return dpx_cksum_pseudo(k->laddr, k->raddr, IPPROTO_TCP, len);
 }
 
+/* The checksum of segment m: its first hdr bytes (header, options) are
+ * summed here, the copy bytes after them have the known sum copy_sum, and
+ * the chained references carry their own or are summed. */
 static uint16_t
-tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m)
+tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m, uint32_t hdr,
+	     uint32_t copy, uint16_t copy_sum)
 {
-	uint32_t sum;
+	uint32_t sum, rest = m->next != NULL ? dpx_cksum_chain(m->next) : 0;
 
+	/* hdr is a multiple of 4: the copied bytes start at an even offset */
 	sum = (uint32_t)tcp_pseudo_sum(k, (uint16_t)m->pkt_len) +
-	      dpx_cksum_chain(m);
+	      dpx_cksum(rte_pktmbuf_mtod(m, const void *), hdr) + copy_sum +
+	      ((hdr + copy) & 1 ? rte_bswap16((uint16_t)rest) : rest);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
@@ -154,9 +160,14 @@ sndq_attach(struct dpx_tcb *c, struct rte_mempool *mp,
 }
 
 /* Pieces of the send queue no bigger than this are copied into the
- * segment's header mbuf rather than referenced: a copy of a small head
- * costs less than an indirect mbuf (allocation, reference counts). */
+ * segment's header mbuf rather than referenced: a copy of a small piece
+ * costs less than an indirect mbuf (an allocation, and an atomic
+ * reference count taken on the queued mbuf and released when the device
+ * is done). Large pieces are referenced: on a zero-copy link the lines a
+ * copy writes were last read by the other side's core. */
+#ifndef TCP_COPY_SMALL
 #define TCP_COPY_SMALL 256u
+#endif
 
 /* How many of the len bytes at off to copy: the leading pieces (or what
  * of them the segment takes) while each is small. */
@@ -178,21 +189,31 @@ sndq_copy_lead(struct dpx_tcb *c, uint32_t off, uint32_t len)
 	return lead;
 }
 
-/* Copies len queued bytes starting off bytes after snd_una into dst. */
-static void
+/* Copies len queued bytes starting off bytes after snd_una into dst;
+ * returns their sum (as dpx_cksum()), known or taken of the copy. */
+static uint16_t
 sndq_copy(struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
 {
 	const struct rte_mbuf *m = sndq_seek(c, &off);
+	uint32_t sum = 0, done = 0;
 
 	while (m != NULL && len > 0) {
 		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
+		uint16_t part;
 
 		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
+		if (off != 0 || n != m->data_len || !dpx_mbuf_sum_get(m, &part))
+			part = dpx_cksum(dst, n);
+		sum += done & 1 ? rte_bswap16(part) : part;
+		done += n;
 		dst += n;
 		len -= n;
 		off = 0;
 		m = m->next;
 	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
 }
 
 /* How many SACK blocks the next segment carries. */
@@ -305,10 +326,14 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 	struct rte_tcp_hdr *th;
 	struct rte_mbuf *m;
 	uint32_t copy;
+	uint16_t copy_sum = 0;
 
 	if (optlen < 0)
 		optlen = 0;
-	copy = zero_copy ? sndq_copy_lead(c, off, len) : len;
+	/* A segment short of the MSS (the end of a response, most small
+	 * answers whole) is copied; full ones of a stream referenced. */
+	copy = !zero_copy || len < tcp_seg_payload(c) ? len :
+	       sndq_copy_lead(c, off, len);
 	m = rte_pktmbuf_alloc(tw->pool);
 	if (m == NULL) {
 		tw->stats.drop_no_mbuf++;
@@ -331,7 +356,8 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 	th->tcp_urp = 0;
 	memcpy(th + 1, opts, optlen);
 	if (copy)
-		sndq_copy(c, off, (uint8_t *)(th + 1) + optlen, copy);
+		copy_sum = sndq_copy(c, off, (uint8_t *)(th + 1) + optlen,
+				     copy);
 	if (len > copy &&
 	    sndq_attach(c, tw->pool, m, off + copy, len - copy) != 0) {
 		tw->stats.drop_no_mbuf++;
@@ -345,7 +371,8 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 		m->l4_len = (uint8_t)(sizeof(*th) + optlen);
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
 	} else {
-		th->cksum = tcp_checksum(&c->key, m);
+		th->cksum = tcp_checksum(&c->key, m, sizeof(*th) + optlen,
+					 copy, copy_sum);
 	}
 	if (flags & RTE_TCP_ACK_FLAG) {
 		c->last_ack_sent = c->rcv_nxt;
