@@ -16,6 +16,7 @@
 
 #include "cache_priv.h"
 #include "dpx_core.h"
+#include "dpx_net.h"
 
 _Static_assert(DPX_CACHE_MAX_THREADS == DPX_MAX_WORKERS,
 	       "one cache thread id per worker");
@@ -828,6 +829,16 @@ insert_locked(struct dpx_cache *c, unsigned int tid, struct dpx_cache_obj *o,
 	return 0;
 }
 
+/* Every hit's segments are summed by TCP: the body's share is summed
+ * once here, and travels with each clone (dpx_mbuf_sum_set()). */
+static void
+body_sums(struct dpx_cache_obj *o)
+{
+	for (struct rte_mbuf *m = o->body; m != NULL; m = m->next)
+		dpx_mbuf_sum_set(m, dpx_cksum(rte_pktmbuf_mtod(m, void *),
+					      m->data_len));
+}
+
 int
 dpx_cache_insert(struct dpx_cache *c, unsigned int tid,
 		 struct dpx_cache_obj *o)
@@ -837,6 +848,7 @@ dpx_cache_insert(struct dpx_cache *c, unsigned int tid,
 
 	if (o == NULL || o->published)
 		return -EINVAL;
+	body_sums(o);
 	if (o->charge > c->conf.budget_bytes)
 		return fail(c, tid, DPX_CACHE_FAIL_TOO_BIG, -EFBIG);
 	dpx_cache_reclaim(c, RECLAIM_BATCH);
