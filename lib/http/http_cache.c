@@ -874,12 +874,17 @@ static void puts_(struct wbuf *w, const char *s)
 
 static void put_lower(struct wbuf *w, const char *s, uint32_t n)
 {
+	char *d;
+
 	if (w->over || n > w->cap - w->len) {
 		w->over = true;
 		return;
 	}
+	/* Through a local: a store to w->p[] may alias *w, which the loop
+	 * would then reload byte by byte. */
+	d = w->p + w->len;
 	for (uint32_t i = 0; i < n; i++)
-		w->p[w->len + i] = (char)dpx_http_lower((unsigned char)s[i]);
+		d[i] = (char)dpx_http_lower((unsigned char)s[i]);
 	w->len += n;
 }
 
@@ -1180,23 +1185,34 @@ static bool target_path(struct dpx_http_str t, struct dpx_http_str *host,
 	return true;
 }
 
+/* scheme is "https" in any case (without a strlen() per key). */
+static bool scheme_is_https(const char *scheme)
+{
+	static const char https[] = "https";
+
+	for (uint32_t i = 0; i < 5; i++)
+		if (dpx_http_lower((unsigned char)scheme[i]) !=
+		    (unsigned char)https[i])
+			return false;
+	return scheme[5] == '\0';
+}
+
 /* host less an empty or the scheme's default port. */
 static struct dpx_http_str host_sans_port(struct dpx_http_str h,
 					  const char *scheme)
 {
-	uint32_t c = h.len;
-	struct dpx_http_str port;
-	const char *dflt;
+	uint32_t c = h.len, n;
+	const char *port;
 
 	while (c > 0 && h.p[c - 1] != ':' && h.p[c - 1] != ']')
 		c--;
 	if (c == 0 || h.p[c - 1] != ':')
 		return h;
-	port.p = h.p + c;
-	port.len = h.len - c;
-	dflt = dpx_http_name_eq(scheme, (uint32_t)strlen(scheme), "https", 5) ?
-	       "443" : "80";
-	if (port.len == 0 || exact_is(port, dflt))
+	port = h.p + c;
+	n = h.len - c;
+	if (n == 0 || (scheme_is_https(scheme) ?
+		       n == 3 && memcmp(port, "443", 3) == 0 :
+		       n == 2 && memcmp(port, "80", 2) == 0))
 		h.len = c - 1;
 	return h;
 }
