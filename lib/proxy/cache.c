@@ -345,6 +345,7 @@ px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
 	m = &pw->head_memo[seq % PX_HEAD_MEMOS];
 	if (m->seq != seq || m->now != now) {
 		m->seq = 0;
+		m->out.len = 0;
 		if (!px_parse_stored(w, o, now, &m->rsp, &m->crc))
 			return false;
 		m->seq = seq;
@@ -465,6 +466,86 @@ px_serve_failed(struct dpx_worker *w, struct px_session *s)
 	s->close_after = true;
 }
 
+/* The memo entry whose head pw->rsp is (px_stored_head() of o, this
+ * second), for its written head; NULL if there is none. */
+static struct px_head_out *
+px_head_out(struct dpx_worker *w, const struct dpx_cache_obj *o, int64_t now)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	uint64_t seq = dpx_cache_obj_seq(o);
+	struct px_head_memo *m;
+
+	if (seq == 0 || pw->head_memo == NULL)
+		return NULL;
+	m = &pw->head_memo[seq % PX_HEAD_MEMOS];
+	return m->seq == seq && m->now == now ? &m->out : NULL;
+}
+
+/* Whether out was written for a session like s, at this age. */
+static bool
+px_head_out_fits(const struct px_head_out *out, const struct px_session *s,
+		 int64_t age, bool close)
+{
+	return out->len > 0 && out->ls == s->ls && out->route == s->route &&
+	       out->age == age && out->cache_status == s->cache_status &&
+	       out->close == close && out->http10 == s->client_http10;
+}
+
+/* Keeps the n bytes of head just written to s->to_cli for the next hit of
+ * out's entry, when they are the tail mbuf's (a head that fit one). */
+static void
+px_head_out_keep(struct px_head_out *out, const struct px_session *s,
+		 uint64_t n, int64_t age, bool close)
+{
+	const struct rte_mbuf *h = s->to_cli.tail;
+
+	out->len = 0;
+	if (h == NULL || h->data_len != n || n > sizeof(out->bytes))
+		return;
+	memcpy(out->bytes, rte_pktmbuf_mtod(h, const char *), n);
+	out->ls = s->ls;
+	out->route = s->route;
+	out->age = age;
+	out->cache_status = s->cache_status;
+	out->close = close;
+	out->http10 = s->client_http10;
+	out->len = (uint16_t)n;
+}
+
+/* o's whole head for s: the bytes written for the last hit like it, or
+ * through the response writer (and kept). 0, or -1 out of mbufs. */
+static int
+px_write_whole_head(struct dpx_worker *w, struct px_session *s,
+		    const struct dpx_cache_obj *o, int64_t now, int64_t age,
+		    const struct px_part *p, uint64_t len)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct px_head_out *out = s->fwd == NULL ? px_head_out(w, o, now) :
+				  NULL;
+	bool close = s->close_after || pw->rsp.body == DPX_HTTP_BODY_CLOSE;
+	uint64_t before = s->bytes_out;
+	char fields[256];
+	struct px_rsp_extra x = { .drop_age = true, .fields = fields };
+
+	if (out != NULL && px_head_out_fits(out, s, age, close)) {
+		if (px_chain_add_bytes(dpx_tcp_pool(w), &s->to_cli,
+				       out->bytes, out->len) != 0)
+			return -1;
+		/* What px_http_write_head() does besides writing. */
+		if (close && pw->rsp.status >= 200)
+			s->close_after = true;
+		s->rsp_started = true;
+		s->bytes_out += out->len;
+		return 0;
+	}
+	x.len = px_part_fields(w, s, p, age, len, fields, sizeof(fields));
+	if (px_http_write_head(w, s, &pw->rsp, &x) != 0)
+		return -1;
+	if (out != NULL)
+		px_head_out_keep(out, s, s->bytes_out - before, age, close);
+	return 0;
+}
+
 static void
 px_serve_obj(struct dpx_worker *w, struct px_session *s,
 	     const struct dpx_http_request *req, const struct dpx_cache_obj *o,
@@ -473,21 +554,28 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 	struct dpx_proxy_worker *pw = px_w(w);
 	const struct dpx_cache_meta *m = dpx_cache_obj_meta(o);
 	uint64_t len = dpx_cache_obj_body_len(o);
+	int64_t age = dpx_cache_current_age(m, now);
 	struct px_part p = { 0, 0, 0, false };
 	char fields[256];
 	struct px_rsp_extra x;
 	struct rte_mbuf *body;
+	int rc;
 
 	px_choose_part(w, s, req, len, now, &p);
-	x = (struct px_rsp_extra){
-		.status = p.status != pw->rsp.status ? p.status : 0,
-		.drop_age = true,
-		.drop_length = p.status == 206 || p.status == 416,
-		.fields = fields,
-		.len = px_part_fields(w, s, &p, dpx_cache_current_age(m, now),
-				      len, fields, sizeof(fields)),
-	};
-	if (px_http_write_head(w, s, &pw->rsp, &x) != 0) {
+	if (p.status == pw->rsp.status) {
+		rc = px_write_whole_head(w, s, o, now, age, &p, len);
+	} else {
+		x = (struct px_rsp_extra){
+			.status = p.status,
+			.drop_age = true,
+			.drop_length = p.status == 206 || p.status == 416,
+			.fields = fields,
+			.len = px_part_fields(w, s, &p, age, len, fields,
+					      sizeof(fields)),
+		};
+		rc = px_http_write_head(w, s, &pw->rsp, &x);
+	}
+	if (rc != 0) {
 		px_serve_failed(w, s);
 		return;
 	}

@@ -388,11 +388,28 @@ struct px_probe {
  * spans point into) and valid for the second it was parsed in (RFC 850
  * dates depend on the clock): a hot object's hits skip the parse.
  */
+/* The head a whole answer from the entry last got (px_serve_obj), and
+ * what it was written for: the next hit that matches copies the bytes
+ * instead of running the response writer again. */
+#define PX_HEAD_OUT_MAX 1024
+
+struct px_head_out {
+	const struct dpx_listener_conf *ls;
+	const void *route;
+	int64_t age;
+	uint8_t cache_status;
+	bool close;
+	bool http10;
+	uint16_t len;                   /* 0: none */
+	char bytes[PX_HEAD_OUT_MAX];
+};
+
 struct px_head_memo {
 	uint64_t seq;                   /* 0: empty */
 	int64_t now;
 	struct dpx_http_response rsp;
 	struct dpx_http_rsp_cache crc;
+	struct px_head_out out;
 };
 
 #define PX_HEAD_MEMOS 16                /* direct-mapped by seq */
