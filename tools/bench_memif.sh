@@ -25,7 +25,7 @@
 #                          100); dpx keeps its server connections
 #   bulk                   GET /bytes/BULK (100 MB) through the L4 listener
 #   hit1k hit100k          cache hits: GET /bytes/1024 or /bytes/102400,
-#                          keep-alive, 10 connections, to listener "cweb"
+#                          keep-alive, 10 connections (--hit-conns), to listener "cweb"
 #                          (:81, the cache on, its route's ttl_s 3600:
 #                          the static backends send no Cache-Control);
 #                          every response but the first is a hit
@@ -44,7 +44,8 @@
 #
 # usage: bash tools/bench_memif.sh [--duration S] [--warmup S] [--only LIST]
 #            [--workers 1|2] [--no-huge] [--zero-copy] [--dpx-zero-copy]
-#            [--rsize N] [--close-conns N] [--bulk-bytes N] [--dpx PATH]
+#            [--rsize N] [--close-conns N] [--hit-conns N] [--bulk-bytes N]
+#            [--dpx PATH]
 #            [--keep]
 #   --only LIST    comma-separated loads: ka1,ka10,ka100,ka1000,close,bulk,
 #                  hit1k,hit100k (default: all but the hits)
@@ -55,13 +56,14 @@
 #   --rsize N      log2 of the memif ring size (dpx-load proposes it; 12:
 #                  4096 slots; with the driver's 1024, ka1000 lost packets
 #                  to full rings, drop_tx_full, and waited for RTOs)
+#   --hit-conns N  connections of the hit loads (default 10)
 #   --dpx PATH     another dpx binary (e.g. one with /dpx/runtime)
 # Needs root (hugetlbfs mount, DPDK runtime dirs).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 DUR=10 WARMUP=2 ONLY=ka1,ka10,ka100,ka1000,close,bulk WORKERS=1 HUGE=1 ZC=0 DZC=0
-RSIZE=12 CLOSE_CONNS=100 BULK_BYTES=100000000 DPX_BIN=build/app/dpx/dpx
+RSIZE=12 CLOSE_CONNS=100 HIT_CONNS=10 BULK_BYTES=100000000 DPX_BIN=build/app/dpx/dpx
 usage() { sed -n '/^# usage:/,/^# Needs root/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
@@ -74,6 +76,7 @@ while (($#)); do
 	--dpx-zero-copy) DZC=1 ;;
 	--rsize) RSIZE=${2:-}; shift ;;
 	--close-conns) CLOSE_CONNS=${2:-}; shift ;;
+	--hit-conns) HIT_CONNS=${2:-}; shift ;;
 	--bulk-bytes) BULK_BYTES=${2:-}; shift ;;
 	--dpx) DPX_BIN=${2:-}; shift ;;
 	--keep) export H_KEEP=1 ;;
@@ -92,6 +95,8 @@ LOADS='ka1|ka10|ka100|ka1000|close|bulk|hit1k|hit100k'
 [[ -z $RSIZE || ($RSIZE =~ ^[0-9]+$ && RSIZE -ge 1 && RSIZE -le 14) ]] || bad "--rsize 1..14"
 [[ $CLOSE_CONNS =~ ^[0-9]+$ ]] && ((CLOSE_CONNS >= 1 && CLOSE_CONNS <= 100000)) ||
 	bad "--close-conns 1..100000"
+[[ $HIT_CONNS =~ ^[0-9]+$ ]] && ((HIT_CONNS >= 1 && HIT_CONNS <= 100000)) ||
+	bad "--hit-conns 1..100000"
 [[ $BULK_BYTES =~ ^[0-9]+$ ]] && ((BULK_BYTES >= 1)) || bad "--bulk-bytes N >= 1"
 want() { [[ ,$ONLY, == *,$1,* ]]; }
 ((EUID == 0)) || { echo "bench_memif: run it as root (hugetlbfs, DPDK)" >&2; exit 1; }
@@ -432,8 +437,8 @@ for c in 1 10 100 1000; do
 done
 want close && run close --target 198.18.0.1:80 --connections "$CLOSE_CONNS" \
 	--requests-per-conn 1 --path /bytes/1024
-want hit1k && run hit1k --target 198.18.0.1:81 --connections 10 --path /bytes/1024
-want hit100k && run hit100k --target 198.18.0.1:81 --connections 10 --path /bytes/102400
+want hit1k && run hit1k --target 198.18.0.1:81 --connections "$HIT_CONNS" --path /bytes/1024
+want hit100k && run hit100k --target 198.18.0.1:81 --connections "$HIT_CONNS" --path /bytes/102400
 want bulk && run bulk --target 198.18.0.1:9000 --bulk "$BULK_BYTES" --connections 1 \
 	--timeout-ms 10000
 b_cleanup
