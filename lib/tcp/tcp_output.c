@@ -330,10 +330,7 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 
 	if (optlen < 0)
 		optlen = 0;
-	/* A segment short of the MSS (the end of a response, most small
-	 * answers whole) is copied; full ones of a stream referenced. */
-	copy = !zero_copy || len < tcp_seg_payload(c) ? len :
-	       sndq_copy_lead(c, off, len);
+	copy = zero_copy ? sndq_copy_lead(c, off, len) : len;
 	m = rte_pktmbuf_alloc(tw->pool);
 	if (m == NULL) {
 		tw->stats.drop_no_mbuf++;
