@@ -71,19 +71,18 @@ tcp_pseudo_sum(const struct tcp_key *k, uint16_t len)
 	return dpx_cksum_pseudo(k->laddr, k->raddr, IPPROTO_TCP, len);
 }
 
-/* The checksum of segment m: its first hdr bytes (header, options) are
- * summed here, the copy bytes after them have the known sum copy_sum, and
- * the chained references carry their own or are summed. */
+/* The checksum of segment m: its header and options (hdr_sum over hdr
+ * bytes), then copy bytes whose sum is copy_sum, then the chained
+ * references, which carry their own sums or are summed. */
 static uint16_t
-tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m, uint32_t hdr,
-	     uint32_t copy, uint16_t copy_sum)
+tcp_checksum(const struct tcp_key *k, const struct rte_mbuf *m,
+	     uint16_t hdr_sum, uint32_t hdr, uint32_t copy, uint16_t copy_sum)
 {
 	uint32_t sum, rest = m->next != NULL ? dpx_cksum_chain(m->next) : 0;
 
 	/* hdr is a multiple of 4: the copied bytes start at an even offset */
-	sum = (uint32_t)tcp_pseudo_sum(k, (uint16_t)m->pkt_len) +
-	      dpx_cksum(rte_pktmbuf_mtod(m, const void *), hdr) + copy_sum +
-	      ((hdr + copy) & 1 ? rte_bswap16((uint16_t)rest) : rest);
+	sum = (uint32_t)tcp_pseudo_sum(k, (uint16_t)m->pkt_len) + hdr_sum +
+	      copy_sum + ((hdr + copy) & 1 ? rte_bswap16((uint16_t)rest) : rest);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
@@ -201,9 +200,16 @@ sndq_copy(struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
 		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
 		uint16_t part;
 
-		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
+		const uint8_t *src = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+							     off);
+
+		/* The source is summed, not the copy: on a zero-copy link
+		 * dst's lines were last read by the other side's core, and
+		 * loads of them would wait for the copy's stores to own
+		 * them. */
 		if (off != 0 || n != m->data_len || !dpx_mbuf_sum_get(m, &part))
-			part = dpx_cksum(dst, n);
+			part = dpx_cksum(src, n);
+		memcpy(dst, src, n);
 		sum += done & 1 ? rte_bswap16(part) : part;
 		done += n;
 		dst += n;
@@ -318,43 +324,47 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 {
 	struct dpx_tcp_worker *tw = tcp_w(w);
 	bool syn = flags & RTE_TCP_SYN_FLAG;
-	uint8_t opts[40];
-	int optlen = tcp_build_options(w, c, syn, opts);
+	/* Built here and summed before it goes to the mbuf, whose lines
+	 * may belong to another core (see sndq_copy()). */
+	union {
+		struct rte_tcp_hdr th;
+		uint8_t b[sizeof(struct rte_tcp_hdr) + 40];
+	} h;
+	int optlen = tcp_build_options(w, c, syn, h.b + sizeof(h.th));
 	uint64_t offloads = dpx_net_port(w, c->port)->tx_offloads;
 	/* Payload by reference when the device sends mbuf chains. */
 	bool zero_copy = len > 0 && (offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	struct rte_tcp_hdr *th;
 	struct rte_mbuf *m;
-	uint32_t copy;
+	uint32_t copy, hlen;
 	uint16_t copy_sum = 0;
 
 	if (optlen < 0)
 		optlen = 0;
+	hlen = sizeof(h.th) + (uint32_t)optlen;
 	copy = zero_copy ? sndq_copy_lead(c, off, len) : len;
 	m = rte_pktmbuf_alloc(tw->pool);
 	if (m == NULL) {
 		tw->stats.drop_no_mbuf++;
 		return -ENOBUFS;
 	}
-	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, sizeof(*th) + optlen +
-						      copy);
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, hlen + copy);
 	if (th == NULL) {
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
-	th->src_port = rte_cpu_to_be_16(c->key.lport);
-	th->dst_port = rte_cpu_to_be_16(c->key.rport);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
-	th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
-	th->tcp_flags = flags;
-	th->rx_win = rte_cpu_to_be_16(tcp_window_field(c, syn));
-	th->cksum = 0;
-	th->tcp_urp = 0;
-	memcpy(th + 1, opts, optlen);
+	h.th.src_port = rte_cpu_to_be_16(c->key.lport);
+	h.th.dst_port = rte_cpu_to_be_16(c->key.rport);
+	h.th.sent_seq = rte_cpu_to_be_32(seq);
+	h.th.recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
+	h.th.data_off = (uint8_t)((hlen / 4) << 4);
+	h.th.tcp_flags = flags;
+	h.th.rx_win = rte_cpu_to_be_16(tcp_window_field(c, syn));
+	h.th.cksum = 0;
+	h.th.tcp_urp = 0;
+	memcpy(th, h.b, hlen);
 	if (copy)
-		copy_sum = sndq_copy(c, off, (uint8_t *)(th + 1) + optlen,
-				     copy);
+		copy_sum = sndq_copy(c, off, (uint8_t *)th + hlen, copy);
 	if (len > copy &&
 	    sndq_attach(c, tw->pool, m, off + copy, len - copy) != 0) {
 		tw->stats.drop_no_mbuf++;
@@ -365,10 +375,10 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 		/* The device sums the segment; it wants the pseudo header's
 		 * sum in the field and the header lengths. */
 		th->cksum = tcp_pseudo_sum(&c->key, (uint16_t)m->pkt_len);
-		m->l4_len = (uint8_t)(sizeof(*th) + optlen);
+		m->l4_len = (uint8_t)hlen;
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
 	} else {
-		th->cksum = tcp_checksum(&c->key, m, sizeof(*th) + optlen,
+		th->cksum = tcp_checksum(&c->key, m, dpx_cksum(h.b, hlen), hlen,
 					 copy, copy_sum);
 	}
 	if (flags & RTE_TCP_ACK_FLAG) {
