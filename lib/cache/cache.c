@@ -530,6 +530,41 @@ dpx_cache_body_clone(const struct dpx_cache_obj *o, struct rte_mempool *mp)
 	return head;
 }
 
+struct rte_mbuf *
+dpx_cache_body_clone_range(const struct dpx_cache_obj *o,
+			   struct rte_mempool *mp, uint64_t first,
+			   uint64_t last)
+{
+	struct rte_mbuf *head = NULL, *tail = NULL, *s, *mi;
+	uint64_t off = 0;
+
+	if (last < first || last >= o->body_len)
+		return NULL;
+	for (s = o->body; s != NULL && off <= last; s = s->next) {
+		uint64_t a = off, b = off + s->data_len;     /* [a, b) */
+
+		off = b;
+		if (b <= first)
+			continue;
+		mi = rte_pktmbuf_alloc(mp);
+		if (mi == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		rte_pktmbuf_attach(mi, s);
+		if (first > a)
+			rte_pktmbuf_adj(mi, (uint16_t)(first - a));
+		if (last + 1 < b)
+			rte_pktmbuf_trim(mi, (uint16_t)(b - last - 1));
+		if (tail != NULL)
+			tail->next = mi;
+		else
+			head = mi;
+		tail = mi;
+	}
+	return head;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Lookup (lock-free)                                                       */
 

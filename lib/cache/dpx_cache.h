@@ -214,6 +214,13 @@ uint64_t dpx_cache_obj_seq(const struct dpx_cache_obj *o);
 struct rte_mbuf *dpx_cache_body_clone(const struct dpx_cache_obj *o,
 				      struct rte_mempool *mp);
 
+/* The same for bytes [first, last] of the body only (a Range): just the
+ * stored segments that hold them are referenced. NULL when the range is
+ * empty or outside the body, or mp ran out. */
+struct rte_mbuf *dpx_cache_body_clone_range(const struct dpx_cache_obj *o,
+					    struct rte_mempool *mp,
+					    uint64_t first, uint64_t last);
+
 /* Removes every variant of k; the number removed, or -EBUSY. */
 int dpx_cache_purge(struct dpx_cache *c, unsigned int tid,
 		    const struct dpx_cache_key *k);

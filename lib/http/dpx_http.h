@@ -395,6 +395,8 @@ struct dpx_http_rsp_rewrite {
 	/* A compressed body (lib/compress): these go, extra has their new
 	 * values (Vary merged, ETag weakened). */
 	bool drop_vary, drop_etag, drop_accept_ranges;
+	/* Content-Type goes, extra has the new one (multipart/byteranges) */
+	bool drop_type;
 	const char *extra;	/* whole field lines added before Via ("X-Cache:
 				 * HIT\r\n"); NULL: none, and X-Cache passes */
 	uint32_t extra_len;

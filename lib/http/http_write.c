@@ -295,6 +295,7 @@ struct drops {
 	bool age;		/* a stored response's Age: the cache's instead */
 	bool x_cache;		/* X-Cache is dpx's */
 	bool vary, etag, accept_ranges;	/* rewritten for a compressed body */
+	bool type;		/* Content-Type: a multipart answer's own */
 	const struct dpx_http_str *names;	/* dropped by name */
 	uint32_t n_names;
 	bool conditionals;	/* If-*, Range: a cache's own request */
@@ -344,6 +345,7 @@ static inline bool drop_field(const struct msg *m, const struct drops *d,
 	     (d->vary && is(h->name, LIT("Vary"))) ||
 	     (d->etag && is(h->name, LIT("ETag"))) ||
 	     (d->accept_ranges && is(h->name, LIT("Accept-Ranges"))) ||
+	     (d->type && is(h->name, LIT("Content-Type"))) ||
 	     (d->conditionals && is_conditional_field(h->name))))
 		return true;
 	if (m->conn_names != 0 && !(d->keep >> h->field & 1)) {
@@ -363,7 +365,7 @@ static inline struct drops hop_drops(bool upgrade,
 				     const struct dpx_hdr_edits *edits)
 {
 	struct drops d = { HOP_BY_HOP, FRAMING, edits, false, false, false,
-			   false, false, false, NULL, 0, false };
+			   false, false, false, false, NULL, 0, false };
 
 	if (upgrade) {
 		d.drop &= ~BIT(DPX_HTTP_F_UPGRADE);
@@ -795,6 +797,7 @@ int dpx_http_write_response(char *out, uint32_t cap,
 	d.vary = rw->drop_vary;
 	d.etag = rw->drop_etag;
 	d.accept_ranges = rw->drop_accept_ranges;
+	d.type = rw->drop_type;
 	d.names = rw->drop_names;
 	d.n_names = rw->drop_names != NULL ? rw->n_drop_names : 0;
 	msg_init(&m, rsp->headers, rsp->n_headers, rsp->fields_seen,

@@ -27,10 +27,12 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <rte_malloc.h>
 #include <rte_mempool.h>
+#include <rte_random.h>
 
 #include "proxy_priv.h"
 
@@ -251,38 +253,6 @@ px_cache_reply(struct dpx_worker *w, struct px_session *s, uint16_t status,
 	px_served(w, s, status);
 }
 
-/* Keeps bytes [first, last] of chain m; the rest is freed. */
-static struct rte_mbuf *
-px_slice(struct rte_mbuf *m, uint64_t first, uint64_t last)
-{
-	struct rte_mbuf *head = NULL, *tail = NULL;
-	uint64_t off = 0;
-
-	while (m != NULL) {
-		struct rte_mbuf *next = m->next;
-		uint64_t a = off, b = off + m->data_len;    /* [a, b) */
-
-		m->next = NULL;
-		off = b;
-		if (b <= first || a > last) {
-			rte_pktmbuf_free_seg(m);
-		} else {
-			if (first > a)
-				rte_pktmbuf_adj(m, (uint16_t)(first - a));
-			if (last + 1 < b)
-				rte_pktmbuf_trim(m, (uint16_t)(b - last - 1));
-			m->pkt_len = m->data_len;
-			if (tail != NULL)
-				tail->next = m;
-			else
-				head = m;
-			tail = m;
-		}
-		m = next;
-	}
-	return head;
-}
-
 /* Parses o's head into rsp and the rules' view of it into rc. */
 static bool
 px_parse_stored(struct dpx_worker *w, const struct dpx_cache_obj *o,
@@ -356,11 +326,14 @@ px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
 	return true;
 }
 
-/* What of o a request gets: all, a range (206, 416), or 304. */
+/* What of o a request gets: all, a range (206, 416), several ranges (206
+ * multipart/byteranges), or 304. */
 struct px_part {
 	uint16_t status;
 	uint64_t first, last;       /* 206 */
 	bool body;
+	uint32_t n_ranges;          /* > 1: multipart, ranges[] */
+	struct dpx_http_range ranges[DPX_HTTP_RANGES_MAX];
 };
 
 static void
@@ -374,6 +347,8 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 
 	p->status = pw->rsp.status;
 	p->body = !s->req_head_method;
+	p->first = p->last = 0;
+	p->n_ranges = 0;
 	if (req == NULL)
 		return;
 	if (dpx_http_not_modified(req, &pw->crc, now)) {
@@ -387,11 +362,13 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 	switch (dpx_http_request_ranges(req, &pw->crc, len, px_rules(w, s),
 					now, r, &n)) {
 	case DPX_HTTP_RANGE_OK:
-		if (n != 1)
-			return;         /* several: the whole, as allowed */
 		p->status = 206;
 		p->first = r[0].first;
 		p->last = r[0].last;
+		if (n > 1) {
+			p->n_ranges = n;
+			memcpy(p->ranges, r, n * sizeof(r[0]));
+		}
 		pw->cstats.ranges++;
 		return;
 	case DPX_HTTP_RANGE_UNSATISFIABLE:
@@ -509,7 +486,30 @@ px_head_out_keep(struct px_head_out *out, const struct px_session *s,
 	out->cache_status = s->cache_status;
 	out->close = close;
 	out->http10 = s->client_http10;
+	out->sum = dpx_cksum(out->bytes, n);
 	out->len = (uint16_t)n;
+}
+
+/* A copy of out's bytes, with their known sum: TCP then reads the new
+ * mbuf's lines only to copy them (on a zero-copy link they were last
+ * another core's, and a load that follows the stores waits for them). */
+static int
+px_head_out_add(struct dpx_worker *w, struct px_session *s,
+		const struct px_head_out *out)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dpx_tcp_pool(w));
+
+	if (m == NULL)
+		return -1;
+	if (out->len > rte_pktmbuf_tailroom(m)) {
+		rte_pktmbuf_free(m);
+		return px_chain_add_bytes(dpx_tcp_pool(w), &s->to_cli,
+					  out->bytes, out->len) == 0 ? 0 : -1;
+	}
+	memcpy(rte_pktmbuf_append(m, out->len), out->bytes, out->len);
+	dpx_mbuf_sum_set(m, out->sum);
+	px_chain_add(&s->to_cli, m);
+	return 0;
 }
 
 /* o's whole head for s: the bytes written for the last hit like it, or
@@ -528,8 +528,7 @@ px_write_whole_head(struct dpx_worker *w, struct px_session *s,
 	struct px_rsp_extra x = { .drop_age = true, .fields = fields };
 
 	if (out != NULL && px_head_out_fits(out, s, age, close)) {
-		if (px_chain_add_bytes(dpx_tcp_pool(w), &s->to_cli,
-				       out->bytes, out->len) != 0)
+		if (px_head_out_add(w, s, out) != 0)
 			return -1;
 		/* What px_http_write_head() does besides writing. */
 		if (close && pw->rsp.status >= 200)
@@ -546,6 +545,101 @@ px_write_whole_head(struct dpx_worker *w, struct px_session *s,
 	return 0;
 }
 
+/* The stored response's Content-Type value, or an empty one. */
+static struct dpx_http_str
+px_stored_type(const struct dpx_http_response *rsp)
+{
+	for (uint32_t i = 0; i < rsp->n_headers; i++) {
+		const struct dpx_http_str *n = &rsp->headers[i].name;
+
+		if (n->len == 12 && strncasecmp(n->p, "Content-Type", 12) == 0)
+			return rsp->headers[i].value;
+	}
+	return (struct dpx_http_str){ "", 0 };
+}
+
+/* The delimiter and fields before part i of a multipart answer (RFC 9110
+ * 14.6) into buf (room: PX_PART_HEAD); its length. */
+#define PX_PART_HEAD 512
+
+static uint32_t
+px_part_head(char *buf, const char *boundary, struct dpx_http_str type,
+	     const struct dpx_http_range *r, uint64_t len)
+{
+	int n = snprintf(buf, PX_PART_HEAD, "\r\n--%s\r\n%s%.*s%s"
+			 "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%"
+			 PRIu64 "\r\n\r\n", boundary,
+			 type.len ? "Content-Type: " : "", (int)type.len,
+			 type.p, type.len ? "\r\n" : "", r->first, r->last,
+			 len);
+
+	return n > 0 && n < PX_PART_HEAD ? (uint32_t)n : 0;
+}
+
+/*
+ * Several ranges of o as one multipart/byteranges answer: each part's
+ * fields, then its bytes referenced from the store, and the closing
+ * delimiter; Content-Length is known before the first byte goes. -1 out
+ * of mbufs; -2, nothing written, when a part's fields do not fit (a
+ * Content-Type of hundreds of bytes): the whole is answered instead.
+ */
+static int
+px_serve_multipart(struct dpx_worker *w, struct px_session *s,
+		   const struct dpx_cache_obj *o, const struct px_part *p,
+		   int64_t age, uint64_t len)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct rte_mempool *mp = dpx_tcp_pool(w);
+	struct dpx_http_str type = px_stored_type(&pw->rsp);
+	struct px_part whole = { .status = 200 };
+	char boundary[24], fields[512], part[PX_PART_HEAD], end[40];
+	uint64_t total = 0;
+	uint32_t n_end;
+	struct px_rsp_extra x = {
+		.status = 206, .drop_age = true, .drop_length = true,
+		.drop_type = true, .fields = fields,
+	};
+
+	snprintf(boundary, sizeof(boundary), "dpx%016" PRIx64, rte_rand());
+	for (uint32_t i = 0; i < p->n_ranges; i++) {
+		uint32_t h = px_part_head(part, boundary, type, &p->ranges[i],
+					  len);
+
+		if (h == 0)
+			return -2;
+		total += h + p->ranges[i].last - p->ranges[i].first + 1;
+	}
+	n_end = (uint32_t)snprintf(end, sizeof(end), "\r\n--%s--\r\n",
+				   boundary);
+	total += n_end;
+	x.len = (uint32_t)snprintf(fields, sizeof(fields), "Content-Type: "
+				   "multipart/byteranges; boundary=%s\r\n"
+				   "Content-Length: %" PRIu64 "\r\n", boundary,
+				   total);
+	x.len += px_part_fields(w, s, &whole, age, len, fields + x.len,
+				(uint32_t)sizeof(fields) - x.len);
+	if (px_http_write_head(w, s, &pw->rsp, &x) != 0)
+		return -1;
+	for (uint32_t i = 0; i < p->n_ranges; i++) {
+		const struct dpx_http_range *r = &p->ranges[i];
+		uint32_t h = px_part_head(part, boundary, type, r, len);
+		struct rte_mbuf *body = dpx_cache_body_clone_range(o, mp,
+							r->first, r->last);
+
+		if (body == NULL ||
+		    px_chain_add_bytes(mp, &s->to_cli, part, h) != 0) {
+			rte_pktmbuf_free(body);
+			pw->stats.no_memory++;
+			return -1;
+		}
+		px_chain_add(&s->to_cli, body);
+	}
+	if (px_chain_add_bytes(mp, &s->to_cli, end, n_end) != 0)
+		return -1;
+	s->bytes_out += total;
+	return 0;
+}
+
 static void
 px_serve_obj(struct dpx_worker *w, struct px_session *s,
 	     const struct dpx_http_request *req, const struct dpx_cache_obj *o,
@@ -555,13 +649,27 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 	const struct dpx_cache_meta *m = dpx_cache_obj_meta(o);
 	uint64_t len = dpx_cache_obj_body_len(o);
 	int64_t age = dpx_cache_current_age(m, now);
-	struct px_part p = { 0, 0, 0, false };
+	struct px_part p;               /* ranges[] only when n_ranges > 1 */
 	char fields[256];
 	struct px_rsp_extra x;
 	struct rte_mbuf *body;
 	int rc;
 
 	px_choose_part(w, s, req, len, now, &p);
+	if (p.n_ranges > 1) {
+		rc = px_serve_multipart(w, s, o, &p, age, len);
+		if (rc == -1) {
+			px_serve_failed(w, s);
+			return;
+		}
+		if (rc == 0) {
+			px_served(w, s, 206);
+			s->close_after = s->close_after ||
+					 pw->rsp.body == DPX_HTTP_BODY_CLOSE;
+			return;
+		}
+		p.status = pw->rsp.status;      /* the whole, as allowed */
+	}
 	if (p.status == pw->rsp.status) {
 		rc = px_write_whole_head(w, s, o, now, age, &p, len);
 	} else {
@@ -580,9 +688,10 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 		return;
 	}
 	if (p.body && len > 0) {
-		body = dpx_cache_body_clone(o, dpx_tcp_pool(w));
-		if (body != NULL && p.status == 206)
-			body = px_slice(body, p.first, p.last);
+		body = p.status == 206 ?
+		       dpx_cache_body_clone_range(o, dpx_tcp_pool(w), p.first,
+						  p.last) :
+		       dpx_cache_body_clone(o, dpx_tcp_pool(w));
 		if (body == NULL) {
 			pw->stats.no_memory++;
 			px_serve_failed(w, s);

@@ -638,6 +638,7 @@ px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		.drop_vary = x->drop_vary,
 		.drop_etag = x->drop_etag,
 		.drop_accept_ranges = x->drop_accept_ranges,
+		.drop_type = x->drop_type,
 		.extra = x->len > 0 ? x->fields : NULL,
 		.extra_len = x->len,
 	};

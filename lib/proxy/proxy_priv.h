@@ -401,6 +401,7 @@ struct px_head_out {
 	bool close;
 	bool http10;
 	uint16_t len;                   /* 0: none */
+	uint16_t sum;                   /* dpx_cksum() of bytes, for TCP */
 	char bytes[PX_HEAD_OUT_MAX];
 };
 
@@ -655,6 +656,7 @@ struct px_rsp_extra {
 	bool drop_age;
 	bool drop_length;
 	bool drop_vary, drop_etag, drop_accept_ranges;  /* compression */
+	bool drop_type;             /* multipart/byteranges */
 	const char *fields;
 	uint32_t len;
 };

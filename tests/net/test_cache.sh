@@ -24,7 +24,8 @@
 #      only-if-cached (504 when absent), max-stale on an expired object
 #   4. conditionals from clients (If-None-Match weak and strong,
 #      If-Modified-Since) answered 304 from the store; Range (206, 416,
-#      suffix and open ranges, several ranges: 200)
+#      suffix and open ranges, several ranges: multipart/byteranges,
+#      overlapping ones coalesced, more than max_ranges: 200)
 #   5. invalidation by POST, PUT, DELETE, and of their responses' Location
 #      and Content-Location (same host only); keys (query, Host; an unkeyed
 #      X-Forwarded-Host cannot poison); PURGE (allowed, unknown, refused
@@ -428,6 +429,7 @@ case_range() {
 	local u='/c/g1?cc=max-age%3D60&len=100' full=$H_TMP/g1.full
 	row "range object (100 bytes): fill" 200 MISS 1 "$u"
 	cp "$RB" "$full"
+	cp "$RH" "$H_TMP/g1.head"
 	row "Range bytes=10-19: 206 from the store" 206 HIT 0 "$u" -H 'Range: bytes=10-19'
 	h_check "bytes=10-19: Content-Range bytes 10-19/100, exactly those 10 bytes" eval '
 		eq Content-Range "$(hv Content-Range)" "bytes 10-19/100" &&
@@ -439,8 +441,78 @@ case_range() {
 	h_check "bytes=90-: Content-Range bytes 90-99/100" eq Content-Range "$(hv Content-Range)" "bytes 90-99/100"
 	row "Range bytes=200-300 (past the end): 416" 416 HIT 0 "$u" -H 'Range: bytes=200-300'
 	h_check "416: Content-Range bytes */100" eq Content-Range "$(hv Content-Range)" "bytes */100"
-	row "Range bytes=0-1,5-6 (several): 200 full body" 200 HIT 0 "$u" -H 'Range: bytes=0-1,5-6'
-	h_check "several ranges: the full 100 bytes" cmp "$RB" "$full"
+	row "Range bytes=0-1,5-6 (several): 206 multipart from the store" 206 HIT 0 "$u" -H 'Range: bytes=0-1,5-6'
+	h_check "bytes=0-1,5-6: multipart/byteranges, 2 parts with their Content-Range and bytes, Content-Length exact" \
+		multipart_ok "$full" "$H_TMP/g1.head" 0-1 5-6
+	row "Range bytes=90-99,0-2,40-49 (out of order): 206 multipart" 206 HIT 0 "$u" -H 'Range: bytes=90-99,0-2,40-49'
+	h_check "bytes=90-99,0-2,40-49: 3 parts in ascending order" \
+		multipart_ok "$full" "$H_TMP/g1.head" 0-2 40-49 90-99
+	row "Range bytes=0-5,3-9 (overlapping): one 206 range" 206 HIT 0 "$u" -H 'Range: bytes=0-5,3-9'
+	h_check "bytes=0-5,3-9: coalesced, Content-Range bytes 0-9/100, those 10 bytes" eval '
+		eq Content-Range "$(hv Content-Range)" "bytes 0-9/100" &&
+		eq body "$(cat "$RB")" "$(head -c 10 "$full")"'
+	row "Range bytes=0-1,95-200 (one past the end): 206 multipart, clipped" 206 HIT 0 "$u" -H 'Range: bytes=0-1,95-200'
+	h_check "bytes=0-1,95-200: parts 0-1 and 95-99" \
+		multipart_ok "$full" "$H_TMP/g1.head" 0-1 95-99
+	row "Range of 17 specs (over max_ranges 16): 200 full body" 200 HIT 0 "$u" \
+		-H "Range: bytes=$(seq -s, 0 2 32 | sed 's/\([0-9]*\)/\1-\1/g')"
+	h_check "17 specs: the full 100 bytes" cmp "$RB" "$full"
+	u='/c/g2?cc=max-age%3D60&len=5000'
+	row "range object (5000 bytes, 3 store segments): fill" 200 MISS 1 "$u"
+	cp "$RB" "$H_TMP/g2.full"
+	cp "$RH" "$H_TMP/g2.head"
+	row "Range bytes=100-1000,2047-2048,4000- across segments: 206 multipart" 206 HIT 0 "$u" \
+		-H 'Range: bytes=100-1000,2047-2048,4000-'
+	h_check "bytes across store segments: parts 100-1000, 2047-2048, 4000-4999" \
+		multipart_ok "$H_TMP/g2.full" "$H_TMP/g2.head" 100-1000 2047-2048 4000-4999
+	row "Range bytes=1000-4095 (one range across segments): 206" 206 HIT 0 "$u" -H 'Range: bytes=1000-4095'
+	h_check "bytes=1000-4095: exactly those 3096 bytes" eval '
+		eq Content-Range "$(hv Content-Range)" "bytes 1000-4095/5000" &&
+		cmp "$RB" <(tail -c +1001 "$H_TMP/g2.full" | head -c 3096)'
+}
+
+# multipart_ok FULL HEAD FIRST-LAST...: the last response ($RH, $RB) is a
+# multipart/byteranges of FULL with exactly these parts, in this order, each
+# with the Content-Type of HEAD (the stored response's) and its
+# Content-Range, and a Content-Length equal to the body's length.
+multipart_ok() {
+	"$PY" - "$RH" "$RB" "$@" <<-'EOF'
+	import re, sys
+	rh, rb, full, fhead, want = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+	def fields(raw):
+	    out = {}
+	    for line in raw.split(b"\r\n")[1:]:
+	        k, _, v = line.partition(b":")
+	        if k:
+	            out[k.strip().lower().decode()] = v.strip().decode()
+	    return out
+	h, body, data = fields(open(rh, "rb").read()), open(rb, "rb").read(), open(full, "rb").read()
+	ctype = fields(open(fhead, "rb").read()).get("content-type")
+	m = re.fullmatch(r"multipart/byteranges; boundary=(\S+)", h.get("content-type", ""))
+	if not m:
+	    sys.exit("Content-Type %r" % h.get("content-type"))
+	if int(h.get("content-length", -1)) != len(body):
+	    sys.exit("Content-Length %s, body %d bytes" % (h.get("content-length"), len(body)))
+	b = m.group(1).encode()
+	if not body.endswith(b"\r\n--" + b + b"--\r\n"):
+	    sys.exit("no closing delimiter")
+	parts = body[:-len(b) - 8].split(b"\r\n--" + b + b"\r\n")
+	if parts[0] != b"":
+	    sys.exit("preamble %r" % parts[0])
+	parts = parts[1:]
+	if len(parts) != len(want):
+	    sys.exit("%d parts, want %d" % (len(parts), len(want)))
+	for p, w in zip(parts, want):
+	    ph, _, pb = p.partition(b"\r\n\r\n")
+	    f = fields(b"x\r\n" + ph)
+	    a, z = map(int, w.split("-"))
+	    if f.get("content-range") != "bytes %d-%d/%d" % (a, z, len(data)):
+	        sys.exit("part %s: Content-Range %r" % (w, f.get("content-range")))
+	    if f.get("content-type") != ctype:
+	        sys.exit("part %s: Content-Type %r, stored %r" % (w, f.get("content-type"), ctype))
+	    if pb != data[a:z + 1]:
+	        sys.exit("part %s: bytes differ" % w)
+	EOF
 }
 
 # ---- 5. invalidation, keys, purge --------------------------------------------
