@@ -49,6 +49,9 @@
 #define RING_SLOTS 8192
 #define HDR_MAX 2048
 #define ROUND_LIMIT_S 60    /* a phase that takes longer is stuck */
+/* A round that cost more than this many times the median was disturbed
+ * (the thread preempted, an interrupt): left out of the clean figure. */
+#define DISTURBED_FACTOR 2
 
 static const struct rte_ether_addr dpx_mac = {{ 0x02, 0, 0, 0, 0, 1 }};
 static const struct rte_ether_addr client_mac = {{ 0x02, 0, 0, 0, 0, 2 }};
@@ -98,6 +101,12 @@ struct backend {
 	uint32_t resp_sent, resp_len; /* of the response being sent */
 };
 
+/* What one round cost dpx, for the clean figure. */
+struct round_cost {
+	uint64_t stage[DPX_STAGE_MAX];
+	uint64_t busy, responses;
+};
+
 struct opts {
 	unsigned int conns, repeat, size;
 	uint64_t requests;
@@ -125,6 +134,8 @@ struct bench {
 	struct rte_mbuf *out[RING_SLOTS];
 	unsigned int n_out;
 	uint8_t frame[65536];
+	struct round_cost *rounds;   /* of the measured loop, when recording */
+	size_t n_rounds, max_rounds;
 	bool failed;
 };
 
@@ -550,6 +561,43 @@ worker_pass(struct dpx_worker *w)
 	dpx_net_pass_end(w);
 }
 
+static void
+round_cost_take(const struct bench *b, struct round_cost *r)
+{
+	r->busy = 0;
+	for (unsigned int i = 0; i < DPX_STAGE_MAX; i++) {
+		r->stage[i] = b->w.rt.cycles[i];
+		r->busy += r->stage[i];
+	}
+	r->responses = b->responses;
+}
+
+static void
+round_record(struct bench *b, const struct round_cost *before)
+{
+	struct round_cost *r;
+
+	if (b->rounds == NULL)
+		return;
+	if (b->n_rounds == b->max_rounds) {
+		size_t n = b->max_rounds * 2;
+
+		r = realloc(b->rounds, n * sizeof(*r));
+		if (r == NULL) {
+			fail(b, "no memory for the rounds", NULL);
+			return;
+		}
+		b->rounds = r;
+		b->max_rounds = n;
+	}
+	r = &b->rounds[b->n_rounds++];
+	round_cost_take(b, r);
+	for (unsigned int i = 0; i < DPX_STAGE_MAX; i++)
+		r->stage[i] -= before->stage[i];
+	r->busy -= before->busy;
+	r->responses -= before->responses;
+}
+
 /* One round: the peer's burst in, worker passes until dpx took all of it
  * (one pass for up to DPX_RX_BURST frames), dpx's frames out and checked. */
 static void
@@ -571,6 +619,9 @@ round_trip(struct bench *b)
 		return;
 	}
 	b->n_out = 0;
+	struct round_cost before;
+
+	round_cost_take(b, &before);
 	/* The peer's time since the last pass is no stage's. */
 	dpx_net_loop_begin(&b->w);
 	do
@@ -582,6 +633,7 @@ round_trip(struct bench *b)
 			peer_input(b, got[i]);
 		rte_pktmbuf_free_bulk(got, n);
 	}
+	round_record(b, &before);
 }
 
 static bool
@@ -839,15 +891,70 @@ sample_delta(struct sample *d, const struct sample *a)
 }
 
 static int
-measure(struct bench *b, struct sample *d)
+busy_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The rounds' costs without the disturbed ones: into clean (its busy,
+ * stage[] and requests), and the median round's busy cycles; returns how
+ * many were left out. */
+static size_t
+rounds_clean(const struct bench *b, struct sample *clean, uint64_t *median)
+{
+	uint64_t *busy = malloc(b->n_rounds * sizeof(*busy)), limit;
+	size_t out = 0;
+
+	memset(clean, 0, sizeof(*clean));
+	if (busy == NULL || b->n_rounds == 0) {
+		free(busy);
+		return 0;
+	}
+	for (size_t i = 0; i < b->n_rounds; i++)
+		busy[i] = b->rounds[i].busy;
+	qsort(busy, b->n_rounds, sizeof(*busy), busy_cmp);
+	*median = busy[b->n_rounds / 2];
+	limit = *median * DISTURBED_FACTOR;
+	free(busy);
+	for (size_t i = 0; i < b->n_rounds; i++) {
+		const struct round_cost *r = &b->rounds[i];
+
+		if (r->busy > limit) {
+			out++;
+			continue;
+		}
+		for (unsigned int s = 0; s < DPX_STAGE_MAX; s++)
+			clean->stage[s] += r->stage[s];
+		clean->busy += r->busy;
+		clean->requests += r->responses;
+	}
+	return out;
+}
+
+static int
+measure(struct bench *b, struct sample *d, struct sample *clean,
+	size_t *disturbed, uint64_t *median)
 {
 	struct sample a;
 
-	sample_take(b, &a);
-	if (run_phase(b, b->o.requests, b->o.conns, "measured loop") != 0)
+	b->max_rounds = b->o.requests / b->o.conns + 16;
+	b->n_rounds = 0;
+	b->rounds = malloc(b->max_rounds * sizeof(*b->rounds));
+	if (b->rounds == NULL)
 		return -1;
+	sample_take(b, &a);
+	if (run_phase(b, b->o.requests, b->o.conns, "measured loop") != 0) {
+		free(b->rounds);
+		b->rounds = NULL;
+		return -1;
+	}
 	sample_take(b, d);
 	sample_delta(d, &a);
+	*disturbed = rounds_clean(b, clean, median);
+	free(b->rounds);
+	b->rounds = NULL;
 	if (d->hits != d->requests) {
 		fprintf(stderr, "bench_hit: %llu hits for %llu requests\n",
 			(unsigned long long)d->hits,
@@ -863,20 +970,34 @@ per_req(uint64_t c, const struct sample *d)
 	return (double)c / (double)d->requests;
 }
 
+/* One measured loop: every round (as dpx_runtime.py would count) and
+ * the undisturbed ones. */
+struct run {
+	struct sample all, clean;
+	size_t disturbed;
+	uint64_t median_round;      /* busy cycles of the median round */
+};
+
 static void
-sample_print(const struct sample *d, unsigned int run, unsigned int of)
+run_print(const struct run *r, unsigned int run, unsigned int of)
 {
-	printf("run %u/%u: %llu requests, %llu cache hits\n", run, of,
-	       (unsigned long long)d->requests, (unsigned long long)d->hits);
-	printf("  %-8s %14s %7s %12s\n", "stage", "cycles", "busy%",
-	       "per request");
+	const struct sample *d = &r->all, *c = &r->clean;
+
+	printf("run %u/%u: %llu requests, %llu cache hits; %zu of %llu rounds "
+	       "disturbed (> %dx the median)\n", run, of,
+	       (unsigned long long)d->requests, (unsigned long long)d->hits,
+	       r->disturbed, (unsigned long long)d->busy_loops,
+	       DISTURBED_FACTOR);
+	printf("  %-8s %14s %7s %12s %12s\n", "stage", "cycles", "busy%",
+	       "per request", "undisturbed");
 	for (unsigned int s = 0; s < DPX_STAGE_MAX; s++)
-		printf("  %-8s %14llu %6.1f%% %12.0f\n", dpx_stage_names[s],
-		       (unsigned long long)d->stage[s],
+		printf("  %-8s %14llu %6.1f%% %12.0f %12.0f\n",
+		       dpx_stage_names[s], (unsigned long long)d->stage[s],
 		       100.0 * (double)d->stage[s] / (double)d->busy,
-		       per_req(d->stage[s], d));
-	printf("  %-8s %14llu %6.1f%% %12.0f\n", "busy",
-	       (unsigned long long)d->busy, 100.0, per_req(d->busy, d));
+		       per_req(d->stage[s], d), per_req(c->stage[s], c));
+	printf("  %-8s %14llu %6.1f%% %12.0f %12.0f\n", "busy",
+	       (unsigned long long)d->busy, 100.0, per_req(d->busy, d),
+	       per_req(c->busy, c));
 	printf("  busy passes %llu (%.2f requests per pass), rx packets %llu "
 	       "in %llu bursts\n", (unsigned long long)d->busy_loops,
 	       (double)d->requests / (double)d->busy_loops,
@@ -889,20 +1010,25 @@ sample_print(const struct sample *d, unsigned int run, unsigned int of)
 }
 
 static void
-bench_line(const struct bench *b, const struct sample *d)
+bench_line(const struct bench *b, const struct run *r)
 {
+	const struct sample *c = &r->clean;
+
 	printf("BENCH hit size=%u conns=%u requests=%llu cyc_req=%.0f",
-	       b->o.size, b->o.conns, (unsigned long long)d->requests,
-	       per_req(d->busy, d));
+	       b->o.size, b->o.conns, (unsigned long long)r->all.requests,
+	       per_req(c->busy, c));
 	for (unsigned int s = 0; s < DPX_STAGE_MAX; s++)
-		printf(" %s=%.0f", dpx_stage_names[s], per_req(d->stage[s], d));
-	printf(" wall_req=%.0f\n", per_req(d->wall, d));
+		printf(" %s=%.0f", dpx_stage_names[s], per_req(c->stage[s], c));
+	printf(" median_round_req=%.0f all_cyc_req=%.0f disturbed=%zu "
+	       "wall_req=%.0f\n", (double)r->median_round / b->o.conns,
+	       per_req(r->all.busy, &r->all), r->disturbed,
+	       per_req(r->all.wall, &r->all));
 }
 
 static int
 bench_run(struct bench *b)
 {
-	struct sample d, best = { 0 };
+	struct run r, best = { 0 };
 
 	for (unsigned int i = 0; i < b->o.conns; i++)
 		client_init(&b->clients[i], i);
@@ -916,16 +1042,19 @@ bench_run(struct bench *b)
 	       (unsigned long long)b->o.requests, b->o.repeat,
 	       (unsigned long long)cache_misses(b),
 	       (unsigned long long)cache_hits(b));
-	for (unsigned int r = 0; r < b->o.repeat; r++) {
-		if (measure(b, &d) != 0)
+	for (unsigned int i = 0; i < b->o.repeat; i++) {
+		if (measure(b, &r.all, &r.clean, &r.disturbed,
+			    &r.median_round) != 0)
 			return -1;
-		sample_print(&d, r + 1, b->o.repeat);
-		if (r == 0 || d.busy < best.busy)
-			best = d;
+		run_print(&r, i + 1, b->o.repeat);
+		if (i == 0 || per_req(r.clean.busy, &r.clean) <
+			      per_req(best.clean.busy, &best.clean))
+			best = r;
 	}
 	if (b->o.repeat > 1)
-		printf("minimum over %u runs: %.0f cycles per request\n",
-		       b->o.repeat, per_req(best.busy, &best));
+		printf("minimum over %u runs: %.0f cycles per request "
+		       "(undisturbed rounds)\n", b->o.repeat,
+		       per_req(best.clean.busy, &best.clean));
 	bench_line(b, &best);
 	return 0;
 }
