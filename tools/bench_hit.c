@@ -902,7 +902,8 @@ busy_cmp(const void *a, const void *b)
  * stage[] and requests), and the median round's busy cycles; returns how
  * many were left out. */
 static size_t
-rounds_clean(const struct bench *b, struct sample *clean, uint64_t *median)
+rounds_clean(const struct bench *b, struct sample *clean, uint64_t *median,
+	     uint64_t *p10)
 {
 	uint64_t *busy = malloc(b->n_rounds * sizeof(*busy)), limit;
 	size_t out = 0;
@@ -916,6 +917,7 @@ rounds_clean(const struct bench *b, struct sample *clean, uint64_t *median)
 		busy[i] = b->rounds[i].busy;
 	qsort(busy, b->n_rounds, sizeof(*busy), busy_cmp);
 	*median = busy[b->n_rounds / 2];
+	*p10 = busy[b->n_rounds / 10];
 	limit = *median * DISTURBED_FACTOR;
 	free(busy);
 	for (size_t i = 0; i < b->n_rounds; i++) {
@@ -935,7 +937,7 @@ rounds_clean(const struct bench *b, struct sample *clean, uint64_t *median)
 
 static int
 measure(struct bench *b, struct sample *d, struct sample *clean,
-	size_t *disturbed, uint64_t *median)
+	size_t *disturbed, uint64_t *median, uint64_t *p10)
 {
 	struct sample a;
 
@@ -952,7 +954,7 @@ measure(struct bench *b, struct sample *d, struct sample *clean,
 	}
 	sample_take(b, d);
 	sample_delta(d, &a);
-	*disturbed = rounds_clean(b, clean, median);
+	*disturbed = rounds_clean(b, clean, median, p10);
 	free(b->rounds);
 	b->rounds = NULL;
 	if (d->hits != d->requests) {
@@ -976,6 +978,7 @@ struct run {
 	struct sample all, clean;
 	size_t disturbed;
 	uint64_t median_round;      /* busy cycles of the median round */
+	uint64_t p10_round;         /* ... and of the 10th percentile */
 };
 
 static void
@@ -1019,8 +1022,10 @@ bench_line(const struct bench *b, const struct run *r)
 	       per_req(c->busy, c));
 	for (unsigned int s = 0; s < DPX_STAGE_MAX; s++)
 		printf(" %s=%.0f", dpx_stage_names[s], per_req(c->stage[s], c));
-	printf(" median_round_req=%.0f all_cyc_req=%.0f disturbed=%zu "
-	       "wall_req=%.0f\n", (double)r->median_round / b->o.conns,
+	printf(" median_round_req=%.0f p10_round_req=%.0f all_cyc_req=%.0f "
+	       "disturbed=%zu wall_req=%.0f\n",
+	       (double)r->median_round / b->o.conns,
+	       (double)r->p10_round / b->o.conns,
 	       per_req(r->all.busy, &r->all), r->disturbed,
 	       per_req(r->all.wall, &r->all));
 }
@@ -1044,7 +1049,7 @@ bench_run(struct bench *b)
 	       (unsigned long long)cache_hits(b));
 	for (unsigned int i = 0; i < b->o.repeat; i++) {
 		if (measure(b, &r.all, &r.clean, &r.disturbed,
-			    &r.median_round) != 0)
+			    &r.median_round, &r.p10_round) != 0)
 			return -1;
 		run_print(&r, i + 1, b->o.repeat);
 		if (i == 0 || per_req(r.clean.busy, &r.clean) <
