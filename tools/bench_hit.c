@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench_hit: the cycles of dpx's keep-alive cache-hit path, measured in
- * one process on one lcore with no peer process, so that two runs of the
- * same binary agree (the memif benchmark's batching follows its peer's
- * speed). dpx runs the worker pass of app/dpx/main.c on a port whose
+ * one process on one lcore with no peer process, so that every run does
+ * the same work in the same batches (the memif benchmark's batching
+ * follows its peer process's speed). dpx runs the worker pass of app/dpx/main.c on a port whose
  * device is a pair of rte_rings (net_ring); a synthetic peer in this file
  * is both the clients and the backend: it puts a burst of frames on the
  * RX ring, lets the worker run one pass, takes what dpx sent off the TX
@@ -121,12 +121,12 @@ struct bench {
 	struct rte_mempool *pool;
 	struct rte_ring *rx, *tx;    /* dpx's view: it receives from rx */
 	uint16_t port_id;
-	bool port_started;
+	bool port_made, port_started;
 	struct client *clients;
 	struct backend backends[MAX_BACKENDS];
 	uint8_t *body;               /* the object's bytes */
 	char *response;              /* the backend's response, whole */
-	uint32_t response_len, response_hdr_len;
+	uint32_t response_len;
 	char request[256];
 	uint32_t request_len;
 	uint64_t to_send, responses; /* of the current phase */
@@ -142,9 +142,11 @@ struct bench {
 static void
 fail(struct bench *b, const char *what, const struct peer_tcb *t)
 {
-	if (!b->failed)
-		fprintf(stderr, "bench_hit: %s (peer %u, dpx port %u)\n", what,
-			t ? t->peer_port : 0, t ? t->dpx_port : 0);
+	if (!b->failed && t != NULL)
+		fprintf(stderr, "bench_hit: %s (peer port %u, dpx port %u)\n",
+			what, t->peer_port, t->dpx_port);
+	else if (!b->failed)
+		fprintf(stderr, "bench_hit: %s\n", what);
 	b->failed = true;
 }
 
@@ -598,14 +600,10 @@ round_record(struct bench *b, const struct round_cost *before)
 	r->responses -= before->responses;
 }
 
-/* One round: the peer's burst in, worker passes until dpx took all of it
- * (one pass for up to DPX_RX_BURST frames), dpx's frames out and checked. */
+/* The peer's frames of this round onto the RX ring, as one burst. */
 static void
-round_trip(struct bench *b)
+peer_burst(struct bench *b)
 {
-	struct rte_mbuf *got[64];
-	unsigned int n;
-
 	for (unsigned int i = 0; i < b->o.conns; i++)
 		client_step(b, &b->clients[i], i < b->senders);
 	for (unsigned int i = 0; i < MAX_BACKENDS; i++)
@@ -614,25 +612,41 @@ round_trip(struct bench *b)
 	if (rte_ring_enqueue_burst(b->rx, (void **)b->out, b->n_out, NULL) !=
 	    b->n_out) {
 		rte_pktmbuf_free_bulk(b->out, b->n_out);
-		b->n_out = 0;
 		fail(b, "RX ring full", NULL);
-		return;
 	}
 	b->n_out = 0;
-	struct round_cost before;
+}
 
-	round_cost_take(b, &before);
-	/* The peer's time since the last pass is no stage's. */
-	dpx_net_loop_begin(&b->w);
-	do
-		worker_pass(&b->w);
-	while (rte_ring_count(b->rx) > 0);
+/* Everything dpx sent, checked and freed. */
+static void
+peer_take(struct bench *b)
+{
+	struct rte_mbuf *got[64];
+	unsigned int n;
+
 	while ((n = rte_ring_dequeue_burst(b->tx, (void **)got, RTE_DIM(got),
 					   NULL)) > 0) {
 		for (unsigned int i = 0; i < n; i++)
 			peer_input(b, got[i]);
 		rte_pktmbuf_free_bulk(got, n);
 	}
+}
+
+/* One round: the peer's burst in, worker passes until dpx took all of it
+ * (one pass for up to DPX_RX_BURST frames), dpx's frames out and checked. */
+static void
+round_trip(struct bench *b)
+{
+	struct round_cost before;
+
+	peer_burst(b);
+	round_cost_take(b, &before);
+	/* The peer's time since the last pass is no stage's. */
+	dpx_net_loop_begin(&b->w);
+	do
+		worker_pass(&b->w);
+	while (rte_ring_count(b->rx) > 0);
+	peer_take(b);
 	round_record(b, &before);
 }
 
@@ -690,6 +704,7 @@ ring_port_start(struct bench *b)
 	if (port < 0)
 		return -1;
 	b->port_id = (uint16_t)port;
+	b->port_made = true;
 	memset(&conf, 0, sizeof(conf));
 	if (rte_eth_dev_configure(b->port_id, 1, 1, &conf) != 0 ||
 	    rte_eth_rx_queue_setup(b->port_id, 0, RING_SLOTS, SOCKET_ID_ANY,
@@ -792,7 +807,7 @@ dpx_stop(struct bench *b)
 	tx_ring_drain(b);
 	if (b->port_started)
 		rte_eth_dev_stop(b->port_id);
-	if (b->rx != NULL)
+	if (b->port_made)
 		rte_eth_dev_close(b->port_id);
 	rte_ring_free(b->rx);
 	rte_ring_free(b->tx);
@@ -821,7 +836,6 @@ content_build(struct bench *b)
 	hl = snprintf(b->response, 256, "HTTP/1.1 200 OK\r\nContent-Length: "
 		      "%u\r\nContent-Type: application/octet-stream\r\n\r\n",
 		      b->o.size);
-	b->response_hdr_len = (uint32_t)hl;
 	memcpy(b->response + hl, b->body, b->o.size);
 	b->response_len = (uint32_t)hl + b->o.size;
 	b->request_len = (uint32_t)snprintf(b->request, sizeof(b->request),
