@@ -353,6 +353,10 @@ backend_find(struct bench *b, uint16_t dpx_port, bool syn)
 	for (unsigned int i = 0; i < MAX_BACKENDS; i++) {
 		struct backend *s = &b->backends[i];
 
+		/* A SYN on a port whose old connection is closing
+		 * starts a new one there. */
+		if (s->used && s->t.dpx_port == dpx_port && syn && s->closing)
+			s->used = false;
 		if (s->used && s->t.dpx_port == dpx_port)
 			return s;
 		if (!s->used && free_one == NULL)
