@@ -36,12 +36,19 @@ static const struct dpx_http_cache_cfg *cfg_or_default(
 	return cfg ? cfg : &dpx_http_cache_default_cfg;
 }
 
-static bool span_is(struct dpx_http_str s, const char *lit)
+/* Always inlined: every caller passes a literal, whose strlen() is then a
+ * constant that rejects most names by length alone (out of line, it was a
+ * strlen() call per field and per name looked for, on every request). */
+static inline __attribute__((always_inline)) bool
+span_is(struct dpx_http_str s, const char *lit)
 {
-	return dpx_http_name_eq(s.p, s.len, lit, (uint32_t)strlen(lit));
+	uint32_t n = (uint32_t)strlen(lit);
+
+	return s.len == n && dpx_http_name_eq(s.p, s.len, lit, n);
 }
 
-static bool exact_is(struct dpx_http_str s, const char *lit)
+static inline __attribute__((always_inline)) bool
+exact_is(struct dpx_http_str s, const char *lit)
 {
 	return s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0;
 }
@@ -1281,6 +1288,31 @@ static bool put_query(struct wbuf *w, struct dpx_http_str q,
 	return true;
 }
 
+/* Short pieces (a method, a host) byte by byte: a call to memcpy() costs
+ * more than the copy. */
+static inline char *key_copy(char *d, const char *s, uint32_t n)
+{
+	if (n > 32) {
+		memcpy(d, s, n);
+		return d + n;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		d[i] = s[i];
+	return d + n;
+}
+
+static inline char *key_copy_lower(char *d, const char *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		d[i] = (char)dpx_http_lower((unsigned char)s[i]);
+	return d + n;
+}
+
+/*
+ * One pass over the parts, into out once the whole is known to fit: every
+ * lookup builds a key (the query's sorting and filtering, rare, go through
+ * the bounded writer instead).
+ */
 int dpx_http_cache_key_parts(struct dpx_http_str method, const char *scheme,
 			     struct dpx_http_str host,
 			     struct dpx_http_str target,
@@ -1288,41 +1320,51 @@ int dpx_http_cache_key_parts(struct dpx_http_str method, const char *scheme,
 			     uint32_t cap)
 {
 	static const struct dpx_http_key_opts none;
-	struct wbuf w = { out, cap, 0, false };
 	struct dpx_http_str path, tgt_host, query = { NULL, 0 };
-	bool has_query = false;
+	const char *q;
+	uint32_t slen;
+	uint64_t need;
+	bool plain_query, filtered_query;
+	char *d = out;
 
 	if (!o)
 		o = &none;
 	if (!target_path(target, &tgt_host, &path) || host.len == 0)
 		return DPX_HTTP_KEY_E_TARGET;
-	for (uint32_t i = 0; i < path.len; i++) {
-		if (path.p[i] == '?') {
-			query.p = path.p + i + 1;
-			query.len = path.len - i - 1;
-			path.len = i;
-			has_query = true;
-			break;
-		}
+	q = path.len > 0 ? memchr(path.p, '?', path.len) : NULL;
+	if (q != NULL) {
+		query.p = q + 1;
+		query.len = path.len - (uint32_t)(q + 1 - path.p);
+		path.len = (uint32_t)(q - path.p);
 	}
+	plain_query = q != NULL && !o->ignore_query && !o->sort_query &&
+		      o->n_drop == 0;
+	filtered_query = q != NULL && !o->ignore_query && !plain_query;
 	host = host_sans_port(host, scheme);
-	put(&w, method.p, method.len);
-	put(&w, " ", 1);
-	put_lower(&w, scheme, (uint32_t)strlen(scheme));
-	puts_(&w, "://");
-	put_lower(&w, host.p, host.len);
+	slen = (uint32_t)strlen(scheme);
+	need = (uint64_t)method.len + 1 + slen + 3 + host.len +
+	       (path.len > 0 ? path.len : 1) + (plain_query ? 1 + query.len : 0);
+	if (need > cap)
+		return DPX_HTTP_KEY_E_SPACE;
+	d = key_copy(d, method.p, method.len);
+	*d++ = ' ';
+	d = key_copy_lower(d, scheme, slen);
+	memcpy(d, "://", 3);
+	d = key_copy_lower(d + 3, host.p, host.len);
 	if (path.len == 0)
-		put(&w, "/", 1);
-	put(&w, path.p, path.len);
-	if (has_query && !o->ignore_query) {
-		if (!o->sort_query && o->n_drop == 0) {
-			put(&w, "?", 1);
-			put(&w, query.p, query.len);
-		} else if (!put_query(&w, query, o)) {
+		*d++ = '/';
+	d = key_copy(d, path.p, path.len);
+	if (plain_query) {
+		*d++ = '?';
+		d = key_copy(d, query.p, query.len);
+	} else if (filtered_query) {
+		struct wbuf w = { out, cap, (uint32_t)(d - out), false };
+
+		if (!put_query(&w, query, o))
 			return DPX_HTTP_KEY_E_TARGET;
-		}
+		return w.over ? DPX_HTTP_KEY_E_SPACE : (int)w.len;
 	}
-	return w.over ? DPX_HTTP_KEY_E_SPACE : (int)w.len;
+	return (int)(d - out);
 }
 
 int dpx_http_cache_key(const struct dpx_http_request *req, const char *scheme,
