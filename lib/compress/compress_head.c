@@ -47,6 +47,23 @@ vary_joined(const struct dpx_http_response *rsp, char *buf, size_t size)
 	return (int)n;
 }
 
+int dpx_compress_vary_field(const struct dpx_http_response *rsp, char *buf,
+			    size_t size)
+{
+	char old[512], merged[540];
+	int ol = vary_joined(rsp, old, sizeof(old));
+	struct dpx_http_str ov = { old, ol > 0 ? (uint32_t)ol : 0 };
+	int vl = ol < 0 ? -1 : dpx_compress_vary(&ov, merged, sizeof(merged));
+	int n;
+
+	if (vl < 0)
+		return -1;
+	if (vl == ol)
+		return 0;	/* merging added nothing */
+	n = snprintf(buf, size, "Vary: %s\r\n", merged);
+	return n > 0 && (size_t)n < size ? n : -1;
+}
+
 /* Content-Encoding, Content-Length, Vary and ETag lines into buf. */
 static int
 variant_fields(const struct dpx_http_response *rsp, enum dpx_coding c,

@@ -188,6 +188,19 @@ void dpx_compress_head_oneshot(enum dpx_coding c, uint64_t len,
 int dpx_compress_vary(const struct dpx_http_str *old, char *buf,
 		      size_t size);
 
+/* The Vary line an answer of rsp carries when rsp is eligible for
+ * compression (dpx_compress_eligible() said YES) whether or not this
+ * client's Accept-Encoding picked a coding: which body a client gets
+ * depends on that field, so that a shared cache downstream must not give
+ * one client's copy to another (RFC 9110 12.5.5). "Vary: " every Vary
+ * line of rsp joined, merged by dpx_compress_vary(), "\r\n" into buf
+ * (NUL-terminated; the writer drops rsp's Vary lines for it). Returns
+ * its length; 0 when rsp's Vary lists Accept-Encoding or "*" already (its
+ * lines go as they are); -1 when the joined lines pass 512 bytes or size
+ * is too small. */
+int dpx_compress_vary_field(const struct dpx_http_response *rsp, char *buf,
+			    size_t size);
+
 /* The ETag to send with a compressed body: "x" becomes W/"x" (the bytes
  * differ, the meaning does not, so weak comparison still matches), a weak
  * one is kept. Returns the length written (NUL-terminated); 0 when the

@@ -11,6 +11,8 @@
  * the length given, one Content-Encoding naming the coding (an identity
  * one is dropped), one Vary that names Accept-Encoding (or is "*"), no
  * Accept-Ranges, no Connection field, and an ETag (if any) that is weak.
+ * dpx_compress_vary_field() on the same head writes one CRLF-ended Vary
+ * line naming Accept-Encoding, or nothing, or refuses.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,6 +79,23 @@ static void check_variant(const struct dpx_http_response *in,
 		abort();
 }
 
+/* The Vary line of an identity answer: one line naming Accept-Encoding
+ * and ending in CRLF, or nothing (already there, "*"), or -1. */
+static void check_vary_field(const struct dpx_http_response *in)
+{
+	static char buf[600];
+	int n = dpx_compress_vary_field(in, buf, sizeof(buf));
+	struct dpx_http_str v = { buf, n > 0 ? (uint32_t)n : 0 };
+
+	if (n < -1 || n >= (int)sizeof(buf))
+		abort();
+	if (n > 0 && (n < 8 || memcmp(buf, "Vary: ", 6) != 0 ||
+		      memcmp(buf + n - 2, "\r\n", 2) != 0 || buf[n] != '\0' ||
+		      !has_word(&v, "accept-encoding") ||
+		      memchr(buf, '\n', (size_t)n - 1) != NULL))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct dpx_http_response in;
@@ -98,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dpx_http_parse_response(head, (uint32_t)(size - 5), NULL, false,
 				    &in) == 1 &&
 	    in.body == DPX_HTTP_BODY_LENGTH) {
+		check_vary_field(&in);
 		n = dpx_compress_variant_head(&in, c, len, out, sizeof(out));
 		if (n > 0)
 			check_variant(&in, c, len, out, n);

@@ -298,6 +298,62 @@ static void test_head_helpers(void)
 	CHECK_EQ(h.content_length, 1234);
 }
 
+/* The Vary line of an answer left identity: want NULL for none (0),
+ * "-" for -1. */
+static void check_vary_field(const char *fields, size_t size,
+			     const char *want)
+{
+	struct dpx_http_response rsp;
+	char in[1400], buf[600];
+	int n = snprintf(in, sizeof(in), "HTTP/1.1 200 OK\r\n%s"
+			 "Content-Length: 0\r\n\r\n", fields);
+
+	CHECK(n > 0 && (size_t)n < sizeof(in));
+	CHECK(dpx_http_parse_response(in, (uint32_t)n, NULL, false,
+				      &rsp) == 1);
+	memset(buf, 'x', sizeof(buf));
+	n = dpx_compress_vary_field(&rsp, buf, size);
+	if (want == NULL) {
+		CHECK_EQ(n, 0);
+	} else if (strcmp(want, "-") == 0) {
+		CHECK_EQ(n, -1);
+	} else {
+		CHECK_EQ(n, (int)strlen(want));
+		if (n > 0 && strcmp(buf, want) != 0)
+			fprintf(stderr, "vary field \"%s\", want \"%s\"\n",
+				buf, want);
+		CHECK(n > 0 && strcmp(buf, want) == 0);
+	}
+}
+
+static void test_vary_field(void)
+{
+	char many[800];
+	size_t n = 0;
+
+	check_vary_field("", 600, "Vary: Accept-Encoding\r\n");
+	check_vary_field("Vary: Origin\r\n", 600,
+			 "Vary: Origin, Accept-Encoding\r\n");
+	/* every line joined: the writer drops them all for this one */
+	check_vary_field("Vary: Origin\r\nX-A: 1\r\nVary: Cookie\r\n", 600,
+			 "Vary: Origin, Cookie, Accept-Encoding\r\n");
+	check_vary_field("Vary:\r\n", 600, "Vary: Accept-Encoding\r\n");
+	/* there already (any line, any case), or "*": lines stay */
+	check_vary_field("Vary: Accept-Encoding\r\n", 600, NULL);
+	check_vary_field("Vary: Origin\r\nVary: accept-encoding\r\n", 600,
+			 NULL);
+	check_vary_field("Vary: *\r\n", 600, NULL);
+	check_vary_field("Vary: Origin\r\nVary: *\r\n", 600, NULL);
+	check_vary_field("Vary: Accept-Encoding-X\r\n", 600,
+			 "Vary: Accept-Encoding-X, Accept-Encoding\r\n");
+	/* too small a buffer, or lines joined over 512 bytes */
+	check_vary_field("Vary: Origin\r\n", 20, "-");
+	for (int i = 0; i < 3; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n,
+				      "Vary: %0200d\r\n", i);
+	check_vary_field(many, 600, "-");
+}
+
 /* The stored head of a compressed variant, byte for byte. */
 static void check_variant_head(const char *in, enum dpx_coding c,
 			       uint64_t len, const char *want)
@@ -939,6 +995,7 @@ int main(void)
 	RUN_TEST(test_accept_encoding_conf);
 	RUN_TEST(test_eligibility);
 	RUN_TEST(test_head_helpers);
+	RUN_TEST(test_vary_field);
 	RUN_TEST(test_variant_head);
 	RUN_TEST(test_conf);
 	RUN_TEST(test_stream_round_trips);
