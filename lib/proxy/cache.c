@@ -381,8 +381,8 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 	}
 }
 
-/* "NAME: VALUE\r\n" at buf, which has room (px_serve_obj's 256 bytes
- * hold the longest fields); the bytes written. Every hit writes Age and
+/* "NAME: VALUE\r\n" at buf, which has room (px_serve_obj's fields
+ * hold the longest ones); the bytes written. Every hit writes Age and
  * X-Cache: snprintf's format walk cost more than the rest of the head. */
 static uint32_t
 px_put_field(char *buf, const char *name, uint32_t name_len,
@@ -524,7 +524,7 @@ px_write_whole_head(struct dpx_worker *w, struct px_session *s,
 				  NULL;
 	bool close = s->close_after || pw->rsp.body == DPX_HTTP_BODY_CLOSE;
 	uint64_t before = s->bytes_out;
-	char fields[256];
+	char fields[256 + PX_VARY_FIELD];
 	struct px_rsp_extra x = { .drop_age = true, .fields = fields };
 
 	if (out != NULL && px_head_out_fits(out, s, age, close)) {
@@ -537,7 +537,12 @@ px_write_whole_head(struct dpx_worker *w, struct px_session *s,
 		s->bytes_out += out->len;
 		return 0;
 	}
-	x.len = px_part_fields(w, s, p, age, len, fields, sizeof(fields));
+	x.len = px_part_fields(w, s, p, age, len, fields, 256);
+	/* An identity object a coding is made from (a variant's head says
+	 * Accept-Encoding already): its answers vary on it too. Decided by
+	 * the listener and the object alone, so the kept bytes stay right
+	 * for the next hit that fits. */
+	x.len += px_cz_vary(s, &pw->rsp, &x, fields + x.len, PX_VARY_FIELD);
 	if (px_http_write_head(w, s, &pw->rsp, &x) != 0)
 		return -1;
 	if (out != NULL)
@@ -592,7 +597,8 @@ px_serve_multipart(struct dpx_worker *w, struct px_session *s,
 	struct rte_mempool *mp = dpx_tcp_pool(w);
 	struct dpx_http_str type = px_stored_type(&pw->rsp);
 	struct px_part whole = { .status = 200 };
-	char boundary[24], fields[512], part[PX_PART_HEAD], end[40];
+	char boundary[24], fields[512 + PX_VARY_FIELD], part[PX_PART_HEAD];
+	char end[40];
 	uint64_t total = 0;
 	uint32_t n_end;
 	struct px_rsp_extra x = {
@@ -617,7 +623,8 @@ px_serve_multipart(struct dpx_worker *w, struct px_session *s,
 				   "Content-Length: %" PRIu64 "\r\n", boundary,
 				   total);
 	x.len += px_part_fields(w, s, &whole, age, len, fields + x.len,
-				(uint32_t)sizeof(fields) - x.len);
+				512 - x.len);
+	x.len += px_cz_vary(s, &pw->rsp, &x, fields + x.len, PX_VARY_FIELD);
 	if (px_http_write_head(w, s, &pw->rsp, &x) != 0)
 		return -1;
 	for (uint32_t i = 0; i < p->n_ranges; i++) {
@@ -650,7 +657,7 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 	uint64_t len = dpx_cache_obj_body_len(o);
 	int64_t age = dpx_cache_current_age(m, now);
 	struct px_part p;               /* ranges[] only when n_ranges > 1 */
-	char fields[256];
+	char fields[256 + PX_VARY_FIELD];
 	struct px_rsp_extra x;
 	struct rte_mbuf *body;
 	int rc;
@@ -678,9 +685,10 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 			.drop_age = true,
 			.drop_length = p.status == 206 || p.status == 416,
 			.fields = fields,
-			.len = px_part_fields(w, s, &p, age, len, fields,
-					      sizeof(fields)),
+			.len = px_part_fields(w, s, &p, age, len, fields, 256),
 		};
+		x.len += px_cz_vary(s, &pw->rsp, &x, fields + x.len,
+				    PX_VARY_FIELD);
 		rc = px_http_write_head(w, s, &pw->rsp, &x);
 	}
 	if (rc != 0) {

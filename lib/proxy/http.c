@@ -661,7 +661,7 @@ static int
 px_forward_response_head(struct dpx_worker *w, struct px_session *s,
 			 const struct dpx_http_response *rsp)
 {
-	char fields[640];
+	char fields[1024];     /* X-Cache, coding, framing, Vary, ETag */
 	struct px_rsp_extra x = { .fields = fields };
 
 	if (px_cv_defer(w, s, rsp))

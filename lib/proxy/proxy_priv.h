@@ -645,6 +645,14 @@ struct px_rsp_extra;
 uint32_t px_cz_response(struct dpx_worker *w, struct px_session *s,
 			const struct dpx_http_response *rsp,
 			struct px_rsp_extra *x, char *buf, uint32_t cap);
+/* An answer of rsp whose body dpx may send compressed to other clients
+ * (a compression listener, rsp eligible): its Vary line with
+ * Accept-Encoding merged into buf (its length; 0: none to add) and x's
+ * drop of the old lines. */
+#define PX_VARY_FIELD 560           /* room for px_cz_vary()'s line */
+uint32_t px_cz_vary(const struct px_session *s,
+		    const struct dpx_http_response *rsp,
+		    struct px_rsp_extra *x, char *buf, uint32_t cap);
 /* n bytes at the head of in, compressed to to_cli; last: the body ends. */
 int px_cz_body(struct dpx_worker *w, struct px_session *s, struct px_chain *in,
 	       uint32_t n, bool last);

@@ -12,7 +12,12 @@
 #   2. the head: Content-Encoding, no Content-Length, Vary: Accept-Encoding
 #      merged with the server's, ETag weakened, Accept-Ranges gone
 #   3. left alone: no Accept-Encoding, q=0 only, Range requests, types not
-#      listed, bodies under min_size, HEAD, a listener without compression
+#      listed, bodies under min_size, HEAD, a listener without compression;
+#      the identity answers of eligible responses (no Accept-Encoding, q=0,
+#      HEAD) still carry one Vary with Accept-Encoding merged (Vary: Origin
+#      becomes "Origin, Accept-Encoding"; "*" and Accept-Encoding stay;
+#      a Range request answered whole too), those not eligible (type,
+#      size) none of their own
 #   4. counters: compressed, compress_skipped, bytes in and out
 #   5. cached compressed variants (listener "zc", "cache": true): for gzip,
 #      br and zstd the first request (a MISS) is answered from the store
@@ -22,7 +27,9 @@
 #      Range request identity 206, HEAD the variant's head; a variant made
 #      on a hit of an identity fill; a fresher identity object gets a new
 #      variant (never the old one); a no-transform request gets identity;
-#      PURGE takes the variants too; counters
+#      PURGE takes the variants too; counters; Vary: Accept-Encoding
+#      merged on identity fills, hits, HEAD and 304s of eligible objects,
+#      not on a stored image/png or a 100-byte object
 #   6. two workers (TAP): 12 concurrent first requests for one variant on
 #      new connections over both workers: compressed once (variants_stored
 #      +1, variant_bytes_in + the body), every answer 200 and decoding (br)
@@ -150,18 +157,47 @@ st=$(get '/c/z10?ct=text/html&len=100000' -H 'Accept-Encoding: br')
 raw=$(stat -c %s "$H_TMP/b")
 h_check "br on the wire: $raw bytes (chunked) for 100000" test "$raw" -lt 50000
 
+# vary WHAT WANT: the last head has exactly one Vary line, WANT ("" for
+# none at all).
+vary() {
+	local got n
+	n=$(grep -ci '^vary:' "$H_TMP/h") got=$(hdr Vary)
+	if [[ -z $2 ]]; then
+		h_check "$1: no Vary ($n lines: '$got')" test "$n" = 0
+	else
+		h_check "$1: one Vary line, '$2' ($n lines: '$got')" test "$n/$got" = "1/$2"
+	fi
+}
 identity n1 20000 "no Accept-Encoding"
+vary "identity, no Accept-Encoding" Accept-Encoding
 identity n2 20000 "gzip;q=0 only" -H 'Accept-Encoding: gzip;q=0'
+vary "identity, gzip;q=0 only" Accept-Encoding
 identity n3 20000 "identity only" -H 'Accept-Encoding: identity'
+vary "identity only" Accept-Encoding
+QUERY='&ct=text/html&vary=Origin' identity n1v 20000 "Vary: Origin from the server, no Accept-Encoding"
+vary "identity, the server's Vary: Origin merged" "Origin, Accept-Encoding"
+QUERY='&ct=text/html&vary=Accept-Encoding' identity n1a 20000 "Vary: Accept-Encoding from the server"
+vary "identity, the server's Vary: Accept-Encoding kept" Accept-Encoding
+QUERY='&ct=text/html&vary=*' identity n1s 20000 "Vary: * from the server"
+vary "identity, the server's Vary: * kept" '*'
 identity n4 20000 "a Range request (this server ignores Range)" -H 'Accept-Encoding: gzip' -H 'Range: bytes=0-9'
+vary "a Range request, answered whole: not compressed, but the response is eligible" Accept-Encoding
 QUERY='&ct=image/png' identity n5 20000 "image/png (not a listed type)" -H 'Accept-Encoding: gzip'
+vary "image/png" ""
+QUERY='&ct=image/png' identity n5b 20000 "image/png, no Accept-Encoding"
+vary "image/png, no Accept-Encoding" ""
 identity n6 100 "100 bytes (under min_size)" -H 'Accept-Encoding: gzip'
+vary "100 bytes" ""
+identity n6b 100 "100 bytes, no Accept-Encoding"
+vary "100 bytes, no Accept-Encoding" ""
+QUERY='&ct=image/png&vary=Origin' identity n6c 20000 "image/png with Vary: Origin"
+vary "image/png: the server's Vary: Origin as it was" Origin
 st=$(in_cli curl -sS -m 10 -I -H 'Accept-Encoding: gzip' "http://$DPX/c/n7?ct=text/html&len=20000" | tr -d '\r')
-h_check "HEAD: not compressed, Content-Length kept" \
-	eval '! grep -qi "^content-encoding" <<<"$st" && grep -qi "^content-length: 20000" <<<"$st"'
+h_check "HEAD: not compressed, Content-Length kept, Vary: Accept-Encoding as for GET" \
+	eval '! grep -qi "^content-encoding" <<<"$st" && grep -qi "^content-length: 20000" <<<"$st" && [[ $(grep -ci "^vary: accept-encoding\$" <<<"$st") == 1 ]]'
 st=$(in_cli curl -sS -m 10 -D - -o /dev/null -H 'Accept-Encoding: gzip' "http://$DPX:81/c/n8?ct=text/html&len=20000" | tr -d '\r')
-h_check "the listener without compression passes the body as it is" \
-	eval '! grep -qi "^content-encoding" <<<"$st" && grep -qi "^content-length: 20000" <<<"$st"'
+h_check "the listener without compression passes the body as it is, without Vary" \
+	eval '! grep -qi "^content-encoding" <<<"$st" && grep -qi "^content-length: 20000" <<<"$st" && ! grep -qi "^vary" <<<"$st"'
 
 h_check "proxy_stats compressed: 10 more ($c0 -> $(pstat compressed))" \
 	test "$(( $(pstat compressed) - c0 ))" = 10
@@ -223,6 +259,7 @@ for c in gzip br zstd; do
 	st=$(raw "$u" "$H_TMP/id.$c")
 	h_check "$c: identity client: HIT, no Content-Encoding, 30000 bytes ($st $(hdr X-Cache) '$(hdr Content-Encoding)' $(hdr Content-Length))" \
 		eval 'test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)/$(hdr Content-Length)" = "200/HIT//30000" && want "v-$c" 1 30000 "$H_TMP/id.$c"'
+	vary "$c: identity client's HIT" Accept-Encoding
 	st=$(raw "$u" "$H_TMP/r.$c" -H "Accept-Encoding: $c" -H 'Range: bytes=100-109')
 	h_check "$c: Range: identity 206 of 10 bytes ($st '$(hdr Content-Encoding)' $(hdr Content-Range))" \
 		eval 'test "$st/$(hdr Content-Encoding)/$(hdr Content-Range)" = "206//bytes 100-109/30000" && test "$(cat "$H_TMP/r.$c")" = "$(head -c 110 "$H_TMP/id.$c" | tail -c 10)"'
@@ -248,10 +285,41 @@ u='/c/v-hit?ct=text/html&len=20000&cc=max-age%3D60'
 st=$(raw "$u" "$H_TMP/h0")
 h_check "identity fill: MISS, not compressed ($st $(hdr X-Cache) '$(hdr Content-Encoding)')" \
 	test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)" = "200/MISS/"
+vary "identity fill (MISS)" Accept-Encoding
 st=$(raw "$u" "$H_TMP/h1" -H 'Accept-Encoding: gzip;q=0.5, br')
 h_check "br client on the identity object: HIT ($(hdr X-Cache)), fetched once" \
 	test "$st/$(hdr X-Cache)/$(fetches "$u")" = "200/HIT/1"
 variant_ok br v-hit 1 20000 "$H_TMP/h1" "made on a hit"
+
+# Vary on stored objects: the server's Vary: Origin merged on identity
+# hits (with and without the client's Origin), the variant's own merged;
+# types that are not compressed keep the server's Vary as it was.
+u='/c/v-org?ct=text/html&len=20000&cc=max-age%3D60&vary=Origin'
+raw "$u" "$H_TMP/o0" >/dev/null
+vary "Vary: Origin, identity fill" "Origin, Accept-Encoding"
+st=$(raw "$u" "$H_TMP/o1")
+h_check "Vary: Origin, identity again: HIT ($st $(hdr X-Cache))" test "$st/$(hdr X-Cache)" = 200/HIT
+vary "Vary: Origin, identity HIT" "Origin, Accept-Encoding"
+st=$(raw "$u" "$H_TMP/o2" -H 'Accept-Encoding: gzip')
+h_check "Vary: Origin, gzip client: HIT, gzip ($st $(hdr X-Cache) $(hdr Content-Encoding))" \
+	test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)" = 200/HIT/gzip
+vary "Vary: Origin, the gzip variant" "Origin, Accept-Encoding"
+st=$(raw "$u" /dev/null -I)
+vary "Vary: Origin, HEAD from the store" "Origin, Accept-Encoding"
+st=$(raw "$u" /dev/null -H 'If-None-Match: *')
+h_check "conditional on the identity object: 304 ($st)" test "$st" = 304
+vary "Vary: Origin, a 304 from the store" "Origin, Accept-Encoding"
+u='/c/v-png?ct=image/png&len=20000&cc=max-age%3D60&vary=Origin'
+raw "$u" /dev/null -H 'Accept-Encoding: gzip' >/dev/null
+st=$(raw "$u" /dev/null -H 'Accept-Encoding: gzip')
+h_check "image/png stored: HIT ($st $(hdr X-Cache)), not compressed ('$(hdr Content-Encoding)')" \
+	test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)" = 200/HIT/
+vary "image/png HIT: the server's Vary as it was" Origin
+u='/c/v-small?ct=text/html&len=100&cc=max-age%3D60'
+raw "$u" /dev/null >/dev/null
+st=$(raw "$u" /dev/null -H 'Accept-Encoding: gzip')
+h_check "100 bytes stored: HIT ($st $(hdr X-Cache))" test "$st/$(hdr X-Cache)" = 200/HIT
+vary "100 bytes HIT" ""
 
 # A fresher identity object is never answered with the old one's variant.
 u='/c/v-new?ct=text/html&len=20000&cc=max-age%3D2'
