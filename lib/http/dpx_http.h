@@ -289,6 +289,33 @@ int dpx_http_chunked_scan(struct dpx_http_chunked *st, const char *buf,
 /* Decoded payload bytes so far (for access logs and limits). */
 uint64_t dpx_http_chunked_body_bytes(const struct dpx_http_chunked *st);
 
+/*
+ * The same scan for a caller that keeps the payload (a cache storing the
+ * body de-chunked): it stops after the first run of chunk data, which is
+ * buf[*data_off, *data_off + *data_len) (*data_len 0: no data before
+ * *used). Returns and *used as dpx_http_chunked_scan(); call again on
+ * buf + *used while 0 comes back with *used < len.
+ */
+int dpx_http_chunked_data(struct dpx_http_chunked *st, const char *buf,
+			  uint32_t len, uint32_t *used, uint32_t *data_off,
+			  uint32_t *data_len);
+
+/* rsp's body is chunked with no other transfer coding ("gzip, chunked"
+ * would still be gzip'ed once de-chunked). */
+bool dpx_http_chunked_only(const struct dpx_http_response *rsp);
+
+/*
+ * The head to store for a chunked response once its body of len bytes is
+ * in, into out[0, cap): head (rsp's bytes, as parsed into rsp) with every
+ * Transfer-Encoding and Trailer line dropped (the trailer fields are not
+ * kept) and "Content-Length: len" before the final CRLF; the other lines
+ * byte for byte. Returns its length, or -1 when rsp is not chunked only
+ * (dpx_http_chunked_only) or cap is too small.
+ */
+int dpx_http_dechunked_head(const struct dpx_http_response *rsp,
+			    const char *head, uint64_t len, char *out,
+			    uint32_t cap);
+
 /* Why dpx_http_target_split() refuses a target. */
 enum {
 	DPX_HTTP_T_OK = 0,

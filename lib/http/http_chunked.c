@@ -3,7 +3,10 @@
  * Chunked-body scanner (RFC 9112 7.1). dpx forwards chunked bodies as they
  * are, so it only needs to know where one ends and that both sides will
  * agree on it: a byte-driven state machine for the short framing lines and
- * a bulk skip over chunk data, resumable at any byte boundary.
+ * a bulk skip over chunk data, resumable at any byte boundary. The cache
+ * stores such a body de-chunked: the same scan then stops at each run of
+ * chunk data (dpx_http_chunked_data), and the stored head trades
+ * Transfer-Encoding for a Content-Length (dpx_http_dechunked_head).
  *
  * Strictness, where lenient parsers disagree with each other:
  *  - chunk-size is 1*HEXDIG and nothing else: no "0x", sign, whitespace or
@@ -14,7 +17,10 @@
  *  - extensions after ';' and trailer field values may hold only field-value
  *    bytes; a trailer field line is token ":" value (no obs-fold).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dpx_http.h"
 #include "http_internal.h"
@@ -142,8 +148,10 @@ static bool step(struct dpx_http_chunked *st, unsigned char c)
 	}
 }
 
-int dpx_http_chunked_scan(struct dpx_http_chunked *st, const char *buf,
-			  uint32_t len, uint32_t *used)
+/* The scan; with data set, it stops after a run of chunk data, which
+ * data[0] (offset) and data[1] (length) then locate. */
+static int scan(struct dpx_http_chunked *st, const char *buf, uint32_t len,
+		uint32_t *used, uint32_t *data)
 {
 	uint32_t i = 0;
 
@@ -162,6 +170,12 @@ int dpx_http_chunked_scan(struct dpx_http_chunked *st, const char *buf,
 			st->body_bytes += n;
 			if (st->remaining == 0)
 				st->state = CH_DATA_CR;
+			if (data != NULL) {
+				data[0] = i - n;
+				data[1] = n;
+				*used = i;
+				return 0;
+			}
 			continue;
 		}
 		if (!step(st, (unsigned char)buf[i])) {
@@ -177,4 +191,92 @@ int dpx_http_chunked_scan(struct dpx_http_chunked *st, const char *buf,
 	}
 	*used = len;
 	return 0;
+}
+
+int dpx_http_chunked_scan(struct dpx_http_chunked *st, const char *buf,
+			  uint32_t len, uint32_t *used)
+{
+	return scan(st, buf, len, used, NULL);
+}
+
+int dpx_http_chunked_data(struct dpx_http_chunked *st, const char *buf,
+			  uint32_t len, uint32_t *used, uint32_t *data_off,
+			  uint32_t *data_len)
+{
+	uint32_t data[2] = { 0, 0 };
+	int rc = scan(st, buf, len, used, data);
+
+	*data_off = data[0];
+	*data_len = data[1];
+	return rc;
+}
+
+static bool name_is(const struct dpx_http_str *n, const char *name)
+{
+	size_t len = strlen(name);
+
+	return n->len == len && strncasecmp(n->p, name, len) == 0;
+}
+
+/* head[from, end): the length of the line at from with its CRLF (the
+ * parser took only CRLF-ended lines). */
+static uint32_t line_len(const char *head, uint32_t end, uint32_t from)
+{
+	const char *lf = memchr(head + from, '\n', end - from);
+
+	return lf != NULL ? (uint32_t)(lf - head) + 1 - from : end - from;
+}
+
+bool dpx_http_chunked_only(const struct dpx_http_response *rsp)
+{
+	if (rsp->body != DPX_HTTP_BODY_CHUNKED)
+		return false;
+	for (uint32_t i = 0; i < rsp->n_headers; i++) {
+		const struct dpx_http_header *h = &rsp->headers[i];
+		struct dpx_http_str v = h->value;
+
+		if (!name_is(&h->name, "transfer-encoding"))
+			continue;
+		while (v.len > 0 && (v.p[v.len - 1] == ' ' ||
+				     v.p[v.len - 1] == '\t'))
+			v.len--;
+		if (!name_is(&v, "chunked"))
+			return false;
+	}
+	return true;
+}
+
+int dpx_http_dechunked_head(const struct dpx_http_response *rsp,
+			    const char *head, uint64_t len, char *out,
+			    uint32_t cap)
+{
+	uint32_t end, at;
+	int n;
+
+	if (!dpx_http_chunked_only(rsp) || rsp->head_len < 2)
+		return -1;
+	end = rsp->head_len - 2;	/* the final CRLF */
+	at = rsp->n_headers > 0 ? (uint32_t)(rsp->headers[0].name.p - head) :
+				  end;
+	if (at > cap)
+		return -1;
+	memcpy(out, head, at);		/* the status line */
+	for (uint32_t i = 0; i < rsp->n_headers; i++) {
+		const struct dpx_http_str *name = &rsp->headers[i].name;
+		uint32_t from = (uint32_t)(name->p - head);
+		uint32_t l = line_len(head, end, from);
+
+		if (name_is(name, "transfer-encoding") ||
+		    name_is(name, "trailer"))
+			continue;
+		if (l > cap - at)
+			return -1;
+		memcpy(out + at, head + from, l);
+		at += l;
+	}
+	n = snprintf(out + at, cap - at, "Content-Length: %" PRIu64
+		     "\r\n\r\n", len);
+	if (n <= 0 || (uint32_t)n >= cap - at)
+		return -1;
+	return (int)(at + (uint32_t)n);
 }

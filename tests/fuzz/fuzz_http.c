@@ -16,13 +16,18 @@
  *    one call, resumed after a split at the point the fifth byte picks,
  *    and resumed byte by byte (each prefix is complete exactly when the
  *    one-shot parse of it is); bytes past a prefix are poisoned for ASan.
+ *    A chunked response's head to store (dpx_http_dechunked_head) must
+ *    parse back with the Content-Length given and without its framing.
  *  2 chunked body: five bytes pick the limits, a split point and a
  *    fragment size; the outcome (result, bytes used, payload bytes) must be
- *    the same in one call, in two calls split there, and in fragments.
+ *    the same in one call, in two calls split there, and in fragments,
+ *    also when dpx_http_chunked_data stops at every run of chunk data
+ *    (whose lengths add up to the payload).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dpx_http.h"
 
@@ -445,6 +450,45 @@ static void rewrite_response(uint8_t sel, bool head, uint32_t len)
 	free(out);
 }
 
+/* A chunked response's head to store (head: rsp's bytes): it parses back
+ * with a Content-Length body of the length given, no Transfer-Encoding or
+ * Trailer, the same status and fields otherwise; refused, not overrun,
+ * with one byte less of room; refused for anything not chunked only. */
+static void dechunked_head(const char *head, uint8_t sel)
+{
+	static char out[70000];
+	uint64_t len = (uint64_t)sel * 1000003;
+	uint32_t dropped = 0;
+	char *small;
+	int n = dpx_http_dechunked_head(&rsp, head, len, out, sizeof(out));
+
+	if (!dpx_http_chunked_only(&rsp)) {
+		if (n != -1)
+			abort();
+		return;
+	}
+	if (n <= 0 || dpx_http_parse_response(out, (uint32_t)n, NULL, false,
+					      &rsp2) != 1 ||
+	    rsp2.head_len != (uint32_t)n || rsp2.status != rsp.status ||
+	    rsp2.body != DPX_HTTP_BODY_LENGTH || rsp2.content_length != len)
+		abort();
+	for (uint32_t i = 0; i < rsp.n_headers; i++) {
+		const struct dpx_http_str *nm = &rsp.headers[i].name;
+
+		if ((nm->len == 17 && strncasecmp(nm->p, "transfer-encoding",
+						  17) == 0) ||
+		    (nm->len == 7 && strncasecmp(nm->p, "trailer", 7) == 0))
+			dropped++;
+	}
+	if (rsp2.n_headers != rsp.n_headers - dropped + 1)
+		abort();
+	small = malloc((size_t)n - 1 ? (size_t)n - 1 : 1);
+	if (dpx_http_dechunked_head(&rsp, head, len, small,
+				    (uint32_t)n - 1) != -1)
+		abort();
+	free(small);
+}
+
 static void fuzz_response(const uint8_t *d, const char *buf, uint32_t len)
 {
 	struct dpx_http_limits lim;
@@ -483,6 +527,7 @@ static void fuzz_response(const uint8_t *d, const char *buf, uint32_t len)
 		if (dpx_http_parse_response(buf, h - 1, &lim, head, &rsp2) == 1)
 			abort();
 		rewrite_response(d[3], head, len);
+		dechunked_head(buf, d[2]);
 	} else if (r != 0) {
 		abort();
 	}
@@ -517,6 +562,39 @@ static struct scan_result scan(const char *s, uint32_t len, uint32_t frag,
 	res.used = off;
 	res.payload = dpx_http_chunked_body_bytes(&st);
 	return res;
+}
+
+/* The same in fragments with dpx_http_chunked_data: the scan's outcome,
+ * data runs inside what each call used, adding up to the payload. */
+static void dechunk(const char *s, uint32_t len, uint32_t frag,
+		    uint32_t max_line, uint32_t max_trl,
+		    const struct scan_result *want)
+{
+	struct dpx_http_chunked st;
+	uint64_t data = 0;
+	uint32_t off = 0;
+	int r = 0;
+
+	dpx_http_chunked_init(&st, max_line, max_trl);
+	do {
+		uint32_t n = len - off < frag ? len - off : frag, at = 0;
+
+		do {
+			uint32_t used = 0, d_off = 0, d_len = 0;
+
+			r = dpx_http_chunked_data(&st, s + off + at, n - at,
+						  &used, &d_off, &d_len);
+			if (used > n - at || d_off + d_len > used ||
+			    (r < 0 && d_len != 0))
+				abort();
+			data += d_len;
+			at += used;
+		} while (r == 0 && at < n);
+		off += at;
+	} while (r == 0 && off < len);
+	if (r != want->r || off != want->used ||
+	    (r >= 0 && data != want->payload))
+		abort();
 }
 
 static void fuzz_chunked(const uint8_t *d, const char *buf, uint32_t len)
@@ -563,6 +641,7 @@ static void fuzz_chunked(const uint8_t *d, const char *buf, uint32_t len)
 	if (frags.r != whole.r || frags.used != whole.used ||
 	    (whole.r >= 0 && frags.payload != whole.payload))
 		abort();
+	dechunk(buf, len, frag, max_line, max_trl, &whole);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -557,6 +557,158 @@ static int scan_frags(const char *s, uint32_t len, const uint32_t *cuts,
 	return r;
 }
 
+/* The payloads of good_chunked[], in order. */
+static const char *const good_payload[] = {
+	"hello", "", "", "hello0123456789",
+	"0123456789abcdef0123456789abcde", "\r\n\n", "0\r\n\r\n0\r\n\r\n",
+};
+
+/*
+ * De-chunk s[0, len) fed in fragments of the sizes cuts[] gives (each in
+ * an exact-size heap buffer) with dpx_http_chunked_data into out; the
+ * same result and ends as dpx_http_chunked_scan's on the same fragments.
+ */
+static int data_frags(const char *s, uint32_t len, const uint32_t *cuts,
+		      uint32_t n_cuts, char *out, uint32_t *out_len,
+		      uint32_t *total)
+{
+	struct dpx_http_chunked st, ref;
+	uint32_t off = 0;
+	int r = 0;
+
+	*out_len = 0;
+	dpx_http_chunked_init(&st, 64, 64);
+	dpx_http_chunked_init(&ref, 64, 64);
+	for (uint32_t i = 0; off < len && r == 0; i++) {
+		uint32_t n = i < n_cuts ? cuts[i] : len - off, at = 0;
+		uint32_t ref_used;
+		int ref_r;
+		char *b;
+
+		if (n > len - off)
+			n = len - off;
+		b = malloc(n ? n : 1);
+		memcpy(b, s + off, n);
+		ref_r = dpx_http_chunked_scan(&ref, b, n, &ref_used);
+		do {
+			uint32_t used, d_off, d_len;
+
+			r = dpx_http_chunked_data(&st, b + at, n - at, &used,
+						  &d_off, &d_len);
+			if (r >= 0 && (used > n - at || d_off + d_len > used)) {
+				free(b);
+				return -100;	/* contract broken */
+			}
+			if (r < 0)
+				used = 0;
+			memcpy(out + *out_len, b + at + d_off, d_len);
+			*out_len += d_len;
+			at += used;
+		} while (r == 0 && at < n);
+		free(b);
+		if (r != ref_r || (r >= 0 && at != ref_used))
+			return -101;	/* not the scan's answer */
+		off += at;
+	}
+	*total = off;
+	return r;
+}
+
+static void test_chunked_data(void)
+{
+	static uint32_t cuts[512];
+
+	for (size_t c = 0; c < sizeof(good_chunked) / sizeof(good_chunked[0]);
+	     c++) {
+		const char *want = good_payload[c];
+		uint32_t blen = (uint32_t)strlen(good_chunked[c].body);
+		uint32_t want_len = (uint32_t)good_chunked[c].payload;
+		char buf[256], out[256];
+		uint32_t len, total, n;
+		int r;
+
+		snprintf(buf, sizeof(buf), "%s%s", good_chunked[c].body,
+			 NEXT_MSG);
+		len = (uint32_t)strlen(buf);
+		CHECK_EQ(strlen(want), want_len);
+		r = data_frags(buf, len, NULL, 0, out, &n, &total);
+		CHECK_EQ(r, 1);
+		CHECK_EQ(total, blen);
+		CHECK(n == want_len && memcmp(out, want, n) == 0);
+		for (int round = 0; round < 200; round++) {
+			for (uint32_t i = 0; i < len; i++)
+				cuts[i] = round == 0 ? 1 : rng() % 7;
+			r = data_frags(buf, len, cuts, len, out, &n, &total);
+			CHECK_EQ(r, 1);
+			CHECK_EQ(total, blen);
+			CHECK(n == want_len && memcmp(out, want, n) == 0);
+		}
+	}
+	/* bad framing: the scan's error, the data before it kept */
+	{
+		const char *bad = "5\r\nhello\r\n3\r\nabcd\r\n0\r\n\r\n";
+		char out[64];
+		uint32_t n, total;
+
+		CHECK_EQ(data_frags(bad, (uint32_t)strlen(bad), NULL, 0, out,
+				    &n, &total), -DPX_HTTP_E_BAD);
+		CHECK(n == 8 && memcmp(out, "helloabc", 8) == 0);
+	}
+}
+
+/* The head stored for a chunked response, byte for byte (want NULL: -1). */
+static void check_dechunked(const char *in, uint64_t len, const char *want)
+{
+	struct dpx_http_response rsp, back;
+	char out[512];
+	int n;
+
+	CHECK(dpx_http_parse_response(in, (uint32_t)strlen(in), NULL, false,
+				      &rsp) == 1);
+	n = dpx_http_dechunked_head(&rsp, in, len, out, sizeof(out));
+	CHECK_EQ(n, want != NULL ? (int)strlen(want) : -1);
+	if (want == NULL || n <= 0)
+		return;
+	CHECK(memcmp(out, want, (size_t)n) == 0);
+	if (memcmp(out, want, (size_t)n) != 0)
+		fprintf(stderr, "dechunked head:\n%.*s\nwant:\n%s\n", n, out,
+			want);
+	CHECK(dpx_http_parse_response(out, (uint32_t)n, NULL, false,
+				      &back) == 1);
+	CHECK(back.body == DPX_HTTP_BODY_LENGTH);
+	CHECK_EQ(back.content_length, len);
+	CHECK_EQ(back.head_len, n);
+	/* every cap below the length is refused, never overrun */
+	for (int cap = 0; cap < n; cap++)
+		CHECK_EQ(dpx_http_dechunked_head(&rsp, in, len, out,
+						 (uint32_t)cap), -1);
+}
+
+static void test_dechunked_head(void)
+{
+	struct dpx_http_response rsp;
+	const char *te_gzip = "HTTP/1.1 200 OK\r\n"
+		"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+	check_dechunked("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+			"Transfer-Encoding: chunked\r\nTrailer: X-T\r\n"
+			"ETag: \"a\"\r\nX-Empty:\r\n\r\n", 4096,
+			"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+			"ETag: \"a\"\r\nX-Empty:\r\n"
+			"Content-Length: 4096\r\n\r\n");
+	check_dechunked("HTTP/1.1 404 Nope\r\ntransfer-encoding:  Chunked \r\n"
+			"\r\n", 0,
+			"HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n");
+	/* another coding under chunked: de-chunking would not undo it */
+	check_dechunked(te_gzip, 10, NULL);
+	CHECK(dpx_http_parse_response(te_gzip, (uint32_t)strlen(te_gzip), NULL,
+				      false, &rsp) == 1);
+	CHECK(rsp.body == DPX_HTTP_BODY_CHUNKED && !dpx_http_chunked_only(&rsp));
+	/* not chunked at all */
+	check_dechunked("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", 3, NULL);
+	check_dechunked("HTTP/1.1 200 OK\r\nX: y\r\n\r\n", 3, NULL);
+}
+
 static void test_chunked_splits(void)
 {
 	static uint32_t cuts[512];
@@ -1845,6 +1997,8 @@ int main(void)
 	RUN_TEST(test_response_fields);
 	RUN_TEST(test_response_limits);
 	RUN_TEST(test_chunked_splits);
+	RUN_TEST(test_chunked_data);
+	RUN_TEST(test_dechunked_head);
 	RUN_TEST(test_chunked_state);
 	RUN_TEST(test_chunked_invalid);
 	RUN_TEST(test_write_request);
