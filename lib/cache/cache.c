@@ -450,6 +450,44 @@ dpx_cache_obj_append(struct dpx_cache *c, unsigned int tid,
 	return 0;
 }
 
+int
+dpx_cache_obj_rehead(struct dpx_cache *c, unsigned int tid,
+		     struct dpx_cache_obj *o, const void *head,
+		     uint32_t head_len, const struct dpx_cache_meta *meta,
+		     struct dpx_cache_obj **out)
+{
+	struct dpx_cache_key k = { o->key, o->key_len, o->hash };
+	struct dpx_cache_obj_args a = {
+		.key = &k, .vary = o->vary, .vary_len = o->vary_len,
+		.host = o->host, .host_len = o->host_len,
+		.path = o->path, .path_len = o->path_len,
+		.head = head, .head_len = head_len, .meta = meta,
+	};
+	struct dpx_cache_obj *n;
+	int rc;
+
+	*out = NULL;
+	if (o->published)
+		return -EINVAL;
+	if ((uint64_t)head_len + o->body_len > c->conf.max_object_bytes)
+		return fail(c, tid, DPX_CACHE_FAIL_TOO_BIG, -EFBIG);
+	rc = dpx_cache_obj_new(c, tid, &a, &n);
+	if (rc != 0)
+		return rc;
+	/* The body moves over with its charge: o keeps none. */
+	n->body = o->body;
+	n->body_tail = o->body_tail;
+	n->body_len = o->body_len;
+	n->nsegs = o->nsegs;
+	n->charge += (uint64_t)o->nsegs * c->elt_size;
+	o->body = o->body_tail = NULL;
+	o->charge -= (uint64_t)o->nsegs * c->elt_size;
+	o->body_len = 0;
+	o->nsegs = 0;
+	*out = n;
+	return 0;
+}
+
 void
 dpx_cache_obj_get(struct dpx_cache_obj *o)
 {

@@ -185,6 +185,16 @@ int dpx_cache_obj_new(struct dpx_cache *c, unsigned int tid,
  * only. 0, -EFBIG (over max_object_bytes), -ENOMEM, -EINVAL. */
 int dpx_cache_obj_append(struct dpx_cache *c, unsigned int tid,
 			 struct dpx_cache_obj *o, const void *p, uint32_t len);
+/* A new unpublished object under o's key, variant, host and path with
+ * another head and meta, which takes o's body over (o, unpublished, is
+ * left without one: put it). For a head known only once the body is in:
+ * a chunked body stored with its Content-Length. 0, -EINVAL (o is
+ * published), or dpx_cache_obj_new()'s errors; -EFBIG also when head and
+ * body pass max_object_bytes. */
+int dpx_cache_obj_rehead(struct dpx_cache *c, unsigned int tid,
+			 struct dpx_cache_obj *o, const void *head,
+			 uint32_t head_len, const struct dpx_cache_meta *meta,
+			 struct dpx_cache_obj **out);
 /* Publishes o (it becomes immutable), evicting as the budget requires; a
  * published object with the same key and variant is replaced. The
  * caller keeps its reference. 0, -EFBIG, -ENOMEM, -EBUSY, -EINVAL

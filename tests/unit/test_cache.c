@@ -222,6 +222,70 @@ test_insert_lookup(void)
 	done(c);
 }
 
+/* A head known after the body: the new object has it, o's body (no
+ * copy, the same stored bytes), o's key and variant; o keeps nothing. */
+static void
+test_rehead(void)
+{
+	static const char h2[] = "HTTP/1.1 200 OK\r\nContent-Length: 62000\r\n\r\n";
+	static char h_big[4000];
+	struct dpx_cache *c = mk(DPX_CACHE_SIEVE, 1 << 20, 1000);
+	struct dpx_cache_meta m = { .status = 200, .content_length = 62000 };
+	struct dpx_cache_obj *o = build(c, 0, "GET http a.com /r", "v=1",
+					"a.com", "/r", 62000, 4);
+	struct dpx_cache_obj *n = NULL, *big = NULL, *got;
+	struct dpx_cache_stats s;
+	uint64_t bytes1;
+	const char *h;
+	uint32_t hl;
+
+	CHECK(o != NULL);
+	if (o == NULL)
+		return;
+	/* head and body over max_object_bytes (64 KiB): refused, o intact */
+	memset(h_big, 'x', sizeof(h_big));
+	CHECK_EQ(dpx_cache_obj_rehead(c, 0, o, h_big, sizeof(h_big), &m, &big),
+		 -EFBIG);
+	CHECK(big == NULL);
+	CHECK_EQ(dpx_cache_obj_body_len(o), 62000);
+	CHECK_EQ(dpx_cache_obj_rehead(c, 0, o, h2, sizeof(h2) - 1, &m, &n), 0);
+	CHECK(n != NULL);
+	CHECK_EQ(dpx_cache_obj_body_len(o), 0);
+	CHECK(dpx_cache_body_clone(o, mp) == NULL);
+	dpx_cache_obj_put(o);
+	if (n == NULL) {
+		done(c);
+		return;
+	}
+	CHECK_EQ(dpx_cache_insert(c, 0, n), 0);
+	/* published: no second rehead */
+	CHECK_EQ(dpx_cache_obj_rehead(c, 0, n, h2, 4, &m, &big), -EINVAL);
+	dpx_cache_obj_put(n);
+	got = get(c, 0, "GET http a.com /r", "v=1");
+	CHECK(got != NULL);
+	if (got != NULL) {
+		h = dpx_cache_obj_head(got, &hl);
+		CHECK(hl == sizeof(h2) - 1 && memcmp(h, h2, hl) == 0);
+		CHECK_EQ(dpx_cache_obj_meta(got)->content_length, 62000);
+		CHECK_EQ(body_check(got, 4), 62000);
+		dpx_cache_obj_put(got);
+	}
+	CHECK(!has(c, "GET http a.com /r", ""));
+	dpx_cache_stats(c, &s);
+	CHECK_EQ(s.objects, 1);
+	CHECK_EQ(s.mbufs_in_use, (62000 + SEG - 1) / SEG);
+	CHECK_EQ(s.fail[DPX_CACHE_FAIL_TOO_BIG], 1);
+	/* charged as the same object built the ordinary way would be: an
+	 * ordinary one of the same sizes but its head adds that much more */
+	bytes1 = s.bytes;
+	CHECK_EQ(store(c, "GET http a.com /p", "v=1", "a.com", "/p", 62000, 4),
+		 0);
+	dpx_cache_stats(c, &s);
+	CHECK_EQ((int64_t)(s.bytes - bytes1) - (int64_t)bytes1,
+		 (int64_t)sizeof(head) - (int64_t)sizeof(h2));
+	done(c);
+}
+
 static void
 test_current_age(void)
 {
@@ -843,6 +907,7 @@ main(void)
 
 	RUN_TEST(test_insert_lookup);
 	RUN_TEST(test_current_age);
+	RUN_TEST(test_rehead);
 	RUN_TEST(test_clone_outlives);
 	RUN_TEST(test_clone_range);
 	RUN_TEST(test_variants);
