@@ -607,6 +607,7 @@ static const struct tel_field cache_stat_fields[] = {
 	CACHE_STAT(not_modified), CACHE_STAT(ranges),
 	CACHE_STAT(range_unsatisfiable), CACHE_STAT(gateway_timeout),
 	CACHE_STAT(stored), CACHE_STAT(not_stored), CACHE_STAT(not_stored_body),
+	CACHE_STAT(not_stored_too_big), CACHE_STAT(stored_chunked),
 	CACHE_STAT(store_failed), CACHE_STAT(collapsed_waits),
 	CACHE_STAT(collapsed_served), CACHE_STAT(collapsed_aborted),
 	CACHE_STAT(invalidations), CACHE_STAT(purges), CACHE_STAT(purge_denied),

@@ -14,7 +14,10 @@
  *   response the rules say whether it may be stored; a Content-Length
  *            body within the size limit is copied into the store as it
  *            passes to the client, and published only when complete, so
- *            a body cut short is never stored or served.
+ *            a body cut short is never stored or served. A chunked body
+ *            passes to the client as it came and is stored de-chunked,
+ *            published (with a Content-Length head) once its last chunk
+ *            is in.
  *
  * Responses served from the store are written from the stored head (the
  * listener's response rewrite applies as for the server's), with the
@@ -1347,6 +1350,30 @@ px_meta(struct dpx_worker *w, struct px_session *s,
 	m->content_length = rsp->content_length;
 }
 
+void
+px_meta_offsets(struct dpx_worker *w, const char *head, uint32_t len,
+		int64_t now, struct dpx_cache_meta *m)
+{
+	struct dpx_http_limits lim = dpx_http_default_limits;
+	struct dpx_http_response r;
+	struct dpx_http_rsp_cache rc;
+
+	m->etag_off = m->etag_len = 0;
+	m->last_modified_off = m->last_modified_len = 0;
+	lim.max_head = len;
+	if (dpx_http_parse_response(head, len, &lim, false, &r) != 1)
+		return;
+	dpx_http_rsp_cache_info(&r, now, &px_w(w)->ccfg, &rc);
+	if (rc.has_etag) {
+		m->etag_off = (uint32_t)(rc.etag.p - head);
+		m->etag_len = rc.etag.len;
+	}
+	if (rc.has_last_modified) {
+		m->last_modified_off = (uint32_t)(rc.last_modified_raw.p - head);
+		m->last_modified_len = rc.last_modified_raw.len;
+	}
+}
+
 /* The request's values of the response's Vary names (from the head sent
  * to the server, parsed again: the request itself is gone). */
 static int
@@ -1397,13 +1424,36 @@ px_vary_marker(struct dpx_worker *w, struct px_session *s)
 	dpx_cache_obj_put(o);
 }
 
+/* A body the store can take (counted when not): a Content-Length one
+ * within max_object_kb, or a chunked one (no other transfer coding; its
+ * size is checked as it comes, and it is stored de-chunked). */
+static bool
+px_body_storable(struct dpx_worker *w, const struct px_session *s,
+		 const struct dpx_http_response *rsp)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	bool chunked = dpx_http_chunked_only(rsp);
+	uint64_t announced = chunked ? 0 : rsp->content_length;
+
+	if (s->req_head_method ||
+	    (rsp->body != DPX_HTTP_BODY_LENGTH && !chunked)) {
+		pw->cstats.not_stored_body++;
+		return false;
+	}
+	if (announced + rsp->head_len > px_section(w)->max_object_bytes) {
+		pw->cstats.not_stored_body++;
+		pw->cstats.not_stored_too_big++;
+		return false;
+	}
+	return true;
+}
+
 /* Starts storing rsp when the rules and the body allow it. */
 static void
 px_store_begin(struct dpx_worker *w, struct px_session *s,
 	       const struct dpx_http_response *rsp, const char *head)
 {
 	struct dpx_proxy_worker *pw = px_w(w);
-	const struct dpx_cache_section *cs = px_section(w);
 	struct dpx_cache_meta m;
 	char *vary = pw->cache_scratch;
 	int vlen = 0;
@@ -1415,12 +1465,8 @@ px_store_begin(struct dpx_worker *w, struct px_session *s,
 		pw->cstats.not_stored++;
 		return;
 	}
-	if (rsp->body != DPX_HTTP_BODY_LENGTH ||
-	    rsp->content_length + rsp->head_len > cs->max_object_bytes ||
-	    s->req_head_method) {
-		pw->cstats.not_stored_body++;
+	if (!px_body_storable(w, s, rsp))
 		return;
-	}
 	if (pw->crc.n_vary > 0) {
 		vlen = px_vary_key(w, s, vary, sizeof(pw->cache_scratch));
 		if (vlen < 0) {
@@ -1607,28 +1653,100 @@ px_cache_response(struct dpx_worker *w, struct px_session *s,
 	return false;
 }
 
+/* Body bytes into the object being stored; when the store refuses
+ * them (over max_object_kb, no memory), the object goes. */
+static void
+px_store_bytes(struct dpx_worker *w, struct px_session *s, const void *p,
+	       uint32_t len)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	int rc = dpx_cache_obj_append(px_store(w), w->index, s->cache_obj, p,
+				      len);
+
+	if (rc == 0)
+		return;
+	pw->cstats.not_stored_body++;
+	if (rc == -EFBIG)
+		pw->cstats.not_stored_too_big++;
+	dpx_cache_obj_put(s->cache_obj);
+	s->cache_obj = NULL;
+	px_fill_abort(w, s);
+}
+
 void
 px_cache_body(struct dpx_worker *w, struct px_session *s,
 	      const struct px_chain *q, uint32_t n)
 {
 	struct rte_mbuf *m;
 
-	if (s->cache_obj == NULL)
-		return;
-	for (m = q->head; m != NULL && n > 0; m = m->next) {
+	for (m = q->head; m != NULL && n > 0 && s->cache_obj != NULL;
+	     m = m->next) {
 		uint32_t k = RTE_MIN(n, (uint32_t)m->data_len);
 
-		if (dpx_cache_obj_append(px_store(w), w->index, s->cache_obj,
-					 rte_pktmbuf_mtod(m, void *),
-					 k) != 0) {
-			px_w(w)->cstats.not_stored_body++;
-			dpx_cache_obj_put(s->cache_obj);
-			s->cache_obj = NULL;
-			px_fill_abort(w, s);
-			return;
-		}
+		px_store_bytes(w, s, rte_pktmbuf_mtod(m, void *), k);
 		n -= k;
 	}
+}
+
+int
+px_cache_chunked(struct dpx_worker *w, struct px_session *s, const char *p,
+		 uint32_t len, uint32_t *used)
+{
+	uint32_t at = 0, n = 0, off, dlen;
+	int rc = 0;
+
+	while (s->cache_obj != NULL && rc == 0 && at < len) {
+		rc = dpx_http_chunked_data(&s->rsp_chunked, p + at, len - at,
+					   &n, &off, &dlen);
+		if (rc >= 0 && dlen > 0)
+			px_store_bytes(w, s, p + at + off, dlen);
+		at += n;
+	}
+	if (rc == 0 && at < len) {      /* not stored (any more): skim */
+		rc = dpx_http_chunked_scan(&s->rsp_chunked, p + at, len - at,
+					   &n);
+		at += n;
+	}
+	*used = at;
+	return rc;
+}
+
+/* The object to publish for a chunked response whose body is all in
+ * (trailers seen): o's head with Content-Length for Transfer-Encoding
+ * (dpx_http_dechunked_head), o's body moved over, never copied. Takes
+ * o; NULL when it could not be made (counted). */
+static struct dpx_cache_obj *
+px_dechunked(struct dpx_worker *w, struct dpx_cache_obj *o)
+{
+	struct dpx_proxy_worker *pw = px_w(w);
+	struct dpx_http_limits lim = dpx_http_default_limits;
+	struct dpx_cache_meta m = *dpx_cache_obj_meta(o);
+	uint64_t len = dpx_cache_obj_body_len(o);
+	struct dpx_cache_obj *n = NULL;
+	struct dpx_http_response r;
+	char *head = pw->scratch;
+	const char *old;
+	uint32_t old_len;
+	int k = -1, rc = -EINVAL;
+
+	old = dpx_cache_obj_head(o, &old_len);
+	lim.max_head = old_len;
+	if (dpx_http_parse_response(old, old_len, &lim, false, &r) == 1)
+		k = dpx_http_dechunked_head(&r, old, len, head,
+					    pw->hbuf_size + 4096);
+	if (k > 0) {
+		m.content_length = len;
+		px_meta_offsets(w, head, (uint32_t)k, px_now_s(), &m);
+		rc = dpx_cache_obj_rehead(px_store(w), w->index, o, head,
+					  (uint32_t)k, &m, &n);
+	}
+	dpx_cache_obj_put(o);
+	if (rc != 0) {
+		pw->cstats.not_stored_body++;
+		if (rc == -EFBIG)
+			pw->cstats.not_stored_too_big++;
+	}
+	return n;
 }
 
 void
@@ -1640,14 +1758,24 @@ px_cache_body_done(struct dpx_worker *w, struct px_session *s)
 	if (o == NULL)
 		return;
 	s->cache_obj = NULL;
-	if (dpx_cache_obj_body_len(o) != dpx_cache_obj_meta(o)->content_length) {
+	if (s->rsp_body == DPX_HTTP_BODY_CHUNKED) {
+		o = px_dechunked(w, o);
+		if (o == NULL) {
+			px_fill_abort(w, s);
+			return;
+		}
+	} else if (dpx_cache_obj_body_len(o) !=
+		   dpx_cache_obj_meta(o)->content_length) {
 		pw->cstats.not_stored_body++;   /* cut short: never stored */
 		dpx_cache_obj_put(o);
 		px_fill_abort(w, s);
 		return;
 	}
-	if (px_publish(w, s, o) == 0)
+	if (px_publish(w, s, o) == 0) {
 		pw->cstats.stored++;
+		if (s->rsp_body == DPX_HTTP_BODY_CHUNKED)
+			pw->cstats.stored_chunked++;
+	}
 	if (s->cv_defer)
 		s->cache_obj = o;   /* px_cache_deferred() answers from it */
 	else

@@ -85,31 +85,6 @@ px_cv_fill_begin(struct dpx_worker *w, struct px_session *s,
 	return role;
 }
 
-/* ETag and Last-Modified offsets of the variant's own head. */
-static void
-px_cv_meta_offsets(struct dpx_worker *w, const char *head, uint32_t len,
-		   int64_t now, struct dpx_cache_meta *m)
-{
-	struct dpx_http_limits lim = dpx_http_default_limits;
-	struct dpx_http_response r;
-	struct dpx_http_rsp_cache rc;
-
-	m->etag_off = m->etag_len = 0;
-	m->last_modified_off = m->last_modified_len = 0;
-	lim.max_head = len;
-	if (dpx_http_parse_response(head, len, &lim, false, &r) != 1)
-		return;
-	dpx_http_rsp_cache_info(&r, now, &px_w(w)->ccfg, &rc);
-	if (rc.has_etag) {
-		m->etag_off = (uint32_t)(rc.etag.p - head);
-		m->etag_len = rc.etag.len;
-	}
-	if (rc.has_last_modified) {
-		m->last_modified_off = (uint32_t)(rc.last_modified_raw.p - head);
-		m->last_modified_len = rc.last_modified_raw.len;
-	}
-}
-
 /* A new, unpublished object under s's key: head, meta, then body. */
 static struct dpx_cache_obj *
 px_cv_obj(struct dpx_worker *w, struct px_session *s, const char *vary,
@@ -197,7 +172,7 @@ px_cv_build(struct dpx_worker *w, struct px_session *s,
 				      pw->hbuf_size + 4096);
 	if (n > 0) {
 		m.content_length = out.len;
-		px_cv_meta_offsets(w, head, (uint32_t)n, now, &m);
+		px_meta_offsets(w, head, (uint32_t)n, now, &m);
 		v = px_cv_obj(w, s, vary, vary_len, head, (uint32_t)n, &m, &out);
 	}
 	dpx_compress_chain_free(&out);

@@ -52,7 +52,9 @@ struct dpx_proxy_cache_stats {
 	uint64_t gateway_timeout;   /* only-if-cached, nothing usable */
 	uint64_t stored;
 	uint64_t not_stored;        /* the rules said no (any reason) */
-	uint64_t not_stored_body;   /* chunked, until close, too big, cut */
+	uint64_t not_stored_body;   /* until close, too big, cut, HEAD */
+	uint64_t not_stored_too_big;    /* of those: over max_object_kb */
+	uint64_t stored_chunked;    /* of stored: chunked bodies, de-chunked */
 	uint64_t store_failed;      /* the store refused (busy, memory) */
 	uint64_t collapsed_waits;
 	uint64_t collapsed_served;

@@ -796,7 +796,7 @@ px_stage_response_body(struct dpx_worker *w, struct px_session *s)
 		} else if (s->rsp_body == DPX_HTTP_BODY_CHUNKED) {
 			struct rte_mbuf *m = c->in.head;
 			uint32_t used;
-			int rc = dpx_http_chunked_scan(&s->rsp_chunked,
+			int rc = px_cache_chunked(w, s,
 					rte_pktmbuf_mtod(m, const char *),
 					m->data_len, &used);
 

@@ -601,7 +601,13 @@ uint32_t px_cache_fields(const struct px_session *s, char *buf, uint32_t cap);
 /* n body bytes at the head of q go to the client: a copy is stored. */
 void px_cache_body(struct dpx_worker *w, struct px_session *s,
 		   const struct px_chain *q, uint32_t n);
-/* The whole body went to the client: publish what was stored. */
+/* A chunked body's next bytes p[0, len), as dpx_http_chunked_scan() on
+ * s->rsp_chunked (its result and *used), with the chunk data copied
+ * into the object being stored, if any (de-chunked). */
+int px_cache_chunked(struct dpx_worker *w, struct px_session *s,
+		     const char *p, uint32_t len, uint32_t *used);
+/* The whole body went to the client: publish what was stored (a chunked
+ * one with a Content-Length head instead of its framing). */
 void px_cache_body_done(struct dpx_worker *w, struct px_session *s);
 /* The body of a response held back (s->cv_defer) is in: answer from the
  * store. May end s. */
@@ -614,6 +620,9 @@ void px_cache_run(struct dpx_worker *w, struct px_session *s);
 /* pw->rsp and pw->crc from o's head; false when it does not parse. */
 bool px_stored_head(struct dpx_worker *w, const struct dpx_cache_obj *o,
 		    int64_t now);
+/* m's ETag and Last-Modified offsets within head, a head to store. */
+void px_meta_offsets(struct dpx_worker *w, const char *head, uint32_t len,
+		     int64_t now, struct dpx_cache_meta *m);
 /* Releases the exchange's cache state (its end, or the session's). */
 void px_cache_exchange_end(struct dpx_worker *w, struct px_session *s);
 /* Waiting sessions whose fill ended; true when some still wait. */

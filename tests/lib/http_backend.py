@@ -59,6 +59,12 @@ Endpoints (HEAD works wherever GET does: same headers, no body):
                       errstatus (default 500) with body "error n=COUNT",
                       without caching headers
         te=chunked    the body in chunks of 1000 bytes, no Content-Length
+        cut=N         (with te=chunked) only the first N bytes of the body
+                      in chunks, then the size line of the next chunk and
+                      a close: no last chunk (a server dying mid-body)
+        trailer=V     (with te=chunked) "Trailer: X-Trailer" in the head
+                      and the trailer field "X-Trailer: V" after the last
+                      chunk
         x...=V        parameters whose name starts with "x" are ignored
                       (they only make distinct keys: ?x=1, ?x=2); any other
                       unknown parameter is a 400, so typos show
@@ -170,7 +176,7 @@ class CParams:
 
     KNOWN = ("cc", "expires", "date", "lm", "etag", "vary", "age", "status",
              "len", "ct", "lie", "reflect", "delay", "errafter", "errstatus",
-             "te", "loc", "cloc", "slowafter")
+             "te", "loc", "cloc", "slowafter", "cut", "trailer")
 
     def __init__(self, query):
         q = {}
@@ -228,6 +234,13 @@ class CParams:
         self.cloc = q.get("cloc")
         if self.chunked and self.lie is not None:
             raise ValueError("te=chunked and lie= together")
+        self.cut = num("cut", None, 0, MAX_C_LEN)
+        if self.cut is not None and (not self.chunked or
+                                     self.cut >= self.length):
+            raise ValueError("cut= needs te=chunked and must be below len")
+        self.trailer = q.get("trailer")
+        if self.trailer is not None and not self.chunked:
+            raise ValueError("trailer= needs te=chunked")
 
 
 def _etags(value):
@@ -840,14 +853,27 @@ class Conn:
             self.s.shutdown(socket.SHUT_WR)
             return False
         if cp.chunked:
+            if cp.trailer is not None:
+                extra += "Trailer: X-Trailer\r\n"
             self.send(self.head(status, r, extra +
-                                "Transfer-Encoding: chunked\r\n", None, not ka))
+                                "Transfer-Encoding: chunked\r\n", None,
+                                not ka or cp.cut is not None))
             if m == "GET":
                 out = bytearray()
-                for i in range(0, len(body), 1000):
-                    part = body[i:i + 1000]
+                sent = body if cp.cut is None else body[:cp.cut]
+                for i in range(0, len(sent), 1000):
+                    part = sent[i:i + 1000]
                     out += b"%x\r\n%s\r\n" % (len(part), part)
-                self.send(bytes(out) + b"0\r\n\r\n")
+                if cp.cut is not None:
+                    # the next chunk announced, then the close
+                    out += b"%x\r\n" % (len(body) - cp.cut)
+                    self.send(bytes(out))
+                    self.s.shutdown(socket.SHUT_WR)
+                    return False
+                out += b"0\r\n"
+                if cp.trailer is not None:
+                    out += b"X-Trailer: %s\r\n" % cp.trailer.encode()
+                self.send(bytes(out) + b"\r\n")
             return ka
         self.send(self.head(status, r, extra, len(body), not ka))
         if m == "GET":

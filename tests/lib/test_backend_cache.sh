@@ -7,7 +7,7 @@
 # /c-count/NAME?PARAMS), without dpx: the backend on ADDR:PORT (default
 # 127.0.0.1, a free high port, in the current namespace), curl against it.
 # Checks every parameter, the body pattern against c_body(), counting
-# (GET, HEAD, 304, errors; /c-count itself not), both conditionals, lie=,
+# (GET, HEAD, 304, errors; /c-count itself not), both conditionals, lie=, cut=, trailer=,
 # delay= and errafter=. Prints "N passed, M failed"; exit status 0 only if
 # nothing failed.
 #
@@ -197,6 +197,18 @@ st=$(get '/c/ch?te=chunked&len=2500')
 check "te=chunked: Transfer-Encoding chunked, 2500 bytes as c_body()" eval '
 	eq status "$st" 200 && eq Transfer-Encoding "$(hdr Transfer-Encoding)" chunked &&
 	eq Content-Length "$(hdr Content-Length)" "" && want_body ch 1 2500'
+st=$(get '/c/cht?te=chunked&len=2500&trailer=v1')
+check "te=chunked trailer=v1: Trailer: X-Trailer, the trailer field X-Trailer: v1 after the body" eval '
+	eq status "$st" 200 && eq Trailer "$(hdr Trailer)" X-Trailer &&
+	eq X-Trailer "$(hdr X-Trailer)" v1 && want_body cht 1 2500'
+st=$(get '/c/chc?te=chunked&len=2500&cut=1200' 2>/dev/null)
+check "te=chunked cut=1200: 1200 bytes, then closed without the last chunk (curl fails)" eval '
+	eq status "$st" 200 && eq body-bytes "$(wc -c <"$TMP/b")" 1200 &&
+	! curl -sS -m 5 -o /dev/null "$B/c/chc?te=chunked&len=2500&cut=1200" 2>/dev/null'
+for bad in 'cut=10&len=100' 'te=chunked&cut=100&len=100' 'trailer=v'; do
+	st=$(get "/c/bad?$bad")
+	check "$bad: 400" eq status "$st" 400
+done
 t0=$(date +%s%3N)
 st=$(get '/c/slow?delay=400')
 t1=$(date +%s%3N)

@@ -17,8 +17,11 @@
 #      freshness (404, 301, 410), HEAD after GET from the store
 #   2. not stored: no-store, private, no-cache (always revalidated), Vary: *,
 #      Vary with 33 fields, bodies over max_object_kb (streamed, sha256
-#      equal), a body cut short (never served from the store), chunked,
-#      Authorization (unless public, s-maxage or must-revalidate); Vary
+#      equal; counted), a body cut short (never served from the store),
+#      chunked bodies (stored de-chunked: the HIT has the same bytes with
+#      Content-Length and no Transfer-Encoding or trailer, HEAD, 304 and
+#      a range from it; one cut by the server, or over max_object_kb as it
+#      comes, is never stored), Authorization (unless public, s-maxage or must-revalidate); Vary
 #      variants kept apart
 #   3. request directives: no-cache, max-age=0, no-store (BYPASS),
 #      only-if-cached (504 when absent), max-stale on an expired object
@@ -326,7 +329,7 @@ case_fresh() {
 
 # ---- 2. not stored ---------------------------------------------------------
 case_notstored() {
-	local u cc xc
+	local u cc xc tb0
 	for cc in no-store private no-cache; do
 		u="/c/n-$cc?cc=$cc%2C%20max-age%3D60"
 		row "response $cc, max-age=60: fetched" 200 MISS 1 "$u"
@@ -356,8 +359,11 @@ case_notstored() {
 	# Over max_object_kb (256 KB): streamed through, never stored.
 	local big=300000
 	u="/c/n-big?cc=max-age%3D60&len=$big"
+	tb0=$(cstat not_stored_too_big)
 	row "body 300000 B > max_object_kb: fetched" 200 MISS 1 "$u"
 	h_check "body 300000 B: streamed unchanged (sha256 equal, n=1)" want_body n-big 1 "$big"
+	h_check "body 300000 B: counted in not_stored_too_big ($tb0 -> $(cstat not_stored_too_big))" \
+		test "$(( $(cstat not_stored_too_big) - tb0 ))" = 1
 	row "body 300000 B: fetched again" 200 MISS 1 "$u"
 	h_check "body 300000 B: second one unchanged too (n=2)" want_body n-big 2 "$big"
 	u='/c/n-lie?cc=max-age%3D60&len=100&lie=1000'
@@ -370,10 +376,48 @@ case_notstored() {
 	row "body cut short: next GET fetched again, not the truncated body" '200|000' 'MISS|-' 1 "$u"
 	h_check "body cut short: the second one is not complete either, and not the first body (curl exit $R_CURL, n=$(body_n))" \
 		eval '(( R_CURL != 0 && $(wc -c <"$RB") < 1000 )) && [[ $(body_n) != 1 ]]'
-	u='/c/n-chunked?cc=max-age%3D60&te=chunked&len=3000'
+	# Chunked bodies: streamed chunked to the client that fills, stored
+	# de-chunked once the last chunk is in, served with Content-Length.
+	local sc0 want_r
+	sc0=$(cstat stored_chunked)
+	u='/c/n-chunked?cc=max-age%3D60&te=chunked&len=3000&trailer=t1&etag=%22ch%22'
 	row "chunked body: fetched" 200 MISS 1 "$u"
-	h_check "chunked body: 3000 bytes as sent" want_body n-chunked 1 3000
-	row "chunked body: not stored, fetched again" 200 MISS 1 "$u"
+	h_check "chunked body: 3000 bytes as sent, chunked to the first client (Transfer-Encoding '$(hv Transfer-Encoding)', X-Trailer '$(hv X-Trailer)')" \
+		eval 'want_body n-chunked 1 3000 && [[ $(hv Transfer-Encoding)/$(hv X-Trailer) == chunked/t1 ]]'
+	h_check "chunked body: stored_chunked +1 ($sc0 -> $(cstat stored_chunked))" \
+		test "$(( $(cstat stored_chunked) - sc0 ))" = 1
+	row "chunked body: stored, from the store" 200 HIT 0 "$u"
+	h_check "chunked body from the store: the same 3000 bytes, Content-Length 3000, no Transfer-Encoding, Trailer or trailer field ('$(hv Content-Length)' '$(hv Transfer-Encoding)' '$(hv Trailer)' '$(hv X-Trailer)'), ETag kept ($(hv ETag))" \
+		eval 'want_body n-chunked 1 3000 && [[ $(hv Content-Length)/$(hv Transfer-Encoding)/$(hv Trailer)/$(hv X-Trailer)/$(hv ETag) == "3000////\"ch\"" ]]'
+	row "chunked body: HEAD from the store" 200 HIT 0 "$u" HEAD
+	h_check "chunked body: HEAD from the store has Content-Length 3000, no Transfer-Encoding, no body ($(hv Content-Length) '$(hv Transfer-Encoding)' $(wc -c <"$RB") bytes)" \
+		eval '[[ $(hv Content-Length)/$(hv Transfer-Encoding)/$(wc -c <"$RB") == 3000//0 ]]'
+	row "chunked body: If-None-Match on the stored ETag: 304 from the store" 304 HIT 0 "$u" -H 'If-None-Match: "ch"'
+	row "chunked body: a range of the stored body: 206" 206 HIT 0 "$u" -H 'Range: bytes=100-109'
+	want_r=$("$PY" -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import http_backend as b
+sys.stdout.write(b.c_body("n-chunked", 1, 3000)[100:110].decode())' "$LIB")
+	h_check "chunked body: the range's bytes ($(cat "$RB") for $want_r, $(hv Content-Range))" \
+		test "$(hv Content-Range)/$(cat "$RB")" = "bytes 100-109/3000/$want_r"
+	u='/c/n-chempty?cc=max-age%3D60&te=chunked&len=0'
+	row "empty chunked body: fetched" 200 MISS 1 "$u"
+	row "empty chunked body: from the store, Content-Length 0" 200 HIT 0 "$u"
+	h_check "empty chunked body from the store: Content-Length 0 ($(hv Content-Length)), no body" \
+		eval '[[ $(hv Content-Length)/$(wc -c <"$RB") == 0/0 ]]'
+	# A server that closes inside a chunked body leaves nothing stored.
+	u='/c/n-chcut?cc=max-age%3D60&te=chunked&len=5000&cut=2000'
+	row "chunked body cut by the server after 2000 of 5000 B: fetched" '200|000' 'MISS|-' 1 "$u"
+	h_check "chunked body cut: the client did not get a complete response (curl exit $R_CURL, $(wc -c <"$RB") bytes)" \
+		test "$R_CURL" -ne 0 -a "$(wc -c <"$RB")" -lt 5000
+	row "chunked body cut: not stored, fetched again" '200|000' 'MISS|-' 1 "$u"
+	# Over max_object_kb as it comes: streamed whole, not stored, counted.
+	tb0=$(cstat not_stored_too_big) sc0=$(cstat stored_chunked)
+	u="/c/n-chbig?cc=max-age%3D60&te=chunked&len=$big"
+	row "chunked body 300000 B > max_object_kb: fetched" 200 MISS 1 "$u"
+	h_check "chunked body 300000 B: streamed unchanged (n=1)" want_body n-chbig 1 "$big"
+	h_check "chunked body 300000 B: not_stored_too_big +1 ($tb0 -> $(cstat not_stored_too_big)), stored_chunked +0 ($sc0 -> $(cstat stored_chunked))" \
+		test "$(( $(cstat not_stored_too_big) - tb0 ))/$(( $(cstat stored_chunked) - sc0 ))" = 1/0
+	row "chunked body 300000 B: not stored, fetched again" 200 MISS 1 "$u"
+	h_check "chunked body 300000 B: second one unchanged too (n=2)" want_body n-chbig 2 "$big"
 	# Authorization: stored only if the response allows it.
 	u='/c/n-auth?cc=max-age%3D60'
 	# Looked up, fetched (MISS), and not stored (RFC 9111 3.5).

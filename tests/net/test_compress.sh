@@ -29,7 +29,10 @@
 #      variant (never the old one); a no-transform request gets identity;
 #      PURGE takes the variants too; counters; Vary: Accept-Encoding
 #      merged on identity fills, hits, HEAD and 304s of eligible objects,
-#      not on a stored image/png or a 100-byte object
+#      not on a stored image/png or a 100-byte object; a chunked response
+#      stored de-chunked (streamed chunked to its first client, then hits
+#      with Content-Length and a br variant); uncached, chunked passes
+#      uncompressed and without Vary
 #   6. two workers (TAP): 12 concurrent first requests for one variant on
 #      new connections over both workers: compressed once (variants_stored
 #      +1, variant_bytes_in + the body), every answer 200 and decoding (br)
@@ -192,6 +195,10 @@ identity n6b 100 "100 bytes, no Accept-Encoding"
 vary "100 bytes, no Accept-Encoding" ""
 QUERY='&ct=image/png&vary=Origin' identity n6c 20000 "image/png with Vary: Origin"
 vary "image/png: the server's Vary: Origin as it was" Origin
+st=$(get '/c/n-ch?ct=text/html&len=20000&te=chunked' -H 'Accept-Encoding: gzip')
+h_check "chunked from the server, not cached: passed as it is ($st '$(hdr Content-Encoding)' $(hdr Transfer-Encoding))" \
+	eval 'test "$st/$(hdr Content-Encoding)/$(hdr Transfer-Encoding)" = "200//chunked" && body_ok n-ch 20000'
+vary "chunked, not cached: never compressed here" ""
 st=$(in_cli curl -sS -m 10 -I -H 'Accept-Encoding: gzip' "http://$DPX/c/n7?ct=text/html&len=20000" | tr -d '\r')
 h_check "HEAD: not compressed, Content-Length kept, Vary: Accept-Encoding as for GET" \
 	eval '! grep -qi "^content-encoding" <<<"$st" && grep -qi "^content-length: 20000" <<<"$st" && [[ $(grep -ci "^vary: accept-encoding\$" <<<"$st") == 1 ]]'
@@ -290,6 +297,22 @@ st=$(raw "$u" "$H_TMP/h1" -H 'Accept-Encoding: gzip;q=0.5, br')
 h_check "br client on the identity object: HIT ($(hdr X-Cache)), fetched once" \
 	test "$st/$(hdr X-Cache)/$(fetches "$u")" = "200/HIT/1"
 variant_ok br v-hit 1 20000 "$H_TMP/h1" "made on a hit"
+
+# A chunked response, stored de-chunked: streamed to its first client,
+# then its hits get compressed variants like any stored object.
+u='/c/v-ch?ct=text/html&len=20000&cc=max-age%3D60&te=chunked'
+st=$(raw "$u" "$H_TMP/c0" -H 'Accept-Encoding: br')
+h_check "chunked fill: MISS, identity, chunked as sent ($st $(hdr X-Cache) '$(hdr Content-Encoding)' $(hdr Transfer-Encoding))" \
+	eval 'test "$st/$(hdr X-Cache)/$(hdr Content-Encoding)/$(hdr Transfer-Encoding)" = "200/MISS//chunked" && want v-ch 1 20000 "$H_TMP/c0"'
+vary "chunked fill (being stored: its hits will be compressed)" Accept-Encoding
+st=$(raw "$u" "$H_TMP/c1" -H 'Accept-Encoding: br')
+h_check "chunked, then a br client: HIT ($st $(hdr X-Cache)), fetched once ($(fetches "$u"))" \
+	test "$st/$(hdr X-Cache)/$(fetches "$u")" = "200/HIT/1"
+variant_ok br v-ch 1 20000 "$H_TMP/c1" "variant of a stored chunked body"
+st=$(raw "$u" "$H_TMP/c2")
+h_check "chunked, identity HIT: Content-Length 20000, no Transfer-Encoding ($st $(hdr X-Cache) $(hdr Content-Length) '$(hdr Transfer-Encoding)')" \
+	eval 'test "$st/$(hdr X-Cache)/$(hdr Content-Length)/$(hdr Transfer-Encoding)" = "200/HIT/20000/" && want v-ch 1 20000 "$H_TMP/c2"'
+vary "chunked, identity HIT" Accept-Encoding
 
 # Vary on stored objects: the server's Vary: Origin merged on identity
 # hits (with and without the client's Origin), the variant's own merged;
