@@ -36,7 +36,8 @@
 #      /dpx/cache_ban
 #   6. stale-if-error on a 5xx and with the server down; the plain
 #      listener never caches; request collapsing (10 concurrent GETs, one
-#      fetch); stale-while-revalidate (stale at once from a slow server,
+#      fetch; again with a chunked body: the waiters' HITs have its
+#      Content-Length); stale-while-revalidate (stale at once from a slow server,
 #      one background refresh per object, then a HIT); eviction under SIEVE (a hot object stays); /dpx/cache_stats
 #      deltas exact; the access log's last field is the cache status and
 #      its counts match what the clients saw
@@ -706,8 +707,8 @@ case_plain() {
 
 # collapse TAG KEY: 10 concurrent GETs of a new key the server answers in
 # 800 ms: one fetch, ten equal bodies, collapsed >= 1.
-collapse() {
-	local tag=$1 u="/c/col-$2?cc=max-age%3D60&delay=800&len=500" i pids=() c0 x sums n200
+collapse() {	# TAG NAME [MORE QUERY]
+	local tag=$1 u="/c/col-$2?cc=max-age%3D60&delay=800&len=500${3:-}" i pids=() c0 x sums n200
 	c0=$(cstat collapsed)
 	for ((i = 0; i < 10; i++)); do
 		in_cli curl -sS -m 10 -D "$H_TMP/col$i.h" -o "$H_TMP/col$i.b" -w '%{http_code}\n' \
@@ -728,7 +729,16 @@ collapse() {
 	h_check "$tag collapsing: cache_stats collapsed grew (${c0:-?} -> $(cstat collapsed))" \
 		test "$(( $(cstat collapsed) - ${c0:-0} ))" -ge 1
 }
-case_collapse() { collapse "1 worker:" w1; }
+case_collapse() {
+	collapse "1 worker:" w1
+	# the waiters of a chunked fill get the stored, de-chunked object
+	collapse "1 worker, chunked:" w1c '&te=chunked'
+	local hits cl
+	hits=$(tail -n 10 "$TALLY" | grep -c '^HIT$')
+	cl=$(cat "$H_TMP"/col?.h | tr -d '\r' | grep -ci '^content-length: 500$')
+	h_check "1 worker, chunked collapsing: every HIT has Content-Length 500 ($cl of $hits HITs)" \
+		test "$cl" = "$hits" -a "$hits" -ge 1
+}
 
 # par TAG N PATH: N concurrent GETs of PATH; per request i the head, body
 # and "STATUS SECONDS" in $H_TMP/TAG$i.{h,b,st}; their X-Cache to $TALLY.
