@@ -28,7 +28,8 @@
 #      on a hit of an identity fill; a fresher identity object gets a new
 #      variant (never the old one); a no-transform request gets identity;
 #      PURGE takes the variants too; counters; Vary: Accept-Encoding
-#      merged on identity fills, hits, HEAD and 304s of eligible objects,
+#      merged on identity fills, hits, HEAD, 304s and 206s (one range or
+#      multipart) of eligible objects,
 #      not on a stored image/png or a 100-byte object; a chunked response
 #      stored de-chunked (streamed chunked to its first client, then hits
 #      with Content-Length and a br variant); uncached, chunked passes
@@ -270,6 +271,11 @@ for c in gzip br zstd; do
 	st=$(raw "$u" "$H_TMP/r.$c" -H "Accept-Encoding: $c" -H 'Range: bytes=100-109')
 	h_check "$c: Range: identity 206 of 10 bytes ($st '$(hdr Content-Encoding)' $(hdr Content-Range))" \
 		eval 'test "$st/$(hdr Content-Encoding)/$(hdr Content-Range)" = "206//bytes 100-109/30000" && test "$(cat "$H_TMP/r.$c")" = "$(head -c 110 "$H_TMP/id.$c" | tail -c 10)"'
+	vary "$c: Range 206 from the store" Accept-Encoding
+	st=$(raw "$u" /dev/null -H 'Range: bytes=0-9,20-29')
+	h_check "$c: two ranges: 206 multipart ($st $(hdr Content-Type))" \
+		eval '[[ $st == 206 && $(hdr Content-Type) == multipart/byteranges* ]]'
+	vary "$c: multipart 206 from the store" Accept-Encoding
 	st=$(raw "$u" /dev/null -I -H "Accept-Encoding: $c")
 	h_check "$c: HEAD: the variant's head ($st $(hdr Content-Encoding) $(hdr Content-Length))" \
 		test "$st/$(hdr Content-Encoding)/$(hdr Content-Length)" = "200/$c/$(stat -c %s "$H_TMP/v1.$c")"
