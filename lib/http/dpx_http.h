@@ -6,7 +6,9 @@
  *    buffer, and the framing decision (none / Content-Length / chunked /
  *    until close) with the checks that close request-smuggling doors;
  *  - an incremental scanner that finds the end of a chunked body in
- *    arbitrary fragments, so that the body can be passed through unchanged;
+ *    arbitrary fragments, so that the body can be passed through unchanged
+ *    (or its chunk data kept, and the head rewritten with a Content-Length,
+ *    for a cache storing it de-chunked);
  *  - the writers of the heads dpx sends on (hop-by-hop fields removed,
  *    Forwarded/X-Forwarded-*, Via, Server and route header edits applied;
  *    for a forward proxy origin-form, fields dropped by name, User-Agent)
