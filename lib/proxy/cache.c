@@ -384,8 +384,8 @@ px_choose_part(struct dpx_worker *w, struct px_session *s,
 	}
 }
 
-/* "NAME: VALUE\r\n" at buf, which has room (px_serve_obj's fields
- * hold the longest ones); the bytes written. Every hit writes Age and
+/* "NAME: VALUE\r\n" at buf, which has room (px_serve_obj's 256 bytes
+ * hold the longest fields); the bytes written. Every hit writes Age and
  * X-Cache: snprintf's format walk cost more than the rest of the head. */
 static uint32_t
 px_put_field(char *buf, const char *name, uint32_t name_len,
@@ -540,7 +540,8 @@ px_write_whole_head(struct dpx_worker *w, struct px_session *s,
 		s->bytes_out += out->len;
 		return 0;
 	}
-	x.len = px_part_fields(w, s, p, age, len, fields, 256);
+	x.len = px_part_fields(w, s, p, age, len, fields,
+			       (uint32_t)sizeof(fields) - PX_VARY_FIELD);
 	/* An identity object a coding is made from (a variant's head says
 	 * Accept-Encoding already): its answers vary on it too. Decided by
 	 * the listener and the object alone, so the kept bytes stay right
@@ -626,7 +627,8 @@ px_serve_multipart(struct dpx_worker *w, struct px_session *s,
 				   "Content-Length: %" PRIu64 "\r\n", boundary,
 				   total);
 	x.len += px_part_fields(w, s, &whole, age, len, fields + x.len,
-				512 - x.len);
+				(uint32_t)sizeof(fields) - PX_VARY_FIELD -
+				x.len);
 	x.len += px_cz_vary(s, &pw->rsp, &x, fields + x.len, PX_VARY_FIELD);
 	if (px_http_write_head(w, s, &pw->rsp, &x) != 0)
 		return -1;
@@ -688,7 +690,9 @@ px_serve_obj(struct dpx_worker *w, struct px_session *s,
 			.drop_age = true,
 			.drop_length = p.status == 206 || p.status == 416,
 			.fields = fields,
-			.len = px_part_fields(w, s, &p, age, len, fields, 256),
+			.len = px_part_fields(w, s, &p, age, len, fields,
+					      (uint32_t)sizeof(fields) -
+					      PX_VARY_FIELD),
 		};
 		x.len += px_cz_vary(s, &pw->rsp, &x, fields + x.len,
 				    PX_VARY_FIELD);
