@@ -521,6 +521,9 @@ dpx_tcp_worker_fini(struct dpx_worker *w)
 		return;
 	if (tw->table != NULL)
 		tcp_destroy_all(w, tw);
+	if (tw->n_stash > 0)
+		rte_mempool_put_bulk(tw->pool, (void **)tw->stash, tw->n_stash);
+	tw->n_stash = 0;
 	rte_hash_free(tw->table);
 	rte_mempool_free(tw->tcb_pool);
 	rte_free(tw);

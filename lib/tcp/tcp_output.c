@@ -121,14 +121,14 @@ sndq_seek(struct dpx_tcb *c, uint32_t *off)
 /* Zero copy: chains indirect mbufs that reference len queued bytes
  * starting off bytes after snd_una onto m. Returns 0 or -ENOBUFS. */
 static int
-sndq_attach(struct dpx_tcb *c, struct rte_mempool *mp,
+sndq_attach(struct dpx_tcb *c, struct dpx_tcp_worker *tw,
 	    struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
 	struct rte_mbuf *seg = sndq_seek(c, &off);
 
 	while (seg != NULL && len > 0) {
 		uint32_t n = RTE_MIN(len, (uint32_t)seg->data_len - off);
-		struct rte_mbuf *mi = rte_pktmbuf_alloc(mp);
+		struct rte_mbuf *mi = tcp_mbuf_alloc(tw);
 
 		if (mi == NULL)
 			return -ENOBUFS;
@@ -343,7 +343,7 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 		optlen = 0;
 	hlen = sizeof(h.th) + (uint32_t)optlen;
 	copy = zero_copy ? sndq_copy_lead(c, off, len) : len;
-	m = rte_pktmbuf_alloc(tw->pool);
+	m = tcp_mbuf_alloc(tw);
 	if (m == NULL) {
 		tw->stats.drop_no_mbuf++;
 		return -ENOBUFS;
@@ -366,7 +366,7 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 	if (copy)
 		copy_sum = sndq_copy(c, off, (uint8_t *)th + hlen, copy);
 	if (len > copy &&
-	    sndq_attach(c, tw->pool, m, off + copy, len - copy) != 0) {
+	    sndq_attach(c, tw, m, off + copy, len - copy) != 0) {
 		tw->stats.drop_no_mbuf++;
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;

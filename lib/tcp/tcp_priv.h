@@ -7,6 +7,8 @@
 #include <sys/queue.h>
 
 #include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_tcp.h>
 
 #include "dpx_tcp.h"
@@ -177,7 +179,49 @@ struct dpx_tcp_worker {
 					 * a free may point to freed memory */
 	struct dpx_tcp_stats stats;
 	const struct dpx_tcp_conf *conf;
+	/* Raw mbufs taken from pool a burst at a time (tcp_mbuf_alloc());
+	 * the ones about to be used have their headers prefetched. */
+	unsigned int n_stash;
+	struct rte_mbuf *stash[32];
 };
+
+/* How many stashed mbufs ahead of use are prefetched. */
+#define TCP_STASH_AHEAD 4
+
+/*
+ * An mbuf for a segment, as rte_pktmbuf_alloc(). A large response has
+ * more mbufs in flight (a header and one or two references per segment)
+ * than the mempool's per-core cache holds, so the pool hands back mbufs
+ * whose headers left the CPU's caches long ago; each reset then waited
+ * for a miss. Taken in bursts, the next few are prefetched for writing
+ * while the current one is filled.
+ */
+static inline struct rte_mbuf *
+tcp_mbuf_alloc(struct dpx_tcp_worker *tw)
+{
+	struct rte_mbuf *m;
+
+	if (tw->n_stash == 0) {
+		if (rte_mempool_get_bulk(tw->pool, (void **)tw->stash,
+					 RTE_DIM(tw->stash)) != 0)
+			return rte_pktmbuf_alloc(tw->pool);
+		tw->n_stash = RTE_DIM(tw->stash);
+		for (unsigned int i = 1; i <= TCP_STASH_AHEAD; i++) {
+			m = tw->stash[tw->n_stash - i];
+			rte_prefetch0_write(m);
+			rte_prefetch0_write(RTE_PTR_ADD(m, RTE_CACHE_LINE_SIZE));
+		}
+	}
+	m = tw->stash[--tw->n_stash];
+	if (tw->n_stash >= TCP_STASH_AHEAD) {
+		struct rte_mbuf *next = tw->stash[tw->n_stash - TCP_STASH_AHEAD];
+
+		rte_prefetch0_write(next);
+		rte_prefetch0_write(RTE_PTR_ADD(next, RTE_CACHE_LINE_SIZE));
+	}
+	rte_pktmbuf_reset(m);
+	return m;
+}
 
 static inline struct dpx_tcp_worker *
 tcp_w(struct dpx_worker *w)
