@@ -330,24 +330,29 @@ tcp_emit(struct dpx_worker *w, struct dpx_tcb *c, uint32_t seq,
 		struct rte_tcp_hdr th;
 		uint8_t b[sizeof(struct rte_tcp_hdr) + 40];
 	} h;
-	int optlen = tcp_build_options(w, c, syn, h.b + sizeof(h.th));
 	uint64_t offloads = dpx_net_port(w, c->port)->tx_offloads;
 	/* Payload by reference when the device sends mbuf chains. */
 	bool zero_copy = len > 0 && (offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	struct rte_tcp_hdr *th;
-	struct rte_mbuf *m;
+	struct rte_mbuf *m = tcp_mbuf_alloc(tw);
 	uint32_t copy, hlen;
 	uint16_t copy_sum = 0;
+	int optlen;
 
-	if (optlen < 0)
-		optlen = 0;
-	hlen = sizeof(h.th) + (uint32_t)optlen;
-	copy = zero_copy ? sndq_copy_lead(c, off, len) : len;
-	m = tcp_mbuf_alloc(tw);
 	if (m == NULL) {
 		tw->stats.drop_no_mbuf++;
 		return -ENOBUFS;
 	}
+	/* The lines the headers go to (Ethernet and IPv4 are prepended
+	 * before the TCP header): fetched while the header is built. */
+	rte_prefetch0_write(rte_pktmbuf_mtod_offset(m, char *,
+						    -RTE_CACHE_LINE_SIZE));
+	rte_prefetch0_write(rte_pktmbuf_mtod(m, char *));
+	optlen = tcp_build_options(w, c, syn, h.b + sizeof(h.th));
+	if (optlen < 0)
+		optlen = 0;
+	hlen = sizeof(h.th) + (uint32_t)optlen;
+	copy = zero_copy ? sndq_copy_lead(c, off, len) : len;
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, hlen + copy);
 	if (th == NULL) {
 		rte_pktmbuf_free(m);
