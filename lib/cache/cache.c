@@ -12,7 +12,6 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
-#include <rte_prefetch.h>
 #include <rte_random.h>
 
 #include "cache_priv.h"
@@ -553,13 +552,6 @@ dpx_cache_obj_seq(const struct dpx_cache_obj *o)
 #define CLONE_BURST 32u
 #define CLONE_AHEAD 4u
 
-static inline void
-prefetch_mbuf_w(const struct rte_mbuf *m)
-{
-	rte_prefetch0_write(m);
-	rte_prefetch0_write(RTE_PTR_ADD(m, RTE_CACHE_LINE_SIZE));
-}
-
 struct rte_mbuf *
 dpx_cache_body_clone(const struct dpx_cache_obj *o, struct rte_mempool *mp)
 {
@@ -575,14 +567,14 @@ dpx_cache_body_clone(const struct dpx_cache_obj *o, struct rte_mempool *mp)
 			return NULL;
 		}
 		for (i = 0; i < RTE_MIN(n, CLONE_AHEAD); i++)
-			prefetch_mbuf_w(batch[i]);
+			dpx_mbuf_prefetch_w(batch[i]);
 		for (i = 0; i < n && s != NULL; i++, s = s->next) {
 			struct rte_mbuf *mi = batch[i];
 
 			if (i + CLONE_AHEAD < n)
-				prefetch_mbuf_w(batch[i + CLONE_AHEAD]);
+				dpx_mbuf_prefetch_w(batch[i + CLONE_AHEAD]);
 			if (s->next != NULL)
-				prefetch_mbuf_w(s->next);
+				dpx_mbuf_prefetch_w(s->next);
 			rte_pktmbuf_reset(mi);
 			/* Takes a reference on s: the clone keeps the bytes
 			 * even after the object and the index let go. */
@@ -953,9 +945,9 @@ dpx_cache_insert(struct dpx_cache *c, unsigned int tid,
 
 	if (o == NULL || o->published)
 		return -EINVAL;
-	body_sums(o);
 	if (o->charge > c->conf.budget_bytes)
 		return fail(c, tid, DPX_CACHE_FAIL_TOO_BIG, -EFBIG);
+	body_sums(o);
 	dpx_cache_reclaim(c, RECLAIM_BATCH);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (attempt > 0 || node_find(c, o->hash) == NULL) {

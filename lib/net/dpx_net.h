@@ -34,6 +34,7 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "dpx_core.h"
 
@@ -285,6 +286,16 @@ uint16_t dpx_cksum_sub(uint16_t a, uint16_t b);
  * checksum expects in the field (DPDK's convention). */
 uint16_t dpx_cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
 			  uint16_t len);
+
+/* Prefetches both lines of mbuf m's header for writing: an mbuf about
+ * to be reset or attached, whose header may have left the caches (a
+ * large response has more in flight than the mempool's per-core cache). */
+static inline void
+dpx_mbuf_prefetch_w(const struct rte_mbuf *m)
+{
+	rte_prefetch0_write(m);
+	rte_prefetch0_write(RTE_PTR_ADD(m, RTE_CACHE_LINE_SIZE));
+}
 
 /* What the receiving device said of a packet's L4 checksum. */
 enum dpx_rx_l4_cksum {

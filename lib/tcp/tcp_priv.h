@@ -8,9 +8,9 @@
 
 #include <rte_hash.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 #include <rte_tcp.h>
 
+#include "dpx_net.h"
 #include "dpx_tcp.h"
 #include "dpx_timer.h"
 #include "tcp_options.h"
@@ -206,19 +206,12 @@ tcp_mbuf_alloc(struct dpx_tcp_worker *tw)
 					 RTE_DIM(tw->stash)) != 0)
 			return rte_pktmbuf_alloc(tw->pool);
 		tw->n_stash = RTE_DIM(tw->stash);
-		for (unsigned int i = 1; i <= TCP_STASH_AHEAD; i++) {
-			m = tw->stash[tw->n_stash - i];
-			rte_prefetch0_write(m);
-			rte_prefetch0_write(RTE_PTR_ADD(m, RTE_CACHE_LINE_SIZE));
-		}
+		for (unsigned int i = 1; i <= TCP_STASH_AHEAD; i++)
+			dpx_mbuf_prefetch_w(tw->stash[tw->n_stash - i]);
 	}
 	m = tw->stash[--tw->n_stash];
-	if (tw->n_stash >= TCP_STASH_AHEAD) {
-		struct rte_mbuf *next = tw->stash[tw->n_stash - TCP_STASH_AHEAD];
-
-		rte_prefetch0_write(next);
-		rte_prefetch0_write(RTE_PTR_ADD(next, RTE_CACHE_LINE_SIZE));
-	}
+	if (tw->n_stash >= TCP_STASH_AHEAD)
+		dpx_mbuf_prefetch_w(tw->stash[tw->n_stash - TCP_STASH_AHEAD]);
 	rte_pktmbuf_reset(m);
 	return m;
 }
