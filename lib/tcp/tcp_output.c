@@ -164,9 +164,7 @@ sndq_attach(struct dpx_tcb *c, struct dpx_tcp_worker *tw,
  * reference count taken on the queued mbuf and released when the device
  * is done). Large pieces are referenced: on a zero-copy link the lines a
  * copy writes were last read by the other side's core. */
-#ifndef TCP_COPY_SMALL
 #define TCP_COPY_SMALL 256u
-#endif
 
 /* How many of the len bytes at off to copy: the leading pieces (or what
  * of them the segment takes) while each is small. */
@@ -198,10 +196,9 @@ sndq_copy(struct dpx_tcb *c, uint32_t off, uint8_t *dst, uint32_t len)
 
 	while (m != NULL && len > 0) {
 		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
-		uint16_t part;
-
 		const uint8_t *src = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 							     off);
+		uint16_t part;
 
 		/* The source is summed, not the copy: on a zero-copy link
 		 * dst's lines were last read by the other side's core, and
