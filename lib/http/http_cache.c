@@ -879,19 +879,23 @@ static void puts_(struct wbuf *w, const char *s)
 	put(w, s, (uint32_t)strlen(s));
 }
 
+/* s[0, n) lower-cased to d; past the copy. Writes through d only: a
+ * loop storing to w->p[] reloaded *w (which a char store may alias) for
+ * every byte. */
+static inline char *copy_lower(char *d, const char *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		d[i] = (char)dpx_http_lower((unsigned char)s[i]);
+	return d + n;
+}
+
 static void put_lower(struct wbuf *w, const char *s, uint32_t n)
 {
-	char *d;
-
 	if (w->over || n > w->cap - w->len) {
 		w->over = true;
 		return;
 	}
-	/* Through a local: a store to w->p[] may alias *w, which the loop
-	 * would then reload byte by byte. */
-	d = w->p + w->len;
-	for (uint32_t i = 0; i < n; i++)
-		d[i] = (char)dpx_http_lower((unsigned char)s[i]);
+	copy_lower(w->p + w->len, s, n);
 	w->len += n;
 }
 
@@ -1192,21 +1196,9 @@ static bool target_path(struct dpx_http_str t, struct dpx_http_str *host,
 	return true;
 }
 
-/* scheme is "https" in any case (without a strlen() per key). */
-static bool scheme_is_https(const char *scheme)
-{
-	static const char https[] = "https";
-
-	for (uint32_t i = 0; i < 5; i++)
-		if (dpx_http_lower((unsigned char)scheme[i]) !=
-		    (unsigned char)https[i])
-			return false;
-	return scheme[5] == '\0';
-}
-
 /* host less an empty or the scheme's default port. */
 static struct dpx_http_str host_sans_port(struct dpx_http_str h,
-					  const char *scheme)
+					  struct dpx_http_str scheme)
 {
 	uint32_t c = h.len, n;
 	const char *port;
@@ -1217,7 +1209,7 @@ static struct dpx_http_str host_sans_port(struct dpx_http_str h,
 		return h;
 	port = h.p + c;
 	n = h.len - c;
-	if (n == 0 || (scheme_is_https(scheme) ?
+	if (n == 0 || (span_is(scheme, "https") ?
 		       n == 3 && memcmp(port, "443", 3) == 0 :
 		       n == 2 && memcmp(port, "80", 2) == 0))
 		h.len = c - 1;
@@ -1301,13 +1293,6 @@ static inline char *key_copy(char *d, const char *s, uint32_t n)
 	return d + n;
 }
 
-static inline char *key_copy_lower(char *d, const char *s, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		d[i] = (char)dpx_http_lower((unsigned char)s[i]);
-	return d + n;
-}
-
 /*
  * One pass over the parts, into out once the whole is known to fit: every
  * lookup builds a key (the query's sorting and filtering, rare, go through
@@ -1340,17 +1325,17 @@ int dpx_http_cache_key_parts(struct dpx_http_str method, const char *scheme,
 	plain_query = q != NULL && !o->ignore_query && !o->sort_query &&
 		      o->n_drop == 0;
 	filtered_query = q != NULL && !o->ignore_query && !plain_query;
-	host = host_sans_port(host, scheme);
 	slen = (uint32_t)strlen(scheme);
+	host = host_sans_port(host, (struct dpx_http_str){ scheme, slen });
 	need = (uint64_t)method.len + 1 + slen + 3 + host.len +
 	       (path.len > 0 ? path.len : 1) + (plain_query ? 1 + query.len : 0);
 	if (need > cap)
 		return DPX_HTTP_KEY_E_SPACE;
 	d = key_copy(d, method.p, method.len);
 	*d++ = ' ';
-	d = key_copy_lower(d, scheme, slen);
+	d = copy_lower(d, scheme, slen);
 	memcpy(d, "://", 3);
-	d = key_copy_lower(d + 3, host.p, host.len);
+	d = copy_lower(d + 3, host.p, host.len);
 	if (path.len == 0)
 		*d++ = '/';
 	d = key_copy(d, path.p, path.len);
@@ -1455,8 +1440,10 @@ static const char *uri_scheme(struct dpx_http_str v, uint32_t *skip)
 static bool same_host(struct dpx_http_str a, const char *a_scheme,
 		      struct dpx_http_str b, const char *b_scheme)
 {
-	a = host_sans_port(a, a_scheme);
-	b = host_sans_port(b, b_scheme);
+	a = host_sans_port(a, (struct dpx_http_str){
+				a_scheme, (uint32_t)strlen(a_scheme) });
+	b = host_sans_port(b, (struct dpx_http_str){
+				b_scheme, (uint32_t)strlen(b_scheme) });
 	return a.len > 0 && dpx_http_name_eq(a.p, a.len, b.p, b.len);
 }
 
