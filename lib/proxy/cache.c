@@ -501,15 +501,14 @@ px_head_out_add(struct dpx_worker *w, struct px_session *s,
 		const struct px_head_out *out)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dpx_tcp_pool(w));
+	/* It fits: out holds only heads that were one mbuf's data. */
+	char *p = m != NULL ? rte_pktmbuf_append(m, out->len) : NULL;
 
-	if (m == NULL)
-		return -1;
-	if (out->len > rte_pktmbuf_tailroom(m)) {
+	if (p == NULL) {
 		rte_pktmbuf_free(m);
-		return px_chain_add_bytes(dpx_tcp_pool(w), &s->to_cli,
-					  out->bytes, out->len) == 0 ? 0 : -1;
+		return -1;
 	}
-	memcpy(rte_pktmbuf_append(m, out->len), out->bytes, out->len);
+	memcpy(p, out->bytes, out->len);
 	dpx_mbuf_sum_set(m, out->sum);
 	px_chain_add(&s->to_cli, m);
 	return 0;
@@ -554,19 +553,6 @@ px_write_whole_head(struct dpx_worker *w, struct px_session *s,
 	return 0;
 }
 
-/* The stored response's Content-Type value, or an empty one. */
-static struct dpx_http_str
-px_stored_type(const struct dpx_http_response *rsp)
-{
-	for (uint32_t i = 0; i < rsp->n_headers; i++) {
-		const struct dpx_http_str *n = &rsp->headers[i].name;
-
-		if (n->len == 12 && strncasecmp(n->p, "Content-Type", 12) == 0)
-			return rsp->headers[i].value;
-	}
-	return (struct dpx_http_str){ "", 0 };
-}
-
 /* The delimiter and fields before part i of a multipart answer (RFC 9110
  * 14.6) into buf (room: PX_PART_HEAD); its length. */
 #define PX_PART_HEAD 512
@@ -599,7 +585,11 @@ px_serve_multipart(struct dpx_worker *w, struct px_session *s,
 {
 	struct dpx_proxy_worker *pw = px_w(w);
 	struct rte_mempool *mp = dpx_tcp_pool(w);
-	struct dpx_http_str type = px_stored_type(&pw->rsp);
+	const struct dpx_http_str *ct = px_field(pw->rsp.headers,
+						 pw->rsp.n_headers,
+						 "content-type");
+	struct dpx_http_str type = ct != NULL ? *ct :
+				   (struct dpx_http_str){ "", 0 };
 	struct px_part whole = { .status = 200 };
 	char boundary[24], fields[512 + PX_VARY_FIELD], part[PX_PART_HEAD];
 	char end[40];

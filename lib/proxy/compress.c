@@ -24,18 +24,6 @@
 
 #define PX_CZ_MAX 64                /* streams at once, per worker */
 
-static const struct dpx_http_str *
-px_field(const struct dpx_http_header *h, uint32_t n, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (uint32_t i = 0; i < n; i++)
-		if (h[i].name.len == len &&
-		    strncasecmp(h[i].name.p, name, len) == 0)
-			return &h[i].value;
-	return NULL;
-}
-
 void
 px_cz_request(struct dpx_worker *w, struct px_session *s,
 	      const struct dpx_http_request *req)

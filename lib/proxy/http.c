@@ -617,6 +617,18 @@ px_http_exchange_done(struct dpx_worker *w, struct px_session *s)
 	px_http_response_done(w, s);
 }
 
+const struct dpx_http_str *
+px_field(const struct dpx_http_header *h, uint32_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (h[i].name.len == len &&
+		    strncasecmp(h[i].name.p, name, len) == 0)
+			return &h[i].value;
+	return NULL;
+}
+
 /* Writes the rewritten response head to to_cli; x: a cache's changes. */
 int
 px_http_write_head(struct dpx_worker *w, struct px_session *s,

@@ -677,6 +677,9 @@ struct px_rsp_extra {
 	const char *fields;
 	uint32_t len;
 };
+/* The value of the first of h[0, n) called name (any case), or NULL. */
+const struct dpx_http_str *px_field(const struct dpx_http_header *h,
+				    uint32_t n, const char *name);
 int px_http_write_head(struct dpx_worker *w, struct px_session *s,
 		       const struct dpx_http_response *rsp,
 		       const struct px_rsp_extra *x);
