@@ -28,7 +28,10 @@
 #   4. conditionals from clients (If-None-Match weak and strong,
 #      If-Modified-Since) answered 304 from the store; Range (206, 416,
 #      suffix and open ranges, several ranges: multipart/byteranges,
-#      overlapping ones coalesced, more than max_ranges: 200)
+#      overlapping ones coalesced, more than max_ranges: 200); hits of
+#      one object by keep-alive, Connection: close, HTTP/1.0 and HTTP/1.0
+#      keep-alive clients, also back to back, each with its own Connection
+#      field (a hit's written head is kept and copied for the next like it)
 #   5. invalidation by POST, PUT, DELETE, and of their responses' Location
 #      and Content-Location (same host only); keys (query, Host; an unkeyed
 #      X-Forwarded-Host cannot poison); PURGE (allowed, unknown, refused
@@ -516,7 +519,56 @@ case_range() {
 		cmp "$RB" <(tail -c +1001 "$H_TMP/g2.full" | head -c 3096)'
 }
 
-# multipart_ok FULL HEAD FIRST-LAST...: the last response ($RH, $RB) is a
+# The head a hit writes is kept per object and copied for the next hit
+# like it (same listener, route, Age, X-Cache, Connection, HTTP version):
+# hits of one object in a row, of the same kind and of others, must each
+# get their own Connection field and the same body.
+case_headmemo() {
+	local u='/c/hm?cc=max-age%3D60&len=300' full=$H_TMP/hm.full k
+	row "head memo object: fill" 200 MISS 1 "$u"
+	cp "$RB" "$full"
+	for k in ka ka close close ka h10 h10 h10ka ka; do
+		case $k in
+		ka) row "head memo: keep-alive hit" 200 HIT 0 "$u"
+			h_check "keep-alive hit: no Connection field, the stored body" eval '
+				eq Connection "$(hv Connection)" "" && cmp -s "$RB" "$full"' ;;
+		close) row "head memo: Connection: close hit" 200 HIT 0 "$u" -H 'Connection: close'
+			h_check "Connection: close hit: Connection: close, the stored body" eval '
+				eq Connection "$(hv Connection)" close && cmp -s "$RB" "$full"' ;;
+		h10) row "head memo: HTTP/1.0 hit" 200 HIT 0 "$u" --http1.0
+			h_check "HTTP/1.0 hit: Connection: close, the stored body" eval '
+				eq Connection "$(hv Connection)" close && cmp -s "$RB" "$full"' ;;
+		h10ka) row "head memo: HTTP/1.0 keep-alive hit" 200 HIT 0 "$u" --http1.0 -H 'Connection: keep-alive'
+			h_check "HTTP/1.0 keep-alive hit: Connection: keep-alive, the stored body" eval '
+				eq Connection "$(hv Connection)" keep-alive && cmp -s "$RB" "$full"' ;;
+		esac
+	done
+	# The same kinds back to back in one curl (within a second as a
+	# rule, so later ones copy the kept head): each its own Connection.
+	local want=(- - close close - close close keep-alive -) args=() n=0
+	for k in ka ka close close ka h10 h10 h10ka ka; do
+		((n++)) && args+=(--next)
+		args+=(-sS -m 10 -o /dev/null -D "$H_TMP/hm$n.h")
+		case $k in
+		close) args+=(-H 'Connection: close') ;;
+		h10) args+=(--http1.0) ;;
+		h10ka) args+=(--http1.0 -H 'Connection: keep-alive') ;;
+		esac
+		args+=("http://$DPX$u")
+	done
+	in_cli curl "${args[@]}" 2>"$H_TMP/req.err"
+	local got=() i v
+	for ((i = 1; i <= n; i++)); do
+		v=$(RH=$H_TMP/hm$i.h hv X-Cache)
+		echo "${v:--}" >>"$TALLY"
+		v=$(RH=$H_TMP/hm$i.h hv Connection)
+		got+=("${v:--}/$(RH=$H_TMP/hm$i.h hv X-Cache)")
+	done
+	h_check "9 hits back to back: Connection per request (${got[*]})" eval '
+		for ((i = 0; i < n; i++)); do eq "hit $((i + 1))" "${got[i]}" "${want[i]}/HIT" || return 1; done'
+}
+
+# multipart_ok FULL HEAD FIRST-LAST... the last response ($RH, $RB) is a
 # multipart/byteranges of FULL with exactly these parts, in this order, each
 # with the Content-Type of HEAD (the stored response's) and its
 # Content-Range, and a Content-Length equal to the body's length.
@@ -942,7 +994,7 @@ h_check "backend up in the server namespace, answering through dpx" wait_up
 h_check "second client address $CLI2 on the client interface" \
 	ip -n "$H_NS_CLI" addr add "$CLI2/24" dev "$H_CLI_IF"
 snap run0
-for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range inval invalloc keys purge plain routes ttl stale collapse swr reval stats evict}; do
+for c in ${T_CACHE_ONLY:-fresh notstored reqcc cond range headmemo inval invalloc keys purge plain routes ttl stale collapse swr reval stats evict}; do
 	if declare -F "case_$c" >/dev/null; then "case_$c"; else h_fail "T_CACHE_ONLY" "no case $c"; fi
 done
 snap run1
